@@ -1,0 +1,674 @@
+"""Bundled data → validated inputs.
+
+dnamodel reads four CSV files, shipped in ``dnamodel/bundled/`` and described
+in that folder's ``README.md``:
+
+``units.csv``
+    The 77 county-level units of the 2020 census (74 counties and districts and
+    the three non-formal Lhasa zones), with population and Han share.
+``areas.csv``
+    The region and its seven prefectures, with their census totals.
+``observations.csv``
+    Every figure the report prints about a place: sample counts, population
+    bases, coverage shares, Han figures and the 2020 thesis figures, each with
+    its source.
+``report_figures.csv``
+    Figures the report derives itself (Tables 4 and 5, the thesis comparison,
+    the counts of its sources), which ``replicate`` and ``audit`` recompute.
+
+:func:`load_data` validates all of them and raises one :class:`DataError` that
+lists every problem with its file, row and field. :func:`export_data` writes the
+bundled files out for a user to edit; :func:`load_data` reads them back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.files import atomic_write_bytes
+from dnamodel.printed import Printed, parse_printed
+
+FILES = ("units.csv", "areas.csv", "observations.csv", "report_figures.csv")
+"""The data files, in the order they are read and hashed."""
+
+KINDS: dict[str, str] = {
+    "samples_cumulative": "DNA samples collected in the area up to `date`",
+    "samples_added": "DNA samples added between `period_start` and `date`",
+    "samples_reported": "DNA samples a source reports collecting, over a period it does not state",
+    "population": "resident (permanent) population",
+    "population_with_temporary": "permanent plus temporary residents",
+    "registered_residents": "residents registered in a police information system",
+    "han_population": "Han residents",
+    "tibetan_population": "Tibetan residents",
+    "other_minority_population": "residents of other minorities",
+    "coverage_share": "share of a population base covered by samples: samples_ref over base_ref",
+    "database_share": "share of a larger DNA database made up of samples_ref",
+    "growth_share": "samples added over the database total: samples_ref over base_ref",
+    "han_share": "Han share of the population",
+}
+"""Every kind of observation, with what its value counts."""
+
+SAMPLE_KINDS = frozenset({"samples_cumulative", "samples_added", "samples_reported"})
+POPULATION_KINDS = frozenset({"population", "population_with_temporary"})
+SHARE_KINDS = frozenset({"coverage_share", "database_share", "growth_share", "han_share"})
+COUNT_KINDS = frozenset(KINDS) - SHARE_KINDS
+ORIGINS = {
+    "source": "a primary source, quoted by the report",
+    "report": "the report's own arithmetic or estimate",
+    "census": "an official census count, quoted by the report",
+}
+
+
+# --- field types -------------------------------------------------------------------------
+
+
+def _fail(kind: str, message: str, value: Any) -> PydanticCustomError:
+    # Formatted here and passed without context: pydantic then leaves braces in the value alone.
+    return PydanticCustomError(kind, f"{message}, got {value!r}")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("empty", "must not be empty", value)
+    return value.strip()
+
+
+def _slug(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
+        raise _fail("slug", "must be lowercase letters, digits, '-' or '_'", value)
+    return text
+
+
+def _count(value: Any) -> int:
+    text = _text(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _fail("count", "must be a whole number", value) from None
+    if number != number.to_integral_value():
+        raise _fail("count", "must be a whole number", value)
+    if number < 0:
+        raise _fail("count", "must not be negative", value)
+    return int(number)
+
+
+def _share(value: Any) -> Decimal:
+    text = _text(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _fail("share", "must be a share between 0 and 1", value) from None
+    if not 0 <= number <= 1:
+        hint = " (a percentage? write 12.15% as 0.1215)" if 1 < number <= 100 else ""
+        raise _fail("share", "must be a share between 0 and 1" + hint, value)
+    return number
+
+
+def _number(value: Any) -> Decimal:
+    text = _text(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _fail("number", "must be a number", value) from None
+    if not number.is_finite():
+        raise _fail("number", "must be a finite number", value)
+    return number
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def _partial_date(value: Any) -> str:
+    text = _text(value)
+    if not _DATE.fullmatch(text):
+        raise _fail("date", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD", value)
+    parts = [int(part) for part in text.split("-")] + [1, 1]
+    try:
+        dt.date(*parts[:3])
+    except ValueError:
+        raise _fail("date", "is not a calendar date", value) from None
+    return text
+
+
+def _date_or_range(value: Any) -> str:
+    return "/".join(_partial_date(part) for part in _text(value).split("/", 1))
+
+
+def _printed(value: Any) -> Printed:
+    text = _text(value)
+    try:
+        return parse_printed(text)
+    except ValueError:
+        raise _fail(
+            "printed", "must be a figure as printed, such as '32.3%', '1.18 million' or '94,588'", value
+        ) from None
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse_optional(value: Any) -> Any:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else parse(value)
+
+    return parse_optional
+
+
+def _one_of(choices: Mapping[str, str] | tuple[str, ...]) -> Callable[[Any], str]:
+    def parse_choice(value: Any) -> str:
+        text = _text(value)
+        if text not in choices:
+            listed = ", ".join(sorted(choices))
+            raise PydanticCustomError(
+                "choice", f"unknown value {text!r}{did_you_mean(text, choices)}; expected one of: {listed}"
+            )
+        return text
+
+    return parse_choice
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+OptionalText = Annotated[str, BeforeValidator(lambda v: (v or "").strip())]
+Slug = Annotated[str, BeforeValidator(_slug)]
+OptionalSlug = Annotated[str | None, BeforeValidator(_optional(_slug))]
+Count = Annotated[int, BeforeValidator(_count)]
+OptionalCount = Annotated[int | None, BeforeValidator(_optional(_count))]
+Share = Annotated[Decimal, BeforeValidator(_share)]
+OptionalShare = Annotated[Decimal | None, BeforeValidator(_optional(_share))]
+Number = Annotated[Decimal, BeforeValidator(_number)]
+OptionalDate = Annotated[str | None, BeforeValidator(_optional(_partial_date))]
+OptionalDateRange = Annotated[str | None, BeforeValidator(_optional(_date_or_range))]
+OptionalPrinted = Annotated[Printed | None, BeforeValidator(_optional(_printed))]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+# --- row models ----------------------------------------------------------------------------
+
+
+class Unit(_Row):
+    """A county-level unit of the 2020 census."""
+
+    id: Slug
+    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))]
+    level: Annotated[str, BeforeValidator(_one_of(("county", "zone")))]
+    prefecture: Slug
+    name: Text
+    name_zh: Text
+    population_2020: Count
+    han_share_2020: Share
+    population_2010: OptionalCount
+    han_share_2010: OptionalShare
+    folded_into: OptionalSlug
+
+
+class Area(_Row):
+    """The region or one of its prefectures, with its census totals."""
+
+    id: Slug
+    code: Annotated[str, BeforeValidator(lambda v: _code(v))]
+    level: Annotated[str, BeforeValidator(_one_of(("region", "prefecture")))]
+    parent: OptionalSlug
+    name: Text
+    name_zh: Text
+    population_2020: Count
+    han_share_2020: Share
+    han_population_2020: OptionalCount
+    tibetan_population_2020: OptionalCount
+    other_minority_population_2020: OptionalCount
+
+
+class Observation(_Row):
+    """One figure the report prints about a place, with its source."""
+
+    id: Slug
+    unit: Slug
+    subarea: OptionalText
+    kind: Annotated[str, BeforeValidator(_one_of(KINDS))]
+    value: Number
+    printed: OptionalPrinted
+    date: OptionalDate
+    period_start: OptionalDate
+    samples_ref: OptionalSlug
+    base_ref: OptionalSlug
+    part_of: OptionalSlug
+    origin: Annotated[str, BeforeValidator(_one_of(ORIGINS))]
+    source: Text
+    source_date: OptionalDateRange
+    note: OptionalText
+
+    @property
+    def exact(self) -> Fraction:
+        """The value as an exact fraction."""
+        return Fraction(self.value)
+
+
+class ReportFigure(_Row):
+    """A figure the report derives itself, as printed, with where it is printed."""
+
+    id: Slug
+    printed: Annotated[Printed, BeforeValidator(_printed)]
+    where: Text
+    statement: Text
+
+
+def _code(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"\d{6}", text):
+        raise _fail("code", "must be a six-digit administrative code", value)
+    return text
+
+
+# --- the validated data set ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated inputs.
+
+    Attributes
+    ----------
+    units : dict of str to Unit
+        The 77 county-level units, keyed by id, in file order.
+    areas : dict of str to Area
+        The region (``"tibet"``) and the seven prefectures, keyed by id.
+    observations : dict of str to Observation
+        Keyed by id, in file order.
+    report_figures : dict of str to ReportFigure
+        Keyed by id, in file order.
+    location : str
+        ``"bundled"`` or the folder the files were read from.
+    version : str
+        ``"sha256:"`` and the first 16 hex digits of the hash of the four files'
+        bytes, in the order of :data:`FILES`: the data version results carry.
+    """
+
+    units: dict[str, Unit]
+    areas: dict[str, Area]
+    observations: dict[str, Observation]
+    report_figures: dict[str, ReportFigure]
+    location: str
+    version: str
+
+    def path(self, name: str) -> str:
+        """The path of one of the data files, as error messages name it."""
+        return name if self.location == "bundled" else str(Path(self.location) / name)
+
+    def require(self, observation_ids: tuple[str, ...] = (), figure_ids: tuple[str, ...] = ()) -> None:
+        """Raise :class:`DataError` naming every id a computation needs but the data lacks."""
+        problems = [
+            Problem(self.path("observations.csv"), None, "id", f"no row with id {oid!r}, which is needed here")
+            for oid in observation_ids
+            if oid not in self.observations
+        ] + [
+            Problem(self.path("report_figures.csv"), None, "id", f"no row with id {fid!r}, which is needed here")
+            for fid in figure_ids
+            if fid not in self.report_figures
+        ]
+        if problems:
+            raise DataError(problems)
+
+    def census_population(self, place: str) -> int | None:
+        """2020 census population of a unit, prefecture or the region; ``None`` if unknown."""
+        if place in self.units:
+            return self.units[place].population_2020
+        if place in self.areas:
+            return self.areas[place].population_2020
+        return None
+
+    def place_name(self, place: str) -> str:
+        """English name of a unit, prefecture or the region."""
+        if place in self.units:
+            return self.units[place].name
+        return self.areas[place].name if place in self.areas else place
+
+
+def bundled_dir() -> Path:
+    """The folder of the bundled data files inside the installed package."""
+    return Path(str(resources.files("dnamodel") / "bundled"))
+
+
+def load_data(path: str | Path | None = None) -> Dataset:
+    """Read and validate the data files.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A folder holding ``units.csv``, ``areas.csv``, ``observations.csv`` and
+        ``report_figures.csv`` (as :func:`export_data` writes them). The bundled
+        files when omitted.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        Listing every problem found, each with its file, row and field.
+
+    Examples
+    --------
+    >>> data = load_data()
+    >>> data.units["lhorong"].population_2020
+    53185
+    >>> data.observations["qushui_samples_2021"].value
+    Decimal('40200')
+    """
+    folder = bundled_dir() if path is None else Path(path)
+    location = "bundled" if path is None else str(path)
+
+    def shown(name: str) -> str:
+        return name if path is None else str(Path(path) / name)
+
+    if path is not None and not folder.is_dir():
+        raise DataError([Problem(str(path), None, None, "no such folder")])
+
+    problems: list[Problem] = []
+    raw: dict[str, bytes] = {}
+    for name in FILES:
+        try:
+            raw[name] = (folder / name).read_bytes()
+        except FileNotFoundError:
+            problems.append(Problem(shown(name), None, None, "file not found"))
+    if problems:
+        raise DataError(problems)
+
+    tables = {
+        "units.csv": _read_rows(shown("units.csv"), raw["units.csv"], Unit, problems),
+        "areas.csv": _read_rows(shown("areas.csv"), raw["areas.csv"], Area, problems),
+        "observations.csv": _read_rows(shown("observations.csv"), raw["observations.csv"], Observation, problems),
+        "report_figures.csv": _read_rows(
+            shown("report_figures.csv"), raw["report_figures.csv"], ReportFigure, problems
+        ),
+    }
+    keyed = {name: _by_id(shown(name), parsed.rows, problems) for name, parsed in tables.items()}
+    units, areas = keyed["units.csv"], keyed["areas.csv"]
+    observations, figures = keyed["observations.csv"], keyed["report_figures.csv"]
+    lines = {name: {row.id: line for line, row in parsed.rows} for name, parsed in tables.items()}
+
+    # A row that did not parse is reported once: checks that need all of a file (sums) or a
+    # row that failed (references to it) are left out rather than reported as a second problem.
+    places_complete = tables["units.csv"].complete and tables["areas.csv"].complete
+    if places_complete:
+        _check_places(shown, units, areas, lines, problems)
+    unparsed = tables["observations.csv"].failed_ids | (set() if places_complete else {"*"})
+    _check_observations(
+        shown("observations.csv"), observations, units, areas, lines["observations.csv"], unparsed, problems
+    )
+    if problems:
+        raise DataError(sorted(problems, key=lambda p: (FILES.index(Path(p.file).name), p.row or 0)))
+
+    digest = hashlib.sha256()
+    for name in FILES:
+        digest.update(name.encode() + b"\0" + raw[name] + b"\0")
+    return Dataset(units, areas, observations, figures, location, "sha256:" + digest.hexdigest()[:16])
+
+
+def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write the bundled data files (and their README) to ``directory`` for editing.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if missing.
+    overwrite : bool
+        Replace files that are already there; otherwise refuse, so that edits are
+        never lost.
+
+    Returns
+    -------
+    list of Path
+        The files written. Each is written atomically.
+
+    Raises
+    ------
+    UsageError
+        If a file is already there and ``overwrite`` is false, or the folder cannot
+        be made.
+    """
+    target = Path(directory)
+    names = (*FILES, "README.md")
+    existing = [name for name in names if (target / name).exists()]
+    if existing and not overwrite:
+        raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create {target}: {error.strerror}") from None
+    source = bundled_dir()
+    written = []
+    for name in names:
+        atomic_write_bytes(target / name, (source / name).read_bytes())
+        written.append(target / name)
+    return written
+
+
+# --- reading and checking ----------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """One file's rows that parsed, as ``(line, row)`` pairs, and what did not."""
+
+    rows: list[tuple[int, Any]]
+    complete: bool  # every row parsed (so sums over the file mean something)
+    failed_ids: set[str]  # ids of rows that did not parse, so references to them are not also reported
+
+
+def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]) -> _Parsed:
+    """Parse one CSV file, adding every problem found to ``problems``."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problems.append(Problem(file, None, None, f"is not UTF-8 text (byte {error.start})"))
+        return _Parsed([], False, set())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    expected = list(model.model_fields)
+    header_problems = [Problem(file, 1, column, "missing column") for column in expected if column not in header] + [
+        Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}")
+        for column in header
+        if column not in expected
+    ]
+    if header_problems:
+        problems.extend(header_problems)
+        return _Parsed([], False, set())
+
+    parsed = _Parsed([], True, set())
+    for record in reader:
+        line = reader.line_num
+        if None in record or any(value is None for value in record.values()):
+            fewer_or_more = "more" if None in record else "fewer"
+            problems.append(Problem(file, line, None, f"has {fewer_or_more} fields than the header's {len(header)}"))
+        else:
+            try:
+                parsed.rows.append((line, model.model_validate(record)))
+                continue
+            except ValidationError as error:
+                for item in error.errors():
+                    field = str(item["loc"][0]) if item["loc"] else None
+                    problems.append(Problem(file, line, field, item["msg"]))
+        parsed.complete = False
+        parsed.failed_ids.add(str(record.get("id") or "").strip())
+    return parsed
+
+
+def _by_id(file: str, rows: list[tuple[int, Any]], problems: list[Problem]) -> dict[str, Any]:
+    keyed: dict[str, Any] = {}
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        if row.id in keyed:
+            problems.append(Problem(file, line, "id", f"duplicate id {row.id!r} (first on row {first_line[row.id]})"))
+        else:
+            keyed[row.id], first_line[row.id] = row, line
+    return keyed
+
+
+def _check_places(
+    shown: Callable[[str], str],
+    units: dict[str, Unit],
+    areas: dict[str, Area],
+    lines: dict[str, dict[str, int]],
+    problems: list[Problem],
+) -> None:
+    """Units belong to known prefectures and add up to them; prefectures add up to the region."""
+    units_file, areas_file = shown("units.csv"), shown("areas.csv")
+    prefectures = {aid: area for aid, area in areas.items() if area.level == "prefecture"}
+    regions = [aid for aid, area in areas.items() if area.level == "region"]
+    if areas and len(regions) != 1:
+        problems.append(Problem(areas_file, None, "level", f"needs exactly one region row, found {len(regions)}"))
+    for uid in set(units) & set(areas):
+        problems.append(Problem(units_file, lines["units.csv"][uid], "id", f"{uid!r} is also an id in areas.csv"))
+    for name, rows in (("units.csv", units), ("areas.csv", areas)):
+        for rid, row in rows.items():
+            if row.population_2020 == 0:
+                problems.append(Problem(shown(name), lines[name][rid], "population_2020", "must be more than 0"))
+    for uid, unit in units.items():
+        if unit.prefecture not in prefectures:
+            hint = did_you_mean(unit.prefecture, prefectures)
+            problems.append(
+                Problem(
+                    units_file, lines["units.csv"][uid], "prefecture", f"unknown prefecture {unit.prefecture!r}{hint}"
+                )
+            )
+        if unit.folded_into is not None and unit.folded_into not in units:
+            problems.append(
+                Problem(units_file, lines["units.csv"][uid], "folded_into", f"unknown unit {unit.folded_into!r}")
+            )
+    for aid, area in prefectures.items():
+        if area.parent not in regions:
+            problems.append(Problem(areas_file, lines["areas.csv"][aid], "parent", f"unknown region {area.parent!r}"))
+        members = [unit.population_2020 for unit in units.values() if unit.prefecture == aid]
+        if members and sum(members) != area.population_2020:
+            problems.append(
+                Problem(
+                    areas_file,
+                    lines["areas.csv"][aid],
+                    "population_2020",
+                    f"{area.population_2020:,} but its {len(members)} units in units.csv sum to {sum(members):,}",
+                )
+            )
+    for rid in regions:
+        total = sum(area.population_2020 for area in prefectures.values())
+        if prefectures and total != areas[rid].population_2020:
+            problems.append(
+                Problem(
+                    areas_file,
+                    lines["areas.csv"][rid],
+                    "population_2020",
+                    f"{areas[rid].population_2020:,} but its prefectures sum to {total:,}",
+                )
+            )
+
+
+def _check_observations(
+    file: str,
+    observations: dict[str, Observation],
+    units: dict[str, Unit],
+    areas: dict[str, Area],
+    lines: dict[str, int],
+    unparsed: set[str],
+    problems: list[Problem],
+) -> None:
+    """Values fit their kinds, references resolve, and no count exceeds its population base.
+
+    ``unparsed`` holds the ids of observation rows that failed to parse, and ``"*"`` if a
+    census file did; references to those are not checked.
+    """
+    places = {**units, **areas}
+
+    def report(oid: str, field: str, message: str) -> None:
+        problems.append(Problem(file, lines[oid], field, message))
+
+    for oid, obs in observations.items():
+        if obs.unit not in places and "*" not in unparsed:
+            report(oid, "unit", f"unknown unit {obs.unit!r}{did_you_mean(obs.unit, places)}")
+        if obs.kind in COUNT_KINDS and (obs.value != obs.value.to_integral_value() or obs.value < 0):
+            report(oid, "value", f"must be a whole number ≥ 0 for kind {obs.kind!r}, got '{obs.value}'")
+        elif obs.kind in POPULATION_KINDS and obs.value == 0:
+            report(oid, "value", f"a population of 0 cannot be a base, for kind {obs.kind!r}")
+        if obs.kind in SHARE_KINDS and not 0 <= obs.value <= 1:
+            hint = f" (a percentage? write {obs.value}% as {obs.value / 100})" if obs.value <= 100 else ""
+            report(oid, "value", f"must be a share between 0 and 1 for kind {obs.kind!r}{hint}, got '{obs.value}'")
+
+        for field, allowed in _reference_rules(obs.kind).items():
+            target_id = getattr(obs, field)
+            if target_id is None:
+                continue
+            if not allowed:
+                report(oid, field, f"a row of kind {obs.kind!r} takes no {field}")
+            elif target_id in unparsed:
+                continue
+            elif target_id not in observations:
+                report(oid, field, f"no observation with id {target_id!r}{did_you_mean(target_id, observations)}")
+            elif observations[target_id].kind not in allowed:
+                report(
+                    oid,
+                    field,
+                    f"{target_id!r} is of kind {observations[target_id].kind!r}; "
+                    f"expected one of: {', '.join(sorted(allowed))}",
+                )
+
+    for oid, obs in observations.items():
+        numerator = obs if obs.kind in COUNT_KINDS else observations.get(obs.samples_ref or "")
+        base = observations.get(obs.base_ref or "")
+        already_reported = numerator is not obs and numerator is not None and numerator.base_ref == obs.base_ref
+        if (
+            numerator is not None
+            and base is not None
+            and not already_reported
+            and base.kind in COUNT_KINDS
+            and numerator.value >= 0
+            and numerator.value > base.value
+        ):
+            field = "value" if numerator is obs else "samples_ref"
+            report(
+                oid,
+                field,
+                f"{numerator.value:,} {numerator.kind.replace('_', ' ')} exceed their base "
+                f"{base.id!r} ({base.value:,})",
+            )
+        if obs.kind in SAMPLE_KINDS and not obs.subarea and obs.unit in places:
+            bases = [places[obs.unit].population_2020] + [
+                other.value
+                for other in observations.values()
+                if other.unit == obs.unit and other.kind in POPULATION_KINDS and not other.subarea
+            ]
+            if obs.value > max(bases):
+                report(
+                    oid,
+                    "value",
+                    f"{obs.value:,} samples exceed the largest population known for {obs.unit!r} ({max(bases):,})",
+                )
+
+
+def _reference_rules(kind: str) -> dict[str, frozenset[str]]:
+    """Which kinds each reference column of a row of ``kind`` may point at (empty: none)."""
+    none: frozenset[str] = frozenset()
+    if kind == "coverage_share":
+        return {"samples_ref": SAMPLE_KINDS, "base_ref": POPULATION_KINDS, "part_of": none}
+    if kind in ("database_share", "growth_share"):
+        return {"samples_ref": SAMPLE_KINDS, "base_ref": SAMPLE_KINDS, "part_of": none}
+    if kind in SAMPLE_KINDS:
+        return {"samples_ref": none, "base_ref": POPULATION_KINDS, "part_of": frozenset({kind})}
+    if kind == "registered_residents":
+        return {"samples_ref": none, "base_ref": POPULATION_KINDS, "part_of": none}
+    if kind in POPULATION_KINDS:
+        return {"samples_ref": none, "base_ref": none, "part_of": frozenset({kind})}
+    return {"samples_ref": none, "base_ref": none, "part_of": none}

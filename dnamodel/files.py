@@ -1,0 +1,42 @@
+"""Writing output files so that a reader never sees half of one.
+
+Each file is written to a temporary file in the same folder, flushed to disk,
+and renamed over the target. A crash or Ctrl-C leaves either the old file or
+the new one, never a mixture; the temporary file is removed on failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_bytes(path: str | Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create or replace. Its folder must exist.
+    content : bytes
+        The whole content.
+    """
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, as UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
