@@ -1,0 +1,31 @@
+"""dnamodel: uncertainty for a hidden total from scattered local reports.
+
+The first application is the number of DNA samples police collected in the Tibet
+Autonomous Region between 2016 and 2022 (Citizen Lab Research Report No. 158).
+
+The public API:
+
+- :func:`load_data` and :func:`export_data`: the bundled, sourced data;
+- :func:`replicate`: the report's own estimate, step by step, exactly;
+- :func:`audit`: where the report disagrees with itself and with the 2020 census.
+"""
+
+from dnamodel.audit import audit
+from dnamodel.data import Dataset, export_data, load_data
+from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.provenance import package_version
+from dnamodel.replicate import replicate
+
+__version__ = package_version()
+
+__all__ = [
+    "DataError",
+    "Dataset",
+    "Problem",
+    "UsageError",
+    "__version__",
+    "audit",
+    "export_data",
+    "load_data",
+    "replicate",
+]

@@ -1,0 +1,260 @@
+"""The ``dnamodel`` command.
+
+Subcommands:
+
+``replicate``
+    The report's estimate, step by step, beside its printed figures.
+``audit``
+    Where the report disagrees with itself and with the 2020 census.
+``data export DIR`` / ``data check``
+    Write the bundled data for editing; validate data and summarise it.
+
+Every command that reads data takes ``--data DIR``. Output is a rich table on a
+terminal, plain text when piped, and JSON with ``--json``. Exit status: 0 on
+success, 2 for usage and data errors (one message, no traceback), 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from dnamodel.audit import CATEGORIES, Audit, audit
+from dnamodel.data import Dataset, export_data, load_data
+from dnamodel.errors import DataError, UsageError
+from dnamodel.printed import format_count, format_exact
+from dnamodel.provenance import package_version
+from dnamodel.replicate import CONVENTION, Replication, replicate
+from dnamodel.tables import Block, Table, console, render
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors raised as :class:`UsageError` so they share one exit path."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``dnamodel`` command."""
+    parser = _Parser(
+        prog="dnamodel",
+        description="Uncertainty for the number of DNA samples police collected in Tibet, 2016–2022.",
+    )
+    parser.add_argument("--version", action="version", version=f"dnamodel {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    data_option = argparse.ArgumentParser(add_help=False)
+    data_option.add_argument(
+        "--data", metavar="DIR", help="read the data files from DIR (as `data export` writes them)"
+    )
+    json_option = argparse.ArgumentParser(add_help=False)
+    json_option.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+    commands.add_parser(
+        "replicate",
+        parents=[data_option, json_option],
+        help="recompute the report's estimate step by step",
+        description="Recompute Tables 4 and 5 of Citizen Lab report No. 158 and the thesis comparison, "
+        "exactly, showing each step's arithmetic and the rounding the report made.",
+    )
+    audit_parser = commands.add_parser(
+        "audit",
+        parents=[data_option, json_option],
+        help="list where the report disagrees with itself and with the census",
+        description="Recompute every derived figure of the report from its own inputs and set its quoted "
+        "figures against the 2020 census. Lists disagreements and method notes; --all lists every check.",
+    )
+    audit_parser.add_argument("--all", action="store_true", help="also list the checks that agree")
+    audit_parser.add_argument("--category", choices=CATEGORIES, action="append", help="only this category")
+
+    data_parser = commands.add_parser("data", help="export or check the data files")
+    data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    export_parser = data_commands.add_parser(
+        "export",
+        help="write the bundled data files to DIR for editing",
+        description="Write units.csv, areas.csv, observations.csv, report_figures.csv and their README to "
+        "DIR. Edit them, then pass --data DIR to any command.",
+    )
+    export_parser.add_argument("directory", metavar="DIR")
+    export_parser.add_argument("--force", action="store_true", help="replace files already in DIR")
+    data_commands.add_parser(
+        "check",
+        parents=[data_option, json_option],
+        help="validate the data files and summarise them",
+        description="Validate the data files (bundled, or --data DIR) and list what they hold.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``dnamodel`` command; return its exit status."""
+    out = console()
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "replicate":
+            _replicate(args, out)
+        elif args.command == "audit":
+            _audit(args, out)
+        elif args.data_command == "export":
+            written = export_data(args.directory, overwrite=args.force)
+            render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
+            render(out, f"Edit them, then run for example: dnamodel replicate --data {args.directory}")
+        else:
+            _check(args, out)
+    except (DataError, UsageError) as error:
+        print(f"dnamodel: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dnamodel: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    return load_data(args.data)
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _replicate(args: argparse.Namespace, out: Any) -> None:
+    result = replicate(_load(args))
+    if args.json:
+        _print_json(result.to_dict())
+        return
+    render(out, "Citizen Lab report No. 158 (Dirks 2022), Tables 4 and 5, recomputed from the bundled data.", "")
+    sections = dict.fromkeys(step.section for step in result.steps)
+    for section in sections:
+        rows = [
+            [
+                step.label,
+                step.arithmetic,
+                _exact(step.exact, step.printed.style),
+                step.shown(),
+                step.printed.text,
+                "✓" if step.matches else "✗",
+                step.note,
+            ]
+            for step in result.steps
+            if step.section == section
+        ]
+        render(out, Table(section, ["Step", "Arithmetic", "Exact>", "dnamodel>", "Report>", "=", "Rounding"], rows))
+    render(out, *_replicate_summary(result))
+
+
+def _replicate_summary(result: Replication) -> list[str]:
+    low, high = result.step("total_low"), result.step("total_high")
+    population = next(obs for obs in result.inputs if obs.id == "tibet_population_2021").exact
+    matched = sum(step.matches for step in result.steps)
+    verdict = (
+        f"All {matched} figures equal the report's to the last printed digit."
+        if result.all_match
+        else f"{len(result.steps) - matched} of {len(result.steps)} figures differ from the report's (marked ✗)."
+    )
+    return [
+        verdict,
+        f"Convention: {CONVENTION}",
+        (
+            f"Carried without any intermediate truncation, the totals would be {format_count(round(low.unrounded))} "
+            f"({_percent(low.unrounded / population)}) and {format_count(round(high.unrounded))} "
+            f"({_percent(high.unrounded / population)}), against the report's {low.shown()} and {high.shown()}."
+        ),
+        _provenance_line(result.provenance),
+    ]
+
+
+def _audit(args: argparse.Namespace, out: Any) -> None:
+    result = audit(_load(args))
+    if args.json:
+        _print_json(result.to_dict())
+        return
+    shown = [
+        f
+        for f in result.findings
+        if (args.all or f.status != "agrees") and (not args.category or f.category in args.category)
+    ]
+    counts = result.counts()
+    render(
+        out,
+        f"Audit of Citizen Lab report No. 158: {len(result.findings)} checks, {counts['agrees']} agree, "
+        f"{counts['disagrees']} disagree, {counts['note']} notes."
+        + ("" if args.all else " (--all lists every check.)"),
+        "",
+    )
+    for number, finding in enumerate(shown, start=1):
+        mark = {"disagrees": "DISAGREES", "note": "NOTE", "agrees": "agrees"}[finding.status]
+        lines = [
+            f"where: {finding.where}",
+            f"printed: {finding.printed}    recomputed: {finding.recomputed or '–'}",
+            f"arithmetic: {finding.arithmetic}",
+        ]
+        if finding.rule:
+            lines.append(f"rounding: {finding.rule}")
+        if finding.cause:
+            lines.append(("likely cause: " if finding.status == "disagrees" else "why it matters: ") + finding.cause)
+        style = {"disagrees": "bold red", "note": "bold yellow", "agrees": "bold green"}[finding.status]
+        render(out, Block(f"{number}. [{mark}] {finding.category}: {finding.quantity}  ({finding.id})", lines, style))
+    render(out, _conventions_line(result), _provenance_line(result.provenance))
+
+
+def _conventions_line(result: Audit) -> str:
+    rules = result.conventions()
+    only_truncated, only_rounded = rules.get("truncated", []), rules.get("rounded", [])
+    return (
+        f"Rounding: of the inexact figures that agree, {len(only_truncated)} follow only by truncation and "
+        f"{len(only_rounded)} only by rounding ({', '.join(i.split(':', 1)[1] for i in only_rounded) or 'none'}); "
+        "the report truncates as a rule."
+    )
+
+
+def _check(args: argparse.Namespace, out: Any) -> None:
+    data = _load(args)
+    region = next(area for area in data.areas.values() if area.level == "region")
+    summary = {
+        "location": data.location,
+        "data_version": data.version,
+        "units": len(data.units),
+        "prefectures": sum(area.level == "prefecture" for area in data.areas.values()),
+        "region_population_2020": region.population_2020,
+        "observations": len(data.observations),
+        "report_figures": len(data.report_figures),
+    }
+    if args.json:
+        _print_json({"valid": True, **summary})
+        return
+    kinds: dict[str, int] = {}
+    for obs in data.observations.values():
+        kinds[obs.kind] = kinds.get(obs.kind, 0) + 1
+    render(
+        out,
+        f"Data at {data.location} are valid ({data.version}).",
+        f"{summary['units']} county-level units in {summary['prefectures']} prefectures, "
+        f"{format_count(region.population_2020)} people in the 2020 census; "
+        f"{summary['observations']} observations; {summary['report_figures']} figures of the report's own.",
+        "",
+        Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),
+    )
+
+
+def _exact(value: Fraction, style: str) -> str:
+    return format_exact(value, "percent" if style == "percent" else "count")
+
+
+def _percent(value: Fraction) -> str:
+    return f"{float(value) * 100:.2f}%"
+
+
+def _provenance_line(record: dict[str, str]) -> str:
+    return f"dnamodel {record['dnamodel_version']}; data {record['data_location']} ({record['data_version']})."
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

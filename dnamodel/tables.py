@@ -1,0 +1,99 @@
+"""Summaries → text: tables and notes for a terminal or a pipe.
+
+Commands describe what they print as :class:`Table` and :class:`Block` values;
+:func:`render` draws them with rich on a terminal and as plain, aligned text
+otherwise (piped, redirected, or ``NO_COLOR``-style consoles), so that output
+meant for a person reads well and output meant for ``grep`` stays plain. JSON
+output does not pass through here: it is built from each result's ``to_dict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of text cells.
+
+    Attributes
+    ----------
+    title : str
+    columns : sequence of str
+        Column headers. A header ending in ``">"`` is right-aligned (the ``">"`` is
+        not shown).
+    rows : sequence of sequence of str
+    """
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading with indented lines, for findings too long for a table row."""
+
+    heading: str
+    lines: Sequence[str] = field(default_factory=tuple)
+    style: str = ""
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A console on ``stream`` (standard output by default) that knows whether it is a terminal."""
+    return Console(file=stream, highlight=False, soft_wrap=False)
+
+
+def render(out: Console, *items: Table | Block | str) -> None:
+    """Print tables, blocks and paragraphs, styled on a terminal and plain elsewhere."""
+    for item in items:
+        if isinstance(item, Table):
+            _table(out, item)
+        elif isinstance(item, Block):
+            _block(out, item)
+        else:
+            out.print(Text(item)) if out.is_terminal else out.print(item, markup=False, crop=False, soft_wrap=True)
+
+
+def _table(out: Console, table: Table) -> None:
+    headers = [column.removesuffix(">") for column in table.columns]
+    right = [column.endswith(">") for column in table.columns]
+    if out.is_terminal:
+        rich_table = RichTable(title=table.title, title_justify="left", title_style="bold")
+        for header, is_right in zip(headers, right, strict=True):
+            rich_table.add_column(header, justify="right" if is_right else "left", overflow="fold")
+        for row in table.rows:
+            rich_table.add_row(*row)
+        out.print(rich_table)
+        return
+    widths = [max([len(h), *(len(row[i]) for row in table.rows)]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.rjust(width) if is_right else cell.ljust(width)
+            for cell, width, is_right in zip(cells, widths, right, strict=True)
+        ]
+        return "  ".join(padded).rstrip()
+
+    text = [table.title, line(headers), line(["-" * w for w in widths]), *(line(row) for row in table.rows)]
+    out.print("\n".join(text), markup=False, highlight=False, crop=False, soft_wrap=True)
+    out.print("", markup=False)
+
+
+def _block(out: Console, block: Block) -> None:
+    if out.is_terminal:
+        out.print(Text(block.heading, style=block.style or "bold"))
+        for entry in block.lines:
+            out.print(Text("    " + entry))
+        out.print()
+        return
+    out.print(block.heading, markup=False, crop=False, soft_wrap=True)
+    for entry in block.lines:
+        out.print("    " + entry, markup=False, crop=False, soft_wrap=True)
+    out.print("", markup=False)
