@@ -95,12 +95,20 @@ def _slug(value: Any) -> str:
     return text
 
 
-def _count(value: Any) -> int:
+def _decimal(value: Any, kind: str, message: str) -> Decimal:
+    """Parse a finite decimal number, or fail with ``message`` (NaN and Infinity are not numbers here)."""
     text = _text(value)
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise _fail("count", "must be a whole number", value) from None
+        raise _fail(kind, message, value) from None
+    if not number.is_finite():
+        raise _fail(kind, message, value)
+    return number
+
+
+def _count(value: Any) -> int:
+    number = _decimal(value, "count", "must be a whole number")
     if number != number.to_integral_value():
         raise _fail("count", "must be a whole number", value)
     if number < 0:
@@ -109,26 +117,15 @@ def _count(value: Any) -> int:
 
 
 def _share(value: Any) -> Decimal:
-    text = _text(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _fail("share", "must be a share between 0 and 1", value) from None
+    number = _decimal(value, "share", "must be a share between 0 and 1")
     if not 0 <= number <= 1:
-        hint = " (a percentage? write 12.15% as 0.1215)" if 1 < number <= 100 else ""
+        hint = f" (a percentage? write {number}% as {number / 100})" if 1 < number <= 100 else ""
         raise _fail("share", "must be a share between 0 and 1" + hint, value)
     return number
 
 
 def _number(value: Any) -> Decimal:
-    text = _text(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _fail("number", "must be a number", value) from None
-    if not number.is_finite():
-        raise _fail("number", "must be a finite number", value)
-    return number
+    return _decimal(value, "number", "must be a number")
 
 
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")

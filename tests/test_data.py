@@ -161,6 +161,7 @@ def _problem(folder: Path, capsys, file: str, row: int | None, field: str | None
         ("qushui_samples_2021", "value", "40200.5", "must be a whole number ≥ 0"),
         ("qushui_samples_2021", "value", "-40200", "must be a whole number ≥ 0"),
         ("qushui_samples_2021", "value", "forty", "must be a number"),
+        ("qushui_samples_2021", "value", "NaN", "must be a number"),
         ("qushui_coverage_2021", "value", "75", "(a percentage? write 75% as 0.75)"),
         ("qushui_coverage_2021", "value", "-0.1", "must be a share between 0 and 1"),
         ("zhagyab_samples_2017", "unit", "zhagyb", "unknown unit 'zhagyb'; did you mean 'zhagyab'?"),
@@ -191,8 +192,10 @@ def test_bad_observation(data_copy, capsys, row_id, column, value, words):
 @pytest.mark.parametrize(
     ("row_id", "column", "value", "words"),
     [
-        ("lhorong", "han_share_2020", "2.87", "must be a share between 0 and 1 (a percentage?"),
+        ("lhorong", "han_share_2020", "2.87", "(a percentage? write 2.87% as 0.0287)"),
         ("lhorong", "han_share_2020", "1.01", "must be a share between 0 and 1"),
+        ("lhorong", "han_share_2020", "NaN", "must be a share between 0 and 1"),
+        ("lhorong", "population_2020", "Infinity", "must be a whole number"),
         ("lhorong", "population_2020", "53185.0001", "must be a whole number"),
         ("lhorong", "prefecture", "qamd", "unknown prefecture 'qamd'; did you mean 'qamdo'?"),
         ("lhorong", "code", "5403", "must be a six-digit administrative code"),
