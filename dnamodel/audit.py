@@ -27,7 +27,7 @@ Findings fall in five categories:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -169,22 +169,16 @@ def _share_checks(data: Dataset) -> Iterator[Finding]:
         if base.exact == 0:
             continue  # population bases are positive by validation; a zero database total says nothing
         printed = _printed_of(obs)
-        exact = numerator.exact / base.exact
-        rule = rounding_rule(exact, printed)
-        cause = "" if rule else _explain_share(data, obs, numerator, base, printed)
-        yield Finding(
-            id=f"arithmetic:{obs.id}",
-            category="arithmetic",
-            where=_where(obs),
-            quantity=_quantity(data, obs),
-            printed=printed.text,
-            recomputed=format_exact(exact, "percent"),
-            arithmetic=(
-                f"{format_count(numerator.exact)} ÷ {format_count(base.exact)} = {format_exact(exact, 'percent')}"
+        yield _ratio_finding(
+            f"arithmetic:{obs.id}",
+            _where(obs),
+            _quantity(data, obs),
+            printed,
+            [numerator.exact],
+            [base.exact],
+            lambda obs=obs, numerator=numerator, base=base, printed=printed: _explain_share(
+                data, obs, numerator, base, printed
             ),
-            status="agrees" if rule else "disagrees",
-            rule=rule or "",
-            cause=cause,
         )
 
 
@@ -252,10 +246,10 @@ def _figure_checks(data: Dataset) -> Iterator[Finding]:
         data.require(observation_ids=numerator_ids + denominator_ids, figure_ids=(figure_id,))
         numerator = [data.observations[oid].exact for oid in numerator_ids]
         denominator = [data.observations[oid].exact for oid in denominator_ids]
-        yield _ratio_finding(data, figure_id, label, numerator, denominator)
+        yield _figure_ratio(data, figure_id, label, numerator, denominator)
     data.require(figure_ids=("henan_samples", "henan_population", "henan_share"))
     figures = data.report_figures
-    yield _ratio_finding(
+    yield _figure_ratio(
         data,
         "henan_share",
         "Henan's male DNA database, share of population",
@@ -264,28 +258,52 @@ def _figure_checks(data: Dataset) -> Iterator[Finding]:
     )
 
 
-def _ratio_finding(
+def _figure_ratio(
     data: Dataset, figure_id: str, label: str, numerator: list[Fraction], denominator: list[Fraction]
 ) -> Finding:
     figure = data.report_figures[figure_id]
+    return _ratio_finding(
+        f"arithmetic:{figure_id}",
+        figure.where,
+        label,
+        figure.printed,
+        numerator,
+        denominator,
+        lambda: "The printed share does not follow from the figures beside it.",
+    )
+
+
+def _ratio_finding(
+    finding_id: str,
+    where: str,
+    quantity: str,
+    printed: Printed,
+    numerator: list[Fraction],
+    denominator: list[Fraction],
+    explain: Callable[[], str],
+) -> Finding:
+    """A printed share against the sum of ``numerator`` over the sum of ``denominator``.
+
+    ``explain`` is called only when the share disagrees, to find its likely cause.
+    """
     exact = sum(numerator, Fraction(0)) / sum(denominator, Fraction(0))
-    rule = rounding_rule(exact, figure.printed)
+    rule = rounding_rule(exact, printed)
 
     def terms(values: list[Fraction]) -> str:
         shown = " + ".join(format_count(v) for v in values)
         return f"({shown})" if len(values) > 1 else shown
 
     return Finding(
-        id=f"arithmetic:{figure_id}",
+        id=finding_id,
         category="arithmetic",
-        where=figure.where,
-        quantity=label,
-        printed=figure.printed.text,
+        where=where,
+        quantity=quantity,
+        printed=printed.text,
         recomputed=format_exact(exact, "percent"),
         arithmetic=f"{terms(numerator)} ÷ {terms(denominator)} = {format_exact(exact, 'percent')}",
         status="agrees" if rule else "disagrees",
         rule=rule or "",
-        cause="" if rule else "The printed share does not follow from the figures beside it.",
+        cause="" if rule else explain(),
     )
 
 
