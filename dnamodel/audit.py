@@ -353,7 +353,7 @@ def _sum_checks(data: Dataset) -> Iterator[Finding]:
             printed=_printed_of(other).text,
             recomputed=format_count(reference.exact),
             arithmetic=(
-                f"{_where(reference)} prints {format_count(reference.exact)} for the same place, kind and period; "
+                f"{_where(reference)}: {format_count(reference.exact)} for the same place, kind and period; "
                 f"{format_count(other.exact)} − {format_count(reference.exact)} = "
                 f"{format_count(other.exact - reference.exact)}"
             ),
