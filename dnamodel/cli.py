@@ -6,6 +6,8 @@ Subcommands:
     The report's estimate, step by step, beside its printed figures.
 ``audit``
     Where the report disagrees with itself and with the 2020 census.
+``mc MODEL``
+    A Monte Carlo model's total and share, with Monte Carlo standard errors.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -26,9 +28,11 @@ from typing import Any
 from dnamodel.audit import CATEGORIES, Audit, audit
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, UsageError
+from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, summarize
 from dnamodel.printed import format_count, format_exact
 from dnamodel.provenance import package_version
 from dnamodel.replicate import CONVENTION, Replication, replicate
+from dnamodel.spec import load_model
 from dnamodel.tables import Block, Table, console, render
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -74,6 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument("--all", action="store_true", help="also list the checks that agree")
     audit_parser.add_argument("--category", choices=CATEGORIES, action="append", help="only this category")
 
+    mc_parser = commands.add_parser(
+        "mc",
+        parents=[data_option, json_option],
+        help="run a Monte Carlo model and summarise its total",
+        description="Draw a Monte Carlo model (a name in models/ or a TOML file) and print the total's mean, "
+        "median and 5/25/75/95% quantiles and its share of the population, each with its Monte Carlo "
+        "standard error, beside the report's two estimates.",
+    )
+    mc_parser.add_argument("model", metavar="MODEL", help="a model name (report_uniform, report_mc) or a TOML path")
+    mc_parser.add_argument("--draws", type=_positive_int, default=1_000_000, help="number of draws (default 1,000,000)")
+    mc_parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    mc_parser.add_argument(
+        "--qmc", action="store_true", help=f"scrambled Sobol points in {QMC_REPLICATES} replicates (draws = 16 × 2^k)"
+    )
+    mc_parser.add_argument(
+        "--chunk-size", type=_positive_int, default=DEFAULT_CHUNK, help="draws held in memory at once (default 2^20)"
+    )
+
     data_parser = commands.add_parser("data", help="export or check the data files")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     export_parser = data_commands.add_parser(
@@ -102,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _replicate(args, out)
         elif args.command == "audit":
             _audit(args, out)
+        elif args.command == "mc":
+            _mc(args, out)
         elif args.data_command == "export":
             written = export_data(args.directory, overwrite=args.force)
             render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
@@ -213,6 +237,73 @@ def _conventions_line(result: Audit) -> str:
         f"{len(only_rounded)} only by rounding ({', '.join(i.split(':', 1)[1] for i in only_rounded) or 'none'}); "
         "the report truncates as a rule."
     )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _mc(args: argparse.Namespace, out: Any) -> None:
+    data = _load(args)
+    spec = load_model(args.model)
+    chain = replicate(data)
+    low, high = chain.step("total_low"), chain.step("total_high")
+    thresholds = (float(low.value), float(high.value), 1_000_000.0)
+    summary = summarize(
+        spec, args.draws, args.seed, qmc=args.qmc, data=data, chunk_size=args.chunk_size, thresholds=thresholds
+    )
+    if args.json:
+        _print_json(summary.to_dict() | {"report": {"total_low": low.shown(), "total_high": high.shown()}})
+        return
+    total, share = summary.variables["total"], summary.variables["share"]
+    rows = [["mean", _count(total.mean.value), _count(total.mean.mcse), _pct(share.mean.value), _pct(share.mean.mcse)]]
+    for p in total.quantiles:
+        label = "median" if p == 0.5 else f"{p:.0%} quantile"
+        t, sh = total.quantiles[p], share.quantiles[p]
+        rows.append([label, _count(t.value), _count(t.mcse), _pct(sh.value), _pct(sh.mcse)])
+    sampler = summary.attrs["sampler"]
+    render(
+        out,
+        f"{spec.name}: {spec.header.description}",
+        f"{args.draws:,} draws, seed {args.seed}, {sampler}.",
+        "",
+        Table("Samples collected in Tibet", ["", "total>", "MCSE>", "share>", "MCSE>"], rows),
+        Table(
+            "Against the report (Dirks 2022, Table 5)",
+            ["", "total>", "share>", "P(total above it)>", "MCSE>"],
+            [
+                ["Estimate One", low.shown(), chain.step("share_low").shown(), *_prob(total.exceedance[thresholds[0]])],
+                [
+                    "Estimate Two",
+                    high.shown(),
+                    chain.step("share_high").shown(),
+                    *_prob(total.exceedance[thresholds[1]]),
+                ],
+                ["one million", "1,000,000", "", *_prob(total.exceedance[thresholds[2]])],
+            ],
+        ),
+    )
+    if total.resolution:
+        render(out, f"Quantiles streamed through a sketch of bin width {total.resolution:,.1f} samples.")
+    render(out, f"Spec {spec.path} ({spec.hash}); " + _provenance_line(summary.attrs))
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.3f}%"
+
+
+def _prob(statistic: Any) -> list[str]:
+    return [f"{statistic.value:.4f}", f"{statistic.mcse:.4f}"]
 
 
 def _check(args: argparse.Namespace, out: Any) -> None:

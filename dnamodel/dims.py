@@ -1,0 +1,28 @@
+"""Canonical dimension names, defined once and used by every labelled result.
+
+New axes are appended last; the sample axis is explicit in every array kernel.
+"""
+
+DRAW = "draw"
+"""A Monte Carlo draw, or a posterior draw within a chain."""
+
+CHAIN = "chain"
+"""An MCMC chain."""
+
+UNIT = "unit"
+"""One of the 77 county-level units; coordinates are the ids of ``units.csv``."""
+
+PREFECTURE = "prefecture"
+"""One of the seven prefectures; coordinates are the ids of ``areas.csv``."""
+
+OBSERVATION = "observation"
+"""An observation; coordinates are the ids of ``observations.csv``."""
+
+SCENARIO = "scenario"
+"""A point of a sensitivity sweep."""
+
+QUANTILE = "quantile"
+"""A probability at which a distribution's quantile is reported."""
+
+INPUT = "input"
+"""An uncertain input of a Monte Carlo model, for sensitivity indices."""

@@ -1,0 +1,581 @@
+"""The vectorised Monte Carlo core: sample a spec's inputs, evaluate its quantities.
+
+Every random input is the inverse CDF of one column of uniform numbers, so a draw
+is a row of a ``(draws, inputs)`` matrix of uniforms:
+
+- **pseudo-random** draws take that matrix from ``numpy.random.default_rng(seed)``
+  row by row, so the same seed gives the same draws whatever the chunk size;
+- **quasi-random** draws (``qmc=True``) take it from scrambled Sobol points
+  (``scipy.stats.qmc.Sobol``), in independent randomised replicates whose spread
+  gives the Monte Carlo standard error.
+
+The array kernels (:func:`inverse_cdf`, :func:`evaluate`) take and return NumPy
+arrays with the draw axis first; xarray labels are added once, in
+:func:`monte_carlo`. :func:`summarize` streams any number of draws in chunks of
+bounded memory and returns the mean and quantiles of ``total`` and ``share`` with
+their Monte Carlo standard errors (MCSE).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy import special, stats
+
+from dnamodel import dims
+from dnamodel.data import Dataset, load_data
+from dnamodel.errors import UsageError
+from dnamodel.provenance import provenance
+from dnamodel.spec import ModelSpec, Resolved, resolve
+
+PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The quantiles every summary reports."""
+
+SUMMARISED = ("total", "share")
+DEFAULT_SEED = 20220913  # the report's publication date: any fixed default keeps runs reproducible
+DEFAULT_CHUNK = 2**20
+MAX_IN_MEMORY = 2**24
+"""Most draws :func:`monte_carlo` returns as arrays; :func:`summarize` streams any number."""
+QMC_REPLICATES = 16
+SKETCH_BINS = 2**18
+
+
+# --- array kernels -------------------------------------------------------------------------
+
+
+def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
+    """Map uniform numbers in (0, 1) to draws of one input.
+
+    Parameters
+    ----------
+    spec_input : Resolved
+        The input, with numeric parameters.
+    uniforms : ndarray, shape (n,)
+        Numbers in [0, 1).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The input's draws, in the input's own units.
+
+    Examples
+    --------
+    >>> from dnamodel.spec import Resolved
+    >>> inverse_cdf(Resolved("x", "uniform", "share", {"low": 0.2, "high": 0.4}), np.array([0.0, 0.5]))
+    array([0.2, 0.3])
+    """
+    p = spec_input.params
+    u = uniforms
+    match spec_input.dist:
+        case "point":
+            return np.full(u.shape, p["value"])
+        case "uniform":
+            return p["low"] + u * (p["high"] - p["low"])
+        case "triangular":
+            low, mode, high = p["low"], p["mode"], p["high"]
+            split = (mode - low) / (high - low)
+            left = low + np.sqrt(u * (high - low) * (mode - low))
+            right = high - np.sqrt((1 - u) * (high - low) * (high - mode))
+            return np.where(u < split, left, right)
+        case "pert":
+            low, mode, high, shape = p["low"], p["mode"], p["high"], p["shape"]
+            a = 1 + shape * (mode - low) / (high - low)
+            b = 1 + shape * (high - mode) / (high - low)
+            return low + special.betaincinv(a, b, u) * (high - low)
+        case "normal":
+            return _truncated(u, p["mean"], p["sd"], p.get("lower"), p.get("upper"), log=False)
+        case "lognormal":
+            return _truncated(u, math.log(p["median"]), p["sigma"], p.get("lower"), p.get("upper"), log=True)
+        case "beta":
+            return special.betaincinv(p["alpha"], p["beta"], u)
+        case "choice":
+            values = np.asarray(p["values"], dtype=float)
+            weights = np.asarray(p.get("weights") or [1 / len(values)] * len(values))
+            edges = np.cumsum(weights)[:-1]
+            return values[np.searchsorted(edges, u, side="right")]
+        case "empirical":
+            values = np.asarray(p["values"], dtype=float)
+            return values[np.minimum((u * len(values)).astype(np.intp), len(values) - 1)]
+    raise ValueError(f"no inverse CDF for {spec_input.dist!r}")  # the registry and this match move together
+
+
+def _truncated(
+    u: np.ndarray, location: float, scale: float, lower: float | None, upper: float | None, *, log: bool
+) -> np.ndarray:
+    """Normal (or lognormal) inverse CDF restricted to [lower, upper]."""
+
+    def standard(bound: float | None, default: float) -> float:
+        if bound is None:
+            return default
+        if log:
+            return -math.inf if bound <= 0 else (math.log(bound) - location) / scale
+        return (bound - location) / scale
+
+    low_cdf = special.ndtr(standard(lower, -math.inf))
+    high_cdf = special.ndtr(standard(upper, math.inf))
+    z = special.ndtri(low_cdf + u * (high_cdf - low_cdf)) if (low_cdf, high_cdf) != (0.0, 1.0) else special.ndtri(u)
+    values = location + scale * z
+    return np.exp(values) if log else values
+
+
+_FUNCTIONS = {"where": lambda c, a, b: np.where(c != 0, a, b), "minimum": np.minimum, "maximum": np.maximum}
+_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+
+
+def evaluate(spec: ModelSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Evaluate the spec's quantities, in order, on arrays of input draws.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    inputs : dict of str to ndarray, each shape (n,)
+
+    Returns
+    -------
+    dict of str to ndarray, each shape (n,)
+        Every quantity, ``total`` and ``share`` among them.
+    """
+    scope: dict[str, Any] = dict(inputs)
+    for name, tree in spec.compiled.items():
+        scope[name] = np.asarray(_eval(tree.body, scope), dtype=float)
+    return {name: scope[name] for name in spec.compiled}
+
+
+def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_eval(node.left, scope), _eval(node.right, scope))
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, scope)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Name):
+        return scope[node.id]
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return _FUNCTIONS[node.func.id](*(_eval(arg, scope) for arg in node.args))
+    raise ValueError(f"unexpected {type(node).__name__}")  # spec._compile admits nothing else
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A spec resolved against data, ready to turn uniforms into draws.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+    inputs : dict of str to Resolved
+    random : tuple of str
+        The inputs that consume a uniform column, in spec order (column order).
+    """
+
+    spec: ModelSpec
+    inputs: dict[str, Resolved]
+    random: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "random", tuple(name for name, i in self.inputs.items() if i.is_random))
+
+    @classmethod
+    def build(cls, spec: ModelSpec, data: Dataset | None = None) -> Engine:
+        """Resolve ``spec`` against ``data`` (the bundled data when omitted)."""
+        return cls(spec, resolve(spec, load_data() if data is None else data))
+
+    def draws(self, uniforms: np.ndarray) -> dict[str, np.ndarray]:
+        """Every input and quantity for a ``(n, len(random))`` matrix of uniforms."""
+        n = uniforms.shape[0]
+        columns = {name: uniforms[:, j] for j, name in enumerate(self.random)}
+        values = {
+            name: inverse_cdf(spec_input, columns[name])
+            if spec_input.is_random
+            else np.full(n, spec_input.params["value"])
+            for name, spec_input in self.inputs.items()
+        }
+        return values | evaluate(self.spec, values)
+
+    def uniforms(
+        self, draws: int, seed: int, *, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK
+    ) -> Iterator[np.ndarray]:
+        """Uniform matrices of at most ``chunk_size`` rows, ``draws`` rows in all.
+
+        Pseudo-random rows come from one generator in order, so they do not depend on
+        ``chunk_size``; Sobol points continue one scrambled sequence.
+        """
+        rng = np.random.default_rng(seed)
+        dimension = len(self.random)
+        sobol = stats.qmc.Sobol(dimension, scramble=True, seed=rng) if qmc and dimension else None
+        remaining = draws
+        while remaining > 0:
+            size = min(chunk_size, remaining)
+            yield sobol.random(size) if sobol is not None else rng.random((size, dimension))
+            remaining -= size
+
+
+def _check_draws(draws: int, qmc: bool, chunk_size: int) -> None:
+    if draws <= 0:
+        raise UsageError(f"draws must be a positive whole number, got {draws}")
+    if chunk_size <= 0:
+        raise UsageError(f"chunk size must be a positive whole number, got {chunk_size}")
+    if qmc:
+        per_replicate = draws // QMC_REPLICATES
+        if draws % QMC_REPLICATES or per_replicate & (per_replicate - 1) or per_replicate < 2**6:
+            raise UsageError(
+                f"quasi-Monte Carlo needs draws = {QMC_REPLICATES} × a power of 2 (at least {QMC_REPLICATES * 2**6}), "
+                f"got {draws}; for example {QMC_REPLICATES * 2**16}"
+            )
+        if chunk_size & (chunk_size - 1):
+            raise UsageError(f"quasi-Monte Carlo needs a chunk size that is a power of 2, got {chunk_size}")
+
+
+def monte_carlo(
+    spec: ModelSpec,
+    draws: int = 100_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    qmc: bool = False,
+    data: Dataset | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> xr.Dataset:
+    """Draw a Monte Carlo model and return every draw.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        From :func:`dnamodel.load_model`.
+    draws : int
+        Number of draws, at most :data:`MAX_IN_MEMORY` (use :func:`summarize` for more).
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same draws.
+    qmc : bool
+        Scrambled Sobol points in :data:`QMC_REPLICATES` independent replicates
+        (``draws`` must be that many times a power of 2). The replicate of each draw
+        is the coordinate ``replicate``.
+    data : Dataset, optional
+        The bundled data when omitted.
+    chunk_size : int
+        Draws generated at a time; does not change the draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimension ``draw``; variables ``total``, ``share``, every other quantity and
+        every sampled input; ``attrs`` hold the provenance (spec text and hash, data
+        version, seed, draws, sampler).
+
+    Examples
+    --------
+    >>> from dnamodel.spec import load_model
+    >>> result = monte_carlo(load_model("report_uniform"), draws=1000, seed=1)
+    >>> float(result["total"].min()) >= 919_282
+    True
+    """
+    _check_draws(draws, qmc, chunk_size)
+    if draws > MAX_IN_MEMORY:
+        raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use summarize() (dnamodel mc) instead")
+    data = load_data() if data is None else data
+    engine = Engine.build(spec, data)
+    parts = [engine.draws(u) for u in _uniform_stream(engine, draws, seed, qmc, chunk_size)]
+    names = [*engine.random, *spec.quantities]
+    variables = {name: ((dims.DRAW,), np.concatenate([part[name] for part in parts])) for name in names}
+    coords = {dims.DRAW: np.arange(draws)}
+    if qmc:
+        coords["replicate"] = ((dims.DRAW,), np.repeat(np.arange(QMC_REPLICATES), draws // QMC_REPLICATES))
+    result = xr.Dataset(variables, coords=coords)
+    for name in engine.random:
+        result[name].attrs["dist"] = engine.inputs[name].dist
+        result[name].attrs["note"] = spec.inputs[name].note
+    result.attrs.update(_provenance(spec, data, draws, seed, qmc, chunk_size))
+    return result
+
+
+def _uniform_stream(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int) -> Iterator[np.ndarray]:
+    """All uniforms for a run: one stream, or for QMC one scrambled sequence per replicate, in order."""
+    if not qmc:
+        yield from engine.uniforms(draws, seed, chunk_size=chunk_size)
+        return
+    for child in np.random.SeedSequence(seed).spawn(QMC_REPLICATES):
+        child_seed = int(child.generate_state(1, dtype=np.uint64)[0])
+        yield from engine.uniforms(draws // QMC_REPLICATES, child_seed, qmc=True, chunk_size=chunk_size)
+
+
+def _provenance(spec: ModelSpec, data: Dataset, draws: int, seed: int, qmc: bool, chunk_size: int) -> dict[str, Any]:
+    return {
+        **provenance(data),
+        "model": spec.name,
+        "spec": spec.text,
+        "spec_hash": spec.hash,
+        "seed": seed,
+        "draws": draws,
+        "sampler": f"scrambled Sobol, {QMC_REPLICATES} replicates" if qmc else "numpy default_rng (PCG64)",
+        "chunk_size": chunk_size,
+    }
+
+
+# --- streaming summaries -------------------------------------------------------------------
+
+
+@dataclass
+class _Moments:
+    """Count, mean and sum of squared deviations, merged chunk by chunk (Chan et al. 1979)."""
+
+    count: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        n = values.size
+        mean = float(values.mean())
+        m2 = float(((values - mean) ** 2).sum())
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta**2 * self.count * n / total
+        self.count = total
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else 0.0
+
+
+class _Sketch:
+    """A mergeable fixed-grid histogram for quantiles of a stream, exact outside its grid.
+
+    The grid spans the first chunk's range widened by that range on each side, in
+    :data:`SKETCH_BINS` bins; values beyond it are kept exactly. A quantile is read
+    by linear interpolation within its bin, so its error is at most one bin width
+    (``resolution``), which :func:`summarize` reports beside the MCSE.
+    """
+
+    def __init__(self, first: np.ndarray):
+        low, high = float(first.min()), float(first.max())
+        spread = high - low or max(abs(low), 1.0) * 1e-9
+        self.low, self.width = low - spread, 3 * spread / SKETCH_BINS
+        self.counts = np.zeros(SKETCH_BINS, dtype=np.int64)
+        self.outside: list[np.ndarray] = []
+        self.exact_min, self.exact_max = math.inf, -math.inf
+
+    @property
+    def resolution(self) -> float:
+        return self.width
+
+    def add(self, values: np.ndarray) -> None:
+        self.exact_min = min(self.exact_min, float(values.min()))
+        self.exact_max = max(self.exact_max, float(values.max()))
+        position = np.floor((values - self.low) / self.width)
+        inside = (position >= 0) & (position < SKETCH_BINS)
+        self.counts += np.bincount(position[inside].astype(np.intp), minlength=SKETCH_BINS)
+        if not inside.all():
+            self.outside.append(values[~inside])
+
+    def quantile(self, probability: float) -> float:
+        """The value at rank ``probability × (n − 1)`` (as ``numpy.quantile``'s default), within one bin."""
+        outside = np.sort(np.concatenate(self.outside)) if self.outside else np.empty(0)
+        below = outside[outside < self.low]
+        above = outside[outside >= self.low]
+        n = int(self.counts.sum()) + outside.size
+        rank = probability * (n - 1)
+        if rank < below.size:
+            return float(np.quantile(below, rank / max(below.size - 1, 1)))
+        rank_inside = rank - below.size
+        inside_total = int(self.counts.sum())
+        if rank_inside >= inside_total:
+            index = min(int(rank_inside - inside_total), above.size - 1)
+            return float(above[index])
+        cumulative = np.cumsum(self.counts)
+        bin_index = int(np.searchsorted(cumulative, rank_inside, side="right"))
+        before = cumulative[bin_index - 1] if bin_index else 0
+        fraction = (rank_inside - before + 0.5) / self.counts[bin_index]
+        value = self.low + (bin_index + min(fraction, 1.0)) * self.width
+        return float(min(max(value, self.exact_min), self.exact_max))
+
+    def fraction_above(self, threshold: float) -> float:
+        """Share of values above ``threshold`` (within the bin holding it)."""
+        outside = np.concatenate(self.outside) if self.outside else np.empty(0)
+        n = int(self.counts.sum()) + outside.size
+        position = (threshold - self.low) / self.width
+        first_above = int(np.clip(math.floor(position) + 1, 0, SKETCH_BINS))
+        return (int(self.counts[first_above:].sum()) + int((outside > threshold).sum())) / n
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """An estimate with its Monte Carlo standard error."""
+
+    value: float
+    mcse: float
+
+
+@dataclass(frozen=True)
+class VariableSummary:
+    """Mean, quantiles and exceedance probabilities of one output."""
+
+    mean: Statistic
+    quantiles: dict[float, Statistic]
+    exceedance: dict[float, Statistic]
+    resolution: float
+
+
+@dataclass(frozen=True)
+class MonteCarloSummary:
+    """What :func:`summarize` returns: ``total`` and ``share``, with provenance."""
+
+    variables: dict[str, VariableSummary]
+    attrs: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON-ready data."""
+
+        def stat(s: Statistic) -> dict[str, float]:
+            return {"value": s.value, "mcse": s.mcse}
+
+        return {
+            "provenance": {k: v for k, v in self.attrs.items() if k != "spec"},
+            "spec": self.attrs["spec"],
+            "variables": {
+                name: {
+                    "mean": stat(v.mean),
+                    "quantiles": {f"{p:g}": stat(s) for p, s in v.quantiles.items()},
+                    "exceedance": {f"{t:g}": stat(s) for t, s in v.exceedance.items()},
+                    "sketch_resolution": v.resolution,
+                }
+                for name, v in self.variables.items()
+            },
+        }
+
+
+def summarize(
+    spec: ModelSpec,
+    draws: int = 1_000_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    qmc: bool = False,
+    data: Dataset | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    thresholds: tuple[float, ...] = (),
+) -> MonteCarloSummary:
+    """Stream a Monte Carlo model and summarise ``total`` and ``share``, in bounded memory.
+
+    Parameters
+    ----------
+    spec, draws, seed, qmc, data, chunk_size
+        As for :func:`monte_carlo`; ``draws`` has no upper limit. Memory is set by
+        ``chunk_size`` (about 200 MB at the default 2**20 for the shipped models).
+    thresholds : tuple of float
+        Totals whose exceedance probability P(total > t) is reported.
+
+    Returns
+    -------
+    MonteCarloSummary
+        For each of ``total`` and ``share``: the mean and the quantiles at
+        :data:`PROBABILITIES`, each with its MCSE. Pseudo-random runs: the mean's
+        MCSE is sd/√n; a quantile's is half the distance between the order
+        statistics at ranks n·p ± √(n·p·(1−p)). Quasi-random runs: the standard
+        deviation of the replicate estimates over √replicates. Quantiles come from
+        all draws when they fit in one chunk, else from a fixed-grid sketch whose bin
+        width (``resolution``) is reported.
+    """
+    _check_draws(draws, qmc, chunk_size)
+    data = load_data() if data is None else data
+    engine = Engine.build(spec, data)
+    attrs = _provenance(spec, data, draws, seed, qmc, chunk_size)
+    if qmc:
+        per_replicate = draws // QMC_REPLICATES
+        replicates = [
+            _summarize_stream(
+                engine.draws(u) for u in engine.uniforms(per_replicate, s, qmc=True, chunk_size=chunk_size)
+            )
+            for s in _replicate_seeds(seed)
+        ]
+        variables = {name: _pool([r[name] for r in replicates], thresholds, name) for name in SUMMARISED}
+    else:
+        stream = (engine.draws(u) for u in engine.uniforms(draws, seed, chunk_size=chunk_size))
+        collected = _summarize_stream(stream)
+        variables = {name: collected[name].summary(thresholds if name == "total" else ()) for name in SUMMARISED}
+    return MonteCarloSummary(variables, attrs)
+
+
+def _replicate_seeds(seed: int) -> list[int]:
+    return [int(c.generate_state(1, dtype=np.uint64)[0]) for c in np.random.SeedSequence(seed).spawn(QMC_REPLICATES)]
+
+
+@dataclass
+class _Collector:
+    """Moments and quantile source of one variable over a stream."""
+
+    moments: _Moments = field(default_factory=_Moments)
+    exact: np.ndarray | None = None
+    sketch: _Sketch | None = None
+
+    def add(self, values: np.ndarray, first: bool, last: bool) -> None:
+        self.moments.add(values)
+        if first and last:
+            self.exact = values.copy()
+            return
+        if self.sketch is None:
+            self.sketch = _Sketch(values)
+        self.sketch.add(values)
+
+    def quantile(self, probability: float) -> float:
+        if self.exact is not None:
+            return float(np.quantile(self.exact, probability))
+        return self._sketch().quantile(probability)
+
+    def fraction_above(self, threshold: float) -> float:
+        if self.exact is not None:
+            return float((self.exact > threshold).mean())
+        return self._sketch().fraction_above(threshold)
+
+    def _sketch(self) -> _Sketch:
+        if self.sketch is None:
+            raise RuntimeError("summary of an empty stream")  # draws > 0 is checked up front
+        return self.sketch
+
+    def summary(self, thresholds: tuple[float, ...]) -> VariableSummary:
+        n = self.moments.count
+        quantiles = {}
+        for p in PROBABILITIES:
+            half = math.sqrt(p * (1 - p) / n)
+            spread = self.quantile(min(p + half, 1.0)) - self.quantile(max(p - half, 0.0))
+            quantiles[p] = Statistic(self.quantile(p), spread / 2)
+        exceedance = {}
+        for t in thresholds:
+            share = self.fraction_above(t)
+            exceedance[t] = Statistic(share, math.sqrt(share * (1 - share) / n))
+        resolution = 0.0 if self.exact is not None else self.sketch.resolution if self.sketch else 0.0
+        return VariableSummary(
+            Statistic(self.moments.mean, self.moments.sd / math.sqrt(n)), quantiles, exceedance, resolution
+        )
+
+
+def _summarize_stream(stream: Iterator[dict[str, np.ndarray]]) -> dict[str, _Collector]:
+    collectors = {name: _Collector() for name in SUMMARISED}
+    chunk = next(stream)
+    first = True
+    while chunk is not None:
+        following = next(stream, None)
+        for name in SUMMARISED:
+            collectors[name].add(chunk[name], first, following is None)
+        chunk, first = following, False
+    return collectors
+
+
+def _pool(replicates: list[_Collector], thresholds: tuple[float, ...], name: str) -> VariableSummary:
+    """Randomised QMC: the mean of the replicate estimates, with their spread over √R as MCSE."""
+    root = math.sqrt(len(replicates))
+
+    def pooled(values: list[float]) -> Statistic:
+        return Statistic(float(np.mean(values)), float(np.std(values, ddof=1)) / root)
+
+    mean = pooled([r.moments.mean for r in replicates])
+    quantiles = {p: pooled([r.quantile(p) for r in replicates]) for p in PROBABILITIES}
+    exceedance = {t: pooled([r.fraction_above(t) for r in replicates]) for t in thresholds} if name == "total" else {}
+    resolution = max((r.sketch.resolution if r.sketch else 0.0) for r in replicates)
+    return VariableSummary(mean, quantiles, exceedance, resolution)

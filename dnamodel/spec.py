@@ -1,0 +1,558 @@
+"""Model specs: TOML files in ``models/``, validated strictly.
+
+A Monte Carlo spec declares its uncertain inputs as distributions and its outputs
+as arithmetic on them::
+
+    [model]
+    name = "report_uniform"
+    description = "..."
+
+    [inputs.rest_rate]
+    dist = "uniform"
+    kind = "share"
+    low = { figure = "lhorong_rate" }      # 32.3%, as the report prints it
+    high = { figure = "zhagyab_rate" }     # 43.9%
+    note = "why this input is uncertain, and how"
+
+    [quantities]
+    total = "rest_population * rest_rate + high_han_samples"
+    share = "total / population"
+
+A parameter is a number or a reference to the bundled data: ``{ observation = id }``,
+``{ figure = id }`` (a figure as the report prints it), ``{ census = place }`` (a
+2020 census population) or ``{ ratio = [id, id] }`` (one observation over
+another). Quantities are evaluated in order and may use inputs, earlier
+quantities, ``+ - * /``, parentheses, numbers, and the functions ``where(c, a, b)``,
+``minimum(a, b)`` and ``maximum(a, b)``. ``total`` and ``share`` are required.
+
+:func:`load_model` reads and validates a spec without data. :func:`resolve`
+replaces references with numbers from a :class:`~dnamodel.data.Dataset` and checks
+every parameter (low below high, weights summing to one, a share's support inside
+[0, 1], ...). Every error names the file, the input and the parameter.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dnamodel.data import Dataset
+from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+"""Where model names are looked up: the ``models/`` folder of the source tree."""
+
+FUNCTIONS = ("where", "minimum", "maximum")
+REQUIRED_QUANTITIES = ("total", "share")
+
+Kind = Literal["share", "count", "number"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ref(_Strict):
+    """A reference to the bundled data; exactly one field is set."""
+
+    observation: str | None = None
+    figure: str | None = None
+    census: str | None = None
+    ratio: tuple[str, str] | None = None
+
+
+Param = float | Ref
+
+
+class _Dist(_Strict):
+    kind: Kind = "number"
+    note: str = ""
+
+
+class Point(_Dist):
+    """A known value."""
+
+    dist: Literal["point"]
+    value: Param
+
+
+class Uniform(_Dist):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: Param
+    high: Param
+
+
+class Triangular(_Dist):
+    """Triangular on [low, high] with its peak at ``mode``."""
+
+    dist: Literal["triangular"]
+    low: Param
+    mode: Param
+    high: Param
+
+
+class Pert(_Dist):
+    """PERT: a beta on [low, high] with mode ``mode`` and concentration ``shape`` (4 is the classic PERT)."""
+
+    dist: Literal["pert"]
+    low: Param
+    mode: Param
+    high: Param
+    shape: float = 4.0
+
+
+class Normal(_Dist):
+    """Normal with ``mean`` and ``sd``, optionally truncated to [lower, upper]."""
+
+    dist: Literal["normal"]
+    mean: Param
+    sd: Param
+    lower: Param | None = None
+    upper: Param | None = None
+
+
+class Lognormal(_Dist):
+    """Lognormal with ``median`` and log-scale ``sigma``, optionally truncated to [lower, upper]."""
+
+    dist: Literal["lognormal"]
+    median: Param
+    sigma: Param
+    lower: Param | None = None
+    upper: Param | None = None
+
+
+class Beta(_Dist):
+    """Beta(alpha, beta) on [0, 1]."""
+
+    dist: Literal["beta"]
+    alpha: Param
+    beta: Param
+
+
+class Choice(_Dist):
+    """One of several alternative figures, with weights (equal when omitted)."""
+
+    dist: Literal["choice"]
+    values: list[Param]
+    weights: list[float] | None = None
+    labels: list[str] | None = None
+
+
+class Empirical(_Dist):
+    """Resampling a list of values with equal weight."""
+
+    dist: Literal["empirical"]
+    values: list[float]
+
+
+DISTRIBUTIONS: dict[str, type[_Dist]] = {
+    "point": Point,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "pert": Pert,
+    "normal": Normal,
+    "lognormal": Lognormal,
+    "beta": Beta,
+    "choice": Choice,
+    "empirical": Empirical,
+}
+"""The registry of distributions a spec may name."""
+
+
+class ModelHeader(_Strict):
+    """The ``[model]`` table."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated spec, before its references are resolved against data.
+
+    Attributes
+    ----------
+    header : ModelHeader
+    inputs : dict of str to distribution
+        In file order.
+    quantities : dict of str to str
+        Expressions in file order.
+    path : str
+        The file it was read from.
+    text : str
+        The file's text, kept for provenance.
+    """
+
+    header: ModelHeader
+    inputs: dict[str, _Dist]
+    quantities: dict[str, str]
+    path: str
+    text: str
+    compiled: dict[str, ast.Expression] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.header.name
+
+    @property
+    def hash(self) -> str:
+        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
+        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
+def available_models() -> list[str]:
+    """Names of the specs in ``models/``."""
+    return sorted(path.stem for path in MODELS_DIR.glob("*.toml"))
+
+
+def load_model(path_or_name: str | Path) -> ModelSpec:
+    """Read and validate a model spec.
+
+    Parameters
+    ----------
+    path_or_name : str or Path
+        A path to a TOML file, or the name of a spec in ``models/`` (``"report_mc"``).
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    UsageError
+        If no such file or model exists.
+    DataError
+        Listing every problem in the spec, each with the file and the key.
+
+    Examples
+    --------
+    >>> spec = load_model("report_uniform")
+    >>> spec.inputs["rest_rate"].dist
+    'uniform'
+    """
+    path = Path(path_or_name)
+    if not path.exists() and path.suffix != ".toml" and (MODELS_DIR / f"{path_or_name}.toml").exists():
+        path = MODELS_DIR / f"{path_or_name}.toml"
+    if not path.exists():
+        known = available_models()
+        hint = did_you_mean(str(path_or_name), known)
+        raise UsageError(f"no model file or model named {str(path_or_name)!r}{hint}; models: {', '.join(known)}")
+    text = path.read_text(encoding="utf-8")
+    file = str(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise DataError([Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}")]) from None
+
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    for key in raw:
+        if key not in ("model", "inputs", "quantities"):
+            report(key, f"unknown table{did_you_mean(key, ('model', 'inputs', 'quantities'))}")
+    header = _validate(ModelHeader, raw.get("model"), "model", report)
+    inputs: dict[str, _Dist] = {}
+    for name, table in (raw.get("inputs") or {}).items():
+        parsed = _parse_input(name, table, report)
+        if parsed is not None:
+            inputs[name] = parsed
+    if "inputs" not in raw:
+        report("inputs", "missing table [inputs]")
+
+    quantities = raw.get("quantities")
+    compiled: dict[str, ast.Expression] = {}
+    if not isinstance(quantities, dict):
+        report("quantities", "missing table [quantities]")
+        quantities = {}
+    known = set(raw.get("inputs") or {})
+    for name, expression in quantities.items():
+        key = f"quantities.{name}"
+        if name in known:
+            report(key, f"{name!r} is already an input")
+        if not isinstance(expression, str):
+            report(key, "must be an expression in quotes")
+            continue
+        tree = _compile(expression, known, key, report)
+        if tree is not None:
+            compiled[name] = tree
+        known.add(name)
+    for name in REQUIRED_QUANTITIES:
+        if name not in quantities:
+            report(f"quantities.{name}", "missing: every model defines total and share")
+    if problems or header is None:
+        raise DataError(problems)
+    return ModelSpec(header, inputs, dict(quantities), file, text, compiled)
+
+
+def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
+    if not isinstance(table, dict):
+        report(key, f"missing table [{key}]")
+        return None
+    try:
+        return model.model_validate(table)
+    except ValidationError as error:
+        for item in error.errors():
+            where = ".".join(str(part) for part in (key, *item["loc"]))
+            if item["type"] == "extra_forbidden":
+                name = str(item["loc"][-1])
+                report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
+            else:
+                report(where, item["msg"])
+        return None
+
+
+def _parse_input(name: str, table: Any, report: Any) -> _Dist | None:
+    key = f"inputs.{name}"
+    if not isinstance(table, dict):
+        report(key, "must be a table with a `dist` key")
+        return None
+    dist = table.get("dist")
+    if dist not in DISTRIBUTIONS:
+        listed = ", ".join(DISTRIBUTIONS)
+        hint = did_you_mean(str(dist), DISTRIBUTIONS) if dist is not None else ""
+        report(f"{key}.dist", f"unknown distribution {dist!r}{hint}; expected one of: {listed}")
+        return None
+    return _validate(DISTRIBUTIONS[dist], table, key, report)
+
+
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Call,
+)
+
+
+def _compile(expression: str, known: set[str], key: str, report: Any) -> ast.Expression | None:
+    """Parse an expression, allowing only arithmetic on known names and the whitelisted functions."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        report(key, f"not an expression: {error.msg}")
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            report(key, f"{type(node).__name__} is not allowed; use + - * /, numbers, names and {', '.join(FUNCTIONS)}")
+            return None
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
+            report(key, f"only numbers may appear as constants, not {node.value!r}")
+            return None
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                report(key, f"only {', '.join(FUNCTIONS)} may be called")
+                return None
+            arity = 3 if node.func.id == "where" else 2
+            if len(node.args) != arity:
+                report(key, f"{node.func.id} takes {arity} arguments")
+                return None
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in known:
+            report(key, f"unknown name {node.id!r}{did_you_mean(node.id, known)}")
+            return None
+    return tree
+
+
+# --- resolution against data ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One input with every parameter a number.
+
+    Attributes
+    ----------
+    name, dist, kind : str
+    params : dict of str to float or list of float
+    labels : list of str or None
+        For a choice, what each alternative is (given, or the reference it came from).
+    """
+
+    name: str
+    dist: str
+    kind: str
+    params: Mapping[str, Any]
+    labels: tuple[str, ...] | None = None
+
+    @property
+    def is_random(self) -> bool:
+        """Whether the input consumes a random number (a point does not)."""
+        return self.dist != "point"
+
+
+def resolve(spec: ModelSpec, data: Dataset) -> dict[str, Resolved]:
+    """Replace data references with numbers and check every parameter.
+
+    Raises
+    ------
+    DataError
+        Listing every impossible parameter, naming the spec file, input and parameter.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> resolve(load_model("report_uniform"), load_data())["rest_rate"].params["low"]
+    0.323
+    """
+    problems: list[Problem] = []
+    resolved = {}
+    for name, declared in spec.inputs.items():
+        key = f"inputs.{name}"
+
+        def report(param: str, message: str, key: str = key) -> None:
+            problems.append(Problem(spec.path, None, f"{key}.{param}", message))
+
+        params: dict[str, Any] = {}
+        labels: tuple[str, ...] | None = None
+        problems_before = len(problems)
+        for param, value in declared:
+            if param in ("dist", "kind", "note", "labels"):
+                continue
+            if isinstance(value, list):
+                params[param] = [_number(item, data, f"{param}[{i}]", report) for i, item in enumerate(value)]
+            elif isinstance(value, Ref | int | float):
+                params[param] = _number(value, data, param, report)
+            else:
+                params[param] = value
+        if isinstance(declared, Choice):
+            labels = tuple(declared.labels) if declared.labels else tuple(_label(v) for v in declared.values)
+        if len(problems) == problems_before:  # every reference resolved: the numbers can be checked
+            _check(declared, params, report)
+        resolved[name] = Resolved(name, declared.dist, declared.kind, params, labels)
+    if problems:
+        raise DataError(problems)
+    return resolved
+
+
+def _number(value: Param, data: Dataset, param: str, report: Any) -> float | None:
+    if not isinstance(value, Ref):
+        if not math.isfinite(value):
+            report(param, f"must be a finite number, got {value!r}")
+            return None
+        return float(value)
+    set_fields = [name for name, v in value if v is not None]
+    if len(set_fields) != 1:
+        report(param, "a reference names exactly one of observation, figure, census or ratio")
+        return None
+    if value.observation is not None:
+        return _observation(value.observation, data, param, report)
+    if value.figure is not None:
+        if value.figure not in data.report_figures:
+            report(param, f"no report figure {value.figure!r}{did_you_mean(value.figure, data.report_figures)}")
+            return None
+        return float(data.report_figures[value.figure].printed.value)
+    if value.census is not None:
+        population = data.census_population(value.census)
+        if population is None:
+            places = [*data.units, *data.areas]
+            report(param, f"no census unit or area {value.census!r}{did_you_mean(value.census, places)}")
+            return None
+        return float(population)
+    numerator, denominator = value.ratio or ("", "")
+    top, bottom = (_observation(i, data, param, report) for i in (numerator, denominator))
+    if top is None or bottom is None:
+        return None
+    if bottom == 0:
+        report(param, f"ratio over {denominator!r}, which is 0")
+        return None
+    return top / bottom
+
+
+def _observation(oid: str, data: Dataset, param: str, report: Any) -> float | None:
+    if oid not in data.observations:
+        report(param, f"no observation {oid!r}{did_you_mean(oid, data.observations)}")
+        return None
+    return float(data.observations[oid].exact)
+
+
+def _label(value: Param) -> str:
+    if isinstance(value, Ref):
+        name, target = next((n, v) for n, v in value if v is not None)
+        return f"{name}:{'/'.join(target) if isinstance(target, tuple) else target}"
+    return f"{value:g}"
+
+
+def _check(declared: _Dist, p: dict[str, Any], report: Any) -> None:
+    """Impossible parameters, and supports outside what the input's kind allows."""
+    dist = declared.dist
+    if dist in ("uniform", "triangular", "pert") and not p["low"] < p["high"]:
+        report("low", f"must be below high ({p['high']:g}), got {p['low']:g}")
+        return
+    if dist in ("triangular", "pert") and not p["low"] <= p["mode"] <= p["high"]:
+        report("mode", f"must lie in [low, high] = [{p['low']:g}, {p['high']:g}], got {p['mode']:g}")
+    if dist == "pert" and not p["shape"] > 0:
+        report("shape", f"must be above 0, got {p['shape']:g}")
+    if dist in ("normal", "lognormal"):
+        scale = "sd" if dist == "normal" else "sigma"
+        if not p[scale] > 0:
+            report(scale, f"must be above 0, got {p[scale]:g}")
+        if p.get("lower") is not None and p.get("upper") is not None and not p["lower"] < p["upper"]:
+            report("lower", f"must be below upper ({p['upper']:g}), got {p['lower']:g}")
+        if dist == "lognormal" and not p["median"] > 0:
+            report("median", f"must be above 0, got {p['median']:g}")
+    if dist == "beta":
+        for name in ("alpha", "beta"):
+            if not p[name] > 0:
+                report(name, f"must be above 0, got {p[name]:g}")
+    if dist in ("choice", "empirical") and not p["values"]:
+        report("values", "must list at least one value")
+        return
+    if dist == "choice":
+        weights = p.get("weights")
+        if weights is not None:
+            if len(weights) != len(p["values"]):
+                report("weights", f"has {len(weights)} weights for {len(p['values'])} values")
+            elif any(w < 0 for w in weights):
+                report("weights", "must not be negative")
+            elif not math.isclose(sum(weights), 1.0, rel_tol=0, abs_tol=1e-9):
+                report("weights", f"must sum to 1, sum to {sum(weights):g}")
+        if declared.labels is not None and len(declared.labels) != len(p["values"]):
+            report("labels", f"has {len(declared.labels)} labels for {len(p['values'])} values")
+    low, high = _support(dist, p)
+    if declared.kind == "share" and (low < 0 or high > 1):
+        report(_support_param(dist), f"a share's values must lie in [0, 1]; this input reaches [{low:g}, {high:g}]")
+    if declared.kind == "count" and low < 0:
+        report(_support_param(dist), f"a count cannot be negative; this input reaches {low:g}")
+
+
+def _support(dist: str, p: dict[str, Any]) -> tuple[float, float]:
+    if dist == "point":
+        return p["value"], p["value"]
+    if dist in ("uniform", "triangular", "pert"):
+        return p["low"], p["high"]
+    if dist == "normal":
+        low = p["lower"] if p.get("lower") is not None else -math.inf
+        return low, p["upper"] if p.get("upper") is not None else math.inf
+    if dist == "lognormal":
+        low = max(0.0, p["lower"]) if p.get("lower") is not None else 0.0
+        return low, p["upper"] if p.get("upper") is not None else math.inf
+    if dist == "beta":
+        return 0.0, 1.0
+    values = [v for v in p["values"] if v is not None]
+    return (min(values), max(values)) if values else (0.0, 0.0)
+
+
+def _support_param(dist: str) -> str:
+    return {"point": "value", "normal": "lower", "lognormal": "upper", "choice": "values", "empirical": "values"}.get(
+        dist, "low"
+    )
