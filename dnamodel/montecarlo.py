@@ -443,7 +443,7 @@ class MonteCarloSummary:
                 name: {
                     "mean": stat(v.mean),
                     "quantiles": {f"{p:g}": stat(s) for p, s in v.quantiles.items()},
-                    "exceedance": {f"{t:g}": stat(s) for t, s in v.exceedance.items()},
+                    "exceedance": {f"{t:.0f}": stat(s) for t, s in v.exceedance.items()},
                     "sketch_resolution": v.resolution,
                 }
                 for name, v in self.variables.items()
