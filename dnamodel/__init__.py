@@ -7,14 +7,17 @@ The public API:
 
 - :func:`load_data` and :func:`export_data`: the bundled, sourced data;
 - :func:`replicate`: the report's own estimate, step by step, exactly;
-- :func:`audit`: where the report disagrees with itself and with the 2020 census.
+- :func:`audit`: where the report disagrees with itself and with the 2020 census;
+- :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models.
 """
 
 from dnamodel.audit import audit
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.montecarlo import monte_carlo, summarize
 from dnamodel.provenance import package_version
 from dnamodel.replicate import replicate
+from dnamodel.spec import load_model
 
 __version__ = package_version()
 
@@ -27,5 +30,8 @@ __all__ = [
     "audit",
     "export_data",
     "load_data",
+    "load_model",
+    "monte_carlo",
     "replicate",
+    "summarize",
 ]
