@@ -3,8 +3,9 @@
 Every random input is the inverse CDF of one column of uniform numbers, so a draw
 is a row of a ``(draws, inputs)`` matrix of uniforms:
 
-- **pseudo-random** draws take that matrix from ``numpy.random.default_rng(seed)``
-  row by row, so the same seed gives the same draws whatever the chunk size;
+- **pseudo-random** draws fill each column from a generator of its own, spawned
+  from ``numpy.random.SeedSequence(seed)`` and read in order, so the same seed gives
+  the same draws whatever the chunk size, and each column is contiguous in memory;
 - **quasi-random** draws (``qmc=True``) take it from scrambled Sobol points
   (``scipy.stats.qmc.Sobol``), in independent randomised replicates whose spread
   gives the Monte Carlo standard error.
@@ -98,7 +99,13 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
             values = np.asarray(p["values"], dtype=float)
             weights = np.asarray(p.get("weights") or [1 / len(values)] * len(values))
             edges = np.cumsum(weights)[:-1]
-            return values[np.searchsorted(edges, u, side="right")]
+            if len(values) == 2:  # the common either/or: one pass
+                return np.where(u >= edges[0], values[1], values[0])
+            # A few alternatives: one comparison per edge beats a binary search per draw.
+            index = np.zeros(u.shape, dtype=np.intp)
+            for edge in edges:
+                index += u >= edge
+            return values.take(index)
         case "empirical":
             values = np.asarray(p["values"], dtype=float)
             return values[np.minimum((u * len(values)).astype(np.intp), len(values) - 1)]
@@ -128,13 +135,16 @@ _FUNCTIONS = {"where": lambda c, a, b: np.where(c != 0, a, b), "minimum": np.min
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
 
 
-def evaluate(spec: ModelSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def evaluate(spec: ModelSpec, inputs: dict[str, Any], size: int | None = None) -> dict[str, np.ndarray]:
     """Evaluate the spec's quantities, in order, on arrays of input draws.
 
     Parameters
     ----------
     spec : ModelSpec
-    inputs : dict of str to ndarray, each shape (n,)
+    inputs : dict of str to ndarray of shape (n,) or float
+        A float for an input known exactly (a point).
+    size : int, optional
+        ``n``; taken from the arrays in ``inputs`` when omitted.
 
     Returns
     -------
@@ -142,9 +152,10 @@ def evaluate(spec: ModelSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
         Every quantity, ``total`` and ``share`` among them.
     """
     scope: dict[str, Any] = dict(inputs)
+    size = size if size is not None else max((np.size(value) for value in inputs.values()), default=1)
     for name, tree in spec.compiled.items():
-        scope[name] = np.asarray(_eval(tree.body, scope), dtype=float)
-    return {name: scope[name] for name in spec.compiled}
+        scope[name] = _eval(tree.body, scope)  # point inputs stay scalars, so constant terms fold
+    return {name: np.broadcast_to(np.asarray(scope[name], dtype=float), (size,)) for name in spec.compiled}
 
 
 def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
@@ -189,33 +200,42 @@ class Engine:
         """Resolve ``spec`` against ``data`` (the bundled data when omitted)."""
         return cls(spec, resolve(spec, load_data() if data is None else data))
 
-    def draws(self, uniforms: np.ndarray) -> dict[str, np.ndarray]:
-        """Every input and quantity for a ``(n, len(random))`` matrix of uniforms."""
-        n = uniforms.shape[0]
+    def draws(self, uniforms: np.ndarray) -> dict[str, Any]:
+        """Every input and quantity for a ``(n, len(random))`` matrix of uniforms.
+
+        Point inputs come back as floats, everything else with shape ``(n,)``. A
+        Fortran-ordered matrix (as :meth:`uniforms` yields) keeps each column contiguous.
+        """
         columns = {name: uniforms[:, j] for j, name in enumerate(self.random)}
         values = {
-            name: inverse_cdf(spec_input, columns[name])
-            if spec_input.is_random
-            else np.full(n, spec_input.params["value"])
+            name: inverse_cdf(spec_input, columns[name]) if spec_input.is_random else spec_input.params["value"]
             for name, spec_input in self.inputs.items()
         }
-        return values | evaluate(self.spec, values)
+        return values | evaluate(self.spec, values, size=uniforms.shape[0])
 
     def uniforms(
         self, draws: int, seed: int, *, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK
     ) -> Iterator[np.ndarray]:
-        """Uniform matrices of at most ``chunk_size`` rows, ``draws`` rows in all.
+        """Fortran-ordered uniform matrices of at most ``chunk_size`` rows, ``draws`` rows in all.
 
-        Pseudo-random rows come from one generator in order, so they do not depend on
-        ``chunk_size``; Sobol points continue one scrambled sequence.
+        Pseudo-random: each input's column has a generator of its own, spawned from
+        ``SeedSequence(seed)`` and read in order, so the draws do not depend on
+        ``chunk_size``. Quasi-random: one scrambled Sobol sequence, continued.
         """
-        rng = np.random.default_rng(seed)
         dimension = len(self.random)
-        sobol = stats.qmc.Sobol(dimension, scramble=True, seed=rng) if qmc and dimension else None
+        children = np.random.SeedSequence(seed).spawn(dimension + 1)
+        generators = [np.random.default_rng(child) for child in children[:dimension]]
+        sobol = stats.qmc.Sobol(dimension, scramble=True, seed=np.random.default_rng(children[-1])) if qmc else None
         remaining = draws
         while remaining > 0:
             size = min(chunk_size, remaining)
-            yield sobol.random(size) if sobol is not None else rng.random((size, dimension))
+            if sobol is not None and dimension:
+                yield np.asfortranarray(sobol.random(size))
+            else:
+                block = np.empty((size, dimension), order="F")
+                for column, generator in enumerate(generators):
+                    generator.random(out=block[:, column])
+                yield block
             remaining -= size
 
 
@@ -314,7 +334,7 @@ def _provenance(spec: ModelSpec, data: Dataset, draws: int, seed: int, qmc: bool
         "spec_hash": spec.hash,
         "seed": seed,
         "draws": draws,
-        "sampler": f"scrambled Sobol, {QMC_REPLICATES} replicates" if qmc else "numpy default_rng (PCG64)",
+        "sampler": f"scrambled Sobol, {QMC_REPLICATES} replicates" if qmc else "numpy PCG64, one stream per input",
         "chunk_size": chunk_size,
     }
 
@@ -367,8 +387,13 @@ class _Sketch:
         return self.width
 
     def add(self, values: np.ndarray) -> None:
-        self.exact_min = min(self.exact_min, float(values.min()))
-        self.exact_max = max(self.exact_max, float(values.max()))
+        chunk_min, chunk_max = float(values.min()), float(values.max())
+        self.exact_min, self.exact_max = min(self.exact_min, chunk_min), max(self.exact_max, chunk_max)
+        if chunk_min >= self.low and chunk_max < self.low + SKETCH_BINS * self.width:
+            # The whole chunk is on the grid (the usual case): no mask, no copy.
+            index = ((values - self.low) / self.width).astype(np.intp)
+            self.counts += np.bincount(np.minimum(index, SKETCH_BINS - 1), minlength=SKETCH_BINS)
+            return
         position = np.floor((values - self.low) / self.width)
         inside = (position >= 0) & (position < SKETCH_BINS)
         self.counts += np.bincount(position[inside].astype(np.intp), minlength=SKETCH_BINS)
