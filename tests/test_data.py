@@ -1,6 +1,8 @@
 """The bundled data, and how bad data is reported."""
 
 import csv
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -306,3 +308,10 @@ def test_printed_text_of_observations_parses():
         for row in csv.DictReader(f):
             if row["printed"]:
                 parse_printed(row["printed"])
+
+
+def test_exported_files_get_the_usual_mode(tmp_path):
+    written = export_data(tmp_path)
+    current = os.umask(0o022)
+    os.umask(current)
+    assert stat.S_IMODE(written[0].stat().st_mode) == 0o666 & ~current
