@@ -8,7 +8,8 @@ The public API:
 - :func:`load_data` and :func:`export_data`: the bundled, sourced data;
 - :func:`replicate`: the report's own estimate, step by step, exactly;
 - :func:`audit`: where the report disagrees with itself and with the 2020 census;
-- :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models.
+- :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models;
+- :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total.
 """
 
 from dnamodel.audit import audit
@@ -17,6 +18,7 @@ from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.montecarlo import monte_carlo, summarize
 from dnamodel.provenance import package_version
 from dnamodel.replicate import replicate
+from dnamodel.sensitivity import sobol, tornado
 from dnamodel.spec import load_model
 
 __version__ = package_version()
@@ -33,5 +35,7 @@ __all__ = [
     "load_model",
     "monte_carlo",
     "replicate",
+    "sobol",
     "summarize",
+    "tornado",
 ]

@@ -7,7 +7,9 @@ Subcommands:
 ``audit``
     Where the report disagrees with itself and with the 2020 census.
 ``mc MODEL``
-    A Monte Carlo model's total and share, with Monte Carlo standard errors.
+    A Monte Carlo model's total and share, with Monte Carlo standard errors;
+    ``--sensitivity`` ranks its inputs (Sobol indices and a tornado), and
+    ``--tornado PATH`` draws the tornado as a PNG file.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -32,6 +34,7 @@ from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, sum
 from dnamodel.printed import format_count, format_exact
 from dnamodel.provenance import package_version
 from dnamodel.replicate import CONVENTION, Replication, replicate
+from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
 from dnamodel.spec import load_model
 from dnamodel.tables import Block, Table, console, render
 
@@ -95,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     mc_parser.add_argument(
         "--chunk-size", type=_positive_int, default=DEFAULT_CHUNK, help="draws held in memory at once (default 2^20)"
     )
+    mc_parser.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also rank the inputs: Sobol indices of the total with bootstrap intervals, and a tornado table",
+    )
+    mc_parser.add_argument(
+        "--sensitivity-draws",
+        type=_positive_int,
+        default=DEFAULT_BASE_POINTS,
+        metavar="N",
+        help="with --sensitivity: the Sobol base sample size, a power of 2 (default 2^14); "
+        "the model runs N × (inputs + 2) times",
+    )
+    mc_parser.add_argument("--tornado", metavar="PATH", help="write a tornado plot of the total to PATH (a .png file)")
 
     data_parser = commands.add_parser("data", help="export or check the data files")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -258,8 +275,15 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
     summary = summarize(
         spec, args.draws, args.seed, qmc=args.qmc, data=data, chunk_size=args.chunk_size, thresholds=thresholds
     )
+    indices = sobol(spec, n=args.sensitivity_draws, seed=args.seed, data=data) if args.sensitivity else None
+    one_at_a_time = tornado(spec, data=data) if args.sensitivity or args.tornado else None
+    if args.tornado and one_at_a_time is not None:
+        _tornado_plot(args.tornado, spec.name, one_at_a_time, (float(low.value), float(high.value)))
     if args.json:
-        _print_json(summary.to_dict() | {"report": {"total_low": low.shown(), "total_high": high.shown()}})
+        payload = summary.to_dict() | {"report": {"total_low": low.shown(), "total_high": high.shown()}}
+        if indices is not None and one_at_a_time is not None:
+            payload["sensitivity"] = {"sobol": sobol_to_dict(indices), "tornado": one_at_a_time.to_dict()}
+        _print_json(payload)
         return
     total, share = summary.variables["total"], summary.variables["share"]
     rows = [["mean", _count(total.mean.value), _count(total.mean.mcse), _pct(share.mean.value), _pct(share.mean.mcse)]]
@@ -291,7 +315,79 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
     )
     if total.resolution:
         render(out, f"Quantiles streamed through a sketch of bin width {total.resolution:,.1f} samples.")
+    if indices is not None and one_at_a_time is not None:
+        render(out, "", *_sensitivity_tables(indices, one_at_a_time))
+    if args.tornado:
+        render(out, f"Wrote the tornado plot to {args.tornado}.")
     render(out, f"Spec {spec.path} ({spec.hash}); " + _provenance_line(summary.attrs))
+
+
+def _tornado_plot(path: str, model: str, one_at_a_time: Tornado, report_estimates: tuple[float, float]) -> None:
+    from dnamodel.plots import tornado_plot  # matplotlib takes a noticeable time to import; only this option needs it
+
+    tornado_plot(
+        one_at_a_time.rows,
+        one_at_a_time.baseline,
+        path,
+        title=f"{model}: the total, one input at a time",
+        report_estimates=report_estimates,
+        caption=f"Each bar: the total with one input moved from its {one_at_a_time.low:.0%} quantile (blue) to its "
+        f"{one_at_a_time.high:.0%} quantile (orange), or for a choice from its smallest to its largest alternative, "
+        "every other input at its median (solid line). Dashed lines: the report's Estimates One and Two (Table 5).",
+    )
+
+
+def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | str]:
+    ranked = sobol_to_dict(indices)["indices"]
+    attrs = indices.attrs
+    sobol_rows = [
+        [
+            row["input"],
+            _index(row["total_order"]),
+            _interval(row["total_order_low"], row["total_order_high"]),
+            _index(row["first_order"]),
+            _interval(row["first_order_low"], row["first_order_high"]),
+        ]
+        for row in ranked
+    ]
+    level = f"{attrs['confidence_level']:.0%}"
+    tornado_rows = [
+        [
+            row.input,
+            row.low_label or f"{row.low_value:,.4g}",
+            _count(row.total_at_low),
+            row.high_label or f"{row.high_value:,.4g}",
+            _count(row.total_at_high),
+            _count(row.swing),
+        ]
+        for row in one_at_a_time.rows
+    ]
+    return [
+        Table(
+            "Sensitivity of the total: Sobol indices, inputs ranked by total-order index",
+            ["Input", "total-order>", f"{level} interval>", "first-order>", f"{level} interval>"],
+            sobol_rows,
+        ),
+        f"Share of the total's variance each input accounts for with all its interactions (total-order) and alone "
+        f"(first-order); n = {attrs['n']:,} ({attrs['evaluations']:,} model runs), seed {attrs.get('seed', '–')}, "
+        f"{attrs['method']}; intervals: {attrs['interval']}.",
+        "",
+        Table(
+            f"Tornado: the total with one input at its {one_at_a_time.low:.0%} and {one_at_a_time.high:.0%} quantiles "
+            "(a choice: its smallest and largest alternative), the others at their medians",
+            ["Input", "low value", "total>", "high value", "total>", "swing>"],
+            tornado_rows,
+        ),
+        f"Baseline, every input at its median: {_count(one_at_a_time.baseline)} samples.",
+    ]
+
+
+def _index(value: float) -> str:
+    return f"{round(value, 3) + 0.0:.3f}"  # + 0.0 turns the -0.0 of a tiny negative estimate into 0.0
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{_index(low)} to {_index(high)}"
 
 
 def _count(value: float) -> str:
