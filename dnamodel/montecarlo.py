@@ -98,14 +98,15 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
         case "choice":
             values = np.asarray(p["values"], dtype=float)
             weights = np.asarray(p.get("weights") or [1 / len(values)] * len(values))
+            # A few alternatives: one comparison per edge, then an index into the values, which is
+            # both bit-exact and faster than a binary search or np.where per draw.
             edges = np.cumsum(weights)[:-1]
-            if len(values) == 2:  # the common either/or: one pass
-                return np.where(u >= edges[0], values[1], values[0])
-            # A few alternatives: one comparison per edge beats a binary search per draw.
-            index = np.zeros(u.shape, dtype=np.intp)
+            if len(edges) == 1:  # the common either/or
+                return values[(u >= edges[0]).view(np.uint8)]
+            index = np.zeros(u.shape, dtype=np.uint8 if len(values) < 256 else np.intp)
             for edge in edges:
                 index += u >= edge
-            return values.take(index)
+            return values[index]
         case "empirical":
             values = np.asarray(p["values"], dtype=float)
             return values[np.minimum((u * len(values)).astype(np.intp), len(values) - 1)]
@@ -563,13 +564,25 @@ class _Collector:
             raise RuntimeError("summary of an empty stream")  # draws > 0 is checked up front
         return self.sketch
 
+    def quantiles(self, probabilities: list[float]) -> list[float]:
+        """Several quantiles at once: one sort of the exact values, or one pass of the sketch each."""
+        if self.exact is not None:
+            return [float(q) for q in np.quantile(self.exact, probabilities)]
+        return [self._sketch().quantile(p) for p in probabilities]
+
     def summary(self, thresholds: tuple[float, ...]) -> VariableSummary:
         n = self.moments.count
+        halves = [math.sqrt(p * (1 - p) / n) for p in PROBABILITIES]
+        wanted = [
+            value
+            for p, half in zip(PROBABILITIES, halves, strict=True)
+            for value in (p, max(p - half, 0.0), min(p + half, 1.0))
+        ]
+        found = iter(self.quantiles(wanted))
         quantiles = {}
         for p in PROBABILITIES:
-            half = math.sqrt(p * (1 - p) / n)
-            spread = self.quantile(min(p + half, 1.0)) - self.quantile(max(p - half, 0.0))
-            quantiles[p] = Statistic(self.quantile(p), spread / 2)
+            value, below, above = next(found), next(found), next(found)
+            quantiles[p] = Statistic(value, (above - below) / 2)
         exceedance = {}
         for t in thresholds:
             share = self.fraction_above(t)
