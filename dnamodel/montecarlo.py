@@ -23,17 +23,21 @@ import ast
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
-from scipy import special, stats
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.provenance import provenance
 from dnamodel.spec import ModelSpec, Resolved, resolve
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+# SciPy and xarray are imported where they are used: `dnamodel replicate` and `audit` import this
+# module through the package and need neither (they cost about 1.5 s of start-up together).
 
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The quantiles every summary reports."""
@@ -85,6 +89,8 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
             right = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < split, left, right)
         case "pert":
+            from scipy import special
+
             low, mode, high, shape = p["low"], p["mode"], p["high"], p["shape"]
             a = 1 + shape * (mode - low) / (high - low)
             b = 1 + shape * (high - mode) / (high - low)
@@ -94,6 +100,8 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
         case "lognormal":
             return _truncated(u, math.log(p["median"]), p["sigma"], p.get("lower"), p.get("upper"), log=True)
         case "beta":
+            from scipy import special
+
             return special.betaincinv(p["alpha"], p["beta"], u)
         case "choice":
             values = np.asarray(p["values"], dtype=float)
@@ -117,6 +125,7 @@ def _truncated(
     u: np.ndarray, location: float, scale: float, lower: float | None, upper: float | None, *, log: bool
 ) -> np.ndarray:
     """Normal (or lognormal) inverse CDF restricted to [lower, upper]."""
+    from scipy import special
 
     def standard(bound: float | None, default: float) -> float:
         if bound is None:
@@ -226,7 +235,11 @@ class Engine:
         dimension = len(self.random)
         children = np.random.SeedSequence(seed).spawn(dimension + 1)
         generators = [np.random.default_rng(child) for child in children[:dimension]]
-        sobol = stats.qmc.Sobol(dimension, scramble=True, seed=np.random.default_rng(children[-1])) if qmc else None
+        sobol = None
+        if qmc:
+            from scipy.stats import qmc as quasi_random
+
+            sobol = quasi_random.Sobol(dimension, scramble=True, seed=np.random.default_rng(children[-1]))
         remaining = draws
         while remaining > 0:
             size = min(chunk_size, remaining)
@@ -298,6 +311,8 @@ def monte_carlo(
     >>> float(result["total"].min()) >= 919_282
     True
     """
+    import xarray as xr
+
     _check_draws(draws, qmc, chunk_size)
     if draws > MAX_IN_MEMORY:
         raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use summarize() (dnamodel mc) instead")

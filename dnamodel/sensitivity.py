@@ -21,11 +21,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
-from scipy import stats
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
@@ -33,6 +31,12 @@ from dnamodel.errors import UsageError
 from dnamodel.montecarlo import DEFAULT_SEED, MAX_IN_MEMORY, Engine, evaluate, inverse_cdf
 from dnamodel.provenance import provenance
 from dnamodel.spec import ModelSpec, Resolved
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+# SciPy's stats and xarray are imported in the functions that use them, so that importing dnamodel
+# (for `replicate` or `audit`) does not pay for them.
 
 DEFAULT_BASE_POINTS = 2**14
 """Base sample size ``n`` of :func:`sobol`: the model is evaluated ``n × (inputs + 2)`` times."""
@@ -131,6 +135,8 @@ def uniform_sobol_indices(
     >>> np.round(indices["first_order"], 1)
     array([0.2, 0.8])
     """
+    from scipy import stats
+
     _check_base_points(n)
     if dimension < 1:
         raise UsageError("Sobol indices need at least one random input")
@@ -301,6 +307,8 @@ def sobol(
     >>> round(float(indices["total_order"].sel(input="rest_rate")), 2)  # the only input: all the variance
     1.0
     """
+    import xarray as xr
+
     data = load_data() if data is None else data
     engine = Engine.build(spec, data)
     if not engine.random:
