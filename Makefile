@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Monte Carlo benchmark compares with squigglepy, which is no dependency of dnamodel: it gets
+# its own environment.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow lint format bench clean
+.PHONY: run test test-slow lint format bench bench-mc clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +38,18 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache .ruff_cache
 
 ## bench: the benchmarks, printed as Markdown (copy the table into benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
+
+$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+## bench-mc: the Monte Carlo engine against the RNG, a Python loop and squigglepy (about 2 minutes)
+bench-mc: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/bench_montecarlo.py
