@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     mc_parser.add_argument(
         "--qmc",
         action="store_true",
-        help=f"scrambled Sobol points in {QMC_REPLICATES} replicates (draws = 16 × 2^k; k ≥ 10 is where it beats plain draws)",
+        help=f"scrambled Sobol points in {QMC_REPLICATES} replicates "
+        "(draws = 16 × 2^k; k ≥ 10 is where it beats plain draws)",
     )
     mc_parser.add_argument(
         "--chunk-size", type=_positive_int, default=DEFAULT_CHUNK, help="draws held in memory at once (default 2^20)"
