@@ -500,6 +500,11 @@ def _census_checks(data: Dataset, chain: Replication) -> Iterator[Finding]:
     yield _rest_population(data, chain)
 
 
+def _census_finding(data: Dataset, obs: Observation, **fields: Any) -> Finding:
+    """A census finding about one observation: its id, category, place and quantity, and ``fields``."""
+    return Finding(id=f"census:{obs.id}", category="census", where=_where(obs), quantity=_quantity(data, obs), **fields)
+
+
 def _census_population(data: Dataset, obs: Observation) -> Finding:
     census = data.census_population(obs.unit) or 0
     printed = _printed_of(obs)
@@ -509,11 +514,9 @@ def _census_population(data: Dataset, obs: Observation) -> Finding:
     cause = ""
     if not rule:
         cause = _explain_population(data, obs, census, printed)
-    return Finding(
-        id=f"census:{obs.id}",
-        category="census",
-        where=_where(obs),
-        quantity=_quantity(data, obs),
+    return _census_finding(
+        data,
+        obs,
         printed=printed.text,
         recomputed=format_count(census),
         arithmetic=f"2020 census, {data.place_name(obs.unit)}: {format_count(census)}{precision}; "
@@ -584,11 +587,9 @@ def _census_ethnic(data: Dataset, obs: Observation) -> Finding:
         return _no_census(data, obs)
     if step != 1:
         arithmetic += f" (printed to the nearest {format_count(step)})"
-    return Finding(
-        id=f"census:{obs.id}",
-        category="census",
-        where=_where(obs),
-        quantity=_quantity(data, obs),
+    return _census_finding(
+        data,
+        obs,
         printed=printed.text,
         recomputed=recomputed,
         arithmetic=arithmetic,
@@ -609,11 +610,9 @@ def _census_han_share(data: Dataset, obs: Observation) -> Finding:
         agrees, rule = found is not None, found or ""
     earlier = getattr(place, "han_share_2010", None)
     history = f"; 2010 census: {float(earlier) * 100:.2f}%" if earlier is not None else ""
-    return Finding(
-        id=f"census:{obs.id}",
-        category="census",
-        where=_where(obs),
-        quantity=_quantity(data, obs),
+    return _census_finding(
+        data,
+        obs,
         printed=printed.text,
         recomputed=f"{float(share) * 100:.2f}%",
         arithmetic=f"2020 census, {data.place_name(obs.unit)}: {float(share) * 100:.2f}%{history}",
@@ -626,11 +625,9 @@ def _census_han_share(data: Dataset, obs: Observation) -> Finding:
 
 
 def _no_census(data: Dataset, obs: Observation) -> Finding:
-    return Finding(
-        id=f"census:{obs.id}",
-        category="census",
-        where=_where(obs),
-        quantity=_quantity(data, obs),
+    return _census_finding(
+        data,
+        obs,
         printed=_printed_of(obs).text,
         recomputed="",
         arithmetic="The census tables bundled here publish no such count for this place.",
