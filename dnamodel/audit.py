@@ -33,12 +33,21 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, load_data
-from dnamodel.printed import Printed, format_count, format_exact, format_like, parse_printed, rounding_rule
+from dnamodel.printed import (
+    Printed,
+    format_count,
+    format_exact,
+    format_like,
+    parse_printed,
+    rounding_rule,
+    truncate,
+)
 from dnamodel.provenance import provenance
 from dnamodel.replicate import Replication, replicate
 
 Status = Literal["agrees", "disagrees", "note"]
 CATEGORIES = ("arithmetic", "sum", "sources", "census", "method")
+ONE = Fraction(1)  # the step of a whole count, for truncate()
 
 
 @dataclass(frozen=True)
@@ -220,7 +229,7 @@ def _chain_checks(chain: Replication) -> Iterator[Finding]:
             quantity=step.label,
             printed=step.printed.text,
             recomputed=step.shown() if step.matches else format_exact(step.exact, step.printed.style),
-            arithmetic=f"{step.arithmetic} = {_exact_like(step.exact, step.printed)}",
+            arithmetic=f"{step.arithmetic} = {format_exact(step.exact, step.printed.style)}",
             status="agrees" if step.matches else "disagrees",
             rule=step.rounding if step.matches else "",
             cause="" if step.matches else "The printed figure does not follow from its inputs as the report cuts them.",
@@ -684,8 +693,8 @@ def _rest_population(data: Dataset, chain: Replication) -> Finding:
             f"permanent-resident total ({_printed_of(region_total).text}, dated {region_total.date}) and truncates "
             f"the sum to {chain.step('lhasa_nyingchi_population').shown()}. On the census basis the population outside "
             f"Lhasa and Nyingchi is {format_count(census_rest - rest.value)} higher, which at the report's two rates "
-            f"adds {format_count(truncate_count((census_rest - rest.value) * low))} and "
-            f"{format_count(truncate_count((census_rest - rest.value) * high))} samples."
+            f"adds {format_count(truncate((census_rest - rest.value) * low, ONE))} and "
+            f"{format_count(truncate((census_rest - rest.value) * high, ONE))} samples."
         ),
     )
 
@@ -736,7 +745,7 @@ def _method_notes(data: Dataset, chain: Replication) -> Iterator[Finding]:
         where=chain.step("nyingchi_samples").where,
         quantity="Nyingchi at Lhasa's rate",
         printed=chain.step("nyingchi_samples").printed.text,
-        recomputed=format_count(truncate_count(nyingchi.exact * permanent_rate)),
+        recomputed=format_count(truncate(nyingchi.exact * permanent_rate, ONE)),
         arithmetic=(
             f"{format_count(lhasa_total)} ÷ {format_count(lhasa_permanent.exact)} = "
             f"{format_exact(permanent_rate, 'percent')}; × {format_count(nyingchi.exact)} = "
@@ -794,11 +803,6 @@ def _method_notes(data: Dataset, chain: Replication) -> Iterator[Finding]:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def truncate_count(value: Fraction) -> int:
-    """Cut a non-negative count to a whole number, as the report does."""
-    return int(value)
-
-
 def _printed_of(obs: Observation) -> Printed:
     """The figure as printed, or, for a row without printed text, its value at its own precision."""
     if obs.printed is not None:
@@ -818,7 +822,3 @@ def _where(obs: Observation) -> str:
 def _quantity(data: Dataset, obs: Observation) -> str:
     place = data.place_name(obs.unit)
     return f"{place}, {obs.subarea}: {obs.kind}" if obs.subarea else f"{place}: {obs.kind}"
-
-
-def _exact_like(value: Fraction, printed: Printed) -> str:
-    return format_exact(value, "percent" if printed.style == "percent" else "count")

@@ -181,7 +181,7 @@ def _replicate(args: argparse.Namespace, out: Any) -> None:
             [
                 step.label,
                 step.arithmetic,
-                _exact(step.exact, step.printed.style),
+                format_exact(step.exact, step.printed.style),
                 step.shown(),
                 step.printed.text,
                 "✓" if step.matches else "✗",
@@ -432,10 +432,6 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         "",
         Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),
     )
-
-
-def _exact(value: Fraction, style: str) -> str:
-    return format_exact(value, "percent" if style == "percent" else "count")
 
 
 def _percent(value: Fraction) -> str:

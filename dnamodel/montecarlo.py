@@ -337,9 +337,8 @@ def _uniform_stream(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size
     if not qmc:
         yield from engine.uniforms(draws, seed, chunk_size=chunk_size)
         return
-    for child in np.random.SeedSequence(seed).spawn(QMC_REPLICATES):
-        child_seed = int(child.generate_state(1, dtype=np.uint64)[0])
-        yield from engine.uniforms(draws // QMC_REPLICATES, child_seed, qmc=True, chunk_size=chunk_size)
+    for replicate_seed in _replicate_seeds(seed):
+        yield from engine.uniforms(draws // QMC_REPLICATES, replicate_seed, qmc=True, chunk_size=chunk_size)
 
 
 def _provenance(spec: ModelSpec, data: Dataset, draws: int, seed: int, qmc: bool, chunk_size: int) -> dict[str, Any]:
@@ -544,6 +543,7 @@ def summarize(
 
 
 def _replicate_seeds(seed: int) -> list[int]:
+    """The seeds of the QMC replicates: one child of ``SeedSequence(seed)`` each, shared by every entry point."""
     return [int(c.generate_state(1, dtype=np.uint64)[0]) for c in np.random.SeedSequence(seed).spawn(QMC_REPLICATES)]
 
 
