@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: the main job (until the Bayesian model lands: replicate the report's estimate)
+## run: the main job: fit the Bayesian hierarchical model, print a citable interval, write results/
 run: $(STAMP)
-	$(BIN)/dnamodel replicate
+	$(BIN)/dnamodel estimate
 
 ## test: lint, format check, then the test suite (slow statistical tests excluded)
 test: $(STAMP) lint

@@ -10,12 +10,17 @@ Subcommands:
     A Monte Carlo model's total and share, with Monte Carlo standard errors;
     ``--sensitivity`` ranks its inputs (Sobol indices and a tornado), and
     ``--tornado PATH`` draws the tornado as a PNG file.
+``estimate [MODEL]``
+    Fit the Bayesian hierarchical model (``hierarchical_han`` by default) and print
+    the total with its credible intervals, the diagnostics, the predictive checks and
+    a sentence to cite; write the fit (NetCDF), a CSV summary and figures to ``--out``.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
 Every command that reads data takes ``--data DIR``. Output is a rich table on a
 terminal, plain text when piped, and JSON with ``--json``. Exit status: 0 on
-success, 2 for usage and data errors (one message, no traceback), 130 on Ctrl-C.
+success, 2 for usage and data errors (one message, no traceback), 3 when a fit fails
+its convergence gates (unless ``--allow-bad-fit``), 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -35,10 +40,11 @@ from dnamodel.printed import format_count, format_exact
 from dnamodel.provenance import package_version
 from dnamodel.replicate import CONVENTION, Replication, replicate
 from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
-from dnamodel.spec import load_model
+from dnamodel.spec import ModelSpec, load_model
 from dnamodel.tables import Block, Table, console, render
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
+DEFAULT_MODEL = "hierarchical_han"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,6 +122,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mc_parser.add_argument("--tornado", metavar="PATH", help="write a tornado plot of the total to PATH (a .png file)")
 
+    estimate_parser = commands.add_parser(
+        "estimate",
+        parents=[data_option, json_option],
+        help="fit the Bayesian hierarchical model and print a citable interval",
+        description="Fit a hierarchical model and print the Tibet-wide total (median, mean, 50/90/95% "
+        "equal-tailed and HDI intervals), its share of the population, P(total > threshold), the "
+        "prefecture table, the report's estimates beside them, the diagnostics, the predictive checks, and a "
+        "sentence to cite. Writes the InferenceData (NetCDF), a CSV summary and PNG figures to --out.",
+    )
+    estimate_parser.add_argument(
+        "model", metavar="MODEL", nargs="?", default=DEFAULT_MODEL, help=f"a model name or TOML path ({DEFAULT_MODEL})"
+    )
+    estimate_parser.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
+    estimate_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
+    estimate_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
+    estimate_parser.add_argument("--seed", type=int, help="random seed (default: the spec's)")
+    estimate_parser.add_argument(
+        "--sampler", choices=("nutpie", "pymc"), default="nutpie", help="NUTS implementation (default nutpie)"
+    )
+    estimate_parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
+    estimate_parser.add_argument(
+        "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
+    )
+    estimate_parser.add_argument(
+        "--allow-bad-fit",
+        action="store_true",
+        help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
+    )
+
     data_parser = commands.add_parser("data", help="export or check the data files")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     export_parser = data_commands.add_parser(
@@ -146,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _audit(args, out)
         elif args.command == "mc":
             _mc(args, out)
+        elif args.command == "estimate":
+            return _estimate(args, out)
         elif args.data_command == "export":
             written = export_data(args.directory, overwrite=args.force)
             render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
@@ -272,6 +309,8 @@ def _positive_int(text: str) -> int:
 def _mc(args: argparse.Namespace, out: Any) -> None:
     data = _load(args)
     spec = load_model(args.model)
+    if not isinstance(spec, ModelSpec):
+        raise UsageError(f"{args.model} is a hierarchical model; run it with: dnamodel estimate {args.model}")
     chain = replicate(data)
     low, high = chain.step("total_low"), chain.step("total_high")
     thresholds = (float(low.value), float(high.value), 1_000_000.0)
@@ -444,3 +483,155 @@ def _provenance_line(record: dict[str, str]) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _estimate(args: argparse.Namespace, out: Any) -> int:
+    from dnamodel.estimate import run_estimate
+
+    data = _load(args)
+    spec = load_model(args.model)
+    if isinstance(spec, ModelSpec):
+        raise UsageError(f"{args.model} is a Monte Carlo model; run it with: dnamodel mc {args.model}")
+    progress = not args.json and sys.stdout.isatty()
+    result = run_estimate(
+        spec,
+        data,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        sampler=args.sampler,
+        out=args.out,
+        loo=args.loo,
+        progress=progress,
+    )
+    chain = replicate(data)
+    report = {
+        "total_low": chain.step("total_low").shown(),
+        "total_high": chain.step("total_high").shown(),
+        "share_low": chain.step("share_low").shown(),
+        "share_high": chain.step("share_high").shown(),
+    }
+    if args.json:
+        _print_json(result.as_dict() | {"report": report})
+    else:
+        render(out, *_estimate_tables(result, report))
+    if result.summary.diagnostics.passed or args.allow_bad_fit:
+        return EXIT_OK
+    print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
+    return EXIT_BAD_FIT
+
+
+def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
+    s = result.summary
+    total, share = s.total, s.share
+    rows = [
+        ["median", _count(total.median), _pct(share.median), "", ""],
+        ["mean", _count(total.mean), _pct(share.mean), f"MCSE {_count(total.mcse_mean)}", ""],
+    ]
+    for prob in (0.5, 0.9, 0.95):
+        et, hdi = total.interval(prob), total.interval(prob, "HDI")
+        set_, shdi = share.interval(prob), share.interval(prob, "HDI")
+        rows.append(
+            [
+                f"{prob:.0%} interval",
+                _range(et.low, et.high),
+                f"{_pct(set_.low)} to {_pct(set_.high)}",
+                _range(hdi.low, hdi.high),
+                f"{_pct(shdi.low)} to {_pct(shdi.high)}",
+            ]
+        )
+    exceed = [
+        [name, f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
+        for name, e in zip(("Estimate One", "one million", "Estimate Two"), s.exceedance, strict=True)
+    ]
+    prefectures = [
+        [p.name, f"{p.population:,}", _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
+        for p in s.prefectures
+    ]
+    d = s.diagnostics
+    gates = [
+        [r.name, f"{r.rhat:.4f}", f"{r.ess_bulk:,.0f}", f"{r.ess_tail:,.0f}", "ok" if r.passed else "FAIL"]
+        for r in d.rows
+    ]
+    checks = [
+        [
+            c.observation,
+            f"{c.observed:,.0f}",
+            f"{c.median:,.0f}",
+            _range(c.low, c.high),
+            f"{c.pit:.2f}",
+            "" if c.inside else "outside",
+        ]
+        for c in result.checks
+    ]
+    items: list[Table | str] = [
+        f"{s.model}: {result.description}",
+        f"{d.chains} chains × {d.draws:,} draws, {s.provenance.get('sampler')}, seed {s.provenance.get('seed')}.",
+        "",
+        Table(
+            "Samples collected in Tibet, 2016 to July 2022",
+            ["", "total>", "share>", "HDI total>", "HDI share>"],
+            rows,
+        ),
+        Table(
+            "Against the report (Dirks 2022, Table 5)",
+            ["", "report>", "P(total above it)>", "MCSE>"],
+            [
+                [
+                    n,
+                    report["total_low"] if n == "Estimate One" else report["total_high"] if n == "Estimate Two" else t,
+                    p,
+                    m,
+                ]
+                for n, t, p, m in exceed
+            ],
+        ),
+        Table(
+            "By prefecture (posterior median, 90% interval)",
+            ["", "population>", "total>", "90%>", "share>"],
+            prefectures,
+        ),
+        Table(
+            f"Diagnostics: {d.divergences} divergences, max R-hat {d.max_rhat:.4f} ({d.max_rhat_variable})",
+            ["", "R-hat>", "ESS bulk>", "ESS tail>", "gate"],
+            gates,
+        ),
+        Table("Posterior predictive checks (90% intervals)", ["", "observed>", "median>", "90%>", "PIT>", ""], checks),
+    ]
+    if result.loo:
+        items.append(
+            Table(
+                "Leave one observation out: refit without it, then predict it",
+                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>"],
+                [
+                    [
+                        c.observation,
+                        f"{c.observed:,.0f}",
+                        f"{c.median:,.0f}",
+                        _range(c.low, c.high),
+                        f"{c.pit:.2f}",
+                        _count(c.total_median or 0),
+                    ]
+                    for c in result.loo
+                ],
+            )
+        )
+    pc = result.prior
+    items.append(
+        f"Prior check: the prior alone puts the total's 1-99% range at {_range(pc.forward[0], pc.forward[-1])} "
+        f"({_range(pc.constrained[0], pc.constrained[-1])} with the thesis bound)."
+    )
+    items.append("")
+    if s.sentence:
+        items.append("To cite: " + s.sentence)
+    else:
+        items.append("No sentence to cite: " + (s.withheld or ""))
+    items.append("")
+    items.append("Wrote " + ", ".join(str(p) for p in result.paths) + ".")
+    items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
+    return items
+
+
+def _range(low: float, high: float) -> str:
+    return f"{_count(low)} to {_count(high)}"

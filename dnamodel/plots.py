@@ -11,6 +11,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -134,3 +135,166 @@ def tornado_plot(
     figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
     atomic_write_bytes(target, buffer.getvalue())
     return target
+
+
+# --- the hierarchical model's figures --------------------------------------------------------------
+
+
+def _figure(width: float = 8.0, height: float = 4.8) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
+    """Caption the figure, render it and write the PNG atomically."""
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise UsageError(f"{target}: a figure is a PNG file; give a name ending in .png")
+    figure.supxlabel(textwrap.fill(caption, CAPTION_WIDTH), x=0.01, ha="left", fontsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
+    atomic_write_bytes(target, buffer.getvalue())
+    return target
+
+
+def _count_axis(axis: Any) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+
+
+def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> None:
+    for x, name in zip(estimates, ("report, Estimate One", "report, Estimate Two"), strict=True):
+        axes.axvline(x, color="grey", linestyle="--", linewidth=1)
+        axes.text(
+            x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha="center", va="bottom", fontsize=7
+        )
+
+
+def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
+    """The posterior of the Tibet-wide total, its 90% and 95% intervals, and the report's estimates."""
+    total = idata.posterior["total"].values.ravel()
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.hist(total, bins=120, density=True, color=LOW_COLOUR, alpha=0.55)
+    for prob, height, colour in ((0.95, 0.06, "#9db4d8"), (0.9, 0.12, LOW_COLOUR)):
+        interval = summary.total.interval(prob)
+        axes.plot([interval.low, interval.high], [0, 0], transform=axes.get_xaxis_transform(), linewidth=0)
+        axes.axvspan(interval.low, interval.high, ymin=0, ymax=height, color=colour, alpha=0.9)
+        axes.text(interval.high, height, f" {prob:.0%}", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+    axes.axvline(summary.total.median, color="black", linewidth=1.2)
+    axes.text(
+        summary.total.median,
+        0.95,
+        f" median {summary.total.median:,.0f}",
+        transform=axes.get_xaxis_transform(),
+        fontsize=7,
+    )
+    _mark_report(axes)
+    axes.set_xlabel("DNA samples collected, 2016 to July 2022 (samples)")
+    axes.set_ylabel("posterior density (per sample)")
+    _count_axis(axes.xaxis)
+    axes.set_yticks([])
+    title = f"Tibet-wide total: posterior of {summary.model}"
+    axes.set_title(title, pad=26)
+    i90, i95 = summary.total.interval(0.9), summary.total.interval(0.95)
+    caption = (
+        f"Histogram of {total.size:,} posterior draws of the total. Black line: median {summary.total.median:,.0f}. "
+        f"Bands at the foot: 90% ({i90.low:,.0f} to {i90.high:,.0f}) and 95% ({i95.low:,.0f} to {i95.high:,.0f}) "
+        "equal-tailed credible intervals. Dashed lines: the report's two point estimates (Table 5)."
+    )
+    return _save(figure, path, title, caption)
+
+
+def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
+    """Each unit's collection fraction against its Han share, with observations and the fitted curve."""
+    import numpy as np
+
+    post = idata.posterior
+    fraction = post["fraction"].values.reshape(-1, len(inputs.unit))
+    lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
+    han = inputs.han_share
+    figure = _figure(8.5, 5.2)
+    axes = figure.add_subplot()
+    axes.errorbar(
+        han * 100,
+        med * 100,
+        yerr=[(med - lo) * 100, (hi - med) * 100],
+        fmt="o",
+        markersize=3,
+        color=LOW_COLOUR,
+        ecolor="#9db4d8",
+        elinewidth=0.8,
+        label="each unit: posterior median, 90% interval",
+    )
+    grid = np.linspace(0, max(han.max() * 1.02, 0.01), 200)
+    alpha = post["alpha"].values.reshape(-1, 1)
+    eta = np.broadcast_to(alpha, (alpha.shape[0], grid.size))
+    if "beta" in post:
+        eta = alpha + post["beta"].values.reshape(-1, 1) * inputs.covariate(grid)[None, :]
+    curve = 1 / (1 + np.exp(-eta))
+    c_lo, c_med, c_hi = np.quantile(curve, [0.05, 0.5, 0.95], axis=0)
+    if inputs.variant == "han_share":
+        axes.plot(grid * 100, c_med * 100, color="black", linewidth=1.2, label="fitted centre, logistic(α + β·x)")
+        axes.fill_between(grid * 100, c_lo * 100, c_hi * 100, color="grey", alpha=0.2, label="its 90% interval")
+    # observed fractions: each observation's count over its units' census population (×uplift)
+    for k, name in enumerate(inputs.observation):
+        member = inputs.membership[k] > 0
+        base = inputs.population[member].sum()
+        share = (inputs.han_share * inputs.population)[member].sum() / inputs.population[member].sum()
+        axes.scatter(
+            [share * 100],
+            [inputs.observed[k] / base * 100],
+            marker="D",
+            s=40,
+            color=HIGH_COLOUR,
+            edgecolor="black",
+            zorder=5,
+            label="observed count ÷ census population" if k == 0 else None,
+        )
+        axes.annotate(
+            name, (share * 100, inputs.observed[k] / base * 100), xytext=(5, 4), textcoords="offset points", fontsize=7
+        )
+    axes.set_xlabel("Han share of the unit's population, 2020 census (%)")
+    axes.set_ylabel("share of the population whose DNA was collected (%)")
+    axes.set_ylim(0, 100)
+    axes.legend(fontsize=7, loc="upper right")
+    title = "Collection fraction against Han share, by county-level unit"
+    axes.set_title(title)
+    caption = (
+        "Dots: each of the 77 units' posterior median fraction with its 90% credible interval. Diamonds: each "
+        "observation's count over its units' census population; an observation over several units sits at their "
+        "population-weighted Han share. Line and band: the fitted centre of the fraction distribution, without the "
+        "unit's own deviation. Lhasa's fractions count temporary residents in the numerator, so their diamonds "
+        "exceed the census-based fraction."
+    )
+    return _save(figure, path, title, caption)
+
+
+def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
+    """The prior distribution of the total, on a log scale, without and with the thesis constraint."""
+    import numpy as np
+
+    total = idata.prior["total"].values.ravel()
+    figure = _figure()
+    axes = figure.add_subplot()
+    bins = np.logspace(np.log10(max(total.min(), 1.0)), np.log10(total.max() * 1.01), 80)
+    axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label="prior, forward draws (no thesis bound)")
+    axes.set_xscale("log")
+    for x, name in ((check.population, "2020 census population"), (631_460, "thesis: database, mid-2020")):
+        axes.axvline(x, color="black", linestyle=":", linewidth=1)
+        axes.text(x, 0.97, f" {name}\n {x:,.0f}", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+    _mark_report(axes)
+    lo, hi = check.constrained[0], check.constrained[-1]
+    axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
+    axes.set_xlabel("Tibet-wide total under the prior (samples, log scale)")
+    axes.set_ylabel("prior draws per bin")
+    _count_axis(axes.xaxis)
+    axes.legend(fontsize=7, loc="upper left")
+    title = "Prior predictive check: the total before seeing the data"
+    axes.set_title(title, pad=26)
+    caption = (
+        f"Forward draws from the priors. Without the thesis bound the prior's 1-99% range is "
+        f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f}; weighting each draw by the thesis factor gives "
+        f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand samples to the whole population."
+    )
+    return _save(figure, path, title, caption)

@@ -40,12 +40,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+
+if TYPE_CHECKING:
+    from dnamodel.hierarchical import HierarchicalSpec
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 """Where model names are looked up: the ``models/`` folder of the source tree."""
@@ -173,6 +176,7 @@ class ModelHeader(_Strict):
     """The ``[model]`` table."""
 
     name: str
+    kind: Literal["monte_carlo"] = "monte_carlo"
     description: str
 
 
@@ -216,7 +220,7 @@ def available_models() -> list[str]:
     return sorted(path.stem for path in MODELS_DIR.glob("*.toml"))
 
 
-def load_model(path_or_name: str | Path) -> ModelSpec:
+def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
     """Read and validate a model spec.
 
     Parameters
@@ -226,7 +230,8 @@ def load_model(path_or_name: str | Path) -> ModelSpec:
 
     Returns
     -------
-    ModelSpec
+    ModelSpec or HierarchicalSpec
+        The latter when its ``[model]`` table says ``kind = "hierarchical"``.
 
     Raises
     ------
@@ -254,6 +259,12 @@ def load_model(path_or_name: str | Path) -> ModelSpec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DataError([Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}")]) from None
+
+    model_table = raw.get("model")
+    if isinstance(model_table, dict) and model_table.get("kind") == "hierarchical":
+        from dnamodel.hierarchical import parse_hierarchical
+
+        return parse_hierarchical(raw, text, file)
 
     problems: list[Problem] = []
 

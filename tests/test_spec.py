@@ -37,8 +37,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_shipped_models_load_and_resolve(data):
-    assert available_models() == ["report_mc", "report_uniform"]
-    for name in available_models():
+    assert available_models() == ["hierarchical_han", "report_mc", "report_uniform"]
+    for name in ("report_mc", "report_uniform"):
         spec = load_model(name)
         assert spec.name == name
         assert spec.hash.startswith("sha256:")

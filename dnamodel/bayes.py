@@ -1,0 +1,470 @@
+"""The hierarchical model in PyMC: build, fit, diagnose, check.
+
+:func:`build_model` turns :class:`~dnamodel.hierarchical.ModelInputs` into a
+``pymc.Model``; :func:`fit` samples it with nutpie (or PyMC's own NUTS) and returns an
+``arviz.InferenceData`` with prior, posterior, posterior predictive, observed data,
+constant data and provenance attrs; :func:`diagnose` applies the gates;
+:func:`leave_one_out` refits without each observation. The mathematics is in
+``docs/model.md``, section 4.
+
+PyMC, PyTensor, nutpie and ArviZ are imported inside the functions: they take seconds to
+import, and the commands that do not fit a model should not wait for them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dnamodel import dims
+from dnamodel.errors import UsageError
+from dnamodel.hierarchical import HierarchicalSpec, ModelInputs, Prior, resolve_hierarchical
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pymc as pm
+
+    from dnamodel.data import Dataset
+
+SAMPLERS = ("nutpie", "pymc")
+
+MAX_DIVERGENCES = 0
+MAX_RHAT = 1.01
+MIN_ESS = 400
+GATED = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "pace", "total", "share")
+"""The scalars the gates apply to, when the model has them."""
+
+ROW = "row"
+"""Dim of the within-county rows (Lhorong's Table 3)."""
+
+
+def quiet_arviz() -> None:
+    """Silence ArviZ 0.x's import-time notice about its 1.0 refactor, which is not ours to act on."""
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz(\..*)?$")
+
+
+def _prior(pm: Any, name: str, prior: Prior, **kwargs: Any) -> Any:
+    p = prior
+    if p.dist == "normal":
+        return pm.Normal(name, mu=p.mu, sigma=p.sigma, **kwargs)
+    if p.dist == "student_t":
+        return pm.StudentT(name, nu=p.nu, mu=p.mu, sigma=p.sigma, **kwargs)
+    if p.dist == "halfnormal":
+        return pm.HalfNormal(name, sigma=p.sigma, **kwargs)
+    if p.dist == "halfstudent_t":
+        return pm.HalfStudentT(name, nu=p.nu, sigma=p.sigma, **kwargs)
+    if p.dist == "exponential":
+        return pm.Exponential(name, scale=p.scale, **kwargs)
+    raise AssertionError(p.dist)  # the spec's validation admits no other family
+
+
+def _prior_dist(pm: Any, prior: Prior) -> Any:
+    """The prior as an unnamed distribution, for its CDF."""
+    if prior.dist == "halfnormal":
+        return pm.HalfNormal.dist(sigma=prior.sigma)
+    if prior.dist == "exponential":
+        return pm.Exponential.dist(scale=prior.scale)
+    raise AssertionError(prior.dist)  # the spec admits only these two for the pace
+
+
+def build_model(inputs: ModelInputs) -> pm.Model:
+    """The PyMC model of ``docs/model.md``, section 4.
+
+    Observed counts and reporting errors are ``pm.Data`` containers (``observed``,
+    ``error``, ``row_observed``), so that a compiled model can be refitted on other data,
+    or without one observation, without compiling again.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    coords = {
+        dims.UNIT: list(inputs.unit),
+        dims.PREFECTURE: list(inputs.prefecture),
+        dims.OBSERVATION: list(inputs.observation),
+    }
+    if inputs.row:
+        coords[ROW] = list(inputs.row)
+    with pm.Model(coords=coords) as model:
+        observed = pm.Data("observed", inputs.observed, dims=dims.OBSERVATION)
+        error = pm.Data("error", inputs.error, dims=dims.OBSERVATION)
+        pm.Data("population", inputs.population, dims=dims.UNIT)
+        pm.Data("han_share", inputs.han_share, dims=dims.UNIT)
+
+        alpha = _prior(pm, "alpha", inputs.priors["alpha"])
+        eta = alpha * pt.ones(len(inputs.unit))
+        if inputs.variant != "pooled":
+            beta = _prior(pm, "beta", inputs.priors["beta"])
+            sigma = _prior(pm, "sigma", inputs.priors["sigma"])
+            mean = alpha + beta * inputs.x
+            # Units observed on their own have their fraction pinned by the data: centred there,
+            # non-centred for the rest, whose fractions come from the prior (Papaspiliopoulos,
+            # Roberts and Sköld 2007; the usual mixed parameterisation).
+            direct = _directly_observed(inputs)
+            z = pm.Normal("z", 0.0, 1.0, shape=len(inputs.unit) - len(direct))
+            eta = mean + sigma * _scatter(pt, z, len(inputs.unit), direct)
+            if direct:
+                eta_direct = pm.Normal("logit_direct", mean[direct], sigma, shape=len(direct))
+                eta = pt.set_subtensor(eta[direct], eta_direct)
+        pi = pm.Deterministic("fraction", pm.math.invlogit(eta), dims=dims.UNIT)
+
+        true_population = inputs.population
+        if inputs.census_error > 0:
+            census = pm.Normal("census_z", 0.0, 1.0, dims=dims.UNIT)
+            true_population = inputs.population * pt.exp(inputs.census_error * census)
+        lam = np.ones(len(inputs.unit))
+        if inputs.uplift.any():
+            log_uplift = _prior(pm, "log_uplift", inputs.priors["log_uplift"])
+            lam = pt.switch(inputs.uplift, pt.exp(log_uplift), 1.0)
+            pm.Deterministic("uplift", pt.exp(log_uplift))
+        collected = pm.Deterministic("collected", pi * true_population * lam, dims=dims.UNIT)
+        total = pm.Deterministic("total", collected.sum())
+        pm.Deterministic("share", total / inputs.census_total)
+        by_prefecture = np.zeros((len(inputs.prefecture), len(inputs.unit)))
+        by_prefecture[inputs.unit_prefecture, np.arange(len(inputs.unit))] = 1.0
+        pm.Deterministic("prefecture_total", pt.dot(by_prefecture, collected), dims=dims.PREFECTURE)
+
+        ratio = inputs.base_low.copy()
+        uncertain = inputs.base_high > inputs.base_low
+        if uncertain.any():
+            raw = pm.Uniform("base_u", 0.0, 1.0, shape=int(uncertain.sum()))
+            ratio = pt.set_subtensor(
+                pt.as_tensor(inputs.base_low)[np.flatnonzero(uncertain)],
+                inputs.base_low[uncertain] + raw * (inputs.base_high - inputs.base_low)[uncertain],
+            )
+        expected = pm.Deterministic("expected", pt.dot(inputs.membership, collected) * ratio, dims=dims.OBSERVATION)
+        pm.LogNormal("obs", mu=pt.log(expected), sigma=error, observed=observed, dims=dims.OBSERVATION)
+
+        if inputs.row:
+            row_observed = pm.Data("row_observed", inputs.row_observed, dims=ROW)
+            tau = _prior(pm, "tau", inputs.priors["tau"])
+            if inputs.row_centre == "free":
+                centre = _prior(pm, "row_centre", inputs.priors["row_centre"])
+            else:
+                centre = eta[inputs.row_unit]
+            # Centred: each row's count pins its own fraction to within a few per cent, and with data
+            # that strong the non-centred form couples row_z to tau in a funnel (ESS fell to ~200).
+            row_eta = pm.Normal("row_logit", centre, tau, dims=ROW)
+            row_fraction = pm.Deterministic("row_fraction", pm.math.invlogit(row_eta), dims=ROW)
+            pm.LogNormal(
+                "row_obs",
+                mu=pt.log(row_fraction * inputs.row_population),
+                sigma=inputs.row_error,
+                observed=row_observed,
+                dims=ROW,
+            )
+
+        if inputs.thesis:
+            # P(stock + growth <= total), growth = pace * growth_scale, pace from its prior: pace is
+            # integrated out through its CDF rather than sampled, because a latent pace sits against
+            # a sharp wall at (total - stock) / growth_scale, which halved its ESS. The hard edge at
+            # the stock is softened over `tolerance` of the stock (softplus), so the log-density
+            # stays finite below the stock and the sampler can start there.
+            width = inputs.tolerance * inputs.stock
+            slack = width * pt.softplus((total - inputs.stock) / width)
+            pace = inputs.priors["pace"]
+            pm.Potential("thesis", pm.logcdf(_prior_dist(pm, pace), slack / inputs.growth_scale))
+    return model
+
+
+def _directly_observed(inputs: ModelInputs) -> list[int]:
+    """Units that some observation covers alone."""
+    single = inputs.membership.sum(axis=1) == 1
+    return sorted({int(np.flatnonzero(row)[0]) for row in inputs.membership[single]})
+
+
+def _scatter(pt: Any, z: Any, n: int, skip: list[int]) -> Any:
+    """A length-``n`` vector with ``z`` in the positions not in ``skip`` and zeros there."""
+    rest = [i for i in range(n) if i not in set(skip)]
+    return pt.set_subtensor(pt.zeros(n)[rest], z)
+
+
+@dataclass
+class Timings:
+    """Where a fit's time went, in seconds."""
+
+    build: float = 0.0
+    compile: float = 0.0
+    sample: float = 0.0
+    predictive: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The timings as a plain dict."""
+        return {k: round(v, 3) for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Fitted:
+    """A compiled model kept for refits: the sampler refits it on new data without compiling."""
+
+    inputs: ModelInputs
+    model: Any
+    compiled: Any
+    sampler: str
+    timings: Timings = field(default_factory=Timings)
+
+
+def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
+    """Build and compile the model once, for :func:`sample` to use any number of times."""
+    if sampler not in SAMPLERS:
+        raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
+    timings = Timings()
+    start = time.perf_counter()
+    model = build_model(inputs)
+    timings.build = time.perf_counter() - start
+    compiled = None
+    if sampler == "nutpie":
+        import nutpie
+
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # numba's notes on its own caching
+            compiled = nutpie.compile_pymc_model(model)
+        timings.compile = time.perf_counter() - start
+    return Fitted(inputs, model, compiled, sampler, timings)
+
+
+def sample(
+    fitted: Fitted,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float = 0.9,
+    progress: bool = False,
+    observed: np.ndarray | None = None,
+    error: np.ndarray | None = None,
+    row_observed: np.ndarray | None = None,
+) -> az.InferenceData:
+    """Sample the posterior, optionally on other observed data or reporting errors.
+
+    Returns the posterior and sample stats only; :func:`fit` adds the rest.
+    """
+    import pymc as pm
+
+    quiet_arviz()
+    updates = {
+        name: np.asarray(value, dtype=float)
+        for name, value in (("observed", observed), ("error", error), ("row_observed", row_observed))
+        if value is not None
+    }
+    start = time.perf_counter()
+    if fitted.sampler == "nutpie":
+        import nutpie
+
+        compiled = fitted.compiled.with_data(**updates) if updates else fitted.compiled
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, 2),
+            seed=seed,
+            target_accept=target_accept,
+            save_warmup=False,
+            progress_bar=progress,
+        )
+    else:
+        with fitted.model:
+            if updates:
+                pm.set_data(updates)
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=min(chains, 2),
+                random_seed=seed,
+                target_accept=target_accept,
+                progressbar=progress,
+                compute_convergence_checks=False,
+                idata_kwargs={"log_likelihood": False},
+            )
+            if updates:  # leave the model as it was built
+                pm.set_data(
+                    {
+                        "observed": fitted.inputs.observed,
+                        "error": fitted.inputs.error,
+                        **({"row_observed": fitted.inputs.row_observed} if fitted.inputs.row else {}),
+                    }
+                )
+    fitted.timings.sample = time.perf_counter() - start
+    return idata
+
+
+def fit(
+    spec: HierarchicalSpec | str,
+    data: Dataset | None = None,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    sampler: str = "nutpie",
+    progress: bool = False,
+    prior_draws: int = 2000,
+) -> az.InferenceData:
+    """Fit a hierarchical model and return everything a reviewer needs in one object.
+
+    ``fit(spec)`` is ``fit_model(spec)[0]``; :func:`fit_model` also returns the compiled
+    model, for refits.
+
+    Parameters
+    ----------
+    spec : HierarchicalSpec or str
+        A spec, or a name or path for :func:`dnamodel.load_model`.
+    data : Dataset, optional
+        Defaults to the bundled data.
+    draws, tune, chains, seed : int, optional
+        Default to the spec's ``[sampler]`` table.
+    sampler : {"nutpie", "pymc"}
+        nutpie's NUTS (default), or PyMC's own as the fallback.
+    progress : bool
+        Show progress bars while sampling.
+    prior_draws : int
+        Draws from the prior and prior predictive.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``posterior``, ``sample_stats``, ``posterior_predictive``, ``prior``,
+        ``prior_predictive``, ``observed_data`` and ``constant_data``. The posterior names
+        the Tibet-wide total ``total`` and its population share ``share``. ``attrs``
+        carry provenance (spec, spec hash, data version, seed, sampler, package version)
+        and the timings.
+    """
+    return fit_model(
+        spec,
+        data,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        sampler=sampler,
+        progress=progress,
+        prior_draws=prior_draws,
+    )[0]
+
+
+def fit_model(
+    spec: HierarchicalSpec | str,
+    data: Dataset | None = None,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    sampler: str = "nutpie",
+    progress: bool = False,
+    prior_draws: int = 2000,
+) -> tuple[az.InferenceData, Fitted]:
+    """:func:`fit`, returning the compiled model as well."""
+    import arviz as az
+    import pymc as pm
+
+    from dnamodel.data import load_data
+    from dnamodel.provenance import provenance
+    from dnamodel.spec import load_model
+
+    quiet_arviz()
+    if isinstance(spec, str):
+        loaded = load_model(spec)
+        if not isinstance(loaded, HierarchicalSpec):
+            raise UsageError(f"{spec!r} is a Monte Carlo model; `fit` takes a hierarchical one (use monte_carlo)")
+        spec = loaded
+    data = data if data is not None else load_data()
+    settings = spec.sampler
+    draws = settings.draws if draws is None else draws
+    tune = settings.tune if tune is None else tune
+    chains = settings.chains if chains is None else chains
+    seed = settings.seed if seed is None else seed
+    inputs = resolve_hierarchical(spec, data)
+    fitted = compile_model(inputs, sampler)
+    sampler_seed, prior_seed, predictive_seed = np.random.SeedSequence(seed).generate_state(3)
+    idata = sample(
+        fitted,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=int(sampler_seed),
+        target_accept=settings.target_accept,
+        progress=progress,
+    )
+    start = time.perf_counter()
+    with fitted.model, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "The effect of Potentials on other parameters is ignored"
+        prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=int(prior_seed))
+        predictive = pm.sample_posterior_predictive(
+            idata,
+            random_seed=int(predictive_seed),
+            progressbar=False,
+            var_names=["obs", *(["row_obs"] if inputs.row else [])],
+        )
+    idata.extend(prior)
+    idata.extend(predictive)
+    idata = _complete(idata, fitted)
+    fitted.timings.predictive = time.perf_counter() - start
+    idata.attrs.update(
+        {
+            **provenance(data),
+            "model": spec.name,
+            "spec_path": spec.path,
+            "spec_hash": spec.hash,
+            "spec": spec.text,
+            "seed": seed,
+            "sampler": sampler,
+            "draws": draws,
+            "tune": tune,
+            "chains": chains,
+            "target_accept": settings.target_accept,
+            "description": spec.header.description,
+            "timings_json": json.dumps(fitted.timings.as_dict()),
+            "arviz_version": az.__version__,
+            "pymc_version": pm.__version__,
+        }
+    )
+    for group in idata.groups():
+        getattr(idata, group).attrs.pop("created_at", None)  # same seed, same file
+    return idata, fitted
+
+
+def _complete(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
+    """Add observed and constant data (nutpie returns only the posterior) and drop warm-up groups."""
+    import xarray as xr
+
+    inputs = fitted.inputs
+    observed = {
+        "obs": xr.DataArray(
+            inputs.observed, dims=[dims.OBSERVATION], coords={dims.OBSERVATION: list(inputs.observation)}
+        )
+    }
+    if inputs.row:
+        observed["row_obs"] = xr.DataArray(inputs.row_observed, dims=[ROW], coords={ROW: list(inputs.row)})
+    constant = {
+        "population": xr.DataArray(inputs.population, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
+        "han_share": xr.DataArray(inputs.han_share, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
+        "covariate": xr.DataArray(inputs.x, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
+        "unit_prefecture": xr.DataArray(
+            [inputs.prefecture[i] for i in inputs.unit_prefecture],
+            dims=[dims.UNIT],
+            coords={dims.UNIT: list(inputs.unit)},
+        ),
+        "error": xr.DataArray(
+            inputs.error, dims=[dims.OBSERVATION], coords={dims.OBSERVATION: list(inputs.observation)}
+        ),
+        "membership": xr.DataArray(
+            inputs.membership,
+            dims=[dims.OBSERVATION, dims.UNIT],
+            coords={dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit)},
+        ),
+    }
+    if inputs.row:
+        constant["row_population"] = xr.DataArray(inputs.row_population, dims=[ROW], coords={ROW: list(inputs.row)})
+    for group in [g for g in idata.groups() if g.startswith("warmup") or g in ("observed_data", "constant_data")]:
+        del idata[group]
+    idata.add_groups(observed_data=xr.Dataset(observed), constant_data=xr.Dataset(constant))
+    return idata

@@ -1,0 +1,640 @@
+"""The hierarchical model's spec: its TOML schema and its resolution against the data.
+
+A hierarchical spec says ``kind = "hierarchical"`` in its ``[model]`` table. Its other
+tables are, in order of the model card (``docs/model.md``, section 4):
+
+``[fraction]``
+    How each unit's collection fraction depends on its Han share: the ``variant``
+    (``"han_share"``, ``"two_stratum"`` or ``"pooled"``) and the priors of α, β, σ.
+``[population]``
+    The census error, and the uplift from census to resident population where it applies.
+``[observations.NAME]``
+    Each observation: which samples (an expression over observation ids), over which
+    units, on which population base, with what reporting error.
+``[within_county]``
+    Rows that inform how much collection varies inside one county (Lhorong's Table 3).
+``[thesis]``
+    The 2020 police-thesis database count as a lower bound on the 2022 total.
+``[sampler]``
+    Draws, tuning steps, chains and seed.
+
+:func:`dnamodel.spec.load_model` reads such a file into a :class:`HierarchicalSpec`;
+:func:`resolve_hierarchical` turns it, with a :class:`~dnamodel.data.Dataset`, into the
+arrays :class:`ModelInputs` that :mod:`dnamodel.bayes` builds the PyMC model from.
+Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dnamodel.data import Dataset
+from dnamodel.errors import DataError, Problem, did_you_mean
+
+VARIANTS = ("han_share", "two_stratum", "pooled")
+"""How a unit's fraction depends on its Han share."""
+
+TABLES = ("model", "fraction", "population", "observations", "within_county", "thesis", "sampler")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- priors ------------------------------------------------------------------------------------
+
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class NormalPrior(_Strict):
+    """``normal(mu, sigma)`` on the real line."""
+
+    dist: Literal["normal"]
+    mu: Finite = 0.0
+    sigma: Positive
+
+
+class StudentTPrior(_Strict):
+    """``student_t(nu, mu, sigma)`` on the real line: a normal with heavier tails."""
+
+    dist: Literal["student_t"]
+    nu: Positive
+    mu: Finite = 0.0
+    sigma: Positive
+
+
+class HalfNormalPrior(_Strict):
+    """``halfnormal(sigma)`` on the positive half-line."""
+
+    dist: Literal["halfnormal"]
+    sigma: Positive
+
+
+class HalfStudentTPrior(_Strict):
+    """``halfstudent_t(nu, sigma)`` on the positive half-line."""
+
+    dist: Literal["halfstudent_t"]
+    nu: Positive
+    sigma: Positive
+
+
+class ExponentialPrior(_Strict):
+    """``exponential(scale)`` on the positive half-line; ``scale`` is the mean."""
+
+    dist: Literal["exponential"]
+    scale: Positive
+
+
+REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
+POSITIVE_PRIORS = {"halfnormal": HalfNormalPrior, "halfstudent_t": HalfStudentTPrior, "exponential": ExponentialPrior}
+PACE_PRIORS = {"halfnormal": HalfNormalPrior, "exponential": ExponentialPrior}
+Prior = NormalPrior | StudentTPrior | HalfNormalPrior | HalfStudentTPrior | ExponentialPrior
+
+
+def prior_text(prior: Prior) -> str:
+    """The prior as the model card writes it.
+
+    Examples
+    --------
+    >>> prior_text(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
+    'Normal(-1, 1.5)'
+    """
+    p = prior.model_dump(exclude={"dist"})
+    name = {
+        "normal": "Normal",
+        "student_t": "StudentT",
+        "halfnormal": "HalfNormal",
+        "halfstudent_t": "HalfStudentT",
+        "exponential": "Exponential(scale)",
+    }[prior.dist]
+    return f"{name}({', '.join(f'{v:g}' for v in p.values())})"
+
+
+# --- the tables ---------------------------------------------------------------------------------
+
+
+class HierarchicalHeader(_Strict):
+    """The ``[model]`` table of a hierarchical spec."""
+
+    name: str
+    kind: Literal["hierarchical"]
+    description: str
+
+
+class FractionSpec(_Strict):
+    """``[fraction]``: ``logit π_u = α + β·x_u + σ·z_u`` and its variants."""
+
+    variant: Literal["han_share", "two_stratum", "pooled"]
+    high_han: list[str] = Field(default_factory=lambda: ["lhasa", "nyingchi"])
+    alpha: dict[str, Any]
+    beta: dict[str, Any] | None = None
+    sigma: dict[str, Any] | None = None
+
+
+class PopulationSpec(_Strict):
+    """``[population]``: census error and the resident uplift."""
+
+    census_error: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)]
+    uplift_areas: list[str] = Field(default_factory=list)
+    log_uplift: dict[str, Any] | None = None
+
+
+class ObservationSpec(_Strict):
+    """``[observations.NAME]``: one observed count and how the model relates it to fractions."""
+
+    samples: str
+    units: list[str]
+    exclude: list[str] = Field(default_factory=list)
+    base: str | list[str] = "census"
+    error: Positive
+    note: str = ""
+
+
+class WithinCountySpec(_Strict):
+    """``[within_county]``: rows inside one unit that inform within-county variation τ."""
+
+    unit: str
+    rows: list[str]
+    centre: Literal["free", "county"] = "free"
+    error: Positive
+    tau: dict[str, Any]
+    centre_prior: dict[str, Any] | None = None
+    note: str = ""
+
+
+class ThesisSpec(_Strict):
+    """``[thesis]``: the 2020 database count as a lower bound on the 2022 total."""
+
+    use: bool
+    stock: str
+    added: str
+    added_years: Positive
+    years: Positive
+    pace: dict[str, Any]
+    tolerance: Positive
+
+
+class SamplerSpec(_Strict):
+    """``[sampler]``: default sampling settings, which callers may override."""
+
+    draws: Annotated[int, Field(ge=10)] = 1000
+    tune: Annotated[int, Field(ge=10)] = 1000
+    chains: Annotated[int, Field(ge=1, le=64)] = 4
+    seed: Annotated[int, Field(ge=0)] = 20220913
+    target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
+
+
+@dataclass(frozen=True)
+class HierarchicalSpec:
+    """A validated hierarchical spec, before resolution against the data.
+
+    Attributes
+    ----------
+    header, fraction, population, observations, within_county, thesis, sampler
+        The validated tables; ``within_county`` may be ``None``.
+    priors : dict of str to Prior
+        Every prior of the spec keyed by its parameter (``alpha``, ``beta``, ``sigma``,
+        ``log_uplift``, ``tau``, ``row_centre``, ``pace``).
+    path, text : str
+        The file, and its text for provenance.
+    """
+
+    header: HierarchicalHeader
+    fraction: FractionSpec
+    population: PopulationSpec
+    observations: dict[str, ObservationSpec]
+    within_county: WithinCountySpec | None
+    thesis: ThesisSpec
+    sampler: SamplerSpec
+    priors: dict[str, Prior]
+    path: str
+    text: str
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.header.name
+
+    @property
+    def hash(self) -> str:
+        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
+        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> HierarchicalSpec:
+    """Validate the tables of a hierarchical spec (``raw`` is the parsed TOML).
+
+    Raises
+    ------
+    DataError
+        Listing every problem, each naming the file and the dotted key.
+    """
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    for key in raw:
+        if key not in TABLES:
+            report(key, f"unknown table{did_you_mean(key, TABLES)}")
+    header = _validate(HierarchicalHeader, raw.get("model"), "model", report)
+    fraction = _validate(FractionSpec, raw.get("fraction"), "fraction", report)
+    population = _validate(PopulationSpec, raw.get("population"), "population", report)
+    thesis = _validate(ThesisSpec, raw.get("thesis"), "thesis", report)
+    sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
+    within = None
+    if "within_county" in raw:
+        within = _validate(WithinCountySpec, raw["within_county"], "within_county", report)
+    observations: dict[str, ObservationSpec] = {}
+    tables = raw.get("observations")
+    if not isinstance(tables, dict) or not tables:
+        report("observations", "missing: at least one [observations.NAME] table")
+        tables = {}
+    for name, table in tables.items():
+        parsed = _validate(ObservationSpec, table, f"observations.{name}", report)
+        if parsed is not None:
+            observations[name] = parsed
+
+    priors: dict[str, Prior] = {}
+
+    def prior(name: str, table: Any, key: str, families: dict[str, type[_Strict]]) -> None:
+        if table is None:
+            report(key, f"missing: the prior of {name}")
+            return
+        dist = table.get("dist")
+        if dist not in families:
+            allowed = ", ".join(families)
+            report(f"{key}.dist", f"unknown prior family {dist!r}{did_you_mean(str(dist), families)}; use {allowed}")
+            return
+        parsed = _validate(families[dist], table, key, report)
+        if parsed is not None:
+            priors[name] = parsed
+
+    if fraction is not None:
+        prior("alpha", fraction.alpha, "fraction.alpha", REAL_PRIORS)
+        if fraction.variant == "pooled":
+            for unused in ("beta", "sigma"):
+                if getattr(fraction, unused) is not None:
+                    report(f"fraction.{unused}", "the pooled variant has no such parameter; remove it")
+        else:
+            prior("beta", fraction.beta, "fraction.beta", REAL_PRIORS)
+            prior("sigma", fraction.sigma, "fraction.sigma", POSITIVE_PRIORS)
+    if population is not None and population.uplift_areas:
+        prior("log_uplift", population.log_uplift, "population.log_uplift", REAL_PRIORS)
+    elif population is not None and population.log_uplift is not None:
+        report("population.log_uplift", "no uplift_areas are given, so the uplift would be unused; remove it")
+    if within is not None:
+        prior("tau", within.tau, "within_county.tau", POSITIVE_PRIORS)
+        if within.centre == "free":
+            prior("row_centre", within.centre_prior, "within_county.centre_prior", REAL_PRIORS)
+        elif within.centre_prior is not None:
+            report("within_county.centre_prior", "only a free centre has a prior; remove it or set centre = 'free'")
+    if thesis is not None:
+        # The pace is integrated out through its CDF, which PyMC has in closed form for these two.
+        prior("pace", thesis.pace, "thesis.pace", PACE_PRIORS)
+    for name, obs in observations.items():
+        _check_expression(obs.samples, f"observations.{name}.samples", report)
+
+    if problems or None in (header, fraction, population, thesis, sampler):
+        raise DataError(problems)
+    return HierarchicalSpec(
+        header, fraction, population, observations, within, thesis, sampler, priors, file, text, raw
+    )
+
+
+def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
+    if not isinstance(table, dict):
+        report(key, f"missing table [{key}]")
+        return None
+    try:
+        return model.model_validate(table)
+    except ValidationError as error:
+        for item in error.errors():
+            where = ".".join(str(part) for part in (key, *item["loc"]))
+            if item["type"] == "extra_forbidden":
+                name = str(item["loc"][-1])
+                report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
+            else:
+                report(where, item["msg"])
+        return None
+
+
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Name, ast.Load, ast.Constant)
+
+
+def _check_expression(expression: str, key: str, report: Any) -> None:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        report(key, f"not an expression: {error.msg}")
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, _ARITHMETIC) or (
+            isinstance(node, ast.Constant) and type(node.value) not in (int, float)
+        ):
+            report(key, "only observation ids, numbers and + - * / are allowed")
+            return
+
+
+def _evaluate(expression: str, data: Dataset, key: str, report: Any) -> float | None:
+    """The value of an expression over observation ids, or ``None`` after reporting."""
+    tree = ast.parse(expression, mode="eval")
+    names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+    missing = [n for n in names if n not in data.observations]
+    for name in missing:
+        report(key, f"no observation {name!r} in the data{did_you_mean(name, data.observations)}")
+    if missing:
+        return None
+    values = {n: float(data.observations[n].value) for n in names}
+    return float(eval(compile(tree, key, "eval"), {"__builtins__": {}}, values))  # checked: arithmetic only
+
+
+# --- resolution ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Everything the PyMC model needs, as arrays over its canonical dims.
+
+    Units are in the order of ``units.csv``. An observation's expected count is
+    ``sum_u membership[k, u] · π_u · N_u · λ_u`` times its base ratio, where ``N_u`` is
+    the unit's true population and ``λ_u`` the resident uplift (1 outside ``uplift``).
+
+    Attributes
+    ----------
+    unit, prefecture : tuple of str
+        Unit ids, and prefecture ids.
+    unit_prefecture : ndarray of int
+        Index into ``prefecture`` for each unit.
+    population : ndarray of float
+        2020 census population per unit.
+    han_share : ndarray of float
+    x : ndarray of float
+        The covariate: standardised Han share (``han_share``), the high-Han indicator
+        (``two_stratum``) or zeros (``pooled``).
+    uplift : ndarray of bool
+        Units whose population base includes temporary residents.
+    observation : tuple of str
+    observed : ndarray of float
+        The observed counts.
+    error : ndarray of float
+        Standard deviation of each observation's log reporting error.
+    membership : ndarray of float, shape (observation, unit)
+    base_low, base_high : ndarray of float
+        Each observation's population base as a ratio to its unit's population; equal
+        when the base is known, a uniform range when it is uncertain.
+    row, row_observed, row_population, row_error, row_unit, row_centre
+        The within-county rows (empty when the spec has none).
+    thesis : bool
+    stock, growth_scale, tolerance : float
+        The thesis constraint ``total ≥ stock + pace · growth_scale`` with a soft edge of
+        ``tolerance · stock``.
+    census_total : float
+        The denominator of ``share``.
+    census_error : float
+    """
+
+    variant: str
+    unit: tuple[str, ...]
+    prefecture: tuple[str, ...]
+    unit_prefecture: np.ndarray
+    population: np.ndarray
+    han_share: np.ndarray
+    x: np.ndarray
+    uplift: np.ndarray
+    observation: tuple[str, ...]
+    observed: np.ndarray
+    error: np.ndarray
+    membership: np.ndarray
+    base_low: np.ndarray
+    base_high: np.ndarray
+    row: tuple[str, ...]
+    row_observed: np.ndarray
+    row_population: np.ndarray
+    row_error: float
+    row_unit: int
+    row_centre: str
+    thesis: bool
+    stock: float
+    growth_scale: float
+    tolerance: float
+    census_total: float
+    census_error: float
+    x_mean: float
+    x_scale: float
+    priors: dict[str, Prior]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def covariate(self, han_share: np.ndarray) -> np.ndarray:
+        """The covariate ``x`` at other Han shares (for the fitted curve)."""
+        if self.variant == "han_share":
+            return (np.asarray(han_share) - self.x_mean) / self.x_scale
+        return np.zeros_like(np.asarray(han_share, dtype=float))
+
+
+def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
+    """Resolve a hierarchical spec's references against the data.
+
+    Raises
+    ------
+    DataError
+        Naming the spec file and key of every unknown unit, area or observation id, an
+        observation over no units, a base range the wrong way round, or rows that would
+        count samples twice.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> from dnamodel.spec import load_model
+    >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
+    >>> len(inputs.unit), inputs.observation
+    (77, ('lhorong', 'zhagyab', 'qushui', 'lhasa_rest'))
+    """
+    file = spec.path
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    units = tuple(data.units)
+    index = {u: i for i, u in enumerate(units)}
+    prefectures = tuple(a for a, area in data.areas.items() if area.level == "prefecture")
+    unit_prefecture = np.array([prefectures.index(data.units[u].prefecture) for u in units])
+    population = np.array([float(data.units[u].population_2020) for u in units])
+    han = np.array([float(data.units[u].han_share_2020) for u in units])
+    places = (*units, *prefectures)
+
+    def expand(places_given: list[str], key: str) -> set[int]:
+        chosen: set[int] = set()
+        for place in places_given:
+            if place in index:
+                chosen.add(index[place])
+            elif place in prefectures or place == "tibet":
+                chosen |= {i for i, u in enumerate(units) if place == "tibet" or data.units[u].prefecture == place}
+            else:
+                report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
+        return chosen
+
+    variant = spec.fraction.variant
+    if variant == "han_share":
+        x_mean, x_scale = float(han.mean()), float(han.std())
+        x = (han - x_mean) / x_scale
+    elif variant == "two_stratum":
+        high = expand(spec.fraction.high_han, "fraction.high_han")
+        x = np.array([1.0 if i in high else 0.0 for i in range(len(units))])
+        x_mean, x_scale = 0.0, 1.0
+    else:
+        x, x_mean, x_scale = np.zeros(len(units)), 0.0, 1.0
+    uplift_units = expand(spec.population.uplift_areas, "population.uplift_areas")
+    uplift = np.array([i in uplift_units for i in range(len(units))])
+
+    names, observed, error, member, low, high_, sources = [], [], [], [], [], [], {}
+    counted: dict[str, str] = {}
+    for name, obs in spec.observations.items():
+        key = f"observations.{name}"
+        value = _evaluate(obs.samples, data, f"{key}.samples", report)
+        chosen = expand(obs.units, f"{key}.units") - expand(obs.exclude, f"{key}.exclude")
+        if not chosen and not any(p for p in obs.units if p not in places):
+            report(f"{key}.units", "covers no unit")
+        if value is not None and not value > 0:
+            report(f"{key}.samples", f"must be a positive count; it is {value:g}")
+        ratio = _base(obs.base, chosen, population, units, data, f"{key}.base", report)
+        for oid in {n.id for n in ast.walk(ast.parse(obs.samples, mode="eval")) if isinstance(n, ast.Name)}:
+            if data.observations.get(oid) is not None and data.observations[oid].kind.startswith("samples"):
+                counted.setdefault(oid, key)
+        if value is None or ratio is None or not chosen:
+            continue
+        names.append(name)
+        observed.append(value)
+        error.append(obs.error)
+        member.append([1.0 if i in chosen else 0.0 for i in range(len(units))])
+        low.append(ratio[0])
+        high_.append(ratio[1])
+        sources[name] = obs.samples
+
+    within = spec.within_county
+    rows: list[str] = []
+    row_observed: list[float] = []
+    row_population: list[float] = []
+    row_unit = -1
+    if within is not None:
+        if within.unit not in index:
+            report("within_county.unit", f"unknown unit {within.unit!r}{did_you_mean(within.unit, units)}")
+        else:
+            row_unit = index[within.unit]
+        for i, oid in enumerate(within.rows):
+            key = f"within_county.rows[{i}]"
+            row = data.observations.get(oid)
+            if row is None:
+                report(key, f"no observation {oid!r} in the data{did_you_mean(oid, data.observations)}")
+                continue
+            base = data.observations.get(row.base_ref or "")
+            if base is None:
+                report(key, f"{oid!r} has no population (base_ref) to divide by")
+                continue
+            if row.unit != within.unit:
+                report(key, f"{oid!r} is in {row.unit!r}, not in {within.unit!r}")
+            # The rows are parts of a total; with a county centre they inform the county's level,
+            # so an observation counting that total as well would count the same samples twice.
+            if within.centre == "county" and row.part_of in counted:
+                report(
+                    key,
+                    f"{oid!r} is part of {row.part_of!r}, which {counted[row.part_of]} already counts; "
+                    "with centre = 'county' remove that observation, or use centre = 'free'",
+                )
+            rows.append(oid)
+            row_observed.append(float(row.value))
+            row_population.append(float(base.value))
+
+    thesis = spec.thesis
+    stock = growth_scale = 0.0
+    for which in ("stock", "added"):
+        oid = getattr(thesis, which)
+        if oid not in data.observations:
+            report(f"thesis.{which}", f"no observation {oid!r} in the data{did_you_mean(oid, data.observations)}")
+    if not problems:
+        stock = float(data.observations[thesis.stock].value)
+        growth_scale = float(data.observations[thesis.added].value) / thesis.added_years * thesis.years
+
+    if problems:
+        raise DataError(problems)
+    return ModelInputs(
+        variant=variant,
+        unit=units,
+        prefecture=prefectures,
+        unit_prefecture=unit_prefecture,
+        population=population,
+        han_share=han,
+        x=x,
+        uplift=uplift,
+        observation=tuple(names),
+        observed=np.array(observed),
+        error=np.array(error),
+        membership=np.array(member).reshape(len(names), len(units)),
+        base_low=np.array(low),
+        base_high=np.array(high_),
+        row=tuple(rows),
+        row_observed=np.array(row_observed),
+        row_population=np.array(row_population),
+        row_error=within.error if within is not None else 1.0,
+        row_unit=row_unit,
+        row_centre=within.centre if within is not None else "free",
+        thesis=thesis.use,
+        stock=stock,
+        growth_scale=growth_scale,
+        tolerance=thesis.tolerance,
+        census_total=float(population.sum()),
+        census_error=spec.population.census_error,
+        x_mean=x_mean,
+        x_scale=x_scale,
+        priors=dict(spec.priors),
+        sources=sources,
+    )
+
+
+def _base(
+    base: str | list[str],
+    chosen: set[int],
+    population: np.ndarray,
+    units: tuple[str, ...],
+    data: Dataset,
+    key: str,
+    report: Any,
+) -> tuple[float, float] | None:
+    """An observation's base as a (low, high) ratio to its unit's census population."""
+    if base == "census":
+        return 1.0, 1.0
+    ids = [base] if isinstance(base, str) else list(base)
+    if len(chosen) != 1:
+        report(key, "a base other than 'census' needs an observation over exactly one unit")
+        return None
+    if len(ids) not in (1, 2):
+        report(key, "give 'census', one population id, or two ids for a uniform range")
+        return None
+    values = []
+    for oid in ids:
+        row = data.observations.get(oid)
+        if row is None:
+            report(key, f"no observation {oid!r} in the data{did_you_mean(oid, data.observations)}")
+            return None
+        if row.kind not in ("population", "population_with_temporary"):
+            report(key, f"{oid!r} is a {row.kind}, not a population")
+            return None
+        values.append(float(row.value) / float(population[next(iter(chosen))]))
+    low, high = values[0], values[-1]
+    if low > high:
+        report(key, f"the range runs the wrong way: {ids[0]} is above {ids[-1]}")
+        return None
+    if not math.isfinite(low) or low <= 0:
+        report(key, "the base must be positive")
+        return None
+    return low, high
