@@ -435,7 +435,7 @@ def thesis_log_factor(total: np.ndarray, inputs: Any) -> np.ndarray:
 
     Used to reweight forward draws from the prior, which PyMC draws without potentials.
     """
-    from scipy import stats
+    from scipy import special
 
     if not inputs.thesis:
         return np.zeros_like(total, dtype=float)
@@ -443,9 +443,10 @@ def thesis_log_factor(total: np.ndarray, inputs: Any) -> np.ndarray:
     slack = width * np.logaddexp(0.0, (np.asarray(total, float) - inputs.stock) / width)
     x = slack / inputs.growth_scale
     pace = inputs.priors["pace"]
-    if pace.dist == "halfnormal":
-        return stats.halfnorm.logcdf(x, scale=pace.sigma)
-    return stats.expon.logcdf(x, scale=pace.scale)
+    with np.errstate(divide="ignore"):
+        if pace.dist == "halfnormal":
+            return np.log(special.erf(x / (pace.sigma * np.sqrt(2.0))))
+        return np.log(-np.expm1(-x / pace.scale))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_shipped_models_load_and_resolve(data):
-    assert available_models() == ["hierarchical_han", "report_mc", "report_uniform"]
+    assert available_models() == [
+        "hierarchical_han",
+        "hierarchical_pooled",
+        "hierarchical_two_stratum",
+        "report_mc",
+        "report_uniform",
+    ]
     for name in ("report_mc", "report_uniform"):
         spec = load_model(name)
         assert spec.name == name
