@@ -9,12 +9,16 @@ The public API:
 - :func:`replicate`: the report's own estimate, step by step, exactly;
 - :func:`audit`: where the report disagrees with itself and with the 2020 census;
 - :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models;
-- :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total.
+- :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total;
+- :func:`fit`, :func:`diagnose` and :func:`summarize_fit`: the Bayesian hierarchical model, its
+  convergence gates and a summary to cite (PyMC and nutpie are imported on first use).
 """
 
 from dnamodel.audit import audit
+from dnamodel.bayes import fit
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.estimate import diagnose, summarize_fit
 from dnamodel.montecarlo import monte_carlo, summarize
 from dnamodel.provenance import package_version
 from dnamodel.replicate import replicate
@@ -30,12 +34,15 @@ __all__ = [
     "UsageError",
     "__version__",
     "audit",
+    "diagnose",
     "export_data",
+    "fit",
     "load_data",
     "load_model",
     "monte_carlo",
     "replicate",
     "sobol",
     "summarize",
+    "summarize_fit",
     "tornado",
 ]

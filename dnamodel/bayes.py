@@ -14,6 +14,7 @@ import, and the commands that do not fit a model should not wait for them.
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,40 +49,98 @@ def quiet_arviz() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz(\..*)?$")
 
 
-def _prior(pm: Any, name: str, prior: Prior, **kwargs: Any) -> Any:
-    p = prior
-    if p.dist == "normal":
-        return pm.Normal(name, mu=p.mu, sigma=p.sigma, **kwargs)
-    if p.dist == "student_t":
-        return pm.StudentT(name, nu=p.nu, mu=p.mu, sigma=p.sigma, **kwargs)
-    if p.dist == "halfnormal":
-        return pm.HalfNormal(name, sigma=p.sigma, **kwargs)
-    if p.dist == "halfstudent_t":
-        return pm.HalfStudentT(name, nu=p.nu, sigma=p.sigma, **kwargs)
-    if p.dist == "exponential":
-        return pm.Exponential(name, scale=p.scale, **kwargs)
-    raise AssertionError(p.dist)  # the spec's validation admits no other family
+def _prior(pm: Any, name: str, prior: Prior, d: dict[str, Any], **kwargs: Any) -> Any:
+    """A named prior whose parameters are the shared variables ``NAME__PARAM`` in ``d``."""
+
+    def value(field: str) -> Any:
+        return d[f"{name}__{field}"]
+
+    if prior.dist == "normal":
+        return pm.Normal(name, mu=value("mu"), sigma=value("sigma"), **kwargs)
+    if prior.dist == "student_t":
+        return pm.StudentT(name, nu=value("nu"), mu=value("mu"), sigma=value("sigma"), **kwargs)
+    if prior.dist == "halfnormal":
+        return pm.HalfNormal(name, sigma=value("sigma"), **kwargs)
+    if prior.dist == "halfstudent_t":
+        return pm.HalfStudentT(name, nu=value("nu"), sigma=value("sigma"), **kwargs)
+    if prior.dist == "exponential":
+        return pm.Exponential(name, scale=value("scale"), **kwargs)
+    raise AssertionError(prior.dist)  # the spec's validation admits no other family
 
 
-def _pace_logcdf(pt: Any, prior: Prior, x: Any) -> Any:
+def data_values(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """Every number the model reads, by the name of its ``pm.Data`` container.
+
+    Two inputs with the same :func:`structure` differ only in these values, so one compiled
+    model serves both: ``sample(fitted, data=data_values(other))``.
+    """
+    values: dict[str, Any] = {
+        "observed": inputs.observed,
+        "error": inputs.error,
+        "population": inputs.population,
+        "covariate": inputs.x,
+        "uplift_mask": inputs.uplift.astype(float),
+        "membership": inputs.membership,
+        "base_low": inputs.base_low,
+        "base_high": inputs.base_high,
+        "census_error": inputs.census_error,
+        "census_total": inputs.census_total,
+    }
+    if inputs.row:
+        values |= {
+            "row_observed": inputs.row_observed,
+            "row_population": inputs.row_population,
+            "row_error": inputs.row_error,
+        }
+    if inputs.thesis:
+        values |= {"stock": inputs.stock, "growth_scale": inputs.growth_scale, "tolerance": inputs.tolerance}
+    for name, prior in inputs.priors.items():
+        for param, value in prior.model_dump(exclude={"dist"}).items():
+            values[f"{name}__{param}"] = value
+    return {k: np.asarray(v, dtype=float) for k, v in values.items()}
+
+
+def structure(inputs: ModelInputs) -> tuple[Any, ...]:
+    """What fixes the model's graph: inputs that agree on it share one compiled model."""
+    uncertain = tuple(bool(b) for b in inputs.base_high > inputs.base_low)
+    return (
+        inputs.variant,
+        inputs.unit,
+        inputs.prefecture,
+        tuple(inputs.unit_prefecture.tolist()),
+        inputs.observation,
+        inputs.row,
+        inputs.row_centre,
+        inputs.row_unit,
+        inputs.thesis,
+        inputs.census_error > 0,
+        bool(inputs.uplift.any()),
+        tuple(_directly_observed(inputs)),
+        uncertain,
+        tuple(sorted((name, prior.dist) for name, prior in inputs.priors.items())),
+    )
+
+
+def _pace_logcdf(pt: Any, prior: Prior, d: dict[str, Any], x: Any) -> Any:
     """The log-CDF of the pace's prior, written out.
 
     PyMC's HalfNormal logcdf underflows to -inf below x ≈ 1e-16, which would make totals far below
     the stock impossible rather than merely unlikely.
     """
     if prior.dist == "halfnormal":
-        return pt.log(pt.erf(x / (prior.sigma * np.sqrt(2.0))))
+        return pt.log(pt.erf(x / (d["pace__sigma"] * np.sqrt(2.0))))
     if prior.dist == "exponential":
-        return pt.log(-pt.expm1(-x / prior.scale))
+        return pt.log(-pt.expm1(-x / d["pace__scale"]))
     raise AssertionError(prior.dist)  # the spec admits only these two for the pace
 
 
 def build_model(inputs: ModelInputs) -> pm.Model:
     """The PyMC model of ``docs/model.md``, section 4.
 
-    Observed counts and reporting errors are ``pm.Data`` containers (``observed``,
-    ``error``, ``row_observed``), so that a compiled model can be refitted on other data,
-    or without one observation, without compiling again.
+    Every number the model reads is a ``pm.Data`` container (:func:`data_values`): observed
+    counts, reporting errors, populations, the covariate, prior parameters. A compiled model can
+    therefore be refitted on other data, without one observation, or with other prior values,
+    without compiling again; only a change of :func:`structure` needs a new model.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -93,61 +152,56 @@ def build_model(inputs: ModelInputs) -> pm.Model:
     }
     if inputs.row:
         coords[ROW] = list(inputs.row)
+    n = len(inputs.unit)
     with pm.Model(coords=coords) as model:
-        observed = pm.Data("observed", inputs.observed, dims=dims.OBSERVATION)
-        error = pm.Data("error", inputs.error, dims=dims.OBSERVATION)
-        pm.Data("population", inputs.population, dims=dims.UNIT)
-        pm.Data("han_share", inputs.han_share, dims=dims.UNIT)
+        d = {name: pm.Data(name, value) for name, value in data_values(inputs).items()}
 
-        alpha = _prior(pm, "alpha", inputs.priors["alpha"])
-        eta = alpha * pt.ones(len(inputs.unit))
+        alpha = _prior(pm, "alpha", inputs.priors["alpha"], d)
+        eta = alpha * pt.ones(n)
         if inputs.variant != "pooled":
-            beta = _prior(pm, "beta", inputs.priors["beta"])
-            sigma = _prior(pm, "sigma", inputs.priors["sigma"])
-            mean = alpha + beta * inputs.x
+            beta = _prior(pm, "beta", inputs.priors["beta"], d)
+            sigma = _prior(pm, "sigma", inputs.priors["sigma"], d)
+            mean = alpha + beta * d["covariate"]
             # Units observed on their own have their fraction pinned by the data: centred there,
             # non-centred for the rest, whose fractions come from the prior (Papaspiliopoulos,
             # Roberts and Sköld 2007; the usual mixed parameterisation).
             direct = _directly_observed(inputs)
-            z = pm.Normal("z", 0.0, 1.0, shape=len(inputs.unit) - len(direct))
-            eta = mean + sigma * _scatter(pt, z, len(inputs.unit), direct)
+            z = pm.Normal("z", 0.0, 1.0, shape=n - len(direct))
+            eta = mean + sigma * _scatter(pt, z, n, direct)
             if direct:
                 eta_direct = pm.Normal("logit_direct", mean[direct], sigma, shape=len(direct))
                 eta = pt.set_subtensor(eta[direct], eta_direct)
         pi = pm.Deterministic("fraction", pm.math.invlogit(eta), dims=dims.UNIT)
 
-        true_population = inputs.population
+        true_population = d["population"]
         if inputs.census_error > 0:
             census = pm.Normal("census_z", 0.0, 1.0, dims=dims.UNIT)
-            true_population = inputs.population * pt.exp(inputs.census_error * census)
-        lam = np.ones(len(inputs.unit))
+            true_population = d["population"] * pt.exp(d["census_error"] * census)
+        lam = pt.ones(n)
         if inputs.uplift.any():
-            log_uplift = _prior(pm, "log_uplift", inputs.priors["log_uplift"])
-            lam = pt.switch(inputs.uplift, pt.exp(log_uplift), 1.0)
+            log_uplift = _prior(pm, "log_uplift", inputs.priors["log_uplift"], d)
+            lam = 1.0 + d["uplift_mask"] * pt.expm1(log_uplift)
             pm.Deterministic("uplift", pt.exp(log_uplift))
         collected = pm.Deterministic("collected", pi * true_population * lam, dims=dims.UNIT)
         total = pm.Deterministic("total", collected.sum())
-        pm.Deterministic("share", total / inputs.census_total)
-        by_prefecture = np.zeros((len(inputs.prefecture), len(inputs.unit)))
-        by_prefecture[inputs.unit_prefecture, np.arange(len(inputs.unit))] = 1.0
+        pm.Deterministic("share", total / d["census_total"])
+        by_prefecture = np.zeros((len(inputs.prefecture), n))
+        by_prefecture[inputs.unit_prefecture, np.arange(n)] = 1.0
         pm.Deterministic("prefecture_total", pt.dot(by_prefecture, collected), dims=dims.PREFECTURE)
 
-        ratio = inputs.base_low.copy()
-        uncertain = inputs.base_high > inputs.base_low
-        if uncertain.any():
-            raw = pm.Uniform("base_u", 0.0, 1.0, shape=int(uncertain.sum()))
-            ratio = pt.set_subtensor(
-                pt.as_tensor(inputs.base_low)[np.flatnonzero(uncertain)],
-                inputs.base_low[uncertain] + raw * (inputs.base_high - inputs.base_low)[uncertain],
-            )
-        expected = pm.Deterministic("expected", pt.dot(inputs.membership, collected) * ratio, dims=dims.OBSERVATION)
-        pm.LogNormal("obs", mu=pt.log(expected), sigma=error, observed=observed, dims=dims.OBSERVATION)
+        ratio = d["base_low"]
+        uncertain = np.flatnonzero(inputs.base_high > inputs.base_low)
+        if uncertain.size:
+            raw = pm.Uniform("base_u", 0.0, 1.0, shape=uncertain.size)
+            low, high = d["base_low"][uncertain], d["base_high"][uncertain]
+            ratio = pt.set_subtensor(ratio[uncertain], low + raw * (high - low))
+        expected = pm.Deterministic("expected", pt.dot(d["membership"], collected) * ratio, dims=dims.OBSERVATION)
+        pm.LogNormal("obs", mu=pt.log(expected), sigma=d["error"], observed=d["observed"], dims=dims.OBSERVATION)
 
         if inputs.row:
-            row_observed = pm.Data("row_observed", inputs.row_observed, dims=ROW)
-            tau = _prior(pm, "tau", inputs.priors["tau"])
+            tau = _prior(pm, "tau", inputs.priors["tau"], d)
             if inputs.row_centre == "free":
-                centre = _prior(pm, "row_centre", inputs.priors["row_centre"])
+                centre = _prior(pm, "row_centre", inputs.priors["row_centre"], d)
             else:
                 centre = eta[inputs.row_unit]
             # Centred: each row's count pins its own fraction to within a few per cent, and with data
@@ -156,9 +210,9 @@ def build_model(inputs: ModelInputs) -> pm.Model:
             row_fraction = pm.Deterministic("row_fraction", pm.math.invlogit(row_eta), dims=ROW)
             pm.LogNormal(
                 "row_obs",
-                mu=pt.log(row_fraction * inputs.row_population),
-                sigma=inputs.row_error,
-                observed=row_observed,
+                mu=pt.log(row_fraction * d["row_population"]),
+                sigma=d["row_error"],
+                observed=d["row_observed"],
                 dims=ROW,
             )
 
@@ -168,9 +222,9 @@ def build_model(inputs: ModelInputs) -> pm.Model:
             # a sharp wall at (total - stock) / growth_scale, which halved its ESS. The hard edge at
             # the stock is softened over `tolerance` of the stock (softplus), so the log-density
             # stays finite below the stock and the sampler can start there.
-            width = inputs.tolerance * inputs.stock
-            slack = width * pt.softplus((total - inputs.stock) / width)
-            pm.Potential("thesis", _pace_logcdf(pt, inputs.priors["pace"], slack / inputs.growth_scale))
+            width = d["tolerance"] * d["stock"]
+            slack = width * pt.softplus((total - d["stock"]) / width)
+            pm.Potential("thesis", _pace_logcdf(pt, inputs.priors["pace"], d, slack / d["growth_scale"]))
     return model
 
 
@@ -187,9 +241,23 @@ def _scatter(pt: Any, z: Any, n: int, skip: list[int]) -> Any:
 
 
 COMPILED_CACHE_SIZE = 8
-_COMPILED: dict[tuple[str, str, str], Fitted] = {}
-"""Compiled models of this process, keyed by (spec hash, data version, sampler): a second fit of the
-same model, in a notebook or a test session, skips the compile (10-30 s)."""
+_COMPILED: dict[tuple[Any, ...], Fitted] = {}
+"""Compiled models of this process, keyed by structure and sampler: a second fit of a model with the
+same structure (the same spec, or one that changes only values), in a sweep, a notebook or a test
+session, skips the compile (10-30 s)."""
+
+
+def compiled_for(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
+    """A compiled model for ``inputs``: from this process's cache when one of its structure exists."""
+    key = (structure(inputs), sampler)
+    cached = _COMPILED.get(key)
+    if cached is None:
+        fitted = compile_model(inputs, sampler)
+        _COMPILED[key] = fitted
+        while len(_COMPILED) > COMPILED_CACHE_SIZE:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        return fitted
+    return rebind(cached, inputs)
 
 
 @dataclass
@@ -215,6 +283,8 @@ class Fitted:
     compiled: Any
     sampler: str
     timings: Timings = field(default_factory=Timings)
+    base: dict[str, np.ndarray] = field(default_factory=dict)
+    """Data-container values to sample with, when they differ from those the model was built with."""
 
 
 def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
@@ -237,6 +307,19 @@ def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
     return Fitted(inputs, model, compiled, sampler, timings)
 
 
+def rebind(fitted: Fitted, inputs: ModelInputs) -> Fitted:
+    """The compiled model of ``fitted``, sampling with the values of ``inputs`` instead.
+
+    Raises
+    ------
+    ValueError
+        If ``inputs`` has another :func:`structure`, which needs a model of its own.
+    """
+    if structure(inputs) != structure(fitted.inputs):
+        raise ValueError("these inputs change the model's structure; compile a model for them")
+    return Fitted(inputs, fitted.model, fitted.compiled, fitted.sampler, base=data_values(inputs))
+
+
 def sample(
     fitted: Fitted,
     *,
@@ -246,22 +329,30 @@ def sample(
     seed: int,
     target_accept: float = 0.9,
     progress: bool = False,
+    cores: int | None = None,
+    data: dict[str, Any] | None = None,
     observed: np.ndarray | None = None,
     error: np.ndarray | None = None,
     row_observed: np.ndarray | None = None,
 ) -> az.InferenceData:
-    """Sample the posterior, optionally on other observed data or reporting errors.
+    """Sample the posterior, optionally with other values in the model's data containers.
 
-    Returns the posterior and sample stats only; :func:`fit` adds the rest.
+    ``data`` maps container names (:func:`data_values`) to values; ``observed``, ``error``
+    and ``row_observed`` are shorthands for three of them. Values the fitted model was
+    rebound to (:func:`rebind`) apply first. Returns the posterior and sample stats only;
+    :func:`fit` adds the rest.
     """
     import pymc as pm
 
     quiet_arviz()
-    updates = {
+    updates = dict(fitted.base)
+    updates |= {name: np.asarray(value, dtype=float) for name, value in (data or {}).items()}
+    updates |= {
         name: np.asarray(value, dtype=float)
         for name, value in (("observed", observed), ("error", error), ("row_observed", row_observed))
         if value is not None
     }
+    cores = cores if cores is not None else min(chains, os.cpu_count() or 1)
     start = time.perf_counter()
     if fitted.sampler == "nutpie":
         import nutpie
@@ -272,7 +363,7 @@ def sample(
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=min(chains, 2),
+            cores=cores,
             seed=seed,
             target_accept=target_accept,
             save_warmup=False,
@@ -280,27 +371,22 @@ def sample(
         )
     else:
         with fitted.model:
-            if updates:
-                pm.set_data(updates)
-            idata = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=min(chains, 2),
-                random_seed=seed,
-                target_accept=target_accept,
-                progressbar=progress,
-                compute_convergence_checks=False,
-                idata_kwargs={"log_likelihood": False},
-            )
-            if updates:  # leave the model as it was built
-                pm.set_data(
-                    {
-                        "observed": fitted.inputs.observed,
-                        "error": fitted.inputs.error,
-                        **({"row_observed": fitted.inputs.row_observed} if fitted.inputs.row else {}),
-                    }
+            original = {name: fitted.model[name].get_value() for name in updates}
+            pm.set_data(updates)
+            try:
+                idata = pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=cores,
+                    random_seed=seed,
+                    target_accept=target_accept,
+                    progressbar=progress,
+                    compute_convergence_checks=False,
+                    idata_kwargs={"log_likelihood": False},
                 )
+            finally:  # leave the shared model as it was built
+                pm.set_data(original)
     fitted.timings.sample = time.perf_counter() - start
     return idata
 
@@ -391,15 +477,7 @@ def fit_model(
     tune = settings.tune if tune is None else tune
     chains = settings.chains if chains is None else chains
     seed = settings.seed if seed is None else seed
-    key = (spec.hash, data.version, sampler)
-    cached = _COMPILED.get(key)
-    if cached is None:
-        fitted = compile_model(resolve_hierarchical(spec, data), sampler)
-        _COMPILED[key] = fitted
-        while len(_COMPILED) > COMPILED_CACHE_SIZE:
-            _COMPILED.pop(next(iter(_COMPILED)))
-    else:  # same spec text, same data: the compiled model is reused, with fresh timings
-        fitted = Fitted(cached.inputs, cached.model, cached.compiled, sampler)
+    fitted = compiled_for(resolve_hierarchical(spec, data), sampler)
     inputs = fitted.inputs
     sampler_seed, prior_seed, predictive_seed = np.random.SeedSequence(seed).generate_state(3)
     idata = sample(
@@ -412,18 +490,23 @@ def fit_model(
         progress=progress,
     )
     start = time.perf_counter()
+    idata = _complete(idata, fitted)
     with fitted.model, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "The effect of Potentials on other parameters is ignored"
-        prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=int(prior_seed))
-        predictive = pm.sample_posterior_predictive(
-            idata,
-            random_seed=int(predictive_seed),
-            progressbar=False,
-            var_names=["obs", *(["row_obs"] if inputs.row else [])],
-        )
+        original = {name: fitted.model[name].get_value() for name in fitted.base}
+        pm.set_data(fitted.base)  # a rebound model predicts with its own values
+        try:
+            prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=int(prior_seed))
+            predictive = pm.sample_posterior_predictive(
+                idata,
+                random_seed=int(predictive_seed),
+                progressbar=False,
+                var_names=["obs", *(["row_obs"] if inputs.row else [])],
+            )
+        finally:
+            pm.set_data(original)
     idata.extend(prior)
     idata.extend(predictive)
-    idata = _complete(idata, fitted)
     fitted.timings.predictive = time.perf_counter() - start
     idata.attrs.update(
         {
@@ -449,38 +532,42 @@ def fit_model(
     return idata, fitted
 
 
+DATA_DIMS = {
+    "observed": (dims.OBSERVATION,),
+    "error": (dims.OBSERVATION,),
+    "base_low": (dims.OBSERVATION,),
+    "base_high": (dims.OBSERVATION,),
+    "population": (dims.UNIT,),
+    "covariate": (dims.UNIT,),
+    "uplift_mask": (dims.UNIT,),
+    "membership": (dims.OBSERVATION, dims.UNIT),
+    "row_observed": (ROW,),
+    "row_population": (ROW,),
+}
+"""Dims of the data containers that have any; the rest are scalars."""
+
+
 def _complete(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
-    """Add observed and constant data (nutpie returns only the posterior) and drop warm-up groups."""
+    """Add observed and constant data and drop warm-up groups.
+
+    ``constant_data`` holds every data container's value as this fit used it. PyMC's
+    posterior predictive compares the model's containers with it and resamples from the prior
+    whatever depends on a container that differs, so it must hold the rebound values.
+    """
     import xarray as xr
 
     inputs = fitted.inputs
-    observed = {
-        "obs": xr.DataArray(
-            inputs.observed, dims=[dims.OBSERVATION], coords={dims.OBSERVATION: list(inputs.observation)}
-        )
-    }
+    coords = {dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit), ROW: list(inputs.row)}
+
+    def array(value: Any, names: tuple[str, ...]) -> xr.DataArray:
+        return xr.DataArray(value, dims=list(names), coords={n: coords[n] for n in names})
+
+    observed = {"obs": array(inputs.observed, (dims.OBSERVATION,))}
     if inputs.row:
-        observed["row_obs"] = xr.DataArray(inputs.row_observed, dims=[ROW], coords={ROW: list(inputs.row)})
-    constant = {
-        "population": xr.DataArray(inputs.population, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
-        "han_share": xr.DataArray(inputs.han_share, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
-        "covariate": xr.DataArray(inputs.x, dims=[dims.UNIT], coords={dims.UNIT: list(inputs.unit)}),
-        "unit_prefecture": xr.DataArray(
-            [inputs.prefecture[i] for i in inputs.unit_prefecture],
-            dims=[dims.UNIT],
-            coords={dims.UNIT: list(inputs.unit)},
-        ),
-        "error": xr.DataArray(
-            inputs.error, dims=[dims.OBSERVATION], coords={dims.OBSERVATION: list(inputs.observation)}
-        ),
-        "membership": xr.DataArray(
-            inputs.membership,
-            dims=[dims.OBSERVATION, dims.UNIT],
-            coords={dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit)},
-        ),
-    }
-    if inputs.row:
-        constant["row_population"] = xr.DataArray(inputs.row_population, dims=[ROW], coords={ROW: list(inputs.row)})
+        observed["row_obs"] = array(inputs.row_observed, (ROW,))
+    constant = {name: array(value, DATA_DIMS.get(name, ())) for name, value in data_values(inputs).items()}
+    constant["han_share"] = array(inputs.han_share, (dims.UNIT,))
+    constant["unit_prefecture"] = array([inputs.prefecture[i] for i in inputs.unit_prefecture], (dims.UNIT,))
     for group in [g for g in idata.groups() if g.startswith("warmup") or g in ("observed_data", "constant_data")]:
         del idata[group]
     idata.add_groups(observed_data=xr.Dataset(observed), constant_data=xr.Dataset(constant))

@@ -383,3 +383,27 @@ def test_estimate_cli_fails_a_bad_fit_unless_allowed(tmp_path, capsys):
 
 def test_hierarchical_spec_type():
     assert isinstance(load_model("hierarchical_han"), HierarchicalSpec)
+
+
+def test_a_spec_changing_only_values_reuses_the_compiled_model(default_fit, data):
+    # Zhagyab's later 7,952 counted, and a tighter prior on β: values only, so the default's
+    # compiled model serves, and the predictive checks must use the new values, not the old.
+    import copy
+
+    from dnamodel.hierarchical import parse_hierarchical
+
+    _, fitted = default_fit
+    spec = load_model("hierarchical_han")
+    raw = copy.deepcopy(spec.raw)
+    raw["fraction"]["beta"]["sigma"] = 0.25
+    raw["observations"]["zhagyab"]["samples"] = "zhagyab_samples_2017 + zhagyab_samples_added_2018"
+    changed = parse_hierarchical(raw, spec.text + "\n# changed", spec.path)
+    idata, refitted = fit_model(changed, data, draws=1000)
+    assert refitted.compiled is fitted.compiled
+    assert refitted.timings.compile == 0
+    zhagyab = {"observation": "zhagyab"}
+    assert float(idata.observed_data["obs"].sel(zhagyab)) == 25_055 + 7_952
+    predicted = idata.posterior_predictive["obs"].sel(zhagyab).values.ravel()
+    assert 0.1 < (predicted <= 33_007).mean() < 0.9
+    assert float(idata.constant_data["beta__sigma"]) == 0.25
+    assert idata.prior["beta"].std() < 0.3
