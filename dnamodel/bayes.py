@@ -357,7 +357,9 @@ def sample(
     if fitted.sampler == "nutpie":
         import nutpie
 
-        compiled = fitted.compiled.with_data(**updates) if updates else fitted.compiled
+        # nutpie keeps only the containers the graph uses (a switched-off thesis leaves pace__sigma out)
+        used = {name: value for name, value in updates.items() if name in fitted.compiled.shared_data}
+        compiled = fitted.compiled.with_data(**used) if used else fitted.compiled
         idata = nutpie.sample(
             compiled,
             draws=draws,

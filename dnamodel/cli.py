@@ -14,6 +14,10 @@ Subcommands:
     Fit the Bayesian hierarchical model (``hierarchical_han`` by default) and print
     the total with its credible intervals, the diagnostics, the predictive checks and
     a sentence to cite; write the fit (NetCDF), a CSV summary and figures to ``--out``.
+``sweep TARGET [--set PATH=V1,V2,...]``
+    Refit a model over a grid of spec values (a shipped sweep in ``models/sweeps/`` or
+    a model with ``--set``), resumably and in parallel; ``--shipped`` runs every shipped
+    sweep and draws one tornado chart of them all.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -151,6 +155,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
     )
 
+    sweep_parser = commands.add_parser(
+        "sweep",
+        parents=[data_option, json_option],
+        help="refit a model over a grid of spec values",
+        description="Run a model at every point of a grid of spec values and print the total per point. "
+        "TARGET is a shipped sweep (models/sweeps/NAME.toml), a sweep file, or a model with --set. Finished points "
+        "are kept in OUT.points/ and a rerun skips them. The dataset is saved as NetCDF with a tornado chart (and "
+        "a line plot for one path) beside it.",
+    )
+    sweep_parser.add_argument("target", metavar="TARGET", nargs="?", help="a shipped sweep, a sweep file or a model")
+    sweep_parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="a spec path and its values, e.g. fraction.beta.sigma=0.5,1,2 (repeat for more axes)",
+    )
+    sweep_parser.add_argument("--out", metavar="FILE", help="the NetCDF file (default results/sweeps/NAME.nc)")
+    sweep_parser.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
+    sweep_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
+    sweep_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
+    sweep_parser.add_argument("--seed", type=int, help="random seed, the same for every point (default: the spec's)")
+    sweep_parser.add_argument("--processes", type=_positive_int, help="local worker processes (default: cores / 2)")
+    sweep_parser.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run the points on this dask.distributed scheduler"
+    )
+    sweep_parser.add_argument(
+        "--shipped", action="store_true", help="run every shipped sweep and draw one tornado chart of them"
+    )
+
     data_parser = commands.add_parser("data", help="export or check the data files")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     export_parser = data_commands.add_parser(
@@ -183,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _mc(args, out)
         elif args.command == "estimate":
             return _estimate(args, out)
+        elif args.command == "sweep":
+            _sweep(args, out)
         elif args.data_command == "export":
             written = export_data(args.directory, overwrite=args.force)
             render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
@@ -635,3 +672,118 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
 
 def _range(low: float, high: float) -> str:
     return f"{_count(low)} to {_count(high)}"
+
+
+def _sweep(args: argparse.Namespace, out: Any) -> None:
+    from pathlib import Path
+
+    from dnamodel import sweep as sweeps
+
+    data = _load(args)
+    if args.shipped:
+        if args.target or args.settings:
+            raise UsageError("--shipped runs the shipped sweeps as they are; give no TARGET or --set with it")
+        jobs = [sweeps.load_sweep(name) for name in sweeps.shipped_sweeps()]
+        folder = Path(args.out or "results/sweeps")
+        targets = [(job.model, job.grid, folder / f"{job.name}.nc", job.description) for job in jobs]
+    else:
+        if not args.target:
+            raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
+        grid: dict[str, list[Any]] = {}
+        try:
+            job = sweeps.load_sweep(args.target)
+            model, grid, name, title = job.model, dict(job.grid), job.name, job.description
+        except UsageError:
+            model, name, title = args.target, Path(args.target).stem, f"Sweep of {args.target}"
+        for setting in args.settings:
+            path, sep, values = setting.partition("=")
+            if not sep:
+                raise UsageError(f"--set {setting!r}: write PATH=V1,V2,...")
+            grid[path.strip()] = sweeps.parse_values(values)
+        if not grid:
+            raise UsageError(f"{args.target} is a model: give the grid with --set PATH=V1,V2,...")
+        targets = [(model, grid, Path(args.out or f"results/sweeps/{name}.nc"), title)]
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    payload = []
+    tornado: list[Any] = []
+    reference = None
+    for model, grid, target, title in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result = sweeps.sweep(
+            model,
+            grid,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+            data=data,
+            out=target,
+            client=client,
+            processes=args.processes,
+            progress=None if args.json else _progress(out, title),
+        )
+        plots = sweeps.write_plots(result, target, title)
+        tornado += sweeps.tornado_rows(result, label=title)
+        reference = reference or sweeps.reference_interval(result)
+        paths = list(result["total_median"].dims)
+        if args.json:
+            payload.append(
+                {"sweep": title, "file": str(target), "plots": [str(p) for p in plots], "points": _sweep_points(result)}
+            )
+            continue
+        hierarchical = "passed" in result
+        headers = [*paths, "median>", "90%>", "share>"] + (["div>", "R-hat>", "ESS>", "gates"] if hierarchical else [])
+        render(
+            out,
+            Table(f"{title} ({result.attrs['model']})", headers, sweeps.table_rows(result)),
+            f"Wrote {target} and {', '.join(str(p) for p in plots)}.",
+            "",
+        )
+    if args.shipped and tornado:
+        from dnamodel.plots import sweep_tornado_plot
+
+        combined = sweep_tornado_plot(
+            tornado, reference, Path(args.out or "results/sweeps") / "tornado.png", title="What the total depends on"
+        )
+        if not args.json:
+            render(out, f"Wrote the tornado chart of every shipped sweep to {combined}.")
+    if args.json:
+        _print_json({"sweeps": payload})
+
+
+def _sweep_points(result: Any) -> list[dict[str, Any]]:
+    import itertools
+
+    paths = list(result["total_median"].dims)
+    points = []
+    for index in itertools.product(*(range(result.sizes[p]) for p in paths)):
+        point = result.isel(dict(zip(paths, index, strict=True)))
+        record = {p: point[p].item() for p in paths}
+        for name in point.data_vars:
+            if point[name].ndim == 0:
+                record[name] = point[name].item()
+        points.append(record)
+    return points
+
+
+def _progress(out: Any, title: str) -> Any:
+    """A progress callback drawing a bar over points on a terminal, and nothing when piped."""
+    if not sys.stdout.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(console=out, transient=True)
+    task = bar.add_task(title, total=None)
+
+    def update(done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+        if done == total:
+            bar.stop()
+
+    return update

@@ -288,10 +288,10 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
         else:
             prior("beta", fraction.beta, "fraction.beta", REAL_PRIORS)
             prior("sigma", fraction.sigma, "fraction.sigma", POSITIVE_PRIORS)
+    # With no uplift areas the uplift's prior is kept but unused, so that a sweep can switch the
+    # uplift off by emptying the list alone.
     if population is not None and population.uplift_areas:
         prior("log_uplift", population.log_uplift, "population.log_uplift", REAL_PRIORS)
-    elif population is not None and population.log_uplift is not None:
-        report("population.log_uplift", "no uplift_areas are given, so the uplift would be unused; remove it")
     if within is not None:
         prior("tau", within.tau, "within_county.tau", POSITIVE_PRIORS)
         if within.centre == "free":

@@ -298,3 +298,82 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
         f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand samples to the whole population."
     )
     return _save(figure, path, title, caption)
+
+
+# --- sweeps ----------------------------------------------------------------------------------------
+
+
+def sweep_line_plot(result: Any, path: str | Path, *, title: str) -> Path:
+    """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value."""
+    import numpy as np
+
+    axis = next(iter(result["total_median"].dims))
+    labels = [str(v) for v in result[axis].values]
+    x = np.arange(len(labels))
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.fill_between(x, result["total_q05"], result["total_q95"], color="#9db4d8", alpha=0.6, label="90% interval")
+    axes.fill_between(x, result["total_q25"], result["total_q75"], color=LOW_COLOUR, alpha=0.6, label="50% interval")
+    axes.plot(x, result["total_median"], "o-", color="black", label="posterior median")
+    if "passed" in result:
+        failed = ~result["passed"].values.astype(bool)
+        if failed.any():
+            axes.plot(
+                x[failed], result["total_median"].values[failed], "x", color="red", markersize=10, label="failed a gate"
+            )
+    for y in REPORT_ESTIMATES:
+        axes.axhline(y, color="grey", linestyle="--", linewidth=1)
+        axes.text(x[-1], y, f" report {y:,.0f}", fontsize=7, va="bottom", ha="right")
+    axes.set_xticks(x, labels, fontsize=8)
+    axes.set_xlabel(f"{axis} (spec value)")
+    axes.set_ylabel("Tibet-wide total (samples)")
+    _count_axis(axes.yaxis)
+    axes.legend(fontsize=7, loc="upper left")
+    axes.set_title(title)
+    caption = (
+        f"Each point refits the model with {axis} set as on the axis, every other setting as in the spec, and the "
+        "same seed. Line: the total's posterior median; bands: 50% and 90% equal-tailed intervals. Dashed: the "
+        "report's two estimates."
+    )
+    return _save(figure, path, title, caption)
+
+
+def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *, title: str) -> Path:
+    """For each swept assumption, the total's median and 90% interval at its low and high setting.
+
+    ``rows`` are :class:`dnamodel.sweep.TornadoRow`; ``reference`` is the default fit's
+    ``(q05, median, q95)``, drawn as a band, or ``None``.
+    """
+    figure = _figure(9, 1.8 + 0.7 * max(len(rows), 1))
+    axes = figure.add_subplot()
+    positions = list(range(len(rows) - 1, -1, -1))
+    if reference is not None:
+        axes.axvspan(reference[0], reference[2], color="grey", alpha=0.18, label="default model, 90% interval")
+        axes.axvline(reference[1], color="black", linewidth=1, label="default model, median")
+    for position, row in zip(positions, rows, strict=True):
+        for offset, (interval, setting, colour) in zip(
+            (0.15, -0.15), ((row.low, row.low_label, LOW_COLOUR), (row.high, row.high_label, HIGH_COLOUR)), strict=True
+        ):
+            axes.plot([interval[0], interval[2]], [position + offset] * 2, color=colour, linewidth=3)
+            axes.plot([interval[1]], [position + offset], "o", color="black", markersize=4)
+            axes.annotate(
+                setting,
+                (interval[2], position + offset),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=7,
+                va="center",
+            )
+    _mark_report(axes)
+    axes.set_yticks(positions, [row.label for row in rows], fontsize=8)
+    axes.set_xlabel("Tibet-wide total (samples)")
+    _count_axis(axes.xaxis)
+    axes.margins(x=0.15)
+    axes.legend(fontsize=7, loc="lower right")
+    axes.set_title(title, pad=26)
+    caption = (
+        "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "
+        "the bar is the total's 90% interval, the dot its median, every other setting as in the spec. Grey band: the "
+        "default model's 90% interval. Dashed: the report's estimates."
+    )
+    return _save(figure, path, title, caption)

@@ -203,6 +203,7 @@ class ModelSpec:
     path: str
     text: str
     compiled: dict[str, ast.Expression] = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -260,6 +261,15 @@ def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
     except tomllib.TOMLDecodeError as error:
         raise DataError([Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}")]) from None
 
+    return parse_model(raw, text, file)
+
+
+def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | HierarchicalSpec:
+    """Validate a parsed spec (``raw``, from TOML), of either kind.
+
+    ``text`` is kept for provenance and hashed; ``file`` names the spec in errors. Sweeps use
+    this to build a spec from a changed copy of another's ``raw``.
+    """
     model_table = raw.get("model")
     if isinstance(model_table, dict) and model_table.get("kind") == "hierarchical":
         from dnamodel.hierarchical import parse_hierarchical
@@ -305,7 +315,7 @@ def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
             report(f"quantities.{name}", "missing: every model defines total and share")
     if problems or header is None:
         raise DataError(problems)
-    return ModelSpec(header, inputs, dict(quantities), file, text, compiled)
+    return ModelSpec(header, inputs, dict(quantities), file, text, compiled, raw)
 
 
 def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:

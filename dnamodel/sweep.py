@@ -1,0 +1,671 @@
+"""Sensitivity sweeps: re-run a model over a grid of spec values, resumably, in parallel.
+
+:func:`sweep` takes a spec and a grid ``{"dotted.path": [values, ...]}`` whose paths
+address the spec's TOML (``fraction.beta.sigma``, ``thesis.use``,
+``observations.zhagyab.samples``, ``inputs.rest_position.high``, ...), runs the model at
+every point of the grid and returns an ``xarray.Dataset`` with one dimension per path.
+
+Speed. Points that change only values (a prior's scale, which observation ids a count
+adds up) share the model's structure, and so one compiled model
+(:func:`dnamodel.bayes.compiled_for`): each further point costs sampling only. Every
+point uses the same seed (common random numbers), so differences between points are
+differences of the assumption, not of the draws.
+
+Resumable. Each finished point is written atomically as a small JSON file in
+``<out>.points/``, named by a hash of everything that determines it (spec text, data
+version, overrides, draws, tuning, chains, seed, sampler). Running the same sweep again
+reads those and runs only the rest; an interrupted sweep loses nothing finished.
+
+Parallel. By default points run in a local process pool with ``cpu_count // 2`` workers
+of two cores each (one worker, in this process, on a two-core machine); ``client=`` (a
+``dask.distributed.Client``) runs them on a cluster instead. A Monte Carlo model's point
+takes a fraction of a second and always runs in this process.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dnamodel import dims
+from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.files import atomic_write_text
+
+PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
+QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
+POINT_FORMAT = 1
+"""Version of the point files' layout; a change makes old point files stale."""
+MC_DRAWS = 2**18
+"""Default draws per point of a Monte Carlo model."""
+SOBOL_N = 2**12
+"""Sobol base sample size per point of a Monte Carlo sweep."""
+
+
+# --- paths ---------------------------------------------------------------------------------------
+
+
+def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
+    """Every dotted path a sweep may set: the spec's own keys, and optional keys of its schema.
+
+    Examples
+    --------
+    >>> from dnamodel.spec import load_model
+    >>> paths = known_paths(load_model("hierarchical_han").raw)
+    >>> "fraction.beta.sigma" in paths, "observations.qushui.base" in paths
+    (True, True)
+    """
+    paths: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            paths.append(prefix)
+
+    walk(raw, "")
+    for path in _schema_paths(raw):
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
+    """Optional keys the hierarchical schema allows but a spec may leave out."""
+    if not (isinstance(raw.get("model"), Mapping) and raw["model"].get("kind") == "hierarchical"):
+        return []
+    from dnamodel.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
+
+    extra = [f"population.{k}" for k in PopulationSpec.model_fields]
+    extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
+    extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
+    for name in raw.get("observations", {}):
+        extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
+    return extra
+
+
+def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
+    """Set ``raw``'s value at a dotted ``path`` (in place).
+
+    Raises
+    ------
+    UsageError
+        For a path the spec does not have, with the nearest known path.
+    """
+    if path not in known:
+        prefix = [p for p in known if p.startswith(path + ".")]
+        if prefix:
+            raise UsageError(f"{path!r} is a table; set one of its keys, e.g. {prefix[0]!r}")
+        raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
+    node = raw
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def parse_values(text: str) -> list[Any]:
+    """The values of one ``--set path=v1,v2,...``: JSON where it parses, else strings.
+
+    Commas inside brackets or quotes do not split, so a list value can be given.
+
+    Examples
+    --------
+    >>> parse_values('0.5,1,true,han_share,["lhasa"],[]')
+    [0.5, 1, True, 'han_share', ['lhasa'], []]
+    """
+    items, depth, quote, current = [], 0, None, ""
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(current)
+            current = ""
+            continue
+        current += char
+    items.append(current)
+    values = []
+    for item in (i.strip() for i in items):
+        if not item:
+            raise UsageError(f"empty value in {text!r}")
+        try:
+            values.append(json.loads(item))
+        except json.JSONDecodeError:
+            values.append(item)
+    return values
+
+
+# --- shipped sweeps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """A sweep declared in ``models/sweeps/NAME.toml``: ``[sweep]`` model and description, ``[grid]``."""
+
+    name: str
+    model: str
+    description: str
+    grid: dict[str, list[Any]]
+    path: str
+
+
+def sweeps_dir() -> Path:
+    """Where shipped sweeps live: ``models/sweeps/``."""
+    from dnamodel.spec import MODELS_DIR
+
+    return MODELS_DIR / "sweeps"
+
+
+def shipped_sweeps() -> list[str]:
+    """Names of the shipped sweeps."""
+    return sorted(p.stem for p in sweeps_dir().glob("*.toml"))
+
+
+def load_sweep(name_or_path: str | Path) -> SweepFile:
+    """Read and check a sweep file.
+
+    Raises
+    ------
+    UsageError
+        No such file or sweep.
+    DataError
+        A missing or unknown table or key, naming the file.
+
+    Examples
+    --------
+    >>> load_sweep("thesis").grid
+    {'thesis.use': [True, False]}
+    """
+    from dnamodel.errors import DataError, Problem
+
+    path = Path(name_or_path)
+    if not path.exists() and (sweeps_dir() / f"{name_or_path}.toml").exists():
+        path = sweeps_dir() / f"{name_or_path}.toml"
+    if not path.exists():
+        raise UsageError(
+            f"no sweep file or shipped sweep {str(name_or_path)!r}"
+            f"{did_you_mean(str(name_or_path), shipped_sweeps())}; shipped: {', '.join(shipped_sweeps())}"
+        )
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise DataError([Problem(file, None, None, f"not valid TOML: {error}")]) from None
+    problems = [
+        Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid'))}")
+        for k in raw
+        if k not in ("sweep", "grid")
+    ]
+    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    for key in table:
+        if key not in ("model", "description"):
+            problems.append(
+                Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
+            )
+    for key in ("model", "description"):
+        if not isinstance(table.get(key), str):
+            problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
+    grid = raw.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
+        grid = {}
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+    if problems:
+        raise DataError(problems)
+    return SweepFile(path.stem, table["model"], table["description"], dict(grid), file)
+
+
+# --- points ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every point of one sweep shares."""
+
+    spec_path: str
+    spec_text: str
+    data_location: str | None
+    draws: int
+    tune: int
+    chains: int
+    seed: int
+    sampler: str
+    cores: int | None = None
+
+
+def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, Any]) -> str:
+    record = {
+        "format": POINT_FORMAT,
+        "spec": settings.spec_text,
+        "data": data_version,
+        "overrides": overrides,
+        "draws": settings.draws,
+        "tune": settings.tune,
+        "chains": settings.chains,
+        "seed": settings.seed,
+        "sampler": settings.sampler,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
+    """The spec with ``overrides`` applied; its text records them, so its hash differs."""
+    from dnamodel.spec import parse_model
+
+    raw = tomllib.loads(spec_text)
+    known = known_paths(raw)
+    changed = copy.deepcopy(raw)
+    for path, value in overrides.items():
+        set_path(changed, path, value, known)
+    note = "".join(f"\n# sweep: {path} = {json.dumps(value)}" for path, value in overrides.items())
+    return parse_model(changed, spec_text + note, spec_path)
+
+
+def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Run one point of a sweep and return its summary as plain data.
+
+    A top-level function, so that process pools and dask workers can run it; each worker
+    keeps its own compiled models (:func:`dnamodel.bayes.compiled_for`).
+    """
+    from dnamodel.data import load_data
+    from dnamodel.hierarchical import HierarchicalSpec
+
+    data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
+    spec = point_spec(settings.spec_path, settings.spec_text, overrides)
+    if isinstance(spec, HierarchicalSpec):
+        return _hierarchical_point(spec, data, settings)
+    return _monte_carlo_point(spec, data, settings)
+
+
+def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
+    from dnamodel.bayes import compiled_for, quiet_arviz, sample
+    from dnamodel.estimate import diagnose
+    from dnamodel.hierarchical import resolve_hierarchical
+
+    quiet_arviz()
+    fitted = compiled_for(resolve_hierarchical(spec, data), settings.sampler)
+    idata = sample(
+        fitted,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=settings.seed,
+        target_accept=spec.sampler.target_accept,
+        cores=settings.cores,
+    )
+    post = idata.posterior
+    total = post["total"].values.ravel()
+    d = diagnose(idata)
+    prefecture = post["prefecture_total"].median((dims.CHAIN, dims.DRAW))
+    return {
+        "total": dict(zip(QUANTILE_NAMES, np.quantile(total, PROBABILITIES).tolist(), strict=True))
+        | {"mean": float(total.mean())},
+        "share_median": float(np.median(post["share"].values)),
+        "prefecture_median": {
+            str(k): float(v) for k, v in zip(prefecture[dims.PREFECTURE].values, prefecture.values, strict=True)
+        },
+        "divergences": d.divergences,
+        "max_rhat": d.max_rhat,
+        "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
+        "passed": d.passed,
+        "spec_hash": spec.hash,
+    }
+
+
+def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
+    from dnamodel.montecarlo import summarize
+    from dnamodel.sensitivity import sobol
+
+    summary = summarize(spec, settings.draws, settings.seed, data=data)
+    total = summary.variables["total"]
+    random_inputs = [name for name, d in spec.inputs.items() if d.dist != "point"]
+    indices = sobol(spec, n=SOBOL_N, seed=settings.seed, data=data, n_resamples=99) if random_inputs else None
+    return {
+        "total": {name: total.quantiles[p].value for name, p in zip(QUANTILE_NAMES, PROBABILITIES, strict=True)}
+        | {"mean": total.mean.value},
+        "share_median": summary.variables["share"].quantiles[0.5].value,
+        "mcse_median": total.quantiles[0.5].mcse,
+        "sobol_total_order": {}
+        if indices is None
+        else {str(k): float(v) for k, v in zip(indices[dims.INPUT].values, indices["total_order"].values, strict=True)},
+        "spec_hash": spec.hash,
+    }
+
+
+# --- the sweep -------------------------------------------------------------------------------------
+
+
+def _coordinate(value: Any) -> Any:
+    """A grid value as an xarray coordinate: numbers and strings as they are, anything else as JSON."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float | str):
+        return value
+    return json.dumps(value)
+
+
+def sweep(
+    spec: Any,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    data: Any = None,
+    out: str | Path | None = None,
+    client: Any = None,
+    processes: int | None = None,
+    sampler: str = "nutpie",
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Run a model at every point of a grid of spec values.
+
+    Parameters
+    ----------
+    spec : str, Path, ModelSpec or HierarchicalSpec
+        The model: a name in ``models/``, a TOML path, or a loaded spec.
+    grid : mapping of str to sequence
+        Dotted spec paths and the values each takes. An unknown path gets "did you
+        mean …?". The sweep runs the Cartesian product.
+    draws, tune, chains, seed : int, optional
+        A hierarchical model's defaults are its ``[sampler]`` table; a Monte Carlo model
+        draws :data:`MC_DRAWS` per point.
+    data : Dataset, optional
+        Defaults to the bundled data.
+    out : str or Path, optional
+        The NetCDF file to write the result to (atomically). Finished points are kept in
+        ``<out>.points/``; without ``out`` nothing is written and nothing resumes.
+    client : dask.distributed.Client, optional
+        Run the points on this cluster.
+    processes : int, optional
+        Local worker processes (default ``cpu_count // 2``; 1 runs in this process).
+    sampler : {"nutpie", "pymc"}
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each point.
+
+    Returns
+    -------
+    xarray.Dataset
+        One dimension per grid path (named by the path). Variables: ``total_median``,
+        ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
+        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical model,
+        ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo model
+        ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
+        provenance and the grid.
+    """
+    from dnamodel.data import load_data
+    from dnamodel.hierarchical import HierarchicalSpec
+    from dnamodel.provenance import provenance
+    from dnamodel.spec import load_model
+
+    loaded = load_model(spec) if isinstance(spec, str | Path) else spec
+    data = data if data is not None else load_data()
+    if not grid:
+        raise UsageError("the grid is empty: give at least one path and its values")
+    known = known_paths(loaded.raw)
+    for path, values in grid.items():
+        set_path(copy.deepcopy(loaded.raw), path, None, known)  # raises for an unknown path
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable) or not list(values):
+            raise UsageError(f"{path}: give a non-empty list of values")
+    hierarchical = isinstance(loaded, HierarchicalSpec)
+    if hierarchical:
+        settings = Settings(
+            loaded.path,
+            loaded.text,
+            data.location,
+            loaded.sampler.draws if draws is None else draws,
+            loaded.sampler.tune if tune is None else tune,
+            loaded.sampler.chains if chains is None else chains,
+            loaded.sampler.seed if seed is None else seed,
+            sampler,
+        )
+    else:
+        from dnamodel.montecarlo import DEFAULT_SEED
+
+        settings = Settings(
+            loaded.path,
+            loaded.text,
+            data.location,
+            MC_DRAWS if draws is None else draws,
+            0,
+            0,
+            DEFAULT_SEED if seed is None else seed,
+            "monte_carlo",
+        )
+    paths = list(grid)
+    axes = [list(grid[p]) for p in paths]
+    points = [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes)]
+    # Every point is validated before any runs: a bad value fails now, not an hour in.
+    for overrides in points:
+        candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
+        if hierarchical:
+            from dnamodel.hierarchical import resolve_hierarchical
+
+            resolve_hierarchical(candidate, data)
+        else:
+            from dnamodel.spec import resolve
+
+            resolve(candidate, data)
+
+    store = Path(f"{out}.points") if out is not None else None
+    if store is not None:
+        store.mkdir(parents=True, exist_ok=True)
+    keys = [_point_key(settings, data.version, p) for p in points]
+    results: dict[int, dict[str, Any]] = {}
+    for i, key in enumerate(keys):
+        if store is not None and (store / f"{key}.json").exists():
+            results[i] = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))["result"]
+    todo = [i for i in range(len(points)) if i not in results]
+    done = len(results)
+    if progress:
+        progress(done, len(points))
+
+    def finish(i: int, result: dict[str, Any]) -> None:
+        nonlocal done
+        results[i] = result
+        if store is not None:
+            record = {"format": POINT_FORMAT, "overrides": points[i], "key": keys[i], "result": result}
+            atomic_write_text(store / f"{keys[i]}.json", json.dumps(record, indent=1))
+        done += 1
+        if progress:
+            progress(done, len(points))
+
+    workers = processes if processes is not None else max(1, (os.cpu_count() or 1) // 2)
+    if client is not None and hierarchical:
+        futures = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
+        from distributed import as_completed as dask_completed
+
+        for future in dask_completed(futures):
+            finish(futures[future], future.result())
+    elif workers > 1 and hierarchical and len(todo) > 1:
+        pooled = Settings(**{**settings.__dict__, "cores": max(1, (os.cpu_count() or 1) // workers)})
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_point, pooled, points[i]): i for i in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    else:
+        for i in todo:
+            finish(i, run_point(settings, points[i]))
+
+    result = _dataset(paths, axes, points, results, hierarchical, data)
+    result.attrs.update(
+        {
+            **provenance(data),
+            "model": loaded.name,
+            "spec": loaded.text,
+            "spec_hash": loaded.hash,
+            "grid": json.dumps({p: list(grid[p]) for p in paths}),
+            "seed": settings.seed,
+            "draws": settings.draws,
+            "tune": settings.tune,
+            "chains": settings.chains,
+            "sampler": settings.sampler,
+            "kind": "hierarchical" if hierarchical else "monte_carlo",
+        }
+    )
+    if out is not None:
+        write_sweep(result, out)
+    return result
+
+
+def _dataset(
+    paths: list[str],
+    axes: list[list[Any]],
+    points: list[dict[str, Any]],
+    results: dict[int, dict[str, Any]],
+    hierarchical: bool,
+    data: Any,
+) -> Any:
+    import xarray as xr
+
+    shape = tuple(len(a) for a in axes)
+    coords = {p: [_coordinate(v) for v in a] for p, a in zip(paths, axes, strict=True)}
+
+    def grid_array(get: Callable[[dict[str, Any]], Any], dtype: Any = float) -> np.ndarray:
+        flat = np.array([get(results[i]) for i in range(len(points))], dtype=dtype)
+        return flat.reshape(shape)
+
+    variables: dict[str, Any] = {}
+    for name in (*QUANTILE_NAMES, "mean"):
+        variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))
+    variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
+    prefectures = [a for a, area in data.areas.items() if area.level == "prefecture"]
+    if hierarchical:
+        values = np.array([[results[i]["prefecture_median"][p] for p in prefectures] for i in range(len(points))])
+        variables["prefecture_median"] = ([*paths, dims.PREFECTURE], values.reshape(*shape, len(prefectures)))
+        variables["divergences"] = (paths, grid_array(lambda r: r["divergences"], int))
+        variables["max_rhat"] = (paths, grid_array(lambda r: r["max_rhat"]))
+        variables["min_ess"] = (paths, grid_array(lambda r: r["min_ess"]))
+        variables["passed"] = (paths, grid_array(lambda r: r["passed"], bool))
+        coords[dims.PREFECTURE] = prefectures
+    else:
+        variables["mcse_median"] = (paths, grid_array(lambda r: r["mcse_median"]))
+        inputs = sorted({k for r in results.values() for k in r["sobol_total_order"]})
+        values = np.array(
+            [[results[i]["sobol_total_order"].get(k, math.nan) for k in inputs] for i in range(len(points))]
+        )
+        variables["sobol_total_order"] = ([*paths, dims.INPUT], values.reshape(*shape, len(inputs)))
+        coords[dims.INPUT] = inputs
+    return xr.Dataset(variables, coords=coords)
+
+
+def write_sweep(result: Any, path: str | Path) -> Path:
+    """Write a sweep's dataset to NetCDF atomically."""
+    from dnamodel.estimate import write_netcdf
+
+    return write_netcdf(result, path)
+
+
+# --- presenting a sweep ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TornadoRow:
+    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
+
+    label: str
+    low_label: str
+    high_label: str
+    low: tuple[float, float, float]
+    high: tuple[float, float, float]
+
+
+def _interval_at(result: Any, selection: Mapping[str, Any]) -> tuple[float, float, float]:
+    point = result.isel(selection)
+    return (float(point["total_q05"]), float(point["total_median"]), float(point["total_q95"]))
+
+
+def _grid_paths(result: Any) -> list[str]:
+    return [d for d in result["total_median"].dims]
+
+
+def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
+    """One row per grid path: its first and last value, every other path at its first value."""
+    rows = []
+    paths = _grid_paths(result)
+    for path in paths:
+        others = {p: 0 for p in paths if p != path}
+        values = [str(v) for v in result[path].values]
+        rows.append(
+            TornadoRow(
+                label if label and len(paths) == 1 else path,
+                values[0],
+                values[-1],
+                _interval_at(result, others | {path: 0}),
+                _interval_at(result, others | {path: result.sizes[path] - 1}),
+            )
+        )
+    return rows
+
+
+def reference_interval(result: Any) -> tuple[float, float, float] | None:
+    """The point where every path has the spec's own value, if the grid contains it."""
+    raw = tomllib.loads(result.attrs["spec"])
+    selection = {}
+    for path in _grid_paths(result):
+        node: Any = raw
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+        matches = [i for i, v in enumerate(result[path].values) if v == _coordinate(node)]
+        if not matches:
+            return None
+        selection[path] = matches[0]
+    return _interval_at(result, selection)
+
+
+def write_plots(result: Any, out: str | Path, title: str) -> list[Path]:
+    """Write a sweep's tornado plot, and for a one-dimensional sweep its line plot, next to ``out``."""
+    from dnamodel.plots import sweep_line_plot, sweep_tornado_plot
+
+    stem = Path(out).with_suffix("")
+    written = [sweep_tornado_plot(tornado_rows(result), reference_interval(result), f"{stem}_tornado.png", title=title)]
+    if len(_grid_paths(result)) == 1:
+        written.append(sweep_line_plot(result, f"{stem}_line.png", title=title))
+    return written
+
+
+def table_rows(result: Any) -> list[list[str]]:
+    """One row per grid point: the settings, the total's median and 90% interval, share, diagnostics."""
+    paths = _grid_paths(result)
+    rows = []
+    for index in itertools.product(*(range(result.sizes[p]) for p in paths)):
+        point = result.isel(dict(zip(paths, index, strict=True)))
+        row = [str(point[p].values) for p in paths]
+        row += [
+            f"{float(point['total_median']):,.0f}",
+            f"{float(point['total_q05']):,.0f} to {float(point['total_q95']):,.0f}",
+            f"{float(point['share_median']):.1%}",
+        ]
+        if "passed" in point:
+            row += [
+                str(int(point["divergences"])),
+                f"{float(point['max_rhat']):.3f}",
+                f"{float(point['min_ess']):,.0f}",
+                "ok" if bool(point["passed"]) else "FAIL",
+            ]
+        rows.append(row)
+    return rows
