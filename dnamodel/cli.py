@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
     )
     estimate_parser.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also report power-scaling sensitivity (arviz.psens) of α, β, σ and the total to priors and likelihood",
+    )
+    estimate_parser.add_argument(
         "--allow-bad-fit",
         action="store_true",
         help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
@@ -541,6 +546,7 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
         out=args.out,
         loo=args.loo,
         progress=progress,
+        sensitivity=args.sensitivity,
     )
     chain = replicate(data)
     report = {
@@ -652,6 +658,15 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                     ]
                     for c in result.loo
                 ],
+            )
+        )
+    if result.power_scaling is not None:
+        ps = result.power_scaling
+        items.append(
+            Table(
+                f"Power-scaling sensitivity (psens, CJS distance; flagged at {ps.threshold})",
+                ["", "prior>", "likelihood>", "diagnosis"],
+                [[r.quantity, f"{r.prior:.3f}", f"{r.likelihood:.3f}", r.diagnosis] for r in ps.rows],
             )
         )
     pc = result.prior

@@ -558,10 +558,12 @@ class EstimateResult:
     paths: list[Path]
     timings: dict[str, float]
     description: str
+    power_scaling: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            "power_scaling": None if self.power_scaling is None else self.power_scaling.to_dict(),
             "summary": self.summary.as_dict(),
             "posterior_predictive": [asdict(c) | {"inside_90": c.inside} for c in self.checks],
             "leave_one_out": [asdict(c) | {"inside_90": c.inside} for c in self.loo],
@@ -583,6 +585,7 @@ def run_estimate(
     out: str | Path = "results",
     loo: bool = True,
     progress: bool = False,
+    sensitivity: bool = False,
 ) -> EstimateResult:
     """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
     import time
@@ -603,8 +606,16 @@ def run_estimate(
         loo_checks = leave_one_out(fitted, draws=a["draws"], tune=a["tune"], chains=a["chains"], seed=a["seed"])
         timings["leave_one_out"] = time.perf_counter() - begin
     prior = prior_check(idata, fitted.inputs)
+    scaling = None
+    if sensitivity:
+        from dnamodel.powerscale import add_log_densities, power_scaling
+
+        begin = time.perf_counter()
+        idata = add_log_densities(idata, fitted)  # saved with the fit, so psens can be rerun from the file
+        scaling = power_scaling(idata, fitted)
+        timings["power_scaling"] = time.perf_counter() - begin
     begin = time.perf_counter()
     paths = write_outputs(idata, summary, out, fitted.inputs)
     timings["outputs"] = time.perf_counter() - begin
     timings["total"] = time.perf_counter() - start
-    return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description)
+    return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dnamodel.bayes import compile_model, fit, fit_model, quiet_arviz, sample
+from dnamodel.bayes import fit, fit_model, quiet_arviz, sample
 from dnamodel.cli import main
 from dnamodel.errors import DataError
 from dnamodel.estimate import (
@@ -213,9 +213,11 @@ def test_each_variant_runs_and_passes_its_gates(name):
 
 def test_thesis_off_removes_the_bound(tmp_path, data):
     path = _spec_with(tmp_path, "use = true", "use = false")
-    spec = load_model(path)
-    fitted = compile_model(resolve_hierarchical(spec, data))
-    assert not fitted.model.potentials
+    from dnamodel.bayes import build_model
+
+    model = build_model(resolve_hierarchical(load_model(path), data))
+    assert not model.potentials
+    assert "stock" not in {v.name for v in model.potentials}
 
 
 def test_numpy_thesis_factor_matches_the_model_potential(default_fit):

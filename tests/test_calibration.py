@@ -1,0 +1,129 @@
+"""Simulation-based calibration and parameter recovery of the default hierarchical model.
+
+Every check is a hypothesis test that a calibrated model passes with probability at least
+1 - FAMILY_LEVEL per test function: where a test makes several checks, each gets its share
+of FAMILY_LEVEL (Bonferroni, which holds under any dependence between the checks). The seed
+is the default spec's sampler seed, fixed before any run.
+
+About 3.5 minutes on two cores: one nutpie compile of the default model (~20 s), 100 SBC
+refits (~1.4 s each), 5 more for reproducibility, one compile and fit of the synthetic Tibet
+(~30 s).
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from dnamodel.bayes import MAX_DIVERGENCES, compile_model
+from dnamodel.calibration import recovery, sbc, uniformity_pvalue
+from dnamodel.hierarchical import resolve_hierarchical
+from dnamodel.spec import load_model
+
+pytestmark = pytest.mark.slow
+
+FAMILY_LEVEL = 0.01
+SEED = 20220913
+
+N_SIMS = 100
+DRAWS, TUNE, CHAINS = 250, 400, 4
+# Every 10th draw: L = 4 chains x 25 = 100 draws to rank among, below the median bulk ESS of a
+# fit (about 400-500 of its 1000 draws), so the kept draws are roughly independent.
+THIN = 10
+# 10 ranks expected a bin at 100 simulations; the chi-square approximation wants about 5.
+BINS = 10
+
+
+@pytest.fixture(scope="module")
+def inputs(data):
+    return resolve_hierarchical(load_model("hierarchical_han"), data)
+
+
+@pytest.fixture(scope="module")
+def fitted(inputs):
+    return compile_model(inputs)
+
+
+@pytest.fixture(scope="module")
+def calibration(fitted):
+    return sbc(fitted, N_SIMS, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, thin=THIN)
+
+
+@pytest.fixture(scope="module")
+def recovered(inputs):
+    # 8,000 draws leave 10 beyond each end of the 99.75% interval the scalar test uses.
+    return recovery(inputs, alpha=-0.8, beta=-0.9, sigma=0.5, error=0.1, draws=2000, tune=1000, chains=4, seed=SEED)
+
+
+# --- simulation-based calibration ---------------------------------------------------------------
+
+
+def test_sbc_ranks_are_uniform(calibration):
+    threshold = FAMILY_LEVEL / len(calibration.quantities)
+    pvalues = calibration.uniformity(BINS)
+    histograms = {
+        q: np.bincount(calibration.ranks[:, i] * BINS // (calibration.posterior_draws + 1), minlength=BINS).tolist()
+        for i, q in enumerate(calibration.quantities)
+    }
+    assert calibration.quantities == ("total", "alpha", "beta", "sigma")
+    assert all(p > threshold for p in pvalues.values()), (pvalues, histograms)
+
+
+def test_sbc_interval_coverage(calibration):
+    n = calibration.simulations
+    covered = calibration.covered.sum(axis=0)
+    threshold = FAMILY_LEVEL / covered.size
+    for i, q in enumerate(calibration.quantities):
+        for j, prob in enumerate(calibration.probabilities):
+            pvalue = stats.binomtest(int(covered[i, j]), n, prob).pvalue
+            assert pvalue > threshold, f"{q}: {prob:.0%} intervals cover {covered[i, j]} of {n} (p = {pvalue:.2g})"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Funnels at small σ and τ: about half the prior's data sets give divergent fits, with chains stuck "
+    "at σ ≈ 0.02 (centred logit_direct) or τ ≈ 0.002 (centred row_logit); higher target_accept only thins them",
+)
+def test_sbc_fits_do_not_diverge(calibration):
+    diverging = np.flatnonzero(calibration.divergences > MAX_DIVERGENCES)
+    assert diverging.size == 0, f"{diverging.size} of {calibration.simulations} fits diverge"
+
+
+def test_sbc_is_reproducible(fitted):
+    # Same seed, same ranks; and a longer run starts with the fits of a shorter one, so a failing
+    # simulation can be rerun alone.
+    settings = {"draws": DRAWS, "tune": TUNE, "chains": CHAINS, "thin": THIN, "seed": SEED + 1}
+    shorter = sbc(fitted, 2, **settings)
+    longer = sbc(fitted, 3, **settings)
+    np.testing.assert_array_equal(longer.truth[:2], shorter.truth)
+    np.testing.assert_array_equal(longer.ranks[:2], shorter.ranks)
+    np.testing.assert_array_equal(longer.covered[:2], shorter.covered)
+
+
+def test_rank_test_holds_its_level_on_uniform_ranks():
+    # L = 100: 101 ranks in 10 bins, so the bins differ in size and their expected counts must too.
+    rng = np.random.default_rng(SEED)
+    replicates, level, posterior_draws = 2000, 0.05, 100
+    ranks = rng.integers(0, posterior_draws + 1, size=(replicates, N_SIMS))
+    rejected = sum(uniformity_pvalue(r, posterior_draws, BINS) < level for r in ranks)
+    assert stats.binomtest(rejected, replicates, level).pvalue > FAMILY_LEVEL, rejected / replicates
+
+
+# --- parameter recovery --------------------------------------------------------------------------
+
+
+def test_recovery_covers_the_true_parameters(recovered):
+    prob = 1 - FAMILY_LEVEL / 4
+    for name, truth in recovered.tibet.truth.items():
+        assert recovered.covers(name, prob), f"{name} = {truth:g} outside {recovered.interval(name, prob)}"
+
+
+def test_recovery_covers_the_true_fractions(recovered):
+    # The units share α, β, σ, so their coverage is not strictly 77 independent trials; over 30
+    # seeds its spread (0.028) was within the binomial's (0.034), so the binomial test is fair.
+    covered = recovered.fraction_covered(0.9)
+    pvalue = stats.binomtest(int(covered.sum()), covered.size, 0.9).pvalue
+    assert pvalue > FAMILY_LEVEL, f"90% intervals cover {covered.sum()} of {covered.size} fractions (p = {pvalue:.2g})"
+
+
+def test_recovery_does_not_diverge(recovered):
+    assert recovered.divergences <= MAX_DIVERGENCES
