@@ -287,6 +287,18 @@ class Fitted:
     """Data-container values to sample with, when they differ from those the model was built with."""
 
 
+def seeds(seed: int) -> tuple[int, int, int]:
+    """The sampler's, the prior draws' and the posterior predictive's seeds, derived from one seed.
+
+    Examples
+    --------
+    >>> seeds(20220913) == seeds(20220913)
+    True
+    """
+    a, b, c = np.random.SeedSequence(seed).generate_state(3)
+    return int(a), int(b), int(c)
+
+
 def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
     """Build and compile the model once, for :func:`sample` to use any number of times."""
     if sampler not in SAMPLERS:
@@ -481,7 +493,7 @@ def fit_model(
     seed = settings.seed if seed is None else seed
     fitted = compiled_for(resolve_hierarchical(spec, data), sampler)
     inputs = fitted.inputs
-    sampler_seed, prior_seed, predictive_seed = np.random.SeedSequence(seed).generate_state(3)
+    sampler_seed, prior_seed, predictive_seed = seeds(seed)
     idata = sample(
         fitted,
         draws=draws,

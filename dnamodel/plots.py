@@ -163,11 +163,11 @@ def _count_axis(axis: Any) -> None:
 
 
 def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> None:
-    for x, name in zip(estimates, ("report, Estimate One", "report, Estimate Two"), strict=True):
+    # the two estimates sit close on a wide axis: the first is labelled to its left, the second to its right
+    names = ("report, Estimate One", "report, Estimate Two")
+    for x, name, align in zip(estimates, names, ("right", "left"), strict=True):
         axes.axvline(x, color="grey", linestyle="--", linewidth=1)
-        axes.text(
-            x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha="center", va="bottom", fontsize=7
-        )
+        axes.text(x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha=align, va="bottom", fontsize=7)
 
 
 def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
@@ -344,7 +344,7 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
     ``rows`` are :class:`dnamodel.sweep.TornadoRow`; ``reference`` is the default fit's
     ``(q05, median, q95)``, drawn as a band, or ``None``.
     """
-    figure = _figure(9, 1.8 + 0.7 * max(len(rows), 1))
+    figure = _figure(10, 2.2 + 0.75 * max(len(rows), 1))
     axes = figure.add_subplot()
     positions = list(range(len(rows) - 1, -1, -1))
     if reference is not None:
@@ -357,7 +357,7 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
             axes.plot([interval[0], interval[2]], [position + offset] * 2, color=colour, linewidth=3)
             axes.plot([interval[1]], [position + offset], "o", color="black", markersize=4)
             axes.annotate(
-                setting,
+                setting if len(setting) <= 28 else setting[:27] + "…",
                 (interval[2], position + offset),
                 xytext=(4, 0),
                 textcoords="offset points",
@@ -365,11 +365,11 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
                 va="center",
             )
     _mark_report(axes)
-    axes.set_yticks(positions, [row.label for row in rows], fontsize=8)
+    axes.set_yticks(positions, [textwrap.fill(row.label, 30) for row in rows], fontsize=8)
     axes.set_xlabel("Tibet-wide total (samples)")
     _count_axis(axes.xaxis)
-    axes.margins(x=0.15)
-    axes.legend(fontsize=7, loc="lower right")
+    axes.margins(x=0.25)
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.set_title(title, pad=26)
     caption = (
         "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "

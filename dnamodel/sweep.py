@@ -299,7 +299,7 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
 
 
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.bayes import compiled_for, quiet_arviz, sample
+    from dnamodel.bayes import compiled_for, quiet_arviz, sample, seeds
     from dnamodel.estimate import diagnose
     from dnamodel.hierarchical import resolve_hierarchical
 
@@ -310,7 +310,7 @@ def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, A
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        seed=settings.seed,
+        seed=seeds(settings.seed)[0],  # as fit() seeds its sampler: a point at the spec's values is its fit
         target_accept=spec.sampler.target_accept,
         cores=settings.cores,
     )
