@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow lint format bench bench-mc clean
+.PHONY: run test test-slow lint format bench bench-mc bench-fit bench-sweep sweeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,15 @@ $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 ## bench-mc: the Monte Carlo engine against the RNG, a Python loop and squigglepy (about 2 minutes)
 bench-mc: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/bench_montecarlo.py
+
+## bench-fit: `dnamodel estimate` from cold caches, and nutpie's ESS/s against PyMC's NUTS (about 12 minutes)
+bench-fit: $(STAMP)
+	$(BIN)/python benchmarks/bench_fit.py
+
+## bench-sweep: a 20-point sweep against 20 independent fits of the same specs (about 10 minutes)
+bench-sweep: $(STAMP)
+	$(BIN)/python benchmarks/bench_sweep.py
+
+## sweeps: run every shipped sweep (models/sweeps/) into results/sweeps/, with one tornado chart of them all
+sweeps: $(STAMP)
+	$(BIN)/dnamodel sweep --shipped --out results/sweeps

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.bayes import ROW, compile_model, quiet_arviz, sample
+from dnamodel.bayes import CONSTANT_ARRAYS, ROW, compile_model, quiet_arviz, sample
 from dnamodel.errors import UsageError
 from dnamodel.estimate import thesis_log_factor
 from dnamodel.provenance import package_version
@@ -59,8 +59,10 @@ def _prior_predictive(fitted: Fitted, draws: int, seed: int) -> dict[str, np.nda
     with model, warnings.catch_warnings():
         # The thesis potential is applied afterwards, by rejection; that is the point of the caller.
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
-        original = {name: model[name].get_value() for name in fitted.base}
-        pm.set_data(fitted.base)  # a rebound model simulates with its own values, as it samples with them
+        # a rebound model simulates with its own values, as it samples with them (baked arrays are shared)
+        containers = {name: value for name, value in fitted.base.items() if name not in CONSTANT_ARRAYS}
+        original = {name: model[name].get_value() for name in containers}
+        pm.set_data(containers)
         try:
             return pm.sample_prior_predictive(draws=draws, random_seed=seed, return_inferencedata=False)
         finally:

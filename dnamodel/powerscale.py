@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dnamodel.bayes import Fitted, quiet_arviz, sample
+from dnamodel.bayes import CONSTANT_ARRAYS, Fitted, quiet_arviz, sample
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.hierarchical import Prior
 
@@ -247,10 +247,12 @@ def _model_values(fitted: Fitted) -> Iterator[Any]:
     import pymc as pm
 
     model = fitted.model
+    # the baked arrays are constants of the graph, not containers; a rebound model shares them
+    containers = {name: value for name, value in fitted.base.items() if name not in CONSTANT_ARRAYS}
     with model:
-        original = {name: model[name].get_value() for name in fitted.base}
-        if fitted.base:  # a rebound model's values differ from those it was built with
-            pm.set_data(fitted.base)
+        original = {name: model[name].get_value() for name in containers}
+        if containers:  # a rebound model's values differ from those it was built with
+            pm.set_data(containers)
         try:
             yield model
         finally:
