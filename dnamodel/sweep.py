@@ -12,8 +12,8 @@ point uses the same seed (common random numbers), so differences between points 
 differences of the assumption, not of the draws.
 
 Resumable. Each finished point is written atomically as a small JSON file in
-``<out>.points/``, named by a hash of everything that determines it (spec text, data
-version, overrides, draws, tuning, chains, seed, sampler). Running the same sweep again
+``<out>.points/``, named by a hash of everything that determines it (dnamodel's version,
+spec text, data version, overrides, draws, tuning, chains, seed, sampler). Running the same sweep again
 reads those and runs only the rest; an interrupted sweep loses nothing finished.
 
 Parallel. By default points run in a local process pool with ``cpu_count // 2`` workers
@@ -255,8 +255,11 @@ class Settings:
 
 
 def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, Any]) -> str:
+    from dnamodel.provenance import package_version
+
     record = {
         "format": POINT_FORMAT,
+        "dnamodel": package_version(),
         "spec": settings.spec_text,
         "data": data_version,
         "overrides": overrides,
