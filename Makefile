@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow lint format bench bench-mc bench-fit bench-sweep sweeps clean
+.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep sweeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dnamodel estimate
 
-## test: lint, format check, then the test suite (slow statistical tests excluded)
+## test: lint, format check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-slow: only the slow statistical tests (pytest's exit 5, "none selected", is not a failure)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow || [ $$? -eq 5 ]
+
+## test-all: `make test` with the slow tests too, in one session, so each model compiles once (CI runs this)
+test-all: $(STAMP)
+	$(MAKE) test PYTEST_ARGS='-m "slow or not slow"'
+
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

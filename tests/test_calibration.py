@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.bayes import MAX_DIVERGENCES, compile_model
+from dnamodel.bayes import MAX_DIVERGENCES, compiled_for
 from dnamodel.calibration import recovery, sbc, uniformity_pvalue
 from dnamodel.hierarchical import resolve_hierarchical
 from dnamodel.spec import load_model
@@ -40,7 +40,7 @@ def inputs(data):
 
 @pytest.fixture(scope="module")
 def fitted(inputs):
-    return compile_model(inputs)
+    return compiled_for(inputs)  # shared with the other tests of a session: one compile
 
 
 @pytest.fixture(scope="module")
