@@ -18,6 +18,8 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -333,6 +335,30 @@ def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
     return Fitted(inputs, model, compiled, sampler, timings)
 
 
+@contextmanager
+def holding(fitted: Fitted, values: Mapping[str, Any] | None = None) -> Iterator[pm.Model]:
+    """The shared PyMC model, its containers holding ``fitted``'s values (then ``values``) in the block.
+
+    A rebound :class:`Fitted` shares its PyMC model with the one it was compiled for; anything
+    PyMC computes from that model (forward draws, log densities, PyMC's own sampler) must see
+    the rebound values, and leave the model as it found it. Baked arrays are shared as they are.
+    """
+    import pymc as pm
+
+    merged = {**fitted.base, **(values or {})}
+    containers = {name: value for name, value in merged.items() if name not in CONSTANT_ARRAYS}
+    model = fitted.model
+    with model:
+        original = {name: model[name].get_value() for name in containers}
+        if containers:
+            pm.set_data(containers)
+        try:
+            yield model
+        finally:
+            if original:
+                pm.set_data(original)
+
+
 def rebind(fitted: Fitted, inputs: ModelInputs) -> Fitted:
     """The compiled model of ``fitted``, sampling with the values of ``inputs`` instead.
 
@@ -398,24 +424,18 @@ def sample(
             progress_bar=progress,
         )
     else:
-        with fitted.model:
-            updates = {name: value for name, value in updates.items() if name not in CONSTANT_ARRAYS}
-            original = {name: fitted.model[name].get_value() for name in updates}
-            pm.set_data(updates)
-            try:
-                idata = pm.sample(
-                    draws=draws,
-                    tune=tune,
-                    chains=chains,
-                    cores=cores,
-                    random_seed=seed,
-                    target_accept=target_accept,
-                    progressbar=progress,
-                    compute_convergence_checks=False,
-                    idata_kwargs={"log_likelihood": False},
-                )
-            finally:  # leave the shared model as it was built
-                pm.set_data(original)
+        with holding(fitted, updates):
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=seed,
+                target_accept=target_accept,
+                progressbar=progress,
+                compute_convergence_checks=False,
+                idata_kwargs={"log_likelihood": False},
+            )
     fitted.timings.sample = time.perf_counter() - start
     return idata
 
@@ -520,19 +540,13 @@ def fit_model(
     )
     start = time.perf_counter()
     idata = _complete(idata, fitted)
-    with fitted.model, warnings.catch_warnings():
+    with holding(fitted), warnings.catch_warnings():  # a rebound model draws its prior with its own values
         warnings.simplefilter("ignore", UserWarning)  # "The effect of Potentials on other parameters is ignored"
-        containers = {name: value for name, value in fitted.base.items() if name not in CONSTANT_ARRAYS}
-        original = {name: fitted.model[name].get_value() for name in containers}
-        pm.set_data(containers)  # a rebound model draws its prior with its own values
-        try:
-            # FAST_COMPILE: no C compile of the forward sampler (22 s from empty caches), and
-            # prior_draws calls of a small graph take under a second either way.
-            prior = pm.sample_prior_predictive(
-                draws=prior_draws, random_seed=prior_seed, compile_kwargs={"mode": "FAST_COMPILE"}
-            )
-        finally:
-            pm.set_data(original)
+        # FAST_COMPILE: no C compile of the forward sampler (22 s from empty caches), and
+        # prior_draws calls of a small graph take under a second either way.
+        prior = pm.sample_prior_predictive(
+            draws=prior_draws, random_seed=prior_seed, compile_kwargs={"mode": "FAST_COMPILE"}
+        )
     predictive = posterior_predictive(idata, inputs, predictive_seed)
     idata.extend(prior)
     idata.add_groups(posterior_predictive=predictive)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.bayes import CONSTANT_ARRAYS, ROW, compile_model, quiet_arviz, sample
+from dnamodel.bayes import ROW, compile_model, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError
 from dnamodel.estimate import thesis_log_factor
 from dnamodel.provenance import package_version
@@ -55,18 +55,11 @@ def _prior_predictive(fitted: Fitted, draws: int, seed: int) -> dict[str, np.nda
     """Forward draws from the model, without its potentials, as arrays with draws first."""
     import pymc as pm
 
-    model = fitted.model
-    with model, warnings.catch_warnings():
+    # a rebound model simulates with its own values, as it samples with them
+    with holding(fitted), warnings.catch_warnings():
         # The thesis potential is applied afterwards, by rejection; that is the point of the caller.
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
-        # a rebound model simulates with its own values, as it samples with them (baked arrays are shared)
-        containers = {name: value for name, value in fitted.base.items() if name not in CONSTANT_ARRAYS}
-        original = {name: model[name].get_value() for name in containers}
-        pm.set_data(containers)
-        try:
-            return pm.sample_prior_predictive(draws=draws, random_seed=seed, return_inferencedata=False)
-        finally:
-            pm.set_data(original)
+        return pm.sample_prior_predictive(draws=draws, random_seed=seed, return_inferencedata=False)
 
 
 def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:

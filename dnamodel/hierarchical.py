@@ -33,19 +33,16 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec import _Strict, _validate  # one strict base and one table validator for both kinds of spec
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
 """How a unit's fraction depends on its Han share."""
 
 TABLES = ("model", "fraction", "population", "observations", "within_county", "thesis", "sampler")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- priors ------------------------------------------------------------------------------------
@@ -309,23 +306,6 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
     return HierarchicalSpec(
         header, fraction, population, observations, within, thesis, sampler, priors, file, text, raw
     )
-
-
-def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
-    if not isinstance(table, dict):
-        report(key, f"missing table [{key}]")
-        return None
-    try:
-        return model.model_validate(table)
-    except ValidationError as error:
-        for item in error.errors():
-            where = ".".join(str(part) for part in (key, *item["loc"]))
-            if item["type"] == "extra_forbidden":
-                name = str(item["loc"][-1])
-                report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
-            else:
-                report(where, item["msg"])
-        return None
 
 
 _ARITHMETIC = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Name, ast.Load, ast.Constant)

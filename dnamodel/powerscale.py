@@ -38,13 +38,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dnamodel.bayes import CONSTANT_ARRAYS, Fitted, quiet_arviz, sample
+from dnamodel.bayes import Fitted, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.hierarchical import Prior
 
@@ -241,23 +240,9 @@ def _priors_in(fitted: Fitted) -> list[str]:
     return [name for name in TOP_LEVEL_PRIORS if name in names]
 
 
-@contextmanager
-def _model_values(fitted: Fitted) -> Iterator[Any]:
+def _model_values(fitted: Fitted) -> Any:
     """The shared model, holding the data values of ``fitted`` while in the block."""
-    import pymc as pm
-
-    model = fitted.model
-    # the baked arrays are constants of the graph, not containers; a rebound model shares them
-    containers = {name: value for name, value in fitted.base.items() if name not in CONSTANT_ARRAYS}
-    with model:
-        original = {name: model[name].get_value() for name in containers}
-        if containers:  # a rebound model's values differ from those it was built with
-            pm.set_data(containers)
-        try:
-            yield model
-        finally:
-            if original:
-                pm.set_data(original)
+    return holding(fitted)
 
 
 def _log_densities(idata: az.InferenceData, fitted: Fitted) -> tuple[xr.Dataset, xr.Dataset]:
