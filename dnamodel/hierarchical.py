@@ -27,7 +27,6 @@ Every error names the file and the key.
 from __future__ import annotations
 
 import ast
-import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -37,7 +36,11 @@ from pydantic import Field
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec import _Strict, _validate  # one strict base and one table validator for both kinds of spec
+from dnamodel.spec import (  # one strict base and one table validator for both kinds of spec
+    SpecIdentity,
+    _Strict,
+    _validate,
+)
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
 """How a unit's fraction depends on its Han share."""
@@ -190,7 +193,7 @@ class SamplerSpec(_Strict):
 
 
 @dataclass(frozen=True)
-class HierarchicalSpec:
+class HierarchicalSpec(SpecIdentity):
     """A validated hierarchical spec, before resolution against the data.
 
     Attributes
@@ -215,16 +218,6 @@ class HierarchicalSpec:
     path: str
     text: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        """The model's name."""
-        return self.header.name
-
-    @property
-    def hash(self) -> str:
-        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
-        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
 
 
 def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> HierarchicalSpec:

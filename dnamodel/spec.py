@@ -180,8 +180,25 @@ class ModelHeader(_Strict):
     description: str
 
 
+class SpecIdentity:
+    """What every kind of spec answers to: its name and the hash of its text (for provenance)."""
+
+    header: Any
+    text: str
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.header.name
+
+    @property
+    def hash(self) -> str:
+        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
+        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(SpecIdentity):
     """A validated spec, before its references are resolved against data.
 
     Attributes
@@ -204,16 +221,6 @@ class ModelSpec:
     text: str
     compiled: dict[str, ast.Expression] = field(repr=False, compare=False, default_factory=dict)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        """The model's name."""
-        return self.header.name
-
-    @property
-    def hash(self) -> str:
-        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
-        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
 
 
 def available_models() -> list[str]:
