@@ -3,13 +3,24 @@
 Figures are built on a :class:`matplotlib.figure.Figure` of their own, never
 through ``pyplot``'s global state, rendered to memory and written with
 :func:`dnamodel.files.atomic_write_bytes`, so a reader never sees half a file.
+Each PNG carries its title and caption as metadata (``Title``, ``Description``).
+
+- Monte Carlo: :func:`tornado_plot`.
+- The hierarchical fit: :func:`total_posterior_plot`, :func:`fraction_plot`,
+  :func:`prior_predictive_plot`; for the report also :func:`rank_plot`,
+  :func:`parameter_plot` and :func:`forest_plot`, drawn by ArviZ into axes made
+  here (``ax=``), and :func:`predictive_plot`.
+- Sweeps: :func:`sweep_line_plot`, :func:`sweep_tornado_plot`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import textwrap
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +157,40 @@ def _figure(width: float = 8.0, height: float = 4.8) -> Figure:
     return figure
 
 
+_CAPTION_DRAWN = contextvars.ContextVar("caption_drawn", default=True)
+
+
+@contextlib.contextmanager
+def captions_beside() -> Iterator[None]:
+    """Within this block, figures keep their caption in the PNG's metadata but do not draw it.
+
+    For a page that prints each caption beside its figure (the HTML report), so a reader does
+    not read it twice. Title and caption stay in the file's ``Title`` and ``Description``.
+
+    Examples
+    --------
+    >>> with captions_beside():
+    ...     _CAPTION_DRAWN.get()
+    False
+    >>> _CAPTION_DRAWN.get()
+    True
+    """
+    token = _CAPTION_DRAWN.set(False)
+    try:
+        yield
+    finally:
+        _CAPTION_DRAWN.reset(token)
+
+
 def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
     """Caption the figure, render it and write the PNG atomically."""
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise UsageError(f"{target}: a figure is a PNG file; give a name ending in .png")
-    figure.supxlabel(textwrap.fill(caption, CAPTION_WIDTH), x=0.01, ha="left", fontsize=7)
+    if _CAPTION_DRAWN.get():
+        # a caption line holds CAPTION_WIDTH characters up to 8.5 inches wide, proportionally more beyond
+        width = max(CAPTION_WIDTH, int(CAPTION_WIDTH * figure.get_figwidth() / 8.5))
+        figure.supxlabel(textwrap.fill(caption, width), x=0.01, ha="left", fontsize=7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
     atomic_write_bytes(target, buffer.getvalue())
@@ -172,15 +211,28 @@ def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> No
 
 def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     """The posterior of the Tibet-wide total, its 90% and 95% intervals, and the report's estimates."""
+    from arviz import kde
+
     total = idata.posterior["total"].values.ravel()
     figure = _figure()
     axes = figure.add_subplot()
-    axes.hist(total, bins=120, density=True, color=LOW_COLOUR, alpha=0.55)
-    for prob, height, colour in ((0.95, 0.06, "#9db4d8"), (0.9, 0.12, LOW_COLOUR)):
+    axes.hist(total, bins=70, density=True, color=LOW_COLOUR, alpha=0.4, label="posterior draws (histogram)")
+    grid, density = kde(total)
+    axes.plot(grid, density, color=LOW_COLOUR, linewidth=1.5, label="posterior density (kernel estimate)")
+    # the two intervals as stacked bars at the foot, 95% below 90%, each labelled at its right end
+    for prob, (bottom, top), colour in ((0.95, (0.0, 0.045), "#5a5a5a"), (0.9, (0.05, 0.095), LOW_COLOUR)):
         interval = summary.total.interval(prob)
-        axes.plot([interval.low, interval.high], [0, 0], transform=axes.get_xaxis_transform(), linewidth=0)
-        axes.axvspan(interval.low, interval.high, ymin=0, ymax=height, color=colour, alpha=0.9)
-        axes.text(interval.high, height, f" {prob:.0%}", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+        axes.axvspan(interval.low, interval.high, ymin=bottom, ymax=top, color=colour, alpha=0.85)
+        axes.text(
+            interval.high,
+            (bottom + top) / 2,
+            f" {prob:.0%}: {interval.low:,.0f} to {interval.high:,.0f}",
+            transform=axes.get_xaxis_transform(),
+            fontsize=7,
+            va="center",
+        )
+    axes.set_ylim(bottom=-0.12 * density.max())  # room for the interval bars below the density
+    axes.legend(fontsize=7, loc="upper right")
     axes.axvline(summary.total.median, color="black", linewidth=1.2)
     axes.text(
         summary.total.median,
@@ -198,9 +250,10 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     axes.set_title(title, pad=26)
     i90, i95 = summary.total.interval(0.9), summary.total.interval(0.95)
     caption = (
-        f"Histogram of {total.size:,} posterior draws of the total. Black line: median {summary.total.median:,.0f}. "
-        f"Bands at the foot: 90% ({i90.low:,.0f} to {i90.high:,.0f}) and 95% ({i95.low:,.0f} to {i95.high:,.0f}) "
-        "equal-tailed credible intervals. Dashed lines: the report's two point estimates (Table 5)."
+        f"Histogram and kernel density of {total.size:,} posterior draws of the total. Black line: median "
+        f"{summary.total.median:,.0f}. Bars at the foot: the 90% (blue, {i90.low:,.0f} to {i90.high:,.0f}) and 95% "
+        f"(grey, {i95.low:,.0f} to {i95.high:,.0f}) equal-tailed credible intervals. Dashed lines: the report's two "
+        "point estimates (Table 5), which carry no interval."
     )
     return _save(figure, path, title, caption)
 
@@ -282,7 +335,17 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
     axes.set_xscale("log")
     for x, name in ((check.population, "2020 census population"), (631_460, "thesis: database, mid-2020")):
         axes.axvline(x, color="black", linestyle=":", linewidth=1)
-        axes.text(x, 0.97, f" {name}\n {x:,.0f}", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+        # along the line, so the labels clear the report's estimates labelled above the plot
+        axes.text(
+            x,
+            0.5,
+            f"{name} {x:,.0f} ",
+            transform=axes.get_xaxis_transform(),
+            fontsize=7,
+            rotation=90,
+            ha="right",
+            va="center",
+        )
     _mark_report(axes)
     lo, hi = check.constrained[0], check.constrained[-1]
     axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
@@ -377,3 +440,508 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
         "default model's 90% interval. Dashed: the report's estimates."
     )
     return _save(figure, path, title, caption)
+
+
+# --- the report's diagnostic and check figures ----------------------------------------------------
+
+PRIOR_COLOUR = "#9a9a9a"
+LOO_COLOUR = "#c44e52"
+
+PARAMETERS = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "pace")
+"""The hierarchical model's scalar parameters, in the order the model card lists them (section 4.8)."""
+
+_SYMBOLS = {
+    "alpha": "α",
+    "beta": "β",
+    "sigma": "σ",
+    "log_uplift": "ℓ",
+    "tau": "τ",
+    "row_centre": "c_L",
+    "pace": "p",
+    "total": "T",
+    "share": "T / population",
+}
+
+_PARAMETER_AXES = {
+    "alpha": "logit fraction at average Han share (logit scale)",
+    "beta": "change in logit fraction per sd of Han share (logit per sd)",
+    "sigma": "spread between units beyond Han share (logit scale, sd)",
+    "log_uplift": "log of Lhasa's resident uplift: its census base is multiplied by exp(ℓ) (log scale)",
+    "tau": "spread between Lhorong's rows (logit scale, sd)",
+    "row_centre": "centre of Lhorong's rows (logit scale)",
+    "pace": "database growth against Jan–Jun 2020 (ratio)",
+}
+
+REPORT_PREFECTURE_STEPS = {"lhasa": "lhasa_database_total", "nyingchi": "nyingchi_samples"}
+"""The only prefectures the report estimates on their own, and the step of ``dnamodel replicate``
+that gives each figure; it puts the other five together (``rest_samples_low`` / ``_high``)."""
+
+
+def _png_target(path: str | Path) -> Path:
+    """The path, checked before any drawing: a ``.png`` name in a folder that exists."""
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise UsageError(f"{target}: a figure is a PNG file; give a name ending in .png")
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; give a file name ending in .png")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target.parent}: no such folder")
+    return target
+
+
+def _arviz() -> Any:
+    import arviz as az
+
+    from dnamodel.bayes import quiet_arviz
+
+    quiet_arviz()
+    return az
+
+
+@contextlib.contextmanager
+def _arviz_on_new_matplotlib() -> Iterator[None]:
+    # ArviZ 0.23's plot_posterior and plot_kde hand matplotlib's normalize_kwargs an alias dict,
+    # deprecated in matplotlib 3.11; it is ArviZ's call to change, and nothing here passes aliases.
+    from matplotlib import MatplotlibDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="Passing a dict or None as alias_mapping",
+            category=MatplotlibDeprecationWarning,
+            module=r"arviz(\..*)?$",
+        )
+        yield
+
+
+def _scalars(group: Any, names: Sequence[str]) -> list[str]:
+    """The names that ``group`` holds as one value per draw (dims ``chain``, ``draw`` only)."""
+    return [name for name in names if name in group and group[name].ndim == 2]
+
+
+def _grid(figure: Figure, panels: int, columns: int) -> list[Any]:
+    """``panels`` axes in rows of ``columns``; the grid's unused cells are left empty."""
+    rows = -(-panels // columns)
+    return [figure.add_subplot(rows, columns, k + 1) for k in range(panels)]
+
+
+def rank_plot(idata: Any, path: str | Path) -> Path:
+    r"""Rank plots of the gated scalars, one panel each, to show whether the chains agree.
+
+    Each panel pools a quantity's draws from every chain, ranks them, and draws one
+    histogram of ranks per chain (:func:`arviz.plot_rank`). Chains that sample the same
+    distribution have uniform ranks.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit with a ``posterior`` group over ``chain`` and ``draw``; every name of
+        :data:`dnamodel.bayes.GATED` it holds as a scalar per draw is drawn (``total``
+        always is).
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    UsageError
+        If the name does not end in ``.png`` or its folder does not exist.
+
+    References
+    ----------
+    .. [1] A. Vehtari, A. Gelman, D. Simpson, B. Carpenter and P.-C. Bürkner,
+       "Rank-normalization, folding, and localization: an improved R-hat for
+       assessing convergence of MCMC", Bayesian Analysis 16(2), 667–718, 2021.
+
+    Examples
+    --------
+    >>> import tempfile, arviz as az, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict(posterior={"alpha": rng.normal(size=(4, 200)), "total": rng.lognormal(13, 0.2, (4, 200))})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     rank_plot(idata, Path(folder) / "rank.png").read_bytes()[:4]
+    b'\x89PNG'
+    """
+    from dnamodel.bayes import GATED
+
+    target = _png_target(path)
+    az = _arviz()
+    post = idata.posterior
+    names = _scalars(post, tuple(dict.fromkeys((*GATED, "total"))))
+    if not names:
+        raise UsageError("the posterior holds none of the gated scalars; nothing to rank")
+    rhat = az.rhat(post[names])
+    columns = min(4, len(names))
+    rows = -(-len(names) // columns)
+    figure = _figure(max(8.0, 2.6 * columns), 0.6 + 2.4 * rows)
+    axes = _grid(figure, len(names), columns)
+    az.plot_rank(post, var_names=names, ax=axes, ref_line=True, labels=True, show=False)
+    for axis, name in zip(axes, names, strict=True):
+        axis.set_title(f"{_SYMBOLS.get(name, name)} ({name}), R-hat {float(rhat[name]):.3f}", fontsize=8)
+        axis.set_xlabel("rank among all draws (all chains)", fontsize=7)
+        _count_axis(axis.xaxis)
+        axis.set_ylabel("chain", fontsize=7)
+        bases = list(axis.get_yticks())
+        if len(bases) > 1:  # ArviZ puts each chain's number at the foot of its bars; centre it on them
+            step = bases[1] - bases[0]
+            axis.set_yticks([base + step / 4 for base in bases], [str(k) for k in range(len(bases))])
+        axis.tick_params(labelsize=7)
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    title = "Rank plots: do the chains agree?"
+    figure.suptitle(title)
+    caption = (
+        f"Each panel ranks the {chains * draws:,} draws of one quantity from all {chains} chains together, then "
+        "stacks one histogram of ranks per chain (chain 0 at the foot); the dashed line is a chain's mean count per "
+        "bin. If every chain samples the same distribution, each chain's ranks are uniform: its bars stay flat about "
+        "the dashed line. A chain that sits high or low, or mixes slowly, shows as a slope or a hump. R-hat is "
+        "ArviZ's rank-normalised split R-hat (gate: at most 1.01)."
+    )
+    return _save(figure, target, title, caption)
+
+
+def _parameter_axis(idata: Any, name: str) -> str:
+    if name == "beta" and "constant_data" in idata and "covariate" in idata.constant_data:
+        import numpy as np
+
+        if set(np.unique(idata.constant_data["covariate"].values)) <= {0.0, 1.0}:
+            return "difference in logit fraction, high-Han stratum against the rest (logit scale)"
+    return _PARAMETER_AXES.get(name, f"{name} (model units)")
+
+
+def parameter_plot(idata: Any, path: str | Path) -> Path:
+    r"""Each scalar parameter's posterior (:func:`arviz.plot_posterior`) over its prior, in grey.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit with a ``posterior`` group; each of :data:`PARAMETERS` it holds as a
+        scalar per draw gets a panel. Where the ``prior`` group holds the same name,
+        its draws are drawn behind, so the reader sees what the data taught.
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    UsageError
+        If the name does not end in ``.png``, its folder does not exist, or the
+        posterior holds none of the parameters.
+
+    Examples
+    --------
+    >>> import tempfile, arviz as az, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict(posterior={"alpha": rng.normal(-1, 0.3, (2, 200))},
+    ...                      prior={"alpha": rng.normal(-1, 1.5, (1, 400))})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     parameter_plot(idata, Path(folder) / "parameters.png").read_bytes()[:4]
+    b'\x89PNG'
+    """
+    import numpy as np
+
+    target = _png_target(path)
+    az = _arviz()
+    names = _scalars(idata.posterior, PARAMETERS)
+    if not names:
+        raise UsageError(f"the posterior holds none of the parameters {', '.join(PARAMETERS)}; nothing to draw")
+    prior = idata.prior if "prior" in idata else None
+    with_prior = _scalars(prior, names) if prior is not None else []
+    columns = min(3, len(names))
+    rows = -(-len(names) // columns)
+    figure = _figure(max(8.0, 3.3 * columns), 0.8 + 2.5 * rows)
+    axes = _grid(figure, len(names), columns)
+    # ArviZ draws the density; the median and HDI go in the panel's title, not over the curve
+    with _arviz_on_new_matplotlib():
+        az.plot_posterior(
+            idata,
+            var_names=names,
+            ax=axes,
+            hdi_prob="hide",
+            point_estimate=None,
+            textsize=7,
+            color=LOW_COLOUR,
+            fill_alpha=0.25,
+            show=False,
+        )
+    for k, (axis, name) in enumerate(zip(axes, names, strict=True)):
+        values = idata.posterior[name].values.ravel()
+        if name in with_prior:
+            grid, density = az.kde(prior[name].values.ravel())
+            axis.fill_between(grid, density, color=PRIOR_COLOUR, alpha=0.3, linewidth=0, zorder=0)
+            axis.plot(grid, density, color=PRIOR_COLOUR, linewidth=0.8, zorder=0)
+        low, high = az.hdi(values, hdi_prob=0.9)
+        median = float(np.median(values))
+        axis.plot([low, high], [0, 0], color="black", linewidth=3, solid_capstyle="butt", clip_on=False, zorder=3)
+        axis.axvline(median, color=LOW_COLOUR, linewidth=1, linestyle="-")
+        axis.set_title(
+            f"{_SYMBOLS.get(name, name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8
+        )
+        axis.set_xlabel(textwrap.fill(_parameter_axis(idata, name), 44), fontsize=7)
+        axis.set_ylim(bottom=0)
+        if k % columns == 0:
+            axis.set_ylabel("density (per parameter unit)", fontsize=7)
+    title = "What the data taught: each parameter's posterior over its prior"
+    figure.suptitle(title)
+    draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    caption = (
+        f"Blue: the posterior density of each scalar parameter ({draws:,} draws, chains pooled); blue line: its "
+        "median; black bar at the foot: its 90% highest-density interval (HDI), both printed over the panel. "
+    )
+    if with_prior:
+        missing = [name for name in names if name not in with_prior]
+        caption += (
+            "Grey: the prior, from forward draws of the priors as specified (without the thesis bound). Where blue is "
+            "narrower than grey or sits elsewhere, the data moved the parameter; where the two match, the prior "
+            "alone sets it."
+        )
+        if missing:
+            caption += f" No prior draws were saved for {', '.join(missing)}."
+    else:
+        caption += "The fit holds no prior draws, so no prior is drawn."
+    return _save(figure, target, title, caption)
+
+
+def _report_by_prefecture() -> tuple[dict[str, float], tuple[float, float]]:
+    """The report's figure for each prefecture it estimates on its own, and its two figures for the rest.
+
+    From :func:`dnamodel.replicate.replicate` on the bundled data, which reproduces the report's figures.
+    """
+    from dnamodel.data import load_data
+    from dnamodel.replicate import replicate
+
+    replication = replicate(load_data())
+    own = {prefecture: float(replication.step(step).value) for prefecture, step in REPORT_PREFECTURE_STEPS.items()}
+    rest = (float(replication.step("rest_samples_low").value), float(replication.step("rest_samples_high").value))
+    return own, rest
+
+
+def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
+    """Each prefecture's posterior total (:func:`arviz.plot_forest`), with the report's own figures.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit whose posterior holds ``prefecture_total`` over ``prefecture`` (ids as
+        in ``areas.csv``).
+    summary : Summary
+        From :func:`dnamodel.estimate.summarize_fit`; its ``prefectures`` name the rows.
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    UsageError
+        If the name does not end in ``.png`` or its folder does not exist.
+
+    Notes
+    -----
+    The report estimates only Lhasa (its database, 94,588 samples in January 2021) and
+    Nyingchi (23,654, Lhasa's rate times Nyingchi's population) on their own; the other
+    five prefectures it puts together. Those two figures, from
+    :func:`dnamodel.replicate.replicate` on the bundled data, are marked on their rows.
+    """
+    from dnamodel import dims
+
+    target = _png_target(path)
+    az = _arviz()
+    names = {row.prefecture: row.name for row in summary.prefectures}
+    by_prefecture = idata.posterior["prefecture_total"]
+    ids = [str(pid) for pid in by_prefecture[dims.PREFECTURE].values]
+    labeller = az.labels.mix_labellers((az.labels.MapLabeller, az.labels.NoVarLabeller))(
+        coord_map={dims.PREFECTURE: {pid: names.get(pid, pid) for pid in ids}}
+    )
+    figure = _figure(8.5, 1.6 + 0.5 * len(ids))
+    axes = figure.add_subplot()
+    az.plot_forest(
+        idata,
+        var_names=["prefecture_total"],
+        combined=True,
+        hdi_prob=0.9,
+        quartiles=True,
+        colors=LOW_COLOUR,
+        labeller=labeller,
+        textsize=8,
+        linewidth=2,
+        markersize=7,
+        ax=axes,
+        show=False,
+    )
+    axes.spines["top"].set_visible(False)
+    # each row's label as ArviZ placed it, to put the report's figure and the share on the right row
+    rows = {tick.get_text(): y for tick, y in zip(axes.get_yticklabels(), axes.get_yticks(), strict=True)}
+    for row in summary.prefectures:
+        y = rows.get(row.name)
+        if y is not None:
+            axes.annotate(
+                f"{row.median:,.0f}  ({row.share_median:.0%})",
+                (1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+    axes.annotate(
+        "median (% of the\n2020 population)",
+        (1.0, 1.0),
+        xycoords="axes fraction",
+        xytext=(6, 2),
+        textcoords="offset points",
+        va="bottom",
+        fontsize=7,
+        color="#555555",
+    )
+    own, rest = _report_by_prefecture()
+    marked = []
+    for pid, value in own.items():
+        y = rows.get(names.get(pid, pid))
+        if y is None:
+            continue
+        axes.plot([value], [y], marker="D", markersize=5, color=HIGH_COLOUR, markeredgecolor="black", zorder=5)
+        axes.annotate(
+            f"report {value:,.0f}", (value, y), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=7
+        )
+        marked.append(names.get(pid, pid).split(" (")[0])
+    axes.set_xlabel("DNA samples collected, 2016 to July 2022 (samples)", fontsize=9)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.tick_params(axis="x", labelsize=8)
+    _count_axis(axes.xaxis)
+    axes.set_xlim(left=0)
+    title = "Samples collected by prefecture" + (f": posterior of {summary.model}" if summary.model else "")
+    axes.set_title(title, fontsize=11)
+    caption = (
+        "Each row: a prefecture's posterior total, chains pooled. Open circle: median; thick line: 50% equal-tailed "
+        "interval (the quartiles); thin line: 90% highest-density interval (HDI). "
+    )
+    if marked:
+        caption += (
+            f"Orange diamonds: the report's own figures for {' and '.join(marked)}, the only prefectures it "
+            "estimates on their own (Lhasa's is its database count of January 2021, Nyingchi's Lhasa's rate times "
+            f"Nyingchi's population). The report puts the other five together ({rest[0]:,.0f} in Estimate One, "
+            f"{rest[1]:,.0f} in Estimate Two), so their rows carry no mark."
+        )
+    return _save(figure, target, title, caption)
+
+
+def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path) -> Path:
+    r"""Every observation against its posterior predictive and leave-one-out 90% intervals.
+
+    :func:`arviz.plot_ppc` overlays the predictive density of many exchangeable
+    observations. These are a handful of distinct scalars (four observations and
+    Lhorong's within-county rows), each on its own scale, so each gets a row of its own
+    on a shared log axis, drawn with matplotlib.
+
+    Parameters
+    ----------
+    checks : sequence of Check
+        From :func:`dnamodel.estimate.predictive_checks`: one row each, drawn in the
+        order given, the first at the top.
+    loo : sequence of Check
+        From :func:`dnamodel.estimate.leave_one_out`, or empty if it was not run; each
+        is drawn under the posterior predictive row of the same ``observation``.
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    UsageError
+        If the name does not end in ``.png``, its folder does not exist, or
+        ``checks`` is empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dnamodel.estimate import Check
+    >>> checks = [Check("lhorong", 17_194, 17_200, 15_300, 19_400, 0.49)]
+    >>> loo = [Check("lhorong", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     predictive_plot(checks, loo, Path(folder) / "checks.png").read_bytes()[:4]
+    b'\x89PNG'
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    target = _png_target(path)
+    if not checks:
+        raise UsageError("no predictive checks to draw")
+    left_out = {check.observation: check for check in loo}
+    # rows top to bottom; a row with a leave-one-out interval is taller, its two lines either side of its centre
+    heights = [1.4 if check.observation in left_out else 1.0 for check in checks]
+    positions = [sum(heights[k + 1 :]) + heights[k] / 2 for k in range(len(checks))]
+    figure = _figure(9.0, 2.3 + 0.3 * sum(heights))
+    axes = figure.add_subplot()
+    for y, check in zip(positions, checks, strict=True):
+        rows = [(y, check, LOW_COLOUR, "PIT")]
+        if check.observation in left_out:
+            rows = [(y + 0.2, check, LOW_COLOUR, "PIT"), (y - 0.2, left_out[check.observation], LOO_COLOUR, "LOO PIT")]
+        for row_y, row, colour, name in rows:
+            axes.plot([row.low, row.high], [row_y, row_y], color=colour, linewidth=3, solid_capstyle="butt")
+            axes.plot([row.median], [row_y], "o", color=colour, markerfacecolor="white", markersize=5, zorder=4)
+            axes.annotate(
+                f"{name} {row.pit:.2f}",
+                (1.0, row_y),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color=colour,
+            )
+        # a vertical tick, so the median circle under it stays visible; it spans both lines of a LOO row
+        observed_size = 16 if check.observation in left_out else 11
+        axes.plot([check.observed], [y], "|", color="black", markersize=observed_size, markeredgewidth=2, zorder=5)
+    axes.set_xscale("log")
+    axes.xaxis.set_major_locator(LogLocator(base=10))
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    _count_axis(axes.xaxis)
+    axes.set_yticks(positions, [check.observation for check in checks], fontsize=8)
+    axes.set_ylim(0, sum(heights))
+    axes.grid(axis="x", which="major", color="#e5e5e5", linewidth=0.8)
+    axes.set_axisbelow(True)
+    axes.set_xlabel("samples (log scale)")
+    handles = [
+        Line2D([], [], color=LOW_COLOUR, linewidth=3, label="posterior predictive, 90% interval"),
+        Line2D([], [], marker="o", color="grey", markerfacecolor="white", linestyle="", label="predictive median"),
+        Line2D([], [], marker="|", color="black", markersize=9, markeredgewidth=2, linestyle="", label="observed"),
+    ]
+    if left_out:
+        handles.insert(1, Line2D([], [], color=LOO_COLOUR, linewidth=3, label="left out, refit's 90% interval"))
+    axes.legend(
+        handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles), frameon=False
+    )
+    title = "Predictive checks: each observation against what the model predicts for it"
+    axes.set_title(title, pad=22)
+    caption = (
+        "Each row is one observation (or one of Lhorong's within-county rows): blue, the posterior predictive "
+        "distribution of the fit to all the data (line: 90% equal-tailed interval; circle: median); black tick: "
+        "the count observed. PIT is the share of predictive draws at or below the observed count: near 0.5, the "
+        "observation sits mid-distribution; near 0 or 1, in a tail. The posterior predictive check is lenient, "
+        "because each observation helped fit the model that predicts it. "
+    )
+    if left_out:
+        caption += (
+            "Red, just below: the leave-one-out predictive, from a refit without that observation. An observation "
+            "outside its red interval (LOO PIT near 0 or 1) is one the rest of the data would not have predicted: "
+            "it alone drives part of the estimate, or it conflicts with the others."
+        )
+    else:
+        caption += "No leave-one-out refits were given, so only the posterior predictive is drawn."
+    return _save(figure, target, title, caption)
