@@ -568,11 +568,23 @@ def fit_model(
             "timings_json": json.dumps(fitted.timings.as_dict()),
             "arviz_version": az.__version__,
             "pymc_version": pm.__version__,
+            **_versions(sampler),
         }
     )
     for group in idata.groups():
         getattr(idata, group).attrs.pop("created_at", None)  # same seed, same file
     return idata, fitted
+
+
+def _versions(sampler: str) -> dict[str, str]:
+    """Versions of the numerical stack a fit ran on, for its provenance."""
+    import platform
+    from importlib.metadata import version
+
+    out = {"numpy_version": np.__version__, "python_version": platform.python_version()}
+    if sampler == "nutpie":
+        out["nutpie_version"] = version("nutpie")
+    return out
 
 
 def posterior_predictive(idata: az.InferenceData, inputs: ModelInputs, seed: int) -> Any:

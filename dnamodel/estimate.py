@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import tempfile
@@ -610,6 +611,9 @@ def run_estimate(
         draws_loo = min(a["draws"], LOO_DRAWS)
         loo_checks = leave_one_out(fitted, draws=draws_loo, tune=a["tune"], chains=a["chains"], seed=a["seed"])
         timings["leave_one_out"] = time.perf_counter() - begin
+        # saved with the fit, so a report drawn from the file shows them without refitting
+        idata.attrs["leave_one_out_json"] = json.dumps([asdict(c) for c in loo_checks])
+        idata.attrs["leave_one_out_draws"] = draws_loo
     prior = prior_check(idata, fitted.inputs)
     scaling = None
     if sensitivity:
