@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep sweeps clean
+.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep sweeps report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,17 @@ bench-fit: $(STAMP)
 ## bench-sweep: a 20-point sweep against 20 independent fits of the same specs (about 10 minutes)
 bench-sweep: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
+
+## report: fit the default model with every check and write results/hierarchical_han_report.html (about 2 minutes)
+report: $(STAMP)
+	$(BIN)/dnamodel report
+
+## figures: redraw the README's two key figures (docs/figures/) from a fit at the default settings
+figures: $(STAMP)
+	$(BIN)/dnamodel estimate --no-loo --out results/figures > /dev/null
+	mkdir -p docs/figures
+	cp results/figures/hierarchical_han_total.png docs/figures/total_posterior.png
+	cp results/figures/hierarchical_han_fraction_han.png docs/figures/fraction_han.png
 
 ## sweeps: run every shipped sweep (models/sweeps/) into results/sweeps/, with one tornado chart of them all
 sweeps: $(STAMP)

@@ -14,6 +14,10 @@ Subcommands:
     Fit the Bayesian hierarchical model (``hierarchical_han`` by default) and print
     the total with its credible intervals, the diagnostics, the predictive checks and
     a sentence to cite; write the fit (NetCDF), a CSV summary and figures to ``--out``.
+``report [MODEL] [--from FIT.nc] [--out FILE]``
+    One self-contained HTML report of a fit (made now, or read from ``--from``): the
+    estimate to cite, the data and audit, the model, the diagnostics and checks, the
+    prefectures, sensitivity, and how to reproduce it.
 ``sweep TARGET [--set PATH=V1,V2,...]``
     Refit a model over a grid of spec values (a shipped sweep in ``models/sweeps/`` or
     a model with ``--set``), resumably and in parallel; ``--shipped`` runs every shipped
@@ -126,39 +130,64 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mc_parser.add_argument("--tornado", metavar="PATH", help="write a tornado plot of the total to PATH (a .png file)")
 
+    fit_option = argparse.ArgumentParser(add_help=False)
+    fit_option.add_argument(
+        "model", metavar="MODEL", nargs="?", default=None, help=f"a model name or TOML path ({DEFAULT_MODEL})"
+    )
+    fit_option.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
+    fit_option.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
+    fit_option.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
+    fit_option.add_argument("--seed", type=int, help="random seed (default: the spec's)")
+    fit_option.add_argument(
+        "--sampler", choices=("nutpie", "pymc"), default="nutpie", help="NUTS implementation (default nutpie)"
+    )
+    fit_option.add_argument(
+        "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
+    )
+    fit_option.add_argument(
+        "--allow-bad-fit",
+        action="store_true",
+        help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
+    )
+
     estimate_parser = commands.add_parser(
         "estimate",
-        parents=[data_option, json_option],
+        parents=[fit_option, data_option, json_option],
         help="fit the Bayesian hierarchical model and print a citable interval",
         description="Fit a hierarchical model and print the Tibet-wide total (median, mean, 50/90/95% "
         "equal-tailed and HDI intervals), its share of the population, P(total > threshold), the "
         "prefecture table, the report's estimates beside them, the diagnostics, the predictive checks, and a "
         "sentence to cite. Writes the InferenceData (NetCDF), a CSV summary and PNG figures to --out.",
     )
-    estimate_parser.add_argument(
-        "model", metavar="MODEL", nargs="?", default=DEFAULT_MODEL, help=f"a model name or TOML path ({DEFAULT_MODEL})"
-    )
-    estimate_parser.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
-    estimate_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
-    estimate_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
-    estimate_parser.add_argument("--seed", type=int, help="random seed (default: the spec's)")
-    estimate_parser.add_argument(
-        "--sampler", choices=("nutpie", "pymc"), default="nutpie", help="NUTS implementation (default nutpie)"
-    )
     estimate_parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
-    estimate_parser.add_argument(
-        "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
-    )
     estimate_parser.add_argument(
         "--sensitivity",
         action="store_true",
         help="also report power-scaling sensitivity (arviz.psens) of α, β, σ and the total to priors and likelihood",
     )
-    estimate_parser.add_argument(
-        "--allow-bad-fit",
-        action="store_true",
-        help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
+
+    report_parser = commands.add_parser(
+        "report",
+        parents=[fit_option, data_option, json_option],
+        help="write a self-contained HTML report of a fit",
+        description="Fit a hierarchical model (as `estimate --sensitivity` does, writing the fit to --results) and "
+        "draw one self-contained HTML file: the estimate and a sentence to cite beside the report's figures, the "
+        "data and the audit, the model and its priors, the diagnostics and predictive checks, the prefectures, "
+        "power-scaling and the shipped sweeps, and how to reproduce it. With --from, draw it from a saved fit "
+        "instead: fit once, draw many times.",
     )
+    report_parser.add_argument("--from", dest="source", metavar="FIT.nc", help="draw from this saved fit; no fitting")
+    report_parser.add_argument("--out", metavar="FILE", help="the HTML file (default results/MODEL_report.html)")
+    report_parser.add_argument(
+        "--results", default="results", metavar="DIR", help="where a new fit is written (default results/)"
+    )
+    report_parser.add_argument(
+        "--sweeps",
+        default="results/sweeps",
+        metavar="DIR",
+        help="the shipped sweeps' results, as `make sweeps` writes them (default results/sweeps/)",
+    )
+    report_parser.add_argument("--no-sweeps", action="store_true", help="leave the sweeps out of the report")
 
     sweep_parser = commands.add_parser(
         "sweep",
@@ -223,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _mc(args, out)
         elif args.command == "estimate":
             return _estimate(args, out)
+        elif args.command == "report":
+            return _report(args, out)
         elif args.command == "sweep":
             _sweep(args, out)
         elif args.data_command == "export":
@@ -528,26 +559,8 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 def _estimate(args: argparse.Namespace, out: Any) -> int:
-    from dnamodel.estimate import run_estimate
-
     data = _load(args)
-    spec = load_model(args.model)
-    if isinstance(spec, ModelSpec):
-        raise UsageError(f"{args.model} is a Monte Carlo model; run it with: dnamodel mc {args.model}")
-    progress = not args.json and sys.stdout.isatty()
-    result = run_estimate(
-        spec,
-        data,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        sampler=args.sampler,
-        out=args.out,
-        loo=args.loo,
-        progress=progress,
-        sensitivity=args.sensitivity,
-    )
+    result = _run_estimate(args, data, out=args.out, sensitivity=args.sensitivity)
     chain = replicate(data)
     report = {
         "total_low": chain.step("total_low").shown(),
@@ -562,6 +575,71 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
     if result.summary.diagnostics.passed or args.allow_bad_fit:
         return EXIT_OK
     print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
+    return EXIT_BAD_FIT
+
+
+def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
+    from dnamodel.estimate import run_estimate
+
+    model = args.model or DEFAULT_MODEL
+    spec = load_model(model)
+    if isinstance(spec, ModelSpec):
+        raise UsageError(f"{model} is a Monte Carlo model; run it with: dnamodel mc {model}")
+    return run_estimate(
+        spec,
+        data,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        sampler=args.sampler,
+        out=out,
+        loo=args.loo,
+        progress=not args.json and sys.stdout.isatty(),
+        sensitivity=sensitivity,
+    )
+
+
+def _report(args: argparse.Namespace, out: Any) -> int:
+    from pathlib import Path
+
+    from dnamodel.report import render_report
+
+    data = _load(args)
+    if args.source:
+        fitting = [f"--{name}" for name in ("draws", "tune", "chains", "seed") if getattr(args, name) is not None]
+        if args.model or fitting or not args.loo:
+            given = ", ".join(([args.model] if args.model else []) + fitting + ([] if args.loo else ["--no-loo"]))
+            raise UsageError(f"--from draws a saved fit as it is; {given} would need a new fit (drop --from)")
+        fit_path = Path(args.source)
+    else:
+        result = _run_estimate(args, data, out=args.results, sensitivity=True)
+        fit_path = result.paths[0]
+    target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
+    report = render_report(fit_path, target, data=data, sweeps_dir=None if args.no_sweeps else args.sweeps)
+    s = report.summary
+    if args.json:
+        _print_json(
+            {
+                "report": str(report.path),
+                "fit": str(fit_path),
+                "figures": report.figures,
+                "sweeps": report.sweeps,
+                "missing": report.missing,
+                "sentence": s.sentence,
+                "withheld": s.withheld,
+                "passed": s.diagnostics.passed,
+            }
+        )
+    else:
+        lines = [("To cite: " + s.sentence) if s.sentence else ("No sentence to cite: " + (s.withheld or "")), ""]
+        lines.append(f"Wrote {report.path}: {len(report.figures)} figures, drawn from {fit_path}.")
+        if report.missing:
+            lines.append("Not in it: " + "; ".join(report.missing) + ".")
+        render(out, *lines)
+    if s.diagnostics.passed or args.allow_bad_fit:
+        return EXIT_OK
+    print("dnamodel: error: the fit failed its convergence gates; the report says which", file=sys.stderr)
     return EXIT_BAD_FIT
 
 

@@ -1,0 +1,968 @@
+"""A saved fit → one self-contained HTML report to read, check and cite from.
+
+:func:`render_report` reads a fit's NetCDF (as ``dnamodel estimate`` writes it), recomputes
+every summary from it, draws every figure, and writes a single HTML file with the figures
+embedded as ``data:`` URIs. The page loads nothing: its Content-Security-Policy forbids every
+fetch but inline styles and ``data:`` images, and it has no scripts. It is written atomically.
+
+Everything the report shows comes from the saved fit and the data it names: the spec text, its
+hash, the seed and the sampler settings are in the fit's ``attrs``; leave-one-out results are
+saved there by ``run_estimate`` (``leave_one_out_json``); power-scaling reads the fit's
+``log_prior`` and ``log_likelihood`` groups (``dnamodel estimate --sensitivity``). The shipped
+sweeps' results (``make sweeps``) are read from their own NetCDF files when they exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dnamodel.errors import UsageError
+from dnamodel.files import atomic_write_text
+
+SECTIONS = (
+    ("headline", "1. The estimate"),
+    ("data", "2. The data"),
+    ("model", "3. The model"),
+    ("fit", "4. The fit"),
+    ("prefectures", "5. By prefecture"),
+    ("sensitivity", "6. Sensitivity"),
+    ("reproduce", "7. Reproduce"),
+)
+"""The report's sections, in order: ``(id, heading)``."""
+
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""No fetch leaves the page: only inline styles and embedded images are allowed."""
+
+PARAMETER_MEANING = {
+    "alpha": "logit collection fraction of a unit of average Han share",
+    "beta": "change in logit fraction per standard deviation of Han share (per stratum, two-stratum variant)",
+    "sigma": "spread of units' logit fractions beyond Han share",
+    "log_uplift": "log of Lhasa's resident base over its census population (temporary residents)",
+    "tau": "spread of the within-county rows' logit fractions",
+    "row_centre": "the within-county rows' free centre on the logit scale",
+    "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
+}
+"""What each top-level parameter is, in one line (``docs/model.md`` section 4.8 gives the reasons)."""
+
+VARIANT_TEXT = {
+    "han_share": "x<sub>u</sub> is unit u's Han share, standardised over the 77 units",
+    "two_stratum": "x<sub>u</sub> is 1 in the high-Han areas and 0 elsewhere",
+    "pooled": "no covariate and no spread: logit π<sub>u</sub> = α for every unit",
+}
+
+STYLE = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f;
+       max-width: 1100px; margin: 0 auto; padding: 1.5em 2em 4em; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h2 { border-top: 2px solid #4c72b0; padding-top: 0.6em; margin-top: 2.2em; }
+h3 { margin-top: 1.6em; }
+nav ol { columns: 2; padding-left: 1.2em; }
+.subtitle { color: #555; margin-top: 0; }
+.headline { font-size: 1.25em; background: #f3f6fb; border-left: 5px solid #4c72b0; padding: 0.8em 1em; }
+.cite { background: #fffbe6; border: 1px solid #e6d28a; padding: 0.8em 1em; font-family: Georgia, serif; }
+.warning { background: #fdecea; border: 1px solid #e0a39b; padding: 0.8em 1em; }
+.note { color: #555; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.8em 0 1.2em; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
+th { background: #f5f5f7; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.fail td { background: #fdecea; }
+figure { margin: 1.2em 0 2em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #333; margin-top: 0.4em; }
+figcaption b { display: block; }
+pre { background: #f5f5f7; padding: 0.8em; white-space: pre-wrap; font-size: 0.85em; }
+code { font-size: 0.92em; }
+.maths { font-family: "Cambria Math", "STIX Two Math", Georgia, serif; font-size: 1.05em; }
+details { margin: 0.6em 0; }
+summary { cursor: pointer; color: #4c72b0; }
+@media print { nav, details > summary { display: none; } body { max-width: none; } }
+"""
+
+
+# --- what a report is made of ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One embedded figure: its anchor id, PNG bytes, title and caption."""
+
+    id: str
+    png: bytes
+    title: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """One shipped sweep read back from its NetCDF file."""
+
+    name: str
+    title: str
+    path: Path
+    result: Any
+    stale: str | None
+
+
+@dataclass
+class ReportResult:
+    """What :func:`render_report` wrote and what it found."""
+
+    path: Path
+    summary: Any
+    figures: list[str]
+    sweeps: list[str]
+    missing: list[str] = field(default_factory=list)
+
+
+# --- small HTML helpers ----------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _range(low: float, high: float) -> str:
+    return f"{low:,.0f} to {high:,.0f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    numeric: Iterable[int] = (),
+    fail_column: int | None = None,
+) -> str:
+    """An HTML table; ``numeric`` columns are right-aligned, and a row whose ``fail_column`` is false is marked."""
+    numeric = set(numeric)
+    head = "".join(f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers))
+    body = []
+    for row in rows:
+        failed = fail_column is not None and not row[fail_column]
+        cells = "".join(
+            f"<td{' class=n' if i in numeric else ''}>{_cell(v)}</td>"
+            for i, v in enumerate(row)
+            if fail_column is None or i != fail_column
+        )
+        body.append(f"<tr{' class=fail' if failed else ''}>{cells}</tr>")
+    if fail_column is not None:
+        head = "".join(
+            f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers) if i != fail_column
+        )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+class Html(str):
+    """Text that is already HTML and must not be escaped again."""
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, Html) else _e(value)
+
+
+def figure_html(figure: Figure) -> str:
+    """A ``<figure>`` with the PNG embedded as a data URI, its title and its caption."""
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (
+        f'<figure id="fig-{_e(figure.id)}" data-figure="{_e(figure.id)}">'
+        f'<img src="data:image/png;base64,{data}" alt="{_e(figure.title)}">'
+        f"<figcaption><b>{_e(figure.title)}</b>{_e(figure.caption)}</figcaption></figure>"
+    )
+
+
+def _png_figure(figure_id: str, path: Path) -> Figure:
+    """Read a PNG that :mod:`dnamodel.plots` wrote, with the title and caption it embedded."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        text = dict(getattr(image, "text", {}))
+    return Figure(figure_id, path.read_bytes(), text.get("Title", figure_id), text.get("Description", ""))
+
+
+# --- reading a saved fit ---------------------------------------------------------------------------
+
+
+def spec_of_fit(idata: Any, source: str) -> Any:
+    """The hierarchical spec a fit was made from, rebuilt from its ``attrs`` and checked against its hash."""
+    from dnamodel.hierarchical import HierarchicalSpec
+    from dnamodel.spec import parse_model
+
+    attrs = idata.attrs
+    for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
+        if key not in attrs:
+            raise UsageError(f"{source}: not a fit of dnamodel estimate (its attrs have no {key!r})")
+    spec = parse_model(tomllib.loads(attrs["spec"]), attrs["spec"], attrs.get("spec_path", source))
+    if not isinstance(spec, HierarchicalSpec):
+        raise UsageError(f"{source}: a report is drawn from a hierarchical fit; this is a {spec.kind} spec")
+    if spec.hash != attrs["spec_hash"]:
+        raise UsageError(f"{source}: its spec text hashes to {spec.hash}, not the recorded {attrs['spec_hash']}")
+    return spec
+
+
+def loo_of_fit(idata: Any) -> list[Any] | None:
+    """The leave-one-out checks saved with a fit, or ``None`` when none were run."""
+    from dnamodel.estimate import Check
+
+    text = idata.attrs.get("leave_one_out_json")
+    if not text:
+        return None
+    return [Check(**row) for row in json.loads(text)]
+
+
+def read_sweeps(folder: str | Path | None, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
+    """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
+
+    A sweep is marked stale when its data version differs from the fit's, or when it was
+    run by another dnamodel version.
+    """
+    import xarray as xr
+
+    from dnamodel.sweep import load_sweep, shipped_sweeps
+
+    found, missing = [], []
+    for name in shipped_sweeps():
+        path = Path(folder) / f"{name}.nc" if folder is not None else None
+        if path is None or not path.is_file():
+            missing.append(name)
+            continue
+        result = xr.load_dataset(path, engine="h5netcdf")
+        stale = None
+        if result.attrs.get("data_version") != attrs.get("data_version"):
+            stale = f"data {result.attrs.get('data_version')}, the fit's is {attrs.get('data_version')}"
+        elif str(result.attrs.get("dnamodel_version")) != str(attrs.get("dnamodel_version")):
+            stale = (
+                f"run by dnamodel {result.attrs.get('dnamodel_version')}, the fit by {attrs.get('dnamodel_version')}"
+            )
+        found.append(SweepSummary(name, load_sweep(name).description, path, result, stale))
+    return found, missing
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def render_report(
+    fit_path: str | Path,
+    out: str | Path,
+    *,
+    data: Any = None,
+    sweeps_dir: str | Path | None = "results/sweeps",
+    commands: Sequence[str] = (),
+) -> ReportResult:
+    """Draw the HTML report of a saved fit and write it atomically.
+
+    Parameters
+    ----------
+    fit_path : str or Path
+        A fit's NetCDF, as ``dnamodel estimate`` writes it (``results/MODEL.nc``).
+    out : str or Path
+        The HTML file to create or replace; its folder is created if needed.
+    data : Dataset, optional
+        The data the fit was made from; the bundled data by default. Its version must be
+        the fit's.
+    sweeps_dir : str or Path, optional
+        Where the shipped sweeps' NetCDF files are (``make sweeps``); ``None`` leaves the
+        sweep section out.
+    commands : sequence of str
+        Commands that made the fit, shown in section 7; by default the ones that remake it.
+
+    Returns
+    -------
+    ReportResult
+        The file written, the summary, the figures' ids, the sweeps shown and the parts
+        missing (no leave-one-out, no power-scaling, no sweeps).
+
+    Raises
+    ------
+    UsageError
+        If the file is not a hierarchical fit, or its data version is not ``data``'s.
+
+    Examples
+    --------
+    A fit takes a compile; ``tests/test_report.py`` renders one and opens it in Chromium:
+
+    >>> render_report("results/hierarchical_han.nc", "results/report.html")  # doctest: +SKIP
+    """
+    from dnamodel import plots
+    from dnamodel.data import load_data
+    from dnamodel.estimate import predictive_checks, prior_check, read_netcdf, summarize_fit
+    from dnamodel.hierarchical import resolve_hierarchical
+
+    source = Path(fit_path)
+    if not source.is_file():
+        raise UsageError(f"{source}: no such fit; make one with `dnamodel estimate` (it writes results/MODEL.nc)")
+    target = Path(out)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"{target}: a report is an HTML file; give a name ending in .html")
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; give a file name ending in .html")
+    try:
+        idata = read_netcdf(source)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
+    data = data if data is not None else load_data()
+    spec = spec_of_fit(idata, str(source))
+    if idata.attrs["data_version"] != data.version:
+        raise UsageError(
+            f"{source}: the fit was made from data {idata.attrs['data_version']}, but the data here is "
+            f"{data.version} ({data.location}); pass --data with the fit's data, or refit"
+        )
+    inputs = resolve_hierarchical(spec, data)
+    summary = summarize_fit(idata, data)
+    checks = predictive_checks(idata)
+    loo = loo_of_fit(idata)
+    prior = prior_check(idata, inputs)
+    scaling = None
+    if "log_prior" in idata.groups() and "log_likelihood" in idata.groups():
+        from dnamodel.powerscale import sensitivity_table
+
+        scaling = sensitivity_table(idata)
+    sweeps, missing_sweeps = read_sweeps(sweeps_dir, idata.attrs) if sweeps_dir is not None else ([], [])
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, plots.captions_beside():
+        figures = _draw(idata, summary, inputs, checks, loo, prior, sweeps, Path(folder))
+    missing = []
+    if loo is None:
+        missing.append("leave-one-out (fit made with --no-loo)")
+    if scaling is None:
+        missing.append("power-scaling (fit made without --sensitivity)")
+    if sweeps_dir is not None and not sweeps:
+        missing.append(f"shipped sweeps (none in {sweeps_dir}; run `make sweeps`)")
+    context = _Context(
+        idata,
+        spec,
+        inputs,
+        data,
+        summary,
+        checks,
+        loo,
+        prior,
+        scaling,
+        sweeps,
+        missing_sweeps,
+        figures,
+        source,
+        target,
+        list(commands),
+        sweeps_dir,
+    )
+    atomic_write_text(target, _page(context))
+    return ReportResult(target, summary, list(figures), [s.name for s in sweeps], missing)
+
+
+def _draw(
+    idata: Any, summary: Any, inputs: Any, checks: Any, loo: Any, prior: Any, sweeps: Any, folder: Path
+) -> dict[str, Figure]:
+    from dnamodel import plots
+    from dnamodel.sweep import reference_interval, tornado_rows
+
+    drawers: list[tuple[str, Callable[[Path], Path]]] = [
+        ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
+        ("rank", lambda p: plots.rank_plot(idata, p)),
+        ("parameters", lambda p: plots.parameter_plot(idata, p)),
+        ("predictive", lambda p: plots.predictive_plot(checks, loo or [], p)),
+        ("prior", lambda p: plots.prior_predictive_plot(idata, prior, p)),
+        ("forest", lambda p: plots.forest_plot(idata, summary, p)),
+        ("fraction", lambda p: plots.fraction_plot(idata, inputs, p)),
+    ]
+    if sweeps:
+        rows = [row for s in sweeps for row in tornado_rows(s.result, label=s.title)]
+        reference = next((r for s in sweeps if (r := reference_interval(s.result)) is not None), None)
+        drawers.append(
+            ("tornado", lambda p: plots.sweep_tornado_plot(rows, reference, p, title="What the total depends on"))
+        )
+    figures = {}
+    for figure_id, draw in drawers:
+        figures[figure_id] = _png_figure(figure_id, draw(folder / f"{figure_id}.png"))
+    return figures
+
+
+@dataclass
+class _Context:
+    idata: Any
+    spec: Any
+    inputs: Any
+    data: Any
+    summary: Any
+    checks: list[Any]
+    loo: list[Any] | None
+    prior: Any
+    scaling: Any
+    sweeps: list[SweepSummary]
+    missing_sweeps: list[str]
+    figures: dict[str, Figure]
+    source: Path
+    target: Path
+    commands: list[str]
+    sweeps_dir: str | Path | None
+
+
+def _page(c: _Context) -> str:
+    s = c.summary
+    attrs = c.idata.attrs
+    nav = "".join(f'<li><a href="#{i}">{_e(h)}</a></li>' for i, h in SECTIONS)
+    body = [
+        _headline(c),
+        _data_section(c),
+        _model_section(c),
+        _fit_section(c),
+        _prefecture_section(c),
+        _sensitivity_section(c),
+        _reproduce_section(c),
+    ]
+    meta = {
+        "dnamodel-model": s.model,
+        "dnamodel-spec-hash": attrs["spec_hash"],
+        "dnamodel-data-version": attrs["data_version"],
+        "dnamodel-seed": attrs["seed"],
+        "dnamodel-version": attrs.get("dnamodel_version", ""),
+        "dnamodel-figures": " ".join(c.figures),
+    }
+    metas = "".join(f'<meta name="{k}" content="{_e(v)}">' for k, v in meta.items())
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">{metas}'
+        f"<title>DNA samples collected in Tibet, 2016-2022: {_e(s.model)}</title><style>{STYLE}</style></head>"
+        "<body><header><h1>DNA samples collected by police in the Tibet Autonomous Region, 2016 to July 2022</h1>"
+        f'<p class="subtitle">A Bayesian estimate with credible intervals: model <code>{_e(s.model)}</code>, '
+        f"spec {_e(attrs['spec_hash'])}, data {_e(attrs['data_version'])}, "
+        f"dnamodel {_e(attrs.get('dnamodel_version'))}. "
+        f"Drawn from <code>{_e(c.source)}</code>.</p>"
+        f"<nav><ol>{nav}</ol></nav></header>" + "".join(body) + "</body></html>\n"
+    )
+
+
+def _section(section_id: str, *parts: str) -> str:
+    heading = dict(SECTIONS)[section_id]
+    return f'<section id="{section_id}"><h2>{_e(heading)}</h2>{"".join(parts)}</section>'
+
+
+def _fig(c: _Context, figure_id: str) -> str:
+    return figure_html(c.figures[figure_id]) if figure_id in c.figures else ""
+
+
+# --- 1. headline -----------------------------------------------------------------------------------
+
+
+def _report_figures(data: Any) -> dict[str, str]:
+    from dnamodel.replicate import replicate
+
+    chain = replicate(data)
+    return {key: chain.step(key).shown() for key in ("total_low", "total_high", "share_low", "share_high")}
+
+
+def _headline(c: _Context) -> str:
+    s = c.summary
+    t, sh = s.total, s.share
+    i90, i95 = t.interval(0.9), t.interval(0.95)
+    s90, s95 = sh.interval(0.9), sh.interval(0.95)
+    report = _report_figures(c.data)
+    lead = (
+        f'<p class="headline">Police collected an estimated <b>{_count(t.median)}</b> DNA samples '
+        f"(posterior median), with a 90% credible interval of <b>{_range(i90.low, i90.high)}</b> and a 95% interval of "
+        f"{_range(i95.low, i95.high)}: <b>{_pct(sh.median)}</b> of the population (90%: {_pct(s90.low)} to "
+        f"{_pct(s90.high)}; 95%: {_pct(s95.low)} to {_pct(s95.high)}).</p>"
+    )
+    if s.sentence:
+        cite = f'<h3>To cite</h3><p class="cite">{_e(s.sentence)}</p>'
+    else:
+        cite = f'<h3>To cite</h3><p class="warning"><b>Nothing to cite.</b> {_e(s.withheld)}</p>'
+    intervals = []
+    for prob in (0.5, 0.9, 0.95):
+        et, hdi = t.interval(prob), t.interval(prob, "HDI")
+        set_, shdi = sh.interval(prob), sh.interval(prob, "HDI")
+        intervals.append(
+            [
+                f"{prob:.0%}",
+                _range(et.low, et.high),
+                f"{_pct(set_.low)} to {_pct(set_.high)}",
+                _range(hdi.low, hdi.high),
+                f"{_pct(shdi.low)} to {_pct(shdi.high)}",
+            ]
+        )
+    names = ("Estimate One (Lhorong's rate)", "one million", "Estimate Two (Zhagyab's rate)")
+    printed = (f"{report['total_low']} ({report['share_low']})", "", f"{report['total_high']} ({report['share_high']})")
+    exceed = [
+        [name, shown or "", _count(e.threshold), f"{e.probability:.3f}", f"{e.mcse:.3f}"]
+        for name, shown, e in zip(names, printed, s.exceedance, strict=True)
+    ]
+    return _section(
+        "headline",
+        lead,
+        cite,
+        "<h3>Intervals</h3>",
+        table(
+            ["credible interval", "total, equal-tailed", "share", "total, HDI", "share, HDI"],
+            intervals,
+            numeric=range(1, 5),
+        ),
+        f'<p class="note">Median {_count(t.median)} (Monte Carlo error {_count(t.mcse_median)}); mean {_count(t.mean)} '
+        f"(MCSE {_count(t.mcse_mean)}); sd {_count(t.sd)}. Shares divide by the 2020 census total, "
+        f"{_count(c.inputs.census_total)}.</p>",
+        "<h3>Beside the report's own estimates</h3>",
+        "<p>Citizen Lab report No. 158 (Dirks 2022, Table 5) gives two point estimates without uncertainty, by "
+        "scaling Lhorong's and Zhagyab's collection rates to the low-Han part of Tibet. The model gives each a "
+        "probability of being exceeded:</p>",
+        table(["figure", "the report prints", "total", "P(total above it)", "MCSE"], exceed, numeric=(2, 3, 4)),
+        _fig(c, "total"),
+    )
+
+
+# --- 2. data ---------------------------------------------------------------------------------------
+
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _referenced(expressions: Sequence[str | Sequence[str]], data: Any) -> list[str]:
+    """The data ids the expressions name, each once, in order."""
+    ids: list[str] = []
+    for expression in expressions:
+        for text in [expression] if isinstance(expression, str) else expression:
+            ids += [t for t in _IDENTIFIER.findall(text) if t in data.observations and t not in ids]
+    return ids
+
+
+def _source_lines(ids: Sequence[str], data: Any) -> Html:
+    lines = []
+    for oid in ids:
+        o = data.observations[oid]
+        when = o.date or o.source_date or "undated"
+        shown = o.printed.text if o.printed is not None else f"{o.value}"
+        lines.append(f"<code>{_e(oid)}</code> = {_e(shown)} ({_e(when)}): {_e(o.source)}")
+    return Html("<br>".join(lines))
+
+
+def _data_section(c: _Context) -> str:
+    from dnamodel.audit import audit
+
+    spec, inputs, data = c.spec, c.inputs, c.data
+    rows = []
+    for k, name in enumerate(inputs.observation):
+        o = spec.observations[name]
+        places = ", ".join(data.place_name(u) for u in o.units)
+        if o.exclude:
+            places += " except " + ", ".join(data.place_name(u) for u in o.exclude)
+        base = (
+            "census population"
+            if o.base == "census"
+            else "uniform between "
+            + " and ".join(
+                f"{data.observations[b].value:,}" for b in (o.base if isinstance(o.base, list) else [o.base])
+            )
+        )
+        use = f"log-normal reporting error, sd {o.error:g} on the log scale; base: {base}. {o.note}"
+        rows.append(
+            [
+                name,
+                _count(inputs.observed[k]),
+                Html(f"<code>{_e(o.samples)}</code>"),
+                places,
+                _source_lines(_referenced([o.samples, o.base], data), data),
+                use,
+            ]
+        )
+    parts = [
+        "<p>Every count the model is fitted to, with its source as the report quotes it (ids are rows of the "
+        "bundled <code>observations.csv</code>).</p>",
+        "<h3>Observations</h3>",
+        table(
+            ["observation", "count", "as the spec derives it", "over", "sources", "how the model uses it"],
+            rows,
+            numeric=(1,),
+        ),
+    ]
+    wc = spec.within_county
+    if wc is not None:
+        wrows = []
+        for r, oid in enumerate(wc.rows):
+            o = data.observations[oid]
+            wrows.append(
+                [
+                    o.subarea or oid,
+                    _count(inputs.row_observed[r]),
+                    _count(inputs.row_population[r]),
+                    _pct(inputs.row_observed[r] / inputs.row_population[r]),
+                    _source_lines([oid], data),
+                ]
+            )
+        parts += [
+            f"<h3>Within-county rows ({_e(data.place_name(wc.unit))})</h3>",
+            f"<p>They inform the within-county spread τ only (centre: {_e(wc.centre)}), with a log-normal error of sd "
+            f"{wc.error:g}. Their samples make up {_e(data.place_name(wc.unit))}'s total above, so with a free centre "
+            "they are not counted twice.</p>",
+            table(["row", "samples", "population", "fraction", "source"], wrows, numeric=(1, 2, 3)),
+        ]
+    th = spec.thesis
+    parts += [
+        "<h3>The 2020 police thesis</h3>",
+        f"<p>{'Used' if th.use else '<b>Not used</b> in this spec'}: the total by July 2022 is at least the database "
+        f"of mid-2020 plus {th.years:g} years of growth at a pace relative to the first half of 2020 "
+        f"(soft edge {th.tolerance:.0%}).</p>",
+        table(
+            ["figure", "source"],
+            [[_count(data.observations[i].value), _source_lines([i], data)] for i in (th.stock, th.added)],
+            numeric=(0,),
+        ),
+        "<h3>Population</h3>",
+        f"<p>The 2020 census of all 77 county-level units ({_count(inputs.census_total)} people), each with a "
+        f"log-normal census error of sd {spec.population.census_error:g}; "
+        + (
+            f"{_e(', '.join(data.place_name(a) for a in spec.population.uplift_areas))}'s base is scaled up for "
+            "temporary residents (the uplift λ).</p>"
+            if spec.population.uplift_areas
+            else "no uplift for temporary residents.</p>"
+        ),
+    ]
+    result = audit(data)
+    counts = result.counts()
+    disagreements = [[f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.disagreements()]
+    notes = [
+        [f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.findings if f.status == "note"
+    ]
+    parts += [
+        "<h3>Audit of the report's figures</h3>",
+        f"<p><code>dnamodel audit</code> recomputes every figure the report derives: {counts['agrees']} agree with "
+        f"their inputs, <b>{counts['disagrees']} disagree</b>, and {counts['note']} are notes on method or basis. "
+        "The model uses the sources' figures, not the report's derived ones.</p>",
+        table(["id", "where", "quantity", "printed", "recomputed", "likely cause"], disagreements),
+        f"<details><summary>The {len(notes)} notes</summary>"
+        + table(["id", "where", "quantity", "printed", "recomputed", "note"], notes)
+        + "</details>",
+    ]
+    return _section("data", *parts)
+
+
+# --- 3. model --------------------------------------------------------------------------------------
+
+
+def _model_card_link(c: _Context) -> str:
+    card = Path(__file__).resolve().parent.parent / "docs" / "model.md"
+    if card.is_file():
+        href = os.path.relpath(card, c.target.resolve().parent)
+        return f'<a href="{_e(href)}">docs/model.md</a>'
+    return "<code>docs/model.md</code>"
+
+
+def _model_section(c: _Context) -> str:
+    from dnamodel.hierarchical import prior_text
+
+    spec, post = c.spec, c.idata.posterior
+    variant = spec.fraction.variant
+    eta = "α" if variant == "pooled" else "α + β·x<sub>u</sub> + σ·z<sub>u</sub>"
+    card = (
+        f"<p>The full model card, with every prior's reason and every observation's source, is {_model_card_link(c)} "
+        "(section 4). In short:</p><ul class=maths>"
+        f"<li>Each of the 77 county-level units u has a collection fraction π<sub>u</sub>, "
+        f"logit π<sub>u</sub> = {eta}, z<sub>u</sub> ~ N(0, 1); {VARIANT_TEXT[variant]}.</li>"
+        "<li>Its resident base is N<sub>u</sub> λ<sub>u</sub>: the census count P<sub>u</sub> with error, "
+        f"N<sub>u</sub> = P<sub>u</sub>·exp({c.spec.population.census_error:g}·e<sub>u</sub>), and λ<sub>u</sub> the "
+        "uplift for temporary residents where the spec gives one.</li>"
+        "<li>Collected: C<sub>u</sub> = π<sub>u</sub> N<sub>u</sub> λ<sub>u</sub>; the total T = Σ<sub>u</sub> "
+        "C<sub>u</sub>; the share T / Σ<sub>u</sub> P<sub>u</sub>.</li>"
+        "<li>Each observed count y<sub>k</sub> ~ LogNormal(log E<sub>k</sub>, s<sub>k</sub>), E<sub>k</sub> the "
+        "collected count over its units (times its base ratio), s<sub>k</sub> its reporting error.</li>"
+        + (
+            "<li>The thesis: T ≥ stock + pace·growth, with the pace integrated out through its CDF.</li>"
+            if spec.thesis.use
+            else ""
+        )
+        + "</ul>"
+    )
+    rows = []
+    for name, prior in spec.priors.items():
+        if name in post and post[name].ndim == 2:
+            values = post[name].values.ravel()
+            lo, med, hi = np.quantile(values, [0.05, 0.5, 0.95])
+            posterior = f"{med:.3g} ({lo:.3g} to {hi:.3g})"
+        else:
+            posterior = "integrated out" if name == "pace" else "not in the fit"
+        rows.append([Html(f"<code>{_e(name)}</code>"), prior_text(prior), PARAMETER_MEANING.get(name, ""), posterior])
+    settings = [
+        ["census error (log sd)", f"{spec.population.census_error:g}"],
+        *[[f"reporting error of {n} (log sd)", f"{o.error:g}"] for n, o in spec.observations.items()],
+    ]
+    return _section(
+        "model",
+        f"<p><b>{_e(spec.name)}</b>: {_e(spec.header.description)}.</p>",
+        card,
+        "<h3>Priors</h3>",
+        table(["parameter", "prior", "what it is", "posterior median (90%)"], rows),
+        "<h3>Fixed by the spec</h3>",
+        table(["setting", "value"], settings, numeric=(1,)),
+    )
+
+
+# --- 4. fit ----------------------------------------------------------------------------------------
+
+
+def _fit_section(c: _Context) -> str:
+    d = c.summary.diagnostics
+    attrs = c.idata.attrs
+    verdict = (
+        "<p><b>Every gate passed</b>: "
+        if d.passed
+        else f'<p class="warning"><b>The fit failed its gates</b> ({_e("; ".join(d.failures))}), '
+        "so nothing here is fit to cite: "
+    )
+    verdict += (
+        f"{d.divergences} divergent transitions (gate: 0), largest R-hat {d.max_rhat:.4f} ({_e(d.max_rhat_variable)}; "
+        f"gate: ≤ 1.01, checked on every variable), smallest bulk ESS {_count(d.min_ess_bulk)} and tail ESS "
+        f"{_count(d.min_ess_tail)} (gate: ≥ 400).</p>"
+    )
+    gates = [
+        [r.name, f"{r.rhat:.4f}", _count(r.ess_bulk), _count(r.ess_tail), "ok" if r.passed else "FAIL", r.passed]
+        for r in d.rows
+    ]
+    checks = [
+        [
+            ch.observation,
+            _count(ch.observed),
+            _count(ch.median),
+            _range(ch.low, ch.high),
+            f"{ch.pit:.2f}",
+            "inside" if ch.inside else "outside",
+            ch.inside,
+        ]
+        for ch in c.checks
+    ]
+    inside = sum(ch.inside for ch in c.checks)
+    parts = [
+        f"<p>{d.chains} chains of {d.draws:,} draws after {_e(attrs.get('tune'))} tuning steps, sampler "
+        f"{_e(attrs.get('sampler'))}, target acceptance {_e(attrs.get('target_accept'))}, "
+        f"seed {_e(attrs['seed'])}.</p>",
+        verdict,
+        table(["quantity", "R-hat", "ESS bulk", "ESS tail", "gate"], gates, numeric=(1, 2, 3), fail_column=5),
+        _fig(c, "rank"),
+        _fig(c, "parameters"),
+        "<h3>Posterior predictive checks</h3>",
+        f"<p>Each observation and within-county row against its posterior predictive distribution: {inside} of "
+        f"{len(c.checks)} fall inside their 90% interval. The PIT is the share of predictive draws at or below the "
+        "observation; values near 0 or 1 mean the model cannot reproduce it.</p>",
+        table(
+            ["observation", "observed", "predicted median", "90% interval", "PIT", "", ""],
+            checks,
+            numeric=(1, 2, 3, 4),
+            fail_column=6,
+        ),
+    ]
+    if c.loo is None:
+        parts.append('<p class="warning">No leave-one-out check: the fit was made with <code>--no-loo</code>.</p>')
+    else:
+        loo_rows = [
+            [
+                ch.observation,
+                _count(ch.observed),
+                _count(ch.median),
+                _range(ch.low, ch.high),
+                f"{ch.pit:.2f}",
+                _count(ch.total_median or 0),
+                ch.inside,
+            ]
+            for ch in c.loo
+        ]
+        outside = [ch.observation for ch in c.loo if not ch.inside]
+        verdict_loo = (
+            f"{', '.join(outside)} {'falls' if len(outside) == 1 else 'fall'} outside the interval predicted without "
+            "it: the other observations do not predict it, so the estimate leans on it. "
+            if outside
+            else "Every observation is predicted by the others. "
+        )
+        parts += [
+            "<h3>Leave one observation out</h3>",
+            "<p>The model is refitted without each observation in turn (its reporting error made uninformative), "
+            f"and predicts it from the others. {_e(verdict_loo)}The last column shows how the total moves without "
+            "it.</p>",
+            table(
+                ["left out", "observed", "predicted median", "90% interval", "PIT", "total without it"],
+                loo_rows,
+                numeric=(1, 2, 3, 4, 5),
+                fail_column=6,
+            ),
+        ]
+    parts.append(_fig(c, "predictive"))
+    pc = c.prior
+    parts += [
+        "<h3>Prior predictive check</h3>",
+        "<p>What the priors alone say about the total, before the counts: 1–99% range "
+        f"{_range(pc.forward[0], pc.forward[-1])} "
+        f"without the thesis bound, {_range(pc.constrained[0], pc.constrained[-1])} with it. "
+        + (
+            "That spans a few thousand samples to the whole population, as a weakly informative prior should."
+            if pc.plausible
+            else "<b>That is outside a few thousand to the whole population: check the priors.</b>"
+        )
+        + "</p>",
+        _fig(c, "prior"),
+    ]
+    return _section("fit", *parts)
+
+
+# --- 5. prefectures --------------------------------------------------------------------------------
+
+
+def _prefecture_section(c: _Context) -> str:
+    rows = [
+        [p.name, _count(p.population), _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
+        for p in c.summary.prefectures
+    ]
+    return _section(
+        "prefectures",
+        "<p>Each prefecture's collected total (posterior median and 90% equal-tailed interval) and its median share "
+        "of the census population. Prefectures without an observation are estimated from the Han-share relation "
+        "and the spread between units alone, so their intervals are wide.</p>",
+        table(
+            ["prefecture", "population (2020)", "samples, median", "90% interval", "share"], rows, numeric=(1, 2, 3, 4)
+        ),
+        _fig(c, "forest"),
+        _fig(c, "fraction"),
+    )
+
+
+# --- 6. sensitivity --------------------------------------------------------------------------------
+
+
+def _sensitivity_section(c: _Context) -> str:
+    parts = ["<h3>Power-scaling</h3>"]
+    if c.scaling is None:
+        parts.append(
+            '<p class="warning">Not computed: the fit was made without <code>--sensitivity</code>, so it has no '
+            "log-prior and log-likelihood groups. <code>dnamodel report</code> fits with them.</p>"
+        )
+    else:
+        ps = c.scaling
+        rows = [[r.quantity, f"{r.prior:.3f}", f"{r.likelihood:.3f}", r.diagnosis] for r in ps.rows]
+        parts += [
+            "<p>How much each quantity's posterior moves when the priors, or the likelihood, are raised to a power "
+            f"near 1 (psens: cumulative Jensen-Shannon distance per unit log<sub>2</sub> of the power; flagged at "
+            f"{ps.threshold:g}; Kallioinen et al. 2024). A high prior sensitivity with a low likelihood sensitivity "
+            "means the data say little about it; both high means the prior and the data disagree.</p>",
+            table(["quantity", "prior", "likelihood", "diagnosis"], rows, numeric=(1, 2)),
+            f'<p class="note">Prior terms: {_e(", ".join(ps.prior_terms))}. Likelihood terms: '
+            f"{_e(', '.join(ps.likelihood_terms))} (the thesis bound counts as likelihood).</p>",
+        ]
+    parts.append("<h3>The shipped sweeps</h3>")
+    if c.sweeps_dir is None:
+        parts.append("<p>Left out of this report (<code>--no-sweeps</code>).</p>")
+    elif not c.sweeps:
+        parts.append(
+            f'<p class="warning">No sweep results in <code>{_e(c.sweeps_dir)}</code>: run <code>make sweeps</code> '
+            "(or <code>dnamodel sweep --shipped</code>) and draw the report again.</p>"
+        )
+    else:
+        parts.append(
+            "<p>Each shipped sweep in <code>models/sweeps/</code> refits the model with one assumption changed, "
+            "every other setting as in the spec and the same seed.</p>"
+        )
+        parts.append(_fig(c, "tornado"))
+        from dnamodel.sweep import table_rows
+
+        for s in c.sweeps:
+            paths = list(s.result["total_median"].dims)
+            headers = [*paths, "median", "90% interval", "share"]
+            if "passed" in s.result:
+                headers += ["divergences", "max R-hat", "min ESS", "gates"]
+            stale = f' <span class="warning">Stale: {_e(s.stale)}.</span>' if s.stale else ""
+            parts += [
+                f"<h4>{_e(s.title)}</h4>",
+                f'<p class="note"><code>{_e(s.path)}</code>, model {_e(s.result.attrs.get("model"))}, '
+                f"{_e(s.result.attrs.get('draws'))} draws × {_e(s.result.attrs.get('chains'))} chains.{stale}</p>",
+                table(headers, table_rows(s.result), numeric=range(len(paths), len(headers))),
+            ]
+        if c.missing_sweeps:
+            parts.append(f'<p class="note">Not run yet: {_e(", ".join(c.missing_sweeps))}.</p>')
+    return _section("sensitivity", *parts)
+
+
+# --- 7. reproduce ----------------------------------------------------------------------------------
+
+
+def _versions(attrs: dict[str, Any]) -> list[list[str]]:
+    import matplotlib
+    import xarray
+
+    from dnamodel.provenance import package_version
+
+    rows = [["dnamodel", str(attrs.get("dnamodel_version", "")), package_version()]]
+    for name in ("pymc", "arviz", "nutpie", "numpy", "python"):
+        rows.append([name, str(attrs.get(f"{name}_version", "not recorded")), _current_version(name)])
+    rows += [["xarray", "", xarray.__version__], ["matplotlib", "", matplotlib.__version__]]
+    return rows
+
+
+def _current_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    if name == "python":
+        return sys.version.split()[0]
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def default_commands(attrs: dict[str, Any], fit_path: Path, report_path: Path) -> list[str]:
+    """The commands that remake a fit from scratch and draw its report."""
+    model = attrs.get("spec_path") or attrs.get("model")
+    name = Path(str(model)).stem if str(model).endswith(".toml") else model
+    shipped = Path(__file__).resolve().parent.parent / "models" / f"{name}.toml"
+    target = name if shipped.is_file() and Path(str(model)).resolve() == shipped.resolve() else model
+    flags = f"--seed {attrs['seed']} --draws {attrs['draws']} --tune {attrs.get('tune')} --chains {attrs['chains']}"
+    loo = "" if attrs.get("leave_one_out_json") else " --no-loo"
+    return [
+        f"dnamodel estimate {target} {flags}{loo} --sensitivity --out {fit_path.parent}",
+        "make sweeps",
+        f"dnamodel report --from {fit_path} --out {report_path}",
+    ]
+
+
+def _reproduce_section(c: _Context) -> str:
+    attrs = c.idata.attrs
+    commands = c.commands or default_commands(attrs, c.source, c.target)
+    timings = json.loads(attrs.get("timings_json", "{}"))
+    record = [
+        ["model", str(attrs.get("model"))],
+        ["spec file", str(attrs.get("spec_path"))],
+        ["spec hash", str(attrs["spec_hash"])],
+        ["data version", f"{attrs['data_version']} ({attrs.get('data_location', '')})"],
+        ["seed", str(attrs["seed"])],
+        [
+            "sampler",
+            f"{attrs.get('sampler')}: {attrs['chains']} chains × {attrs['draws']} draws, "
+            f"{attrs.get('tune')} tuning, target acceptance {attrs.get('target_accept')}",
+        ],
+        ["fit", str(c.source)],
+        ["fit timings (s)", ", ".join(f"{k} {v:.1f}" for k, v in timings.items()) or "not recorded"],
+    ]
+    return _section(
+        "reproduce",
+        "<p>The same seed, spec and data give the same numbers. From a clone of dnamodel:</p>",
+        "<pre>" + _e("\n".join(commands)) + "</pre>",
+        table(["", ""], record),
+        "<h3>Versions</h3>",
+        table(["package", "in the fit", "drawing this report"], _versions(attrs)),
+        "<details><summary>The spec, as fitted</summary><pre>" + _e(attrs["spec"]) + "</pre></details>",
+    )
