@@ -78,6 +78,10 @@ figures: $(STAMP)
 	cp results/figures/hierarchical_han_total.png docs/figures/total_posterior.png
 	cp results/figures/hierarchical_han_fraction_han.png docs/figures/fraction_han.png
 
+## notebooks: run the teaching notebooks top to bottom into results/notebooks/*.ipynb; NOTEBOOK_DRAWS=N for fewer draws (CI)
+notebooks: $(STAMP)
+	$(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )$(BIN)/python notebooks/run.py
+
 ## sweeps: run every shipped sweep (models/sweeps/) into results/sweeps/, with one tornado chart of them all
 sweeps: $(STAMP)
 	$(BIN)/dnamodel sweep --shipped --out results/sweeps
