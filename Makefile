@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep sweeps report figures notebooks clean
+.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ figures: $(STAMP)
 ## notebooks: run the teaching notebooks top to bottom into results/notebooks/*.ipynb; NOTEBOOK_DRAWS=N for fewer draws (CI)
 notebooks: $(STAMP)
 	$(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )$(BIN)/python notebooks/run.py
+
+## bench-report: the report drawn from a saved fit against the report with its fit (about 3 minutes)
+bench-report: $(STAMP)
+	$(BIN)/python benchmarks/bench_report.py
 
 ## sweeps: run every shipped sweep (models/sweeps/) into results/sweeps/, with one tornado chart of them all
 sweeps: $(STAMP)

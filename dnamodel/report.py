@@ -154,22 +154,25 @@ def table(
     numeric: Iterable[int] = (),
     fail_column: int | None = None,
 ) -> str:
-    """An HTML table; ``numeric`` columns are right-aligned, and a row whose ``fail_column`` is false is marked."""
+    """An HTML table; ``numeric`` columns are right-aligned.
+
+    With ``fail_column``, each row carries one more value at that index, not shown: where it
+    is false, the row is marked as failed.
+
+    Examples
+    --------
+    >>> page = table(["check", "value"], [["a", "1", True], ["b", "2", False]], numeric=(1,), fail_column=2)
+    >>> page.split("<tbody>")[1]
+    '<tr><td>a</td><td class=n>1</td></tr><tr class=fail><td>b</td><td class=n>2</td></tr></tbody></table>'
+    """
     numeric = set(numeric)
     head = "".join(f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers))
     body = []
     for row in rows:
+        shown = [v for i, v in enumerate(row) if i != fail_column]
         failed = fail_column is not None and not row[fail_column]
-        cells = "".join(
-            f"<td{' class=n' if i in numeric else ''}>{_cell(v)}</td>"
-            for i, v in enumerate(row)
-            if fail_column is None or i != fail_column
-        )
+        cells = "".join(f"<td{' class=n' if i in numeric else ''}>{_cell(v)}</td>" for i, v in enumerate(shown))
         body.append(f"<tr{' class=fail' if failed else ''}>{cells}</tr>")
-    if fail_column is not None:
-        head = "".join(
-            f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers) if i != fail_column
-        )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -719,6 +722,19 @@ def _model_section(c: _Context) -> str:
 # --- 4. fit ----------------------------------------------------------------------------------------
 
 
+def _check_row(check: Any, last: str) -> list[Any]:
+    """A check's row: observed, predicted, interval, PIT, ``last``, and whether it fell inside (marks the row)."""
+    return [
+        check.observation,
+        _count(check.observed),
+        _count(check.median),
+        _range(check.low, check.high),
+        f"{check.pit:.2f}",
+        last,
+        check.inside,
+    ]
+
+
 def _fit_section(c: _Context) -> str:
     d = c.summary.diagnostics
     attrs = c.idata.attrs
@@ -737,18 +753,7 @@ def _fit_section(c: _Context) -> str:
         [r.name, f"{r.rhat:.4f}", _count(r.ess_bulk), _count(r.ess_tail), "ok" if r.passed else "FAIL", r.passed]
         for r in d.rows
     ]
-    checks = [
-        [
-            ch.observation,
-            _count(ch.observed),
-            _count(ch.median),
-            _range(ch.low, ch.high),
-            f"{ch.pit:.2f}",
-            "inside" if ch.inside else "outside",
-            ch.inside,
-        ]
-        for ch in c.checks
-    ]
+    checks = [_check_row(ch, "inside" if ch.inside else "outside") for ch in c.checks]
     inside = sum(ch.inside for ch in c.checks)
     parts = [
         f"<p>{d.chains} chains of {d.draws:,} draws after {_e(attrs.get('tune'))} tuning steps, sampler "
@@ -763,7 +768,7 @@ def _fit_section(c: _Context) -> str:
         f"{len(c.checks)} fall inside their 90% interval. The PIT is the share of predictive draws at or below the "
         "observation; values near 0 or 1 mean the model cannot reproduce it.</p>",
         table(
-            ["observation", "observed", "predicted median", "90% interval", "PIT", "", ""],
+            ["observation", "observed", "predicted median", "90% interval", "PIT", ""],
             checks,
             numeric=(1, 2, 3, 4),
             fail_column=6,
@@ -772,18 +777,7 @@ def _fit_section(c: _Context) -> str:
     if c.loo is None:
         parts.append('<p class="warning">No leave-one-out check: the fit was made with <code>--no-loo</code>.</p>')
     else:
-        loo_rows = [
-            [
-                ch.observation,
-                _count(ch.observed),
-                _count(ch.median),
-                _range(ch.low, ch.high),
-                f"{ch.pit:.2f}",
-                _count(ch.total_median or 0),
-                ch.inside,
-            ]
-            for ch in c.loo
-        ]
+        loo_rows = [_check_row(ch, _count(ch.total_median or 0)) for ch in c.loo]
         outside = [ch.observation for ch in c.loo if not ch.inside]
         verdict_loo = (
             f"{', '.join(outside)} {'falls' if len(outside) == 1 else 'fall'} outside the interval predicted without "

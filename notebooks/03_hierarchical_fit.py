@@ -32,9 +32,10 @@ to look at:
 6. **Leave-one-out**: does it predict each observation it did *not* see? The sobering check.
 7. **Results**: intervals, exceedance probabilities, prefectures, and the citation sentence.
 
-`make notebooks` runs this at reduced draws (see the parameters cell). At reduced draws the
-convergence gates may fail, because ESS ≥ 400 needs more draws than CI spends; the notebook then
-shows the gate doing its job, and the summary withholds the citation sentence. At the spec's own
+CI runs this at 1,000 draws per chain instead of 2,500 (see the parameters cell), which is enough
+for every gate. With far fewer draws (a few hundred, two chains) the convergence gates may fail,
+because ESS ≥ 400 needs more draws; the notebook then shows the gate doing its job, and the summary
+withholds the citation sentence. At the spec's own
 settings (4 chains × 2,500 draws) every gate should pass; if one fails there, stop and read
 section 4 before using any number.
 """
@@ -331,8 +332,8 @@ print(f"held-out observations in the outer 5% tails of their prediction: {extrem
 # and highest-density intervals, the Monte Carlo error of each, P(total > t) for the report's
 # figures with their MCSE, and the prefecture table. It writes the citation sentence only when
 # every gate passed, rounding counts to the finest step of at least twice the largest MCSE of the
-# quoted figures (model card 4.9). Read the withheld reason if there is one: at reduced settings
-# that is expected.
+# quoted figures (model card 4.9). Read the withheld reason if there is one: with a few hundred
+# draws that is expected.
 
 # %%
 summary = summarize_fit(idata, data)

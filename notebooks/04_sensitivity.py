@@ -73,7 +73,7 @@ print(f"dnamodel {dnamodel.__version__}; writing to {OUT}")
 #
 # The default model, as in notebook 03. The gates matter here too: power-scaling reweights the
 # posterior draws, and a sensitivity computed from draws that have not converged measures the
-# sampler, not the model. At reduced settings, read the numbers below as a demonstration.
+# sampler, not the model. At reduced draws, read the numbers below as a demonstration.
 
 # %%
 idata, fitted = fit_model(MODEL, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
@@ -168,7 +168,7 @@ print(f"all sweeps: {sum(timings.values()):.1f} s")
 # ### Each sweep's points
 #
 # For every point: the total's median and 90% interval, the share, and the gates. **Read only the
-# points that pass their gates** (at full settings; at reduced settings expect failures on ESS).
+# points that pass their gates** (with a few hundred draws per chain expect failures on ESS).
 # A failed gate at one setting and not at the others can also be a finding: a prior scale that
 # lets σ approach zero brings back the funnel of model card 4.10, item 10.
 

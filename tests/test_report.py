@@ -7,6 +7,7 @@ Without Chromium it is skipped with the reason, except under ``DNAMODEL_REQUIRE_
 (set by ``.ci/run``), where it fails.
 """
 
+import json
 import os
 import re
 import shutil
@@ -127,6 +128,14 @@ def test_cli_draws_from_a_saved_fit(fitted, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "To cite: Police in the Tibet Autonomous Region" in out
     assert f"Wrote {target}: 8 figures" in out
+
+    assert main(["report", "--from", str(fitted[0]), "--out", str(target), "--no-sweeps", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["report"] == str(target)
+    assert payload["passed"] is True
+    assert payload["sweeps"] == []
+    assert set(payload["figures"]) == EXPECTED_FIGURES - {"tornado"}
+    assert payload["sentence"].startswith("Police in the Tibet Autonomous Region collected an estimated")
 
 
 @pytest.mark.parametrize(
