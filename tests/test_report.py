@@ -160,6 +160,24 @@ def test_cli_usage_errors_exit_2_with_one_message(argv, message, fitted, tmp_pat
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_fit_that_failed_its_gates_is_reported_but_not_cited(fitted, tmp_path, capsys):
+    idata = read_netcdf(fitted[0])
+    diverging = idata.sample_stats["diverging"].values.copy()
+    diverging[0, :3] = True
+    idata.sample_stats["diverging"] = (idata.sample_stats["diverging"].dims, diverging)
+    bad = write_netcdf(idata, tmp_path / "bad.nc")
+    target = tmp_path / "bad.html"
+    assert main(["report", "--from", str(bad), "--out", str(target), "--no-sweeps"]) == 3
+    captured = capsys.readouterr()
+    assert "No sentence to cite: The fit failed its convergence gates (3 divergent transitions" in captured.out
+    assert "the fit failed its convergence gates" in captured.err
+    text = target.read_text(encoding="utf-8")
+    assert "<b>Nothing to cite.</b>" in text
+    assert "<b>The fit failed its gates</b> (3 divergent transitions (gate: 0))" in text
+    assert 'class="cite"' not in text
+    assert main(["report", "--from", str(bad), "--out", str(target), "--no-sweeps", "--allow-bad-fit"]) == 0
+
+
 def test_a_fit_of_other_data_is_refused(fitted, tmp_path, capsys):
     idata = read_netcdf(fitted[0])
     idata.attrs["data_version"] = "sha256:0000000000000000"
