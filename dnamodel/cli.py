@@ -138,9 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit_option.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
     fit_option.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
     fit_option.add_argument("--seed", type=int, help="random seed (default: the spec's)")
-    fit_option.add_argument(
-        "--sampler", choices=("nutpie", "pymc"), default="nutpie", help="NUTS implementation (default nutpie)"
-    )
+    fit_option.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation (default nutpie)")
     fit_option.add_argument(
         "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
     )
@@ -592,7 +590,7 @@ def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitiv
         tune=args.tune,
         chains=args.chains,
         seed=args.seed,
-        sampler=args.sampler,
+        sampler=args.sampler or "nutpie",
         out=out,
         loo=args.loo,
         progress=not args.json and sys.stdout.isatty(),
@@ -607,7 +605,9 @@ def _report(args: argparse.Namespace, out: Any) -> int:
 
     data = _load(args)
     if args.source:
-        fitting = [f"--{name}" for name in ("draws", "tune", "chains", "seed") if getattr(args, name) is not None]
+        fitting = [
+            f"--{name}" for name in ("draws", "tune", "chains", "seed", "sampler") if getattr(args, name) is not None
+        ]
         if args.model or fitting or not args.loo:
             given = ", ".join(([args.model] if args.model else []) + fitting + ([] if args.loo else ["--no-loo"]))
             raise UsageError(f"--from draws a saved fit as it is; {given} would need a new fit (drop --from)")

@@ -233,11 +233,11 @@ def loo_of_fit(idata: Any) -> list[Any] | None:
     return [Check(**row) for row in json.loads(text)]
 
 
-def read_sweeps(folder: str | Path | None, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
+def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
     """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
 
-    A sweep is marked stale when its data version differs from the fit's, or when it was
-    run by another dnamodel version.
+    A sweep is marked stale when it sweeps another model than the fit's, when its data version
+    differs from the fit's, or when it was run by another dnamodel version.
     """
     import xarray as xr
 
@@ -245,13 +245,15 @@ def read_sweeps(folder: str | Path | None, attrs: dict[str, Any]) -> tuple[list[
 
     found, missing = [], []
     for name in shipped_sweeps():
-        path = Path(folder) / f"{name}.nc" if folder is not None else None
-        if path is None or not path.is_file():
+        path = Path(folder) / f"{name}.nc"
+        if not path.is_file():
             missing.append(name)
             continue
         result = xr.load_dataset(path, engine="h5netcdf")
         stale = None
-        if result.attrs.get("data_version") != attrs.get("data_version"):
+        if result.attrs.get("model") != attrs.get("model"):
+            stale = f"a sweep of {result.attrs.get('model')}, not of the fit's {attrs.get('model')}"
+        elif result.attrs.get("data_version") != attrs.get("data_version"):
             stale = f"data {result.attrs.get('data_version')}, the fit's is {attrs.get('data_version')}"
         elif str(result.attrs.get("dnamodel_version")) != str(attrs.get("dnamodel_version")):
             stale = (
@@ -270,7 +272,6 @@ def render_report(
     *,
     data: Any = None,
     sweeps_dir: str | Path | None = "results/sweeps",
-    commands: Sequence[str] = (),
 ) -> ReportResult:
     """Draw the HTML report of a saved fit and write it atomically.
 
@@ -286,8 +287,6 @@ def render_report(
     sweeps_dir : str or Path, optional
         Where the shipped sweeps' NetCDF files are (``make sweeps``); ``None`` leaves the
         sweep section out.
-    commands : sequence of str
-        Commands that made the fit, shown in section 7; by default the ones that remake it.
 
     Returns
     -------
@@ -367,7 +366,6 @@ def render_report(
         figures,
         source,
         target,
-        list(commands),
         sweeps_dir,
     )
     atomic_write_text(target, _page(context))
@@ -417,7 +415,6 @@ class _Context:
     figures: dict[str, Figure]
     source: Path
     target: Path
-    commands: list[str]
     sweeps_dir: str | Path | None
 
 
@@ -935,7 +932,7 @@ def default_commands(attrs: dict[str, Any], fit_path: Path, report_path: Path) -
 
 def _reproduce_section(c: _Context) -> str:
     attrs = c.idata.attrs
-    commands = c.commands or default_commands(attrs, c.source, c.target)
+    commands = default_commands(attrs, c.source, c.target)
     timings = json.loads(attrs.get("timings_json", "{}"))
     record = [
         ["model", str(attrs.get("model"))],

@@ -106,6 +106,18 @@ def test_a_fit_without_loo_or_sensitivity_says_so(fitted, tmp_path):
     assert "tornado" not in result.figures
 
 
+def test_a_sweep_of_another_model_or_data_is_marked_stale(fitted, tmp_path):
+    import xarray as xr
+
+    result = xr.load_dataset(fitted[1] / "sigma_scale.nc", engine="h5netcdf")
+    result.attrs["model"] = "hierarchical_pooled"
+    (tmp_path / "sweeps").mkdir()
+    write_netcdf(result, tmp_path / "sweeps" / "sigma_scale.nc")
+    report = render_report(fitted[0], tmp_path / "stale.html", sweeps_dir=tmp_path / "sweeps")
+    text = report.path.read_text(encoding="utf-8")
+    assert "Stale: a sweep of hierarchical_pooled, not of the fit&#x27;s hierarchical_han." in text
+
+
 def test_a_failed_render_leaves_the_old_report_untouched(fitted, tmp_path, monkeypatch):
     from dnamodel import plots
 
@@ -145,6 +157,7 @@ def test_cli_draws_from_a_saved_fit(fitted, tmp_path, capsys):
         (["--from", "{fit}", "--out", "{tmp}/report.txt"], "a report is an HTML file"),
         (["--from", "{fit}", "--draws", "100"], "--from draws a saved fit as it is; --draws would need a new fit"),
         (["hierarchical_pooled", "--from", "{fit}"], "hierarchical_pooled would need a new fit"),
+        (["--from", "{fit}", "--sampler", "pymc"], "--sampler would need a new fit"),
         (["--from", "{spec}"], "not a readable NetCDF fit"),
     ],
 )
