@@ -184,9 +184,7 @@ def captions_beside() -> Iterator[None]:
 
 def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
     """Caption the figure, render it and write the PNG atomically."""
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise UsageError(f"{target}: a figure is a PNG file; give a name ending in .png")
+    target = _png_target(path)
     if _CAPTION_DRAWN.get():
         # a caption line holds CAPTION_WIDTH characters up to 8.5 inches wide, proportionally more beyond
         width = max(CAPTION_WIDTH, int(CAPTION_WIDTH * figure.get_figwidth() / 8.5))
