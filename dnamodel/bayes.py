@@ -43,9 +43,6 @@ MIN_ESS = 400
 GATED = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "total", "share")
 """The scalars the gates apply to, when the model has them."""
 
-ROW = "row"
-"""Dim of the within-county rows (Lhorong's Table 3)."""
-
 
 def quiet_arviz() -> None:
     """Silence ArviZ 0.x's import-time notice about its 1.0 refactor, which is not ours to act on."""
@@ -164,7 +161,7 @@ def build_model(inputs: ModelInputs) -> pm.Model:
         dims.OBSERVATION: list(inputs.observation),
     }
     if inputs.row:
-        coords[ROW] = list(inputs.row)
+        coords[dims.ROW] = list(inputs.row)
     n = len(inputs.unit)
     with pm.Model(coords=coords) as model:
         d = {
@@ -222,14 +219,14 @@ def build_model(inputs: ModelInputs) -> pm.Model:
                 centre = eta[inputs.row_unit]
             # Centred: each row's count pins its own fraction to within a few per cent, and with data
             # that strong the non-centred form couples row_z to tau in a funnel (ESS fell to ~200).
-            row_eta = pm.Normal("row_logit", centre, tau, dims=ROW)
-            row_fraction = pm.Deterministic("row_fraction", pm.math.invlogit(row_eta), dims=ROW)
+            row_eta = pm.Normal("row_logit", centre, tau, dims=dims.ROW)
+            row_fraction = pm.Deterministic("row_fraction", pm.math.invlogit(row_eta), dims=dims.ROW)
             pm.LogNormal(
                 "row_obs",
                 mu=pt.log(row_fraction * d["row_population"]),
                 sigma=d["row_error"],
                 observed=d["row_observed"],
-                dims=ROW,
+                dims=dims.ROW,
             )
 
         if inputs.thesis:
@@ -615,8 +612,8 @@ DATA_DIMS = {
     "covariate": (dims.UNIT,),
     "uplift_mask": (dims.UNIT,),
     "membership": (dims.OBSERVATION, dims.UNIT),
-    "row_observed": (ROW,),
-    "row_population": (ROW,),
+    "row_observed": (dims.ROW,),
+    "row_population": (dims.ROW,),
 }
 """Dims of the data containers that have any; the rest are scalars."""
 
@@ -631,14 +628,14 @@ def _complete(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
     import xarray as xr
 
     inputs = fitted.inputs
-    coords = {dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit), ROW: list(inputs.row)}
+    coords = {dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit), dims.ROW: list(inputs.row)}
 
     def array(value: Any, names: tuple[str, ...]) -> xr.DataArray:
         return xr.DataArray(value, dims=list(names), coords={n: coords[n] for n in names})
 
     observed = {"obs": array(inputs.observed, (dims.OBSERVATION,))}
     if inputs.row:
-        observed["row_obs"] = array(inputs.row_observed, (ROW,))
+        observed["row_obs"] = array(inputs.row_observed, (dims.ROW,))
     constant = {name: array(value, DATA_DIMS.get(name, ())) for name, value in data_values(inputs).items()}
     constant["han_share"] = array(inputs.han_share, (dims.UNIT,))
     constant["unit_prefecture"] = array([inputs.prefecture[i] for i in inputs.unit_prefecture], (dims.UNIT,))

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.bayes import ROW, compile_model, holding, quiet_arviz, sample
+from dnamodel.bayes import compile_model, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError
 from dnamodel.estimate import thesis_log_factor
 from dnamodel.provenance import package_version
@@ -124,11 +124,11 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     variable_dims = {
         "fraction": (dims.DRAW, dims.UNIT),
         "obs": (dims.DRAW, dims.OBSERVATION),
-        "row_obs": (dims.DRAW, ROW),
+        "row_obs": (dims.DRAW, dims.ROW),
     }
     coords = {dims.DRAW: np.arange(n), dims.UNIT: list(inputs.unit), dims.OBSERVATION: list(inputs.observation)}
     if "row_obs" in arrays:
-        coords[ROW] = list(inputs.row)
+        coords[dims.ROW] = list(inputs.row)
     return xr.Dataset(
         {name: (variable_dims.get(name, (dims.DRAW,)), values) for name, values in arrays.items()},
         coords=coords,

@@ -26,3 +26,6 @@ QUANTILE = "quantile"
 
 INPUT = "input"
 """An uncertain input of a Monte Carlo model, for sensitivity indices."""
+
+ROW = "row"
+"""A within-county row of the hierarchical model (Lhorong's Table 3); coordinates are observation ids."""

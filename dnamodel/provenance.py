@@ -8,8 +8,10 @@ tell which code and which data produced a figure.
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from dnamodel.data import Dataset
+if TYPE_CHECKING:  # provenance is foundation: it reads a Dataset's attributes, never imports the data stage
+    from dnamodel.data import Dataset
 
 
 def package_version() -> str:
