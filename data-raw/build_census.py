@@ -1,4 +1,4 @@
-"""Build ``dnamodel/bundled/units.csv`` and ``areas.csv`` from the shared census table.
+"""Build ``dnamodel/data/bundled/units.csv`` and ``areas.csv`` from the shared census table.
 
 Run from the project root, with the shared material beside it::
 
@@ -25,7 +25,7 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "dnamodel" / "bundled"
+OUT = Path(__file__).resolve().parent.parent / "dnamodel" / "data" / "bundled"
 
 PREFECTURE_IDS = {
     "Lhasa": "lhasa",

@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, load_data
-from dnamodel.printed import (
+from dnamodel.data.printed import (
     Printed,
     format_count,
     format_exact,

@@ -42,9 +42,9 @@ from typing import Any
 
 from dnamodel.audit import CATEGORIES, Audit, audit
 from dnamodel.data import Dataset, export_data, load_data
+from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, summarize
-from dnamodel.printed import format_count, format_exact
 from dnamodel.provenance import package_version
 from dnamodel.replicate import CONVENTION, Replication, replicate
 from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado

@@ -26,8 +26,8 @@ from fractions import Fraction
 from typing import Any
 
 from dnamodel.data import Dataset, Observation, load_data
+from dnamodel.data.printed import Printed, format_exact, format_like, round_half_up, rounding_rule, truncate
 from dnamodel.errors import DataError, Problem
-from dnamodel.printed import Printed, format_exact, format_like, round_half_up, rounding_rule, truncate
 from dnamodel.provenance import provenance
 
 _OPS: dict[str, Callable[[Fraction, Fraction], Fraction]] = {

@@ -45,9 +45,9 @@ import pandas as pd
 from IPython.display import display
 
 import dnamodel
+from dnamodel.data.printed import format_exact
 from dnamodel.files import atomic_write_text
 from dnamodel.hierarchical import prior_text
-from dnamodel.printed import format_exact
 from dnamodel.replicate import CONVENTION
 
 # Parameters. `make notebooks` runs this notebook with the same environment as the others; this one

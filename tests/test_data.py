@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dnamodel.cli import main
-from dnamodel.data import FILES, KINDS, export_data, load_data
+from dnamodel.data import FILES, KINDS, bundled_dir, export_data, load_data
+from dnamodel.data.printed import parse_printed
 from dnamodel.errors import DataError, UsageError
-from dnamodel.printed import parse_printed
 
 # --- the bundled data ----------------------------------------------------------------------
 
@@ -100,7 +100,7 @@ def test_every_bundled_row_is_sourced_and_matches_its_printed_text(data):
 
 
 def test_every_kind_is_documented():
-    readme = (Path(__file__).parent.parent / "dnamodel" / "bundled" / "README.md").read_text(encoding="utf-8")
+    readme = (bundled_dir() / "README.md").read_text(encoding="utf-8")
     for kind in KINDS:
         assert f"`{kind}`" in readme, kind
 
@@ -304,7 +304,7 @@ def test_export_refuses_to_overwrite_unless_forced(tmp_path):
 
 def test_printed_text_of_observations_parses():
     # The bundled printed texts are all in forms parse_printed knows (load_data checks it too).
-    with (Path(__file__).parent.parent / "dnamodel" / "bundled" / "observations.csv").open(encoding="utf-8") as f:
+    with (bundled_dir() / "observations.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if row["printed"]:
                 parse_printed(row["printed"])

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from dnamodel.printed import format_like, parse_printed, round_half_up, rounding_rule, truncate
+from dnamodel.data.printed import format_like, parse_printed, round_half_up, rounding_rule, truncate
 
 
 @pytest.mark.parametrize(

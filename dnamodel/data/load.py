@@ -1,7 +1,8 @@
 """Bundled data → validated inputs.
 
-dnamodel reads four CSV files, shipped in ``dnamodel/bundled/`` and described
-in that folder's ``README.md``:
+dnamodel reads four CSV files, shipped in ``dnamodel/data/bundled/`` and described
+in that folder's ``README.md`` (their columns are the row models of
+:mod:`dnamodel.data.schema`):
 
 ``units.csv``
     The 77 county-level units of the 2020 census (74 counties and districts and
@@ -24,251 +25,32 @@ bundled files out for a user to edit; :func:`load_data` reads them back.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
+from dnamodel.data.schema import (
+    COUNT_KINDS,
+    POPULATION_KINDS,
+    SAMPLE_KINDS,
+    SHARE_KINDS,
+    Area,
+    Observation,
+    ReportFigure,
+    Unit,
+    _Row,
+)
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
 from dnamodel.files import atomic_write_bytes
-from dnamodel.printed import Printed, parse_printed
 
 FILES = ("units.csv", "areas.csv", "observations.csv", "report_figures.csv")
 """The data files, in the order they are read and hashed."""
-
-KINDS: dict[str, str] = {
-    "samples_cumulative": "DNA samples collected in the area up to `date`",
-    "samples_added": "DNA samples added between `period_start` and `date`",
-    "samples_reported": "DNA samples a source reports collecting, over a period it does not state",
-    "population": "resident (permanent) population",
-    "population_with_temporary": "permanent plus temporary residents",
-    "registered_residents": "residents registered in a police information system",
-    "han_population": "Han residents",
-    "tibetan_population": "Tibetan residents",
-    "other_minority_population": "residents of other minorities",
-    "coverage_share": "share of a population base covered by samples: samples_ref over base_ref",
-    "database_share": "share of a larger DNA database made up of samples_ref",
-    "growth_share": "samples added over the database total: samples_ref over base_ref",
-    "han_share": "Han share of the population",
-}
-"""Every kind of observation, with what its value counts."""
-
-SAMPLE_KINDS = frozenset({"samples_cumulative", "samples_added", "samples_reported"})
-POPULATION_KINDS = frozenset({"population", "population_with_temporary"})
-SHARE_KINDS = frozenset({"coverage_share", "database_share", "growth_share", "han_share"})
-COUNT_KINDS = frozenset(KINDS) - SHARE_KINDS
-ORIGINS = {
-    "source": "a primary source, quoted by the report",
-    "report": "the report's own arithmetic or estimate",
-    "census": "an official census count, quoted by the report",
-}
-
-
-# --- field types -------------------------------------------------------------------------
-
-
-def _fail(kind: str, message: str, value: Any) -> PydanticCustomError:
-    # Formatted here and passed without context: pydantic then leaves braces in the value alone.
-    return PydanticCustomError(kind, f"{message}, got {value!r}")
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail("empty", "must not be empty", value)
-    return value.strip()
-
-
-def _slug(value: Any) -> str:
-    text = _text(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
-        raise _fail("slug", "must be lowercase letters, digits, '-' or '_'", value)
-    return text
-
-
-def _decimal(value: Any, kind: str, message: str) -> Decimal:
-    """Parse a finite decimal number, or fail with ``message`` (NaN and Infinity are not numbers here)."""
-    text = _text(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _fail(kind, message, value) from None
-    if not number.is_finite():
-        raise _fail(kind, message, value)
-    return number
-
-
-def _count(value: Any) -> int:
-    number = _decimal(value, "count", "must be a whole number")
-    if number != number.to_integral_value():
-        raise _fail("count", "must be a whole number", value)
-    if number < 0:
-        raise _fail("count", "must not be negative", value)
-    return int(number)
-
-
-def _share(value: Any) -> Decimal:
-    number = _decimal(value, "share", "must be a share between 0 and 1")
-    if not 0 <= number <= 1:
-        hint = f" (a percentage? write {number}% as {number / 100})" if 1 < number <= 100 else ""
-        raise _fail("share", "must be a share between 0 and 1" + hint, value)
-    return number
-
-
-def _number(value: Any) -> Decimal:
-    return _decimal(value, "number", "must be a number")
-
-
-_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
-
-
-def _partial_date(value: Any) -> str:
-    text = _text(value)
-    if not _DATE.fullmatch(text):
-        raise _fail("date", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD", value)
-    parts = [int(part) for part in text.split("-")] + [1, 1]
-    try:
-        dt.date(*parts[:3])
-    except ValueError:
-        raise _fail("date", "is not a calendar date", value) from None
-    return text
-
-
-def _date_or_range(value: Any) -> str:
-    return "/".join(_partial_date(part) for part in _text(value).split("/", 1))
-
-
-def _printed(value: Any) -> Printed:
-    text = _text(value)
-    try:
-        return parse_printed(text)
-    except ValueError:
-        raise _fail(
-            "printed", "must be a figure as printed, such as '32.3%', '1.18 million' or '94,588'", value
-        ) from None
-
-
-def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def parse_optional(value: Any) -> Any:
-        return None if value is None or (isinstance(value, str) and not value.strip()) else parse(value)
-
-    return parse_optional
-
-
-def _one_of(choices: Mapping[str, str] | tuple[str, ...]) -> Callable[[Any], str]:
-    def parse_choice(value: Any) -> str:
-        text = _text(value)
-        if text not in choices:
-            listed = ", ".join(sorted(choices))
-            raise PydanticCustomError(
-                "choice", f"unknown value {text!r}{did_you_mean(text, choices)}; expected one of: {listed}"
-            )
-        return text
-
-    return parse_choice
-
-
-Text = Annotated[str, BeforeValidator(_text)]
-OptionalText = Annotated[str, BeforeValidator(lambda v: (v or "").strip())]
-Slug = Annotated[str, BeforeValidator(_slug)]
-OptionalSlug = Annotated[str | None, BeforeValidator(_optional(_slug))]
-Count = Annotated[int, BeforeValidator(_count)]
-OptionalCount = Annotated[int | None, BeforeValidator(_optional(_count))]
-Share = Annotated[Decimal, BeforeValidator(_share)]
-OptionalShare = Annotated[Decimal | None, BeforeValidator(_optional(_share))]
-Number = Annotated[Decimal, BeforeValidator(_number)]
-OptionalDate = Annotated[str | None, BeforeValidator(_optional(_partial_date))]
-OptionalDateRange = Annotated[str | None, BeforeValidator(_optional(_date_or_range))]
-OptionalPrinted = Annotated[Printed | None, BeforeValidator(_optional(_printed))]
-
-
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-# --- row models ----------------------------------------------------------------------------
-
-
-class Unit(_Row):
-    """A county-level unit of the 2020 census."""
-
-    id: Slug
-    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))]
-    level: Annotated[str, BeforeValidator(_one_of(("county", "zone")))]
-    prefecture: Slug
-    name: Text
-    name_zh: Text
-    population_2020: Count
-    han_share_2020: Share
-    population_2010: OptionalCount
-    han_share_2010: OptionalShare
-    folded_into: OptionalSlug
-
-
-class Area(_Row):
-    """The region or one of its prefectures, with its census totals."""
-
-    id: Slug
-    code: Annotated[str, BeforeValidator(lambda v: _code(v))]
-    level: Annotated[str, BeforeValidator(_one_of(("region", "prefecture")))]
-    parent: OptionalSlug
-    name: Text
-    name_zh: Text
-    population_2020: Count
-    han_share_2020: Share
-    han_population_2020: OptionalCount
-    tibetan_population_2020: OptionalCount
-    other_minority_population_2020: OptionalCount
-
-
-class Observation(_Row):
-    """One figure the report prints about a place, with its source."""
-
-    id: Slug
-    unit: Slug
-    subarea: OptionalText
-    kind: Annotated[str, BeforeValidator(_one_of(KINDS))]
-    value: Number
-    printed: OptionalPrinted
-    date: OptionalDate
-    period_start: OptionalDate
-    samples_ref: OptionalSlug
-    base_ref: OptionalSlug
-    part_of: OptionalSlug
-    origin: Annotated[str, BeforeValidator(_one_of(ORIGINS))]
-    source: Text
-    source_date: OptionalDateRange
-    note: OptionalText
-
-    @property
-    def exact(self) -> Fraction:
-        """The value as an exact fraction."""
-        return Fraction(self.value)
-
-
-class ReportFigure(_Row):
-    """A figure the report derives itself, as printed, with where it is printed."""
-
-    id: Slug
-    printed: Annotated[Printed, BeforeValidator(_printed)]
-    where: Text
-    statement: Text
-
-
-def _code(value: Any) -> str:
-    text = _text(value)
-    if not re.fullmatch(r"\d{6}", text):
-        raise _fail("code", "must be a six-digit administrative code", value)
-    return text
 
 
 # --- the validated data set ---------------------------------------------------------------
@@ -337,7 +119,7 @@ class Dataset:
 
 def bundled_dir() -> Path:
     """The folder of the bundled data files inside the installed package."""
-    return Path(str(resources.files("dnamodel") / "bundled"))
+    return Path(str(resources.files("dnamodel.data") / "bundled"))
 
 
 def load_data(path: str | Path | None = None) -> Dataset:
