@@ -19,9 +19,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from dnamodel.audit import audit
+from dnamodel.casestudy.audit import audit
+from dnamodel.casestudy.replicate import replicate
 from dnamodel.data import FILES, bundled_dir, load_data
-from dnamodel.replicate import replicate
 
 
 def median_seconds(action: Callable[[], object], repeats: int) -> float:

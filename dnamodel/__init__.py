@@ -14,14 +14,14 @@ The public API:
   convergence gates and a summary to cite (PyMC and nutpie are imported on first use).
 """
 
-from dnamodel.audit import audit
 from dnamodel.bayes import fit
+from dnamodel.casestudy.audit import audit
+from dnamodel.casestudy.replicate import replicate
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.estimate import diagnose, summarize_fit
 from dnamodel.montecarlo import monte_carlo, summarize
 from dnamodel.provenance import package_version
-from dnamodel.replicate import replicate
 from dnamodel.sensitivity import sobol, tornado
 from dnamodel.spec import load_model
 

@@ -40,13 +40,14 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from dnamodel.audit import CATEGORIES, Audit, audit
+from dnamodel.casestudy.audit import CATEGORIES, Audit, audit
+from dnamodel.casestudy.replicate import CONVENTION, Replication, replicate
+from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION, ONE_MILLION_LABEL, THRESHOLD_LABELS
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, summarize
 from dnamodel.provenance import package_version
-from dnamodel.replicate import CONVENTION, Replication, replicate
 from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
 from dnamodel.spec import ModelSpec, load_model
 from dnamodel.tables import Block, Table, console, render
@@ -384,7 +385,7 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
         raise UsageError(f"{args.model} is a hierarchical model; run it with: dnamodel estimate {args.model}")
     chain = replicate(data)
     low, high = chain.step("total_low"), chain.step("total_high")
-    thresholds = (float(low.value), float(high.value), 1_000_000.0)
+    thresholds = (float(low.value), float(high.value), float(ONE_MILLION))
     summary = summarize(
         spec, args.draws, args.seed, qmc=args.qmc, data=data, chunk_size=args.chunk_size, thresholds=thresholds
     )
@@ -415,14 +416,14 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
             "Against the report (Dirks 2022, Table 5)",
             ["", "total>", "share>", "P(total above it)>", "MCSE>"],
             [
-                ["Estimate One", low.shown(), chain.step("share_low").shown(), *_prob(total.exceedance[thresholds[0]])],
+                [ESTIMATE_ONE, low.shown(), chain.step("share_low").shown(), *_prob(total.exceedance[thresholds[0]])],
                 [
-                    "Estimate Two",
+                    ESTIMATE_TWO,
                     high.shown(),
                     chain.step("share_high").shown(),
                     *_prob(total.exceedance[thresholds[1]]),
                 ],
-                ["one million", "1,000,000", "", *_prob(total.exceedance[thresholds[2]])],
+                [ONE_MILLION_LABEL, f"{ONE_MILLION:,}", "", *_prob(total.exceedance[thresholds[2]])],
             ],
         ),
     )
@@ -664,7 +665,7 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
         )
     exceed = [
         [name, f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
-        for name, e in zip(("Estimate One", "one million", "Estimate Two"), s.exceedance, strict=True)
+        for name, e in zip(THRESHOLD_LABELS, s.exceedance, strict=True)
     ]
     prefectures = [
         [p.name, f"{p.population:,}", _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
@@ -701,7 +702,7 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
             [
                 [
                     n,
-                    report["total_low"] if n == "Estimate One" else report["total_high"] if n == "Estimate Two" else t,
+                    report["total_low"] if n == ESTIMATE_ONE else report["total_high"] if n == ESTIMATE_TWO else t,
                     p,
                     m,
                 ]

@@ -24,6 +24,7 @@ import numpy as np
 
 from dnamodel import dims
 from dnamodel.bayes import GATED, MAX_DIVERGENCES, MAX_RHAT, MIN_ESS, quiet_arviz
+from dnamodel.casestudy.tibet2022 import REPORT_HIGH, REPORT_HIGH_SHARE, REPORT_LOW, REPORT_LOW_SHARE, THRESHOLDS
 from dnamodel.files import atomic_write_text
 
 if TYPE_CHECKING:
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
 
     from dnamodel.bayes import Fitted
 
-REPORT_LOW = 919_282
-REPORT_HIGH = 1_206_962
-REPORT_LOW_SHARE = 0.251
-REPORT_HIGH_SHARE = 0.329
-"""The report's Estimates One and Two and their shares (Table 5; ``total_low`` … ``share_high``
-in ``report_figures.csv``)."""
-THRESHOLDS = (REPORT_LOW, 1_000_000, REPORT_HIGH)
 PROBABILITIES = (0.5, 0.9, 0.95)
 ROUNDING_STEPS = (1_000, 5_000, 10_000, 50_000, 100_000)
 """Counts in the citation sentence are rounded to the finest of these steps that is at least twice

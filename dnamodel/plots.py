@@ -28,12 +28,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
 from dnamodel.sensitivity import TornadoRow
-
-REPORT_ESTIMATES = (919_282, 1_206_962)
-"""The report's Estimates One and Two (Dirks 2022, Table 5), in samples collected."""
 
 LOW_COLOUR = "#4c72b0"
 HIGH_COLOUR = "#dd8452"
@@ -201,7 +199,7 @@ def _count_axis(axis: Any) -> None:
 
 def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> None:
     # the two estimates sit close on a wide axis: the first is labelled to its left, the second to its right
-    names = ("report, Estimate One", "report, Estimate Two")
+    names = (f"report, {ESTIMATE_ONE}", f"report, {ESTIMATE_TWO}")
     for x, name, align in zip(estimates, names, ("right", "left"), strict=True):
         axes.axvline(x, color="grey", linestyle="--", linewidth=1)
         axes.text(x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha=align, va="bottom", fontsize=7)
@@ -710,10 +708,10 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
 def _report_by_prefecture() -> tuple[dict[str, float], tuple[float, float]]:
     """The report's figure for each prefecture it estimates on its own, and its two figures for the rest.
 
-    From :func:`dnamodel.replicate.replicate` on the bundled data, which reproduces the report's figures.
+    From :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, which reproduces the report's figures.
     """
+    from dnamodel.casestudy.replicate import replicate
     from dnamodel.data import load_data
-    from dnamodel.replicate import replicate
 
     replication = replicate(load_data())
     own = {prefecture: float(replication.step(step).value) for prefecture, step in REPORT_PREFECTURE_STEPS.items()}
@@ -749,7 +747,7 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     The report estimates only Lhasa (its database, 94,588 samples in January 2021) and
     Nyingchi (23,654, Lhasa's rate times Nyingchi's population) on their own; the other
     five prefectures it puts together. Those two figures, from
-    :func:`dnamodel.replicate.replicate` on the bundled data, are marked on their rows.
+    :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, are marked on their rows.
     """
     from dnamodel import dims
 

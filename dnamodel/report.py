@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION_LABEL
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
 
@@ -468,7 +469,7 @@ def _fig(c: _Context, figure_id: str) -> str:
 
 
 def _report_figures(data: Any) -> dict[str, str]:
-    from dnamodel.replicate import replicate
+    from dnamodel.casestudy.replicate import replicate
 
     chain = replicate(data)
     return {key: chain.step(key).shown() for key in ("total_low", "total_high", "share_low", "share_high")}
@@ -503,7 +504,7 @@ def _headline(c: _Context) -> str:
                 f"{_pct(shdi.low)} to {_pct(shdi.high)}",
             ]
         )
-    names = ("Estimate One (Lhorong's rate)", "one million", "Estimate Two (Zhagyab's rate)")
+    names = (f"{ESTIMATE_ONE} (Lhorong's rate)", ONE_MILLION_LABEL, f"{ESTIMATE_TWO} (Zhagyab's rate)")
     printed = (f"{report['total_low']} ({report['share_low']})", "", f"{report['total_high']} ({report['share_high']})")
     exceed = [
         [name, shown or "", _count(e.threshold), f"{e.probability:.3f}", f"{e.mcse:.3f}"]
@@ -557,7 +558,7 @@ def _source_lines(ids: Sequence[str], data: Any) -> Html:
 
 
 def _data_section(c: _Context) -> str:
-    from dnamodel.audit import audit
+    from dnamodel.casestudy.audit import audit
 
     spec, inputs, data = c.spec, c.inputs, c.data
     rows = []

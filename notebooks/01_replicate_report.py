@@ -45,10 +45,10 @@ import pandas as pd
 from IPython.display import display
 
 import dnamodel
+from dnamodel.casestudy.replicate import CONVENTION
 from dnamodel.data.printed import format_exact
 from dnamodel.files import atomic_write_text
 from dnamodel.hierarchical import prior_text
-from dnamodel.replicate import CONVENTION
 
 # Parameters. `make notebooks` runs this notebook with the same environment as the others; this one
 # takes no draws, so the only setting is where it writes its JSON records.

@@ -45,6 +45,7 @@ from matplotlib.ticker import StrMethodFormatter
 
 import dnamodel
 from dnamodel import plots
+from dnamodel.casestudy.tibet2022 import THRESHOLD_LABELS, THRESHOLDS
 from dnamodel.estimate import ROUNDING_STEPS
 from dnamodel.montecarlo import DEFAULT_SEED, MAX_IN_MEMORY, QMC_REPLICATES
 
@@ -56,7 +57,7 @@ OUT = Path(os.environ.get("DNAMODEL_NOTEBOOK_OUT", "results/notebooks")) / "02_m
 
 # %%
 OUT.mkdir(parents=True, exist_ok=True)
-REPORT = {"Estimate One": 919_282, "one million": 1_000_000, "Estimate Two": 1_206_962}
+REPORT = dict(zip(THRESHOLD_LABELS, THRESHOLDS, strict=True))
 print(f"dnamodel {dnamodel.__version__}; {MC_DRAWS:,} draws, seed {SEED}")
 
 # %% [markdown]

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from dnamodel.audit import audit
+from dnamodel.casestudy.audit import audit
 from dnamodel.data import load_data
 
 DISAGREEMENTS = {

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from dnamodel.replicate import CHAIN, INPUT_IDS, replicate
+from dnamodel.casestudy.replicate import CHAIN, INPUT_IDS, replicate
 
 # (step id, the report's printed figure, the exact value dnamodel must print)
 REPORT = [

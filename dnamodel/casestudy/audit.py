@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
+from dnamodel.casestudy.replicate import Replication, replicate
 from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, load_data
 from dnamodel.data.printed import (
     Printed,
@@ -43,7 +44,6 @@ from dnamodel.data.printed import (
     truncate,
 )
 from dnamodel.provenance import provenance
-from dnamodel.replicate import Replication, replicate
 
 Status = Literal["agrees", "disagrees", "note"]
 CATEGORIES = ("arithmetic", "sum", "sources", "census", "method")
