@@ -86,6 +86,6 @@ notebooks: $(STAMP)
 bench-report: $(STAMP)
 	$(BIN)/python benchmarks/bench_report.py
 
-## sweeps: run every shipped sweep (models/sweeps/) into results/sweeps/, with one tornado chart of them all
+## sweeps: run every shipped sweep (dnamodel/models/sweeps/) into results/sweeps/, with one tornado chart of them all
 sweeps: $(STAMP)
 	$(BIN)/dnamodel sweep --shipped --out results/sweeps

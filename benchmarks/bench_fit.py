@@ -47,7 +47,7 @@ import numba, nutpie, pytensor.link.numba.dispatch
 print(json.dumps({"pymc": middle - start, "nutpie": time.perf_counter() - middle}))
 """
 """Imports beyond what ``dnamodel estimate`` has loaded when it starts the fit."""
-SOURCES = ("dnamodel/bayes.py", "dnamodel/estimate.py", f"models/{MODEL}.toml")
+SOURCES = ("dnamodel/bayes.py", "dnamodel/estimate.py", f"dnamodel/models/{MODEL}.toml")
 ROOT = Path(__file__).resolve().parent.parent
 LOAD: list[float] = []
 """The 1-minute load average after each child process: other work on the machine slows every figure."""
@@ -122,8 +122,8 @@ def worker(sampler: str, seed: int) -> None:
 
     from dnamodel.bayes import compile_model, quiet_arviz, sample
     from dnamodel.data import load_data
-    from dnamodel.hierarchical import resolve_hierarchical
     from dnamodel.spec import load_model
+    from dnamodel.spec.resolve import resolve_hierarchical
 
     quiet_arviz()
     spec = load_model(MODEL)

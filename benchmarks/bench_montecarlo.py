@@ -1,6 +1,6 @@
 """What a user of the Monte Carlo engine feels: draws per second, peak memory, accuracy per draw.
 
-Every figure is for ``models/report_mc.toml`` and is reported beside a baseline measured in the
+Every figure is for ``dnamodel/models/report_mc.toml`` and is reported beside a baseline measured in the
 same run:
 
 1. ``summarize`` of 10**7 draws, against NumPy generating the same uniforms (one per random input

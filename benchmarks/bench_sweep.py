@@ -24,8 +24,8 @@ import numpy as np
 from dnamodel import bayes
 from dnamodel.bayes import fit, quiet_arviz
 from dnamodel.estimate import summarize_fit
-from dnamodel.hierarchical import parse_hierarchical
 from dnamodel.spec import load_model
+from dnamodel.spec.hierarchical import parse_hierarchical
 from dnamodel.sweep import sweep
 
 POINTS = 20

@@ -27,7 +27,8 @@ import numpy as np
 
 from dnamodel import dims
 from dnamodel.errors import UsageError
-from dnamodel.hierarchical import HierarchicalSpec, ModelInputs, Prior, resolve_hierarchical
+from dnamodel.spec.hierarchical import HierarchicalSpec, Prior
+from dnamodel.spec.resolve import ModelInputs, resolve_hierarchical
 
 if TYPE_CHECKING:
     import arviz as az

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from dnamodel.bayes import Fitted
-    from dnamodel.hierarchical import ModelInputs
+    from dnamodel.spec.resolve import ModelInputs
 
 QUANTITIES = ("total", "alpha", "beta", "sigma")
 """The scalars calibration checks, when the model has them (the pooled variant has no β, σ)."""
@@ -95,7 +95,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
 
     >>> from dnamodel.bayes import compile_model
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.hierarchical import resolve_hierarchical
+    >>> from dnamodel.spec.resolve import resolve_hierarchical
     >>> from dnamodel.spec import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> prior = simulate_from_prior(compile_model(inputs, "pymc"), 5, seed=1)
@@ -431,7 +431,7 @@ def synthetic_tibet(
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.hierarchical import resolve_hierarchical
+    >>> from dnamodel.spec.resolve import resolve_hierarchical
     >>> from dnamodel.spec import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> tibet = synthetic_tibet(inputs, seed=1)

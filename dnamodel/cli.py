@@ -19,7 +19,7 @@ Subcommands:
     estimate to cite, the data and audit, the model, the diagnostics and checks, the
     prefectures, sensitivity, and how to reproduce it.
 ``sweep TARGET [--set PATH=V1,V2,...]``
-    Refit a model over a grid of spec values (a shipped sweep in ``models/sweeps/`` or
+    Refit a model over a grid of spec values (a shipped sweep in ``dnamodel/models/sweeps/`` or
     a model with ``--set``), resumably and in parallel; ``--shipped`` runs every shipped
     sweep and draws one tornado chart of them all.
 ``data export DIR`` / ``data check``
@@ -49,7 +49,8 @@ from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, summarize
 from dnamodel.provenance import package_version
 from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
-from dnamodel.spec import ModelSpec, load_model
+from dnamodel.spec import load_model
+from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.tables import Block, Table, console, render
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130

@@ -31,7 +31,7 @@ from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.provenance import provenance
-from dnamodel.spec import ModelSpec, Resolved, resolve
+from dnamodel.spec.montecarlo import ModelSpec, Resolved, resolve
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -71,7 +71,7 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from dnamodel.spec import Resolved
+    >>> from dnamodel.spec.montecarlo import Resolved
     >>> inverse_cdf(Resolved("x", "uniform", "share", {"low": 0.2, "high": 0.4}), np.array([0.0, 0.5]))
     array([0.2, 0.3])
     """

@@ -45,7 +45,7 @@ import numpy as np
 
 from dnamodel.bayes import Fitted, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError, did_you_mean
-from dnamodel.hierarchical import Prior
+from dnamodel.spec.hierarchical import Prior
 
 if TYPE_CHECKING:
     import arviz as az
@@ -220,7 +220,7 @@ def power_scaled_prior(prior: Prior, alpha: float) -> Prior:
 
     Examples
     --------
-    >>> from dnamodel.hierarchical import NormalPrior
+    >>> from dnamodel.spec.hierarchical import NormalPrior
     >>> power_scaled_prior(NormalPrior(dist="normal", mu=0.0, sigma=1.0), 4.0)
     NormalPrior(dist='normal', mu=0.0, sigma=0.5)
     """

@@ -32,6 +32,7 @@ import numpy as np
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION_LABEL
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
+from dnamodel.spec import MODELS_DIR
 
 SECTIONS = (
     ("headline", "1. The estimate"),
@@ -209,8 +210,8 @@ def _png_figure(figure_id: str, path: Path) -> Figure:
 
 def spec_of_fit(idata: Any, source: str) -> Any:
     """The hierarchical spec a fit was made from, rebuilt from its ``attrs`` and checked against its hash."""
-    from dnamodel.hierarchical import HierarchicalSpec
     from dnamodel.spec import parse_model
+    from dnamodel.spec.hierarchical import HierarchicalSpec
 
     attrs = idata.attrs
     for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
@@ -242,7 +243,7 @@ def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSu
     """
     import xarray as xr
 
-    from dnamodel.sweep import load_sweep, shipped_sweeps
+    from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
     found, missing = [], []
     for name in shipped_sweeps():
@@ -309,7 +310,7 @@ def render_report(
     from dnamodel import plots
     from dnamodel.data import load_data
     from dnamodel.estimate import predictive_checks, prior_check, read_netcdf, summarize_fit
-    from dnamodel.hierarchical import resolve_hierarchical
+    from dnamodel.spec.resolve import resolve_hierarchical
 
     source = Path(fit_path)
     if not source.is_file():
@@ -669,7 +670,7 @@ def _model_card_link(c: _Context) -> str:
 
 
 def _model_section(c: _Context) -> str:
-    from dnamodel.hierarchical import prior_text
+    from dnamodel.spec.hierarchical import prior_text
 
     spec, post = c.spec, c.idata.posterior
     variant = spec.fraction.variant
@@ -920,7 +921,7 @@ def default_commands(attrs: dict[str, Any], fit_path: Path, report_path: Path) -
     """The commands that remake a fit from scratch and draw its report."""
     model = attrs.get("spec_path") or attrs.get("model")
     name = Path(str(model)).stem if str(model).endswith(".toml") else model
-    shipped = Path(__file__).resolve().parent.parent / "models" / f"{name}.toml"
+    shipped = MODELS_DIR / f"{name}.toml"
     target = name if shipped.is_file() and Path(str(model)).resolve() == shipped.resolve() else model
     flags = f"--seed {attrs['seed']} --draws {attrs['draws']} --tune {attrs.get('tune')} --chains {attrs['chains']}"
     loo = "" if attrs.get("leave_one_out_json") else " --no-loo"

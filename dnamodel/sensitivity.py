@@ -30,7 +30,7 @@ from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.montecarlo import DEFAULT_SEED, MAX_IN_MEMORY, Engine, evaluate, inverse_cdf
 from dnamodel.provenance import provenance
-from dnamodel.spec import ModelSpec, Resolved
+from dnamodel.spec.montecarlo import ModelSpec, Resolved
 
 if TYPE_CHECKING:
     import xarray as xr

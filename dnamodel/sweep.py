@@ -41,8 +41,17 @@ from typing import Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
+from dnamodel.spec.sweep import (  # noqa: F401  (load_sweep, parse_values, shipped_sweeps: the CLI's, until it imports them there)
+    coordinate,
+    known_paths,
+    load_sweep,
+    parse_values,
+    point_spec,
+    set_path,
+    shipped_sweeps,
+)
 
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
@@ -52,188 +61,6 @@ MC_DRAWS = 2**18
 """Default draws per point of a Monte Carlo model."""
 SOBOL_N = 2**12
 """Sobol base sample size per point of a Monte Carlo sweep."""
-
-
-# --- paths ---------------------------------------------------------------------------------------
-
-
-def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
-    """Every dotted path a sweep may set: the spec's own keys, and optional keys of its schema.
-
-    Examples
-    --------
-    >>> from dnamodel.spec import load_model
-    >>> paths = known_paths(load_model("hierarchical_han").raw)
-    >>> "fraction.beta.sigma" in paths, "observations.qushui.base" in paths
-    (True, True)
-    """
-    paths: list[str] = []
-
-    def walk(node: Any, prefix: str) -> None:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                walk(value, f"{prefix}.{key}" if prefix else str(key))
-        else:
-            paths.append(prefix)
-
-    walk(raw, "")
-    for path in _schema_paths(raw):
-        if path not in paths:
-            paths.append(path)
-    return paths
-
-
-def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
-    """Optional keys the hierarchical schema allows but a spec may leave out."""
-    if not (isinstance(raw.get("model"), Mapping) and raw["model"].get("kind") == "hierarchical"):
-        return []
-    from dnamodel.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
-
-    extra = [f"population.{k}" for k in PopulationSpec.model_fields]
-    extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
-    extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-    for name in raw.get("observations", {}):
-        extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
-    return extra
-
-
-def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
-    """Set ``raw``'s value at a dotted ``path`` (in place).
-
-    Raises
-    ------
-    UsageError
-        For a path the spec does not have, with the nearest known path.
-    """
-    if path not in known:
-        prefix = [p for p in known if p.startswith(path + ".")]
-        if prefix:
-            raise UsageError(f"{path!r} is a table; set one of its keys, e.g. {prefix[0]!r}")
-        raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
-    node = raw
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-
-
-def parse_values(text: str) -> list[Any]:
-    """The values of one ``--set path=v1,v2,...``: JSON where it parses, else strings.
-
-    Commas inside brackets or quotes do not split, so a list value can be given.
-
-    Examples
-    --------
-    >>> parse_values('0.5,1,true,han_share,["lhasa"],[]')
-    [0.5, 1, True, 'han_share', ['lhasa'], []]
-    """
-    items, depth, quote, current = [], 0, None, ""
-    for char in text:
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(current)
-            current = ""
-            continue
-        current += char
-    items.append(current)
-    values = []
-    for item in (i.strip() for i in items):
-        if not item:
-            raise UsageError(f"empty value in {text!r}")
-        try:
-            values.append(json.loads(item))
-        except json.JSONDecodeError:
-            values.append(item)
-    return values
-
-
-# --- shipped sweeps ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepFile:
-    """A sweep declared in ``models/sweeps/NAME.toml``: ``[sweep]`` model and description, ``[grid]``."""
-
-    name: str
-    model: str
-    description: str
-    grid: dict[str, list[Any]]
-    path: str
-
-
-def sweeps_dir() -> Path:
-    """Where shipped sweeps live: ``models/sweeps/``."""
-    from dnamodel.spec import MODELS_DIR
-
-    return MODELS_DIR / "sweeps"
-
-
-def shipped_sweeps() -> list[str]:
-    """Names of the shipped sweeps."""
-    return sorted(p.stem for p in sweeps_dir().glob("*.toml"))
-
-
-def load_sweep(name_or_path: str | Path) -> SweepFile:
-    """Read and check a sweep file.
-
-    Raises
-    ------
-    UsageError
-        No such file or sweep.
-    DataError
-        A missing or unknown table or key, naming the file.
-
-    Examples
-    --------
-    >>> load_sweep("thesis").grid
-    {'thesis.use': [True, False]}
-    """
-    from dnamodel.errors import DataError, Problem
-
-    path = Path(name_or_path)
-    if not path.exists() and (sweeps_dir() / f"{name_or_path}.toml").exists():
-        path = sweeps_dir() / f"{name_or_path}.toml"
-    if not path.exists():
-        raise UsageError(
-            f"no sweep file or shipped sweep {str(name_or_path)!r}"
-            f"{did_you_mean(str(name_or_path), shipped_sweeps())}; shipped: {', '.join(shipped_sweeps())}"
-        )
-    file = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise DataError([Problem(file, None, None, f"not valid TOML: {error}")]) from None
-    problems = [
-        Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid'))}")
-        for k in raw
-        if k not in ("sweep", "grid")
-    ]
-    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
-    for key in table:
-        if key not in ("model", "description"):
-            problems.append(
-                Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
-            )
-    for key in ("model", "description"):
-        if not isinstance(table.get(key), str):
-            problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
-    grid = raw.get("grid")
-    if not isinstance(grid, dict) or not grid:
-        problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
-        grid = {}
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
-    if problems:
-        raise DataError(problems)
-    return SweepFile(path.stem, table["model"], table["description"], dict(grid), file)
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -272,19 +99,6 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
-    """The spec with ``overrides`` applied; its text records them, so its hash differs."""
-    from dnamodel.spec import parse_model
-
-    raw = tomllib.loads(spec_text)
-    known = known_paths(raw)
-    changed = copy.deepcopy(raw)
-    for path, value in overrides.items():
-        set_path(changed, path, value, known)
-    note = "".join(f"\n# sweep: {path} = {json.dumps(value)}" for path, value in overrides.items())
-    return parse_model(changed, spec_text + note, spec_path)
-
-
 def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Run one point of a sweep and return its summary as plain data.
 
@@ -292,7 +106,7 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
     keeps its own compiled models (:func:`dnamodel.bayes.compiled_for`).
     """
     from dnamodel.data import load_data
-    from dnamodel.hierarchical import HierarchicalSpec
+    from dnamodel.spec.hierarchical import HierarchicalSpec
 
     data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
     spec = point_spec(settings.spec_path, settings.spec_text, overrides)
@@ -304,7 +118,7 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
     from dnamodel.bayes import compiled_for, quiet_arviz, sample, seeds
     from dnamodel.estimate import diagnose
-    from dnamodel.hierarchical import resolve_hierarchical
+    from dnamodel.spec.resolve import resolve_hierarchical
 
     quiet_arviz()
     fitted = compiled_for(resolve_hierarchical(spec, data), settings.sampler)
@@ -359,15 +173,6 @@ def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, An
 # --- the sweep -------------------------------------------------------------------------------------
 
 
-def _coordinate(value: Any) -> Any:
-    """A grid value as an xarray coordinate: numbers and strings as they are, anything else as JSON."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float | str):
-        return value
-    return json.dumps(value)
-
-
 def sweep(
     spec: Any,
     grid: Mapping[str, Sequence[Any]],
@@ -388,7 +193,7 @@ def sweep(
     Parameters
     ----------
     spec : str, Path, ModelSpec or HierarchicalSpec
-        The model: a name in ``models/``, a TOML path, or a loaded spec.
+        The model: a name in ``dnamodel/models/``, a TOML path, or a loaded spec.
     grid : mapping of str to sequence
         Dotted spec paths and the values each takes. An unknown path gets "did you
         mean …?". The sweep runs the Cartesian product.
@@ -419,9 +224,9 @@ def sweep(
         provenance and the grid.
     """
     from dnamodel.data import load_data
-    from dnamodel.hierarchical import HierarchicalSpec
     from dnamodel.provenance import provenance
     from dnamodel.spec import load_model
+    from dnamodel.spec.hierarchical import HierarchicalSpec
 
     loaded = load_model(spec) if isinstance(spec, str | Path) else spec
     data = data if data is not None else load_data()
@@ -464,11 +269,11 @@ def sweep(
     for overrides in points:
         candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
         if hierarchical:
-            from dnamodel.hierarchical import resolve_hierarchical
+            from dnamodel.spec.resolve import resolve_hierarchical
 
             resolve_hierarchical(candidate, data)
         else:
-            from dnamodel.spec import resolve
+            from dnamodel.spec.montecarlo import resolve
 
             resolve(candidate, data)
 
@@ -544,7 +349,7 @@ def _dataset(
     import xarray as xr
 
     shape = tuple(len(a) for a in axes)
-    coords = {p: [_coordinate(v) for v in a] for p, a in zip(paths, axes, strict=True)}
+    coords = {p: [coordinate(v) for v in a] for p, a in zip(paths, axes, strict=True)}
 
     def grid_array(get: Callable[[dict[str, Any]], Any], dtype: Any = float) -> np.ndarray:
         flat = np.array([get(results[i]) for i in range(len(points))], dtype=dtype)
@@ -633,7 +438,7 @@ def reference_interval(result: Any) -> tuple[float, float, float] | None:
             node = node.get(part) if isinstance(node, dict) else None
         if node is None:
             return None
-        matches = [i for i, v in enumerate(result[path].values) if v == _coordinate(node)]
+        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(node)]
         if not matches:
             return None
         selection[path] = matches[0]

@@ -48,7 +48,7 @@ import dnamodel
 from dnamodel.casestudy.replicate import CONVENTION
 from dnamodel.data.printed import format_exact
 from dnamodel.files import atomic_write_text
-from dnamodel.hierarchical import prior_text
+from dnamodel.spec.hierarchical import prior_text
 
 # Parameters. `make notebooks` runs this notebook with the same environment as the others; this one
 # takes no draws, so the only setting is where it writes its JSON records.
@@ -282,7 +282,7 @@ with pd.option_context("display.max_colwidth", 140):
 #
 # The last item is worth computing: the two uplifts, on the log scale, are the two figures the prior
 # of ℓ is centred between. If these numbers changed (edited data), the prior in
-# `models/hierarchical_han.toml` should be revisited by hand: the spec states them in a comment.
+# `dnamodel/models/hierarchical_han.toml` should be revisited by hand: the spec states them in a comment.
 
 # %%
 with_temporary = {

@@ -63,7 +63,7 @@ print(f"dnamodel {dnamodel.__version__}; {MC_DRAWS:,} draws, seed {SEED}")
 # %% [markdown]
 # ## 1. The model is data
 #
-# A Monte Carlo model is a TOML file in `models/`: each uncertain input is a distribution with its
+# A Monte Carlo model is a TOML file in `dnamodel/models/`: each uncertain input is a distribution with its
 # source, and the outputs are arithmetic on the inputs. Read it before running it. Every `choice`
 # has equal weights: the report gives no ground to prefer either alternative, and equal weights say
 # exactly that (model card, `report_mc`).

@@ -67,7 +67,8 @@ from dnamodel.estimate import (
     summarize_fit,
     write_netcdf,
 )
-from dnamodel.hierarchical import prior_text, resolve_hierarchical
+from dnamodel.spec.hierarchical import prior_text
+from dnamodel.spec.resolve import resolve_hierarchical
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913).
@@ -87,7 +88,7 @@ print(f"dnamodel {dnamodel.__version__}; model {MODEL}")
 # %% [markdown]
 # ## 1. The model and its data
 #
-# The spec is data: every prior and every observation is in `models/hierarchical_han.toml`, with
+# The spec is data: every prior and every observation is in `dnamodel/models/hierarchical_han.toml`, with
 # its reason in a comment. Before fitting, read two things.
 #
 # - **The priors** (model card 4.8). Each should be defensible on its own scale: α on the logit
@@ -251,7 +252,7 @@ print(f"posterior correlation of α and β: {alpha_beta[0, 1]:.2f}")
 # This check is **lenient**: the same data fitted the model, so an observation sits inside its
 # interval almost by construction. It is still worth doing, because a *failure* here is damning.
 # The README reports that the pooled variant (one fraction for all of Tibet,
-# `models/hierarchical_pooled.toml`) fails it for Qushui and the rest of Lhasa outright: one
+# `dnamodel/models/hierarchical_pooled.toml`) fails it for Qushui and the rest of Lhasa outright: one
 # fraction cannot serve both, as the `count ÷ census` column of section 1 shows. Expect the Table
 # 3 rows' PITs to sit near 0.5: each row has a fraction of its own (model card 4.5), so for the rows
 # this check has almost no power. For a check that does not reuse the data, see leave-one-out.

@@ -24,7 +24,7 @@ from the data. This notebook asks it in two complementary ways.
    likelihood, to a power close to 1 and measure how far each posterior moves, by reweighting the
    draws already in hand (no refit). Which component the posterior is sensitive to is the
    diagnosis.
-2. **The shipped sweeps** (`models/sweeps/`): a *global* check. Refit the model with one
+2. **The shipped sweeps** (`dnamodel/models/sweeps/`): a *global* check. Refit the model with one
    assumption set to each of a few named alternatives (a prior's scale, the thesis on or off,
    another base for Zhagyab) and compare the totals. Every point uses the same seed (common random
    numbers), so differences between points are the assumption's, not the draws'.
@@ -48,7 +48,8 @@ from dnamodel import plots
 from dnamodel.bayes import fit_model
 from dnamodel.estimate import diagnose
 from dnamodel.powerscale import add_log_densities, power_scaling, scaled_estimate
-from dnamodel.sweep import load_sweep, reference_interval, shipped_sweeps, sweep, tornado_rows
+from dnamodel.spec.sweep import load_sweep, shipped_sweeps
+from dnamodel.sweep import reference_interval, sweep, tornado_rows
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913),
@@ -133,7 +134,7 @@ for prior_name in ("beta", "sigma"):
 # %% [markdown]
 # ## 3. The shipped sweeps
 #
-# Each file in `models/sweeps/` names a model, a description and a grid of spec paths with the
+# Each file in `dnamodel/models/sweeps/` names a model, a description and a grid of spec paths with the
 # values each takes. The sweep runs every point of the grid's Cartesian product. Read the grids
 # first: the default value of each path is one of its points, so each sweep contains the default
 # fit, and the other points are the alternatives.

@@ -25,8 +25,9 @@ from dnamodel.estimate import (
     thesis_log_factor,
     write_netcdf,
 )
-from dnamodel.hierarchical import HierarchicalSpec, resolve_hierarchical
 from dnamodel.spec import MODELS_DIR, available_models, load_model
+from dnamodel.spec.hierarchical import HierarchicalSpec
+from dnamodel.spec.resolve import resolve_hierarchical
 
 quiet_arviz()
 HIERARCHICAL = [name for name in available_models() if name.startswith("hierarchical_")]
@@ -392,7 +393,7 @@ def test_a_spec_changing_only_values_reuses_the_compiled_model(default_fit, data
     # compiled model serves, and the predictive checks must use the new values, not the old.
     import copy
 
-    from dnamodel.hierarchical import parse_hierarchical
+    from dnamodel.spec.hierarchical import parse_hierarchical
 
     _, fitted = default_fit
     spec = load_model("hierarchical_han")

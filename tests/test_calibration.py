@@ -16,8 +16,8 @@ from scipy import stats
 
 from dnamodel.bayes import MAX_DIVERGENCES, compiled_for
 from dnamodel.calibration import recovery, sbc, uniformity_pvalue
-from dnamodel.hierarchical import resolve_hierarchical
 from dnamodel.spec import load_model
+from dnamodel.spec.resolve import resolve_hierarchical
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ from scipy import stats
 from dnamodel import dims
 from dnamodel.errors import UsageError
 from dnamodel.montecarlo import PROBABILITIES, QMC_REPLICATES, Engine, inverse_cdf, monte_carlo, summarize
-from dnamodel.spec import Resolved, load_model
+from dnamodel.spec import load_model
+from dnamodel.spec.montecarlo import Resolved
 
 LOW, HIGH = 919_282, 1_206_962  # report_uniform's total is uniform on [LOW, HIGH] (docs/model.md, section 3)
 Z = 4.0  # checks at 4 standard errors: a correct engine fails one with probability 6e-5

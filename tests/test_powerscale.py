@@ -12,14 +12,6 @@ from scipy import stats
 
 from dnamodel.bayes import compiled_for, fit_model, quiet_arviz
 from dnamodel.errors import UsageError
-from dnamodel.hierarchical import (
-    ExponentialPrior,
-    HalfNormalPrior,
-    NormalPrior,
-    StudentTPrior,
-    parse_hierarchical,
-    resolve_hierarchical,
-)
 from dnamodel.powerscale import (
     NO_FLAG,
     PRIOR_DATA_CONFLICT,
@@ -39,6 +31,8 @@ from dnamodel.powerscale import (
     sensitivity_table,
 )
 from dnamodel.spec import load_model
+from dnamodel.spec.hierarchical import ExponentialPrior, HalfNormalPrior, NormalPrior, StudentTPrior, parse_hierarchical
+from dnamodel.spec.resolve import resolve_hierarchical
 
 quiet_arviz()
 DIAGNOSES = {PRIOR_DATA_CONFLICT, STRONG_PRIOR, NO_FLAG}

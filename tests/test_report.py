@@ -18,8 +18,9 @@ import pytest
 from dnamodel.cli import main
 from dnamodel.estimate import read_netcdf, run_estimate, summarize_fit, write_netcdf
 from dnamodel.report import SECTIONS, render_report
-from dnamodel.spec import load_model
-from dnamodel.sweep import load_sweep, sweep
+from dnamodel.spec import MODELS_DIR, load_model
+from dnamodel.spec.sweep import load_sweep
+from dnamodel.sweep import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -162,7 +163,7 @@ def test_cli_draws_from_a_saved_fit(fitted, tmp_path, capsys):
     ],
 )
 def test_cli_usage_errors_exit_2_with_one_message(argv, message, fitted, tmp_path, capsys):
-    paths = {"missing": tmp_path / "none.nc", "fit": fitted[0], "tmp": tmp_path, "spec": ROOT / "models/report_mc.toml"}
+    paths = {"missing": tmp_path / "none.nc", "fit": fitted[0], "tmp": tmp_path, "spec": MODELS_DIR / "report_mc.toml"}
     argv = [a.format(**{k: str(v) for k, v in paths.items()}) for a in argv]
     if "--out" not in argv:
         argv += ["--out", str(tmp_path / "r.html")]

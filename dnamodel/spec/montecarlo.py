@@ -1,4 +1,4 @@
-"""Model specs: TOML files in ``models/``, validated strictly.
+"""Monte Carlo specs: TOML files in ``dnamodel/models/``, validated strictly.
 
 A Monte Carlo spec declares its uncertain inputs as distributions and its outputs
 as arithmetic on them::
@@ -25,7 +25,8 @@ another). Quantities are evaluated in order and may use inputs, earlier
 quantities, ``+ - * /``, parentheses, numbers, and the functions ``where(c, a, b)``,
 ``minimum(a, b)`` and ``maximum(a, b)``. ``total`` and ``share`` are required.
 
-:func:`load_model` reads and validates a spec without data. :func:`resolve`
+:func:`dnamodel.spec.load_model` reads and validates a spec without data
+(:func:`parse_montecarlo` validates its tables). :func:`resolve`
 replaces references with numbers from a :class:`~dnamodel.data.Dataset` and checks
 every parameter (low below high, weights summing to one, a share's support inside
 [0, 1], ...). Every error names the file, the input and the parameter.
@@ -34,33 +35,19 @@ every parameter (low below high, weights summing to one, a share's support insid
 from __future__ import annotations
 
 import ast
-import hashlib
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any, Literal
 
 from dnamodel.data import Dataset
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-
-if TYPE_CHECKING:
-    from dnamodel.hierarchical import HierarchicalSpec
-
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-"""Where model names are looked up: the ``models/`` folder of the source tree."""
+from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec.base import SpecIdentity, _Strict, _validate
 
 FUNCTIONS = ("where", "minimum", "maximum")
 REQUIRED_QUANTITIES = ("total", "share")
 
 Kind = Literal["share", "count", "number"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Ref(_Strict):
@@ -180,23 +167,6 @@ class ModelHeader(_Strict):
     description: str
 
 
-class SpecIdentity:
-    """What every kind of spec answers to: its name and the hash of its text (for provenance)."""
-
-    header: Any
-    text: str
-
-    @property
-    def name(self) -> str:
-        """The model's name."""
-        return self.header.name
-
-    @property
-    def hash(self) -> str:
-        """``sha256:`` and the first 16 hex digits of the hash of the spec's text."""
-        return "sha256:" + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class ModelSpec(SpecIdentity):
     """A validated spec, before its references are resolved against data.
@@ -223,66 +193,16 @@ class ModelSpec(SpecIdentity):
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
-def available_models() -> list[str]:
-    """Names of the specs in ``models/``."""
-    return sorted(path.stem for path in MODELS_DIR.glob("*.toml"))
+def parse_montecarlo(raw: dict[str, Any], text: str, file: str) -> ModelSpec:
+    """Validate the tables of a Monte Carlo spec (``raw`` is the parsed TOML).
 
-
-def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
-    """Read and validate a model spec.
-
-    Parameters
-    ----------
-    path_or_name : str or Path
-        A path to a TOML file, or the name of a spec in ``models/`` (``"report_mc"``).
-
-    Returns
-    -------
-    ModelSpec or HierarchicalSpec
-        The latter when its ``[model]`` table says ``kind = "hierarchical"``.
+    ``text`` is kept for provenance and hashed; ``file`` names the spec in errors.
 
     Raises
     ------
-    UsageError
-        If no such file or model exists.
     DataError
-        Listing every problem in the spec, each with the file and the key.
-
-    Examples
-    --------
-    >>> spec = load_model("report_uniform")
-    >>> spec.inputs["rest_rate"].dist
-    'uniform'
+        Listing every problem, each naming the file and the dotted key.
     """
-    path = Path(path_or_name)
-    if not path.exists() and path.suffix != ".toml" and (MODELS_DIR / f"{path_or_name}.toml").exists():
-        path = MODELS_DIR / f"{path_or_name}.toml"
-    if not path.exists():
-        known = available_models()
-        hint = did_you_mean(str(path_or_name), known)
-        raise UsageError(f"no model file or model named {str(path_or_name)!r}{hint}; models: {', '.join(known)}")
-    text = path.read_text(encoding="utf-8")
-    file = str(path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise DataError([Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}")]) from None
-
-    return parse_model(raw, text, file)
-
-
-def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | HierarchicalSpec:
-    """Validate a parsed spec (``raw``, from TOML), of either kind.
-
-    ``text`` is kept for provenance and hashed; ``file`` names the spec in errors. Sweeps use
-    this to build a spec from a changed copy of another's ``raw``.
-    """
-    model_table = raw.get("model")
-    if isinstance(model_table, dict) and model_table.get("kind") == "hierarchical":
-        from dnamodel.hierarchical import parse_hierarchical
-
-        return parse_hierarchical(raw, text, file)
-
     problems: list[Problem] = []
 
     def report(key: str, message: str) -> None:
@@ -323,23 +243,6 @@ def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | Hierar
     if problems or header is None:
         raise DataError(problems)
     return ModelSpec(header, inputs, dict(quantities), file, text, compiled, raw)
-
-
-def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
-    if not isinstance(table, dict):
-        report(key, f"missing table [{key}]")
-        return None
-    try:
-        return model.model_validate(table)
-    except ValidationError as error:
-        for item in error.errors():
-            where = ".".join(str(part) for part in (key, *item["loc"]))
-            if item["type"] == "extra_forbidden":
-                name = str(item["loc"][-1])
-                report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
-            else:
-                report(where, item["msg"])
-        return None
 
 
 def _parse_input(name: str, table: Any, report: Any) -> _Dist | None:
@@ -439,6 +342,7 @@ def resolve(spec: ModelSpec, data: Dataset) -> dict[str, Resolved]:
     Examples
     --------
     >>> from dnamodel.data import load_data
+    >>> from dnamodel.spec import load_model
     >>> resolve(load_model("report_uniform"), load_data())["rest_rate"].params["low"]
     0.323
     """

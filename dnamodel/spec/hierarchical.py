@@ -1,0 +1,310 @@
+"""The hierarchical model's spec: its TOML schema, priors included.
+
+A hierarchical spec says ``kind = "hierarchical"`` in its ``[model]`` table. Its other
+tables are, in order of the model card (``docs/model.md``, section 4):
+
+``[fraction]``
+    How each unit's collection fraction depends on its Han share: the ``variant``
+    (``"han_share"``, ``"two_stratum"`` or ``"pooled"``) and the priors of α, β, σ.
+``[population]``
+    The census error, and the uplift from census to resident population where it applies.
+``[observations.NAME]``
+    Each observation: which samples (an expression over observation ids), over which
+    units, on which population base, with what reporting error.
+``[within_county]``
+    Rows that inform how much collection varies inside one county (Lhorong's Table 3).
+``[thesis]``
+    The 2020 police-thesis database count as a lower bound on the 2022 total.
+``[sampler]``
+    Draws, tuning steps, chains and seed.
+
+:func:`dnamodel.spec.load_model` reads such a file into a :class:`HierarchicalSpec`
+(:func:`parse_hierarchical` validates its tables); every error names the file and the key.
+:func:`dnamodel.spec.resolve.resolve_hierarchical` then resolves it against the data.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
+
+VARIANTS = ("han_share", "two_stratum", "pooled")
+"""How a unit's fraction depends on its Han share."""
+
+TABLES = ("model", "fraction", "population", "observations", "within_county", "thesis", "sampler")
+
+
+# --- priors ------------------------------------------------------------------------------------
+
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class NormalPrior(_Strict):
+    """``normal(mu, sigma)`` on the real line."""
+
+    dist: Literal["normal"]
+    mu: Finite = 0.0
+    sigma: Positive
+
+
+class StudentTPrior(_Strict):
+    """``student_t(nu, mu, sigma)`` on the real line: a normal with heavier tails."""
+
+    dist: Literal["student_t"]
+    nu: Positive
+    mu: Finite = 0.0
+    sigma: Positive
+
+
+class HalfNormalPrior(_Strict):
+    """``halfnormal(sigma)`` on the positive half-line."""
+
+    dist: Literal["halfnormal"]
+    sigma: Positive
+
+
+class HalfStudentTPrior(_Strict):
+    """``halfstudent_t(nu, sigma)`` on the positive half-line."""
+
+    dist: Literal["halfstudent_t"]
+    nu: Positive
+    sigma: Positive
+
+
+class ExponentialPrior(_Strict):
+    """``exponential(scale)`` on the positive half-line; ``scale`` is the mean."""
+
+    dist: Literal["exponential"]
+    scale: Positive
+
+
+REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
+POSITIVE_PRIORS = {"halfnormal": HalfNormalPrior, "halfstudent_t": HalfStudentTPrior, "exponential": ExponentialPrior}
+PACE_PRIORS = {"halfnormal": HalfNormalPrior, "exponential": ExponentialPrior}
+Prior = NormalPrior | StudentTPrior | HalfNormalPrior | HalfStudentTPrior | ExponentialPrior
+
+
+def prior_text(prior: Prior) -> str:
+    """The prior as the model card writes it.
+
+    Examples
+    --------
+    >>> prior_text(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
+    'Normal(-1, 1.5)'
+    """
+    p = prior.model_dump(exclude={"dist"})
+    name = {
+        "normal": "Normal",
+        "student_t": "StudentT",
+        "halfnormal": "HalfNormal",
+        "halfstudent_t": "HalfStudentT",
+        "exponential": "Exponential(scale)",
+    }[prior.dist]
+    return f"{name}({', '.join(f'{v:g}' for v in p.values())})"
+
+
+# --- the tables ---------------------------------------------------------------------------------
+
+
+class HierarchicalHeader(_Strict):
+    """The ``[model]`` table of a hierarchical spec."""
+
+    name: str
+    kind: Literal["hierarchical"]
+    description: str
+
+
+class FractionSpec(_Strict):
+    """``[fraction]``: ``logit π_u = α + β·x_u + σ·z_u`` and its variants."""
+
+    variant: Literal["han_share", "two_stratum", "pooled"]
+    high_han: list[str] = Field(default_factory=lambda: ["lhasa", "nyingchi"])
+    alpha: dict[str, Any]
+    beta: dict[str, Any] | None = None
+    sigma: dict[str, Any] | None = None
+
+
+class PopulationSpec(_Strict):
+    """``[population]``: census error and the resident uplift."""
+
+    census_error: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)]
+    uplift_areas: list[str] = Field(default_factory=list)
+    log_uplift: dict[str, Any] | None = None
+
+
+class ObservationSpec(_Strict):
+    """``[observations.NAME]``: one observed count and how the model relates it to fractions."""
+
+    samples: str
+    units: list[str]
+    exclude: list[str] = Field(default_factory=list)
+    base: str | list[str] = "census"
+    error: Positive
+    note: str = ""
+
+
+class WithinCountySpec(_Strict):
+    """``[within_county]``: rows inside one unit that inform within-county variation τ."""
+
+    unit: str
+    rows: list[str]
+    centre: Literal["free", "county"] = "free"
+    error: Positive
+    tau: dict[str, Any]
+    centre_prior: dict[str, Any] | None = None
+    note: str = ""
+
+
+class ThesisSpec(_Strict):
+    """``[thesis]``: the 2020 database count as a lower bound on the 2022 total."""
+
+    use: bool
+    stock: str
+    added: str
+    added_years: Positive
+    years: Positive
+    pace: dict[str, Any]
+    tolerance: Positive
+
+
+class SamplerSpec(_Strict):
+    """``[sampler]``: default sampling settings, which callers may override."""
+
+    draws: Annotated[int, Field(ge=10)] = 1000
+    tune: Annotated[int, Field(ge=10)] = 1000
+    chains: Annotated[int, Field(ge=1, le=64)] = 4
+    seed: Annotated[int, Field(ge=0)] = 20220913
+    target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
+
+
+@dataclass(frozen=True)
+class HierarchicalSpec(SpecIdentity):
+    """A validated hierarchical spec, before resolution against the data.
+
+    Attributes
+    ----------
+    header, fraction, population, observations, within_county, thesis, sampler
+        The validated tables; ``within_county`` may be ``None``.
+    priors : dict of str to Prior
+        Every prior of the spec keyed by its parameter (``alpha``, ``beta``, ``sigma``,
+        ``log_uplift``, ``tau``, ``row_centre``, ``pace``).
+    path, text : str
+        The file, and its text for provenance.
+    """
+
+    header: HierarchicalHeader
+    fraction: FractionSpec
+    population: PopulationSpec
+    observations: dict[str, ObservationSpec]
+    within_county: WithinCountySpec | None
+    thesis: ThesisSpec
+    sampler: SamplerSpec
+    priors: dict[str, Prior]
+    path: str
+    text: str
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> HierarchicalSpec:
+    """Validate the tables of a hierarchical spec (``raw`` is the parsed TOML).
+
+    Raises
+    ------
+    DataError
+        Listing every problem, each naming the file and the dotted key.
+    """
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    for key in raw:
+        if key not in TABLES:
+            report(key, f"unknown table{did_you_mean(key, TABLES)}")
+    header = _validate(HierarchicalHeader, raw.get("model"), "model", report)
+    fraction = _validate(FractionSpec, raw.get("fraction"), "fraction", report)
+    population = _validate(PopulationSpec, raw.get("population"), "population", report)
+    thesis = _validate(ThesisSpec, raw.get("thesis"), "thesis", report)
+    sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
+    within = None
+    if "within_county" in raw:
+        within = _validate(WithinCountySpec, raw["within_county"], "within_county", report)
+    observations: dict[str, ObservationSpec] = {}
+    tables = raw.get("observations")
+    if not isinstance(tables, dict) or not tables:
+        report("observations", "missing: at least one [observations.NAME] table")
+        tables = {}
+    for name, table in tables.items():
+        parsed = _validate(ObservationSpec, table, f"observations.{name}", report)
+        if parsed is not None:
+            observations[name] = parsed
+
+    priors: dict[str, Prior] = {}
+
+    def prior(name: str, table: Any, key: str, families: dict[str, type[_Strict]]) -> None:
+        if table is None:
+            report(key, f"missing: the prior of {name}")
+            return
+        dist = table.get("dist")
+        if dist not in families:
+            allowed = ", ".join(families)
+            report(f"{key}.dist", f"unknown prior family {dist!r}{did_you_mean(str(dist), families)}; use {allowed}")
+            return
+        parsed = _validate(families[dist], table, key, report)
+        if parsed is not None:
+            priors[name] = parsed
+
+    if fraction is not None:
+        prior("alpha", fraction.alpha, "fraction.alpha", REAL_PRIORS)
+        if fraction.variant == "pooled":
+            for unused in ("beta", "sigma"):
+                if getattr(fraction, unused) is not None:
+                    report(f"fraction.{unused}", "the pooled variant has no such parameter; remove it")
+        else:
+            prior("beta", fraction.beta, "fraction.beta", REAL_PRIORS)
+            prior("sigma", fraction.sigma, "fraction.sigma", POSITIVE_PRIORS)
+    # With no uplift areas the uplift's prior is kept but unused, so that a sweep can switch the
+    # uplift off by emptying the list alone.
+    if population is not None and population.uplift_areas:
+        prior("log_uplift", population.log_uplift, "population.log_uplift", REAL_PRIORS)
+    if within is not None:
+        prior("tau", within.tau, "within_county.tau", POSITIVE_PRIORS)
+        if within.centre == "free":
+            prior("row_centre", within.centre_prior, "within_county.centre_prior", REAL_PRIORS)
+        elif within.centre_prior is not None:
+            report("within_county.centre_prior", "only a free centre has a prior; remove it or set centre = 'free'")
+    if thesis is not None:
+        # The pace is integrated out through its CDF, which PyMC has in closed form for these two.
+        prior("pace", thesis.pace, "thesis.pace", PACE_PRIORS)
+    for name, obs in observations.items():
+        _check_expression(obs.samples, f"observations.{name}.samples", report)
+
+    if problems or None in (header, fraction, population, thesis, sampler):
+        raise DataError(problems)
+    return HierarchicalSpec(
+        header, fraction, population, observations, within, thesis, sampler, priors, file, text, raw
+    )
+
+
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Name, ast.Load, ast.Constant)
+
+
+def _check_expression(expression: str, key: str, report: Any) -> None:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        report(key, f"not an expression: {error.msg}")
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, _ARITHMETIC) or (
+            isinstance(node, ast.Constant) and type(node.value) not in (int, float)
+        ):
+            report(key, "only observation ids, numbers and + - * / are allowed")
+            return

@@ -1,0 +1,223 @@
+"""Sweeps as specs: sweep files, and a model spec changed at dotted paths.
+
+A sweep file (``dnamodel/models/sweeps/NAME.toml``) names a model, a description and a grid of
+dotted spec paths with their values; :func:`load_sweep` reads and checks it. A path addresses
+the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.zhagyab.samples``,
+``inputs.rest_position.high``, ...): :func:`known_paths` lists every path a spec has or its
+schema allows, :func:`set_path` sets one (an unknown path gets "did you mean …?"), and
+:func:`point_spec` is the spec with a point's values set, recorded in its text so that its hash
+differs. :func:`dnamodel.workflows.sweep.sweep` runs the grid.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.spec import parse_model
+from dnamodel.spec.base import MODELS_DIR
+from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
+
+# --- paths ---------------------------------------------------------------------------------------
+
+
+def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
+    """Every dotted path a sweep may set: the spec's own keys, and optional keys of its schema.
+
+    Examples
+    --------
+    >>> from dnamodel.spec import load_model
+    >>> paths = known_paths(load_model("hierarchical_han").raw)
+    >>> "fraction.beta.sigma" in paths, "observations.qushui.base" in paths
+    (True, True)
+    """
+    paths: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            paths.append(prefix)
+
+    walk(raw, "")
+    for path in _schema_paths(raw):
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
+    """Optional keys the hierarchical schema allows but a spec may leave out."""
+    if not (isinstance(raw.get("model"), Mapping) and raw["model"].get("kind") == "hierarchical"):
+        return []
+    extra = [f"population.{k}" for k in PopulationSpec.model_fields]
+    extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
+    extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
+    for name in raw.get("observations", {}):
+        extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
+    return extra
+
+
+def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
+    """Set ``raw``'s value at a dotted ``path`` (in place).
+
+    Raises
+    ------
+    UsageError
+        For a path the spec does not have, with the nearest known path.
+    """
+    if path not in known:
+        prefix = [p for p in known if p.startswith(path + ".")]
+        if prefix:
+            raise UsageError(f"{path!r} is a table; set one of its keys, e.g. {prefix[0]!r}")
+        raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
+    node = raw
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def parse_values(text: str) -> list[Any]:
+    """The values of one ``--set path=v1,v2,...``: JSON where it parses, else strings.
+
+    Commas inside brackets or quotes do not split, so a list value can be given.
+
+    Examples
+    --------
+    >>> parse_values('0.5,1,true,han_share,["lhasa"],[]')
+    [0.5, 1, True, 'han_share', ['lhasa'], []]
+    """
+    items, depth, quote, current = [], 0, None, ""
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(current)
+            current = ""
+            continue
+        current += char
+    items.append(current)
+    values = []
+    for item in (i.strip() for i in items):
+        if not item:
+            raise UsageError(f"empty value in {text!r}")
+        try:
+            values.append(json.loads(item))
+        except json.JSONDecodeError:
+            values.append(item)
+    return values
+
+
+# --- shipped sweeps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """A sweep declared in ``dnamodel/models/sweeps/NAME.toml``: ``[sweep]`` model and description, ``[grid]``."""
+
+    name: str
+    model: str
+    description: str
+    grid: dict[str, list[Any]]
+    path: str
+
+
+def sweeps_dir() -> Path:
+    """Where shipped sweeps live: ``dnamodel/models/sweeps/``."""
+    return MODELS_DIR / "sweeps"
+
+
+def shipped_sweeps() -> list[str]:
+    """Names of the shipped sweeps."""
+    return sorted(p.stem for p in sweeps_dir().glob("*.toml"))
+
+
+def load_sweep(name_or_path: str | Path) -> SweepFile:
+    """Read and check a sweep file.
+
+    Raises
+    ------
+    UsageError
+        No such file or sweep.
+    DataError
+        A missing or unknown table or key, naming the file.
+
+    Examples
+    --------
+    >>> load_sweep("thesis").grid
+    {'thesis.use': [True, False]}
+    """
+    path = Path(name_or_path)
+    if not path.exists() and (sweeps_dir() / f"{name_or_path}.toml").exists():
+        path = sweeps_dir() / f"{name_or_path}.toml"
+    if not path.exists():
+        raise UsageError(
+            f"no sweep file or shipped sweep {str(name_or_path)!r}"
+            f"{did_you_mean(str(name_or_path), shipped_sweeps())}; shipped: {', '.join(shipped_sweeps())}"
+        )
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise DataError([Problem(file, None, None, f"not valid TOML: {error}")]) from None
+    problems = [
+        Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid'))}")
+        for k in raw
+        if k not in ("sweep", "grid")
+    ]
+    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    for key in table:
+        if key not in ("model", "description"):
+            problems.append(
+                Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
+            )
+    for key in ("model", "description"):
+        if not isinstance(table.get(key), str):
+            problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
+    grid = raw.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
+        grid = {}
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+    if problems:
+        raise DataError(problems)
+    return SweepFile(path.stem, table["model"], table["description"], dict(grid), file)
+
+
+# --- points --------------------------------------------------------------------------------------
+
+
+def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
+    """The spec with ``overrides`` applied; its text records them, so its hash differs."""
+    raw = tomllib.loads(spec_text)
+    known = known_paths(raw)
+    changed = copy.deepcopy(raw)
+    for path, value in overrides.items():
+        set_path(changed, path, value, known)
+    note = "".join(f"\n# sweep: {path} = {json.dumps(value)}" for path, value in overrides.items())
+    return parse_model(changed, spec_text + note, spec_path)
+
+
+def coordinate(value: Any) -> Any:
+    """A grid value as an xarray coordinate: numbers and strings as they are, anything else as JSON."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float | str):
+        return value
+    return json.dumps(value)
