@@ -49,9 +49,11 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from dnamodel import montecarlo
 from dnamodel.data import load_data
-from dnamodel.montecarlo import DEFAULT_CHUNK, QMC_REPLICATES, Engine, inverse_cdf, summarize
+from dnamodel.montecarlo import engine as engine_module
+from dnamodel.montecarlo import run as run_module
+from dnamodel.montecarlo.engine import DEFAULT_CHUNK, Engine, inverse_cdf
+from dnamodel.montecarlo.run import QMC_REPLICATES, summarize
 from dnamodel.spec import load_model
 
 MODEL = "report_mc"
@@ -586,10 +588,13 @@ def print_table(rows: list[Row]) -> None:
 def main() -> None:
     """Measure everything and print the Markdown tables."""
     started = time.perf_counter()
-    source = hashlib.sha256(Path(montecarlo.__file__).read_bytes()).hexdigest()[:12]
+    files = [Path(module.__file__) for module in (engine_module, run_module)]
+    sources = "; ".join(
+        f"dnamodel/montecarlo/{f.name} sha256 {hashlib.sha256(f.read_bytes()).hexdigest()[:12]}" for f in files
+    )
     print(
         f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPUs; "
-        f"dnamodel/montecarlo.py sha256 {source}; {time.strftime('%Y-%m-%d %H:%M')}\n"
+        f"{sources}; {time.strftime('%Y-%m-%d %H:%M')}\n"
     )
     spec, data = load_model(MODEL), load_data()
     engine = Engine.build(spec, data)

@@ -20,9 +20,9 @@ from dnamodel.casestudy.replicate import replicate
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.estimate import diagnose, summarize_fit
-from dnamodel.montecarlo import monte_carlo, summarize
+from dnamodel.montecarlo.run import monte_carlo, summarize
+from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
-from dnamodel.sensitivity import sobol, tornado
 from dnamodel.spec import load_model
 
 __version__ = package_version()

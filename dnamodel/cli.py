@@ -46,9 +46,10 @@ from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError
-from dnamodel.montecarlo import DEFAULT_CHUNK, DEFAULT_SEED, QMC_REPLICATES, summarize
+from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
+from dnamodel.montecarlo.run import QMC_REPLICATES, summarize
+from dnamodel.montecarlo.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
 from dnamodel.provenance import package_version
-from dnamodel.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.tables import Block, Table, console, render

@@ -31,7 +31,7 @@ from matplotlib.ticker import FuncFormatter
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
-from dnamodel.sensitivity import TornadoRow
+from dnamodel.montecarlo.sensitivity import TornadoRow
 
 LOW_COLOUR = "#4c72b0"
 HIGH_COLOUR = "#dd8452"
@@ -61,7 +61,7 @@ def tornado_plot(
     Parameters
     ----------
     rows : sequence of TornadoRow
-        From :func:`dnamodel.sensitivity.tornado`; drawn in the order given, the
+        From :func:`dnamodel.montecarlo.sensitivity.tornado`; drawn in the order given, the
         first at the top.
     baseline : float
         The total with every input at its median (samples collected), drawn as a
@@ -91,7 +91,7 @@ def tornado_plot(
     Examples
     --------
     >>> import tempfile
-    >>> from dnamodel.sensitivity import tornado
+    >>> from dnamodel.montecarlo.sensitivity import tornado
     >>> from dnamodel.spec import load_model
     >>> result = tornado(load_model("report_uniform"))
     >>> with tempfile.TemporaryDirectory() as folder:

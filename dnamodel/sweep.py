@@ -151,8 +151,8 @@ def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, A
 
 
 def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.montecarlo import summarize
-    from dnamodel.sensitivity import sobol
+    from dnamodel.montecarlo.run import summarize
+    from dnamodel.montecarlo.sensitivity import sobol
 
     summary = summarize(spec, settings.draws, settings.seed, data=data)
     total = summary.variables["total"]
@@ -250,7 +250,7 @@ def sweep(
             sampler,
         )
     else:
-        from dnamodel.montecarlo import DEFAULT_SEED
+        from dnamodel.montecarlo.engine import DEFAULT_SEED
 
         settings = Settings(
             loaded.path,

@@ -10,7 +10,8 @@ from scipy import stats
 
 from dnamodel import dims
 from dnamodel.errors import UsageError
-from dnamodel.montecarlo import PROBABILITIES, QMC_REPLICATES, Engine, inverse_cdf, monte_carlo, summarize
+from dnamodel.montecarlo.engine import Engine, inverse_cdf
+from dnamodel.montecarlo.run import PROBABILITIES, QMC_REPLICATES, monte_carlo, summarize
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import Resolved
 

@@ -28,7 +28,8 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
-from dnamodel.montecarlo import DEFAULT_SEED, MAX_IN_MEMORY, Engine, evaluate, inverse_cdf
+from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine, evaluate, inverse_cdf
+from dnamodel.montecarlo.run import MAX_IN_MEMORY
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec, Resolved
 
@@ -266,7 +267,7 @@ def sobol(
     n : int
         Base sample size, a power of 2 of at least :data:`MIN_BASE_POINTS`; the
         model is evaluated ``n × (random inputs + 2)`` times, at most
-        :data:`~dnamodel.montecarlo.MAX_IN_MEMORY` in all.
+        :data:`~dnamodel.montecarlo.run.MAX_IN_MEMORY` in all.
     seed : int or numpy.random.Generator
         Seed of ``numpy.random.default_rng``, or a generator; the only source of
         randomness. The same seed gives the same result.
