@@ -39,7 +39,7 @@ EXIT_OK, EXIT_BAD_FIT = 0, 3
 """``dnamodel estimate``'s exit statuses for a fit that passed or failed its gates."""
 IMPORT_PROBE = """
 import json, time
-import dnamodel.bayes, dnamodel.cli, dnamodel.estimate
+import dnamodel.inference.sampling, dnamodel.cli, dnamodel.estimate
 start = time.perf_counter()
 import arviz, pymc
 middle = time.perf_counter()
@@ -47,7 +47,12 @@ import numba, nutpie, pytensor.link.numba.dispatch
 print(json.dumps({"pymc": middle - start, "nutpie": time.perf_counter() - middle}))
 """
 """Imports beyond what ``dnamodel estimate`` has loaded when it starts the fit."""
-SOURCES = ("dnamodel/bayes.py", "dnamodel/estimate.py", f"dnamodel/models/{MODEL}.toml")
+SOURCES = (
+    "dnamodel/inference/model.py",
+    "dnamodel/inference/sampling.py",
+    "dnamodel/estimate.py",
+    f"dnamodel/models/{MODEL}.toml",
+)
 ROOT = Path(__file__).resolve().parent.parent
 LOAD: list[float] = []
 """The 1-minute load average after each child process: other work on the machine slows every figure."""
@@ -120,8 +125,8 @@ def worker(sampler: str, seed: int) -> None:
     import nutpie  # noqa: F401
     import pymc  # noqa: F401
 
-    from dnamodel.bayes import compile_model, quiet_arviz, sample
     from dnamodel.data import load_data
+    from dnamodel.inference.sampling import compile_model, quiet_arviz, sample
     from dnamodel.spec import load_model
     from dnamodel.spec.resolve import resolve_hierarchical
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnamodel import bayes
-from dnamodel.bayes import fit, quiet_arviz
 from dnamodel.estimate import summarize_fit
+from dnamodel.inference import sampling
+from dnamodel.inference.sampling import fit, quiet_arviz
 from dnamodel.spec import load_model
 from dnamodel.spec.hierarchical import parse_hierarchical
 from dnamodel.sweep import sweep
@@ -37,7 +37,7 @@ def main() -> None:
     """Time both ways and print the table."""
     quiet_arviz()
     spec = load_model("hierarchical_han")
-    bayes._COMPILED.clear()
+    sampling._COMPILED.clear()
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         swept = sweep(spec, {PATH: VALUES}, out=Path(folder) / "bench.nc", processes=1)
@@ -48,7 +48,7 @@ def main() -> None:
         raw = copy.deepcopy(spec.raw)
         raw["fraction"]["beta"]["sigma"] = value
         point = parse_hierarchical(raw, spec.text + f"\n# {PATH} = {value}", spec.path)
-        bayes._COMPILED.clear()  # an independent fit: nothing compiled before it
+        sampling._COMPILED.clear()  # an independent fit: nothing compiled before it
         start = time.perf_counter()
         idata = fit(point)
         fit_seconds.append(time.perf_counter() - start)

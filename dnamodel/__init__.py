@@ -14,12 +14,12 @@ The public API:
   convergence gates and a summary to cite (PyMC and nutpie are imported on first use).
 """
 
-from dnamodel.bayes import fit
 from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.estimate import diagnose, summarize_fit
+from dnamodel.inference.sampling import fit
 from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version

@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.bayes import compile_model, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError
-from dnamodel.estimate import thesis_log_factor
+from dnamodel.inference.model import thesis_log_factor
+from dnamodel.inference.sampling import compile_model, holding, quiet_arviz, sample
 from dnamodel.provenance import package_version
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from dnamodel.bayes import Fitted
+    from dnamodel.inference.sampling import Fitted
     from dnamodel.spec.resolve import ModelInputs
 
 QUANTITIES = ("total", "alpha", "beta", "sigma")
@@ -73,7 +73,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     Parameters
     ----------
     fitted : Fitted
-        From :func:`dnamodel.bayes.compile_model` (or ``rebind``): its model, inputs and data values.
+        From :func:`dnamodel.inference.sampling.compile_model` (or ``rebind``): its model, inputs and data values.
     n : int
         Draws to keep, at least 1.
     seed : int
@@ -93,7 +93,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     --------
     The PyMC sampler needs no nutpie compile, so this runs in seconds:
 
-    >>> from dnamodel.bayes import compile_model
+    >>> from dnamodel.inference.sampling import compile_model
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec.resolve import resolve_hierarchical
     >>> from dnamodel.spec import load_model
@@ -216,7 +216,7 @@ def sbc(
 
     Draws ``n_sims`` parameter sets and data sets from the prior with
     :func:`simulate_from_prior`, refits the compiled model on each data set with
-    :func:`dnamodel.bayes.sample` (new data, no new compile), keeps every ``thin``-th
+    :func:`dnamodel.inference.sampling.sample` (new data, no new compile), keeps every ``thin``-th
     draw of each chain, and ranks each true value among the kept draws. If the sampler
     draws from the exact posterior, every rank is uniform on ``0 … L``, and every
     central ``p`` interval covers the truth in a share ``p`` of the fits.
@@ -224,7 +224,7 @@ def sbc(
     Parameters
     ----------
     fitted : Fitted
-        From :func:`dnamodel.bayes.compile_model`.
+        From :func:`dnamodel.inference.sampling.compile_model`.
     n_sims : int
         Simulated data sets, and so fits.
     draws, tune, chains : int

@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.bayes import GATED, MAX_DIVERGENCES, MAX_RHAT, MIN_ESS, quiet_arviz
 from dnamodel.casestudy.tibet2022 import REPORT_HIGH, REPORT_HIGH_SHARE, REPORT_LOW, REPORT_LOW_SHARE, THRESHOLDS
 from dnamodel.files import atomic_write_text
+from dnamodel.inference.model import thesis_log_factor
+from dnamodel.inference.sampling import GATED, MAX_DIVERGENCES, MAX_RHAT, MIN_ESS, quiet_arviz
 
 if TYPE_CHECKING:
     import arviz as az
 
-    from dnamodel.bayes import Fitted
+    from dnamodel.inference.sampling import Fitted
 
 PROBABILITIES = (0.5, 0.9, 0.95)
 ROUNDING_STEPS = (1_000, 5_000, 10_000, 50_000, 100_000)
@@ -408,7 +409,7 @@ def leave_one_out(fitted: Fitted, *, draws: int, tune: int, chains: int, seed: i
     predictive distribution is then the refit's expected count times a reporting error
     of the observation's own scale.
     """
-    from dnamodel.bayes import sample
+    from dnamodel.inference.sampling import sample
 
     inputs = fitted.inputs
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
@@ -425,25 +426,6 @@ def leave_one_out(fitted: Fitted, *, draws: int, tune: int, chains: int, seed: i
 
 
 # --- the prior -------------------------------------------------------------------------------
-
-
-def thesis_log_factor(total: np.ndarray, inputs: Any) -> np.ndarray:
-    """The thesis constraint's log-factor, as the model's ``thesis`` potential computes it.
-
-    Used to reweight forward draws from the prior, which PyMC draws without potentials.
-    """
-    from scipy import special
-
-    if not inputs.thesis:
-        return np.zeros_like(total, dtype=float)
-    width = inputs.tolerance * inputs.stock
-    slack = width * np.logaddexp(0.0, (np.asarray(total, float) - inputs.stock) / width)
-    x = slack / inputs.growth_scale
-    pace = inputs.priors["pace"]
-    with np.errstate(divide="ignore"):
-        if pace.dist == "halfnormal":
-            return np.log(special.erf(x / (pace.sigma * np.sqrt(2.0))))
-        return np.log(-np.expm1(-x / pace.scale))
 
 
 @dataclass(frozen=True)
@@ -587,7 +569,7 @@ def run_estimate(
     """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
     import time
 
-    from dnamodel.bayes import fit_model
+    from dnamodel.inference.sampling import fit_model
 
     start = time.perf_counter()
     idata, fitted = fit_model(

@@ -488,7 +488,7 @@ def _png_target(path: str | Path) -> Path:
 def _arviz() -> Any:
     import arviz as az
 
-    from dnamodel.bayes import quiet_arviz
+    from dnamodel.inference.sampling import quiet_arviz
 
     quiet_arviz()
     return az
@@ -562,7 +562,7 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
     ...     rank_plot(idata, Path(folder) / "rank.png").read_bytes()[:4]
     b'\x89PNG'
     """
-    from dnamodel.bayes import GATED
+    from dnamodel.inference.sampling import GATED
 
     target = _png_target(path)
     az = _arviz()

@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dnamodel.bayes import Fitted, holding, quiet_arviz, sample
 from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.inference.sampling import Fitted, holding, quiet_arviz, sample
 from dnamodel.spec.hierarchical import Prior
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def _log_densities(idata: az.InferenceData, fitted: Fitted) -> tuple[xr.Dataset,
     import pymc as pm
     import xarray as xr
 
-    from dnamodel.estimate import thesis_log_factor
+    from dnamodel.inference.model import thesis_log_factor
 
     quiet_arviz()
     observed = [rv.name for rv in fitted.model.observed_RVs]
@@ -488,7 +488,7 @@ def power_scaling(
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit of ``fitted``'s model (:func:`dnamodel.bayes.fit_model`).
+        A fit of ``fitted``'s model (:func:`dnamodel.inference.sampling.fit_model`).
     fitted : Fitted
         The compiled model the fit came from.
     var_names : sequence of str
@@ -636,7 +636,7 @@ def refit_scaled(
 
     The power of a Normal, HalfNormal or Exponential prior is the same family with another
     scale (:func:`power_scaled_prior`), so the refit only changes the prior's data
-    containers (``beta__sigma``, …) through :func:`dnamodel.bayes.sample`.
+    containers (``beta__sigma``, …) through :func:`dnamodel.inference.sampling.sample`.
 
     Parameters
     ----------

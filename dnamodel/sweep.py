@@ -7,7 +7,7 @@ every point of the grid and returns an ``xarray.Dataset`` with one dimension per
 
 Speed. Points that change only values (a prior's scale, which observation ids a count
 adds up) share the model's structure, and so one compiled model
-(:func:`dnamodel.bayes.compiled_for`): each further point costs sampling only. Every
+(:func:`dnamodel.inference.sampling.compiled_for`): each further point costs sampling only. Every
 point uses the same seed (common random numbers), so differences between points are
 differences of the assumption, not of the draws.
 
@@ -103,7 +103,7 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
     """Run one point of a sweep and return its summary as plain data.
 
     A top-level function, so that process pools and dask workers can run it; each worker
-    keeps its own compiled models (:func:`dnamodel.bayes.compiled_for`).
+    keeps its own compiled models (:func:`dnamodel.inference.sampling.compiled_for`).
     """
     from dnamodel.data import load_data
     from dnamodel.spec.hierarchical import HierarchicalSpec
@@ -116,8 +116,8 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
 
 
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.bayes import compiled_for, quiet_arviz, sample, seeds
     from dnamodel.estimate import diagnose
+    from dnamodel.inference.sampling import compiled_for, quiet_arviz, sample, seeds
     from dnamodel.spec.resolve import resolve_hierarchical
 
     quiet_arviz()

@@ -57,7 +57,6 @@ from scipy import stats
 
 import dnamodel
 from dnamodel import plots
-from dnamodel.bayes import fit_model
 from dnamodel.estimate import (
     LOO_DRAWS,
     diagnose,
@@ -67,6 +66,7 @@ from dnamodel.estimate import (
     summarize_fit,
     write_netcdf,
 )
+from dnamodel.inference.sampling import fit_model
 from dnamodel.spec.hierarchical import prior_text
 from dnamodel.spec.resolve import resolve_hierarchical
 

@@ -45,8 +45,8 @@ from IPython.display import Image, display
 
 import dnamodel
 from dnamodel import plots
-from dnamodel.bayes import fit_model
 from dnamodel.estimate import diagnose
+from dnamodel.inference.sampling import fit_model
 from dnamodel.powerscale import add_log_densities, power_scaling, scaled_estimate
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 from dnamodel.sweep import reference_interval, sweep, tornado_rows

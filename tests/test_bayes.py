@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dnamodel.bayes import fit, fit_model, quiet_arviz, sample
 from dnamodel.cli import main
 from dnamodel.errors import DataError
 from dnamodel.estimate import (
@@ -22,9 +21,10 @@ from dnamodel.estimate import (
     read_netcdf,
     round_count,
     summarize_fit,
-    thesis_log_factor,
     write_netcdf,
 )
+from dnamodel.inference.model import thesis_log_factor
+from dnamodel.inference.sampling import fit, fit_model, quiet_arviz, sample
 from dnamodel.spec import MODELS_DIR, available_models, load_model
 from dnamodel.spec.hierarchical import HierarchicalSpec
 from dnamodel.spec.resolve import resolve_hierarchical
@@ -214,7 +214,7 @@ def test_each_variant_runs_and_passes_its_gates(name):
 
 def test_thesis_off_removes_the_bound(tmp_path, data):
     path = _spec_with(tmp_path, "use = true", "use = false")
-    from dnamodel.bayes import build_model
+    from dnamodel.inference.model import build_model
 
     model = build_model(resolve_hierarchical(load_model(path), data))
     assert not model.potentials

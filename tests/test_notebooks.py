@@ -168,8 +168,8 @@ def test_nothing_is_monkeypatched(name):
 @pytest.mark.parametrize(
     "source",
     [
-        "import dnamodel.bayes\ndnamodel.bayes.sample = lambda *args, **kwargs: None",
-        "from dnamodel import bayes as b\nb.LOO_DRAWS = 10",
+        "import dnamodel.inference.sampling\ndnamodel.inference.sampling.sample = lambda *args, **kwargs: None",
+        "from dnamodel.inference import sampling as s\ns.COMPILED_CACHE_SIZE = 0",
         "import nutpie\nsetattr(nutpie, 'sample', print)",
         "from dnamodel.estimate import summarize_fit\nsummarize_fit.__defaults__ = (None,)",
         "from unittest import mock",

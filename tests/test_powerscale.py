@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.bayes import compiled_for, fit_model, quiet_arviz
 from dnamodel.errors import UsageError
+from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
 from dnamodel.powerscale import (
     NO_FLAG,
     PRIOR_DATA_CONFLICT,
