@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnamodel.estimate import summarize_fit
+from dnamodel.checks.summary import summarize_fit
 from dnamodel.inference import sampling
 from dnamodel.inference.sampling import fit, quiet_arviz
 from dnamodel.spec import load_model

@@ -16,9 +16,10 @@ The public API:
 
 from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
+from dnamodel.checks.gates import diagnose
+from dnamodel.checks.summary import summarize_fit
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.estimate import diagnose, summarize_fit
 from dnamodel.inference.sampling import fit
 from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado

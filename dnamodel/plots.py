@@ -532,7 +532,7 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
     ----------
     idata : arviz.InferenceData
         A fit with a ``posterior`` group over ``chain`` and ``draw``; every name of
-        :data:`dnamodel.bayes.GATED` it holds as a scalar per draw is drawn (``total``
+        :data:`dnamodel.checks.gates.GATED` it holds as a scalar per draw is drawn (``total``
         always is).
     path : str or Path
         The PNG file to create or replace; its folder must exist.
@@ -562,7 +562,7 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
     ...     rank_plot(idata, Path(folder) / "rank.png").read_bytes()[:4]
     b'\x89PNG'
     """
-    from dnamodel.inference.sampling import GATED
+    from dnamodel.checks.gates import GATED
 
     target = _png_target(path)
     az = _arviz()
@@ -728,7 +728,7 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
         A fit whose posterior holds ``prefecture_total`` over ``prefecture`` (ids as
         in ``areas.csv``).
     summary : Summary
-        From :func:`dnamodel.estimate.summarize_fit`; its ``prefectures`` name the rows.
+        From :func:`dnamodel.checks.summary.summarize_fit`; its ``prefectures`` name the rows.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
 
@@ -843,10 +843,10 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path)
     Parameters
     ----------
     checks : sequence of Check
-        From :func:`dnamodel.estimate.predictive_checks`: one row each, drawn in the
+        From :func:`dnamodel.checks.predictive.predictive_checks`: one row each, drawn in the
         order given, the first at the top.
     loo : sequence of Check
-        From :func:`dnamodel.estimate.leave_one_out`, or empty if it was not run; each
+        From :func:`dnamodel.checks.predictive.leave_one_out`, or empty if it was not run; each
         is drawn under the posterior predictive row of the same ``observation``.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
@@ -865,7 +865,7 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path)
     Examples
     --------
     >>> import tempfile
-    >>> from dnamodel.estimate import Check
+    >>> from dnamodel.checks.predictive import Check
     >>> checks = [Check("lhorong", 17_194, 17_200, 15_300, 19_400, 0.49)]
     >>> loo = [Check("lhorong", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
     >>> with tempfile.TemporaryDirectory() as folder:

@@ -227,7 +227,7 @@ def spec_of_fit(idata: Any, source: str) -> Any:
 
 def loo_of_fit(idata: Any) -> list[Any] | None:
     """The leave-one-out checks saved with a fit, or ``None`` when none were run."""
-    from dnamodel.estimate import Check
+    from dnamodel.checks.predictive import Check
 
     text = idata.attrs.get("leave_one_out_json")
     if not text:
@@ -308,8 +308,10 @@ def render_report(
     >>> render_report("results/hierarchical_han.nc", "results/report.html")  # doctest: +SKIP
     """
     from dnamodel import plots
+    from dnamodel.checks.predictive import predictive_checks, prior_check
+    from dnamodel.checks.summary import summarize_fit
     from dnamodel.data import load_data
-    from dnamodel.estimate import predictive_checks, prior_check, read_netcdf, summarize_fit
+    from dnamodel.estimate import read_netcdf
     from dnamodel.spec.resolve import resolve_hierarchical
 
     source = Path(fit_path)
@@ -338,7 +340,7 @@ def render_report(
     prior = prior_check(idata, inputs)
     scaling = None
     if "log_prior" in idata.groups() and "log_likelihood" in idata.groups():
-        from dnamodel.powerscale import sensitivity_table
+        from dnamodel.checks.powerscale import sensitivity_table
 
         scaling = sensitivity_table(idata)
     sweeps, missing_sweeps = read_sweeps(sweeps_dir, idata.attrs) if sweeps_dir is not None else ([], [])

@@ -116,7 +116,7 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
 
 
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.estimate import diagnose
+    from dnamodel.checks.gates import diagnose
     from dnamodel.inference.sampling import compiled_for, quiet_arviz, sample, seeds
     from dnamodel.spec.resolve import resolve_hierarchical
 

@@ -46,7 +46,7 @@ from matplotlib.ticker import StrMethodFormatter
 import dnamodel
 from dnamodel import plots
 from dnamodel.casestudy.tibet2022 import THRESHOLD_LABELS, THRESHOLDS
-from dnamodel.estimate import ROUNDING_STEPS
+from dnamodel.checks.summary import ROUNDING_STEPS
 from dnamodel.montecarlo.engine import DEFAULT_SEED
 from dnamodel.montecarlo.run import MAX_IN_MEMORY, QMC_REPLICATES
 

@@ -45,9 +45,9 @@ from IPython.display import Image, display
 
 import dnamodel
 from dnamodel import plots
-from dnamodel.estimate import diagnose
+from dnamodel.checks.gates import diagnose
+from dnamodel.checks.powerscale import add_log_densities, power_scaling, scaled_estimate
 from dnamodel.inference.sampling import fit_model
-from dnamodel.powerscale import add_log_densities, power_scaling, scaled_estimate
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 from dnamodel.sweep import reference_interval, sweep, tornado_rows
 
@@ -88,7 +88,7 @@ print("gates passed" if gates.passed else "gates FAILED: " + "; ".join(gates.fai
 #
 # For each quantity, psens reports two numbers: how far its posterior moves (a cumulative
 # Jensen-Shannon distance per unit of log₂ of the power) when the **prior** is scaled, and when
-# the **likelihood** is. What is scaled (module `dnamodel.powerscale`): the top-level priors only
+# the **likelihood** is. What is scaled (module `dnamodel.checks.powerscale`): the top-level priors only
 # (α, β, σ, ℓ, τ, the rows' centre), not the unit-level structure; and as likelihood every observed
 # count *and* the thesis bound, which is data about the total.
 #

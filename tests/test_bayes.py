@@ -10,19 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dnamodel.checks.gates import diagnose
+from dnamodel.checks.predictive import LOO_ERROR, predictive_checks, prior_check
+from dnamodel.checks.summary import ROUNDING_STEPS, round_count, summarize_fit
 from dnamodel.cli import main
 from dnamodel.errors import DataError
-from dnamodel.estimate import (
-    LOO_ERROR,
-    ROUNDING_STEPS,
-    diagnose,
-    predictive_checks,
-    prior_check,
-    read_netcdf,
-    round_count,
-    summarize_fit,
-    write_netcdf,
-)
+from dnamodel.estimate import read_netcdf, write_netcdf
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import fit, fit_model, quiet_arviz, sample
 from dnamodel.spec import MODELS_DIR, available_models, load_model

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.calibration import recovery, sbc, uniformity_pvalue
-from dnamodel.inference.sampling import MAX_DIVERGENCES, compiled_for
+from dnamodel.checks.calibration import recovery, sbc, uniformity_pvalue
+from dnamodel.checks.gates import MAX_DIVERGENCES
+from dnamodel.inference.sampling import compiled_for
 from dnamodel.spec import load_model
 from dnamodel.spec.resolve import resolve_hierarchical
 

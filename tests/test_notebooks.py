@@ -171,7 +171,7 @@ def test_nothing_is_monkeypatched(name):
         "import dnamodel.inference.sampling\ndnamodel.inference.sampling.sample = lambda *args, **kwargs: None",
         "from dnamodel.inference import sampling as s\ns.COMPILED_CACHE_SIZE = 0",
         "import nutpie\nsetattr(nutpie, 'sample', print)",
-        "from dnamodel.estimate import summarize_fit\nsummarize_fit.__defaults__ = (None,)",
+        "from dnamodel.checks.summary import summarize_fit\nsummarize_fit.__defaults__ = (None,)",
         "from unittest import mock",
     ],
 )

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from dnamodel import dims, plots
+from dnamodel.checks.predictive import Check
+from dnamodel.checks.summary import summarize_fit
 from dnamodel.errors import UsageError
-from dnamodel.estimate import Check, summarize_fit
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHAINS, DRAWS = 2, 150

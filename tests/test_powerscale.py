@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.errors import UsageError
-from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
-from dnamodel.powerscale import (
+from dnamodel.checks.powerscale import (
     NO_FLAG,
     PRIOR_DATA_CONFLICT,
     QUANTITIES,
@@ -30,6 +28,8 @@ from dnamodel.powerscale import (
     scaled_prior_values,
     sensitivity_table,
 )
+from dnamodel.errors import UsageError
+from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
 from dnamodel.spec import load_model
 from dnamodel.spec.hierarchical import ExponentialPrior, HalfNormalPrior, NormalPrior, StudentTPrior, parse_hierarchical
 from dnamodel.spec.resolve import resolve_hierarchical

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
-from dnamodel.estimate import read_netcdf, run_estimate, summarize_fit, write_netcdf
+from dnamodel.estimate import read_netcdf, run_estimate, write_netcdf
 from dnamodel.report import SECTIONS, render_report
 from dnamodel.spec import MODELS_DIR, load_model
 from dnamodel.spec.sweep import load_sweep

@@ -42,12 +42,6 @@ if TYPE_CHECKING:
 
 SAMPLERS = ("nutpie", "pymc")
 
-MAX_DIVERGENCES = 0
-MAX_RHAT = 1.01
-MIN_ESS = 400
-GATED = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "total", "share")
-"""The scalars the gates apply to, when the model has them."""
-
 
 def quiet_arviz() -> None:
     """Silence ArviZ 0.x's import-time notice about its 1.0 refactor, which is not ours to act on."""

@@ -29,14 +29,12 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.errors import UsageError
 from dnamodel.inference.model import thesis_log_factor
-from dnamodel.inference.sampling import compile_model, holding, quiet_arviz, sample
+from dnamodel.inference.sampling import Fitted, compile_model, holding, quiet_arviz, sample
 from dnamodel.provenance import package_version
+from dnamodel.spec.resolve import ModelInputs
 
 if TYPE_CHECKING:
     import xarray as xr
-
-    from dnamodel.inference.sampling import Fitted
-    from dnamodel.spec.resolve import ModelInputs
 
 QUANTITIES = ("total", "alpha", "beta", "sigma")
 """The scalars calibration checks, when the model has them (the pooled variant has no β, σ)."""

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, holding, quiet_arviz, sample
 from dnamodel.spec.hierarchical import Prior
 
@@ -249,8 +250,6 @@ def _log_densities(idata: az.InferenceData, fitted: Fitted) -> tuple[xr.Dataset,
     """The ``log_likelihood`` and ``log_prior`` datasets at the posterior draws of ``idata``."""
     import pymc as pm
     import xarray as xr
-
-    from dnamodel.inference.model import thesis_log_factor
 
     quiet_arviz()
     observed = [rv.name for rv in fitted.model.observed_RVs]

@@ -1,0 +1,118 @@
+"""Every observation against its predictive distribution, and the prior against the data.
+
+:func:`predictive_checks` sets each observation (and each within-county row) against its
+posterior predictive 90% interval; :func:`leave_one_out` refits without each observation and
+predicts it; :func:`prior_check` shows what the priors alone say about the total, without and
+with the thesis bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dnamodel import dims
+from dnamodel.inference.model import thesis_log_factor
+from dnamodel.inference.sampling import Fitted, sample
+
+if TYPE_CHECKING:
+    import arviz as az
+
+LOO_DRAWS = 1000
+"""Draws per chain of each leave-one-out refit (at most the main fit's)."""
+LOO_ERROR = 1e3
+"""The log-scale reporting error that makes an observation uninformative in a refit."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One observation against a predictive distribution."""
+
+    observation: str
+    observed: float
+    median: float
+    low: float
+    high: float
+    pit: float
+    total_median: float | None = None
+
+    @property
+    def inside(self) -> bool:
+        """Whether the observation falls inside the 90% predictive interval."""
+        return self.low <= self.observed <= self.high
+
+
+def _check(name: str, observed: float, draws: np.ndarray, total_median: float | None = None) -> Check:
+    lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+    return Check(name, observed, float(med), float(lo), float(hi), float((draws <= observed).mean()), total_median)
+
+
+def predictive_checks(idata: az.InferenceData) -> list[Check]:
+    """Every observation (and within-county row) against its posterior predictive 90% interval."""
+    checks = []
+    for var in ("obs", "row_obs"):
+        if var not in idata.posterior_predictive:
+            continue
+        pred = idata.posterior_predictive[var]
+        dim = pred.dims[-1]
+        for name in pred[dim].values:
+            draws = pred.sel({dim: name}).values.ravel()
+            checks.append(_check(str(name), float(idata.observed_data[var].sel({dim: name})), draws))
+    return checks
+
+
+def leave_one_out(fitted: Fitted, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
+    """Refit without each observation and place it in its predictive distribution.
+
+    An observation is left out by making its reporting error huge (``LOO_ERROR`` on the
+    log scale), which flattens its likelihood without recompiling the model. Its
+    predictive distribution is then the refit's expected count times a reporting error
+    of the observation's own scale.
+    """
+    inputs = fitted.inputs
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    checks = []
+    for k, name in enumerate(inputs.observation):
+        error = inputs.error.copy()
+        error[k] = LOO_ERROR
+        idata = sample(fitted, draws=draws, tune=tune, chains=chains, seed=seed + k + 1, error=error)
+        expected = idata.posterior["expected"].sel({dims.OBSERVATION: name}).values.ravel()
+        predictive = expected * np.exp(inputs.error[k] * rng.standard_normal(expected.size))
+        total = float(np.median(idata.posterior["total"].values))
+        checks.append(_check(name, float(inputs.observed[k]), predictive, total))
+    return checks
+
+
+# --- the prior -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriorCheck:
+    """What the prior alone says about the total: quantiles without and with the thesis bound."""
+
+    quantiles: tuple[float, ...]
+    forward: tuple[float, ...]
+    constrained: tuple[float, ...]
+    population: float
+
+    @property
+    def plausible(self) -> bool:
+        """Whether the prior's 1–99% range spans a few thousand to the whole population, no more."""
+        return self.forward[0] >= 1_000 and self.forward[-1] <= 1.5 * self.population
+
+
+def prior_check(idata: az.InferenceData, inputs: Any) -> PriorCheck:
+    """Quantiles (1, 5, 50, 95, 99%) of the prior total, without and with the thesis constraint.
+
+    The constrained quantiles weight each forward draw by the thesis factor (importance
+    weights, exact because the factor is the potential).
+    """
+    total = idata.prior["total"].values.ravel()
+    qs = (0.01, 0.05, 0.5, 0.95, 0.99)
+    weights = np.exp(thesis_log_factor(total, inputs))
+    order = np.argsort(total)
+    cdf = np.cumsum(weights[order]) / weights.sum()
+    constrained = tuple(float(total[order][min(np.searchsorted(cdf, q), total.size - 1)]) for q in qs)
+    return PriorCheck(qs, tuple(float(v) for v in np.quantile(total, qs)), constrained, inputs.census_total)
