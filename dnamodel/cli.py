@@ -49,10 +49,10 @@ from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
 from dnamodel.montecarlo.run import QMC_REPLICATES, summarize
 from dnamodel.montecarlo.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
+from dnamodel.outputs.tables import Block, Table, console, render
 from dnamodel.provenance import package_version
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import ModelSpec
-from dnamodel.tables import Block, Table, console, render
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_MODEL = "hierarchical_han"
@@ -439,7 +439,9 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
 
 
 def _tornado_plot(path: str, model: str, one_at_a_time: Tornado, report_estimates: tuple[float, float]) -> None:
-    from dnamodel.plots import tornado_plot  # matplotlib takes a noticeable time to import; only this option needs it
+    from dnamodel.outputs.plots import (
+        tornado_plot,
+    )  # matplotlib takes a noticeable time to import; only this option needs it
 
     tornado_plot(
         one_at_a_time.rows,
@@ -604,7 +606,7 @@ def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitiv
 def _report(args: argparse.Namespace, out: Any) -> int:
     from pathlib import Path
 
-    from dnamodel.report import render_report
+    from dnamodel.outputs.html import render_report
 
     data = _load(args)
     if args.source:
@@ -840,7 +842,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             "",
         )
     if args.shipped and tornado:
-        from dnamodel.plots import sweep_tornado_plot
+        from dnamodel.outputs.plots import sweep_tornado_plot
 
         combined = sweep_tornado_plot(
             tornado, reference, Path(args.out or "results/sweeps") / "tornado.png", title="What the total depends on"

@@ -30,7 +30,6 @@ import itertools
 import json
 import math
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
+from dnamodel.outputs.io import write_netcdf
+from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots  # noqa: F401  (the CLI's, until it imports them there)
 from dnamodel.spec.sweep import (  # noqa: F401  (load_sweep, parse_values, shipped_sweeps: the CLI's, until it imports them there)
     coordinate,
     known_paths,
@@ -381,99 +382,4 @@ def _dataset(
 
 def write_sweep(result: Any, path: str | Path) -> Path:
     """Write a sweep's dataset to NetCDF atomically."""
-    from dnamodel.estimate import write_netcdf
-
     return write_netcdf(result, path)
-
-
-# --- presenting a sweep ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TornadoRow:
-    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
-
-    label: str
-    low_label: str
-    high_label: str
-    low: tuple[float, float, float]
-    high: tuple[float, float, float]
-
-
-def _interval_at(result: Any, selection: Mapping[str, Any]) -> tuple[float, float, float]:
-    point = result.isel(selection)
-    return (float(point["total_q05"]), float(point["total_median"]), float(point["total_q95"]))
-
-
-def _grid_paths(result: Any) -> list[str]:
-    return [d for d in result["total_median"].dims]
-
-
-def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
-    """One row per grid path: its first and last value, every other path at its first value."""
-    rows = []
-    paths = _grid_paths(result)
-    for path in paths:
-        others = {p: 0 for p in paths if p != path}
-        values = [str(v) for v in result[path].values]
-        rows.append(
-            TornadoRow(
-                label if label and len(paths) == 1 else path,
-                values[0],
-                values[-1],
-                _interval_at(result, others | {path: 0}),
-                _interval_at(result, others | {path: result.sizes[path] - 1}),
-            )
-        )
-    return rows
-
-
-def reference_interval(result: Any) -> tuple[float, float, float] | None:
-    """The point where every path has the spec's own value, if the grid contains it."""
-    raw = tomllib.loads(result.attrs["spec"])
-    selection = {}
-    for path in _grid_paths(result):
-        node: Any = raw
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            return None
-        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(node)]
-        if not matches:
-            return None
-        selection[path] = matches[0]
-    return _interval_at(result, selection)
-
-
-def write_plots(result: Any, out: str | Path, title: str) -> list[Path]:
-    """Write a sweep's tornado plot, and for a one-dimensional sweep its line plot, next to ``out``."""
-    from dnamodel.plots import sweep_line_plot, sweep_tornado_plot
-
-    stem = Path(out).with_suffix("")
-    written = [sweep_tornado_plot(tornado_rows(result), reference_interval(result), f"{stem}_tornado.png", title=title)]
-    if len(_grid_paths(result)) == 1:
-        written.append(sweep_line_plot(result, f"{stem}_line.png", title=title))
-    return written
-
-
-def table_rows(result: Any) -> list[list[str]]:
-    """One row per grid point: the settings, the total's median and 90% interval, share, diagnostics."""
-    paths = _grid_paths(result)
-    rows = []
-    for index in itertools.product(*(range(result.sizes[p]) for p in paths)):
-        point = result.isel(dict(zip(paths, index, strict=True)))
-        row = [str(point[p].values) for p in paths]
-        row += [
-            f"{float(point['total_median']):,.0f}",
-            f"{float(point['total_q05']):,.0f} to {float(point['total_q95']):,.0f}",
-            f"{float(point['share_median']):.1%}",
-        ]
-        if "passed" in point:
-            row += [
-                str(int(point["divergences"])),
-                f"{float(point['max_rhat']):.3f}",
-                f"{float(point['min_ess']):,.0f}",
-                "ok" if bool(point["passed"]) else "FAIL",
-            ]
-        rows.append(row)
-    return rows

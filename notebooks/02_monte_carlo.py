@@ -44,11 +44,11 @@ from IPython.display import Image, display
 from matplotlib.ticker import StrMethodFormatter
 
 import dnamodel
-from dnamodel import plots
 from dnamodel.casestudy.tibet2022 import THRESHOLD_LABELS, THRESHOLDS
 from dnamodel.checks.summary import ROUNDING_STEPS
 from dnamodel.montecarlo.engine import DEFAULT_SEED
 from dnamodel.montecarlo.run import MAX_IN_MEMORY, QMC_REPLICATES
+from dnamodel.outputs import plots
 
 # Parameters. `make notebooks` passes reduced settings through the environment (0 or unset means
 # the full settings): MC_DRAWS Monte Carlo draws (the CLI's default, 1,000,000), SEED the seed.

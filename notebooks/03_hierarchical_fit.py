@@ -56,12 +56,12 @@ from matplotlib.ticker import StrMethodFormatter
 from scipy import stats
 
 import dnamodel
-from dnamodel import plots
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.predictive import LOO_DRAWS, leave_one_out, predictive_checks, prior_check
 from dnamodel.checks.summary import summarize_fit
-from dnamodel.estimate import write_netcdf
 from dnamodel.inference.sampling import fit_model
+from dnamodel.outputs import plots
+from dnamodel.outputs.io import write_netcdf
 from dnamodel.spec.hierarchical import prior_text
 from dnamodel.spec.resolve import resolve_hierarchical
 

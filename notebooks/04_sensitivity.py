@@ -44,12 +44,13 @@ import pandas as pd
 from IPython.display import Image, display
 
 import dnamodel
-from dnamodel import plots
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.powerscale import add_log_densities, power_scaling, scaled_estimate
 from dnamodel.inference.sampling import fit_model
+from dnamodel.outputs import plots
+from dnamodel.outputs.sweep import reference_interval, tornado_rows
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
-from dnamodel.sweep import reference_interval, sweep, tornado_rows
+from dnamodel.sweep import sweep
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913),

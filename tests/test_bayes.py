@@ -15,9 +15,9 @@ from dnamodel.checks.predictive import LOO_ERROR, predictive_checks, prior_check
 from dnamodel.checks.summary import ROUNDING_STEPS, round_count, summarize_fit
 from dnamodel.cli import main
 from dnamodel.errors import DataError
-from dnamodel.estimate import read_netcdf, write_netcdf
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import fit, fit_model, quiet_arviz, sample
+from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import MODELS_DIR, available_models, load_model
 from dnamodel.spec.hierarchical import HierarchicalSpec
 from dnamodel.spec.resolve import resolve_hierarchical

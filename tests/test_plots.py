@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dnamodel import dims, plots
+from dnamodel import dims
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.errors import UsageError
+from dnamodel.outputs import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHAINS, DRAWS = 2, 150

@@ -17,8 +17,9 @@ import pytest
 
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
-from dnamodel.estimate import read_netcdf, run_estimate, write_netcdf
-from dnamodel.report import SECTIONS, render_report
+from dnamodel.estimate import run_estimate
+from dnamodel.outputs.html import SECTIONS, render_report
+from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import MODELS_DIR, load_model
 from dnamodel.spec.sweep import load_sweep
 from dnamodel.sweep import sweep
@@ -121,7 +122,7 @@ def test_a_sweep_of_another_model_or_data_is_marked_stale(fitted, tmp_path):
 
 
 def test_a_failed_render_leaves_the_old_report_untouched(fitted, tmp_path, monkeypatch):
-    from dnamodel import plots
+    from dnamodel.outputs import plots
 
     target = tmp_path / "report.html"
     target.write_text("old", encoding="utf-8")

@@ -25,7 +25,7 @@ from dnamodel.errors import UsageError
 from dnamodel.montecarlo.engine import Engine
 from dnamodel.montecarlo.run import MAX_IN_MEMORY
 from dnamodel.montecarlo.sensitivity import sobol, sobol_to_dict, tornado, uniform_sobol_indices
-from dnamodel.plots import HIGH_COLOUR, LOW_COLOUR, tornado_plot
+from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR, tornado_plot
 from dnamodel.spec import load_model
 
 ALPHA = 1e-3

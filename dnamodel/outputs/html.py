@@ -24,15 +24,29 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dnamodel.casestudy.audit import audit
+from dnamodel.casestudy.replicate import replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION_LABEL
+from dnamodel.checks.powerscale import sensitivity_table
+from dnamodel.checks.predictive import Check, predictive_checks, prior_check
+from dnamodel.checks.summary import summarize_fit
+from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
-from dnamodel.spec import MODELS_DIR
+from dnamodel.outputs import plots
+from dnamodel.outputs.io import read_netcdf
+from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows
+from dnamodel.provenance import package_version
+from dnamodel.spec import MODELS_DIR, parse_model
+from dnamodel.spec.hierarchical import HierarchicalSpec, prior_text
+from dnamodel.spec.resolve import resolve_hierarchical
+from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
 SECTIONS = (
     ("headline", "1. The estimate"),
@@ -210,9 +224,6 @@ def _png_figure(figure_id: str, path: Path) -> Figure:
 
 def spec_of_fit(idata: Any, source: str) -> Any:
     """The hierarchical spec a fit was made from, rebuilt from its ``attrs`` and checked against its hash."""
-    from dnamodel.spec import parse_model
-    from dnamodel.spec.hierarchical import HierarchicalSpec
-
     attrs = idata.attrs
     for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
         if key not in attrs:
@@ -227,8 +238,6 @@ def spec_of_fit(idata: Any, source: str) -> Any:
 
 def loo_of_fit(idata: Any) -> list[Any] | None:
     """The leave-one-out checks saved with a fit, or ``None`` when none were run."""
-    from dnamodel.checks.predictive import Check
-
     text = idata.attrs.get("leave_one_out_json")
     if not text:
         return None
@@ -242,8 +251,6 @@ def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSu
     differs from the fit's, or when it was run by another dnamodel version.
     """
     import xarray as xr
-
-    from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
     found, missing = [], []
     for name in shipped_sweeps():
@@ -307,13 +314,6 @@ def render_report(
 
     >>> render_report("results/hierarchical_han.nc", "results/report.html")  # doctest: +SKIP
     """
-    from dnamodel import plots
-    from dnamodel.checks.predictive import predictive_checks, prior_check
-    from dnamodel.checks.summary import summarize_fit
-    from dnamodel.data import load_data
-    from dnamodel.estimate import read_netcdf
-    from dnamodel.spec.resolve import resolve_hierarchical
-
     source = Path(fit_path)
     if not source.is_file():
         raise UsageError(f"{source}: no such fit; make one with `dnamodel estimate` (it writes results/MODEL.nc)")
@@ -340,8 +340,6 @@ def render_report(
     prior = prior_check(idata, inputs)
     scaling = None
     if "log_prior" in idata.groups() and "log_likelihood" in idata.groups():
-        from dnamodel.checks.powerscale import sensitivity_table
-
         scaling = sensitivity_table(idata)
     sweeps, missing_sweeps = read_sweeps(sweeps_dir, idata.attrs) if sweeps_dir is not None else ([], [])
 
@@ -379,9 +377,6 @@ def render_report(
 def _draw(
     idata: Any, summary: Any, inputs: Any, checks: Any, loo: Any, prior: Any, sweeps: Any, folder: Path
 ) -> dict[str, Figure]:
-    from dnamodel import plots
-    from dnamodel.sweep import reference_interval, tornado_rows
-
     drawers: list[tuple[str, Callable[[Path], Path]]] = [
         ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
         ("rank", lambda p: plots.rank_plot(idata, p)),
@@ -472,8 +467,6 @@ def _fig(c: _Context, figure_id: str) -> str:
 
 
 def _report_figures(data: Any) -> dict[str, str]:
-    from dnamodel.casestudy.replicate import replicate
-
     chain = replicate(data)
     return {key: chain.step(key).shown() for key in ("total_low", "total_high", "share_low", "share_high")}
 
@@ -561,8 +554,6 @@ def _source_lines(ids: Sequence[str], data: Any) -> Html:
 
 
 def _data_section(c: _Context) -> str:
-    from dnamodel.casestudy.audit import audit
-
     spec, inputs, data = c.spec, c.inputs, c.data
     rows = []
     for k, name in enumerate(inputs.observation):
@@ -664,7 +655,7 @@ def _data_section(c: _Context) -> str:
 
 
 def _model_card_link(c: _Context) -> str:
-    card = Path(__file__).resolve().parent.parent / "docs" / "model.md"
+    card = Path(__file__).resolve().parents[2] / "docs" / "model.md"  # in a clone; not installed with the package
     if card.is_file():
         href = os.path.relpath(card, c.target.resolve().parent)
         return f'<a href="{_e(href)}">docs/model.md</a>'
@@ -672,8 +663,6 @@ def _model_card_link(c: _Context) -> str:
 
 
 def _model_section(c: _Context) -> str:
-    from dnamodel.spec.hierarchical import prior_text
-
     spec, post = c.spec, c.idata.posterior
     variant = spec.fraction.variant
     eta = "α" if variant == "pooled" else "α + β·x<sub>u</sub> + σ·z<sub>u</sub>"
@@ -873,8 +862,6 @@ def _sensitivity_section(c: _Context) -> str:
             "every other setting as in the spec and the same seed.</p>"
         )
         parts.append(_fig(c, "tornado"))
-        from dnamodel.sweep import table_rows
-
         for s in c.sweeps:
             paths = list(s.result["total_median"].dims)
             headers = [*paths, "median", "90% interval", "share"]
@@ -899,8 +886,6 @@ def _versions(attrs: dict[str, Any]) -> list[list[str]]:
     import matplotlib
     import xarray
 
-    from dnamodel.provenance import package_version
-
     rows = [["dnamodel", str(attrs.get("dnamodel_version", "")), package_version()]]
     for name in ("pymc", "arviz", "nutpie", "numpy", "python"):
         rows.append([name, str(attrs.get(f"{name}_version", "not recorded")), _current_version(name)])
@@ -909,8 +894,6 @@ def _versions(attrs: dict[str, Any]) -> list[list[str]]:
 
 
 def _current_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     if name == "python":
         return sys.version.split()[0]
     try:

@@ -22,16 +22,25 @@ import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+import numpy as np
 
+from dnamodel import dims
+from dnamodel.casestudy.replicate import replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
+from dnamodel.checks.gates import GATED
+from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
+from dnamodel.inference.sampling import quiet_arviz
 from dnamodel.montecarlo.sensitivity import TornadoRow
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib and ArviZ are imported in the functions that draw: the command line imports this module
+# at start-up, and `dnamodel replicate` or `mc` without --tornado should not wait for them.
 
 LOW_COLOUR = "#4c72b0"
 HIGH_COLOUR = "#dd8452"
@@ -107,8 +116,7 @@ def tornado_plot(
     if not target.parent.is_dir():
         raise UsageError(f"{target.parent}: no such folder")
 
-    figure = Figure(figsize=(9, 2.2 + 0.55 * max(len(rows), 1)), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = _figure(9, 2.2 + 0.55 * max(len(rows), 1))
     axes = figure.add_subplot()
     positions = range(len(rows) - 1, -1, -1)  # the largest swing at the top
     for position, row in zip(positions, rows, strict=True):
@@ -135,7 +143,7 @@ def tornado_plot(
         )
     axes.set_yticks(list(positions), [row.input for row in rows])
     axes.set_xlabel("samples collected")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    _count_axis(axes.xaxis)
     axes.margins(x=0.3)  # room for the value labels at the bar ends
     axes.set_title(title, pad=26)
     figure.supxlabel(textwrap.fill(caption, CAPTION_WIDTH), x=0.01, ha="left", fontsize=7)
@@ -150,6 +158,9 @@ def tornado_plot(
 
 
 def _figure(width: float = 8.0, height: float = 4.8) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: start-up time
+    from matplotlib.figure import Figure  # deferred: start-up time
+
     figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -194,6 +205,8 @@ def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
 
 
 def _count_axis(axis: Any) -> None:
+    from matplotlib.ticker import FuncFormatter  # deferred: start-up time
+
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
 
 
@@ -256,8 +269,6 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
 
 def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     """Each unit's collection fraction against its Han share, with observations and the fitted curve."""
-    import numpy as np
-
     post = idata.posterior
     fraction = post["fraction"].values.reshape(-1, len(inputs.unit))
     lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
@@ -321,8 +332,6 @@ def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
 
 def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
     """The prior distribution of the total, on a log scale, without and with the thesis constraint."""
-    import numpy as np
-
     total = idata.prior["total"].values.ravel()
     figure = _figure()
     axes = figure.add_subplot()
@@ -364,8 +373,6 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
 
 def sweep_line_plot(result: Any, path: str | Path, *, title: str) -> Path:
     """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value."""
-    import numpy as np
-
     axis = next(iter(result["total_median"].dims))
     labels = [str(v) for v in result[axis].values]
     x = np.arange(len(labels))
@@ -488,8 +495,6 @@ def _png_target(path: str | Path) -> Path:
 def _arviz() -> Any:
     import arviz as az
 
-    from dnamodel.inference.sampling import quiet_arviz
-
     quiet_arviz()
     return az
 
@@ -562,8 +567,6 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
     ...     rank_plot(idata, Path(folder) / "rank.png").read_bytes()[:4]
     b'\x89PNG'
     """
-    from dnamodel.checks.gates import GATED
-
     target = _png_target(path)
     az = _arviz()
     post = idata.posterior
@@ -600,11 +603,13 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
 
 
 def _parameter_axis(idata: Any, name: str) -> str:
-    if name == "beta" and "constant_data" in idata and "covariate" in idata.constant_data:
-        import numpy as np
-
-        if set(np.unique(idata.constant_data["covariate"].values)) <= {0.0, 1.0}:
-            return "difference in logit fraction, high-Han stratum against the rest (logit scale)"
+    if (
+        name == "beta"
+        and "constant_data" in idata
+        and "covariate" in idata.constant_data
+        and set(np.unique(idata.constant_data["covariate"].values)) <= {0.0, 1.0}
+    ):
+        return "difference in logit fraction, high-Han stratum against the rest (logit scale)"
     return _PARAMETER_AXES.get(name, f"{name} (model units)")
 
 
@@ -641,8 +646,6 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
     ...     parameter_plot(idata, Path(folder) / "parameters.png").read_bytes()[:4]
     b'\x89PNG'
     """
-    import numpy as np
-
     target = _png_target(path)
     az = _arviz()
     names = _scalars(idata.posterior, PARAMETERS)
@@ -710,9 +713,6 @@ def _report_by_prefecture() -> tuple[dict[str, float], tuple[float, float]]:
 
     From :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, which reproduces the report's figures.
     """
-    from dnamodel.casestudy.replicate import replicate
-    from dnamodel.data import load_data
-
     replication = replicate(load_data())
     own = {prefecture: float(replication.step(step).value) for prefecture, step in REPORT_PREFECTURE_STEPS.items()}
     rest = (float(replication.step("rest_samples_low").value), float(replication.step("rest_samples_high").value))
@@ -749,8 +749,6 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     five prefectures it puts together. Those two figures, from
     :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, are marked on their rows.
     """
-    from dnamodel import dims
-
     target = _png_target(path)
     az = _arviz()
     names = {row.prefecture: row.name for row in summary.prefectures}

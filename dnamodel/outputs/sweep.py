@@ -1,0 +1,107 @@
+"""A sweep's result presented: tornado rows, the spec's own point, table rows, and plots.
+
+:func:`tornado_rows` takes each grid path at its first and last value; :func:`reference_interval`
+finds the point where every path has the spec's own value; :func:`table_rows` lays every point out
+for a table; :func:`write_plots` draws a sweep's tornado and, for a one-dimensional sweep, its line
+plot. The sweep itself runs in :func:`dnamodel.workflows.sweep.sweep`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dnamodel.outputs.plots import sweep_line_plot, sweep_tornado_plot
+from dnamodel.spec.sweep import coordinate
+
+
+@dataclass(frozen=True)
+class TornadoRow:
+    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
+
+    label: str
+    low_label: str
+    high_label: str
+    low: tuple[float, float, float]
+    high: tuple[float, float, float]
+
+
+def _interval_at(result: Any, selection: Mapping[str, Any]) -> tuple[float, float, float]:
+    point = result.isel(selection)
+    return (float(point["total_q05"]), float(point["total_median"]), float(point["total_q95"]))
+
+
+def _grid_paths(result: Any) -> list[str]:
+    return [d for d in result["total_median"].dims]
+
+
+def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
+    """One row per grid path: its first and last value, every other path at its first value."""
+    rows = []
+    paths = _grid_paths(result)
+    for path in paths:
+        others = {p: 0 for p in paths if p != path}
+        values = [str(v) for v in result[path].values]
+        rows.append(
+            TornadoRow(
+                label if label and len(paths) == 1 else path,
+                values[0],
+                values[-1],
+                _interval_at(result, others | {path: 0}),
+                _interval_at(result, others | {path: result.sizes[path] - 1}),
+            )
+        )
+    return rows
+
+
+def reference_interval(result: Any) -> tuple[float, float, float] | None:
+    """The point where every path has the spec's own value, if the grid contains it."""
+    raw = tomllib.loads(result.attrs["spec"])
+    selection = {}
+    for path in _grid_paths(result):
+        node: Any = raw
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(node)]
+        if not matches:
+            return None
+        selection[path] = matches[0]
+    return _interval_at(result, selection)
+
+
+def write_plots(result: Any, out: str | Path, title: str) -> list[Path]:
+    """Write a sweep's tornado plot, and for a one-dimensional sweep its line plot, next to ``out``."""
+    stem = Path(out).with_suffix("")
+    written = [sweep_tornado_plot(tornado_rows(result), reference_interval(result), f"{stem}_tornado.png", title=title)]
+    if len(_grid_paths(result)) == 1:
+        written.append(sweep_line_plot(result, f"{stem}_line.png", title=title))
+    return written
+
+
+def table_rows(result: Any) -> list[list[str]]:
+    """One row per grid point: the settings, the total's median and 90% interval, share, diagnostics."""
+    paths = _grid_paths(result)
+    rows = []
+    for index in itertools.product(*(range(result.sizes[p]) for p in paths)):
+        point = result.isel(dict(zip(paths, index, strict=True)))
+        row = [str(point[p].values) for p in paths]
+        row += [
+            f"{float(point['total_median']):,.0f}",
+            f"{float(point['total_q05']):,.0f} to {float(point['total_q95']):,.0f}",
+            f"{float(point['share_median']):.1%}",
+        ]
+        if "passed" in point:
+            row += [
+                str(int(point["divergences"])),
+                f"{float(point['max_rhat']):.3f}",
+                f"{float(point['min_ess']):,.0f}",
+                "ok" if bool(point["passed"]) else "FAIL",
+            ]
+        rows.append(row)
+    return rows
