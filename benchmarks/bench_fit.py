@@ -39,7 +39,7 @@ EXIT_OK, EXIT_BAD_FIT = 0, 3
 """``dnamodel estimate``'s exit statuses for a fit that passed or failed its gates."""
 IMPORT_PROBE = """
 import json, time
-import dnamodel.inference.sampling, dnamodel.cli, dnamodel.estimate
+import dnamodel.cli
 start = time.perf_counter()
 import arviz, pymc
 middle = time.perf_counter()
@@ -50,7 +50,7 @@ print(json.dumps({"pymc": middle - start, "nutpie": time.perf_counter() - middle
 SOURCES = (
     "dnamodel/inference/model.py",
     "dnamodel/inference/sampling.py",
-    "dnamodel/estimate.py",
+    "dnamodel/workflows/estimate.py",
     f"dnamodel/models/{MODEL}.toml",
 )
 ROOT = Path(__file__).resolve().parent.parent

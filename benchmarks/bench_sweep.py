@@ -1,7 +1,7 @@
 """A 20-point sweep against 20 independent fits of the same 20 specs, in one run.
 
 The sweep varies the prior scale of the Han-share effect, ``fraction.beta.sigma``, over 20
-values: a change of values only, so :func:`dnamodel.sweep.sweep` compiles the model once and
+values: a change of values only, so :func:`dnamodel.sweep` compiles the model once and
 each further point costs sampling. The baseline is what a user without sweeps would do: one
 :func:`dnamodel.fit` per spec, each in a fresh state (the compiled-model cache emptied first),
 so each compiles, samples, and draws the prior and posterior predictive. Both use the spec's
@@ -26,7 +26,7 @@ from dnamodel.inference import sampling
 from dnamodel.inference.sampling import fit, quiet_arviz
 from dnamodel.spec import load_model
 from dnamodel.spec.hierarchical import parse_hierarchical
-from dnamodel.sweep import sweep
+from dnamodel.workflows.sweep import sweep
 
 POINTS = 20
 PATH = "fraction.beta.sigma"

@@ -582,7 +582,7 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
 
 
 def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
-    from dnamodel.estimate import run_estimate
+    from dnamodel.workflows.estimate import run_estimate
 
     model = args.model or DEFAULT_MODEL
     spec = load_model(model)
@@ -775,13 +775,15 @@ def _range(low: float, high: float) -> str:
 def _sweep(args: argparse.Namespace, out: Any) -> None:
     from pathlib import Path
 
-    from dnamodel import sweep as sweeps
+    from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
+    from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
+    from dnamodel.workflows.sweep import sweep
 
     data = _load(args)
     if args.shipped:
         if args.target or args.settings:
             raise UsageError("--shipped runs the shipped sweeps as they are; give no TARGET or --set with it")
-        jobs = [sweeps.load_sweep(name) for name in sweeps.shipped_sweeps()]
+        jobs = [load_sweep(name) for name in shipped_sweeps()]
         folder = Path(args.out or "results/sweeps")
         targets = [(job.model, job.grid, folder / f"{job.name}.nc", job.description) for job in jobs]
     else:
@@ -789,7 +791,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
         grid: dict[str, list[Any]] = {}
         try:
-            job = sweeps.load_sweep(args.target)
+            job = load_sweep(args.target)
             model, grid, name, title = job.model, dict(job.grid), job.name, job.description
         except UsageError:
             model, name, title = args.target, Path(args.target).stem, f"Sweep of {args.target}"
@@ -797,7 +799,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             path, sep, values = setting.partition("=")
             if not sep:
                 raise UsageError(f"--set {setting!r}: write PATH=V1,V2,...")
-            grid[path.strip()] = sweeps.parse_values(values)
+            grid[path.strip()] = parse_values(values)
         if not grid:
             raise UsageError(f"{args.target} is a model: give the grid with --set PATH=V1,V2,...")
         targets = [(model, grid, Path(args.out or f"results/sweeps/{name}.nc"), title)]
@@ -811,7 +813,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
     reference = None
     for model, grid, target, title in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
-        result = sweeps.sweep(
+        result = sweep(
             model,
             grid,
             draws=args.draws,
@@ -824,9 +826,9 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             processes=args.processes,
             progress=None if args.json else _progress(out, title),
         )
-        plots = sweeps.write_plots(result, target, title)
-        tornado += sweeps.tornado_rows(result, label=title)
-        reference = reference or sweeps.reference_interval(result)
+        plots = write_plots(result, target, title)
+        tornado += tornado_rows(result, label=title)
+        reference = reference or reference_interval(result)
         paths = list(result["total_median"].dims)
         if args.json:
             payload.append(
@@ -837,7 +839,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
         headers = [*paths, "median>", "90%>", "share>"] + (["div>", "R-hat>", "ESS>", "gates"] if hierarchical else [])
         render(
             out,
-            Table(f"{title} ({result.attrs['model']})", headers, sweeps.table_rows(result)),
+            Table(f"{title} ({result.attrs['model']})", headers, table_rows(result)),
             f"Wrote {target} and {', '.join(str(p) for p in plots)}.",
             "",
         )

@@ -418,7 +418,7 @@ for name in ["alpha", "beta", "sigma", "log_uplift"]:
 #
 # The `InferenceData` holds everything above (prior, posterior, both predictives, data, and the
 # spec's text with its hash and the seed in `attrs`), so this fit can be reloaded and checked
-# without refitting (`dnamodel.estimate.read_netcdf`).
+# without refitting (`dnamodel.outputs.io.read_netcdf`).
 
 # %%
 print(f"wrote {write_netcdf(idata, OUT / f'{MODEL}.nc')}")

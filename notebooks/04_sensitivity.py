@@ -50,7 +50,7 @@ from dnamodel.inference.sampling import fit_model
 from dnamodel.outputs import plots
 from dnamodel.outputs.sweep import reference_interval, tornado_rows
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
-from dnamodel.sweep import sweep
+from dnamodel.workflows.sweep import sweep
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913),

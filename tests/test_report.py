@@ -17,12 +17,12 @@ import pytest
 
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
-from dnamodel.estimate import run_estimate
 from dnamodel.outputs.html import SECTIONS, render_report
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import MODELS_DIR, load_model
 from dnamodel.spec.sweep import load_sweep
-from dnamodel.sweep import sweep
+from dnamodel.workflows.estimate import run_estimate
+from dnamodel.workflows.sweep import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

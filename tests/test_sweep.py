@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dnamodel import sweep as sweeps
 from dnamodel.cli import main
 from dnamodel.errors import DataError, UsageError
 from dnamodel.spec import load_model
+from dnamodel.spec import sweep as sweep_spec
+from dnamodel.workflows import sweep as sweeps
 
 SMALL = {"draws": 300, "tune": 300, "chains": 2}
 GRID = {"fraction.beta.sigma": [0.5, 1.0]}
@@ -31,7 +32,7 @@ def test_unknown_path_gets_did_you_mean():
 
 
 def test_paths_include_optional_schema_keys():
-    paths = sweeps.known_paths(load_model("hierarchical_han").raw)
+    paths = sweep_spec.known_paths(load_model("hierarchical_han").raw)
     assert "observations.qushui.base" in paths  # not in the file: it defaults to the census
     assert "population.uplift_areas" in paths
 
@@ -43,20 +44,20 @@ def test_a_bad_value_fails_before_anything_runs(monkeypatch):
 
 
 def test_parse_values_keeps_lists_and_expressions_whole():
-    assert sweeps.parse_values('["lhasa"],[]') == [["lhasa"], []]
-    assert sweeps.parse_values("zhagyab_samples_2017,zhagyab_samples_2017 + zhagyab_samples_added_2018") == [
+    assert sweep_spec.parse_values('["lhasa"],[]') == [["lhasa"], []]
+    assert sweep_spec.parse_values("zhagyab_samples_2017,zhagyab_samples_2017 + zhagyab_samples_added_2018") == [
         "zhagyab_samples_2017",
         "zhagyab_samples_2017 + zhagyab_samples_added_2018",
     ]
     with pytest.raises(UsageError, match="empty value"):
-        sweeps.parse_values("1,,2")
+        sweep_spec.parse_values("1,,2")
 
 
 def test_shipped_sweeps_load_and_address_real_paths():
-    assert sweeps.shipped_sweeps() == ["han_scale", "lhasa_base", "sigma_scale", "thesis", "zhagyab_base"]
-    for name in sweeps.shipped_sweeps():
-        job = sweeps.load_sweep(name)
-        known = sweeps.known_paths(load_model(job.model).raw)
+    assert sweep_spec.shipped_sweeps() == ["han_scale", "lhasa_base", "sigma_scale", "thesis", "zhagyab_base"]
+    for name in sweep_spec.shipped_sweeps():
+        job = sweep_spec.load_sweep(name)
+        known = sweep_spec.known_paths(load_model(job.model).raw)
         assert set(job.grid) <= set(known), name
 
 
@@ -64,11 +65,11 @@ def test_bad_sweep_file(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('[sweep]\nmodel = "hierarchical_han"\n[grid]\n"thesis.use" = []\n[extra]\n', encoding="utf-8")
     with pytest.raises(DataError) as caught:
-        sweeps.load_sweep(path)
+        sweep_spec.load_sweep(path)
     fields = {p.field for p in caught.value.problems}
     assert fields == {"extra", "sweep.description", "grid.thesis.use"}
     with pytest.raises(UsageError, match="did you mean 'thesis'"):
-        sweeps.load_sweep("thesys")
+        sweep_spec.load_sweep("thesys")
 
 
 def test_monte_carlo_sweep_values_and_sobol(tmp_path):

@@ -407,7 +407,7 @@ def sweep_line_plot(result: Any, path: str | Path, *, title: str) -> Path:
 def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *, title: str) -> Path:
     """For each swept assumption, the total's median and 90% interval at its low and high setting.
 
-    ``rows`` are :class:`dnamodel.sweep.TornadoRow`; ``reference`` is the default fit's
+    ``rows`` are :class:`dnamodel.outputs.sweep.TornadoRow`; ``reference`` is the default fit's
     ``(q05, median, q95)``, drawn as a band, or ``None``.
     """
     figure = _figure(10, 2.2 + 0.75 * max(len(rows), 1))

@@ -2,8 +2,9 @@
 
 :func:`sweep` takes a spec and a grid ``{"dotted.path": [values, ...]}`` whose paths
 address the spec's TOML (``fraction.beta.sigma``, ``thesis.use``,
-``observations.zhagyab.samples``, ``inputs.rest_position.high``, ...), runs the model at
-every point of the grid and returns an ``xarray.Dataset`` with one dimension per path.
+``observations.zhagyab.samples``, ``inputs.rest_position.high``, ...; see
+:mod:`dnamodel.spec.sweep`), runs the model at every point of the grid and returns an
+``xarray.Dataset`` with one dimension per path (:mod:`dnamodel.outputs.sweep` presents it).
 
 Speed. Points that change only values (a prior's scale, which observation ids a count
 adds up) share the model's structure, and so one compiled model
@@ -40,19 +41,21 @@ from typing import Any
 import numpy as np
 
 from dnamodel import dims
+from dnamodel.checks.gates import diagnose
+from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
+from dnamodel.inference.sampling import compiled_for, quiet_arviz, sample, seeds
+from dnamodel.montecarlo.engine import DEFAULT_SEED
+from dnamodel.montecarlo.run import summarize
+from dnamodel.montecarlo.sensitivity import sobol
 from dnamodel.outputs.io import write_netcdf
-from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots  # noqa: F401  (the CLI's, until it imports them there)
-from dnamodel.spec.sweep import (  # noqa: F401  (load_sweep, parse_values, shipped_sweeps: the CLI's, until it imports them there)
-    coordinate,
-    known_paths,
-    load_sweep,
-    parse_values,
-    point_spec,
-    set_path,
-    shipped_sweeps,
-)
+from dnamodel.provenance import package_version, provenance
+from dnamodel.spec import load_model
+from dnamodel.spec.hierarchical import HierarchicalSpec
+from dnamodel.spec.montecarlo import resolve
+from dnamodel.spec.resolve import resolve_hierarchical
+from dnamodel.spec.sweep import coordinate, known_paths, point_spec, set_path
 
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
@@ -83,8 +86,6 @@ class Settings:
 
 
 def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, Any]) -> str:
-    from dnamodel.provenance import package_version
-
     record = {
         "format": POINT_FORMAT,
         "dnamodel": package_version(),
@@ -106,9 +107,6 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
     A top-level function, so that process pools and dask workers can run it; each worker
     keeps its own compiled models (:func:`dnamodel.inference.sampling.compiled_for`).
     """
-    from dnamodel.data import load_data
-    from dnamodel.spec.hierarchical import HierarchicalSpec
-
     data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
     spec = point_spec(settings.spec_path, settings.spec_text, overrides)
     if isinstance(spec, HierarchicalSpec):
@@ -117,10 +115,6 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
 
 
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.checks.gates import diagnose
-    from dnamodel.inference.sampling import compiled_for, quiet_arviz, sample, seeds
-    from dnamodel.spec.resolve import resolve_hierarchical
-
     quiet_arviz()
     fitted = compiled_for(resolve_hierarchical(spec, data), settings.sampler)
     idata = sample(
@@ -152,9 +146,6 @@ def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, A
 
 
 def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    from dnamodel.montecarlo.run import summarize
-    from dnamodel.montecarlo.sensitivity import sobol
-
     summary = summarize(spec, settings.draws, settings.seed, data=data)
     total = summary.variables["total"]
     random_inputs = [name for name, d in spec.inputs.items() if d.dist != "point"]
@@ -224,11 +215,6 @@ def sweep(
         ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
         provenance and the grid.
     """
-    from dnamodel.data import load_data
-    from dnamodel.provenance import provenance
-    from dnamodel.spec import load_model
-    from dnamodel.spec.hierarchical import HierarchicalSpec
-
     loaded = load_model(spec) if isinstance(spec, str | Path) else spec
     data = data if data is not None else load_data()
     if not grid:
@@ -251,8 +237,6 @@ def sweep(
             sampler,
         )
     else:
-        from dnamodel.montecarlo.engine import DEFAULT_SEED
-
         settings = Settings(
             loaded.path,
             loaded.text,
@@ -270,12 +254,8 @@ def sweep(
     for overrides in points:
         candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
         if hierarchical:
-            from dnamodel.spec.resolve import resolve_hierarchical
-
             resolve_hierarchical(candidate, data)
         else:
-            from dnamodel.spec.montecarlo import resolve
-
             resolve(candidate, data)
 
     store = Path(f"{out}.points") if out is not None else None
