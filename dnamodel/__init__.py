@@ -11,7 +11,11 @@ The public API:
 - :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models;
 - :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total;
 - :func:`fit`, :func:`diagnose` and :func:`summarize_fit`: the Bayesian hierarchical model, its
-  convergence gates and a summary to cite (PyMC and nutpie are imported on first use).
+  convergence gates and a summary to cite (PyMC and nutpie are imported on first use);
+- :func:`sweep`: a model refitted over a grid of spec values.
+
+The package is laid out along the path a figure takes (``ARCHITECTURE.md``): ``data``, then
+``casestudy``, ``spec``, ``montecarlo``, ``inference``, ``checks``, ``outputs`` and ``workflows``.
 """
 
 from dnamodel.casestudy.audit import audit
@@ -25,6 +29,7 @@ from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
 from dnamodel.spec import load_model
+from dnamodel.workflows.sweep import sweep
 
 __version__ = package_version()
 
@@ -45,5 +50,6 @@ __all__ = [
     "sobol",
     "summarize",
     "summarize_fit",
+    "sweep",
     "tornado",
 ]

@@ -34,10 +34,12 @@ its convergence gates (unless ``--allow-bad-fit``), 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Sequence
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from dnamodel.casestudy.audit import CATEGORIES, Audit, audit
@@ -49,10 +51,16 @@ from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
 from dnamodel.montecarlo.run import QMC_REPLICATES, summarize
 from dnamodel.montecarlo.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
+from dnamodel.outputs.html import render_report
+from dnamodel.outputs.plots import sweep_tornado_plot, tornado_plot
+from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.tables import Block, Table, console, render
 from dnamodel.provenance import package_version
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import ModelSpec
+from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
+from dnamodel.workflows.estimate import run_estimate
+from dnamodel.workflows.sweep import sweep
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_MODEL = "hierarchical_han"
@@ -439,10 +447,6 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
 
 
 def _tornado_plot(path: str, model: str, one_at_a_time: Tornado, report_estimates: tuple[float, float]) -> None:
-    from dnamodel.outputs.plots import (
-        tornado_plot,
-    )  # matplotlib takes a noticeable time to import; only this option needs it
-
     tornado_plot(
         one_at_a_time.rows,
         one_at_a_time.baseline,
@@ -469,7 +473,7 @@ def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | st
         for row in ranked
     ]
     level = f"{attrs['confidence_level']:.0%}"
-    tornado_rows = [
+    tornado_table = [
         [
             row.input,
             row.low_label or f"{row.low_value:,.4g}",
@@ -494,7 +498,7 @@ def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | st
             f"Tornado: the total with one input at its {one_at_a_time.low:.0%} and {one_at_a_time.high:.0%} quantiles "
             "(a choice: its smallest and largest alternative), the others at their medians",
             ["Input", "low value", "total>", "high value", "total>", "swing>"],
-            tornado_rows,
+            tornado_table,
         ),
         f"Baseline, every input at its median: {_count(one_at_a_time.baseline)} samples.",
     ]
@@ -582,8 +586,6 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
 
 
 def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
-    from dnamodel.workflows.estimate import run_estimate
-
     model = args.model or DEFAULT_MODEL
     spec = load_model(model)
     if isinstance(spec, ModelSpec):
@@ -604,10 +606,6 @@ def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitiv
 
 
 def _report(args: argparse.Namespace, out: Any) -> int:
-    from pathlib import Path
-
-    from dnamodel.outputs.html import render_report
-
     data = _load(args)
     if args.source:
         fitting = [
@@ -773,12 +771,6 @@ def _range(low: float, high: float) -> str:
 
 
 def _sweep(args: argparse.Namespace, out: Any) -> None:
-    from pathlib import Path
-
-    from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
-    from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
-    from dnamodel.workflows.sweep import sweep
-
     data = _load(args)
     if args.shipped:
         if args.target or args.settings:
@@ -805,7 +797,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
         targets = [(model, grid, Path(args.out or f"results/sweeps/{name}.nc"), title)]
     client = None
     if args.scheduler:
-        from distributed import Client
+        from distributed import Client  # deferred: an optional dependency, and start-up time
 
         client = Client(args.scheduler)
     payload = []
@@ -844,8 +836,6 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             "",
         )
     if args.shipped and tornado:
-        from dnamodel.outputs.plots import sweep_tornado_plot
-
         combined = sweep_tornado_plot(
             tornado, reference, Path(args.out or "results/sweeps") / "tornado.png", title="What the total depends on"
         )
@@ -856,8 +846,6 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
 
 
 def _sweep_points(result: Any) -> list[dict[str, Any]]:
-    import itertools
-
     paths = list(result["total_median"].dims)
     points = []
     for index in itertools.product(*(range(result.sizes[p]) for p in paths)):
@@ -874,7 +862,7 @@ def _progress(out: Any, title: str) -> Any:
     """A progress callback drawing a bar over points on a terminal, and nothing when piped."""
     if not sys.stdout.isatty():
         return None
-    from rich.progress import Progress
+    from rich.progress import Progress  # deferred: only a sweep on a terminal draws a bar
 
     bar = Progress(console=out, transient=True)
     task = bar.add_task(title, total=None)
