@@ -51,7 +51,7 @@ _SIMULATED = ("alpha", "beta", "sigma", "total", "share", "fraction", "obs", "ro
 
 def _prior_predictive(fitted: Fitted, draws: int, seed: int) -> dict[str, np.ndarray]:
     """Forward draws from the model, without its potentials, as arrays with draws first."""
-    import pymc as pm
+    import pymc as pm  # deferred: start-up time
 
     # a rebound model simulates with its own values, as it samples with them
     with holding(fitted), warnings.catch_warnings():
@@ -104,7 +104,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise UsageError(f"n must be a positive whole number of draws; it is {n!r}")
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     inputs = fitted.inputs
     batches = np.random.SeedSequence(seed)
@@ -258,7 +258,7 @@ def sbc(
     ((100, 4), 100)
     >>> pvalues = calibration.uniformity(bins=10)  # doctest: +SKIP
     """
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     if not 1 <= thin <= draws:
@@ -358,7 +358,7 @@ def uniformity_pvalue(ranks: np.ndarray, L: int, bins: int) -> float:
     >>> uniformity_pvalue(piled, L=99, bins=10) < 1e-10
     True
     """
-    from scipy import stats
+    from scipy import stats  # deferred: start-up time
 
     ranks = np.asarray(ranks)
     if not 2 <= bins <= L + 1:

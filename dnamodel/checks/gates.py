@@ -82,7 +82,7 @@ def diagnose(idata: az.InferenceData) -> Diagnostics:
     >>> d.passed, d.failures[0].startswith("R-hat")
     (False, True)
     """
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     post = idata.posterior

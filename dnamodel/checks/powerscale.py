@@ -171,7 +171,7 @@ def power_scaled_mean(values: np.ndarray, log_density: np.ndarray, alpha: float)
     >>> bool(abs(mean - 2 / 3) < 4 * mcse), bool(k < pareto_k_threshold(theta.size))
     (True, True)
     """
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     values = np.asarray(values, dtype=float)
@@ -248,8 +248,8 @@ def _model_values(fitted: Fitted) -> Any:
 
 def _log_densities(idata: az.InferenceData, fitted: Fitted) -> tuple[xr.Dataset, xr.Dataset]:
     """The ``log_likelihood`` and ``log_prior`` datasets at the posterior draws of ``idata``."""
-    import pymc as pm
-    import xarray as xr
+    import pymc as pm  # deferred: start-up time
+    import xarray as xr  # deferred: start-up time
 
     quiet_arviz()
     observed = [rv.name for rv in fitted.model.observed_RVs]
@@ -309,7 +309,7 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
 
 def _with_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
     """``idata``'s posterior with the log-density groups: its own if it has both, else computed."""
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     if "log_likelihood" in idata.groups() and "log_prior" in idata.groups():
         return idata
@@ -444,8 +444,8 @@ def sensitivity_table(
     >>> sensitivity_table(idata, ["theta"])["theta"].diagnosis
     'prior-data conflict'
     """
-    import arviz as az
-    import xarray as xr
+    import arviz as az  # deferred: start-up time
+    import xarray as xr  # deferred: start-up time
 
     quiet_arviz()
     names = list(var_names)

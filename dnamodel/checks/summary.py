@@ -107,7 +107,7 @@ class Summary:
 
 
 def _quantity(name: str, values: Any) -> Quantity:
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     flat = np.asarray(values).ravel()
     intervals = []
@@ -137,7 +137,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
     data : Dataset, optional
         For prefecture names and populations; defaults to the bundled data.
     """
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     data = data if data is not None else load_data()
@@ -211,7 +211,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
 
 
 def _interval_mcse(values: np.ndarray, prob: float) -> float:
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     return max(float(az.mcse(values, method="quantile", prob=q)) for q in ((1 - prob) / 2, (1 + prob) / 2))
 

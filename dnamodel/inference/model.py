@@ -128,8 +128,8 @@ def build_model(inputs: ModelInputs) -> pm.Model:
     arrays in :data:`CONSTANT_ARRAYS` are baked in, and a change to them is a change of
     :func:`structure`, which needs a new model.
     """
-    import pymc as pm
-    import pytensor.tensor as pt
+    import pymc as pm  # deferred: start-up time
+    import pytensor.tensor as pt  # deferred: start-up time
 
     coords = {
         dims.UNIT: list(inputs.unit),
@@ -249,7 +249,7 @@ def thesis_log_factor(total: np.ndarray, inputs: Any) -> np.ndarray:
 
     Used to reweight forward draws from the prior, which PyMC draws without potentials.
     """
-    from scipy import special
+    from scipy import special  # deferred: start-up time
 
     if not inputs.thesis:
         return np.zeros_like(total, dtype=float)

@@ -117,7 +117,7 @@ def compile_model(inputs: ModelInputs, sampler: str = "nutpie") -> Fitted:
     timings.build = time.perf_counter() - start
     compiled = None
     if sampler == "nutpie":
-        import nutpie
+        import nutpie  # deferred: start-up time
 
         start = time.perf_counter()
         with warnings.catch_warnings():
@@ -135,7 +135,7 @@ def holding(fitted: Fitted, values: Mapping[str, Any] | None = None) -> Iterator
     PyMC computes from that model (forward draws, log densities, PyMC's own sampler) must see
     the rebound values, and leave the model as it found it. Baked arrays are shared as they are.
     """
-    import pymc as pm
+    import pymc as pm  # deferred: start-up time
 
     merged = {**fitted.base, **(values or {})}
     containers = {name: value for name, value in merged.items() if name not in CONSTANT_ARRAYS}
@@ -186,7 +186,7 @@ def sample(
     rebound to (:func:`rebind`) apply first. Returns the posterior and sample stats only;
     :func:`fit` adds the rest.
     """
-    import pymc as pm
+    import pymc as pm  # deferred: start-up time
 
     quiet_arviz()
     updates = dict(fitted.base)
@@ -199,7 +199,7 @@ def sample(
     cores = cores if cores is not None else min(chains, os.cpu_count() or 1)
     start = time.perf_counter()
     if fitted.sampler == "nutpie":
-        import nutpie
+        import nutpie  # deferred: start-up time
 
         # nutpie keeps only the containers the graph uses (a switched-off thesis leaves pace__sigma out)
         used = {name: value for name, value in updates.items() if name in fitted.compiled.shared_data}
@@ -299,8 +299,8 @@ def fit_model(
     prior_draws: int = 2000,
 ) -> tuple[az.InferenceData, Fitted]:
     """:func:`fit`, returning the compiled model as well."""
-    import arviz as az
-    import pymc as pm
+    import arviz as az  # deferred: start-up time
+    import pymc as pm  # deferred: start-up time
 
     quiet_arviz()
     if isinstance(spec, str):
@@ -379,7 +379,7 @@ def posterior_predictive(idata: az.InferenceData, inputs: ModelInputs, seed: int
     ``expected`` and ``row_fraction``, in NumPy: PyMC's forward sampler would compile a C
     function for it (22 s from empty caches) to compute the same thing.
     """
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     rng = np.random.default_rng(seed)
     post = idata.posterior
@@ -398,7 +398,7 @@ def _complete(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
     posterior predictive compares the model's containers with it and resamples from the prior
     whatever depends on a container that differs, so it must hold the rebound values.
     """
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     inputs = fitted.inputs
     coords = {dims.OBSERVATION: list(inputs.observation), dims.UNIT: list(inputs.unit), dims.ROW: list(inputs.row)}

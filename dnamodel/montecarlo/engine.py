@@ -74,7 +74,7 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
             right = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < split, left, right)
         case "pert":
-            from scipy import special
+            from scipy import special  # deferred: start-up time
 
             low, mode, high, shape = p["low"], p["mode"], p["high"], p["shape"]
             a = 1 + shape * (mode - low) / (high - low)
@@ -85,7 +85,7 @@ def inverse_cdf(spec_input: Resolved, uniforms: np.ndarray) -> np.ndarray:
         case "lognormal":
             return _truncated(u, math.log(p["median"]), p["sigma"], p.get("lower"), p.get("upper"), log=True)
         case "beta":
-            from scipy import special
+            from scipy import special  # deferred: start-up time
 
             return special.betaincinv(p["alpha"], p["beta"], u)
         case "choice":
@@ -110,7 +110,7 @@ def _truncated(
     u: np.ndarray, location: float, scale: float, lower: float | None, upper: float | None, *, log: bool
 ) -> np.ndarray:
     """Normal (or lognormal) inverse CDF restricted to [lower, upper]."""
-    from scipy import special
+    from scipy import special  # deferred: start-up time
 
     def standard(bound: float | None, default: float) -> float:
         if bound is None:
@@ -224,7 +224,7 @@ class Engine:
         generators = [np.random.default_rng(child) for child in children[:dimension]]
         sobol = None
         if qmc:
-            from scipy.stats import qmc as quasi_random
+            from scipy.stats import qmc as quasi_random  # deferred: start-up time
 
             sobol = quasi_random.Sobol(dimension, scramble=True, seed=np.random.default_rng(children[-1]))
         remaining = draws

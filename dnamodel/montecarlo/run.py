@@ -100,7 +100,7 @@ def monte_carlo(
     >>> float(result["total"].min()) >= 919_282
     True
     """
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     _check_draws(draws, qmc, chunk_size)
     if draws > MAX_IN_MEMORY:

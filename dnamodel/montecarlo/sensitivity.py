@@ -136,7 +136,7 @@ def uniform_sobol_indices(
     >>> np.round(indices["first_order"], 1)
     array([0.2, 0.8])
     """
-    from scipy import stats
+    from scipy import stats  # deferred: start-up time
 
     _check_base_points(n)
     if dimension < 1:
@@ -308,7 +308,7 @@ def sobol(
     >>> round(float(indices["total_order"].sel(input="rest_rate")), 2)  # the only input: all the variance
     1.0
     """
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     data = load_data() if data is None else data
     engine = Engine.build(spec, data)

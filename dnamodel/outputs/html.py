@@ -212,7 +212,7 @@ def figure_html(figure: Figure) -> str:
 
 def _png_figure(figure_id: str, path: Path) -> Figure:
     """Read a PNG that :mod:`dnamodel.plots` wrote, with the title and caption it embedded."""
-    from PIL import Image
+    from PIL import Image  # deferred: start-up time
 
     with Image.open(path) as image:
         text = dict(getattr(image, "text", {}))
@@ -250,7 +250,7 @@ def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSu
     A sweep is marked stale when it sweeps another model than the fit's, when its data version
     differs from the fit's, or when it was run by another dnamodel version.
     """
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     found, missing = [], []
     for name in shipped_sweeps():
@@ -883,8 +883,8 @@ def _sensitivity_section(c: _Context) -> str:
 
 
 def _versions(attrs: dict[str, Any]) -> list[list[str]]:
-    import matplotlib
-    import xarray
+    import matplotlib  # deferred: start-up time
+    import xarray  # deferred: start-up time
 
     rows = [["dnamodel", str(attrs.get("dnamodel_version", "")), package_version()]]
     for name in ("pymc", "arviz", "nutpie", "numpy", "python"):

@@ -65,7 +65,7 @@ def write_netcdf(idata: az.InferenceData, path: str | Path) -> Path:
 
 def read_netcdf(path: str | Path) -> az.InferenceData:
     """Read a saved fit back."""
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     return az.from_netcdf(path, engine="h5netcdf")

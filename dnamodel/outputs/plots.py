@@ -220,7 +220,7 @@ def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> No
 
 def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     """The posterior of the Tibet-wide total, its 90% and 95% intervals, and the report's estimates."""
-    from arviz import kde
+    from arviz import kde  # deferred: start-up time
 
     total = idata.posterior["total"].values.ravel()
     figure = _figure()
@@ -493,7 +493,7 @@ def _png_target(path: str | Path) -> Path:
 
 
 def _arviz() -> Any:
-    import arviz as az
+    import arviz as az  # deferred: start-up time
 
     quiet_arviz()
     return az
@@ -503,7 +503,7 @@ def _arviz() -> Any:
 def _arviz_on_new_matplotlib() -> Iterator[None]:
     # ArviZ 0.23's plot_posterior and plot_kde hand matplotlib's normalize_kwargs an alias dict,
     # deprecated in matplotlib 3.11; it is ArviZ's call to change, and nothing here passes aliases.
-    from matplotlib import MatplotlibDeprecationWarning
+    from matplotlib import MatplotlibDeprecationWarning  # deferred: start-up time
 
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -870,8 +870,8 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path)
     ...     predictive_plot(checks, loo, Path(folder) / "checks.png").read_bytes()[:4]
     b'\x89PNG'
     """
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import LogLocator, NullFormatter
+    from matplotlib.lines import Line2D  # deferred: start-up time
+    from matplotlib.ticker import LogLocator, NullFormatter  # deferred: start-up time
 
     target = _png_target(path)
     if not checks:

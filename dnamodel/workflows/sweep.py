@@ -284,7 +284,7 @@ def sweep(
     workers = processes if processes is not None else max(1, (os.cpu_count() or 1) // 2)
     if client is not None and hierarchical:
         futures = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
-        from distributed import as_completed as dask_completed
+        from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
 
         for future in dask_completed(futures):
             finish(futures[future], future.result())
@@ -327,7 +327,7 @@ def _dataset(
     hierarchical: bool,
     data: Any,
 ) -> Any:
-    import xarray as xr
+    import xarray as xr  # deferred: start-up time
 
     shape = tuple(len(a) for a in axes)
     coords = {p: [coordinate(v) for v in a] for p, a in zip(paths, axes, strict=True)}
