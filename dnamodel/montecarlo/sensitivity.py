@@ -10,7 +10,7 @@ Two views of the same question, for a spec's random inputs:
   while every other input stays at its median.
 
 Both work on the engine's uniform columns (every random input is the inverse CDF of
-one uniform number, see :mod:`dnamodel.montecarlo`), so the inputs are independent,
+one uniform number, see :mod:`dnamodel.montecarlo.engine`), so the inputs are independent,
 as Sobol indices require. :func:`uniform_sobol_indices` is the array kernel; it
 takes any function of independent uniforms, and :func:`sobol` wraps it for a spec
 and labels the result on the ``input`` dimension.

@@ -211,7 +211,7 @@ def figure_html(figure: Figure) -> str:
 
 
 def _png_figure(figure_id: str, path: Path) -> Figure:
-    """Read a PNG that :mod:`dnamodel.plots` wrote, with the title and caption it embedded."""
+    """Read a PNG that :mod:`dnamodel.outputs.plots` wrote, with the title and caption it embedded."""
     from PIL import Image  # deferred: start-up time
 
     with Image.open(path) as image:
