@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.spec.base import MODELS_DIR, available_models, find_model, read_toml
+from dnamodel.spec.dated import DatedSpec, parse_dated
 from dnamodel.spec.hierarchical import HierarchicalSpec, parse_hierarchical
 from dnamodel.spec.montecarlo import ModelSpec, parse_montecarlo
 
-__all__ = ["MODELS_DIR", "HierarchicalSpec", "ModelSpec", "available_models", "load_model", "parse_model"]
+__all__ = ["MODELS_DIR", "DatedSpec", "HierarchicalSpec", "ModelSpec", "available_models", "load_model", "parse_model"]
 
 
-def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
+def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec | DatedSpec:
     """Read and validate a model spec.
 
     Parameters
@@ -30,8 +31,8 @@ def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
 
     Returns
     -------
-    ModelSpec or HierarchicalSpec
-        The latter when its ``[model]`` table says ``kind = "hierarchical"``.
+    ModelSpec, HierarchicalSpec or DatedSpec
+        By its ``[model]`` table's ``kind``: none (Monte Carlo), ``"hierarchical"`` or ``"dated"``.
 
     Raises
     ------
@@ -50,7 +51,7 @@ def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec:
     return parse_model(raw, text, file)
 
 
-def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | HierarchicalSpec:
+def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | HierarchicalSpec | DatedSpec:
     """Validate a parsed spec (``raw``, from TOML), of either kind.
 
     ``text`` is kept for provenance and hashed; ``file`` names the spec in errors. Sweeps use
@@ -59,4 +60,6 @@ def parse_model(raw: dict[str, Any], text: str, file: str) -> ModelSpec | Hierar
     model_table = raw.get("model")
     if isinstance(model_table, dict) and model_table.get("kind") == "hierarchical":
         return parse_hierarchical(raw, text, file)
+    if isinstance(model_table, dict) and model_table.get("kind") == "dated":
+        return parse_dated(raw, text, file)
     return parse_montecarlo(raw, text, file)

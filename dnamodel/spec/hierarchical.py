@@ -85,10 +85,43 @@ class ExponentialPrior(_Strict):
     scale: Positive
 
 
+class GammaPrior(_Strict):
+    """``gamma(alpha, beta)`` on the positive half-line: shape ``alpha``, rate ``beta`` (mean alpha/beta)."""
+
+    dist: Literal["gamma"]
+    alpha: Positive
+    beta: Positive
+
+
+class LogNormalPrior(_Strict):
+    """``lognormal(mu, sigma)``: the log of the parameter is ``normal(mu, sigma)``."""
+
+    dist: Literal["lognormal"]
+    mu: Finite = 0.0
+    sigma: Positive
+
+
+class BetaPrior(_Strict):
+    """``beta(alpha, beta)`` on the unit interval."""
+
+    dist: Literal["beta"]
+    alpha: Positive
+    beta: Positive
+
+
 REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
 POSITIVE_PRIORS = {"halfnormal": HalfNormalPrior, "halfstudent_t": HalfStudentTPrior, "exponential": ExponentialPrior}
 PACE_PRIORS = {"halfnormal": HalfNormalPrior, "exponential": ExponentialPrior}
-Prior = NormalPrior | StudentTPrior | HalfNormalPrior | HalfStudentTPrior | ExponentialPrior
+Prior = (
+    NormalPrior
+    | StudentTPrior
+    | HalfNormalPrior
+    | HalfStudentTPrior
+    | ExponentialPrior
+    | GammaPrior
+    | LogNormalPrior
+    | BetaPrior
+)
 
 
 def prior_text(prior: Prior) -> str:
@@ -106,6 +139,9 @@ def prior_text(prior: Prior) -> str:
         "halfnormal": "HalfNormal",
         "halfstudent_t": "HalfStudentT",
         "exponential": "Exponential(scale)",
+        "gamma": "Gamma",
+        "lognormal": "LogNormal",
+        "beta": "Beta",
     }[prior.dist]
     return f"{name}({', '.join(f'{v:g}' for v in p.values())})"
 

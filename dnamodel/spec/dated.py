@@ -1,0 +1,711 @@
+"""The dated model's spec: its TOML schema, and its resolution against the data.
+
+A dated spec says ``kind = "dated"`` in its ``[model]`` table. It models each unit's cumulative
+collection over time, and fits every observation at its own date (``docs/model.md``, section 5).
+Its tables:
+
+``[estimand]``
+    The date the total refers to: ``C(date) = Σ_u C_u(date)``.
+``[fraction]``
+    The covariate (a numeric column of ``units.csv``) and its ``form``: ``"composition"`` (the
+    covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
+    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ,
+    the group and unit spreads, the offset of reported units, and a fixed offset of the others.
+``[campaign]``
+    The ramp, the prior of each group's pace, and each group's start prior (a ``default`` and
+    overrides by group id): ``{around = DATE, sd_years = S}``, ``{before = DATE, scale_years = S}``
+    or ``{after = DATE, scale_years = S}``.
+``[population]``
+    The census error, and uplift groups: areas whose collection also counts residents the census
+    omits, each with the prior of its log uplift.
+``[databases]``
+    Named databases, each over a list of places, with the priors of the typed share κ and of the
+    baseline profiles per resident b, shared by all of them.
+``[observations.NAME]``
+    Each observation: its ``kind`` (``count``, ``database``, ``database_share``, ``coverage``),
+    its ``value`` (an expression over observation ids), its ``date`` and, for an increment,
+    ``since``; whether it is a ``bound``; its places, base, database and error.
+``[sampler]``
+    Draws, tuning steps, chains, seed and target acceptance.
+
+Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
+``samples_added`` row's ``period_start`` is its ``since``. A printed "at least" makes a lower
+bound, "at most" an upper bound, and a ``samples_reported`` row (a count over an unstated period)
+a lower bound. Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from dnamodel.data import Dataset
+from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.hierarchical import (
+    BetaPrior,
+    GammaPrior,
+    HalfNormalPrior,
+    LogNormalPrior,
+    NormalPrior,
+    Prior,
+    SamplerSpec,
+    _check_expression,
+)
+from dnamodel.spec.resolve import _evaluate
+
+TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "sampler")
+FORMS = ("composition", "linear")
+OBSERVATION_KINDS = ("count", "database", "database_share", "coverage")
+BOUNDS = ("none", "lower", "upper")
+
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def decimal_year(text: str) -> float:
+    """A date as a decimal year: the middle of the year, month or day it names.
+
+    Examples
+    --------
+    >>> decimal_year("2020")
+    2020.5
+    >>> round(decimal_year("2016-10"), 4)
+    2016.7917
+    >>> round(decimal_year("2020-06-30"), 4)
+    2020.4932
+    """
+    if not DATE.fullmatch(text):
+        raise ValueError(f"not a date as YYYY, YYYY-MM or YYYY-MM-DD: {text!r}")
+    parts = [int(part) for part in text.split("-")]
+    if len(parts) == 1:
+        return parts[0] + 0.5
+    if len(parts) == 2:
+        dt.date(parts[0], parts[1], 1)
+        return parts[0] + (parts[1] - 0.5) / 12
+    day = dt.date(*parts)
+    days = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
+    return parts[0] + (day.timetuple().tm_yday - 0.5) / days
+
+
+def _date(value: Any) -> str:
+    text = str(value)
+    try:
+        decimal_year(text)
+    except ValueError as error:
+        raise ValueError(str(error).replace("not a date", "must be a date")) from None
+    return text
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+
+class DatedHeader(_Strict):
+    """The ``[model]`` table."""
+
+    name: str
+    kind: Literal["dated"]
+    description: str
+
+
+class EstimandSpec(_Strict):
+    """``[estimand]``: the date of the total."""
+
+    date: str
+
+    @model_validator(mode="after")
+    def _check(self) -> EstimandSpec:
+        _date(self.date)
+        return self
+
+
+class DatedFractionSpec(_Strict):
+    """``[fraction]``: how a unit's fraction at saturation is built."""
+
+    covariate: str
+    form: Literal["composition", "linear"]
+    alpha: dict[str, Any]
+    contrast: dict[str, Any]
+    unit_sd: dict[str, Any]
+    group_sd: dict[str, Any] | None = None
+    reported: dict[str, Any] | None = None
+    unreported_offset: Finite = 0.0
+
+
+class StartSpec(_Strict):
+    """A group's start prior: around a date, or before or after one by a half-normal lead."""
+
+    around: str | None = None
+    sd_years: Positive | None = None
+    before: str | None = None
+    after: str | None = None
+    scale_years: Positive | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> StartSpec:
+        given = [name for name in ("around", "before", "after") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of around, before, after")
+        _date(getattr(self, given[0]))
+        if given[0] == "around" and (self.sd_years is None or self.scale_years is not None):
+            raise ValueError("'around' takes sd_years (and no scale_years)")
+        if given[0] != "around" and (self.scale_years is None or self.sd_years is not None):
+            raise ValueError(f"'{given[0]}' takes scale_years (and no sd_years)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``around``, ``before`` or ``after``."""
+        return next(name for name in ("around", "before", "after") if getattr(self, name) is not None)
+
+    @property
+    def anchor(self) -> float:
+        """The date, as a decimal year."""
+        return decimal_year(getattr(self, self.kind))
+
+    @property
+    def scale(self) -> float:
+        """The prior's scale in years."""
+        return float(self.sd_years if self.kind == "around" else self.scale_years)
+
+
+class CampaignSpec(_Strict):
+    """``[campaign]``: the curve's ramp, and each group's pace and start priors."""
+
+    ramp_years: Annotated[float, Field(gt=0, le=2, allow_inf_nan=False)] = 0.25
+    pace: dict[str, Any]
+    start: dict[str, StartSpec]
+
+
+class UpliftSpec(_Strict):
+    """``[population.uplift.NAME]``: places whose collection counts more residents than the census."""
+
+    areas: list[str]
+    log_uplift: dict[str, Any]
+
+
+class DatedPopulationSpec(_Strict):
+    """``[population]``: census error and uplift groups."""
+
+    census_error: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)]
+    uplift: dict[str, UpliftSpec] = Field(default_factory=dict)
+
+
+class DatabasesSpec(_Strict):
+    """``[databases]``: named databases and the priors they share."""
+
+    typed_share: dict[str, Any]
+    baseline_per_resident: dict[str, Any]
+    areas: dict[str, list[str]]
+
+
+class DatedObservationSpec(_Strict):
+    """``[observations.NAME]``: one observed figure and what the model predicts for it."""
+
+    kind: Literal["count", "database", "database_share", "coverage"]
+    value: str
+    date: str | None = None
+    since: str | None = None
+    bound: Literal["none", "lower", "upper"] | None = None
+    units: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    base: str | None = None
+    database: str | None = None
+    error: Positive
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DatedSpec(SpecIdentity):
+    """A validated dated spec, before resolution against the data."""
+
+    header: DatedHeader
+    estimand: EstimandSpec
+    fraction: DatedFractionSpec
+    campaign: CampaignSpec
+    population: DatedPopulationSpec
+    databases: DatabasesSpec | None
+    observations: dict[str, DatedObservationSpec]
+    sampler: SamplerSpec
+    priors: dict[str, Prior]
+    path: str
+    text: str
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+REAL = {"normal": NormalPrior}
+SCALE = {"halfnormal": HalfNormalPrior, "gamma": GammaPrior, "lognormal": LogNormalPrior}
+SHARE = {"beta": BetaPrior}
+LOGNORMAL = {"lognormal": LogNormalPrior}
+PRIOR_FAMILIES: dict[str, dict[str, type[_Strict]]] = {
+    "alpha": REAL,
+    "contrast": REAL,
+    "unit_sd": SCALE,
+    "group_sd": SCALE,
+    "reported": REAL,
+    "pace": LOGNORMAL,
+    "typed_share": SHARE,
+    "baseline_per_resident": LOGNORMAL,
+}
+"""The prior families each parameter admits: those the compiled density implements."""
+
+
+def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
+    """Validate the tables of a dated spec (``raw`` is the parsed TOML).
+
+    Raises
+    ------
+    DataError
+        Listing every problem, each naming the file and the dotted key.
+    """
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    for key in raw:
+        if key not in TABLES:
+            report(key, f"unknown table{did_you_mean(key, TABLES)}")
+    header = _validate(DatedHeader, raw.get("model"), "model", report)
+    estimand = _validate(EstimandSpec, raw.get("estimand"), "estimand", report)
+    fraction = _validate(DatedFractionSpec, raw.get("fraction"), "fraction", report)
+    campaign = _validate(CampaignSpec, raw.get("campaign"), "campaign", report)
+    population = _validate(DatedPopulationSpec, raw.get("population"), "population", report)
+    databases = None
+    if "databases" in raw:
+        databases = _validate(DatabasesSpec, raw["databases"], "databases", report)
+    sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
+    observations: dict[str, DatedObservationSpec] = {}
+    tables = raw.get("observations")
+    if not isinstance(tables, dict) or not tables:
+        report("observations", "missing: at least one [observations.NAME] table")
+        tables = {}
+    for name, table in tables.items():
+        parsed = _validate(DatedObservationSpec, table, f"observations.{name}", report)
+        if parsed is not None:
+            observations[name] = parsed
+
+    priors: dict[str, Prior] = {}
+
+    def prior(name: str, table: Any, key: str) -> None:
+        families = PRIOR_FAMILIES[name]
+        if table is None:
+            report(key, f"missing: the prior of {name}")
+            return
+        dist = table.get("dist") if isinstance(table, dict) else None
+        if dist not in families:
+            allowed = ", ".join(families)
+            report(f"{key}.dist", f"unknown prior family {dist!r}{did_you_mean(str(dist), families)}; use {allowed}")
+            return
+        parsed = _validate(families[dist], table, key, report)
+        if parsed is not None:
+            priors[name] = parsed
+
+    if fraction is not None:
+        for name in ("alpha", "contrast", "unit_sd"):
+            prior(name, getattr(fraction, name), f"fraction.{name}")
+        for name in ("group_sd", "reported"):
+            if getattr(fraction, name) is not None:
+                prior(name, getattr(fraction, name), f"fraction.{name}")
+    if campaign is not None:
+        prior("pace", campaign.pace, "campaign.pace")
+        if "default" not in campaign.start:
+            report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
+    if population is not None:
+        for name, uplift in population.uplift.items():
+            key = f"population.uplift.{name}.log_uplift"
+            if not isinstance(uplift.log_uplift, dict) or uplift.log_uplift.get("dist") != "normal":
+                report(f"{key}.dist", "the log uplift's prior must be normal")
+            else:
+                _validate(NormalPrior, uplift.log_uplift, key, report)
+    if databases is not None:
+        prior("typed_share", databases.typed_share, "databases.typed_share")
+        prior("baseline_per_resident", databases.baseline_per_resident, "databases.baseline_per_resident")
+    for name, obs in observations.items():
+        key = f"observations.{name}"
+        _check_expression(obs.value, f"{key}.value", report)
+        for when in ("date", "since"):
+            value = getattr(obs, when)
+            if value is not None:
+                try:
+                    _date(value)
+                except ValueError as error:
+                    report(f"{key}.{when}", str(error))
+        if obs.kind in ("database", "database_share") and obs.database is None:
+            report(f"{key}.database", f"a {obs.kind} observation names its database")
+        if obs.kind in ("count", "coverage", "database_share") and not obs.units:
+            report(f"{key}.units", f"a {obs.kind} observation names the places it counts")
+        if obs.kind == "database" and obs.units:
+            report(f"{key}.units", "a database observation covers its database's places; remove units")
+        if obs.kind in ("database_share", "coverage") and obs.since is not None:
+            report(f"{key}.since", f"a {obs.kind} is a share at one date, not an increment; remove since")
+        if obs.base is not None and obs.kind not in ("count", "coverage"):
+            report(f"{key}.base", "only a count or a coverage observation has a population base")
+    if problems or None in (header, estimand, fraction, campaign, population, sampler):
+        raise DataError(problems)
+    return DatedSpec(
+        header, estimand, fraction, campaign, population, databases, observations, sampler, priors, file, text, raw
+    )
+
+
+# --- resolution -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatedInputs:
+    """Everything the dated model needs, as arrays over its canonical dims.
+
+    Units are in the order of ``units.csv`` and groups in the order of ``areas.csv``. Dates are
+    decimal years. An observation's ``since`` is NaN unless it is an increment; its ``base`` is 0
+    unless it counts a population other than its unit's census population.
+
+    Attributes
+    ----------
+    unit, group : tuple of str
+        Unit ids; group (prefecture) ids.
+    unit_group : ndarray of int
+    population : ndarray of float
+        Census population of each unit.
+    covariate : ndarray of float
+        The covariate as the model uses it: a share (composition) or standardised (linear).
+    covariate_raw : ndarray of float
+        The covariate as the data give it.
+    uplift : ndarray of int
+        Index into ``uplift_name`` of each unit's uplift group, or -1.
+    reported : ndarray of float
+        1 for units some count observation names alone, else 0: they get the offset δ.
+    offset : ndarray of float
+        The fixed offset of the other units (``fraction.unreported_offset``).
+    start_kind, start_anchor, start_scale, pace_mu, pace_sd : ndarray
+        Each group's start prior and the log pace's normal prior.
+    observation : tuple of str
+    kind, censor : ndarray of int
+        Observation kinds and bounds, as the kernel's codes (``count`` 0, ``database`` 1,
+        ``database_share`` 2, ``coverage`` 3; ``none`` 0, ``lower`` 1, ``upper`` 2).
+    value, error, date, since, base : ndarray of float
+    database_index : ndarray of int
+        Each observation's database (for its kinds), else 0.
+    members : tuple of tuple of int
+        The units each observation counts (for a database observation, its database's units).
+    database : tuple of str
+    database_members : tuple of tuple of int
+    estimand_date : float
+    """
+
+    name: str
+    unit: tuple[str, ...]
+    group: tuple[str, ...]
+    unit_group: np.ndarray
+    population: np.ndarray
+    covariate: np.ndarray
+    covariate_raw: np.ndarray
+    covariate_name: str
+    form: str
+    uplift: np.ndarray
+    uplift_name: tuple[str, ...]
+    uplift_mu: np.ndarray
+    uplift_sd: np.ndarray
+    reported: np.ndarray
+    offset: np.ndarray
+    start_kind: np.ndarray
+    start_anchor: np.ndarray
+    start_scale: np.ndarray
+    pace_mu: np.ndarray
+    pace_sd: np.ndarray
+    observation: tuple[str, ...]
+    kind: np.ndarray
+    censor: np.ndarray
+    value: np.ndarray
+    error: np.ndarray
+    date: np.ndarray
+    since: np.ndarray
+    base: np.ndarray
+    database_index: np.ndarray
+    members: tuple[tuple[int, ...], ...]
+    database: tuple[str, ...]
+    database_members: tuple[tuple[int, ...], ...]
+    census_error: float
+    ramp_years: float
+    estimand_date: float
+    estimand_label: str
+    census_total: float
+    priors: dict[str, Prior]
+    group_effects: bool
+    reported_effect: bool
+    target_accept: float
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
+BOUND_CODE = {"none": 0, "lower": 1, "upper": 2}
+START_CODE = {"around": 0, "before": 1, "after": 2}
+
+
+def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
+    """Resolve a dated spec's references against the data.
+
+    Raises
+    ------
+    DataError
+        Naming the spec file and key of every unknown place, group, database or observation id, a
+        covariate that is not a numeric column or not a share where the form needs one, a date
+        missing or out of order, a bound the printed figure contradicts, or a value out of range.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> from dnamodel.spec import load_model
+    >>> inputs = resolve_dated(load_model("dated"), load_data())
+    >>> len(inputs.unit), len(inputs.group), inputs.observation[:3]
+    (77, 7, ('lhorong', 'zhagyab', 'zhagyab_added'))
+    """
+    file = spec.path
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(file, None, key, message))
+
+    units = tuple(data.units)
+    index = {u: i for i, u in enumerate(units)}
+    groups = tuple(a for a, area in data.areas.items() if area.level == "prefecture")
+    regions = tuple(a for a, area in data.areas.items() if area.level == "region")
+    unit_group = np.array([groups.index(data.units[u].prefecture) for u in units])
+    population = np.array([float(data.units[u].population_2020) for u in units])
+    places = (*units, *groups, *regions)
+
+    def expand(given: list[str], key: str) -> set[int]:
+        chosen: set[int] = set()
+        for place in given:
+            if place in index:
+                chosen.add(index[place])
+            elif place in groups:
+                chosen |= {i for i, u in enumerate(units) if data.units[u].prefecture == place}
+            elif place in regions:
+                chosen |= set(range(len(units)))
+            else:
+                report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
+        return chosen
+
+    # the covariate
+    fraction = spec.fraction
+    numeric = [name for name, f in type(next(iter(data.units.values()))).model_fields.items() if _numeric(f)]
+    raw_covariate = np.zeros(len(units))
+    if fraction.covariate not in numeric:
+        report("fraction.covariate", f"not a numeric column of units.csv{did_you_mean(fraction.covariate, numeric)}")
+    else:
+        values = [getattr(data.units[u], fraction.covariate) for u in units]
+        missing = [u for u, v in zip(units, values, strict=True) if v is None]
+        if missing:
+            report("fraction.covariate", f"{fraction.covariate} is empty for {', '.join(missing[:5])}")
+        else:
+            raw_covariate = np.array([float(v) for v in values])
+    if fraction.form == "composition":
+        covariate = raw_covariate
+        if ((raw_covariate < 0) | (raw_covariate > 1)).any():
+            report("fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not")
+    else:
+        scale = float(raw_covariate.std()) or 1.0
+        covariate = (raw_covariate - raw_covariate.mean()) / scale
+
+    # the campaign's groups
+    campaign = spec.campaign
+    for name in campaign.start:
+        if name != "default" and name not in groups:
+            report(f"campaign.start.{name}", f"unknown group{did_you_mean(name, groups)}")
+    starts = [campaign.start.get(g, campaign.start.get("default")) for g in groups]
+    pace = spec.priors.get("pace")
+
+    # uplift groups
+    uplift = np.full(len(units), -1)
+    uplift_names, uplift_mu, uplift_sd = [], [], []
+    for ell, (name, group) in enumerate(spec.population.uplift.items()):
+        chosen = expand(group.areas, f"population.uplift.{name}.areas")
+        for i in chosen:
+            if uplift[i] >= 0:
+                report(f"population.uplift.{name}.areas", f"{units[i]!r} is already in another uplift group")
+            uplift[i] = ell
+        uplift_names.append(name)
+        uplift_mu.append(float(group.log_uplift.get("mu", 0.0)))
+        uplift_sd.append(float(group.log_uplift.get("sigma", 1.0)))
+
+    # databases
+    database_names: list[str] = []
+    database_members: list[tuple[int, ...]] = []
+    if spec.databases is not None:
+        for name, where in spec.databases.areas.items():
+            database_names.append(name)
+            database_members.append(tuple(sorted(expand(where, f"databases.areas.{name}"))))
+
+    # observations
+    names: list[str] = []
+    kinds, censors, values, errors, dates, sinces, bases, dbs = [], [], [], [], [], [], [], []
+    members: list[tuple[int, ...]] = []
+    reported = np.zeros(len(units))
+    sources: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for name, obs in spec.observations.items():
+        key = f"observations.{name}"
+        value = _evaluate(obs.value, data, f"{key}.value", report)
+        ids = sorted({n.id for n in ast.walk(ast.parse(obs.value, mode="eval")) if isinstance(n, ast.Name)})
+        rows = [data.observations[i] for i in ids if i in data.observations]
+        date = obs.date or _shared(rows, "date", f"{key}.date", report)
+        since = obs.since
+        if since is None and rows and all(r.kind == "samples_added" for r in rows):
+            since = _shared(rows, "period_start", f"{key}.since", report)
+        bound = obs.bound or _bound_of(rows)
+        if obs.bound is not None and obs.bound != "none":
+            printed = _bound_of(rows)
+            if printed != "none" and printed != obs.bound:
+                report(f"{key}.bound", f"the printed figure says {printed} bound, not {obs.bound}")
+        if rows and all(r.kind == "samples_reported" for r in rows) and bound == "none":
+            report(f"{key}.bound", "a count over an unstated period is a bound: give bound = 'lower'")
+        if date is None:
+            continue
+        t2 = decimal_year(date)
+        t1 = decimal_year(since) if since else math.nan
+        if since and not t1 < t2:
+            report(f"{key}.since", f"{since} is not before the date {date}")
+        chosen: set[int] = set()
+        d = 0
+        if obs.kind == "database":
+            if obs.database not in database_names:
+                report(f"{key}.database", f"unknown database{did_you_mean(str(obs.database), database_names)}")
+            else:
+                d = database_names.index(obs.database)
+                chosen = set(database_members[d])
+        else:
+            chosen = expand(obs.units, f"{key}.units") - expand(obs.exclude, f"{key}.exclude")
+            if not chosen:
+                report(f"{key}.units", "covers no unit")
+            if obs.kind == "database_share":
+                if obs.database not in database_names:
+                    report(f"{key}.database", f"unknown database{did_you_mean(str(obs.database), database_names)}")
+                else:
+                    d = database_names.index(obs.database)
+                    if not chosen <= set(database_members[d]):
+                        report(f"{key}.units", f"counts places outside the database {obs.database!r}")
+        base = 0.0
+        if obs.base is not None:
+            row = data.observations.get(obs.base)
+            if row is None:
+                report(
+                    f"{key}.base", f"no observation {obs.base!r} in the data{did_you_mean(obs.base, data.observations)}"
+                )
+            elif row.kind not in ("population", "population_with_temporary"):
+                report(f"{key}.base", f"{obs.base!r} is a {row.kind}, not a population")
+            elif len(chosen) != 1:
+                report(f"{key}.base", "a population base needs an observation over exactly one unit")
+            else:
+                base = float(row.value)
+        if value is not None:
+            if obs.kind in ("database_share", "coverage") and not 0 < value < 1:
+                report(f"{key}.value", f"a share must be between 0 and 1; it is {value:g}")
+            elif obs.kind in ("count", "database") and not value > 0:
+                report(f"{key}.value", f"must be a positive count; it is {value:g}")
+            elif not math.isfinite(value):
+                report(f"{key}.value", "is not a finite number")
+        if value is None or not chosen:
+            continue
+        if obs.kind in ("count", "coverage") and len(chosen) == 1 and not obs.exclude:
+            reported[next(iter(chosen))] = 1.0
+        names.append(name)
+        kinds.append(KIND_CODE[obs.kind])
+        censors.append(BOUND_CODE[bound])
+        values.append(value)
+        errors.append(obs.error)
+        dates.append(t2)
+        sinces.append(t1)
+        bases.append(base)
+        dbs.append(d)
+        members.append(tuple(sorted(chosen)))
+        sources[name] = obs.value
+        notes[name] = obs.note
+
+    if problems:
+        raise DataError(problems)
+    return DatedInputs(
+        name=spec.name,
+        unit=units,
+        group=groups,
+        unit_group=unit_group,
+        population=population,
+        covariate=covariate,
+        covariate_raw=raw_covariate,
+        covariate_name=fraction.covariate,
+        form=fraction.form,
+        uplift=uplift,
+        uplift_name=tuple(uplift_names),
+        uplift_mu=np.array(uplift_mu),
+        uplift_sd=np.array(uplift_sd),
+        reported=reported if "reported" in spec.priors else np.zeros(len(units)),
+        offset=np.where(reported > 0, 0.0, fraction.unreported_offset),
+        start_kind=np.array([START_CODE[s.kind] for s in starts]),
+        start_anchor=np.array([s.anchor for s in starts]),
+        start_scale=np.array([s.scale for s in starts]),
+        pace_mu=np.full(len(groups), pace.mu if pace is not None else 0.0),
+        pace_sd=np.full(len(groups), pace.sigma if pace is not None else 1.0),
+        observation=tuple(names),
+        kind=np.array(kinds, dtype=int),
+        censor=np.array(censors, dtype=int),
+        value=np.array(values, dtype=float),
+        error=np.array(errors, dtype=float),
+        date=np.array(dates, dtype=float),
+        since=np.array(sinces, dtype=float),
+        base=np.array(bases, dtype=float),
+        database_index=np.array(dbs, dtype=int),
+        members=tuple(members),
+        database=tuple(database_names),
+        database_members=tuple(database_members),
+        census_error=spec.population.census_error,
+        ramp_years=campaign.ramp_years,
+        estimand_date=decimal_year(spec.estimand.date),
+        estimand_label=spec.estimand.date,
+        census_total=float(population.sum()),
+        priors=dict(spec.priors),
+        group_effects="group_sd" in spec.priors,
+        reported_effect="reported" in spec.priors,
+        target_accept=spec.sampler.target_accept,
+        sources=sources,
+        notes=notes,
+    )
+
+
+def _numeric(info: Any) -> bool:
+    """Whether a row model's field holds numbers."""
+    text = str(info.annotation)
+    return any(word in text for word in ("int", "float", "Decimal"))
+
+
+def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | None:
+    """The one value of ``attribute`` the rows share; reported when they lack it or disagree."""
+    found = sorted({getattr(r, attribute) for r in rows if getattr(r, attribute)})
+    if not found:
+        report(key, f"the data give no {attribute.replace('_', ' ')} for it; give {key.rsplit('.', 1)[1]} here")
+        return None
+    if len(found) > 1:
+        report(key, f"its rows have different dates ({', '.join(found)}); give {key.rsplit('.', 1)[1]} here")
+        return None
+    return found[0].split("/")[0]
+
+
+def _bound_of(rows: list[Any]) -> str:
+    """What the printed figures say: ``lower`` for "at least", ``upper`` for "at most", else ``none``."""
+    for row in rows:
+        if row.kind == "samples_reported":
+            return "lower"
+        printed = row.printed
+        qualifier = getattr(printed, "qualifier", None) if printed is not None else None
+        if qualifier in ("at_least", "lower"):
+            return "lower"
+        if qualifier in ("at_most", "upper", "below"):
+            return "upper"
+    return "none"
