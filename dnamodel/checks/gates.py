@@ -22,7 +22,22 @@ if TYPE_CHECKING:
 MAX_DIVERGENCES = 0
 MAX_RHAT = 1.01
 MIN_ESS = 400
-GATED = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "total", "share")
+GATED = (
+    "alpha",
+    "beta",
+    "sigma",
+    "log_uplift",
+    "tau",
+    "row_centre",
+    "contrast",
+    "group_sd",
+    "unit_sd",
+    "reported",
+    "typed_share",
+    "baseline_per_resident",
+    "total",
+    "share",
+)
 """The scalars the gates apply to, when the model has them."""
 
 

@@ -37,10 +37,22 @@ class Check:
     high: float
     pit: float
     total_median: float | None = None
+    bound: str = "none"
+    """``none`` for a value; ``lower`` or ``upper`` when the observation is a bound."""
+    lpd: float | None = None
+    """The log predictive density of the observation (exact leave-one-out, or a forecast's)."""
 
     @property
     def inside(self) -> bool:
-        """Whether the observation falls inside the 90% predictive interval."""
+        """Whether the observation is consistent with the 90% predictive interval.
+
+        A value must fall inside it; a lower bound must lie below its top, an upper bound above
+        its bottom.
+        """
+        if self.bound == "lower":
+            return self.observed <= self.high
+        if self.bound == "upper":
+            return self.observed >= self.low
         return self.low <= self.observed <= self.high
 
 

@@ -25,9 +25,14 @@ if TYPE_CHECKING:
     import arviz as az
 
 PROBABILITIES = (0.5, 0.9, 0.95)
+SIGNIFICANT = 2
+"""The citation quotes counts and shares to two significant figures, whatever the number of draws."""
+MCSE_GATE = 0.5
+"""The sentence is withheld unless the Monte Carlo error of every quoted figure is below this
+fraction of its rounding step: the last quoted digit is then more than twice the Monte Carlo error
+(a rerun moves a figure by at most one step in that digit, about 19 times in 20)."""
 ROUNDING_STEPS = (1_000, 5_000, 10_000, 50_000, 100_000)
-"""Counts in the citation sentence are rounded to the finest of these steps that is at least twice
-the largest Monte Carlo error of the figures quoted; shares to whole per cent."""
+"""Steps the notebooks offer for rounding a Monte Carlo estimate by its error (not the citation's rule)."""
 
 
 @dataclass(frozen=True)
@@ -171,17 +176,17 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
     summary_share = _quantity("share", post["share"].values)
     attrs = dict(idata.attrs)
     withheld = None
-    mcse = max(summary_total.mcse_median, _interval_mcse(total, 0.9))
-    step = next((s for s in ROUNDING_STEPS if s >= 2 * mcse), None)
+    noisy = _noisy_figures(summary_total, total)
     if not diagnostics.passed:
         withheld = (
             f"The fit failed its convergence gates ({'; '.join(diagnostics.failures)}), so no figure is fit to cite."
         )
-    elif step is None:
+    elif noisy:
         withheld = (
-            f"The Monte Carlo error of the quoted figures ({mcse:,.0f}) is too large to round honestly; draw more."
+            f"The Monte Carlo error of {', '.join(noisy)} is not below {MCSE_GATE:.0%} of its rounding step, so the "
+            "rounded figure could change on a rerun; draw more."
         )
-    sentence = None if withheld or step is None else citation(summary_total, summary_share, attrs, step)
+    sentence = None if withheld else citation(summary_total, summary_share, attrs)
     provenance = {
         k: attrs[k]
         for k in (
@@ -216,6 +221,61 @@ def _interval_mcse(values: np.ndarray, prob: float) -> float:
     return max(float(az.mcse(values, method="quantile", prob=q)) for q in ((1 - prob) / 2, (1 + prob) / 2))
 
 
+def _noisy_figures(total: Quantity, draws: np.ndarray) -> list[str]:
+    """The quoted figures whose Monte Carlo error is too large for their rounding (the MCSE gate)."""
+    import arviz as az  # deferred: start-up time
+
+    interval = total.interval(0.9)
+    figures = {
+        "the median": (total.median, total.mcse_median),
+        "the 5% quantile": (interval.low, float(az.mcse(draws, method="quantile", prob=0.05))),
+        "the 95% quantile": (interval.high, float(az.mcse(draws, method="quantile", prob=0.95))),
+    }
+    return [name for name, (value, mcse) in figures.items() if not mcse < MCSE_GATE * significant_step(value)]
+
+
+def significant_step(value: float, digits: int = SIGNIFICANT) -> float:
+    """The rounding step of ``value`` at ``digits`` significant figures.
+
+    Examples
+    --------
+    >>> significant_step(1_150_000), significant_step(857_000), significant_step(0.306)
+    (100000.0, 10000.0, 0.01)
+    """
+    if value == 0 or not math.isfinite(value):
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+
+
+def round_significant(value: float, digits: int = SIGNIFICANT) -> float:
+    """Round half up to ``digits`` significant figures.
+
+    Examples
+    --------
+    >>> round_significant(1_150_000), round_significant(857_400), round_significant(0.3061)
+    (1200000.0, 860000.0, 0.31)
+    """
+    step = significant_step(value, digits)
+    return round(math.floor(value / step + 0.5) * step, 12)
+
+
+def month_year(date: str) -> str:
+    """A spec date as words: ``"2022-07"`` is ``"July 2022"``.
+
+    Examples
+    --------
+    >>> month_year("2022-07"), month_year("2020"), month_year("2020-06-30")
+    ('July 2022', '2020', '30 June 2020')
+    """
+    import calendar
+
+    parts = [int(p) for p in date.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    month = calendar.month_name[parts[1]]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
+
+
 def round_count(value: float, step: int = 10_000) -> int:
     """Round half up to a multiple of ``step``.
 
@@ -227,20 +287,22 @@ def round_count(value: float, step: int = 10_000) -> int:
     return int(math.floor(value / step + 0.5) * step)
 
 
-def citation(total: Quantity, share: Quantity, attrs: dict[str, Any], step: int) -> str:
+def citation(total: Quantity, share: Quantity, attrs: dict[str, Any]) -> str:
     """The sentence a report author can quote, with everything a reader needs to check it.
 
-    Counts are rounded to ``step``, which :func:`summarize_fit` chooses from the Monte
-    Carlo error so that no quoted digit is noise.
+    Counts and shares are rounded to two significant figures (:func:`round_significant`); the
+    Monte Carlo error is a gate on the sentence (:func:`summarize_fit`), not its rounding step.
     """
     ci = total.interval(0.9)
     si = share.interval(0.9)
+    when = month_year(str(attrs.get("estimand_date", "2022-07")))
+    count = lambda v: f"{round_significant(v):,.0f}"  # noqa: E731 - one format, used five times
+    percent = lambda v: f"{round_significant(v * 100):g}%"  # noqa: E731
     return (
-        f"Police in the Tibet Autonomous Region collected an estimated {round_count(total.median, step):,} DNA samples "
-        f"between 2016 and July 2022 (posterior median; 90% equal-tailed credible interval "
-        f"{round_count(ci.low, step):,} to {round_count(ci.high, step):,}), or {share.median:.0%} of the population "
-        f"({si.low:.0%} to {si.high:.0%}), according to the Bayesian hierarchical model {attrs.get('model')} "
-        f"(spec {attrs.get('spec_hash')}) of dnamodel {attrs.get('dnamodel_version')}, "
-        f"data {attrs.get('data_version')}, "
-        f"seed {attrs.get('seed')}; counts rounded to the nearest {step:,}, shares to whole per cent."
+        f"Under the Bayesian model {attrs.get('model')} (spec {attrs.get('spec_hash')}) of dnamodel "
+        f"{attrs.get('dnamodel_version')}, police in the Tibet Autonomous Region had collected DNA from an estimated "
+        f"{count(total.median)} people by {when} (posterior median; 90% equal-tailed credible interval "
+        f"{count(ci.low)} to {count(ci.high)}), or {percent(share.median)} of the population "
+        f"({percent(si.low)} to {percent(si.high)}); each sample is counted as one person. "
+        f"Data {attrs.get('data_version')}, seed {attrs.get('seed')}; figures rounded to two significant figures."
     )

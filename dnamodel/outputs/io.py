@@ -15,11 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dnamodel.checks.dated import prior_check as dated_prior_check
 from dnamodel.checks.predictive import prior_check
 from dnamodel.checks.summary import Summary
 from dnamodel.files import atomic_write_text
 from dnamodel.inference.sampling import quiet_arviz
 from dnamodel.outputs import plots
+from dnamodel.spec.dated import DatedInputs
 
 if TYPE_CHECKING:
     import arviz as az
@@ -81,8 +83,12 @@ def write_outputs(idata: az.InferenceData, summary: Summary, out: str | Path, in
     atomic_write_text(csv_path, summary_csv(summary))
     paths.append(csv_path)
     paths.append(plots.total_posterior_plot(idata, summary, folder / f"{stem}_total.png"))
-    paths.append(plots.fraction_plot(idata, inputs, folder / f"{stem}_fraction_han.png"))
-    paths.append(
-        plots.prior_predictive_plot(idata, prior_check(idata, inputs), folder / f"{stem}_prior_predictive.png")
-    )
+    if isinstance(inputs, DatedInputs):
+        paths.append(plots.campaign_plot(idata, inputs, folder / f"{stem}_campaign.png"))
+        paths.append(plots.covariate_plot(idata, inputs, folder / f"{stem}_fraction.png"))
+        check = dated_prior_check(idata, inputs)
+    else:
+        paths.append(plots.fraction_plot(idata, inputs, folder / f"{stem}_fraction_han.png"))
+        check = prior_check(idata, inputs)
+    paths.append(plots.prior_predictive_plot(idata, check, folder / f"{stem}_prior_predictive.png"))
     return paths

@@ -33,6 +33,7 @@ from dnamodel.checks.gates import GATED
 from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
+from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
 from dnamodel.inference.sampling import quiet_arviz
 from dnamodel.montecarlo.sensitivity import TornadoRow
 
@@ -336,7 +337,9 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
     figure = _figure()
     axes = figure.add_subplot()
     bins = np.logspace(np.log10(max(total.min(), 1.0)), np.log10(total.max() * 1.01), 80)
-    axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label="prior, forward draws (no thesis bound)")
+    bounded = check.constrained != check.forward
+    label = "prior, forward draws (no thesis bound)" if bounded else "prior, forward draws"
+    axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label=label)
     axes.set_xscale("log")
     for x, name in ((check.population, "2020 census population"), (631_460, "thesis: database, mid-2020")):
         axes.axvline(x, color="black", linestyle=":", linewidth=1)
@@ -353,7 +356,8 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
         )
     _mark_report(axes)
     lo, hi = check.constrained[0], check.constrained[-1]
-    axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
+    if bounded:
+        axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
     axes.set_xlabel("Tibet-wide total under the prior (samples, log scale)")
     axes.set_ylabel("prior draws per bin")
     _count_axis(axes.xaxis)
@@ -364,6 +368,112 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
         f"Forward draws from the priors. Without the thesis bound the prior's 1-99% range is "
         f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f}; weighting each draw by the thesis factor gives "
         f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand samples to the whole population."
+        if bounded
+        else f"Forward draws from the priors: the prior's 1-99% range of the total is {check.forward[0]:,.0f} to "
+        f"{check.forward[-1]:,.0f}. A plausible prior spans a few thousand people to the whole population."
+    )
+    return _save(figure, path, title, caption)
+
+
+# --- the dated model ---------------------------------------------------------------------------------
+
+CURVE_DRAWS = 1000
+"""Posterior draws the time curves are computed from (thinned evenly from the fit's)."""
+
+
+def _dated_draws(idata: Any, inputs: Any) -> dict[str, np.ndarray]:
+    """Constrained quantities of an even thinning of the posterior's unconstrained draws."""
+    x = idata.posterior["unconstrained"].values
+    flat = x.reshape(-1, x.shape[-1])
+    step = max(1, flat.shape[0] // CURVE_DRAWS)
+    return constrain(flat[::step], inputs)
+
+
+def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
+    """Cumulative collection over time: the total and each database's stock, with the dated figures."""
+    q = _dated_draws(idata, inputs)
+    first = min(float(inputs.start_anchor.min()) - 1.0, float(np.nanmin(inputs.date)) - 0.5)
+    grid = np.linspace(first, inputs.estimand_date + 0.25, 120)
+    total = np.stack([collected(q, inputs, t).sum(axis=1) for t in grid], axis=1)
+    figure = _figure(9.0, 5.4)
+    axes = figure.add_subplot()
+    for band, alpha in ((0.9, 0.18), (0.5, 0.3)):
+        lo, hi = np.quantile(total, [(1 - band) / 2, (1 + band) / 2], axis=0)
+        axes.fill_between(grid, lo, hi, color=LOW_COLOUR, alpha=alpha, linewidth=0, label=f"{band:.0%} interval")
+    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people sampled, C(t), median")
+    for d, name in enumerate(inputs.database):
+        stock = np.stack([database_stock(q, inputs, d, t) for t in grid], axis=1)
+        axes.plot(grid, np.median(stock, axis=0), linestyle="--", linewidth=1.1, label=f"database {name}, D(t), median")
+        for k in np.flatnonzero((inputs.kind == DATABASE_KIND) & (inputs.database_index == d)):
+            if np.isnan(inputs.since[k]):
+                axes.scatter(
+                    [inputs.date[k]], [inputs.value[k]], marker="D", color=HIGH_COLOUR, edgecolor="black", zorder=5
+                )
+                axes.annotate(
+                    inputs.observation[k],
+                    (inputs.date[k], inputs.value[k]),
+                    xytext=(5, -10),
+                    textcoords="offset points",
+                    fontsize=7,
+                )
+    axes.axvline(inputs.estimand_date, color="black", linestyle=":", linewidth=1)
+    axes.text(inputs.estimand_date, 0.98, " estimand date", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+    axes.set_xlabel("year")
+    axes.set_ylabel("cumulative count (people)")
+    _count_axis(axes.yaxis)
+    axes.legend(fontsize=7, loc="upper left")
+    title = f"Collection over time under {idata.attrs.get('model', 'the model')}"
+    axes.set_title(title)
+    caption = (
+        "Solid line and bands: the posterior median and 50%/90% intervals of everyone sampled by each date, the sum "
+        "over units of fraction × campaign progress × population. Dashed: each database's stock, profiles held before "
+        "the campaign plus the typed share of what was collected. Diamonds: the database stocks the sources print."
+    )
+    return _save(figure, path, title, caption)
+
+
+def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
+    """Each unit's fraction at saturation against its covariate, with the units a report counts marked."""
+    fraction = idata.posterior["fraction"].values.reshape(-1, len(inputs.unit))
+    lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
+    x = inputs.covariate_raw * (100 if inputs.form == "composition" else 1)
+    figure = _figure(8.5, 5.2)
+    axes = figure.add_subplot()
+    axes.errorbar(
+        x,
+        med * 100,
+        yerr=[(med - lo) * 100, (hi - med) * 100],
+        fmt="o",
+        markersize=3,
+        color=LOW_COLOUR,
+        ecolor="#9db4d8",
+        elinewidth=0.8,
+        label="each unit: posterior median, 90% interval",
+    )
+    reported = inputs.reported > 0
+    axes.scatter(
+        x[reported],
+        med[reported] * 100,
+        marker="D",
+        s=45,
+        color=HIGH_COLOUR,
+        edgecolor="black",
+        zorder=5,
+        label="units a local report counts",
+    )
+    for i in np.flatnonzero(reported):
+        axes.annotate(inputs.unit[i], (x[i], med[i] * 100), xytext=(5, 4), textcoords="offset points", fontsize=7)
+    unit = " (%)" if inputs.form == "composition" else ""
+    axes.set_xlabel(f"{inputs.covariate_name}{unit}")
+    axes.set_ylabel("share of residents sampled once the campaign saturates (%)")
+    axes.set_ylim(0, 100)
+    axes.legend(fontsize=7, loc="upper right")
+    title = f"Collection fraction at saturation against {inputs.covariate_name}, by unit"
+    axes.set_title(title)
+    caption = (
+        "Each unit's fraction π at saturation (posterior median and 90% interval) against its covariate. In the "
+        "composition form the covariate is the share of residents collected at a different rate (odds ratio exp θ). "
+        "Diamonds: the units a local report counts, which carry the reported-unit offset δ."
     )
     return _save(figure, path, title, caption)
 

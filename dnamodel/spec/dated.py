@@ -61,7 +61,7 @@ from dnamodel.spec.hierarchical import (
 )
 from dnamodel.spec.resolve import _evaluate
 
-TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "sampler")
+TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "checks", "sampler")
 FORMS = ("composition", "linear")
 OBSERVATION_KINDS = ("count", "database", "database_share", "coverage")
 BOUNDS = ("none", "lower", "upper")
@@ -223,6 +223,19 @@ class DatedObservationSpec(_Strict):
     note: str = ""
 
 
+class ForecastSpec(_Strict):
+    """One forecast check: refit on the observations dated up to ``data_to``, predict ``predict``."""
+
+    data_to: str
+    predict: list[str]
+
+
+class ChecksSpec(_Strict):
+    """``[checks]``: the forecasts forward in time that ``estimate`` and ``forecast-check`` run."""
+
+    forecast: list[ForecastSpec] = Field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class DatedSpec(SpecIdentity):
     """A validated dated spec, before resolution against the data."""
@@ -234,6 +247,7 @@ class DatedSpec(SpecIdentity):
     population: DatedPopulationSpec
     databases: DatabasesSpec | None
     observations: dict[str, DatedObservationSpec]
+    checks: ChecksSpec
     sampler: SamplerSpec
     priors: dict[str, Prior]
     path: str
@@ -283,6 +297,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     if "databases" in raw:
         databases = _validate(DatabasesSpec, raw["databases"], "databases", report)
     sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
+    checks = _validate(ChecksSpec, raw.get("checks", {}), "checks", report)
     observations: dict[str, DatedObservationSpec] = {}
     tables = raw.get("observations")
     if not isinstance(tables, dict) or not tables:
@@ -349,10 +364,31 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
             report(f"{key}.since", f"a {obs.kind} is a share at one date, not an increment; remove since")
         if obs.base is not None and obs.kind not in ("count", "coverage"):
             report(f"{key}.base", "only a count or a coverage observation has a population base")
-    if problems or None in (header, estimand, fraction, campaign, population, sampler):
+    for i, forecast in enumerate(checks.forecast if checks is not None else []):
+        key = f"checks.forecast[{i}]"
+        try:
+            _date(forecast.data_to)
+        except ValueError as error:
+            report(f"{key}.data_to", str(error))
+        for name in forecast.predict:
+            if name not in observations:
+                report(f"{key}.predict", f"no observation {name!r} in the spec{did_you_mean(name, observations)}")
+    if problems or None in (header, estimand, fraction, campaign, population, sampler, checks):
         raise DataError(problems)
     return DatedSpec(
-        header, estimand, fraction, campaign, population, databases, observations, sampler, priors, file, text, raw
+        header,
+        estimand,
+        fraction,
+        campaign,
+        population,
+        databases,
+        observations,
+        checks,
+        sampler,
+        priors,
+        file,
+        text,
+        raw,
     )
 
 
@@ -441,6 +477,7 @@ class DatedInputs:
     group_effects: bool
     reported_effect: bool
     target_accept: float
+    forecasts: tuple[tuple[str, float, tuple[int, ...]], ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -630,6 +667,18 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         sources[name] = obs.value
         notes[name] = obs.note
 
+    forecasts = []
+    for i, forecast in enumerate(spec.checks.forecast):
+        cutoff = decimal_year(forecast.data_to)
+        targets = tuple(names.index(n) for n in forecast.predict if n in names)
+        for k in targets:
+            if not dates[k] > cutoff:
+                report(
+                    f"checks.forecast[{i}].predict",
+                    f"{names[k]!r} is dated {dates[k]:.2f}, not after {forecast.data_to}",
+                )
+        forecasts.append((forecast.data_to, cutoff, targets))
+
     if problems:
         raise DataError(problems)
     return DatedInputs(
@@ -674,6 +723,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         group_effects="group_sd" in spec.priors,
         reported_effect="reported" in spec.priors,
         target_accept=spec.sampler.target_accept,
+        forecasts=tuple(forecasts),
         sources=sources,
         notes=notes,
     )

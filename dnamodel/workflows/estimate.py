@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.powerscale import add_log_densities, power_scaling
 from dnamodel.checks.predictive import LOO_DRAWS, Check, PriorCheck, leave_one_out, predictive_checks, prior_check
 from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.inference.dated import fit_dated
 from dnamodel.inference.sampling import fit_model
 from dnamodel.outputs.io import write_outputs
+from dnamodel.spec.dated import DatedSpec
+
+REFIT_DRAWS = 400
+"""Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
+to ±0.02 and a 90% predictive interval, a tenth of the citation's draws."""
+REFIT_TUNE = 500
 
 
 @dataclass
@@ -32,10 +40,19 @@ class EstimateResult:
     timings: dict[str, float]
     description: str
     power_scaling: Any = None
+    forecasts: list[Any] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            "forecasts": [
+                {
+                    "data_to": f.data_to,
+                    "used": list(f.used),
+                    "checks": [asdict(c) | {"inside_90": c.inside} for c in f.checks],
+                }
+                for f in self.forecasts
+            ],
             "power_scaling": None if self.power_scaling is None else self.power_scaling.to_dict(),
             "summary": self.summary.as_dict(),
             "posterior_predictive": [asdict(c) | {"inside_90": c.inside} for c in self.checks],
@@ -61,6 +78,10 @@ def run_estimate(
     sensitivity: bool = False,
 ) -> EstimateResult:
     """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
+    if isinstance(spec, DatedSpec):
+        return _run_dated(
+            spec, data, draws=draws, tune=tune, chains=chains, seed=seed, out=out, loo=loo, progress=progress
+        )
     start = time.perf_counter()
     idata, fitted = fit_model(
         spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress
@@ -92,3 +113,46 @@ def run_estimate(
     timings["outputs"] = time.perf_counter() - begin
     timings["total"] = time.perf_counter() - start
     return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling)
+
+
+def _run_dated(
+    spec: DatedSpec,
+    data: Any,
+    *,
+    draws: int | None,
+    tune: int | None,
+    chains: int | None,
+    seed: int | None,
+    out: str | Path,
+    loo: bool,
+    progress: bool,
+) -> EstimateResult:
+    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write."""
+    start = time.perf_counter()
+    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress)
+    idata, inputs = fit.idata, fit.inputs
+    timings = dict(fit.timings)
+    summary = summarize_fit(idata, data)
+    checks = dated_checks.predictive_checks(idata, inputs)
+    a = idata.attrs
+    refits = {"draws": min(a["draws"], REFIT_DRAWS), "tune": min(a["tune"], REFIT_TUNE), "chains": a["chains"]}
+    loo_checks: list[Check] = []
+    forecasts: list[dated_checks.Forecast] = []
+    if loo:
+        begin = time.perf_counter()
+        loo_checks = dated_checks.leave_one_out(inputs, seed=a["seed"], **refits)
+        timings["leave_one_out"] = round(time.perf_counter() - begin, 3)
+        idata.attrs["leave_one_out_json"] = json.dumps([asdict(c) for c in loo_checks])
+        idata.attrs["leave_one_out_draws"] = refits["draws"]
+        begin = time.perf_counter()
+        forecasts = dated_checks.forecast_checks(inputs, seed=a["seed"], **refits)
+        timings["forecasts"] = round(time.perf_counter() - begin, 3)
+        idata.attrs["forecasts_json"] = json.dumps(
+            [{"data_to": f.data_to, "used": list(f.used), "checks": [asdict(c) for c in f.checks]} for f in forecasts]
+        )
+    prior = dated_checks.prior_check(idata, inputs)
+    begin = time.perf_counter()
+    paths = write_outputs(idata, summary, out, inputs)
+    timings["outputs"] = round(time.perf_counter() - begin, 3)
+    timings["total"] = round(time.perf_counter() - start, 3)
+    return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, None, forecasts)
