@@ -63,7 +63,7 @@ from dnamodel.workflows.estimate import run_estimate
 from dnamodel.workflows.sweep import sweep
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
-DEFAULT_MODEL = "hierarchical_han"
+DEFAULT_MODEL = "dated"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -680,10 +680,10 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
     ]
     checks = [
         [
-            c.observation,
-            f"{c.observed:,.0f}",
-            f"{c.median:,.0f}",
-            _range(c.low, c.high),
+            c.observation + _bound_mark(c),
+            _value(c.observed),
+            _value(c.median),
+            f"{_value(c.low)} to {_value(c.high)}",
             f"{c.pit:.2f}",
             "" if c.inside else "outside",
         ]
@@ -730,10 +730,10 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                 ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>"],
                 [
                     [
-                        c.observation,
-                        f"{c.observed:,.0f}",
-                        f"{c.median:,.0f}",
-                        _range(c.low, c.high),
+                        c.observation + _bound_mark(c),
+                        _value(c.observed),
+                        _value(c.median),
+                        f"{_value(c.low)} to {_value(c.high)}",
                         f"{c.pit:.2f}",
                         _count(c.total_median or 0),
                     ]
@@ -741,6 +741,8 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                 ],
             )
         )
+    for forecast in getattr(result, "forecasts", []):
+        items.append(_forecast_table(forecast))
     if result.power_scaling is not None:
         ps = result.power_scaling
         items.append(
@@ -751,10 +753,16 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
             )
         )
     pc = result.prior
-    items.append(
-        f"Prior check: the prior alone puts the total's 1-99% range at {_range(pc.forward[0], pc.forward[-1])} "
-        f"({_range(pc.constrained[0], pc.constrained[-1])} with the thesis bound)."
+    bounded = (
+        ""
+        if pc.constrained == pc.forward
+        else f" ({_range(pc.constrained[0], pc.constrained[-1])} with the thesis bound)"
     )
+    items.append(
+        f"Prior check: the prior alone puts the total's 1-99% range at {_range(pc.forward[0], pc.forward[-1])}{bounded}."
+    )
+    if any(c.bound != "none" for c in result.checks):
+        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.9).")
     items.append("")
     if s.sentence:
         items.append("To cite: " + s.sentence)
@@ -768,6 +776,35 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
 
 def _range(low: float, high: float) -> str:
     return f"{_count(low)} to {_count(high)}"
+
+
+def _value(value: float) -> str:
+    """An observed or predicted value: a count to the unit, a share to three decimals."""
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:,.0f}"
+
+
+def _bound_mark(check: Any) -> str:
+    return {"lower": " ≥", "upper": " ≤"}.get(getattr(check, "bound", "none"), "")
+
+
+def _forecast_table(forecast: Any) -> Table:
+    """One forecast check: what a refit on the past predicted for what came later."""
+    return Table(
+        f"Forecast from the data published by {forecast.data_to} ({len(forecast.used)} observations)",
+        ["predicted", "observed>", "forecast>", "90%>", "PIT>", "total then>", ""],
+        [
+            [
+                c.observation + _bound_mark(c),
+                _value(c.observed),
+                _value(c.median),
+                f"{_value(c.low)} to {_value(c.high)}",
+                f"{c.pit:.2f}",
+                _count(c.total_median or 0),
+                "" if 0.05 < c.pit < 0.95 else "PIT outside (0.05, 0.95)",
+            ]
+            for c in forecast.checks
+        ],
+    )
 
 
 def _sweep(args: argparse.Namespace, out: Any) -> None:

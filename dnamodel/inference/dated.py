@@ -84,6 +84,10 @@ _HEADER_SLOTS = [
     "B_DPTR",
     "B_DIDX",
     "B_ND",
+    "B_WHOLE",
+    "B_DGPTR",
+    "B_DGIDX",
+    "B_DWHOLE",
     "P_ALPHA",
     "P_LSP",
     "P_W",
@@ -241,6 +245,29 @@ def pack(inputs: DatedInputs, active: np.ndarray | None = None, value: np.ndarra
         dptr[d + 1] = len(didx)
     population = inputs.population
     nd = np.array([population[list(m)].sum() for m in inputs.database_members])
+    # sets that are whole groups take the kernel's sum over groups (a COVERAGE keeps its sum over units)
+    group_sets = [set(np.flatnonzero(inputs.unit_group == j)) for j in range(J)]
+
+    def whole(members: tuple[int, ...]) -> bool:
+        chosen = set(members)
+        return (
+            bool(chosen)
+            and chosen == set().union(*(g for g in group_sets if g & chosen))
+            and all(g <= chosen for g in group_sets if g & chosen)
+        )
+
+    whole_obs = np.array(
+        [whole(m) and inputs.base[k] == 0 and inputs.kind[k] != COVERAGE for k, m in enumerate(inputs.members)]
+    )
+    if inputs.kind.size:
+        share = inputs.kind == DATABASE_SHARE
+        whole_obs[share] = whole_obs[share] & False  # a share's numerator sums over its own units
+    dgptr = np.zeros(len(inputs.database) + 1)
+    dgidx: list[int] = []
+    for d, members in enumerate(inputs.database_members):
+        dgidx.extend(sorted({int(inputs.unit_group[u]) for u in members}))
+        dgptr[d + 1] = len(dgidx)
+    dwhole = np.array([whole(m) for m in inputs.database_members], dtype=float)
     blocks = {
         "B_N": population,
         "B_X": inputs.covariate,
@@ -273,6 +300,10 @@ def pack(inputs: DatedInputs, active: np.ndarray | None = None, value: np.ndarra
         "B_DPTR": dptr,
         "B_DIDX": np.array(didx, dtype=float),
         "B_ND": nd,
+        "B_WHOLE": whole_obs.astype(float),
+        "B_DGPTR": dgptr,
+        "B_DGIDX": np.array(dgidx, dtype=float),
+        "B_DWHOLE": dwhole,
     }
     header = np.zeros(SLOT["HEADER"])
     header[SLOT["H_NDIM"]] = layout.ndim

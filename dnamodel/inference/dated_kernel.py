@@ -69,6 +69,10 @@ import numpy as np
     B_DPTR,
     B_DIDX,
     B_ND,
+    B_WHOLE,
+    B_DGPTR,
+    B_DGIDX,
+    B_DWHOLE,
     # index of each parameter block in the unconstrained vector (-1 when absent)
     P_ALPHA,
     P_LSP,
@@ -84,7 +88,7 @@ import numpy as np
     P_E,
     P_DELTA,
     HEADER,
-) = range(55)
+) = range(59)
 
 # prior parameters, in the B_PRIOR block
 (
@@ -189,6 +193,7 @@ def logp_grad(x, p, grad):
     bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
     bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
     bDPTR, bDIDX, bND = int(p[B_DPTR]), int(p[B_DIDX]), int(p[B_ND])
+    bWHOLE, bDGPTR, bDGIDX, bDWHOLE = int(p[B_WHOLE]), int(p[B_DGPTR]), int(p[B_DGIDX]), int(p[B_DWHOLE])
     iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
     iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
     iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
@@ -324,6 +329,14 @@ def logp_grad(x, p, grad):
             pi[u] = q
             dpi_deta[u] = q * (1.0 - q)
 
+    # Observations over whole groups (a database of prefectures, a prefecture's count) sum over
+    # groups: Σ_u π_u G_j(u) N_u = Σ_j G_j S_j with S_j = Σ_{u in j} π_u N_u; their adjoints collect
+    # in g_S and are spread over the units once, at the end.
+    S = np.zeros(J)
+    for u in range(U):
+        S[int(p[bG + u])] += pi[u] * pop[u]
+    g_S = np.zeros(J)
+
     # --- observations ---------------------------------------------------------------------------
     g_pi = np.zeros(U)
     g_pop = np.zeros(U)
@@ -371,19 +384,30 @@ def logp_grad(x, p, grad):
                 dG_dt0[j] = dF2_dt0[j]
 
         o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
+        whole = p[bWHOLE + k] != 0.0
         num = 0.0
-        for oi in range(o0, o1):
-            u = int(p[bOIDX + oi])
-            num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
+        if whole:
+            for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+                j = int(p[bGIDX + gi])
+                num += G[j] * S[j]
+        else:
+            for oi in range(o0, o1):
+                u = int(p[bOIDX + oi])
+                num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
         stock = 0.0
         if kind == COUNT:
             mu = num
         elif kind == DATABASE:
             mu = kappa * num + (0.0 if increment else baseline * p[bND + d])
         elif kind == DATABASE_SHARE:
-            for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
-                u = int(p[bDIDX + di])
-                stock += pi[u] * F2[int(p[bG + u])] * pop[u]
+            if p[bDWHOLE + d] != 0.0:
+                for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
+                    j = int(p[bDGIDX + gi])
+                    stock += F2[j] * S[j]
+            else:
+                for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
+                    u = int(p[bDIDX + di])
+                    stock += pi[u] * F2[int(p[bG + u])] * pop[u]
             denominator = baseline * p[bND + d] + kappa * stock
             mu = num / denominator
         else:  # COVERAGE: collected over the base population
@@ -429,20 +453,34 @@ def logp_grad(x, p, grad):
             g_den = -g_mu * num / (denominator * denominator)
             g_baseline += g_den * p[bND + d]
             g_kappa += g_den * stock
-            for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
-                u = int(p[bDIDX + di])
-                j = int(p[bG + u])
-                gs = g_den * kappa
-                g_pi[u] += gs * F2[j] * pop[u]
-                g_pop[u] += gs * pi[u] * F2[j]
-                g_rate[j] += gs * pi[u] * pop[u] * dF2_dr[j]
-                g_t0[j] += gs * pi[u] * pop[u] * dF2_dt0[j]
+            gs = g_den * kappa
+            if p[bDWHOLE + d] != 0.0:
+                for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
+                    j = int(p[bDGIDX + gi])
+                    g_S[j] += gs * F2[j]
+                    g_rate[j] += gs * S[j] * dF2_dr[j]
+                    g_t0[j] += gs * S[j] * dF2_dt0[j]
+            else:
+                for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
+                    u = int(p[bDIDX + di])
+                    j = int(p[bG + u])
+                    g_pi[u] += gs * F2[j] * pop[u]
+                    g_pop[u] += gs * pi[u] * F2[j]
+                    g_rate[j] += gs * pi[u] * pop[u] * dF2_dr[j]
+                    g_t0[j] += gs * pi[u] * pop[u] * dF2_dt0[j]
         else:
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
             if base <= 0.0:
                 for oi in range(o0, o1):
                     g_pop[int(p[bOIDX + oi])] += g_den * p[bOW + oi]
+        if whole:
+            for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+                j = int(p[bGIDX + gi])
+                g_S[j] += g_num * G[j]
+                g_rate[j] += g_num * S[j] * dG_dr[j]
+                g_t0[j] += g_num * S[j] * dG_dt0[j]
+            continue
         for oi in range(o0, o1):
             u = int(p[bOIDX + oi])
             j = int(p[bG + u])
@@ -462,6 +500,9 @@ def logp_grad(x, p, grad):
         grad[iRHO + j] += g_rate[j] * rate[j]
         grad[iV + j] += g_t0[j] * dt0[j]
     for u in range(U):
+        gs = g_S[int(p[bG + u])]
+        g_pi[u] += gs * pop[u]
+        g_pop[u] += gs * pi[u]
         gp = g_pop[u] * pop[u]
         if iE >= 0:
             grad[iE + u] += gp * ce
