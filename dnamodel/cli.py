@@ -759,7 +759,8 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
         else f" ({_range(pc.constrained[0], pc.constrained[-1])} with the thesis bound)"
     )
     items.append(
-        f"Prior check: the prior alone puts the total's 1-99% range at {_range(pc.forward[0], pc.forward[-1])}{bounded}."
+        "Prior check: the prior alone puts the total's 1-99% range at "
+        f"{_range(pc.forward[0], pc.forward[-1])}{bounded}."
     )
     if any(c.bound != "none" for c in result.checks):
         items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.9).")
