@@ -189,7 +189,12 @@ def _scale_code(prior: Any) -> tuple[float, float, float]:
     return 2.0, prior.mu, prior.sigma
 
 
-def pack(inputs: DatedInputs, active: np.ndarray | None = None, value: np.ndarray | None = None) -> np.ndarray:
+def pack(
+    inputs: DatedInputs,
+    active: np.ndarray | None = None,
+    value: np.ndarray | None = None,
+    censor: np.ndarray | None = None,
+) -> np.ndarray:
     """The packed vector the compiled density reads.
 
     Parameters
@@ -200,6 +205,9 @@ def pack(inputs: DatedInputs, active: np.ndarray | None = None, value: np.ndarra
         one dated after a cutoff, changes this alone.
     value : ndarray of float, optional
         Observed values to use instead of ``inputs.value`` (simulated data sets for SBC).
+    censor : ndarray of int, optional
+        What each value says (point, lower or upper bound), instead of ``inputs.censor``: a
+        simulated data set can fall on either side of a bound.
     """
     layout = layout_of(inputs)
     U, J, K, L = len(inputs.unit), len(inputs.group), len(inputs.observation), len(inputs.uplift_name)
@@ -284,7 +292,7 @@ def pack(inputs: DatedInputs, active: np.ndarray | None = None, value: np.ndarra
         "B_LAM_MU": inputs.uplift_mu,
         "B_LAM_SD": inputs.uplift_sd,
         "B_KIND": inputs.kind,
-        "B_CENSOR": inputs.censor,
+        "B_CENSOR": inputs.censor if censor is None else censor,
         "B_Y": value,
         "B_S": inputs.error,
         "B_T1": inputs.since,
