@@ -63,7 +63,7 @@ def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
                 name = str(item["loc"][-1])
                 report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
             else:
-                report(where, item["msg"])
+                report(where, item["msg"].removeprefix("Value error, "))
         return None
 
 

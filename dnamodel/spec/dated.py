@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
@@ -100,10 +100,12 @@ def _date(value: Any) -> str:
     text = str(value)
     try:
         decimal_year(text)
-    except ValueError as error:
-        raise ValueError(str(error).replace("not a date", "must be a date")) from None
+    except ValueError:
+        raise ValueError(f"must be a calendar date as YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}") from None
     return text
 
+
+Date = Annotated[str, AfterValidator(_date)]
 
 # --- the tables ----------------------------------------------------------------------------------
 
@@ -119,12 +121,7 @@ class DatedHeader(_Strict):
 class EstimandSpec(_Strict):
     """``[estimand]``: the date of the total."""
 
-    date: str
-
-    @model_validator(mode="after")
-    def _check(self) -> EstimandSpec:
-        _date(self.date)
-        return self
+    date: Date
 
 
 class DatedFractionSpec(_Strict):
@@ -143,10 +140,10 @@ class DatedFractionSpec(_Strict):
 class StartSpec(_Strict):
     """A group's start prior: around a date, or before or after one by a half-normal lead."""
 
-    around: str | None = None
+    around: Date | None = None
     sd_years: Positive | None = None
-    before: str | None = None
-    after: str | None = None
+    before: Date | None = None
+    after: Date | None = None
     scale_years: Positive | None = None
 
     @model_validator(mode="after")
@@ -154,7 +151,6 @@ class StartSpec(_Strict):
         given = [name for name in ("around", "before", "after") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of around, before, after")
-        _date(getattr(self, given[0]))
         if given[0] == "around" and (self.sd_years is None or self.scale_years is not None):
             raise ValueError("'around' takes sd_years (and no scale_years)")
         if given[0] != "around" and (self.scale_years is None or self.sd_years is not None):
@@ -212,8 +208,8 @@ class DatedObservationSpec(_Strict):
 
     kind: Literal["count", "database", "database_share", "coverage"]
     value: str
-    date: str | None = None
-    since: str | None = None
+    date: Date | None = None
+    since: Date | None = None
     bound: Literal["none", "lower", "upper"] | None = None
     units: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -226,7 +222,7 @@ class DatedObservationSpec(_Strict):
 class ForecastSpec(_Strict):
     """One forecast check: refit on the observations dated up to ``data_to``, predict ``predict``."""
 
-    data_to: str
+    data_to: Date
     predict: list[str]
 
 
@@ -347,13 +343,6 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     for name, obs in observations.items():
         key = f"observations.{name}"
         _check_expression(obs.value, f"{key}.value", report)
-        for when in ("date", "since"):
-            value = getattr(obs, when)
-            if value is not None:
-                try:
-                    _date(value)
-                except ValueError as error:
-                    report(f"{key}.{when}", str(error))
         if obs.kind in ("database", "database_share") and obs.database is None:
             report(f"{key}.database", f"a {obs.kind} observation names its database")
         if obs.kind in ("count", "coverage", "database_share") and not obs.units:
@@ -366,10 +355,6 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
             report(f"{key}.base", "only a count or a coverage observation has a population base")
     for i, forecast in enumerate(checks.forecast if checks is not None else []):
         key = f"checks.forecast[{i}]"
-        try:
-            _date(forecast.data_to)
-        except ValueError as error:
-            report(f"{key}.data_to", str(error))
         for name in forecast.predict:
             if name not in observations:
                 report(f"{key}.predict", f"no observation {name!r} in the spec{did_you_mean(name, observations)}")

@@ -1,0 +1,289 @@
+"""The dated model's spec, its resolution, a small fit and its checks (fast)."""
+
+import math
+import tomllib
+
+import numpy as np
+import pytest
+
+from dnamodel.checks import dated as checks
+from dnamodel.checks.summary import citation, round_significant, significant_step, summarize_fit
+from dnamodel.data import load_data
+from dnamodel.errors import DataError
+from dnamodel.inference import dated as D
+from dnamodel.spec import load_model, parse_model
+from dnamodel.spec.base import MODELS_DIR
+from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
+
+SPEC = MODELS_DIR / "dated.toml"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_data()
+
+
+@pytest.fixture(scope="module")
+def inputs(data):
+    return resolve_dated(load_model("dated"), data)
+
+
+def edited(**changes):
+    """The shipped spec's tables with ``changes`` applied at dotted paths, parsed (and the raw dict)."""
+    raw = tomllib.loads(SPEC.read_text(encoding="utf-8"))
+    for path, value in changes.items():
+        keys = path.split("__")
+        table = raw
+        for key in keys[:-1]:
+            table = table[key]
+        if value is None:
+            table.pop(keys[-1])
+        else:
+            table[keys[-1]] = value
+    return parse_model(raw, "edited", "edited.toml")
+
+
+def problems(error: DataError) -> str:
+    return str(error)
+
+
+# --- the spec -------------------------------------------------------------------------------------
+
+
+def test_shipped_spec_parses_as_a_dated_spec():
+    spec = load_model("dated")
+    assert isinstance(spec, DatedSpec)
+    assert spec.estimand.date == "2022-07"
+    assert set(spec.priors) == {
+        "alpha",
+        "contrast",
+        "unit_sd",
+        "group_sd",
+        "reported",
+        "pace",
+        "typed_share",
+        "baseline_per_resident",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"estimand__date": "2022-13"}, "estimand.date", "calendar date"),
+        ({"fraction__form": "logistic"}, "fraction.form", "composition"),
+        ({"fraction__alpha": {"dist": "norml", "mu": 0, "sigma": 1}}, "fraction.alpha.dist", "did you mean 'normal'"),
+        ({"fraction__unit_sd": {"dist": "normal", "mu": 0, "sigma": 1}}, "fraction.unit_sd.dist", "halfnormal"),
+        ({"campaign__start__default": {"around": "2018-10"}}, "campaign.start.default", "sd_years"),
+        (
+            {"campaign__start__qamdo": {"before": "2016-06", "after": "2016-01", "scale_years": 1}},
+            "qamdo",
+            "exactly one",
+        ),
+        ({"observations__zhagyab__date": "2017-02-30"}, "observations.zhagyab.date", "date"),
+        ({"observations__thesis_stock__units": ["tibet"]}, "observations.thesis_stock.units", "remove units"),
+        ({"observations__qushui_coverage__since": "2020-01"}, "observations.qushui_coverage.since", "not an increment"),
+        ({"observations__lhorong__colour": "red"}, "observations.lhorong.colour", "unknown key"),
+        (
+            {"checks__forecast": [{"data_to": "2017-02", "predict": ["zhagyb"]}]},
+            "checks.forecast[0].predict",
+            "zhagyab",
+        ),
+        ({"sampler__target_accept": 1.0}, "sampler.target_accept", "less than 1"),
+    ],
+)
+def test_bad_specs_name_the_key(change, key, words):
+    with pytest.raises(DataError) as error:
+        edited(**change)
+    assert key in problems(error.value)
+    assert words in problems(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"campaign__start__qamdoo": {"before": "2016-06", "scale_years": 0.5}}, "campaign.start.qamdoo", "qamdo"),
+        ({"fraction__covariate": "han_shar_2020"}, "fraction.covariate", "han_share_2020"),
+        ({"observations__zhagyab__units": ["zhagyb"]}, "observations.zhagyab.units", "zhagyab"),
+        (
+            {"observations__zhagyab__value": "zhagyab_samples_2071"},
+            "observations.zhagyab.value",
+            "zhagyab_samples_2017",
+        ),
+        ({"observations__zhagyab__since": "2019-01"}, "observations.zhagyab.since", "not before"),
+        (
+            {"observations__lhasa_database_share__database": "lhsa"},
+            "observations.lhasa_database_share.database",
+            "lhasa",
+        ),
+        ({"observations__qushui_2022__since": None}, "observations.qushui_2022", None),
+        ({"observations__qushui_2022__bound": "none"}, "observations.qushui_2022.bound", "lower"),
+        ({"observations__qushui_2022__bound": "upper"}, "observations.qushui_2022.bound", "lower bound"),
+        ({"observations__lhorong__base": "lhorong_samples_2016"}, "observations.lhorong.base", "not a population"),
+        ({"observations__zhagyab__value": "zhagyab_samples_2017 - 30000"}, "observations.zhagyab.value", "positive"),
+    ],
+)
+def test_specs_wrong_against_the_data_name_the_key(data, change, key, words):
+    spec = edited(**change)
+    if words is None:  # dropping `since` makes a "reported" count a bound on the cumulative total: still valid
+        resolve_dated(spec, data)
+        return
+    with pytest.raises(DataError) as error:
+        resolve_dated(spec, data)
+    assert key in problems(error.value)
+    assert words in problems(error.value)
+
+
+def test_decimal_years_are_the_middle_of_what_a_date_names():
+    assert decimal_year("2016") == 2016.5
+    assert decimal_year("2016-01") == pytest.approx(2016 + 0.5 / 12)
+    assert decimal_year("2020-01-01") == pytest.approx(2020 + 0.5 / 366)  # 2020 is a leap year
+    with pytest.raises(ValueError, match="YYYY"):
+        decimal_year("Jan 2020")
+
+
+# --- resolution -----------------------------------------------------------------------------------
+
+
+def test_observations_take_their_dates_and_bounds_from_the_data(inputs):
+    at = {name: k for k, name in enumerate(inputs.observation)}
+    assert inputs.date[at["zhagyab"]] == pytest.approx(decimal_year("2017-02"))
+    # a samples_added row's period_start is its increment's start
+    assert inputs.since[at["zhagyab_added"]] == pytest.approx(decimal_year("2017-02"))
+    assert inputs.since[at["thesis_added"]] == pytest.approx(decimal_year("2020-01-01"))
+    assert math.isnan(inputs.since[at["zhagyab"]])
+    # a count over an unstated period is a lower bound
+    assert inputs.censor[at["qushui_2022"]] == D.LOWER
+    assert inputs.censor[at["qushui"]] == D.POINT
+    # Lhorong counts its located samples against its villages' population
+    assert inputs.value[at["lhorong"]] == 17194 - 758
+    assert inputs.base[at["lhorong"]] == 41689
+    # the units a report counts alone carry the offset δ
+    assert sorted(u for u, r in zip(inputs.unit, inputs.reported, strict=True) if r) == ["lhorong", "qushui", "zhagyab"]
+
+
+def test_the_databases_cover_their_areas(inputs, data):
+    lhasa = {u for u in data.units if data.units[u].prefecture == "lhasa"}
+    assert {inputs.unit[i] for i in inputs.database_members[inputs.database.index("lhasa")]} == lhasa
+    assert len(inputs.database_members[inputs.database.index("tibet")]) == 77
+
+
+# --- the model's quantities -----------------------------------------------------------------------
+
+
+def test_progress_is_zero_before_the_start_and_saturates():
+    start, pace = np.array([[2018.0]]), np.array([[2.0]])
+    assert D.progress(2015.0, start, pace, 0.25)[0, 0] < 1e-4
+    assert D.progress(2030.0, start, pace, 0.25)[0, 0] == pytest.approx(1.0)
+    # monotone in time
+    grid = [D.progress(t, start, pace, 0.25)[0, 0] for t in np.linspace(2016, 2024, 50)]
+    assert np.all(np.diff(grid) > 0)
+
+
+def test_increments_equal_differences_of_cumulative_counts(inputs):
+    x = D.draw_prior(inputs, 50, np.random.default_rng(3))
+    q = D.constrain(x, inputs)
+    k = inputs.observation.index("zhagyab_added")
+    z = inputs.unit.index("zhagyab")
+    difference = D.collected(q, inputs, inputs.date[k])[:, z] - D.collected(q, inputs, inputs.since[k])[:, z]
+    np.testing.assert_allclose(D.expected(q, inputs)[:, k], difference, rtol=1e-9)
+
+
+def test_a_bound_contributes_the_probability_of_its_side(inputs):
+    k = inputs.observation.index("qushui_2022")
+    mu = np.full((1, len(inputs.observation)), 0.5)
+    mu[0, k] = inputs.value[k] * math.exp(0.1)  # one error-sd above the bound: log Φ(1)
+    from scipy.stats import norm
+
+    ll = D.log_likelihood(mu, inputs)
+    assert ll[0, k] == pytest.approx(norm.logcdf(0.1 / inputs.error[k]))
+
+
+def test_mid_pit_of_bounds():
+    draws = np.linspace(0, 1, 1001)
+    assert checks.pit(draws, 0.3, D.POINT) == pytest.approx(0.3, abs=1e-3)
+    assert checks.pit(draws, 0.3, D.LOWER) == pytest.approx(0.65, abs=1e-3)
+    assert checks.pit(draws, 0.3, D.UPPER) == pytest.approx(0.15, abs=1e-3)
+
+
+# --- the citation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded", "step"),
+    [(1_150_000, 1_200_000, 100_000), (857_412, 860_000, 10_000), (0.3061, 0.31, 0.01), (99_500, 100_000, 1_000)],
+)
+def test_two_significant_figures(value, rounded, step):
+    assert round_significant(value) == pytest.approx(rounded)
+    assert significant_step(value) == pytest.approx(step)
+
+
+# --- a small fit ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_fit(data):
+    return D.fit_dated(load_model("dated"), data, draws=150, tune=250, chains=2, seed=11, prior_draws=300)
+
+
+def test_a_fit_has_every_group_and_its_provenance(small_fit):
+    idata = small_fit.idata
+    for group in ("posterior", "sample_stats", "log_likelihood", "log_prior", "posterior_predictive", "prior"):
+        assert group in idata.groups()
+    post = idata.posterior
+    assert post["total"].shape == (2, 150)
+    assert post["fraction"].dims == ("chain", "draw", "unit")
+    assert post["prefecture_total"].sizes["prefecture"] == 7
+    # the total is the sum of the units' counts, and of the prefectures'
+    np.testing.assert_allclose(post["collected"].sum("unit"), post["total"], rtol=1e-12)
+    np.testing.assert_allclose(post["prefecture_total"].sum("prefecture"), post["total"], rtol=1e-12)
+    attrs = idata.attrs
+    assert attrs["model"] == "dated"
+    assert attrs["spec_hash"].startswith("sha256:")
+    assert attrs["seed"] == 11
+    assert attrs["data_version"].startswith("sha256:")
+    assert attrs["estimand_date"] == "2022-07"
+
+
+def test_same_seed_same_numbers(small_fit, data):
+    again = D.fit_dated(load_model("dated"), data, draws=150, tune=250, chains=2, seed=11, prior_draws=300)
+    np.testing.assert_array_equal(again.idata.posterior["total"], small_fit.idata.posterior["total"])
+
+
+def test_the_log_densities_saved_equal_the_kernels(small_fit):
+    """What psens and leave-one-out read is the density the sampler saw, draw for draw."""
+    from dnamodel.inference import dated_kernel
+
+    idata, inputs = small_fit.idata, small_fit.inputs
+    x = idata.posterior["unconstrained"].values.reshape(-1, idata.posterior.sizes["parameter"])[:20]
+    saved = idata.log_likelihood["obs"].values.reshape(-1, len(inputs.observation))[:20].sum(axis=1) + sum(
+        idata.log_prior[name].values.ravel()[:20] for name in D.PRIOR_TERMS
+    )
+    packed, grad = D.pack(inputs), np.zeros(x.shape[1])
+    np.testing.assert_allclose([dated_kernel.logp_grad(xi, packed, grad) for xi in x], saved, rtol=1e-11)
+
+
+def test_summary_of_a_dated_fit(small_fit, data):
+    s = summarize_fit(small_fit.idata, data)
+    assert s.model == "dated"
+    assert s.total.interval(0.9).low < s.total.median < s.total.interval(0.9).high
+    sentence = citation(s.total, s.share, small_fit.idata.attrs)
+    assert "Under the Bayesian model dated" in sentence
+    assert "by July 2022" in sentence
+    assert f"{round_significant(s.total.median):,.0f}" in sentence
+
+
+def test_refits_leave_out_exactly_what_they_are_told(small_fit):
+    inputs = small_fit.inputs
+    with_all = D.pack(inputs)
+    k = inputs.observation.index("qushui")
+    active = np.ones(len(inputs.observation), bool)
+    active[k] = False
+    without = D.pack(inputs, active)
+    differs = ~((with_all == without) | (np.isnan(with_all) & np.isnan(without)))
+    assert differs.sum() == 1  # one flag in the packed vector, nothing else
+
+
+def test_forecast_refits_see_only_the_past(inputs):
+    for label, cutoff, targets in inputs.forecasts:
+        active = inputs.date <= cutoff
+        assert not active[list(targets)].any(), label
