@@ -38,6 +38,7 @@ import itertools
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,10 @@ from dnamodel.outputs.plots import sweep_tornado_plot, tornado_plot
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.tables import Block, Table, console, render
 from dnamodel.provenance import package_version
-from dnamodel.spec import load_model
+from dnamodel.spec import DatedSpec, HierarchicalSpec, load_model
 from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
-from dnamodel.workflows.estimate import run_estimate
+from dnamodel.workflows.estimate import run_estimate, run_forecast_check
 from dnamodel.workflows.sweep import sweep
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -175,6 +176,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report power-scaling sensitivity (arviz.psens) of α, β, σ and the total to priors and likelihood",
     )
 
+    forecast_parser = commands.add_parser(
+        "forecast-check",
+        parents=[data_option, json_option],
+        help="forecast forward in time: refit on what was published by a date, predict what came later",
+        description="For each forecast in the dated model's [checks] table, refit on the observations dated up to "
+        "its date and place each later observation in the refit's predictive distribution (PIT; a bound's is its "
+        "mid-PIT). The same cutoffs are run on a comparison model (hierarchical_han by default), which predicts its "
+        "own later observations where it can. Exits 3 when a PIT of the dated model lies outside (0.05, 0.95).",
+    )
+    forecast_parser.add_argument(
+        "model", metavar="MODEL", nargs="?", default=None, help=f"a dated model's name or TOML path ({DEFAULT_MODEL})"
+    )
+    forecast_parser.add_argument(
+        "--compare",
+        default="hierarchical_han",
+        metavar="MODEL",
+        help="a hierarchical model to compare (default hierarchical_han)",
+    )
+    forecast_parser.add_argument("--no-compare", action="store_true", help="run the dated model's forecasts only")
+    forecast_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each refit")
+    forecast_parser.add_argument("--seed", type=int, metavar="S", help="the refits' seed (default: the spec's)")
+
     report_parser = commands.add_parser(
         "report",
         parents=[fit_option, data_option, json_option],
@@ -263,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _estimate(args, out)
         elif args.command == "report":
             return _report(args, out)
+        elif args.command == "forecast-check":
+            return _forecast_check(args, out)
         elif args.command == "sweep":
             _sweep(args, out)
         elif args.data_command == "export":
@@ -786,6 +811,49 @@ def _value(value: float) -> str:
 
 def _bound_mark(check: Any) -> str:
     return {"lower": " ≥", "upper": " ≤"}.get(getattr(check, "bound", "none"), "")
+
+
+def _forecast_check(args: argparse.Namespace, out: Any) -> int:
+    data = _load(args)
+    name = args.model or DEFAULT_MODEL
+    spec = load_model(name)
+    if not isinstance(spec, DatedSpec):
+        raise UsageError(f"{name} is not a dated model; forecast-check refits a dated model on the past")
+    comparison = None
+    if not args.no_compare:
+        comparison = load_model(args.compare)
+        if not isinstance(comparison, HierarchicalSpec):
+            raise UsageError(f"--compare {args.compare}: give a hierarchical model (kind = 'hierarchical')")
+    result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed)
+    failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
+    if args.json:
+        _print_json(result.as_dict() | {"failed": failed})
+    else:
+        items: list[Table | str] = [f"Forecasts of {spec.name}, each a refit on what was published by a date.", ""]
+        for forecast in result.forecasts:
+            items.append(_forecast_table(forecast))
+        if comparison is not None:
+            items.append(
+                f"The same cutoffs for {comparison.name}, which has no time: it predicts its own later figures."
+            )
+            for label, used, checks in result.comparison_forecasts:
+                if not checks:
+                    items.append(f"  data to {label}: {comparison.name} has no observation after this date to predict.")
+                    continue
+                items.append(_forecast_table(_Forecast(label, used, tuple(checks))))
+        count = sum(len(f.checks) for f in result.forecasts)
+        listed = ": " + ", ".join(failed) if failed else ""
+        items.append(f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}.")
+        items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
+        render(out, *items)
+    return EXIT_BAD_FIT if failed else EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Forecast:
+    data_to: str
+    used: tuple[str, ...]
+    checks: tuple[Any, ...]
 
 
 def _forecast_table(forecast: Any) -> Table:

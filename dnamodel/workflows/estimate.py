@@ -8,6 +8,7 @@ writes the NetCDF, CSV and figures, and returns it all as an :class:`EstimateRes
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,12 +16,21 @@ from typing import Any
 
 from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.powerscale import add_log_densities, power_scaling
-from dnamodel.checks.predictive import LOO_DRAWS, Check, PriorCheck, leave_one_out, predictive_checks, prior_check
+from dnamodel.checks.predictive import (
+    LOO_DRAWS,
+    Check,
+    PriorCheck,
+    forecast_checks,
+    leave_one_out,
+    predictive_checks,
+    prior_check,
+)
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.inference.dated import fit_dated
-from dnamodel.inference.sampling import fit_model
+from dnamodel.inference.sampling import compiled_for, fit_model
 from dnamodel.outputs.io import write_outputs
-from dnamodel.spec.dated import DatedSpec
+from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
+from dnamodel.spec.resolve import resolve_hierarchical
 
 REFIT_DRAWS = 400
 """Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
@@ -156,3 +166,75 @@ def _run_dated(
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, None, forecasts)
+
+
+@dataclass
+class ForecastComparison:
+    """``dnamodel forecast-check``: a dated model's forecasts beside a comparison model's."""
+
+    model: str
+    forecasts: list[Any]
+    comparison: str | None
+    comparison_forecasts: list[tuple[str, tuple[str, ...], list[Check]]]
+    timings: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "model": self.model,
+            "forecasts": [
+                {
+                    "data_to": f.data_to,
+                    "used": list(f.used),
+                    "checks": [asdict(c) | {"inside_90": c.inside} for c in f.checks],
+                }
+                for f in self.forecasts
+            ],
+            "comparison": self.comparison,
+            "comparison_forecasts": [
+                {"data_to": label, "used": list(used), "checks": [asdict(c) for c in checks]}
+                for label, used, checks in self.comparison_forecasts
+            ],
+            "timings": self.timings,
+        }
+
+
+def run_forecast_check(
+    spec: DatedSpec,
+    data: Any,
+    *,
+    comparison: Any = None,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+) -> ForecastComparison:
+    """The dated spec's forecasts forward in time; the comparison hierarchical spec's at the same cutoffs."""
+    inputs = resolve_dated(spec, data)
+    settings = spec.sampler
+    seed = settings.seed if seed is None else seed
+    refits = {
+        "draws": draws or REFIT_DRAWS,
+        "tune": tune or REFIT_TUNE,
+        "chains": chains or settings.chains,
+    }
+    timings: dict[str, float] = {}
+    begin = time.perf_counter()
+    forecasts = dated_checks.forecast_checks(inputs, seed=seed, **refits)
+    timings["forecasts"] = round(time.perf_counter() - begin, 3)
+    other: list[tuple[str, tuple[str, ...], list[Check]]] = []
+    if comparison is not None:
+        begin = time.perf_counter()
+        fitted = compiled_for(resolve_hierarchical(comparison, data))
+        thesis = data.observations.get(comparison.thesis.stock)
+        thesis_date = decimal_year(str(thesis.date)) if thesis is not None and thesis.date else math.inf
+        other = forecast_checks(
+            fitted,
+            data,
+            [(label, cutoff) for label, cutoff, _ in inputs.forecasts],
+            thesis_date=thesis_date,
+            seed=comparison.sampler.seed,
+            **refits,
+        )
+        timings["comparison"] = round(time.perf_counter() - begin, 3)
+    return ForecastComparison(spec.name, forecasts, getattr(comparison, "name", None), other, timings)
