@@ -167,6 +167,8 @@ def evaluate_expression(tree: ast.Expression, values: Mapping[str, float]) -> fl
         if isinstance(node, ast.BinOp):
             left, right = value(node.left), value(node.right)
             if isinstance(node.op, ast.Div) and right == 0:
+                if isinstance(node.right, ast.Constant):
+                    raise ExpressionError(f"divides by zero: {_short(ast.unparse(node))}")
                 raise ExpressionError(f"divides by zero: {_short(ast.unparse(node.right))} is 0")
             try:
                 result = _OPERATORS[type(node.op)](left, right)
