@@ -16,6 +16,7 @@ from typing import Any
 from dnamodel.checks.powerscale import add_log_densities, power_scaling
 from dnamodel.checks.predictive import LOO_DRAWS, Check, PriorCheck, leave_one_out, predictive_checks, prior_check
 from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.files import check_output_folder
 from dnamodel.inference.sampling import fit_model
 from dnamodel.outputs.io import write_outputs
 
@@ -60,7 +61,14 @@ def run_estimate(
     progress: bool = False,
     sensitivity: bool = False,
 ) -> EstimateResult:
-    """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
+    """Fit, summarise, check and write: the work of ``dnamodel estimate``.
+
+    Raises
+    ------
+    UsageError
+        Before the fit, if ``out`` cannot be a folder to write in, or the sampler settings cannot run.
+    """
+    check_output_folder(out, "output folder")
     start = time.perf_counter()
     idata, fitted = fit_model(
         spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress
