@@ -82,8 +82,10 @@ def check_output_folder(path: str | Path, what: str = "output folder") -> None:
     Nothing is created: the first part of the path that exists must be a writable folder.
     """
     target = Path(path)
-    if target.exists():
-        if not target.is_dir():
+    _check_name(target, path, what)
+    # os.path, not Path: its exists and isdir are False, not an error, for a name too long to be a file.
+    if os.path.exists(target):
+        if not os.path.isdir(target):
             raise UsageError(f"{what} {path}: is a file, not a folder")
         if not os.access(target, os.W_OK | os.X_OK):
             raise UsageError(f"{what} {path}: cannot write there (permission denied)")
@@ -97,28 +99,47 @@ def check_output_file(path: str | Path, what: str = "output file") -> None:
     Nothing is created: ``path`` must not be a folder, and its folder must be writable or creatable.
     """
     target = Path(path)
-    if target.is_dir():
+    _check_name(target, path, what)
+    if os.path.isdir(target):
         raise UsageError(f"{what} {path}: is a folder; give a file name")
-    if os.path.lexists(target) and not target.exists():
+    if os.path.lexists(target) and not os.path.exists(target):
         raise UsageError(f"{what} {path}: is a symbolic link that leads nowhere")
     folder = target.parent
-    if not folder.exists():
+    if not os.path.exists(folder):
         _check_creatable(folder, path, what)
-    elif not folder.is_dir():
+    elif not os.path.isdir(folder):
         raise UsageError(f"{what} {path}: cannot be created, because {folder} is a file")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot write in {folder} (permission denied)")
 
 
+def _check_name(target: Path, path: str | Path, what: str) -> None:
+    """Refuse a path the file system cannot name (too long, a NUL byte), which exists() calls absent."""
+    try:
+        os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # absent, or under a file: the callers say which
+    except ValueError:
+        raise UsageError(f"{what} {_cut(path)}: not a valid path (it holds a NUL byte)") from None
+    except OSError as error:
+        if error.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            raise UsageError(f"{what} {_cut(path)}: not a usable path ({error.strerror})") from None
+
+
+def _cut(path: str | Path, limit: int = 200) -> str:
+    text = str(path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_creatable(target: Path, path: str | Path, what: str) -> None:
     ancestor = target
-    while not ancestor.exists():
+    while not os.path.exists(ancestor):
         if os.path.lexists(ancestor):
             raise UsageError(f"{what} {path}: {ancestor} is a symbolic link that leads nowhere")
         if ancestor.parent == ancestor:
             break
         ancestor = ancestor.parent
-    if not ancestor.is_dir():
+    if not os.path.isdir(ancestor):
         raise UsageError(f"{what} {path}: cannot be created, because {ancestor} is a file")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot be created in {ancestor} (permission denied)")

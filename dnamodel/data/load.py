@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -155,7 +156,7 @@ def load_data(path: str | Path | None = None) -> Dataset:
     def shown(name: str) -> str:
         return name if path is None else str(Path(path) / name)
 
-    if path is not None and not folder.is_dir():
+    if path is not None and not os.path.isdir(folder):  # os.path: a name too long is "no such folder", not an error
         raise DataError([Problem(str(path), None, None, "no such folder")])
 
     problems: list[Problem] = []
@@ -223,7 +224,7 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     """
     target = Path(directory)
     names = (*FILES, "README.md")
-    existing = [name for name in names if (target / name).exists()]
+    existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not overwrite:
         raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
     try:
