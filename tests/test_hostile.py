@@ -142,7 +142,7 @@ def test_data_file_that_is_not_a_file(home, capsys, how, file):
         (lambda home: (home / "loop.toml").symlink_to("loop.toml") or str(home / "loop.toml"), "loops back"),
         (lambda home: (home / "latin.toml").write_bytes(b'[model]\nname = "caf\xe9"\n') and str(home / "latin.toml"),
          "is not UTF-8 text (byte 19)"),
-        (lambda home: write(home, "deep.toml", "x = " + "[" * 5000 + "]" * 5000), "not valid TOML"),
+        (lambda home: write(home, "deep.toml", "x = " + "[" * 100_000 + "]" * 100_000), "not valid TOML"),
     ],
     ids=["folder", "symlink loop", "latin-1", "nested arrays"],
 )  # fmt: skip
@@ -191,7 +191,9 @@ def test_observation_expression_that_divides_by_zero_or_overflows(home, capsys, 
     [
         (" + ".join(["rate"] * 100_000), "an expression may have at most 10,000"),
         (" + ".join(["rate"] * (MAX_DEPTH + 5)), f"nested more than {MAX_DEPTH} levels"),
-        ("-" * 5_000 + "rate", "nested too deeply to parse"),
+        # Python's parser refuses this or not depending on the recursion limit, which PyTensor raises;
+        # either way the message gives the limit
+        ("-" * 5_000 + "rate", f"{MAX_DEPTH} levels"),
         ("(" * 3_000 + "rate" + ")" * 3_000, "not an expression: too many nested parentheses"),
     ],
     ids=["100,000 terms", "205 terms", "5,000 unary minus", "3,000 parentheses"],
