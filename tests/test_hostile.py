@@ -165,7 +165,7 @@ def test_a_share_of_zero_is_refused_by_data_check(home, capsys):
     line = set_cell(folder, "observations.csv", "qushui_lhasa_database_share", "value", "0")
     where = f"observations.csv, row {line}, field 'value'"
     refused(capsys, home, ["data", "check", "--data", str(folder)], where, "a share of 0 cannot be made of 40,200")
-    refused(capsys, home, ["estimate", "--data", str(folder)], where)
+    refused(capsys, home, ["estimate", "hierarchical_han", "--data", str(folder)], where)
 
 
 @pytest.mark.parametrize(
@@ -224,15 +224,18 @@ def test_evaluate_expression_refuses_what_arithmetic_cannot_give():
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["estimate", "--seed", "-1"], "argument --seed: must be a whole number from 0"),
-        (["estimate", "--seed", str(2**64)], "argument --seed: must be a whole number from 0"),
+        (["estimate", "hierarchical_han", "--seed", "-1"], "argument --seed: must be a whole number from 0"),
+        (["estimate", "hierarchical_han", "--seed", str(2**64)], "argument --seed: must be a whole number from 0"),
         (["mc", "report_mc", "--seed", "-1"], "argument --seed"),
-        (["estimate", "--out", "a_file"], "--out a_file: is a file, not a folder"),
-        (["estimate", "--out", "a_file/sub"], "because a_file is a file"),
-        (["estimate", "--out", "x" * 5_000], "not a usable path (File name too long)"),
-        (["report", "--out", "a_folder"], "a report is an HTML file"),
-        (["report", "--out", "a_file/x.html"], "--out a_file/x.html: cannot be created, because a_file is a file"),
-        (["report", "--results", "a_file"], "--results a_file: is a file, not a folder"),
+        (["estimate", "hierarchical_han", "--out", "a_file"], "--out a_file: is a file, not a folder"),
+        (["estimate", "hierarchical_han", "--out", "a_file/sub"], "because a_file is a file"),
+        (["estimate", "hierarchical_han", "--out", "x" * 5_000], "not a usable path (File name too long)"),
+        (["report", "hierarchical_han", "--out", "a_folder"], "a report is an HTML file"),
+        (
+            ["report", "hierarchical_han", "--out", "a_file/x.html"],
+            "--out a_file/x.html: cannot be created, because a_file is a file",
+        ),
+        (["report", "hierarchical_han", "--results", "a_file"], "--results a_file: is a file, not a folder"),
         (["report", "--from", "a_folder"], "--from a_folder: no such fit"),
         (["sweep", "thesis", "--out", "a_folder"], "--out a_folder: is a folder; give a file name"),
         (["sweep", "thesis", "--out", "a_file/x.nc"], "because a_file is a file"),
@@ -260,10 +263,10 @@ def test_a_bad_sobol_size_is_refused_before_the_main_run(home, capsys, monkeypat
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["estimate", "--draws", "1000000000000"], "is more than the"),
-        (["estimate", "--draws", "100000000"], "this machine can hold"),
-        (["estimate", "--draws", "1000", "--chains", "65"], "chains must be at most 64"),
-        (["report", "--draws", "100000000"], "this machine can hold"),
+        (["estimate", "hierarchical_han", "--draws", "1000000000000"], "is more than the"),
+        (["estimate", "hierarchical_han", "--draws", "100000000"], "this machine can hold"),
+        (["estimate", "hierarchical_han", "--draws", "1000", "--chains", "65"], "chains must be at most 64"),
+        (["report", "hierarchical_han", "--draws", "100000000"], "this machine can hold"),
         (["sweep", "thesis", "--draws", "100000000"], "this machine can hold"),
         (["mc", "report_mc", "--draws", str(10**12)], "draws must be at most 1,000,000,000"),
         (["mc", "report_mc", "--chunk-size", str(10**12)], "chunk size must be at most 16,777,216"),
@@ -496,5 +499,5 @@ def test_no_output_file_is_left_by_a_refused_command(home, capsys):
     """The checks above write nothing; neither does a data error in the middle of a command's inputs."""
     folder = data_folder(home)
     set_cell(folder, "units.csv", "lhorong", "population_2020", "many")
-    refused(capsys, home, ["estimate", "--data", str(folder), "--out", "results/new"], "units.csv")
+    refused(capsys, home, ["estimate", "hierarchical_han", "--data", str(folder), "--out", "results/new"], "units.csv")
     assert not os.path.exists(home / "results" / "new")

@@ -83,22 +83,23 @@ def memory_bytes() -> int:
     return total
 
 
-def max_posterior_draws(inputs: ModelInputs) -> int:
-    """Most draws, over all chains, a fit of ``inputs`` may store on this machine.
+def max_posterior_draws(scalars: int) -> int:
+    """Most draws, over all chains, a fit storing ``scalars`` numbers per draw may make on this machine.
 
-    ``memory_bytes() / (MEMORY_SAFETY × 8 bytes × scalars_per_draw(inputs))``: on the project's
-    24 GiB machine about 800,000 for ``hierarchical_han`` (the spec's own 4 × 2,500 is 10,000).
+    ``memory_bytes() / (MEMORY_SAFETY × 8 bytes × scalars)``: on the project's 24 GiB machine about
+    776,000 for ``hierarchical_han`` (:func:`scalars_per_draw` 407; the spec's own 4 × 2,500 is 10,000).
     """
-    return memory_bytes() // (MEMORY_SAFETY * 8 * scalars_per_draw(inputs))
+    return memory_bytes() // (MEMORY_SAFETY * 8 * max(scalars, 1))
 
 
-def check_sampler_settings(inputs: ModelInputs, *, draws: int, tune: int, chains: int, seed: int) -> None:
+def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, seed: int) -> None:
     """Raise :class:`UsageError` for settings a fit cannot run, before anything is compiled.
 
-    Draws, tuning steps and chains are positive whole numbers, chains at most :data:`MAX_CHAINS`,
-    the seed between 0 and 2^63 − 1 (it is stored with the fit as a 64-bit integer), and
-    ``draws × chains`` at most :func:`max_posterior_draws`, so that the fit does not abort for
-    want of memory after compiling.
+    ``scalars`` is how many numbers the fit stores per draw of each chain (:func:`scalars_per_draw`
+    for the hierarchical model; every kind of model passes its own). Draws, tuning steps and chains
+    are positive whole numbers, chains at most :data:`MAX_CHAINS`, the seed between 0 and 2^63 − 1
+    (it is stored with the fit as a 64-bit integer), and ``draws × chains`` at most
+    :func:`max_posterior_draws`, so that the fit does not abort for want of memory after compiling.
     """
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -110,9 +111,9 @@ def check_sampler_settings(inputs: ModelInputs, *, draws: int, tune: int, chains
         raise UsageError(f"chains must be at most {MAX_CHAINS}, got {chains:,}")
     if not 0 <= seed <= MAX_SEED:
         raise UsageError(f"seed must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {seed:,}")
-    cap = max_posterior_draws(inputs)
+    cap = max_posterior_draws(scalars)
     if draws * chains > cap:
-        per_draw = 8 * scalars_per_draw(inputs)
+        per_draw = 8 * scalars
         raise UsageError(
             f"draws × chains = {draws:,} × {chains:,} = {draws * chains:,} is more than the {cap:,} this machine "
             f"can hold: each draw stores {per_draw:,} bytes, and a fit may hold {MEMORY_SAFETY} copies in "
@@ -388,7 +389,7 @@ def fit_model(
     chains = settings.chains if chains is None else chains
     seed = settings.seed if seed is None else seed
     resolved = resolve_hierarchical(spec, data)
-    check_sampler_settings(resolved, draws=draws, tune=tune, chains=chains, seed=seed)
+    check_sampler_settings(scalars_per_draw(resolved), draws=draws, tune=tune, chains=chains, seed=seed)
     import arviz as az  # deferred, and after the checks: start-up time
     import pymc as pm  # deferred, and after the checks: start-up time
 

@@ -46,7 +46,14 @@ from dnamodel.checks.gates import diagnose
 from dnamodel.data import load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.files import atomic_write_text, check_output_file, check_output_folder
-from dnamodel.inference.sampling import check_sampler_settings, compiled_for, quiet_arviz, sample, seeds
+from dnamodel.inference.sampling import (
+    check_sampler_settings,
+    compiled_for,
+    quiet_arviz,
+    sample,
+    scalars_per_draw,
+    seeds,
+)
 from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine
 from dnamodel.montecarlo.run import check_draws, summarize
 from dnamodel.montecarlo.sensitivity import sobol
@@ -251,7 +258,11 @@ def plan_sweep(
             if hierarchical:
                 inputs = resolve_hierarchical(candidate, data)
                 check_sampler_settings(
-                    inputs, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed
+                    scalars_per_draw(inputs),
+                    draws=settings.draws,
+                    tune=settings.tune,
+                    chains=settings.chains,
+                    seed=settings.seed,
                 )
             else:
                 Engine.build(candidate, data)
