@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
+.PHONY: run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ clean:
 ## bench: the benchmarks, printed as Markdown (copy the table into benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
+
+## bench-check: `data check` on generated 1, 4 and 50 MB observations.csv files against csv.reader alone (about a minute)
+bench-check: $(STAMP)
+	$(BIN)/python benchmarks/bench_check.py 1 4 50
 
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -36,6 +36,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
+import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,20 +51,30 @@ from dnamodel.casestudy.replicate import CONVENTION, Replication, replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION, ONE_MILLION_LABEL, THRESHOLD_LABELS
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
-from dnamodel.errors import DataError, UsageError
+from dnamodel.errors import DataError, UsageError, did_you_mean
+from dnamodel.files import check_output_file, check_output_folder
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
-from dnamodel.montecarlo.run import QMC_REPLICATES, summarize
-from dnamodel.montecarlo.sensitivity import DEFAULT_BASE_POINTS, Tornado, sobol, sobol_to_dict, tornado
+from dnamodel.montecarlo.run import QMC_REPLICATES, check_draws, summarize
+from dnamodel.montecarlo.sensitivity import (
+    DEFAULT_BASE_POINTS,
+    Tornado,
+    check_sobol_size,
+    sobol,
+    sobol_to_dict,
+    tornado,
+)
 from dnamodel.outputs.html import render_report
 from dnamodel.outputs.plots import sweep_tornado_plot, tornado_plot
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.tables import Block, Table, console, render
 from dnamodel.provenance import package_version
-from dnamodel.spec import DatedSpec, HierarchicalSpec, load_model
+from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
+from dnamodel.spec.base import find_model
+from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
 from dnamodel.workflows.estimate import run_estimate, run_forecast_check
-from dnamodel.workflows.sweep import sweep
+from dnamodel.workflows.sweep import plan_sweep, sweep
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_MODEL = "dated"
@@ -117,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mc_parser.add_argument("model", metavar="MODEL", help="a model name (report_uniform, report_mc) or a TOML path")
     mc_parser.add_argument("--draws", type=_positive_int, default=1_000_000, help="number of draws (default 1,000,000)")
-    mc_parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    mc_parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     mc_parser.add_argument(
         "--qmc",
         action="store_true",
@@ -149,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit_option.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
     fit_option.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
     fit_option.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
-    fit_option.add_argument("--seed", type=int, help="random seed (default: the spec's)")
+    fit_option.add_argument("--seed", type=_seed, help="random seed (default: the spec's)")
     fit_option.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation (default nutpie)")
     fit_option.add_argument(
         "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
@@ -243,13 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_parser.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
     sweep_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
     sweep_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
-    sweep_parser.add_argument("--seed", type=int, help="random seed, the same for every point (default: the spec's)")
+    sweep_parser.add_argument("--seed", type=_seed, help="random seed, the same for every point (default: the spec's)")
     sweep_parser.add_argument("--processes", type=_positive_int, help="local worker processes (default: cores / 2)")
     sweep_parser.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run the points on this dask.distributed scheduler"
     )
     sweep_parser.add_argument(
         "--shipped", action="store_true", help="run every shipped sweep and draw one tornado chart of them"
+    )
+    sweep_parser.add_argument(
+        "--allow-bad-fit",
+        action="store_true",
+        help="exit 0 even when points fail a convergence gate (the table marks them)",
     )
 
     data_parser = commands.add_parser("data", help="export or check the data files")
@@ -276,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = console()
     try:
         args = build_parser().parse_args(argv)
+        check_arguments(args)
         if args.command == "replicate":
             _replicate(args, out)
         elif args.command == "audit":
@@ -289,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "forecast-check":
             return _forecast_check(args, out)
         elif args.command == "sweep":
-            _sweep(args, out)
+            return _sweep(args, out)
         elif args.data_command == "export":
             written = export_data(args.directory, overwrite=args.force)
             render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
@@ -305,12 +324,89 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Check every argument that can be checked before any work, so that a bad one fails at once.
+
+    Output paths must be writable (nothing is created), a scheduler address must look like one,
+    Monte Carlo draws and chunks must be within their caps. What needs the spec or the data
+    (``--draws × --chains`` against memory, a Sobol size against the model's inputs, every
+    expression on the data) is checked as soon as those are read, still before any fit or draw.
+
+    Raises
+    ------
+    UsageError
+        Naming the argument.
+    """
+    command = args.command
+    if command == "mc":
+        check_draws(args.draws, args.qmc, args.chunk_size)
+        if args.tornado:
+            if Path(args.tornado).suffix.lower() != ".png":
+                raise UsageError(f"--tornado {args.tornado}: a tornado plot is a PNG file; give a name ending in .png")
+            if not os.path.isdir(Path(args.tornado).parent):  # figures go into a folder that exists
+                raise UsageError(f"--tornado {args.tornado}: {Path(args.tornado).parent}: no such folder")
+            check_output_file(args.tornado, "--tornado")
+    elif command == "estimate":
+        check_output_folder(args.out, "--out")
+    elif command == "report":
+        if args.out:
+            if Path(args.out).suffix.lower() not in (".html", ".htm"):
+                raise UsageError(f"--out {args.out}: a report is an HTML file; give a name ending in .html")
+            check_output_file(args.out, "--out")
+        if args.source:
+            if not os.path.isfile(args.source):
+                raise UsageError(
+                    f"--from {args.source}: no such fit; make one with `dnamodel estimate` (it writes results/MODEL.nc)"
+                )
+        else:
+            check_output_folder(args.results, "--results")
+    elif command == "sweep":
+        if args.out:
+            if args.shipped:
+                check_output_folder(args.out, "--out")
+            else:
+                check_output_file(args.out, "--out")
+        if args.scheduler and not SCHEDULER_ADDRESS.fullmatch(args.scheduler):
+            raise UsageError(
+                f"--scheduler {args.scheduler!r}: not a scheduler address; give PROTOCOL://HOST:PORT, "
+                "such as tcp://127.0.0.1:8786"
+            )
+
+
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})?")
+"""What ``--scheduler`` takes: a dask.distributed address, ``PROTOCOL://HOST:PORT``."""
+
+
+def _seed(text: str) -> int:
+    """A seed from the command line: a whole number from 0 to 2^63 − 1 (stored with results as 64 bits)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {value}")
+    return value
+
+
 def _load(args: argparse.Namespace) -> Dataset:
     return load_data(args.data)
 
 
 def _print_json(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    """Print standard JSON: a number that is not finite (an R-hat of a constant) is written as null."""
+    text = json.dumps(_finite(payload), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by ``None``, in nested dicts and lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _replicate(args: argparse.Namespace, out: Any) -> None:
@@ -418,6 +514,8 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
     spec = load_model(args.model)
     if not isinstance(spec, ModelSpec):
         raise UsageError(f"{args.model} is a hierarchical model; run it with: dnamodel estimate {args.model}")
+    if args.sensitivity:
+        check_sobol_size(spec, args.sensitivity_draws)
     chain = replicate(data)
     low, high = chain.step("total_low"), chain.step("total_high")
     thresholds = (float(low.value), float(high.value), float(ONE_MILLION))
@@ -610,11 +708,16 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
     return EXIT_BAD_FIT
 
 
-def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
+def _hierarchical_spec(args: argparse.Namespace) -> HierarchicalSpec:
     model = args.model or DEFAULT_MODEL
     spec = load_model(model)
     if isinstance(spec, ModelSpec):
         raise UsageError(f"{model} is a Monte Carlo model; run it with: dnamodel mc {model}")
+    return spec
+
+
+def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
+    spec = _hierarchical_spec(args)
     return run_estimate(
         spec,
         data,
@@ -641,6 +744,8 @@ def _report(args: argparse.Namespace, out: Any) -> int:
             raise UsageError(f"--from draws a saved fit as it is; {given} would need a new fit (drop --from)")
         fit_path = Path(args.source)
     else:
+        if not args.out:  # the report goes beside the fit: its name is known before the fit
+            check_output_file(Path(args.results) / f"{_hierarchical_spec(args).name}_report.html", "the report")
         result = _run_estimate(args, data, out=args.results, sensitivity=True)
         fit_path = result.paths[0]
     target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
@@ -876,54 +981,43 @@ def _forecast_table(forecast: Any) -> Table:
     )
 
 
-def _sweep(args: argparse.Namespace, out: Any) -> None:
+def _sweep(args: argparse.Namespace, out: Any) -> int:
     data = _load(args)
     if args.shipped:
         if args.target or args.settings:
             raise UsageError("--shipped runs the shipped sweeps as they are; give no TARGET or --set with it")
         jobs = [load_sweep(name) for name in shipped_sweeps()]
         folder = Path(args.out or "results/sweeps")
-        targets = [(job.model, job.grid, folder / f"{job.name}.nc", job.description) for job in jobs]
+        targets = [
+            (job.model, job.grid, folder / f"{job.name}.nc", job.description, dict.fromkeys(job.grid, job.path))
+            for job in jobs
+        ]
     else:
-        if not args.target:
-            raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
-        grid: dict[str, list[Any]] = {}
-        try:
-            job = load_sweep(args.target)
-            model, grid, name, title = job.model, dict(job.grid), job.name, job.description
-        except UsageError:
-            model, name, title = args.target, Path(args.target).stem, f"Sweep of {args.target}"
-        for setting in args.settings:
-            path, sep, values = setting.partition("=")
-            if not sep:
-                raise UsageError(f"--set {setting!r}: write PATH=V1,V2,...")
-            grid[path.strip()] = parse_values(values)
-        if not grid:
-            raise UsageError(f"{args.target} is a model: give the grid with --set PATH=V1,V2,...")
-        targets = [(model, grid, Path(args.out or f"results/sweeps/{name}.nc"), title)]
-    client = None
-    if args.scheduler:
-        from distributed import Client  # deferred: an optional dependency, and start-up time
-
-        client = Client(args.scheduler)
+        model, grid, name, title, origins = _sweep_target(args)
+        targets = [(model, grid, Path(args.out or f"results/sweeps/{name}.nc"), title, origins)]
+    # Every sweep is checked before the first runs, so that --shipped fails at once, not after hours.
+    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed, "data": data}
+    for model, grid, target, _, origins in targets:
+        plan_sweep(model, grid, **settings, out=target, origins=origins)
+    client = _client(args.scheduler) if args.scheduler else None
     payload = []
     tornado: list[Any] = []
     reference = None
-    for model, grid, target, title in targets:
+    failed: list[str] = []
+    for model, grid, target, title, origins in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         result = sweep(
             model,
             grid,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            seed=args.seed,
-            data=data,
+            **settings,
             out=target,
             client=client,
             processes=args.processes,
             progress=None if args.json else _progress(out, title),
+            origins=origins,
         )
+        if "passed" in result and not bool(result["passed"].all()):
+            failed.append(f"{int((~result['passed']).sum())} of {result['passed'].size} points of {title}")
         plots = write_plots(result, target, title)
         tornado += tornado_rows(result, label=title)
         reference = reference or reference_interval(result)
@@ -949,6 +1043,69 @@ def _sweep(args: argparse.Namespace, out: Any) -> None:
             render(out, f"Wrote the tornado chart of every shipped sweep to {combined}.")
     if args.json:
         _print_json({"sweeps": payload})
+    if not failed or args.allow_bad_fit:
+        return EXIT_OK
+    print(
+        f"dnamodel: error: {'; '.join(failed)} failed their convergence gates (marked in the table); "
+        "their figures are not to be cited",
+        file=sys.stderr,
+    )
+    return EXIT_BAD_FIT
+
+
+def _sweep_target(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]], str, str, dict[str, str]]:
+    """A sweep file's or a model's grid with the --set values added: (model, grid, name, title, origins)."""
+    if not args.target:
+        raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
+    try:
+        job = load_sweep(args.target)
+    except UsageError:
+        job = None
+    if job is not None:
+        model, grid, name, title = job.model, dict(job.grid), job.name, job.description
+        origins = dict.fromkeys(grid, f"{job.path} [grid]")
+    else:
+        try:
+            find_model(args.target)
+        except UsageError:
+            known = [*shipped_sweeps(), *available_models()]
+            raise UsageError(
+                f"no shipped sweep, sweep file or model named {args.target!r}{did_you_mean(args.target, known)}; "
+                f"shipped sweeps: {', '.join(shipped_sweeps())}; models: {', '.join(available_models())}"
+            ) from None
+        model, grid, name, title, origins = args.target, {}, Path(args.target).stem, f"Sweep of {args.target}", {}
+    given: set[str] = set()
+    for setting in args.settings:
+        path, sep, values = (part.strip() for part in setting.partition("="))
+        if not sep or not path:
+            raise UsageError(f"--set {setting!r}: write PATH=V1,V2,...")
+        if not values:
+            raise UsageError(f"--set {setting!r}: no values after '='; write {path}=V1,V2,...")
+        if path in given:
+            raise UsageError(f"--set {path} is given twice; give all its values in one: --set {path}=V1,V2,...")
+        if path in grid:
+            raise UsageError(f"--set {path}: {origins[path]} already sets it; remove one")
+        given.add(path)
+        try:
+            grid[path] = parse_values(values)
+        except UsageError as error:
+            raise UsageError(f"--set {setting!r}: {error}") from None
+        origins[path] = "--set"
+    if not grid:
+        raise UsageError(f"{args.target} is a model: give the grid with --set PATH=V1,V2,...")
+    return model, grid, name, title, origins
+
+
+def _client(address: str) -> Any:
+    """A dask.distributed client of the scheduler at ``address``, or a UsageError saying why not."""
+    try:
+        from distributed import Client  # deferred: an optional dependency, and start-up time
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'dnamodel[dask]'") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise UsageError(f"--scheduler {address}: cannot connect ({error})") from None
 
 
 def _sweep_points(result: Any) -> list[dict[str, Any]]:

@@ -54,10 +54,16 @@ class DataError(Exception):
         self.problems = tuple(problems)
         super().__init__(str(self))
 
+    SHOWN = 100
+    """At most this many problems are listed in the message; all are in :attr:`problems`."""
+
     def __str__(self) -> str:
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the input data"
-        return head + ":\n" + "\n".join(f"  {problem}" for problem in self.problems)
+        head = f"{count:,} problem{'s' if count != 1 else ''} in the input data"
+        lines = [f"  {problem}" for problem in self.problems[: self.SHOWN]]
+        if count > self.SHOWN:
+            lines.append(f"  … and {count - self.SHOWN:,} more")
+        return head + ":\n" + "\n".join(lines)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -112,7 +112,9 @@ def test_changing_the_settings_does_not_reuse_points(tmp_path):
 def test_cli_sweep_table_and_files(tmp_path, capsys):
     out = tmp_path / "cli.nc"
     args = ["sweep", "hierarchical_han", "--set", "fraction.beta.sigma=0.5,1", "--out", str(out), "--json"]
-    assert main([*args, "--draws", "300", "--tune", "300", "--chains", "2", "--processes", "1"]) == 0
+    # 2 × 300 draws are too few for the ESS gate, which would exit 3; the table and files are the point here
+    settings = ["--draws", "300", "--tune", "300", "--chains", "2", "--processes", "1", "--allow-bad-fit"]
+    assert main([*args, *settings]) == 0
     payload = json.loads(capsys.readouterr().out)
     (only,) = payload["sweeps"]
     assert [p["fraction.beta.sigma"] for p in only["points"]] == [0.5, 1.0]

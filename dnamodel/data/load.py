@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -47,7 +48,7 @@ from dnamodel.data.schema import (
     _Row,
 )
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-from dnamodel.files import atomic_write_bytes
+from dnamodel.files import atomic_write_bytes, read_input
 
 FILES = ("units.csv", "areas.csv", "observations.csv", "report_figures.csv")
 """The data files, in the order they are read and hashed."""
@@ -155,16 +156,16 @@ def load_data(path: str | Path | None = None) -> Dataset:
     def shown(name: str) -> str:
         return name if path is None else str(Path(path) / name)
 
-    if path is not None and not folder.is_dir():
+    if path is not None and not os.path.isdir(folder):  # os.path: a name too long is "no such folder", not an error
         raise DataError([Problem(str(path), None, None, "no such folder")])
 
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     for name in FILES:
         try:
-            raw[name] = (folder / name).read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(shown(name), None, None, "file not found"))
+            raw[name] = read_input(folder / name, shown(name))
+        except DataError as error:
+            problems.extend(error.problems)
     if problems:
         raise DataError(problems)
 
@@ -223,7 +224,7 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     """
     target = Path(directory)
     names = (*FILES, "README.md")
-    existing = [name for name in names if (target / name).exists()]
+    existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not overwrite:
         raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
     try:
@@ -257,8 +258,15 @@ def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]
     except UnicodeDecodeError as error:
         problems.append(Problem(file, None, None, f"is not UTF-8 text (byte {error.start})"))
         return _Parsed([], False, set())
+    if not text.strip():
+        problems.append(Problem(file, None, None, "is empty: it needs a header and at least one row"))
+        return _Parsed([], False, set())
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        problems.append(Problem(file, reader.line_num or 1, None, f"cannot be read as CSV: {error}"))
+        return _Parsed([], False, set())
     expected = list(model.model_fields)
     header_problems = [Problem(file, 1, column, "missing column") for column in expected if column not in header] + [
         Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}")
@@ -270,7 +278,19 @@ def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]
         return _Parsed([], False, set())
 
     parsed = _Parsed([], True, set())
-    for record in reader:
+    records = iter(reader)
+    line = reader.line_num  # the last line of the last record read: a record that cannot be read starts after it
+    while True:
+        try:
+            record = next(records, None)
+        except csv.Error as error:
+            # The reader cannot go on past a line it cannot split (a field over csv's limit of
+            # 131,072 characters): the file is left out of the checks across rows, whose rows
+            # after this line would otherwise look missing.
+            problems.append(Problem(file, line + 1, None, f"cannot be read as CSV: {error}"))
+            return _Parsed([], False, set())
+        if record is None:
+            break
         line = reader.line_num
         if None in record or any(value is None for value in record.values()):
             fewer_or_more = "more" if None in record else "fewer"
@@ -285,6 +305,9 @@ def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]
                     problems.append(Problem(file, line, field, item["msg"]))
         parsed.complete = False
         parsed.failed_ids.add(str(record.get("id") or "").strip())
+    if parsed.complete and not parsed.rows:
+        problems.append(Problem(file, None, None, "has a header but no rows"))
+        parsed.complete = False
     return parsed
 
 
@@ -318,7 +341,16 @@ def _check_places(
         for rid, row in rows.items():
             if row.population_2020 == 0:
                 problems.append(Problem(shown(name), lines[name][rid], "population_2020", "must be more than 0"))
+    for rid in regions:
+        if areas[rid].parent is not None:
+            message = "the region is part of no other area; leave it empty"
+            problems.append(Problem(areas_file, lines["areas.csv"][rid], "parent", message))
+    members: dict[str, list[int]] = {}
+    for unit in units.values():
+        members.setdefault(unit.prefecture, []).append(unit.population_2020)
     for uid, unit in units.items():
+        if unit.folded_into == uid:
+            problems.append(Problem(units_file, lines["units.csv"][uid], "folded_into", "names the unit itself"))
         if unit.prefecture not in prefectures:
             hint = did_you_mean(unit.prefecture, prefectures)
             problems.append(
@@ -333,18 +365,19 @@ def _check_places(
     for aid, area in prefectures.items():
         if area.parent not in regions:
             problems.append(Problem(areas_file, lines["areas.csv"][aid], "parent", f"unknown region {area.parent!r}"))
-        members = [unit.population_2020 for unit in units.values() if unit.prefecture == aid]
-        if members and sum(members) != area.population_2020:
+        populations = members.get(aid, [])
+        if populations and sum(populations) != area.population_2020:
             problems.append(
                 Problem(
                     areas_file,
                     lines["areas.csv"][aid],
                     "population_2020",
-                    f"{area.population_2020:,} but its {len(members)} units in units.csv sum to {sum(members):,}",
+                    f"{area.population_2020:,} but its {len(populations)} units in units.csv sum to "
+                    f"{sum(populations):,}",
                 )
             )
+    total = sum(area.population_2020 for area in prefectures.values())
     for rid in regions:
-        total = sum(area.population_2020 for area in prefectures.values())
         if prefectures and total != areas[rid].population_2020:
             problems.append(
                 Problem(
@@ -375,7 +408,18 @@ def _check_observations(
     def report(oid: str, field: str, message: str) -> None:
         problems.append(Problem(file, lines[oid], field, message))
 
+    # The largest population known for each place, from its whole-place rows: one pass, so that
+    # the check of each sample count against it costs the same however many rows there are.
+    largest: dict[str, Any] = {}
+    for obs in observations.values():
+        if obs.kind in POPULATION_KINDS and not obs.subarea:
+            largest[obs.unit] = max(largest.get(obs.unit, obs.value), obs.value)
+
     for oid, obs in observations.items():
+        if obs.date is not None and obs.period_start is not None and _earliest(obs.period_start) > _latest(obs.date):
+            report(oid, "period_start", f"{obs.period_start} is after the row's date, {obs.date}")
+        if obs.part_of == oid:
+            report(oid, "part_of", "a row cannot be part of itself")
         if obs.unit not in places and "*" not in unparsed:
             report(oid, "unit", f"unknown unit {obs.unit!r}{did_you_mean(obs.unit, places)}")
         if obs.kind in COUNT_KINDS and (obs.value != obs.value.to_integral_value() or obs.value < 0):
@@ -423,18 +467,53 @@ def _check_observations(
                 f"{numerator.value:,} {numerator.kind.replace('_', ' ')} exceed their base "
                 f"{base.id!r} ({base.value:,})",
             )
+        if (
+            obs.kind in SHARE_KINDS - {"han_share"}
+            and obs.value == 0
+            and numerator is not None
+            and numerator is not obs
+            and numerator.value > 0
+        ):
+            report(oid, "value", f"a share of 0 cannot be made of {numerator.value:,} samples ({numerator.id!r})")
         if obs.kind in SAMPLE_KINDS and not obs.subarea and obs.unit in places:
-            bases = [places[obs.unit].population_2020] + [
-                other.value
-                for other in observations.values()
-                if other.unit == obs.unit and other.kind in POPULATION_KINDS and not other.subarea
-            ]
-            if obs.value > max(bases):
+            base = max(places[obs.unit].population_2020, largest.get(obs.unit, 0))
+            if obs.value > base:
                 report(
                     oid,
                     "value",
-                    f"{obs.value:,} samples exceed the largest population known for {obs.unit!r} ({max(bases):,})",
+                    f"{obs.value:,} samples exceed the largest population known for {obs.unit!r} ({base:,})",
                 )
+    _check_part_of_loops(observations, report)
+
+
+def _check_part_of_loops(observations: dict[str, Observation], report: Callable[[str, str, str], None]) -> None:
+    """Report each loop of ``part_of`` references (a → b → a) once, at its first row; in one pass."""
+    position = {oid: i for i, oid in enumerate(observations)}
+    state: dict[str, int] = {}  # 1: on the chain being followed, 2: done
+    for start in observations:
+        chain: list[str] = []
+        oid: str | None = start
+        while oid is not None and oid in observations and oid not in state:
+            state[oid] = 1
+            chain.append(oid)
+            oid = observations[oid].part_of
+        if oid is not None and state.get(oid) == 1 and observations[oid].part_of != oid:
+            loop = chain[chain.index(oid) :]
+            first = loop.index(min(loop, key=position.__getitem__))
+            loop = loop[first:] + loop[:first]
+            report(loop[0], "part_of", "part_of references go round in a loop: " + " → ".join([*loop, loop[0]]))
+        for visited in chain:
+            state[visited] = 2
+
+
+def _earliest(date: str) -> str:
+    """The first day a date written as YYYY, YYYY-MM or YYYY-MM-DD can mean, as YYYY-MM-DD."""
+    return date + "-01-01"[len(date) - 4 :] if len(date) < 10 else date
+
+
+def _latest(date: str) -> str:
+    """The last day such a date can mean (any month's day 31 sorts after its last day)."""
+    return date + "-12-31"[len(date) - 4 :] if len(date) < 10 else date
 
 
 def _reference_rules(kind: str) -> dict[str, frozenset[str]]:

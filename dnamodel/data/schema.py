@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
 
@@ -80,15 +80,27 @@ def _slug(value: Any) -> str:
     return text
 
 
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""How a number is written in the data files: ASCII digits, an optional sign and decimal point.
+
+No thousands separators (``40,200``, ``40_200``, ``40 200``), no exponent (``4.02e4``), no
+digits of other scripts (fullwidth ``４０２００``, Arabic-Indic ``٤٠٢٠٠``), no ``NaN`` or
+``Infinity``: one way to write each number, so that what a reviewer reads is what is computed.
+"""
+
+NUMBER_LIMIT = 10**15
+"""Numbers in the data files are smaller than this in size: every count is exact as a float."""
+
+
 def _decimal(value: Any, kind: str, message: str) -> Decimal:
-    """Parse a finite decimal number, or fail with ``message`` (NaN and Infinity are not numbers here)."""
+    """Parse a number written as :data:`NUMBER` allows, or fail with ``message`` and the rule."""
     text = _text(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _fail(kind, message, value) from None
-    if not number.is_finite():
-        raise _fail(kind, message, value)
+    if not NUMBER.fullmatch(text):
+        rule = "written with the digits 0-9, an optional sign and decimal point, no separators or exponent"
+        raise _fail(kind, f"{message}, {rule} (40200, 0.425)", value)
+    number = Decimal(text)
+    if abs(number) >= NUMBER_LIMIT:
+        raise _fail(kind, f"{message} smaller than 10^15", value)
     return number
 
 

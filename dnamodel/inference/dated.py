@@ -25,7 +25,7 @@ import numpy as np
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
-from dnamodel.inference.sampling import _versions, quiet_arviz, seeds
+from dnamodel.inference.sampling import _versions, check_sampler_settings, quiet_arviz, seeds
 from dnamodel.provenance import provenance
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 
@@ -888,6 +888,14 @@ def to_inference_data(
     return idata
 
 
+def stored_per_draw(inputs: DatedInputs) -> int:
+    """How many numbers a fit stores per draw of each chain: the draw, what is derived from it,
+    its log densities and its predictive (for the memory cap, ``check_sampler_settings``)."""
+    U, J, K = len(inputs.unit), len(inputs.group), len(inputs.observation)
+    derived_size = len(SCALARS) + 5 * J + len(inputs.uplift_name) + 2 * U + 2 + K + len(inputs.database)
+    return layout_of(inputs).ndim + derived_size + 2 * K + len(PRIOR_TERMS) + len(STATS)
+
+
 def fit_dated(
     spec: DatedSpec,
     data: Dataset | None = None,
@@ -912,6 +920,7 @@ def fit_dated(
     chains = settings.chains if chains is None else chains
     seed = settings.seed if seed is None else seed
     inputs = resolve_dated(spec, data)
+    check_sampler_settings(stored_per_draw(inputs), draws=draws, tune=tune, chains=chains, seed=seed)
     sampler_seed, _, _ = seeds(seed)
     start = time.perf_counter()
     result = sample_packed(

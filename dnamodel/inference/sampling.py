@@ -33,7 +33,7 @@ from dnamodel.errors import UsageError
 from dnamodel.inference.model import CONSTANT_ARRAYS, DATA_DIMS, build_model, data_values, structure
 from dnamodel.provenance import provenance
 from dnamodel.spec import load_model
-from dnamodel.spec.hierarchical import HierarchicalSpec
+from dnamodel.spec.hierarchical import MAX_SEED, HierarchicalSpec
 from dnamodel.spec.resolve import ModelInputs, resolve_hierarchical
 
 if TYPE_CHECKING:
@@ -41,6 +41,84 @@ if TYPE_CHECKING:
     import pymc as pm
 
 SAMPLERS = ("nutpie", "pymc")
+
+MAX_CHAINS = 64
+"""Most chains a fit runs, as a spec's ``[sampler]`` table allows."""
+
+MEMORY_SAFETY = 10
+"""Copies of the posterior a fit may hold at its peak, with room to spare: nutpie's trace, its
+conversion to ``InferenceData``, the posterior predictive, the sorted copies the summary takes,
+the power-scaling log densities and the NetCDF writer's buffers."""
+
+
+def scalars_per_draw(inputs: ModelInputs) -> int:
+    """Numbers a fit stores per draw of each chain (:func:`fit` and ``dnamodel estimate``).
+
+    The posterior holds four vectors over ``unit`` (the logit or its standardised deviation, the
+    census error, the fraction, the count collected), one over ``prefecture``, two over
+    ``observation`` (the expected count, a base) and two over ``row``, and about ten scalars; the
+    posterior predictive and the log-likelihood add one per observation and row each, and the sample
+    statistics and log prior about 30 more. Measured on a fit of ``hierarchical_han`` with its log
+    densities: 396 (posterior 350, posterior predictive 13, log-likelihood 14, log prior 6, sample
+    statistics 13), 3.2 KB a draw; this count gives 407.
+    """
+    units, rows = len(inputs.unit), len(inputs.row)
+    observations, prefectures = len(inputs.observation), len(inputs.prefecture)
+    return 4 * units + prefectures + 4 * observations + 4 * rows + 40
+
+
+def memory_bytes() -> int:
+    """The memory this process may use: the machine's, or its control group's limit if lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a small machine
+        total = 8 * 2**30
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            text = limit.read().strip()
+        if text.isdigit():
+            total = min(total, int(text))
+    except OSError:
+        pass
+    return total
+
+
+def max_posterior_draws(scalars: int) -> int:
+    """Most draws, over all chains, a fit storing ``scalars`` numbers per draw may make on this machine.
+
+    ``memory_bytes() / (MEMORY_SAFETY × 8 bytes × scalars)``: on the project's 24 GiB machine about
+    776,000 for ``hierarchical_han`` (:func:`scalars_per_draw` 407; the spec's own 4 × 2,500 is 10,000).
+    """
+    return memory_bytes() // (MEMORY_SAFETY * 8 * max(scalars, 1))
+
+
+def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, seed: int) -> None:
+    """Raise :class:`UsageError` for settings a fit cannot run, before anything is compiled.
+
+    ``scalars`` is how many numbers the fit stores per draw of each chain (:func:`scalars_per_draw`
+    for the hierarchical model; every kind of model passes its own). Draws, tuning steps and chains
+    are positive whole numbers, chains at most :data:`MAX_CHAINS`, the seed between 0 and 2^63 − 1
+    (it is stored with the fit as a 64-bit integer), and ``draws × chains`` at most
+    :func:`max_posterior_draws`, so that the fit does not abort for want of memory after compiling.
+    """
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise UsageError(f"{name} must be a whole number, got {value!r}")
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if value < 1:
+            raise UsageError(f"{name} must be at least 1, got {value:,}")
+    if chains > MAX_CHAINS:
+        raise UsageError(f"chains must be at most {MAX_CHAINS}, got {chains:,}")
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"seed must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {seed:,}")
+    cap = max_posterior_draws(scalars)
+    if draws * chains > cap:
+        per_draw = 8 * scalars
+        raise UsageError(
+            f"draws × chains = {draws:,} × {chains:,} = {draws * chains:,} is more than the {cap:,} this machine "
+            f"can hold: each draw stores {per_draw:,} bytes, and a fit may hold {MEMORY_SAFETY} copies in "
+            f"{memory_bytes() / 2**30:.1f} GiB of memory"
+        )
 
 
 def quiet_arviz() -> None:
@@ -299,10 +377,6 @@ def fit_model(
     prior_draws: int = 2000,
 ) -> tuple[az.InferenceData, Fitted]:
     """:func:`fit`, returning the compiled model as well."""
-    import arviz as az  # deferred: start-up time
-    import pymc as pm  # deferred: start-up time
-
-    quiet_arviz()
     if isinstance(spec, str):
         loaded = load_model(spec)
         if not isinstance(loaded, HierarchicalSpec):
@@ -314,7 +388,13 @@ def fit_model(
     tune = settings.tune if tune is None else tune
     chains = settings.chains if chains is None else chains
     seed = settings.seed if seed is None else seed
-    fitted = compiled_for(resolve_hierarchical(spec, data), sampler)
+    resolved = resolve_hierarchical(spec, data)
+    check_sampler_settings(scalars_per_draw(resolved), draws=draws, tune=tune, chains=chains, seed=seed)
+    import arviz as az  # deferred, and after the checks: start-up time
+    import pymc as pm  # deferred, and after the checks: start-up time
+
+    quiet_arviz()
+    fitted = compiled_for(resolved, sampler)
     inputs = fitted.inputs
     sampler_seed, prior_seed, predictive_seed = seeds(seed)
     idata = sample(

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from dnamodel.data import Dataset, load_data
+from dnamodel.errors import DataError, Problem
+from dnamodel.spec.expressions import ExpressionError, evaluate_expression
 from dnamodel.spec.montecarlo import ModelSpec, Resolved, resolve
 
 # SciPy is imported where it is used: `dnamodel replicate` and `audit` import this module through
@@ -150,9 +152,69 @@ def evaluate(spec: ModelSpec, inputs: dict[str, Any], size: int | None = None) -
     """
     scope: dict[str, Any] = dict(inputs)
     size = size if size is not None else max((np.size(value) for value in inputs.values()), default=1)
-    for name, tree in spec.compiled.items():
-        scope[name] = _eval(tree.body, scope)  # point inputs stay scalars, so constant terms fold
+    # A division by zero or an overflow gives inf or nan here rather than a warning per chunk;
+    # require_finite then names the quantity where it first happens.
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for name, tree in spec.compiled.items():
+            scope[name] = _eval(tree.body, scope)  # point inputs stay scalars, so constant terms fold
     return {name: np.broadcast_to(np.asarray(scope[name], dtype=float), (size,)) for name in spec.compiled}
+
+
+RESULTS = ("total", "share")
+"""The quantities every result is made of; each must be finite in every draw."""
+
+
+def require_finite(spec: ModelSpec, values: dict[str, Any]) -> None:
+    """Raise :class:`DataError` unless ``total`` and ``share`` are finite in every draw of ``values``.
+
+    The error names the first input or quantity, in spec order, that is not finite in those draws
+    (where a division by zero or an overflow happens), with how many draws it spoils.
+    """
+    bad = None
+    for name in RESULTS:
+        finite = np.isfinite(values[name])
+        if not finite.all():
+            bad = ~finite if bad is None else bad | ~finite
+    if bad is None:
+        return
+    for name in (*spec.inputs, *spec.compiled):
+        column = np.broadcast_to(np.asarray(values[name], dtype=float), bad.shape)[bad]
+        if not np.isfinite(column).all():
+            key = f"inputs.{name}" if name in spec.inputs else f"quantities.{name}"
+            example = column[~np.isfinite(column)][0]
+            count = f"is {example} in {int((~np.isfinite(column)).sum()):,} of {bad.size:,} draws"
+            if name in spec.inputs:
+                cause = "its parameters give draws beyond the largest float"
+            else:
+                cause = f"{_short(ast.unparse(spec.compiled[name]))} divides by zero or overflows there"
+            message = f"{count}: {cause}, so total and share are not finite numbers"
+            raise DataError([Problem(spec.path, None, key, message)])
+    raise DataError([Problem(spec.path, None, "quantities", "total or share is not a finite number in some draws")])
+
+
+def check_quantities(spec: ModelSpec, inputs: dict[str, Resolved]) -> None:
+    """Evaluate every quantity once, each input at its median, before anything is drawn.
+
+    Raises
+    ------
+    DataError
+        Naming the quantity where a division by zero or an overflow happens
+        (:func:`dnamodel.spec.expressions.evaluate_expression`).
+    """
+    values: dict[str, float] = {}
+    for name, spec_input in inputs.items():
+        median = inverse_cdf(spec_input, np.array([0.5]))[0] if spec_input.is_random else spec_input.params["value"]
+        values[name] = float(median)
+    for name, tree in spec.compiled.items():
+        try:
+            values[name] = evaluate_expression(tree, values)
+        except ExpressionError as error:
+            message = f"{error}, with every input at its median"
+            raise DataError([Problem(spec.path, None, f"quantities.{name}", message)]) from None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
@@ -194,8 +256,17 @@ class Engine:
 
     @classmethod
     def build(cls, spec: ModelSpec, data: Dataset | None = None) -> Engine:
-        """Resolve ``spec`` against ``data`` (the bundled data when omitted)."""
-        return cls(spec, resolve(spec, load_data() if data is None else data))
+        """Resolve ``spec`` against ``data`` (the bundled data when omitted), and evaluate its quantities once.
+
+        Raises
+        ------
+        DataError
+            For an impossible parameter, or a quantity that divides by zero or overflows with
+            every input at its median (:func:`check_quantities`).
+        """
+        inputs = resolve(spec, load_data() if data is None else data)
+        check_quantities(spec, inputs)
+        return cls(spec, inputs)
 
     def draws(self, uniforms: np.ndarray) -> dict[str, Any]:
         """Every input and quantity for a ``(n, len(random))`` matrix of uniforms.
@@ -204,11 +275,14 @@ class Engine:
         Fortran-ordered matrix (as :meth:`uniforms` yields) keeps each column contiguous.
         """
         columns = {name: uniforms[:, j] for j, name in enumerate(self.random)}
-        values = {
-            name: inverse_cdf(spec_input, columns[name]) if spec_input.is_random else spec_input.params["value"]
-            for name, spec_input in self.inputs.items()
-        }
-        return values | evaluate(self.spec, values, size=uniforms.shape[0])
+        with np.errstate(over="ignore"):  # a lognormal's exp can overflow: require_finite names the input
+            values = {
+                name: inverse_cdf(spec_input, columns[name]) if spec_input.is_random else spec_input.params["value"]
+                for name, spec_input in self.inputs.items()
+            }
+        result = values | evaluate(self.spec, values, size=uniforms.shape[0])
+        require_finite(self.spec, result)
+        return result
 
     def uniforms(
         self, draws: int, seed: int, *, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK

@@ -18,7 +18,7 @@ import numpy as np
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
-from dnamodel.errors import UsageError
+from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED, Engine
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec
@@ -34,7 +34,12 @@ PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 SUMMARISED = ("total", "share")
 MAX_IN_MEMORY = 2**24
-"""Most draws :func:`monte_carlo` returns as arrays; :func:`summarize` streams any number."""
+"""Most draws :func:`monte_carlo` returns as arrays, and the largest chunk :func:`summarize` holds."""
+MAX_DRAWS = 10**9
+"""Most draws :func:`summarize` streams: about three minutes for ``report_mc`` on two cores
+(0.13 µs a draw, ``benchmarks/README.md``), where the MCSE of its median is about 8 samples. More
+would run for hours to shave a few samples off the error; QMC (``qmc=True``) reaches the accuracy
+of 10^8 to 10^9 plain draws with 2^20."""
 QMC_REPLICATES = 16
 SKETCH_BINS = 2**18
 
@@ -42,11 +47,21 @@ SKETCH_BINS = 2**18
 # --- every draw ----------------------------------------------------------------------------
 
 
-def _check_draws(draws: int, qmc: bool, chunk_size: int) -> None:
+def check_draws(draws: int, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK) -> None:
+    """Raise :class:`UsageError` unless ``draws`` and ``chunk_size`` can be run, before anything is drawn."""
     if draws <= 0:
         raise UsageError(f"draws must be a positive whole number, got {draws}")
+    if draws > MAX_DRAWS:
+        raise UsageError(
+            f"draws must be at most {MAX_DRAWS:,} (about three minutes), got {draws:,}; "
+            "for a smaller Monte Carlo error use --qmc"
+        )
     if chunk_size <= 0:
         raise UsageError(f"chunk size must be a positive whole number, got {chunk_size}")
+    if chunk_size > MAX_IN_MEMORY:
+        raise UsageError(
+            f"chunk size must be at most {MAX_IN_MEMORY:,} draws (held in memory at once), got {chunk_size:,}"
+        )
     if qmc:
         per_replicate = draws // QMC_REPLICATES
         if draws % QMC_REPLICATES or per_replicate & (per_replicate - 1) or per_replicate < 2**6:
@@ -102,7 +117,7 @@ def monte_carlo(
     """
     import xarray as xr  # deferred: start-up time
 
-    _check_draws(draws, qmc, chunk_size)
+    check_draws(draws, qmc, chunk_size)
     if draws > MAX_IN_MEMORY:
         raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use summarize() (dnamodel mc) instead")
     data = load_data() if data is None else data
@@ -161,7 +176,7 @@ class _Moments:
         total = self.count + n
         delta = mean - self.mean
         self.mean += delta * n / total
-        self.m2 += m2 + delta**2 * self.count * n / total
+        self.m2 += m2 + delta * delta * self.count * n / total  # not delta**2: that raises on overflow
         self.count = total
 
     @property
@@ -311,10 +326,19 @@ def summarize(
         all draws when they fit in one chunk, else from a fixed-grid sketch whose bin
         width (``resolution``) is reported.
     """
-    _check_draws(draws, qmc, chunk_size)
+    check_draws(draws, qmc, chunk_size)
     data = load_data() if data is None else data
     engine = Engine.build(spec, data)
     attrs = _provenance(spec, data, draws, seed, qmc, chunk_size)
+    with np.errstate(over="ignore", invalid="ignore"):  # finite draws near 1e308 can overflow their moments
+        variables = _summaries(engine, draws, seed, qmc, chunk_size, thresholds)
+    _require_finite_summary(spec, variables)
+    return MonteCarloSummary(variables, attrs)
+
+
+def _summaries(
+    engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int, thresholds: tuple[float, ...]
+) -> dict[str, VariableSummary]:
     if qmc:
         per_replicate = draws // QMC_REPLICATES
         replicates = [
@@ -328,7 +352,16 @@ def summarize(
         stream = (engine.draws(u) for u in engine.uniforms(draws, seed, chunk_size=chunk_size))
         collected = _summarize_stream(stream)
         variables = {name: collected[name].summary(thresholds if name == "total" else ()) for name in SUMMARISED}
-    return MonteCarloSummary(variables, attrs)
+    return variables
+
+
+def _require_finite_summary(spec: ModelSpec, variables: dict[str, VariableSummary]) -> None:
+    """Every draw is finite (the engine checks), but their mean or spread can still overflow."""
+    for name, summary in variables.items():
+        statistics = [summary.mean, *summary.quantiles.values(), *summary.exceedance.values()]
+        if not all(math.isfinite(s.value) and math.isfinite(s.mcse) for s in statistics):
+            message = "its draws are too large to summarise: their mean or spread is not a finite number"
+            raise DataError([Problem(spec.path, None, f"quantities.{name}", message)])
 
 
 def _replicate_seeds(seed: int) -> list[int]:

@@ -28,7 +28,7 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
-from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine, evaluate, inverse_cdf
+from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine, evaluate, inverse_cdf, require_finite
 from dnamodel.montecarlo.run import MAX_IN_MEMORY
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec, Resolved
@@ -186,6 +186,23 @@ def uniform_sobol_indices(
     return arrays
 
 
+def check_sobol_size(spec: ModelSpec, n: int) -> None:
+    """Raise :class:`UsageError` unless :func:`sobol` can run ``spec`` at base sample size ``n``.
+
+    Checked before any work: the model has a random input, ``n`` is a power of 2 of at least
+    :data:`MIN_BASE_POINTS`, and its ``n × (inputs + 2)`` evaluations fit in memory.
+    """
+    random_inputs = sum(declared.dist != "point" for declared in spec.inputs.values())
+    if not random_inputs:
+        raise UsageError(f"model {spec.name!r} has no random input, so there is no variance to attribute")
+    _check_base_points(n)
+    evaluations = n * (random_inputs + 2)
+    if evaluations > MAX_IN_MEMORY:
+        raise UsageError(
+            f"n = {n:,} would take {evaluations:,} model evaluations, more than the {MAX_IN_MEMORY:,} held in memory"
+        )
+
+
 def _check_base_points(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < MIN_BASE_POINTS or n & (n - 1):
         raise UsageError(
@@ -311,15 +328,9 @@ def sobol(
     import xarray as xr  # deferred: start-up time
 
     data = load_data() if data is None else data
+    check_sobol_size(spec, n)
     engine = Engine.build(spec, data)
-    if not engine.random:
-        raise UsageError(f"model {spec.name!r} has no random input, so there is no variance to attribute")
-    _check_base_points(n)
     evaluations = n * (len(engine.random) + 2)
-    if evaluations > MAX_IN_MEMORY:
-        raise UsageError(
-            f"n = {n:,} would take {evaluations:,} model evaluations, more than the {MAX_IN_MEMORY:,} held in memory"
-        )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     seed_record = (
         {"rng_state": json.dumps(rng.bit_generator.state)} if isinstance(seed, np.random.Generator) else {"seed": seed}
@@ -509,7 +520,9 @@ def tornado(spec: ModelSpec, *, data: Dataset | None = None, low: float = 0.05, 
     ends = {name: _ends(engine.inputs[name], low, high) for name in engine.random}
     for k, name in enumerate(engine.random):
         inputs[name][2 * k : 2 * k + 2] = ends[name][0]
-    totals = evaluate(spec, inputs, size=rows_needed)["total"]
+    evaluated = evaluate(spec, inputs, size=rows_needed)
+    require_finite(spec, inputs | evaluated)
+    totals = evaluated["total"]
     rows = []
     for k, name in enumerate(engine.random):
         (low_value, high_value), (low_label, high_label) = ends[name]

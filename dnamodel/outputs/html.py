@@ -228,7 +228,11 @@ def spec_of_fit(idata: Any, source: str) -> Any:
     for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
         if key not in attrs:
             raise UsageError(f"{source}: not a fit of dnamodel estimate (its attrs have no {key!r})")
-    spec = parse_model(tomllib.loads(attrs["spec"]), attrs["spec"], attrs.get("spec_path", source))
+    try:
+        raw = tomllib.loads(attrs["spec"])
+    except (tomllib.TOMLDecodeError, TypeError):
+        raise UsageError(f"{source}: the spec it records is not valid TOML; the file was edited or damaged") from None
+    spec = parse_model(raw, attrs["spec"], attrs.get("spec_path", source))
     if not isinstance(spec, HierarchicalSpec):
         raise UsageError(f"{source}: a report is drawn from a hierarchical fit; this is a {spec.kind} spec")
     if spec.hash != attrs["spec_hash"]:

@@ -11,7 +11,9 @@ and the hash of its text, for provenance. :func:`dnamodel.spec.load_model` dispa
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.files import read_input
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 """Where model names are looked up: ``dnamodel/models/``, shipped with the package."""
@@ -57,14 +60,80 @@ def _validate(model: type[_Strict], table: Any, key: str, report: Any) -> Any:
     try:
         return model.model_validate(table)
     except ValidationError as error:
-        for item in error.errors():
-            where = ".".join(str(part) for part in (key, *item["loc"]))
-            if item["type"] == "extra_forbidden":
-                name = str(item["loc"][-1])
-                report(where, f"unknown key{did_you_mean(name, model.model_fields)}")
-            else:
-                report(where, item["msg"].removeprefix("Value error, "))
+        for where, message in _problems(model, error):
+            report(".".join(str(part) for part in (key, *where)), message)
         return None
+
+
+_TYPE_FORMS = {
+    "float": "a number",
+    "int": "a whole number",
+    "str": "a string",
+    "bool": "true or false",
+    "list": "a list",
+    "tuple": "a list",
+    "dict": "a table",
+    "Ref": 'a reference such as { observation = "id" }',
+}
+"""How a message names each form a union of types accepts (pydantic's tags for them are internal)."""
+
+
+def _tag(part: Any) -> str | None:
+    """The form a part of pydantic's error location stands for, if it is a union member's tag, not a key."""
+    if not isinstance(part, str):
+        return None
+    name = part.split("[", 1)[0]
+    if name in _TYPE_FORMS or part[:1].isupper() or "[" in part:
+        return name
+    return None
+
+
+def _problems(model: type[_Strict], error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """Each problem as (key path, message), in the spec's own keys.
+
+    pydantic locates an error in a union (``low = float | Ref``) by the member's tag (``low.float``,
+    ``low.Ref``) and reports every member that failed. A key here is the spec's key alone; when one
+    member failed deeper (``low.Ref.observatio``, an unknown key of a reference), that is the one
+    the user meant, and the others' complaints are dropped; when all failed at the key itself, one
+    message names the forms it accepts.
+    """
+    entries = []
+    for item in error.errors():
+        tags = [t for t in (_tag(part) for part in item["loc"]) if t is not None]
+        where = tuple(part for part in item["loc"] if _tag(part) is None)
+        entries.append((where, tags, item))
+    chosen = {where[:i] for where, tags, _ in entries if tags for i in range(1, len(where))}
+    grouped: dict[tuple[Any, ...], list[tuple[list[str], Any]]] = {}
+    for where, tags, item in entries:
+        if tags and where in chosen:
+            continue
+        grouped.setdefault(where, []).append((tags, item))
+    problems = []
+    for where, items in grouped.items():
+        if len(items) > 1 and all(tags for tags, _ in items):
+            forms = list(dict.fromkeys(_TYPE_FORMS.get(tags[-1], tags[-1]) for tags, _ in items))
+            problems.append((where, f"must be {' or '.join(forms)}"))
+            continue
+        for tags, item in items:
+            if item["type"] == "extra_forbidden":
+                owner = _strict_models().get(tags[-1], model) if tags else model
+                name = str(where[-1])
+                problems.append((where, f"unknown key{did_you_mean(name, owner.model_fields)}"))
+            else:
+                problems.append((where, item["msg"]))
+    return problems
+
+
+@functools.cache
+def _strict_models() -> dict[str, type[_Strict]]:
+    """Every table model by class name (pydantic's tag for it in a union); first asked after all are defined."""
+    found: dict[str, type[_Strict]] = {}
+    pending = list(_Strict.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def find_model(path_or_name: str | Path) -> Path:
@@ -76,13 +145,20 @@ def find_model(path_or_name: str | Path) -> Path:
         If no such file or shipped model exists, with the nearest name.
     """
     path = Path(path_or_name)
-    if not path.exists() and path.suffix != ".toml" and (MODELS_DIR / f"{path_or_name}.toml").exists():
-        path = MODELS_DIR / f"{path_or_name}.toml"
-    if not path.exists():
+    # os.path.lexists, not Path.exists: it is False, not an error, for a name too long for the
+    # file system, and True for a symbolic link that loops (read_toml then says so).
+    shipped = MODELS_DIR / f"{path_or_name}.toml"
+    if not os.path.lexists(path) and path.suffix != ".toml" and os.path.exists(shipped):
+        path = shipped
+    if not os.path.lexists(path):
         known = available_models()
         hint = did_you_mean(str(path_or_name), known)
-        raise UsageError(f"no model file or model named {str(path_or_name)!r}{hint}; models: {', '.join(known)}")
+        raise UsageError(f"no model file or model named {_shown(path_or_name)!r}{hint}; models: {', '.join(known)}")
     return path
+
+
+MAX_SPEC_BYTES = 2**20
+"""The largest spec file read (1 MiB; the shipped ones are under 10 KB)."""
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str, str]:
@@ -91,12 +167,25 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str, str]:
     Raises
     ------
     DataError
-        If the file is not valid TOML, with the line.
+        If the file cannot be read (a folder, a symbolic link that loops, larger than
+        :data:`MAX_SPEC_BYTES`), is not UTF-8 text, or is not valid TOML, with the line.
     """
-    text = path.read_text(encoding="utf-8")
     file = str(path)
+    content = read_input(path, file, max_bytes=MAX_SPEC_BYTES)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError([Problem(file, None, None, f"is not UTF-8 text (byte {error.start})")]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DataError([Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}")]) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise DataError([Problem(file, None, None, "not valid TOML: nested too deeply")]) from None
     return raw, text, file
+
+
+def _shown(name: str | Path, limit: int = 200) -> str:
+    """A name as messages show it: cut to ``limit`` characters."""
+    text = str(name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -53,10 +53,13 @@ from dnamodel.spec.hierarchical import (
     BetaPrior,
     GammaPrior,
     HalfNormalPrior,
+    Location,
+    LogError,
     LogNormalPrior,
     NormalPrior,
     Prior,
     SamplerSpec,
+    Years,
     _check_expression,
 )
 from dnamodel.spec.resolve import _evaluate
@@ -66,8 +69,6 @@ FORMS = ("composition", "linear")
 OBSERVATION_KINDS = ("count", "database", "database_share", "coverage")
 BOUNDS = ("none", "lower", "upper")
 
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
 DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 
@@ -134,17 +135,17 @@ class DatedFractionSpec(_Strict):
     unit_sd: dict[str, Any]
     group_sd: dict[str, Any] | None = None
     reported: dict[str, Any] | None = None
-    unreported_offset: Finite = 0.0
+    unreported_offset: Location = 0.0
 
 
 class StartSpec(_Strict):
     """A group's start prior: around a date, or before or after one by a half-normal lead."""
 
     around: Date | None = None
-    sd_years: Positive | None = None
+    sd_years: Years | None = None
     before: Date | None = None
     after: Date | None = None
-    scale_years: Positive | None = None
+    scale_years: Years | None = None
 
     @model_validator(mode="after")
     def _check(self) -> StartSpec:
@@ -215,7 +216,7 @@ class DatedObservationSpec(_Strict):
     exclude: list[str] = Field(default_factory=list)
     base: str | None = None
     database: str | None = None
-    error: Positive
+    error: LogError
     note: str = ""
 
 

@@ -25,7 +25,6 @@ tables are, in order of the model card (``docs/model.md``, section 4):
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -33,6 +32,7 @@ from pydantic import Field
 
 from dnamodel.errors import DataError, Problem, did_you_mean
 from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
+from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
 """How a unit's fraction depends on its Han share."""
@@ -42,16 +42,28 @@ TABLES = ("model", "fraction", "population", "observations", "within_county", "t
 
 # --- priors ------------------------------------------------------------------------------------
 
+MAX_SEED = 2**63 - 1
+"""Largest seed: a seed is stored with a fit as a 64-bit integer."""
+
+PRIOR_LIMIT = 50.0
+"""Largest size of a prior's location and scale. The priors are on logits and logs, where 50 is
+already beyond any belief (e^50 ≈ 5 × 10^21), and a draw seven scales out from a location of
+that size, 400, still has a finite exponential; ``sigma = 1e308`` would overflow the sampler."""
+
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Location = Annotated[float, Field(ge=-PRIOR_LIMIT, le=PRIOR_LIMIT, allow_inf_nan=False)]
+Scale = Annotated[float, Field(gt=0, le=PRIOR_LIMIT, allow_inf_nan=False)]
+LogError = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]
+"""A reporting error: the standard deviation of a log count. 10 is a factor of e^10 ≈ 22,000 either way."""
+Years = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
 
 class NormalPrior(_Strict):
     """``normal(mu, sigma)`` on the real line."""
 
     dist: Literal["normal"]
-    mu: Finite = 0.0
-    sigma: Positive
+    mu: Location = 0.0
+    sigma: Scale
 
 
 class StudentTPrior(_Strict):
@@ -59,15 +71,15 @@ class StudentTPrior(_Strict):
 
     dist: Literal["student_t"]
     nu: Positive
-    mu: Finite = 0.0
-    sigma: Positive
+    mu: Location = 0.0
+    sigma: Scale
 
 
 class HalfNormalPrior(_Strict):
     """``halfnormal(sigma)`` on the positive half-line."""
 
     dist: Literal["halfnormal"]
-    sigma: Positive
+    sigma: Scale
 
 
 class HalfStudentTPrior(_Strict):
@@ -75,38 +87,38 @@ class HalfStudentTPrior(_Strict):
 
     dist: Literal["halfstudent_t"]
     nu: Positive
-    sigma: Positive
+    sigma: Scale
 
 
 class ExponentialPrior(_Strict):
     """``exponential(scale)`` on the positive half-line; ``scale`` is the mean."""
 
     dist: Literal["exponential"]
-    scale: Positive
+    scale: Scale
 
 
 class GammaPrior(_Strict):
     """``gamma(alpha, beta)`` on the positive half-line: shape ``alpha``, rate ``beta`` (mean alpha/beta)."""
 
     dist: Literal["gamma"]
-    alpha: Positive
-    beta: Positive
+    alpha: Scale
+    beta: Scale
 
 
 class LogNormalPrior(_Strict):
     """``lognormal(mu, sigma)``: the log of the parameter is ``normal(mu, sigma)``."""
 
     dist: Literal["lognormal"]
-    mu: Finite = 0.0
-    sigma: Positive
+    mu: Location = 0.0
+    sigma: Scale
 
 
 class BetaPrior(_Strict):
     """``beta(alpha, beta)`` on the unit interval."""
 
     dist: Literal["beta"]
-    alpha: Positive
-    beta: Positive
+    alpha: Scale
+    beta: Scale
 
 
 REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
@@ -182,7 +194,7 @@ class ObservationSpec(_Strict):
     units: list[str]
     exclude: list[str] = Field(default_factory=list)
     base: str | list[str] = "census"
-    error: Positive
+    error: LogError
     note: str = ""
 
 
@@ -192,7 +204,7 @@ class WithinCountySpec(_Strict):
     unit: str
     rows: list[str]
     centre: Literal["free", "county"] = "free"
-    error: Positive
+    error: LogError
     tau: dict[str, Any]
     centre_prior: dict[str, Any] | None = None
     note: str = ""
@@ -204,10 +216,10 @@ class ThesisSpec(_Strict):
     use: bool
     stock: str
     added: str
-    added_years: Positive
-    years: Positive
+    added_years: Years
+    years: Years
     pace: dict[str, Any]
-    tolerance: Positive
+    tolerance: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 
 
 class SamplerSpec(_Strict):
@@ -216,7 +228,7 @@ class SamplerSpec(_Strict):
     draws: Annotated[int, Field(ge=10)] = 1000
     tune: Annotated[int, Field(ge=10)] = 1000
     chains: Annotated[int, Field(ge=1, le=64)] = 4
-    seed: Annotated[int, Field(ge=0)] = 20220913
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 20220913
     target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
 
 
@@ -329,18 +341,8 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
     )
 
 
-_ARITHMETIC = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Name, ast.Load, ast.Constant)
-
-
 def _check_expression(expression: str, key: str, report: Any) -> None:
     try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as error:
-        report(key, f"not an expression: {error.msg}")
-        return
-    for node in ast.walk(tree):
-        if not isinstance(node, _ARITHMETIC) or (
-            isinstance(node, ast.Constant) and type(node.value) not in (int, float)
-        ):
-            report(key, "only observation ids, numbers and + - * / are allowed")
-            return
+        parse_expression(expression, unary=False, allowed="observation ids, numbers and + - * /")
+    except ExpressionError as error:
+        report(key, str(error))

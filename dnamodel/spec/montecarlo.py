@@ -43,6 +43,7 @@ from typing import Any, Literal
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
 from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 FUNCTIONS = ("where", "minimum", "maximum")
 REQUIRED_QUANTITIES = ("total", "share")
@@ -259,49 +260,21 @@ def _parse_input(name: str, table: Any, report: Any) -> _Dist | None:
     return _validate(DISTRIBUTIONS[dist], table, key, report)
 
 
-_ALLOWED = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.USub,
-    ast.UAdd,
-    ast.Name,
-    ast.Load,
-    ast.Constant,
-    ast.Call,
-)
+_FUNCTION_ARITY = {"where": 3, "minimum": 2, "maximum": 2}
 
 
 def _compile(expression: str, known: set[str], key: str, report: Any) -> ast.Expression | None:
     """Parse an expression, allowing only arithmetic on known names and the whitelisted functions."""
     try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as error:
-        report(key, f"not an expression: {error.msg}")
+        return parse_expression(
+            expression,
+            names=known,
+            functions=_FUNCTION_ARITY,
+            allowed=f"+ - * /, numbers, names and {', '.join(FUNCTIONS)}",
+        )
+    except ExpressionError as error:
+        report(key, str(error))
         return None
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
-            report(key, f"{type(node).__name__} is not allowed; use + - * /, numbers, names and {', '.join(FUNCTIONS)}")
-            return None
-        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-            report(key, f"only numbers may appear as constants, not {node.value!r}")
-            return None
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-                report(key, f"only {', '.join(FUNCTIONS)} may be called")
-                return None
-            arity = 3 if node.func.id == "where" else 2
-            if len(node.args) != arity:
-                report(key, f"{node.func.id} takes {arity} arguments")
-                return None
-        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in known:
-            report(key, f"unknown name {node.id!r}{did_you_mean(node.id, known)}")
-            return None
-    return tree
 
 
 # --- resolution against data ------------------------------------------------------------

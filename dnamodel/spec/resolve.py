@@ -18,20 +18,29 @@ import numpy as np
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec.expressions import ExpressionError, evaluate_expression
 from dnamodel.spec.hierarchical import HierarchicalSpec, Prior
 
 
 def _evaluate(expression: str, data: Dataset, key: str, report: Any) -> float | None:
     """The value of an expression over observation ids, or ``None`` after reporting."""
-    tree = ast.parse(expression, mode="eval")
+    tree = ast.parse(expression, mode="eval")  # parse_hierarchical has checked it (spec.expressions)
     names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
     missing = [n for n in names if n not in data.observations]
     for name in missing:
         report(key, f"no observation {name!r} in the data{did_you_mean(name, data.observations)}")
     if missing:
         return None
-    values = {n: float(data.observations[n].value) for n in names}
-    return float(eval(compile(tree, key, "eval"), {"__builtins__": {}}, values))  # checked: arithmetic only
+    try:
+        return evaluate_expression(tree, {n: float(data.observations[n].value) for n in names})
+    except ExpressionError as error:
+        report(key, f"{error}, with the values in the data")
+        return None
+
+
+MAX_COUNT_RATIO = 10
+"""An observed count may exceed the people it counts (census, times its base) by at most this
+factor: census error and the resident uplift allow some excess, none allows ten times."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,14 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
             if data.observations.get(oid) is not None and data.observations[oid].kind.startswith("samples"):
                 counted.setdefault(oid, key)
         if value is None or ratio is None or not chosen:
+            continue
+        people = float(population[sorted(chosen)].sum()) * ratio[1]
+        if value > MAX_COUNT_RATIO * people:
+            report(
+                f"{key}.samples",
+                f"is {value:,.0f}, more than {MAX_COUNT_RATIO} times the {people:,.0f} people it is a count of; "
+                "no collection fraction gives it",
+            )
             continue
         names.append(name)
         observed.append(value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
 from dnamodel.spec import parse_model
-from dnamodel.spec.base import MODELS_DIR
+from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
 from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
 
 # --- paths ---------------------------------------------------------------------------------------
@@ -162,18 +163,15 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
     {'thesis.use': [True, False]}
     """
     path = Path(name_or_path)
-    if not path.exists() and (sweeps_dir() / f"{name_or_path}.toml").exists():
-        path = sweeps_dir() / f"{name_or_path}.toml"
-    if not path.exists():
+    shipped = sweeps_dir() / f"{name_or_path}.toml"
+    if not os.path.lexists(path) and os.path.exists(shipped):  # os.path: a too-long name is False, not an error
+        path = shipped
+    if not os.path.lexists(path):
         raise UsageError(
-            f"no sweep file or shipped sweep {str(name_or_path)!r}"
+            f"no sweep file or shipped sweep {_shown(name_or_path)!r}"
             f"{did_you_mean(str(name_or_path), shipped_sweeps())}; shipped: {', '.join(shipped_sweeps())}"
         )
-    file = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise DataError([Problem(file, None, None, f"not valid TOML: {error}")]) from None
+    raw, _, file = read_toml(path)
     problems = [
         Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid'))}")
         for k in raw

@@ -26,6 +26,7 @@ from dnamodel.checks.predictive import (
     prior_check,
 )
 from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.files import check_output_folder
 from dnamodel.inference.dated import fit_dated
 from dnamodel.inference.sampling import compiled_for, fit_model
 from dnamodel.outputs.io import write_outputs
@@ -87,7 +88,14 @@ def run_estimate(
     progress: bool = False,
     sensitivity: bool = False,
 ) -> EstimateResult:
-    """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
+    """Fit, summarise, check and write: the work of ``dnamodel estimate``.
+
+    Raises
+    ------
+    UsageError
+        Before the fit, if ``out`` cannot be a folder to write in, or the sampler settings cannot run.
+    """
+    check_output_folder(out, "output folder")
     if isinstance(spec, DatedSpec):
         return _run_dated(
             spec, data, draws=draws, tune=tune, chains=chains, seed=seed, out=out, loo=loo, progress=progress

@@ -25,6 +25,7 @@ takes a fraction of a second and always runs in this process.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -33,7 +34,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -43,17 +44,23 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.checks.gates import diagnose
 from dnamodel.data import load_data
-from dnamodel.errors import UsageError
-from dnamodel.files import atomic_write_text
-from dnamodel.inference.sampling import compiled_for, quiet_arviz, sample, seeds
-from dnamodel.montecarlo.engine import DEFAULT_SEED
-from dnamodel.montecarlo.run import summarize
+from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.files import atomic_write_text, check_output_file, check_output_folder
+from dnamodel.inference.sampling import (
+    check_sampler_settings,
+    compiled_for,
+    quiet_arviz,
+    sample,
+    scalars_per_draw,
+    seeds,
+)
+from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine
+from dnamodel.montecarlo.run import check_draws, summarize
 from dnamodel.montecarlo.sensitivity import sobol
 from dnamodel.outputs.io import write_netcdf
 from dnamodel.provenance import package_version, provenance
 from dnamodel.spec import load_model
 from dnamodel.spec.hierarchical import HierarchicalSpec
-from dnamodel.spec.montecarlo import resolve
 from dnamodel.spec.resolve import resolve_hierarchical
 from dnamodel.spec.sweep import coordinate, known_paths, point_spec, set_path
 
@@ -165,7 +172,20 @@ def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, An
 # --- the sweep -------------------------------------------------------------------------------------
 
 
-def sweep(
+@dataclass(frozen=True)
+class SweepPlan:
+    """A sweep checked and laid out, before any point runs (:func:`plan_sweep`)."""
+
+    spec: Any
+    data: Any
+    settings: Settings
+    hierarchical: bool
+    paths: list[str]
+    axes: list[list[Any]]
+    points: list[dict[str, Any]]
+
+
+def plan_sweep(
     spec: Any,
     grid: Mapping[str, Sequence[Any]],
     *,
@@ -175,45 +195,20 @@ def sweep(
     seed: int | None = None,
     data: Any = None,
     out: str | Path | None = None,
-    client: Any = None,
-    processes: int | None = None,
     sampler: str = "nutpie",
-    progress: Callable[[int, int], None] | None = None,
-) -> Any:
-    """Run a model at every point of a grid of spec values.
+    origins: Mapping[str, str] | None = None,
+) -> SweepPlan:
+    """Check a sweep completely, without running it: what :func:`sweep` does first.
 
-    Parameters
-    ----------
-    spec : str, Path, ModelSpec or HierarchicalSpec
-        The model: a name in ``dnamodel/models/``, a TOML path, or a loaded spec.
-    grid : mapping of str to sequence
-        Dotted spec paths and the values each takes. An unknown path gets "did you
-        mean …?". The sweep runs the Cartesian product.
-    draws, tune, chains, seed : int, optional
-        A hierarchical model's defaults are its ``[sampler]`` table; a Monte Carlo model
-        draws :data:`MC_DRAWS` per point.
-    data : Dataset, optional
-        Defaults to the bundled data.
-    out : str or Path, optional
-        The NetCDF file to write the result to (atomically). Finished points are kept in
-        ``<out>.points/``; without ``out`` nothing is written and nothing resumes.
-    client : dask.distributed.Client, optional
-        Run the points on this cluster.
-    processes : int, optional
-        Local worker processes (default ``cpu_count // 2``; 1 runs in this process).
-    sampler : {"nutpie", "pymc"}
-    progress : callable, optional
-        Called as ``progress(done, total)`` after each point.
+    Every path of the grid must be one the spec has; every point's spec must validate and
+    resolve against the data (and a Monte Carlo point's quantities evaluate, a hierarchical
+    point's sampler settings fit in memory); ``out`` and its points folder must be writable.
+    A caller with several sweeps to run (``dnamodel sweep --shipped``) checks them all first.
 
-    Returns
-    -------
-    xarray.Dataset
-        One dimension per grid path (named by the path). Variables: ``total_median``,
-        ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
-        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical model,
-        ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo model
-        ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
-        provenance and the grid.
+    Raises
+    ------
+    UsageError, DataError
+        Naming the path, the value and where it was given (``origins``), or the spec key.
     """
     loaded = load_model(spec) if isinstance(spec, str | Path) else spec
     data = data if data is not None else load_data()
@@ -250,13 +245,101 @@ def sweep(
     paths = list(grid)
     axes = [list(grid[p]) for p in paths]
     points = [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes)]
-    # Every point is validated before any runs: a bad value fails now, not an hour in.
+    # Every point, and where the results go, is checked before any runs: a bad value or path
+    # fails now, not an hour in.
+    if out is not None:
+        check_output_file(out, "the sweep's output file")
+        check_output_folder(f"{out}.points", "the folder of finished points")
+    if not hierarchical:
+        check_draws(settings.draws)
     for overrides in points:
-        candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
-        if hierarchical:
-            resolve_hierarchical(candidate, data)
-        else:
-            resolve(candidate, data)
+        try:
+            candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
+            if hierarchical:
+                inputs = resolve_hierarchical(candidate, data)
+                check_sampler_settings(
+                    scalars_per_draw(inputs),
+                    draws=settings.draws,
+                    tune=settings.tune,
+                    chains=settings.chains,
+                    seed=settings.seed,
+                )
+            else:
+                Engine.build(candidate, data)
+        except DataError as error:
+            raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
+
+    return SweepPlan(loaded, data, settings, hierarchical, paths, axes, points)
+
+
+def sweep(
+    spec: Any,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    data: Any = None,
+    out: str | Path | None = None,
+    client: Any = None,
+    processes: int | None = None,
+    sampler: str = "nutpie",
+    progress: Callable[[int, int], None] | None = None,
+    origins: Mapping[str, str] | None = None,
+) -> Any:
+    """Run a model at every point of a grid of spec values.
+
+    Parameters
+    ----------
+    spec : str, Path, ModelSpec or HierarchicalSpec
+        The model: a name in ``dnamodel/models/``, a TOML path, or a loaded spec.
+    grid : mapping of str to sequence
+        Dotted spec paths and the values each takes. An unknown path gets "did you
+        mean …?". The sweep runs the Cartesian product.
+    draws, tune, chains, seed : int, optional
+        A hierarchical model's defaults are its ``[sampler]`` table; a Monte Carlo model
+        draws :data:`MC_DRAWS` per point.
+    data : Dataset, optional
+        Defaults to the bundled data.
+    out : str or Path, optional
+        The NetCDF file to write the result to (atomically). Finished points are kept in
+        ``<out>.points/``; without ``out`` nothing is written and nothing resumes.
+    client : dask.distributed.Client, optional
+        Run the points on this cluster.
+    processes : int, optional
+        Local worker processes (default ``cpu_count // 2``; 1 runs in this process).
+    sampler : {"nutpie", "pymc"}
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each point.
+    origins : mapping of str to str, optional
+        Where each grid path's values were given (``"--set"``, a sweep file), for errors: a
+        value the spec cannot take is blamed there, not on the spec file.
+
+    Returns
+    -------
+    xarray.Dataset
+        One dimension per grid path (named by the path). Variables: ``total_median``,
+        ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
+        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical model,
+        ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo model
+        ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
+        provenance and the grid.
+    """
+    plan = plan_sweep(
+        spec,
+        grid,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        data=data,
+        out=out,
+        sampler=sampler,
+        origins=origins,
+    )
+    loaded, data, settings, hierarchical = plan.spec, plan.data, plan.settings, plan.hierarchical
+    paths, axes, points = plan.paths, plan.axes, plan.points
 
     store = Path(f"{out}.points") if out is not None else None
     if store is not None:
@@ -264,8 +347,10 @@ def sweep(
     keys = [_point_key(settings, data.version, p) for p in points]
     results: dict[int, dict[str, Any]] = {}
     for i, key in enumerate(keys):
-        if store is not None and (store / f"{key}.json").exists():
-            results[i] = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))["result"]
+        if store is not None and (store / f"{key}.json").is_file():
+            # a point file damaged by hand is left out: the point runs again and replaces it
+            with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+                results[i] = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))["result"]
     todo = [i for i in range(len(points)) if i not in results]
     done = len(results)
     if progress:
@@ -317,6 +402,26 @@ def sweep(
     if out is not None:
         write_sweep(result, out)
     return result
+
+
+def _blamed(
+    problems: Sequence[Problem], spec_file: str, overrides: Mapping[str, Any], origins: Mapping[str, str]
+) -> list[Problem]:
+    """A point's problems, each blamed where its value was given: a grid value's on the grid."""
+
+    def given(path: str) -> str:
+        return f"{origins.get(path, 'the grid:')} {path}={json.dumps(overrides[path])}"
+
+    point = ", ".join(f"{path}={json.dumps(value)}" for path, value in overrides.items())
+    blamed = []
+    for problem in problems:
+        field = problem.field or ""
+        paths = [p for p in overrides if problem.file == spec_file and (field == p or field.startswith(p + "."))]
+        if paths:
+            blamed.append(Problem(given(paths[0]), None, problem.field, problem.message))
+        else:
+            blamed.append(replace(problem, message=f"{problem.message} (at the sweep's point {point})"))
+    return blamed
 
 
 def _dataset(
