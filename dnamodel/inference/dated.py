@@ -889,8 +889,10 @@ def to_inference_data(
 
 
 def stored_per_draw(inputs: DatedInputs) -> int:
-    """How many numbers a fit stores per draw of each chain: the draw, what is derived from it,
-    its log densities and its predictive (for the memory cap, ``check_sampler_settings``)."""
+    """How many numbers a fit stores per draw of each chain (for the memory cap).
+
+    The unconstrained draw, what is derived from it, its log densities and its predictive.
+    """
     U, J, K = len(inputs.unit), len(inputs.group), len(inputs.observation)
     derived_size = len(SCALARS) + 5 * J + len(inputs.uplift_name) + 2 * U + 2 + K + len(inputs.database)
     return layout_of(inputs).ndim + derived_size + 2 * K + len(PRIOR_TERMS) + len(STATS)
