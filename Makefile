@@ -79,8 +79,8 @@ report: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/dnamodel estimate --no-loo --out results/figures > /dev/null
 	mkdir -p docs/figures
-	cp results/figures/hierarchical_han_total.png docs/figures/total_posterior.png
-	cp results/figures/hierarchical_han_fraction_han.png docs/figures/fraction_han.png
+	cp results/figures/dated_total.png docs/figures/total_posterior.png
+	cp results/figures/dated_campaign.png docs/figures/campaign.png
 
 ## notebooks: run the teaching notebooks top to bottom into results/notebooks/*.ipynb; NOTEBOOK_DRAWS=N for fewer draws (CI)
 notebooks: $(STAMP)
