@@ -20,6 +20,7 @@ from dnamodel.montecarlo import kernels
 from dnamodel.montecarlo.engine import Engine
 from dnamodel.montecarlo.kernels import BLOCK, CONSTANT, OPCODES, compiled
 from dnamodel.montecarlo.program import compile_program
+from dnamodel.montecarlo.run import _Collector
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import parse_montecarlo
 
@@ -160,7 +161,7 @@ def test_accumulate_matches_numpy():
     values = rng.normal(0.0, 1.0, 10_001)
     values[[5, 77, 900]] = [np.nan, 40.0, -40.0]  # NaN and two values off the grid
     low, width, bins = -5.0, 10.0 / 2**12, 2**12
-    counts = np.zeros(bins, dtype=np.int64)
+    counts = np.zeros(bins, dtype=np.int32)
     counts[3] = 2  # counts are added to
     outside, sums = np.empty(values.size), np.empty(4)
     shift = 0.25
@@ -208,3 +209,16 @@ def test_the_compile_is_cached_on_disk(tmp_path):
     first, second = ([int(word) for word in run.stdout.split()] for run in runs)
     assert first == [0, 1, 0, 1]  # (hits, misses) of each kernel: compiled, then written to the cache
     assert second == [1, 0, 1, 0]  # loaded
+
+
+def test_32_bit_counts_move_to_64_bit_before_they_could_overflow():
+    values = np.random.default_rng(2).random(1000)
+    collector = _Collector.start(values, only=False)
+    sketch = collector.sketch
+    sketch.recent[0] += 5  # as if five more values had been counted...
+    sketch.recent_values = np.iinfo(np.int32).max - 10  # ...among nearly 2^31
+    collector.add(values[:100])  # would overflow a bin holding them all: moved first
+    assert sketch.recent_values == 100
+    assert int(sketch.recent.sum()) == 100
+    assert int(sketch.counts.sum()) == 1000 + 5 + 100
+    assert sketch.recent_values == 0  # reading the counts moves the recent ones too

@@ -190,8 +190,8 @@ def accumulate(
         Subtracted before summing, for the sum of squares' accuracy: the running mean.
     low, inverse_width : float
         Bin ``b`` holds ``low + b / inverse_width ≤ v < low + (b + 1) / inverse_width``.
-    counts : ndarray of int64, shape (bins,)
-        Incremented in place.
+    counts : ndarray of int32, shape (bins,)
+        Incremented in place; the caller keeps them from overflowing.
     outside : ndarray of float64, shape (n,)
         Receives the values off the grid (and NaN), in order.
     sums : ndarray of float64, shape (4,)
@@ -274,7 +274,7 @@ class Kernels:
 
 
 _RUN_PROGRAM = "void(int64[:, ::1], float64[::1], float64[::1], int64, int64, int64[::1], float64[::1])"
-_ACCUMULATE = "int64(float64[::1], float64, float64, float64, int64[::1], float64[::1], float64[::1])"
+_ACCUMULATE = "int64(float64[::1], float64, float64, float64, int32[::1], float64[::1], float64[::1])"
 
 
 @functools.cache
@@ -284,7 +284,7 @@ def compiled() -> Kernels:
     Examples
     --------
     >>> values = np.array([1.0, 2.0, 3.0, 10.0])
-    >>> counts, outside, sums = np.zeros(4, dtype=np.int64), np.empty(4), np.empty(4)
+    >>> counts, outside, sums = np.zeros(4, dtype=np.int32), np.empty(4), np.empty(4)
     >>> compiled().accumulate(values, 2.0, 0.0, 1.0, counts, outside, sums), counts.tolist(), outside[:1]
     (1, [0, 1, 1, 1], array([10.]))
     """

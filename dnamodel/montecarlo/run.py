@@ -184,14 +184,18 @@ class _Sketch:
     by linear interpolation within its bin, so its error is at most one bin width
     (``resolution``), which :func:`summarize` reports beside the MCSE. The counts are
     added by the compiled :func:`~dnamodel.montecarlo.kernels.accumulate`, through
-    :meth:`_Collector.add`.
+    :meth:`_Collector.add`, into 32-bit counts (``recent``): half the memory of 64-bit ones,
+    which a stream touches at random, so more of them stay in cache. They are added to the
+    64-bit ``counts`` before any bin could overflow, and before the counts are read.
     """
 
     def __init__(self, first: np.ndarray):
         low, high = float(first.min()), float(first.max())
         spread = high - low or max(abs(low), 1.0) * 1e-9
         self.low, self.width = low - spread, 3 * spread / SKETCH_BINS
-        self.counts = np.zeros(SKETCH_BINS, dtype=np.int64)
+        self._counts = np.zeros(SKETCH_BINS, dtype=np.int64)
+        self.recent = np.zeros(SKETCH_BINS, dtype=np.int32)
+        self.recent_values = 0
         self.outside: list[np.ndarray] = []
         self.exact_min, self.exact_max = math.inf, -math.inf
         self._read: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -199,6 +203,19 @@ class _Sketch:
     @property
     def resolution(self) -> float:
         return self.width
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Values per bin, the recent ones included."""
+        self.make_room(np.iinfo(np.int32).max)
+        return self._counts
+
+    def make_room(self, values: int) -> None:
+        """Move the recent counts into ``counts`` unless ``values`` more fit in 32 bits whatever their bins."""
+        if self.recent_values + values > np.iinfo(np.int32).max:
+            self._counts += self.recent
+            self.recent[:] = 0
+            self.recent_values = 0
 
     def record(self, smallest: float, largest: float, outside: np.ndarray) -> None:
         """After the counts of a block were added: its extremes and its values off the grid (copied)."""
@@ -370,9 +387,11 @@ class _Collector:
         # The sums are taken about the mean so far (the first block's about its own mean), so that the
         # sum of squares does not cancel.
         shift = self.moments.mean if self.moments.count else float(values.mean())
+        sketch.make_room(values.size)
         off = compiled().accumulate(
-            values, shift, sketch.low, 1 / sketch.width, sketch.counts, self._outside, self._sums
+            values, shift, sketch.low, 1 / sketch.width, sketch.recent, self._outside, self._sums
         )
+        sketch.recent_values += values.size
         deviations, squares, smallest, largest = self._sums
         self.moments.add_sums(values.size, shift, deviations, squares)
         sketch.record(smallest, largest, self._outside[:off])
