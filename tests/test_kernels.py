@@ -161,11 +161,11 @@ def test_accumulate_matches_numpy():
     values = rng.normal(0.0, 1.0, 10_001)
     values[[5, 77, 900]] = [np.nan, 40.0, -40.0]  # NaN and two values off the grid
     low, width, bins = -5.0, 10.0 / 2**12, 2**12
-    counts = np.zeros(bins, dtype=np.int32)
+    counts, carried = np.zeros(bins, dtype=np.uint16), np.zeros(bins, dtype=np.int64)
     counts[3] = 2  # counts are added to
     outside, sums = np.empty(values.size), np.empty(4)
     shift = 0.25
-    off = compiled().accumulate(values, shift, low, 1 / width, counts, outside, sums)
+    off = compiled().accumulate(values, shift, low, 1 / width, counts, carried, outside, sums)
 
     position = (values - low) * (1 / width)
     inside = (position >= 0) & (position < bins)
@@ -178,7 +178,7 @@ def test_accumulate_matches_numpy():
     assert np.isnan(sums[0])  # …but it does reach the sums, as it reaches NumPy's mean
 
     values = values[~np.isnan(values)]
-    compiled().accumulate(values, shift, low, 1 / width, counts, outside, sums)
+    compiled().accumulate(values, shift, low, 1 / width, counts, carried, outside, sums)
     assert sums[0] == pytest.approx(math.fsum(values - shift), rel=1e-12)
     assert sums[1] == pytest.approx(math.fsum((values - shift) ** 2), rel=1e-12)
 
@@ -211,14 +211,13 @@ def test_the_compile_is_cached_on_disk(tmp_path):
     assert second == [1, 0, 1, 0]  # loaded
 
 
-def test_32_bit_counts_move_to_64_bit_before_they_could_overflow():
-    values = np.random.default_rng(2).random(1000)
-    collector = _Collector.start(values, only=False)
+def test_16_bit_counts_carry_at_2_to_the_16():
+    values = np.full(3 * 65536 + 5, 0.5)  # all in one bin: it passes 2^16 three times
+    collector = _Collector.start(np.linspace(0.0, 1.0, 1000), only=False)
+    collector.add(values)
     sketch = collector.sketch
-    sketch.recent[0] += 5  # as if five more values had been counted...
-    sketch.recent_values = np.iinfo(np.int32).max - 10  # ...among nearly 2^31
-    collector.add(values[:100])  # would overflow a bin holding them all: moved first
-    assert sketch.recent_values == 100
-    assert int(sketch.recent.sum()) == 100
-    assert int(sketch.counts.sum()) == 1000 + 5 + 100
-    assert sketch.recent_values == 0  # reading the counts moves the recent ones too
+    peak = int(np.argmax(sketch.counts))
+    assert int(sketch.counts[peak]) == values.size
+    assert int(sketch.carried[peak]) == 3 * 65536
+    assert int(sketch.counts.sum()) == 1000 + values.size
+    assert sketch.quantile(0.9) == pytest.approx(0.5, abs=sketch.resolution)

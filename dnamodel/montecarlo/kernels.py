@@ -178,6 +178,7 @@ def accumulate(
     low: float,
     inverse_width: float,
     counts: np.ndarray,
+    carried: np.ndarray,
     outside: np.ndarray,
     sums: np.ndarray,
 ) -> int:
@@ -190,8 +191,10 @@ def accumulate(
         Subtracted before summing, for the sum of squares' accuracy: the running mean.
     low, inverse_width : float
         Bin ``b`` holds ``low + b / inverse_width ≤ v < low + (b + 1) / inverse_width``.
-    counts : ndarray of int32, shape (bins,)
-        Incremented in place; the caller keeps them from overflowing.
+    counts, carried : ndarray of uint16 and of int64, shape (bins,)
+        A bin's count is ``carried + counts``, incremented in place: 16-bit counts, a quarter of the
+        memory of 64-bit ones, so that more of them stay in cache while a stream scatters its
+        increments over them; a count that reaches 2^16 carries into ``carried``.
     outside : ndarray of float64, shape (n,)
         Receives the values off the grid (and NaN), in order.
     sums : ndarray of float64, shape (4,)
@@ -245,23 +248,21 @@ def accumulate(
     # The histogram in two passes: every bin index first (a loop the compiler vectorises), then the
     # increments alone, so that the processor overlaps their memory accesses.
     index = np.empty(n, dtype=np.int32)
-    off_grid = 0
     for i in range(n):
         position = (values[i] - low) * inverse_width
         inside = (position >= 0) & (position < bins)  # False for NaN
-        off_grid += not inside
         index[i] = np.int32(position) if inside else -1
-    if off_grid == 0:
-        for i in range(n):
-            counts[index[i]] += 1
-        return 0
     off = 0
     for i in range(n):
-        if index[i] >= 0:
-            counts[index[i]] += 1
-        else:
+        j = index[i]
+        if j < 0:
             outside[off] = values[i]
             off += 1
+        elif counts[j] == 65535:  # the 2^16-th: carried
+            counts[j] = 0
+            carried[j] += 65536
+        else:
+            counts[j] += 1
     return off
 
 
@@ -274,7 +275,7 @@ class Kernels:
 
 
 _RUN_PROGRAM = "void(int64[:, ::1], float64[::1], float64[::1], int64, int64, int64[::1], float64[::1])"
-_ACCUMULATE = "int64(float64[::1], float64, float64, float64, int32[::1], float64[::1], float64[::1])"
+_ACCUMULATE = "int64(float64[::1], float64, float64, float64, uint16[::1], int64[::1], float64[::1], float64[::1])"
 
 
 @functools.cache
@@ -284,8 +285,9 @@ def compiled() -> Kernels:
     Examples
     --------
     >>> values = np.array([1.0, 2.0, 3.0, 10.0])
-    >>> counts, outside, sums = np.zeros(4, dtype=np.int32), np.empty(4), np.empty(4)
-    >>> compiled().accumulate(values, 2.0, 0.0, 1.0, counts, outside, sums), counts.tolist(), outside[:1]
+    >>> counts, carried = np.zeros(4, dtype=np.uint16), np.zeros(4, dtype=np.int64)
+    >>> outside, sums = np.empty(4), np.empty(4)
+    >>> compiled().accumulate(values, 2.0, 0.0, 1.0, counts, carried, outside, sums), counts.tolist(), outside[:1]
     (1, [0, 1, 1, 1], array([10.]))
     """
     # numba is imported here, not at the top: it costs about 0.3 s, and `dnamodel replicate` and

@@ -184,18 +184,17 @@ class _Sketch:
     by linear interpolation within its bin, so its error is at most one bin width
     (``resolution``), which :func:`summarize` reports beside the MCSE. The counts are
     added by the compiled :func:`~dnamodel.montecarlo.kernels.accumulate`, through
-    :meth:`_Collector.add`, into 32-bit counts (``recent``): half the memory of 64-bit ones,
-    which a stream touches at random, so more of them stay in cache. They are added to the
-    64-bit ``counts`` before any bin could overflow, and before the counts are read.
+    :meth:`_Collector.add`, as 16-bit counts (``recent``) that carry into 64-bit ones
+    (``carried``) at 2^16: a stream scatters its increments over the bins, and a quarter of
+    the memory keeps more of them in cache.
     """
 
     def __init__(self, first: np.ndarray):
         low, high = float(first.min()), float(first.max())
         spread = high - low or max(abs(low), 1.0) * 1e-9
         self.low, self.width = low - spread, 3 * spread / SKETCH_BINS
-        self._counts = np.zeros(SKETCH_BINS, dtype=np.int64)
-        self.recent = np.zeros(SKETCH_BINS, dtype=np.int32)
-        self.recent_values = 0
+        self.recent = np.zeros(SKETCH_BINS, dtype=np.uint16)
+        self.carried = np.zeros(SKETCH_BINS, dtype=np.int64)
         self.outside: list[np.ndarray] = []
         self.exact_min, self.exact_max = math.inf, -math.inf
         self._read: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -206,16 +205,8 @@ class _Sketch:
 
     @property
     def counts(self) -> np.ndarray:
-        """Values per bin, the recent ones included."""
-        self.make_room(np.iinfo(np.int32).max)
-        return self._counts
-
-    def make_room(self, values: int) -> None:
-        """Move the recent counts into ``counts`` unless ``values`` more fit in 32 bits whatever their bins."""
-        if self.recent_values + values > np.iinfo(np.int32).max:
-            self._counts += self.recent
-            self.recent[:] = 0
-            self.recent_values = 0
+        """Values per bin."""
+        return self.carried + self.recent
 
     def record(self, smallest: float, largest: float, outside: np.ndarray) -> None:
         """After the counts of a block were added: its extremes and its values off the grid (copied)."""
@@ -245,17 +236,18 @@ class _Sketch:
             return float(above[index])
         bin_index = int(np.searchsorted(cumulative, rank_inside, side="right"))
         before = cumulative[bin_index - 1] if bin_index else 0
-        fraction = (rank_inside - before + 0.5) / self.counts[bin_index]
+        fraction = (rank_inside - before + 0.5) / (cumulative[bin_index] - before)
         value = self.low + (bin_index + min(fraction, 1.0)) * self.width
         return float(min(max(value, self.exact_min), self.exact_max))
 
     def fraction_above(self, threshold: float) -> float:
         """Share of values above ``threshold`` (within the bin holding it)."""
         outside = np.concatenate(self.outside) if self.outside else np.empty(0)
-        n = int(self.counts.sum()) + outside.size
+        counts = self.counts
+        n = int(counts.sum()) + outside.size
         position = (threshold - self.low) / self.width
         first_above = int(np.clip(math.floor(position) + 1, 0, SKETCH_BINS))
-        return (int(self.counts[first_above:].sum()) + int((outside > threshold).sum())) / n
+        return (int(counts[first_above:].sum()) + int((outside > threshold).sum())) / n
 
 
 @dataclass(frozen=True)
@@ -387,11 +379,9 @@ class _Collector:
         # The sums are taken about the mean so far (the first block's about its own mean), so that the
         # sum of squares does not cancel.
         shift = self.moments.mean if self.moments.count else float(values.mean())
-        sketch.make_room(values.size)
         off = compiled().accumulate(
-            values, shift, sketch.low, 1 / sketch.width, sketch.recent, self._outside, self._sums
+            values, shift, sketch.low, 1 / sketch.width, sketch.recent, sketch.carried, self._outside, self._sums
         )
-        sketch.recent_values += values.size
         deviations, squares, smallest, largest = self._sums
         self.moments.add_sums(values.size, shift, deviations, squares)
         sketch.record(smallest, largest, self._outside[:off])
