@@ -20,7 +20,7 @@ from dnamodel.montecarlo import kernels
 from dnamodel.montecarlo.engine import Engine
 from dnamodel.montecarlo.kernels import BLOCK, CONSTANT, OPCODES, compiled
 from dnamodel.montecarlo.program import compile_program
-from dnamodel.montecarlo.run import _Collector
+from dnamodel.montecarlo.run import QMC_REPLICATES, _Collector, monte_carlo, summarize
 from dnamodel.spec import load_model
 from dnamodel.spec.montecarlo import parse_montecarlo
 
@@ -221,3 +221,22 @@ def test_16_bit_counts_carry_at_2_to_the_16():
     assert int(sketch.carried[peak]) == 3 * 65536
     assert int(sketch.counts.sum()) == 1000 + values.size
     assert sketch.quantile(0.9) == pytest.approx(0.5, abs=sketch.resolution)
+
+
+def test_quasi_random_streamed_summary_matches_one_chunk(data):
+    # QMC through the compiled kernels (replicates of 2^12 draws in chunks of 2^10) against the same
+    # points by the NumPy reference (each replicate one chunk): the same draws, so the same means,
+    # and quantiles apart by at most a bin of the sketch plus the gap between the two order
+    # statistics that the exact quantile interpolates between (averaged, as the replicates are).
+    spec = load_model("report_mc")
+    per_replicate = 2**12
+    draws = QMC_REPLICATES * per_replicate
+    streamed = summarize(spec, draws, seed=4, qmc=True, chunk_size=2**10, data=data).variables["total"]
+    whole = summarize(spec, draws, seed=4, qmc=True, chunk_size=per_replicate, data=data).variables["total"]
+    assert streamed.mean.value == pytest.approx(whole.mean.value, rel=1e-12)
+    # (the replicates' means agree to about 1e-10, so their spread, the MCSE, is rounding: not compared)
+    totals = np.sort(monte_carlo(spec, draws, seed=4, qmc=True, data=data)["total"].values.reshape(QMC_REPLICATES, -1))
+    for p, estimate in whole.quantiles.items():
+        rank = int(p * (per_replicate - 1))
+        gap = float(np.mean(totals[:, rank + 1] - totals[:, rank]))
+        assert abs(streamed.quantiles[p].value - estimate.value) <= streamed.resolution + gap
