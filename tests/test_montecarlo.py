@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from dnamodel import dims
-from dnamodel.errors import UsageError
+from dnamodel.errors import DataError, UsageError
 from dnamodel.montecarlo.engine import Engine, inverse_cdf
 from dnamodel.montecarlo.run import PROBABILITIES, QMC_REPLICATES, monte_carlo, summarize
 from dnamodel.spec import load_model
@@ -228,3 +228,19 @@ def test_streamed_quantiles_at_2_to_the_26_draws(uniform_spec):
     for p in PROBABILITIES:
         standard_error = math.sqrt(p * (1 - p) / draws) * width
         assert abs(total.quantiles[p].value - (LOW + p * width)) < Z * standard_error + total.resolution
+
+
+def test_a_streamed_total_that_is_not_finite_is_an_error(tmp_path):
+    """Beyond one chunk the compiled kernels stream the draws; a total that overflows in the tails is
+    still an error naming it, never a summary of inf (the median check cannot see a tail)."""
+    spec_file = tmp_path / "overflow.toml"
+    spec_file.write_text(
+        '[model]\nname = "overflow"\ndescription = "overflows near rate = 0.2"\n\n'
+        '[inputs.rate]\ndist = "uniform"\nkind = "share"\nlow = 0.1\nhigh = 0.9\n\n'
+        '[inputs.population]\ndist = "point"\nkind = "count"\nvalue = 1000\n\n'
+        '[quantities]\ntotal = "population * 1e304 / (rate - 0.2)"\nshare = "total / population"\n',
+        encoding="utf-8",
+    )
+    spec = load_model(spec_file)
+    with pytest.raises(DataError, match=r"quantities\.total"):
+        summarize(spec, 2**16, chunk_size=2**12)

@@ -4,7 +4,8 @@
 xarray labels, once, at the edge. For QMC (``qmc=True``) the draws come in independent
 randomised replicates of scrambled Sobol points, whose spread gives the Monte Carlo standard
 error. :func:`summarize` streams any number of draws in chunks of bounded memory and returns the
-mean and quantiles of ``total`` and ``share`` with their Monte Carlo standard errors (MCSE).
+mean and quantiles of ``total`` and ``share`` with their Monte Carlo standard errors (MCSE): one
+chunk by the NumPy reference, more through the compiled kernels (:mod:`dnamodel.montecarlo.kernels`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED, Engine
+from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, Engine, UniformSource
+from dnamodel.montecarlo.kernels import compiled
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec
 
@@ -170,9 +172,14 @@ class _Moments:
     m2: float = 0.0
 
     def add(self, values: np.ndarray) -> None:
-        n = values.size
         mean = float(values.mean())
-        m2 = float(((values - mean) ** 2).sum())
+        self.merge(values.size, mean, float(((values - mean) ** 2).sum()))
+
+    def add_sums(self, n: int, shift: float, deviations: float, squares: float) -> None:
+        """Add ``n`` values given Σ(v − shift) and Σ(v − shift)², with ``shift`` near their mean."""
+        self.merge(n, shift + deviations / n, max(squares - deviations * deviations / n, 0.0))
+
+    def merge(self, n: int, mean: float, m2: float) -> None:
         total = self.count + n
         delta = mean - self.mean
         self.mean += delta * n / total
@@ -190,63 +197,72 @@ class _Sketch:
     The grid spans the first chunk's range widened by that range on each side, in
     :data:`SKETCH_BINS` bins; values beyond it are kept exactly. A quantile is read
     by linear interpolation within its bin, so its error is at most one bin width
-    (``resolution``), which :func:`summarize` reports beside the MCSE.
+    (``resolution``), which :func:`summarize` reports beside the MCSE. The counts are
+    added by the compiled :func:`~dnamodel.montecarlo.kernels.accumulate`, through
+    :meth:`_Collector.add`, as 16-bit counts (``recent``) that carry into 64-bit ones
+    (``carried``) at 2^16: a stream scatters its increments over the bins, and a quarter of
+    the memory keeps more of them in cache.
     """
 
     def __init__(self, first: np.ndarray):
         low, high = float(first.min()), float(first.max())
         spread = high - low or max(abs(low), 1.0) * 1e-9
         self.low, self.width = low - spread, 3 * spread / SKETCH_BINS
-        self.counts = np.zeros(SKETCH_BINS, dtype=np.int64)
+        self.recent = np.zeros(SKETCH_BINS, dtype=np.uint16)
+        self.carried = np.zeros(SKETCH_BINS, dtype=np.int64)
         self.outside: list[np.ndarray] = []
         self.exact_min, self.exact_max = math.inf, -math.inf
+        self._read: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def resolution(self) -> float:
         return self.width
 
-    def add(self, values: np.ndarray) -> None:
-        chunk_min, chunk_max = float(values.min()), float(values.max())
-        self.exact_min, self.exact_max = min(self.exact_min, chunk_min), max(self.exact_max, chunk_max)
-        if chunk_min >= self.low and chunk_max < self.low + SKETCH_BINS * self.width:
-            # The whole chunk is on the grid (the usual case): no mask, no copy.
-            index = ((values - self.low) / self.width).astype(np.intp)
-            self.counts += np.bincount(np.minimum(index, SKETCH_BINS - 1), minlength=SKETCH_BINS)
-            return
-        position = np.floor((values - self.low) / self.width)
-        inside = (position >= 0) & (position < SKETCH_BINS)
-        self.counts += np.bincount(position[inside].astype(np.intp), minlength=SKETCH_BINS)
-        if not inside.all():
-            self.outside.append(values[~inside])
+    @property
+    def counts(self) -> np.ndarray:
+        """Values per bin."""
+        return self.carried + self.recent
+
+    def record(self, smallest: float, largest: float, outside: np.ndarray) -> None:
+        """After the counts of a block were added: its extremes and its values off the grid (copied)."""
+        self.exact_min, self.exact_max = min(self.exact_min, smallest), max(self.exact_max, largest)
+        if outside.size:
+            self.outside.append(outside.copy())
+        self._read = None
+
+    def _readout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sorted values below and above the grid, and the cumulative counts: once for every quantile."""
+        if self._read is None:
+            outside = np.sort(np.concatenate(self.outside)) if self.outside else np.empty(0)
+            self._read = outside[outside < self.low], outside[outside >= self.low], np.cumsum(self.counts)
+        return self._read
 
     def quantile(self, probability: float) -> float:
         """The value at rank ``probability × (n − 1)`` (as ``numpy.quantile``'s default), within one bin."""
-        outside = np.sort(np.concatenate(self.outside)) if self.outside else np.empty(0)
-        below = outside[outside < self.low]
-        above = outside[outside >= self.low]
-        n = int(self.counts.sum()) + outside.size
+        below, above, cumulative = self._readout()
+        inside_total = int(cumulative[-1])
+        n = inside_total + below.size + above.size
         rank = probability * (n - 1)
         if rank < below.size:
             return float(np.quantile(below, rank / max(below.size - 1, 1)))
         rank_inside = rank - below.size
-        inside_total = int(self.counts.sum())
         if rank_inside >= inside_total:
             index = min(int(rank_inside - inside_total), above.size - 1)
             return float(above[index])
-        cumulative = np.cumsum(self.counts)
         bin_index = int(np.searchsorted(cumulative, rank_inside, side="right"))
         before = cumulative[bin_index - 1] if bin_index else 0
-        fraction = (rank_inside - before + 0.5) / self.counts[bin_index]
+        fraction = (rank_inside - before + 0.5) / (cumulative[bin_index] - before)
         value = self.low + (bin_index + min(fraction, 1.0)) * self.width
         return float(min(max(value, self.exact_min), self.exact_max))
 
     def fraction_above(self, threshold: float) -> float:
         """Share of values above ``threshold`` (within the bin holding it)."""
         outside = np.concatenate(self.outside) if self.outside else np.empty(0)
-        n = int(self.counts.sum()) + outside.size
+        counts = self.counts
+        n = int(counts.sum()) + outside.size
         position = (threshold - self.low) / self.width
         first_above = int(np.clip(math.floor(position) + 1, 0, SKETCH_BINS))
-        return (int(self.counts[first_above:].sum()) + int((outside > threshold).sum())) / n
+        return (int(counts[first_above:].sum()) + int((outside > threshold).sum())) / n
 
 
 @dataclass(frozen=True)
@@ -311,7 +327,10 @@ def summarize(
     ----------
     spec, draws, seed, qmc, data, chunk_size
         As for :func:`monte_carlo`; ``draws`` has no upper limit. Memory is set by
-        ``chunk_size`` (about 200 MB at the default 2**20 for the shipped models).
+        ``chunk_size``, not by ``draws``: a run of one chunk holds every variable of it (about
+        200 MB at the default 2**20 for the shipped models); a longer run keeps only the first
+        chunk's ``total`` and ``share`` (16 MB) and draws the rest 2**14 at a time through the
+        compiled kernels, whose import is most of its memory.
     thresholds : tuple of float
         Totals whose exceedance probability P(total > t) is reported.
 
@@ -341,16 +360,10 @@ def _summaries(
 ) -> dict[str, VariableSummary]:
     if qmc:
         per_replicate = draws // QMC_REPLICATES
-        replicates = [
-            _summarize_stream(
-                engine.draws(u) for u in engine.uniforms(per_replicate, s, qmc=True, chunk_size=chunk_size)
-            )
-            for s in _replicate_seeds(seed)
-        ]
+        replicates = [_collect(engine, per_replicate, s, True, chunk_size) for s in _replicate_seeds(seed)]
         variables = {name: _pool([r[name] for r in replicates], thresholds, name) for name in SUMMARISED}
     else:
-        stream = (engine.draws(u) for u in engine.uniforms(draws, seed, chunk_size=chunk_size))
-        collected = _summarize_stream(stream)
+        collected = _collect(engine, draws, seed, False, chunk_size)
         variables = {name: collected[name].summary(thresholds if name == "total" else ()) for name in SUMMARISED}
     return variables
 
@@ -376,15 +389,43 @@ class _Collector:
     moments: _Moments = field(default_factory=_Moments)
     exact: np.ndarray | None = None
     sketch: _Sketch | None = None
+    _sums: np.ndarray = field(default_factory=lambda: np.empty(4), repr=False)
+    _outside: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
-    def add(self, values: np.ndarray, first: bool, last: bool) -> None:
-        self.moments.add(values)
-        if first and last:
-            self.exact = values.copy()
-            return
-        if self.sketch is None:
-            self.sketch = _Sketch(values)
-        self.sketch.add(values)
+    @classmethod
+    def start(cls, values: np.ndarray, *, only: bool) -> _Collector:
+        """From the first chunk: all its values kept if no other follows, else the sketch's grid set by them."""
+        if only:
+            collector = cls(exact=values)
+            collector.moments.add(values)
+            return collector
+        collector = cls(sketch=_Sketch(values))
+        for start in range(0, values.size, BLOCK_DRAWS):  # in blocks, as later draws: in cache
+            collector.add(values[start : start + BLOCK_DRAWS])
+        return collector
+
+    def add(self, values: np.ndarray) -> bool:
+        """A block of the stream: moments, extremes and sketch counts in one compiled call.
+
+        Returns whether every value was finite: a value that is not lands off the sketch's grid,
+        where it is seen at no cost to the finite ones.
+        """
+        sketch = self._sketch()
+        if self._outside.size < values.size:
+            self._outside = np.empty(values.size)
+        # The sums are taken about the mean so far (the first block's about its own mean), so that the
+        # sum of squares does not cancel.
+        shift = self.moments.mean if self.moments.count else float(values.mean())
+        off = compiled().accumulate(
+            values, shift, sketch.low, 1 / sketch.width, sketch.recent, sketch.carried, self._outside, self._sums
+        )
+        deviations, squares, smallest, largest = self._sums
+        self.moments.add_sums(values.size, shift, deviations, squares)
+        outside = self._outside[:off]
+        if off and not np.isfinite(outside).all():
+            return False
+        sketch.record(smallest, largest, outside)
+        return True
 
     def quantile(self, probability: float) -> float:
         if self.exact is not None:
@@ -430,16 +471,44 @@ class _Collector:
         )
 
 
-def _summarize_stream(stream: Iterator[dict[str, np.ndarray]]) -> dict[str, _Collector]:
-    collectors = {name: _Collector() for name in SUMMARISED}
-    chunk = next(stream)
-    first = True
-    while chunk is not None:
-        following = next(stream, None)
-        for name in SUMMARISED:
-            collectors[name].add(chunk[name], first, following is None)
-        chunk, first = following, False
+def _collect(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int) -> dict[str, _Collector]:
+    """``total`` and ``share`` of ``draws`` draws, collected.
+
+    One chunk: drawn by the NumPy reference (``Engine.draws``), every value kept for exact
+    quantiles. Numba's start-up (about half a second from its cache) would cost more than these
+    draws. More: streamed through the compiled kernels. The first chunk is kept whole to set the
+    sketch's grid; every later draw is summarised block by block as it is drawn, and never stored.
+    Both ways give the same draws.
+    """
+    if draws <= chunk_size:
+        (uniforms,) = engine.uniforms(draws, seed, qmc=qmc, chunk_size=chunk_size)
+        drawn = engine.draws(uniforms)
+        return {name: _Collector.start(drawn[name], only=True) for name in SUMMARISED}
+    source = UniformSource(len(engine.random), seed, qmc=qmc)
+    first = np.empty((chunk_size, len(SUMMARISED)), order="F")
+    done = 0
+    for block in engine.blocks(source, chunk_size, SUMMARISED):
+        first[done : done + block.shape[0]] = block
+        done += block.shape[0]
+    for k, name in enumerate(SUMMARISED):
+        if not np.isfinite(first[:, k]).all():
+            _not_finite(engine.spec, name)
+    collectors = {name: _Collector.start(first[:, k], only=False) for k, name in enumerate(SUMMARISED)}
+    for block in engine.blocks(source, draws - chunk_size, SUMMARISED):
+        for k, name in enumerate(SUMMARISED):
+            if not collectors[name].add(block[:, k]):
+                _not_finite(engine.spec, name)
     return collectors
+
+
+def _not_finite(spec: ModelSpec, name: str) -> None:
+    """Raise the error for a streamed draw of ``total`` or ``share`` that is not finite.
+
+    The reference path names the input or quantity at fault (``engine.require_finite``); the
+    streamed one names the result, since the draws behind it are not kept.
+    """
+    message = "is not a finite number in some draws: a quantity divides by zero or overflows in the inputs' tails"
+    raise DataError([Problem(spec.path, None, f"quantities.{name}", message)])
 
 
 def _pool(replicates: list[_Collector], thresholds: tuple[float, ...], name: str) -> VariableSummary:
