@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
+.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,10 @@ notebooks: $(STAMP)
 ## bench-report: the report drawn from a saved fit against the report with its fit (about 3 minutes)
 bench-report: $(STAMP)
 	$(BIN)/python benchmarks/bench_report.py
+
+## compare: fit every shipped dated and hierarchical model, score them by leave-one-out, stack those that share their data (results/compare.*; estimate then adds its sentence)
+compare: $(STAMP)
+	$(BIN)/dnamodel compare --out results
 
 ## sweeps: run every shipped sweep (dnamodel/models/sweeps/) into results/sweeps/, with one tornado chart of them all
 sweeps: $(STAMP)

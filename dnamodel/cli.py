@@ -73,6 +73,7 @@ from dnamodel.spec.base import find_model
 from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
+from dnamodel.workflows.compare import compare, write_comparison
 from dnamodel.workflows.estimate import run_estimate, run_forecast_check
 from dnamodel.workflows.sweep import plan_sweep, sweep
 
@@ -211,6 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
     forecast_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each refit")
     forecast_parser.add_argument("--seed", type=int, metavar="S", help="the refits' seed (default: the spec's)")
 
+    compare_parser = commands.add_parser(
+        "compare",
+        parents=[data_option, json_option],
+        help="fit models side by side, score them by exact leave-one-out, and stack those that share their data",
+        description="Fit each model (every shipped dated and hierarchical spec by default, or saved fits given as "
+        "FIT.nc), refit it without each observation for its exact leave-one-out log predictive densities, run the "
+        "dated models' forecasts, and stack the models scored on the same observations (Yao et al. 2018), with "
+        "the weights' Bayesian-bootstrap uncertainty. Prints each model's total beside the others and the "
+        "stacked total; writes compare.nc, compare.csv and compare.png to --out.",
+    )
+    compare_parser.add_argument("models", metavar="MODEL", nargs="*", help="spec names or paths, or saved fits (.nc)")
+    compare_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each main fit")
+    compare_parser.add_argument("--tune", type=_positive_int, metavar="N", help="tuning steps of each main fit")
+    compare_parser.add_argument("--seed", type=int, default=20220913, metavar="S", help="the fits' seed")
+    compare_parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
+
     report_parser = commands.add_parser(
         "report",
         parents=[fit_option, data_option, json_option],
@@ -307,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args, out)
         elif args.command == "forecast-check":
             return _forecast_check(args, out)
+        elif args.command == "compare":
+            return _compare(args, out)
         elif args.command == "sweep":
             return _sweep(args, out)
         elif args.data_command == "export":
@@ -897,6 +916,14 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
     items.append("")
     if s.sentence:
         items.append("To cite: " + s.sentence)
+        structural = getattr(result, "structural", None)
+        if structural:
+            items.append("And on how much it depends on the model: " + structural)
+        elif getattr(result, "forecasts", None) is not None and result.forecasts:
+            items.append(
+                "How much the total depends on the model: run `dnamodel compare` (it writes compare.nc into this "
+                "folder, and estimate then adds its sentence here)."
+            )
     else:
         items.append("No sentence to cite: " + (s.withheld or ""))
     items.append("")
@@ -952,6 +979,81 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
         items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
         render(out, *items)
     return EXIT_BAD_FIT if failed else EXIT_OK
+
+
+def _compare(args: argparse.Namespace, out: Any) -> int:
+    data = _load(args)
+    check_output_folder(args.out, "--out")
+    result = compare(args.models or None, data, draws=args.draws, tune=args.tune, seed=args.seed)
+    paths = write_comparison(result, args.out)
+    if args.json:
+        _print_json(result.as_dict() | {"files": [str(p) for p in paths]})
+        return EXIT_OK
+    weights = {}
+    if result.stacking is not None:
+        s = result.stacking
+        weights = {
+            name: f"{w:.2f} ({lo:.2f} to {hi:.2f})"
+            for name, w, (lo, hi) in zip(s.models, s.weights, s.weight_interval(), strict=True)
+        }
+    rows = []
+    for m in result.models:
+        loo_out = sum(not 0.05 < c.pit < 0.95 for c in m.loo)
+        forecast_out = sum(not 0.05 < c.pit < 0.95 for f in m.forecasts for c in f.checks)
+        forecasts = f"{forecast_out} of {sum(len(f.checks) for f in m.forecasts)}" if m.forecasts else "-"
+        rows.append(
+            [
+                m.name,
+                _count(m.median),
+                _range(*m.intervals[0.5]),
+                _range(*m.intervals[0.9]),
+                _range(*m.intervals[0.95]),
+                "ok" if m.passed else "FAIL",
+                f"{m.lpd.sum():.1f}",
+                f"{loo_out} of {len(m.loo)}",
+                forecasts,
+                weights.get(m.name, ""),
+            ]
+        )
+    items: list[Table | str] = [
+        Table(
+            "The total under each model",
+            [
+                "",
+                "median>",
+                "50%>",
+                "90%>",
+                "95%>",
+                "gates",
+                "elpd LOO>",
+                "LOO PIT out",
+                "forecasts out",
+                "weight (90%)",
+            ],
+            rows,
+        )
+    ]
+    if result.stacking is not None:
+        s = result.stacking
+        se = ", ".join(
+            f"{n} {d:+.1f} ± {d_se:.1f}" for n, d, d_se in zip(s.models, s.elpd_diff, s.elpd_diff_se, strict=True)
+        )
+        items.append(
+            f"Stacked ({', '.join(s.models)}, scored on the same {len(result.models[0].loo)} observations): median "
+            f"{_count(s.total_median)}, 90% {_range(*s.total_interval)}. elpd LOO against the best, ± its standard "
+            f"error: {se}."
+        )
+        if s.too_uncertain:
+            items.append(
+                "The weights are too uncertain to lean on: some model's bootstrap 90% interval of its weight is wider "
+                "than 0.5. With this few observations, read the stacked total as one more model, not as the answer."
+            )
+    others = [m.name for m in result.models if m.name not in result.stacked_family]
+    if others:
+        items.append(f"Not stacked: {', '.join(others)}, scored on other observations (their elpd is not comparable).")
+    items.extend(["", result.sentence(), "", "Wrote " + ", ".join(str(p) for p in paths) + "."])
+    render(out, *items)
+    return EXIT_OK
 
 
 @dataclass(frozen=True)

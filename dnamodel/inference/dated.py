@@ -743,8 +743,9 @@ def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
     if not inputs.database:
         out.pop("typed_share", None)
         out.pop("baseline_per_resident", None)
+    if inputs.group_effects:
+        out["group_effect"] = q["group_effect"]
     out |= {
-        "group_effect": q["group_effect"],
         "start": q["start"],
         "pace": q["pace"],
         "progress": progress(t, q["start"], q["pace"], inputs.ramp_years),

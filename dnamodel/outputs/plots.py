@@ -478,6 +478,36 @@ def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     return _save(figure, path, title, caption)
 
 
+def comparison_plot(result: Any, path: str | Path) -> Path:
+    """Each model's total as a row (median, 50% and 90% intervals), the stacked total, the report's estimates."""
+    models = list(result.models)
+    rows = [(m.name, m.median, m.intervals[0.5], m.intervals[0.9]) for m in models]
+    if result.stacking is not None:
+        s = result.stacking
+        rows.append((f"stacked ({', '.join(f'{w:.2f}' for w in s.weights)})", s.total_median, None, s.total_interval))
+    figure = _figure(8.5, 1.2 + 0.45 * len(rows))
+    axes = figure.add_subplot()
+    for i, (name, median, fifty, ninety) in enumerate(rows):
+        y = len(rows) - 1 - i
+        colour = HIGH_COLOUR if name.startswith("stacked") else LOW_COLOUR
+        axes.plot(ninety, (y, y), color=colour, linewidth=1.2)
+        if fifty is not None:
+            axes.plot(fifty, (y, y), color=colour, linewidth=4)
+        axes.plot([median], [y], "o", color="black", markersize=4)
+    axes.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)], fontsize=7)
+    _mark_report(axes)
+    _count_axis(axes.xaxis)
+    axes.set_xlabel("total (people sampled)")
+    title = "The total under each model, and stacked"
+    axes.set_title(title, pad=26)
+    caption = (
+        "Each row: a model's posterior median (dot), 50% (thick) and 90% (thin) equal-tailed intervals. The "
+        "stacked row mixes the models that share their data in the proportions given (stacking of their exact "
+        "leave-one-out predictive densities). Dashed lines: the report's two point estimates."
+    )
+    return _save(figure, path, title, caption)
+
+
 # --- sweeps ----------------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from dnamodel.files import check_output_folder
 from dnamodel.inference.dated import fit_dated
 from dnamodel.inference.sampling import compiled_for, fit_model
 from dnamodel.outputs.io import write_outputs
+from dnamodel.provenance import package_version
 from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
 from dnamodel.spec.resolve import resolve_hierarchical
 
@@ -52,10 +53,13 @@ class EstimateResult:
     description: str
     power_scaling: Any = None
     forecasts: list[Any] = field(default_factory=list)
+    structural: str | None = None
+    """The sentence on structural uncertainty, from a comparison saved in the output folder."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            "structural_uncertainty": self.structural,
             "forecasts": [
                 {
                     "data_to": f.data_to,
@@ -169,11 +173,37 @@ def _run_dated(
             [{"data_to": f.data_to, "used": list(f.used), "checks": [asdict(c) for c in f.checks]} for f in forecasts]
         )
     prior = dated_checks.prior_check(idata, inputs)
+    structural = structural_sentence(out, data, spec.name)
+    if structural is not None:
+        idata.attrs["structural_uncertainty"] = structural
     begin = time.perf_counter()
     paths = write_outputs(idata, summary, out, inputs)
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
-    return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, None, forecasts)
+    return EstimateResult(
+        summary, checks, loo_checks, prior, paths, timings, spec.header.description, None, forecasts, structural
+    )
+
+
+COMPARISON_FILE = "compare.nc"
+"""Where ``dnamodel compare`` writes its comparison, in its output folder (``estimate`` reads it there)."""
+
+
+def structural_sentence(folder: str | Path, data: Any, model: str) -> str | None:
+    """The sentence of a comparison saved in ``folder``, if it is of this data and dnamodel and has ``model``."""
+    import xarray as xr  # deferred: start-up time
+
+    target = Path(folder) / COMPARISON_FILE
+    if not target.is_file():
+        return None
+    with xr.open_dataset(target, engine="h5netcdf") as ds:
+        attrs = dict(ds.attrs)
+        models = [str(m) for m in ds["model"].values]
+    if attrs.get("data_version") != data.version or attrs.get("dnamodel_version") != package_version():
+        return None
+    if model not in models:
+        return None
+    return json.loads(attrs["comparison_json"])["sentence"]
 
 
 @dataclass

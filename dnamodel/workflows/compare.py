@@ -1,0 +1,319 @@
+"""The work of ``dnamodel compare``: fit models side by side, score them, stack those that share data.
+
+:func:`compare` fits (or reads) each model, refits it without each observation in turn for its exact
+leave-one-out log predictive densities, runs a dated model's forecasts, and stacks the models that
+were scored on the same observations (``dnamodel.checks.compare``). The result is a
+:class:`Comparison`, written as NetCDF and CSV with a figure by :func:`write_comparison`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dnamodel.checks import dated as dated_checks
+from dnamodel.checks.compare import Stacking, stack
+from dnamodel.checks.gates import diagnose
+from dnamodel.checks.predictive import Check, leave_one_out
+from dnamodel.checks.summary import round_significant
+from dnamodel.errors import UsageError
+from dnamodel.files import atomic_write_text, check_output_folder
+from dnamodel.inference.dated import fit_dated
+from dnamodel.inference.sampling import fit_model
+from dnamodel.outputs import plots
+from dnamodel.outputs.io import read_netcdf, write_netcdf
+from dnamodel.provenance import package_version
+from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
+from dnamodel.workflows.estimate import COMPARISON_FILE, REFIT_DRAWS, REFIT_TUNE
+
+PROBABILITIES = (0.5, 0.9, 0.95)
+BOOTSTRAP = 1000
+"""Bayesian-bootstrap replicates of the stacking weights."""
+
+
+def shipped_models() -> list[str]:
+    """Every shipped spec that fits a Bayesian model (dated or hierarchical), the default first."""
+    names = []
+    for name in available_models():
+        spec = load_model(name)
+        if isinstance(spec, DatedSpec | HierarchicalSpec):
+            names.append(name)
+    return sorted(names, key=lambda n: (n != "dated", not n.startswith("dated"), n))
+
+
+@dataclass
+class ModelResult:
+    """One model in the comparison."""
+
+    name: str
+    kind: str
+    spec_hash: str
+    total: np.ndarray  # posterior draws of the total
+    intervals: dict[float, tuple[float, float]]
+    median: float
+    passed: bool
+    loo: list[Check]
+    forecasts: list[Any] = field(default_factory=list)
+
+    @property
+    def observations(self) -> tuple[str, ...]:
+        """The observations it was scored on."""
+        return tuple(c.observation for c in self.loo)
+
+    @property
+    def lpd(self) -> np.ndarray:
+        """Its exact leave-one-out log predictive densities, in the order of :attr:`observations`."""
+        return np.array([c.lpd for c in self.loo], dtype=float)
+
+
+@dataclass
+class Comparison:
+    """What ``dnamodel compare`` prints and writes."""
+
+    models: list[ModelResult]
+    stacking: Stacking | None
+    stacked_family: tuple[str, ...]
+    data_version: str
+    seed: int
+    timings: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        stacking = None
+        if self.stacking is not None:
+            s = self.stacking
+            stacking = {
+                "models": list(s.models),
+                "weights": s.weights.tolist(),
+                "weights_90": s.weight_interval().tolist(),
+                "too_uncertain": s.too_uncertain,
+                "total_median": s.total_median,
+                "total_90": list(s.total_interval),
+                "elpd_loo": s.elpd.tolist(),
+                "elpd_loo_se": s.elpd_se.tolist(),
+                "elpd_diff": s.elpd_diff.tolist(),
+                "elpd_diff_se": s.elpd_diff_se.tolist(),
+            }
+        return {
+            "models": [
+                {
+                    "name": m.name,
+                    "kind": m.kind,
+                    "spec_hash": m.spec_hash,
+                    "median": m.median,
+                    "intervals": {str(p): list(v) for p, v in m.intervals.items()},
+                    "passed_gates": m.passed,
+                    "elpd_loo": float(m.lpd.sum()),
+                    "leave_one_out": [
+                        {"observation": c.observation, "pit": c.pit, "lpd": c.lpd, "total_without": c.total_median}
+                        for c in m.loo
+                    ],
+                    "forecasts": [
+                        {
+                            "data_to": f.data_to,
+                            "checks": [{"observation": c.observation, "pit": c.pit} for c in f.checks],
+                        }
+                        for f in m.forecasts
+                    ],
+                }
+                for m in self.models
+            ],
+            "stacking": stacking,
+            "stacked_family": list(self.stacked_family),
+            "data_version": self.data_version,
+            "seed": self.seed,
+            "sentence": self.sentence(),
+            "timings": self.timings,
+        }
+
+    def sentence(self) -> str:
+        """One sentence on structural uncertainty, rounded as the citation is (two significant figures)."""
+        medians = [m.median for m in self.models]
+        count = lambda v: f"{round_significant(v):,.0f}"  # noqa: E731
+        text = (
+            f"Across the {len(self.models)} shipped models the median ranges from {count(min(medians))} to "
+            f"{count(max(medians))}"
+        )
+        if self.stacking is not None:
+            s = self.stacking
+            low, high = s.total_interval
+            text += (
+                f"; stacking the {len(s.models)} that share their data gives {count(s.total_median)} "
+                f"(90%: {count(low)} to {count(high)})"
+            )
+            if s.too_uncertain:
+                text += ", with weights too uncertain to lean on"
+        return text + "."
+
+
+def _result_dated(spec: DatedSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
+    fit = fit_dated(spec, data, seed=seed, prior_draws=200, **settings)
+    refits = {"draws": REFIT_DRAWS, "tune": REFIT_TUNE, "chains": fit.idata.attrs["chains"]}
+    loo = dated_checks.leave_one_out(fit.inputs, seed=seed, **refits)
+    forecasts = dated_checks.forecast_checks(fit.inputs, seed=seed, **refits)
+    return _result(spec.name, "dated", spec.hash, fit.idata, loo, forecasts)
+
+
+def _result_hierarchical(spec: HierarchicalSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
+    idata, fitted = fit_model(spec, data, seed=seed, prior_draws=200, **settings)
+    a = idata.attrs
+    loo = leave_one_out(fitted, draws=min(a["draws"], 1000), tune=a["tune"], chains=a["chains"], seed=a["seed"])
+    return _result(spec.name, "hierarchical", spec.hash, idata, loo, [])
+
+
+def _result(name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Any]) -> ModelResult:
+    total = idata.posterior["total"].values.ravel()
+    intervals = {p: tuple(float(v) for v in np.quantile(total, [(1 - p) / 2, (1 + p) / 2])) for p in PROBABILITIES}
+    return ModelResult(
+        name, kind, spec_hash, total, intervals, float(np.median(total)), diagnose(idata).passed, loo, forecasts
+    )
+
+
+def compare(
+    models: list[str] | None,
+    data: Any,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int = 20220913,
+    bootstrap: int = BOOTSTRAP,
+) -> Comparison:
+    """Fit each model, score it by exact leave-one-out, and stack those scored on the same observations.
+
+    Parameters
+    ----------
+    models : list of str, optional
+        Names or paths of dated or hierarchical specs; every shipped one by default.
+    data : Dataset
+    draws, tune, chains : int, optional
+        Each main fit's settings (the spec's by default); refits use the estimate's refit settings.
+    seed : int
+        The seed of every fit, and (through a SeedSequence) of the bootstrap.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    UsageError
+        Before any fit, for a model that is not a dated or hierarchical spec.
+    """
+    names = models or shipped_models()
+    saved = {name: _read_fit(name, data) for name in names if str(name).endswith(".nc")}
+    specs = {}
+    for name in names:
+        if name in saved:
+            continue
+        spec = load_model(name)
+        if not isinstance(spec, DatedSpec | HierarchicalSpec):
+            raise UsageError(f"{name} is a Monte Carlo model; compare fits dated and hierarchical models")
+        specs[name] = spec
+    settings = {"draws": draws, "tune": tune, "chains": chains}
+    results, timings = [], {}
+    for name in names:
+        begin = time.perf_counter()
+        spec = specs.get(name)
+        if spec is None:
+            results.append(saved[name])
+        elif isinstance(spec, DatedSpec):
+            results.append(_result_dated(spec, data, settings, seed))
+        else:
+            results.append(_result_hierarchical(spec, data, settings, seed))
+        timings[results[-1].name] = round(time.perf_counter() - begin, 1)
+    return _compare(results, data.version, seed, bootstrap, timings)
+
+
+def _read_fit(path: str, data: Any) -> ModelResult:
+    """A fit saved by ``dnamodel estimate``, with its leave-one-out results; it must be of ``data``.
+
+    Raises
+    ------
+    UsageError
+        If the file is not such a fit, lacks its leave-one-out densities, or was made from other
+        data than ``data``: stacking scores every model on the same observations.
+    """
+    target = Path(path)
+    if not target.is_file():
+        raise UsageError(f"{path}: no such fit (a NetCDF file written by dnamodel estimate)")
+    idata = read_netcdf(target)
+    attrs = dict(idata.attrs)
+    if attrs.get("data_version") != data.version:
+        raise UsageError(
+            f"{path} was fitted to data {attrs.get('data_version')}, not to {data.version}: models compared "
+            "and stacked must share their data; refit it, or give the data it was fitted to with --data"
+        )
+    loo = [Check(**c) for c in json.loads(attrs.get("leave_one_out_json", "[]"))]
+    if not loo or any(c.lpd is None for c in loo):
+        raise UsageError(f"{path} has no leave-one-out densities; refit it with dnamodel estimate (without --no-loo)")
+    forecasts = [
+        dated_checks.Forecast(f["data_to"], tuple(f["used"]), tuple(Check(**c) for c in f["checks"]))
+        for f in json.loads(attrs.get("forecasts_json", "[]"))
+    ]
+    kind = str(attrs.get("model_kind", "hierarchical"))
+    return _result(str(attrs.get("model")), kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
+
+
+def _compare(
+    results: list[ModelResult], data_version: str, seed: int, bootstrap: int, timings: dict[str, float]
+) -> Comparison:
+    """Stack the largest family of models scored on the same observations (the first model's, on ties)."""
+    families: dict[tuple[str, ...], list[ModelResult]] = {}
+    for result in results:
+        families.setdefault(result.observations, []).append(result)
+    family = max(families.values(), key=len)
+    stacking = None
+    if len(family) > 1:
+        lpd = np.stack([m.lpd for m in family], axis=1)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 14]))
+        stacking = stack(tuple(m.name for m in family), lpd, [m.total for m in family], bootstrap=bootstrap, rng=rng)
+    return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
+
+
+def write_comparison(result: Comparison, out: str | Path) -> list[Path]:
+    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure."""
+    import xarray as xr  # deferred: start-up time
+
+    folder = Path(out)
+    check_output_folder(folder, "output folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    n = min(m.total.size for m in result.models)
+    thin = {m.name: m.total[np.linspace(0, m.total.size - 1, n).round().astype(int)] for m in result.models}
+    ds = xr.Dataset(
+        {
+            "total": (("model", "draw"), np.stack([thin[m.name] for m in result.models])),
+            "median": (("model",), [m.median for m in result.models]),
+            "elpd_loo": (("model",), [float(m.lpd.sum()) for m in result.models]),
+            "passed_gates": (("model",), [m.passed for m in result.models]),
+        },
+        coords={"model": [m.name for m in result.models]},
+        attrs={
+            "data_version": result.data_version,
+            "dnamodel_version": package_version(),
+            "seed": result.seed,
+            "comparison_json": json.dumps(result.as_dict()),
+        },
+    )
+    if result.stacking is not None:
+        s = result.stacking
+        ds["weight"] = (("stacked",), s.weights)
+        ds["weight_bootstrap"] = (("bootstrap", "stacked"), s.bootstrap)
+        ds = ds.assign_coords(stacked=list(s.models))
+    paths = [write_netcdf(ds, folder / COMPARISON_FILE)]
+    rows = ["model,kind,median,low_90,high_90,passed_gates,elpd_loo,weight"]
+    weights = dict(zip(result.stacking.models, result.stacking.weights, strict=True)) if result.stacking else {}
+    for m in result.models:
+        low, high = m.intervals[0.9]
+        weight = weights.get(m.name, "")
+        rows.append(f"{m.name},{m.kind},{m.median!r},{low!r},{high!r},{m.passed},{float(m.lpd.sum())!r},{weight!r}")
+    csv_path = folder / "compare.csv"
+    atomic_write_text(csv_path, "\n".join(rows) + "\n")
+    paths.append(csv_path)
+    paths.append(plots.comparison_plot(result, folder / "compare.png"))
+    return paths
