@@ -12,7 +12,8 @@ The public API:
 - :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total;
 - :func:`fit`, :func:`diagnose` and :func:`summarize_fit`: the Bayesian hierarchical model, its
   convergence gates and a summary to cite (PyMC and nutpie are imported on first use);
-- :func:`sweep`: a model refitted over a grid of spec values.
+- :func:`sweep`: a model refitted over a grid of spec values;
+- :func:`compare`: models side by side, scored by exact leave-one-out, and stacked.
 
 The package is laid out along the path a figure takes (``ARCHITECTURE.md``): ``data``, then
 ``casestudy``, ``spec``, ``montecarlo``, ``inference``, ``checks``, ``outputs`` and ``workflows``.
@@ -29,6 +30,7 @@ from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
 from dnamodel.spec import load_model
+from dnamodel.workflows.compare import compare
 from dnamodel.workflows.sweep import sweep
 
 __version__ = package_version()
@@ -40,6 +42,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "audit",
+    "compare",
     "diagnose",
     "export_data",
     "fit",
