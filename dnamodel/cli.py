@@ -67,7 +67,7 @@ from dnamodel.montecarlo.sensitivity import (
 from dnamodel.outputs.html import render_report
 from dnamodel.outputs.plots import sweep_tornado_plot, tornado_plot
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
-from dnamodel.outputs.tables import Block, Table, console, render
+from dnamodel.outputs.tables import Block, Table, console, render, value_text
 from dnamodel.provenance import package_version
 from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
 from dnamodel.spec.base import find_model
@@ -813,9 +813,9 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
     checks = [
         [
             c.observation + _bound_mark(c),
-            _value(c.observed),
-            _value(c.median),
-            f"{_value(c.low)} to {_value(c.high)}",
+            value_text(c.observed),
+            value_text(c.median),
+            f"{value_text(c.low)} to {value_text(c.high)}",
             f"{c.pit:.2f}",
             "" if c.inside else "outside",
         ]
@@ -863,9 +863,9 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                 [
                     [
                         c.observation + _bound_mark(c),
-                        _value(c.observed),
-                        _value(c.median),
-                        f"{_value(c.low)} to {_value(c.high)}",
+                        value_text(c.observed),
+                        value_text(c.median),
+                        f"{value_text(c.low)} to {value_text(c.high)}",
                         f"{c.pit:.2f}",
                         _count(c.total_median or 0),
                     ]
@@ -917,11 +917,6 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
 
 def _range(low: float, high: float) -> str:
     return f"{_count(low)} to {_count(high)}"
-
-
-def _value(value: float) -> str:
-    """An observed or predicted value: a count to the unit, a share to three decimals."""
-    return f"{value:.3f}" if abs(value) < 1 else f"{value:,.0f}"
 
 
 def _bound_mark(check: Any) -> str:
@@ -979,9 +974,9 @@ def _forecast_table(forecast: Any) -> Table:
         [
             [
                 c.observation + _bound_mark(c),
-                _value(c.observed),
-                _value(c.median),
-                f"{_value(c.low)} to {_value(c.high)}",
+                value_text(c.observed),
+                value_text(c.median),
+                f"{value_text(c.low)} to {value_text(c.high)}",
                 f"{c.pit:.2f}",
                 _count(c.total_median or 0),
                 "" if 0.05 < c.pit < 0.95 else "PIT outside (0.05, 0.95)",

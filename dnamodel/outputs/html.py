@@ -46,6 +46,7 @@ from dnamodel.files import atomic_write_text
 from dnamodel.outputs import plots
 from dnamodel.outputs.io import read_netcdf
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows
+from dnamodel.outputs.tables import value_text
 from dnamodel.provenance import package_version
 from dnamodel.spec import MODELS_DIR, parse_model
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
@@ -749,13 +750,8 @@ KIND_TEXT = {
 BOUND_SIGN = {"lower": "≥ ", "upper": "≤ ", "none": ""}
 
 
-def _value(value: float) -> str:
-    """An observed or predicted value: a count to the unit, a share to three decimals."""
-    return f"{value:.3f}" if abs(value) < 1 else _count(value)
-
-
 def _values(low: float, high: float) -> str:
-    return f"{_value(low)} to {_value(high)}"
+    return f"{value_text(low)} to {value_text(high)}"
 
 
 def _places(places: Sequence[str], data: Any) -> str:
@@ -785,7 +781,7 @@ def _dated_data_section(c: _Context) -> str:
         rows.append(
             [
                 Html(f"<code>{_e(name)}</code><br>{_e(KIND_TEXT[o.kind])}{_e(bound_text)}"),
-                BOUND_SIGN[bound] + _value(inputs.value[k]),
+                BOUND_SIGN[bound] + value_text(inputs.value[k]),
                 Html(f"{_e(since)} to<br>{_e(date)}" if since else _e(date)),
                 Html(f"{_e(over)}<br>{base}"),
                 f"{inputs.error[k]:g} ({scale})",
@@ -1030,8 +1026,8 @@ def _check_row(check: Any, last: str, passed: bool | None = None) -> list[Any]:
     """
     return [
         check.observation,
-        BOUND_SIGN[getattr(check, "bound", "none")] + _value(check.observed),
-        _value(check.median),
+        BOUND_SIGN[getattr(check, "bound", "none")] + value_text(check.observed),
+        value_text(check.median),
         _values(check.low, check.high),
         f"{check.pit:.2f}",
         last,

@@ -31,6 +31,7 @@ from dnamodel import dims
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
 from dnamodel.checks.gates import GATED
+from dnamodel.checks.powerscale import is_dated
 from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
@@ -746,7 +747,7 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
 
 
 def _parameter_axis(idata: Any, name: str) -> str:
-    if idata.attrs.get("model_kind") == "dated":
+    if is_dated(idata):
         return _DATED_PARAMETER_AXES.get(name, f"{name} (model units)")
     if (
         name == "beta"
