@@ -39,10 +39,10 @@ to look at and why:
 9. **Results**: intervals, exceedance probabilities, prefectures, the citation sentence (or why it
    is withheld), and what the data taught against the priors.
 
-CI runs this at 1,000 draws per chain instead of the spec's 2,500 (see the parameters cell). The
+CI runs this at 1,000 draws per chain instead of the spec's own (see the parameters cell). The
 dated model mixes more slowly than the hierarchical one along α (its target acceptance is 0.99), so
 at 1,000 draws the bulk-ESS gate can fail: the notebook then shows the gate doing its job, and the
-summary withholds the citation sentence. At the spec's own settings (4 chains × 2,500 draws) every
+summary withholds the citation sentence. At the spec's own settings (printed after the fit) every
 gate should pass; if one fails there, stop and read section 5 of the model card before using any
 number.
 """
@@ -70,7 +70,7 @@ from dnamodel.spec.hierarchical import prior_text
 from dnamodel.workflows.estimate import REFIT_DRAWS, REFIT_TUNE
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
-# the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913).
+# the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit).
 DRAWS = int(os.environ.get("DNAMODEL_DRAWS", 0)) or None
 TUNE = int(os.environ.get("DNAMODEL_TUNE", 0)) or None
 CHAINS = int(os.environ.get("DNAMODEL_CHAINS", 0)) or None
@@ -228,7 +228,7 @@ plt.show()
 # - Lhorong's and Zhagyab's counts pin how much Qamdo had collected by 2016 and 2017, not when its
 #   campaign began: an earlier start with a slower pace fits the same counts as a later start with
 #   a faster one. That curved ridge between Qamdo's start and pace is why the spec asks for a target
-#   acceptance of 0.99 (model card 5.8).
+#   acceptance of 0.99 (model card, section 5).
 # - The thesis counts database profiles, not people: it pins roughly κ × C, the typed share times
 #   the people collected. A lower typed share with a higher total fits it as well, so κ and the
 #   total trade against each other, and the total's interval is in part κ's prior (notebook 04).

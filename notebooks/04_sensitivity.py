@@ -55,7 +55,7 @@ from dnamodel.outputs.sweep import reference_interval, tornado_rows
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
-# the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913),
+# the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit),
 # for the fit, the refit and every sweep point alike.
 DRAWS = int(os.environ.get("DNAMODEL_DRAWS", 0)) or None
 TUNE = int(os.environ.get("DNAMODEL_TUNE", 0)) or None

@@ -42,7 +42,7 @@ EXPECTED_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "fores
 HIERARCHICAL_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "fraction", "tornado"}
 SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 20220913}
 """Reduced draws for the hierarchical fit and its sweep: the report draws whatever the fit's gates say. The
-dated fit keeps its spec's settings (4 × 2,500 draws), at which every gate passes and the sentence is cited."""
+dated fit keeps its spec's own settings, at which every gate passes and the sentence is cited."""
 
 
 @pytest.fixture(scope="module")
