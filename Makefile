@@ -71,7 +71,7 @@ bench-fit: $(STAMP)
 bench-sweep: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 
-## report: fit the default model with every check and write results/hierarchical_han_report.html (about 2 minutes)
+## report: fit the default model with every check and write results/dated_report.html (about 3 minutes)
 report: $(STAMP)
 	$(BIN)/dnamodel report
 

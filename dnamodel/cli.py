@@ -11,9 +11,10 @@ Subcommands:
     ``--sensitivity`` ranks its inputs (Sobol indices and a tornado), and
     ``--tornado PATH`` draws the tornado as a PNG file.
 ``estimate [MODEL]``
-    Fit the Bayesian hierarchical model (``hierarchical_han`` by default) and print
-    the total with its credible intervals, the diagnostics, the predictive checks and
-    a sentence to cite; write the fit (NetCDF), a CSV summary and figures to ``--out``.
+    Fit a Bayesian model (the dated model, ``dated``, by default; a hierarchical one such as
+    ``hierarchical_han`` for comparison) and print the total with its credible intervals, the
+    diagnostics, the predictive checks and a sentence to cite; write the fit (NetCDF), a CSV
+    summary and figures to ``--out``; ``--sensitivity`` adds power-scaling sensitivity.
 ``report [MODEL] [--from FIT.nc] [--out FILE]``
     One self-contained HTML report of a fit (made now, or read from ``--from``): the
     estimate to cite, the data and audit, the model, the diagnostics and checks, the
@@ -66,7 +67,7 @@ from dnamodel.montecarlo.sensitivity import (
 from dnamodel.outputs.html import render_report
 from dnamodel.outputs.plots import sweep_tornado_plot, tornado_plot
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
-from dnamodel.outputs.tables import Block, Table, console, render
+from dnamodel.outputs.tables import Block, Table, console, render, value_text
 from dnamodel.provenance import package_version
 from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
 from dnamodel.spec.base import find_model
@@ -187,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate_parser.add_argument(
         "--sensitivity",
         action="store_true",
-        help="also report power-scaling sensitivity (arviz.psens) of α, β, σ and the total to priors and likelihood",
+        help="also report power-scaling sensitivity (arviz.psens) of the total and the scalar parameters to the "
+        "priors (together and each alone) and the likelihood",
     )
 
     forecast_parser = commands.add_parser(
@@ -232,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         parents=[fit_option, data_option, json_option],
         help="write a self-contained HTML report of a fit",
-        description="Fit a hierarchical model (as `estimate --sensitivity` does, writing the fit to --results) and "
+        description="Fit a model (as `estimate --sensitivity` does, writing the fit to --results) and "
         "draw one self-contained HTML file: the estimate and a sentence to cite beside the report's figures, the "
         "data and the audit, the model and its priors, the diagnostics and predictive checks, the prefectures, "
         "power-scaling and the shipped sweeps, and how to reproduce it. With --from, draw it from a saved fit "
@@ -830,9 +832,9 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
     checks = [
         [
             c.observation + _bound_mark(c),
-            _value(c.observed),
-            _value(c.median),
-            f"{_value(c.low)} to {_value(c.high)}",
+            value_text(c.observed),
+            value_text(c.median),
+            f"{value_text(c.low)} to {value_text(c.high)}",
             f"{c.pit:.2f}",
             "" if c.inside else "outside",
         ]
@@ -880,9 +882,9 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                 [
                     [
                         c.observation + _bound_mark(c),
-                        _value(c.observed),
-                        _value(c.median),
-                        f"{_value(c.low)} to {_value(c.high)}",
+                        value_text(c.observed),
+                        value_text(c.median),
+                        f"{value_text(c.low)} to {value_text(c.high)}",
                         f"{c.pit:.2f}",
                         _count(c.total_median or 0),
                     ]
@@ -901,6 +903,14 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
                 [[r.quantity, f"{r.prior:.3f}", f"{r.likelihood:.3f}", r.diagnosis] for r in ps.rows],
             )
         )
+        if len(ps.prior_terms) > 1:
+            items.append(
+                Table(
+                    "Prior sensitivity to each prior term alone (psens)",
+                    ["", *[f"{term.replace('_per_resident', '')}>" for term in ps.prior_terms]],
+                    [[r.quantity, *[f"{r.by_prior[term]:.3f}" for term in ps.prior_terms]] for r in ps.rows],
+                )
+            )
     pc = result.prior
     bounded = (
         ""
@@ -934,11 +944,6 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
 
 def _range(low: float, high: float) -> str:
     return f"{_count(low)} to {_count(high)}"
-
-
-def _value(value: float) -> str:
-    """An observed or predicted value: a count to the unit, a share to three decimals."""
-    return f"{value:.3f}" if abs(value) < 1 else f"{value:,.0f}"
 
 
 def _bound_mark(check: Any) -> str:
@@ -1071,9 +1076,9 @@ def _forecast_table(forecast: Any) -> Table:
         [
             [
                 c.observation + _bound_mark(c),
-                _value(c.observed),
-                _value(c.median),
-                f"{_value(c.low)} to {_value(c.high)}",
+                value_text(c.observed),
+                value_text(c.median),
+                f"{value_text(c.low)} to {value_text(c.high)}",
                 f"{c.pit:.2f}",
                 _count(c.total_median or 0),
                 "" if 0.05 < c.pit < 0.95 else "PIT outside (0.05, 0.95)",

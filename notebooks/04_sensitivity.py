@@ -15,46 +15,48 @@
 """
 # 04 · Sensitivity: how far the priors and the judgement calls move the total.
 
-Four observations carry the hierarchical model of notebook 03, and it has three hyperparameters
-(α, β, σ) plus several fixed judgement calls: Lhasa's resident uplift, Zhagyab's base, the thesis
-bound. A reviewer's next question is how much of the answer comes from those choices rather than
-from the data. This notebook asks it in two complementary ways.
+Eleven dated figures carry the dated model of notebook 03, and it has priors on a level, a
+contrast, two spreads, an offset for the units the sources chose to report, each prefecture's
+start and pace, the typed share of the database and the profiles it held before the campaign. A
+reviewer's next question is how much of the answer comes from those choices rather than from the
+data. This notebook asks it in two complementary ways.
 
-1. **Power-scaling** (Kallioinen et al. 2024): a *local* check. Raise the prior, or the
+1. **Power-scaling** (Kallioinen et al. 2024): a *local* check. Raise the priors, or the
    likelihood, to a power close to 1 and measure how far each posterior moves, by reweighting the
-   draws already in hand (no refit). Which component the posterior is sensitive to is the
-   diagnosis.
+   draws already in hand, from the log densities the fit saved (no refit). Which component the
+   posterior is sensitive to is the diagnosis; scaling each prior alone says which prior it leans
+   on. A finite power, checked against an actual refit, says by how much.
 2. **The shipped sweeps** (`dnamodel/models/sweeps/`): a *global* check. Refit the model with one
-   assumption set to each of a few named alternatives (a prior's scale, the thesis on or off,
-   another base for Zhagyab) and compare the totals. Every point uses the same seed (common random
-   numbers), so differences between points are the assumption's, not the draws'.
+   assumption set to each of a few named alternatives and compare the totals. Every point uses the
+   same seed (common random numbers), so differences between points are the assumption's, not the
+   draws'. Only the sweeps of the dated model are run here; those of the comparison model,
+   `hierarchical_han`, belong to it.
 
 The sweeps write their points to files as they finish, keyed by everything that determines them,
-so rerunning this notebook resumes instead of refitting (`DNAMODEL_NOTEBOOK_OUT`).
+so rerunning this notebook resumes instead of refitting (`DNAMODEL_NOTEBOOK_OUT`). They run at the
+notebook's draws (the parameters cell), so a reduced run stays short.
 """
 
 # %% tags=["parameters"]
 import os
 import time
-import warnings
 from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pandas as pd
 from IPython.display import Image, display
 
 import dnamodel
-from dnamodel.checks.gates import diagnose
-from dnamodel.checks.powerscale import add_log_densities, power_scaling, scaled_estimate
-from dnamodel.inference.sampling import fit_model
+from dnamodel.checks.powerscale import power_scaling, refit_scaled_dated, scaled_estimate
+from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs import plots
 from dnamodel.outputs.sweep import reference_interval, tornado_rows
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
-from dnamodel.workflows.sweep import sweep
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
-# the spec's own `[sampler]` setting (4 chains × 2,500 draws after 1,000 tuning steps, seed 20220913),
-# for the fit and for every sweep point alike.
+# the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit),
+# for the fit, the refit and every sweep point alike.
 DRAWS = int(os.environ.get("DNAMODEL_DRAWS", 0)) or None
 TUNE = int(os.environ.get("DNAMODEL_TUNE", 0)) or None
 CHAINS = int(os.environ.get("DNAMODEL_CHAINS", 0)) or None
@@ -62,12 +64,9 @@ SEED = int(os.environ.get("DNAMODEL_SEED", 0)) or None
 OUT = Path(os.environ.get("DNAMODEL_NOTEBOOK_OUT", "results/notebooks")) / "04_sensitivity"
 
 # %%
-# PyTensor compiles the log densities for power-scaling in C; without a BLAS library it says so.
-# That costs speed only, on arrays this small nothing.
-warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation")
 SWEEPS = OUT / "sweeps"
 SWEEPS.mkdir(parents=True, exist_ok=True)
-MODEL = "hierarchical_han"
+MODEL = "dated"
 print(f"dnamodel {dnamodel.__version__}; writing to {OUT}")
 
 # %% [markdown]
@@ -78,8 +77,9 @@ print(f"dnamodel {dnamodel.__version__}; writing to {OUT}")
 # sampler, not the model. At reduced draws, read the numbers below as a demonstration.
 
 # %%
-idata, fitted = fit_model(MODEL, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
-gates = diagnose(idata)
+fit = fit_dated(dnamodel.load_model(MODEL), draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
+idata, inputs = fit.idata, fit.inputs
+gates = dnamodel.diagnose(idata)
 a = idata.attrs
 print(f"{a['chains']} chains × {a['draws']:,} draws after {a['tune']:,}; seed {a['seed']}")
 print("gates passed" if gates.passed else "gates FAILED: " + "; ".join(gates.failures))
@@ -88,44 +88,61 @@ print("gates passed" if gates.passed else "gates FAILED: " + "; ".join(gates.fai
 # ## 2. Power-scaling sensitivity
 #
 # For each quantity, psens reports two numbers: how far its posterior moves (a cumulative
-# Jensen-Shannon distance per unit of log₂ of the power) when the **prior** is scaled, and when
-# the **likelihood** is. What is scaled (module `dnamodel.checks.powerscale`): the top-level priors only
-# (α, β, σ, ℓ, τ, the rows' centre), not the unit-level structure; and as likelihood every observed
-# count *and* the thesis bound, which is data about the total.
+# Jensen-Shannon distance per unit of log₂ of the power) when the **priors** are scaled, and when
+# the **likelihood** is. What is scaled (module `dnamodel.checks.powerscale`):
+#
+# - as prior, every prior the spec states, each on its parameter's own scale (the fit saves the
+#   sampler's densities, with the Jacobians of its log and logit transforms; `dated_log_prior`
+#   takes them off), but not the standard-normal effects of prefectures, units and census errors,
+#   which are the model's structure;
+# - as likelihood, every observation, the thesis's database figures among them.
 #
 # How to read the diagnosis (priorsense's rules, threshold 0.05):
 #
 # - **likelihood-sensitive only** (`-`): the healthy case. The data decide.
-# - **strong prior / weak likelihood**: the prior moves the posterior and the data barely do.
-#   The posterior largely restates the prior; report it as such, and show the prior.
-# - **prior-data conflict**: both move it. Prior and data pull in different directions, and the
-#   answer depends on which is scaled harder.
+# - **strong prior / weak likelihood**: the priors move the posterior and the data barely do. The
+#   posterior largely restates the prior; report it as such, and show the prior.
+# - **prior-data conflict**: both move it. Prior and data pull in different directions.
 #
-# With four observations and three hyperparameters, expect flags on α, β and σ (model card 4.11).
 # The values carry Monte Carlo error: at reduced draws, a value near 0.05 can flip either way.
 
 # %%
 start = time.perf_counter()
-idata = add_log_densities(idata, fitted)  # computed once, used by both calls below
-scaling = power_scaling(idata, fitted)
+scaling = power_scaling(idata)  # from the fit's own log densities: no refit, no compiled model
 print(f"scaled priors: {', '.join(scaling.prior_terms)}; likelihood terms: {', '.join(scaling.likelihood_terms)}")
 print(f"({time.perf_counter() - start:.1f} s)")
-pd.DataFrame([row.__dict__ for row in scaling.rows]).set_index("quantity").round(3)
+pd.DataFrame(
+    [
+        {"quantity": r.quantity, "prior": r.prior, "likelihood": r.likelihood, "diagnosis": r.diagnosis}
+        for r in scaling.rows
+    ]
+).set_index("quantity").round(3)
+
+# %% [markdown]
+# **Which prior?** The same sensitivity with one prior scaled at a time. Read the total's row: the
+# thesis counts profiles, not people, so the total it implies is its database stock divided by the
+# typed share κ (after the profiles held before the campaign). A prior on κ is therefore a prior
+# on the total, and the data cannot separate the two: expect the total to lean on `typed_share`.
+
+# %%
+by_prior = pd.DataFrame([r.by_prior for r in scaling.rows], index=pd.Index(scaling.quantities, name="quantity"))
+display(by_prior.round(3))
+total_row = by_prior.loc["total"]
+print(f"the total leans most on {total_row.idxmax()} ({total_row.max():.3f}), then {total_row.nlargest(2).index[1]}")
 
 # %% [markdown]
 # **How far, in the units people cite?** psens says *whether* the total is prior-sensitive; a
-# finite power says *how much*. `scaled_estimate` reweights the same draws as if β's prior had been
-# raised to the power 0.5 (a prior √2 times wider) or 2 (√2 times narrower), and gives the posterior
-# mean of the total under each, with a Pareto k that says whether the reweighting can be trusted
-# (reliable below the threshold; Vehtari et al. 2024). The sweep over β's scale below does the same
-# by refitting, over a wider range.
+# finite power says *how much*. `scaled_estimate` reweights the same draws as if one prior had
+# been raised to the power 0.5 (a wider prior) or 2 (a narrower one), and gives the posterior mean
+# of the total under each, with a Pareto k that says whether the reweighting can be trusted
+# (reliable below the threshold; Vehtari et al. 2024).
 
 # %%
 baseline_mean = float(idata.posterior["total"].mean())
 print(f"posterior mean of the total: {baseline_mean:,.0f}")
-for prior_name in ("beta", "sigma"):
+for prior_name in ("typed_share", "reported", "unit_sd"):
     for power in (0.5, 2.0):
-        e = scaled_estimate(idata, fitted, prior_name, power, "total")
+        e = scaled_estimate(idata, None, prior_name, power, "total")
         flag = "reliable" if e.reliable else f"UNRELIABLE (k ≥ {e.k_threshold:.2f})"
         print(
             f"{prior_name} prior ^ {power}: mean total {e.mean:,.0f} ± {e.mcse:,.0f} "
@@ -133,54 +150,72 @@ for prior_name in ("beta", "sigma"):
         )
 
 # %% [markdown]
+# **Checked by a refit.** Every prior of the dated model raised to a power is a prior of the same
+# family (Beta(8, 2) squared is Beta(15, 3)), and the compiled density reads every prior's
+# parameters from the packed vector, so the refit the reweighting stands in for costs one more
+# sampling run and no compile. The two should agree within their Monte Carlo errors; if they do
+# not, trust the refit: importance weights extrapolate.
+
+# %%
+power = 2.0
+start = time.perf_counter()
+refit = refit_scaled_dated(
+    inputs, "typed_share", power, draws=a["draws"], tune=a["tune"], chains=a["chains"], seed=a["seed"] + 1
+)
+estimate = scaled_estimate(idata, None, "typed_share", power, "total")
+refit_mean = float(refit.posterior["total"].mean())
+refit_mcse = float(az.mcse(refit, var_names=["total"], method="mean")["total"])
+print(f"refit in {time.perf_counter() - start:.1f} s, {refit.attrs['divergences']} divergences")
+print(f"reweighted: {estimate.mean:,.0f} ± {estimate.mcse:,.0f}; refit: {refit_mean:,.0f} ± {refit_mcse:,.0f}")
+print(f"difference in combined MCSEs: {(estimate.mean - refit_mean) / np.hypot(estimate.mcse, refit_mcse):+.1f}")
+
+# %% [markdown]
 # ## 3. The shipped sweeps
 #
-# Each file in `dnamodel/models/sweeps/` names a model, a description and a grid of spec paths with the
-# values each takes. The sweep runs every point of the grid's Cartesian product. Read the grids
+# Each file in `dnamodel/models/sweeps/` names a model, a description and a grid of spec paths with
+# the values each takes. The sweep runs every point of the grid's Cartesian product. Read the grids
 # first: the default value of each path is one of its points, so each sweep contains the default
 # fit, and the other points are the alternatives.
 
 # %%
-jobs = [load_sweep(name) for name in shipped_sweeps()]
+jobs = [job for job in (load_sweep(name) for name in shipped_sweeps()) if job.model == MODEL]
+others = sorted({load_sweep(name).model for name in shipped_sweeps()} - {MODEL})
+print(f"{len(jobs)} shipped sweeps of {MODEL}; the others sweep {', '.join(others) or 'nothing else'}")
 for job in jobs:
-    print(f"{job.name}: {job.description} ({job.model})")
+    print(f"{job.name}: {job.description}")
     for path, values in job.grid.items():
         print(f"    {path} = {values}")
 
 # %% [markdown]
-# **Cost.** Points that change only values (a prior's scale, which counts add up) reuse the compiled
-# model; a point that changes the model's structure (the thesis off, no uplift areas, a fixed
-# Zhagyab base) compiles a model of its own once, about half a minute. The fit above already
-# compiled the default structure in this process. Each sweep's wall time is printed as it finishes;
-# a sweep found complete on disk takes well under a second.
+# **Cost.** A point that changes only numbers (a prior's parameters, an observation's error)
+# reuses the compiled density; every point is one fit at the notebook's draws. Each sweep's wall
+# time is printed as it finishes; a sweep found complete on disk takes well under a second.
 
 # %%
 results, timings = {}, {}
 for job in jobs:
     start = time.perf_counter()
-    results[job.name] = sweep(
+    results[job.name] = dnamodel.sweep(
         job.model, job.grid, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, out=SWEEPS / f"{job.name}.nc"
     )
     timings[job.name] = time.perf_counter() - start
     points = int(np.prod([len(values) for values in job.grid.values()]))
     print(f"{job.name}: {points} points in {timings[job.name]:.1f} s", flush=True)
-print(f"all sweeps: {sum(timings.values()):.1f} s")
+print(f"all sweeps: {sum(timings.values()):.1f} s" if jobs else f"no sweep of {MODEL} ships yet: nothing to run")
 
 # %% [markdown]
 # ### Each sweep's points
 #
 # For every point: the total's median and 90% interval, the share, and the gates. **Read only the
-# points that pass their gates** (with a few hundred draws per chain expect failures on ESS).
-# A failed gate at one setting and not at the others can also be a finding: a prior scale that
-# lets σ approach zero brings back the funnel of model card 4.10, item 10.
+# points that pass their gates** (at reduced draws expect failures on ESS).
 
 # %%
 COLUMNS = ["total_median", "total_q05", "total_q95", "share_median", "divergences", "max_rhat", "min_ess", "passed"]
 
 
 def point_table(result) -> pd.DataFrame:
-    """One row per grid point, the totals rounded to whole samples."""
-    table = result[COLUMNS].to_dataframe()
+    """One row per grid point, the totals rounded to whole people."""
+    table = result[[name for name in COLUMNS if name in result]].to_dataframe()
     return table.round(
         {"total_median": 0, "total_q05": 0, "total_q95": 0, "share_median": 3, "max_rhat": 3, "min_ess": 0}
     )
@@ -189,22 +224,14 @@ def point_table(result) -> pd.DataFrame:
 for job in jobs:
     print(f"\n{job.description}")
     display(point_table(results[job.name]))
-
-# %% [markdown]
-# A one-dimensional sweep reads best as a line: the total's median and its 50% and 90% intervals
-# at each setting, the report's estimates dashed.
-
-# %%
-for job in jobs:
-    result = results[job.name]
     if len(job.grid) == 1:
-        path = plots.sweep_line_plot(result, SWEEPS / f"{job.name}_line.png", title=job.description)
+        path = plots.sweep_line_plot(results[job.name], SWEEPS / f"{job.name}_line.png", title=job.description)
         display(Image(filename=path))
 
 # %% [markdown]
 # **A consistency check.** Each sweep contains the point where every swept path has the spec's own
-# value, and that point is run with the fit's seed, so it *is* the fit above under another name.
-# Its interval should equal the fit's (the same draws): a difference would mean the sweep is not
+# value, and that point is run with the fit's seed and settings, so it *is* the fit above under
+# another name. Its interval should equal the fit's: a difference would mean the sweep is not
 # running the model you think it is.
 
 # %%
@@ -219,53 +246,51 @@ for job in jobs:
 # ## 4. All the sweeps in one picture
 #
 # The tornado puts every swept assumption side by side: for each, the total's median and 90%
-# interval at its first and last setting (others at their first), against the default model's 90%
-# interval as a grey band. What to look at:
-#
-# - **Which bar leaves the grey band.** An assumption whose alternatives move the median outside
-#   the default's interval matters more than the sampling uncertainty the interval expresses; it
-#   should be stated next to any figure quoted.
-# - **Direction.** Whether each alternative raises or lowers the total, and whether the report's
-#   two estimates (dashed) stay inside the spread.
+# interval at its first and last setting, against the default fit's 90% interval as a grey band.
+# What to look at: **which bar leaves the grey band** (an assumption that moves the median outside
+# the default's interval matters more than the sampling uncertainty the interval expresses, and
+# should be stated beside any figure quoted), and in which direction.
 
 # %%
 rows, reference = [], None
 for job in jobs:
     rows += tornado_rows(results[job.name], label=job.description)
     reference = reference or reference_interval(results[job.name])
-path = plots.sweep_tornado_plot(rows, reference, SWEEPS / "tornado.png", title="What the total depends on")
-display(Image(filename=path))
-
-# %%
-swings = pd.DataFrame(
-    [
-        {
-            "assumption": row.label,
-            "first setting": row.low_label,
-            "median": round(row.low[1]),
-            "last setting": row.high_label,
-            "median ": round(row.high[1]),
-            "change of median": round(row.high[1] - row.low[1]),
-            "outside default 90%": not all(reference[0] <= r[1] <= reference[2] for r in (row.low, row.high)),
-        }
-        for row in rows
-    ]
-).set_index("assumption")
-swings.sort_values("change of median", key=abs, ascending=False)
+if rows:
+    path = plots.sweep_tornado_plot(rows, reference, SWEEPS / "tornado.png", title="What the total depends on")
+    display(Image(filename=path))
+    swings = pd.DataFrame(
+        [
+            {
+                "assumption": row.label,
+                "first setting": row.low_label,
+                "median": round(row.low[1]),
+                "last setting": row.high_label,
+                "median ": round(row.high[1]),
+                "change of median": round(row.high[1] - row.low[1]),
+            }
+            for row in rows
+        ]
+    ).set_index("assumption")
+    display(swings.sort_values("change of median", key=abs, ascending=False))
+else:
+    print("no sweep results to chart")
 
 # %% [markdown]
 # ## What to take away
 #
-# Power-scaling and the sweeps should tell one story: where psens flags a prior, the sweep over
-# that prior's scale should move the total, and by roughly the amount the finite-power reweighting
-# suggested. If they disagree, trust the refits (the sweeps): importance weights extrapolate, and
-# Pareto k says how far they can be trusted.
+# Power-scaling and the sweeps should tell one story: where psens flags a prior, a sweep over that
+# prior should move the total, by roughly the amount the finite-power reweighting suggested. If
+# they disagree, trust the refits: importance weights extrapolate, and Pareto k says how far they
+# can be trusted.
 #
 # The figure to cite (notebook 03, or `dnamodel estimate`) should travel with this table: the
 # assumptions that move its median by more than its own interval's half-width are part of the
-# result, not a footnote.
+# result, not a footnote. Section 2 says which prior the total leans on; at the spec's own settings
+# it is the typed share: the thesis fixes profiles, and how many people those profiles stand for is
+# largely the prior's to say.
 #
 # **What would be alarming.** A sweep point that fails its gates at full settings; a swing larger
-# than the default interval from a prior scale you would defend as reasonable; a Pareto k above its
-# threshold for a power as mild as 0.5 or 2, which would mean the posterior is so concentrated that
-# a slightly different prior leaves almost no draws in common.
+# than the default interval from a prior you would defend as reasonable; a Pareto k above its
+# threshold for a power as mild as 0.5 or 2; or a refit that disagrees with its reweighting by many
+# Monte Carlo errors.

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = []
     for given in args.names:
-        # a name, or a prefix of exactly one name: `run.py 03` runs 03_hierarchical_fit
+        # a name, or a prefix of exactly one name: `run.py 03` runs 03_dated_fit
         matches = [name for name in names if name == given.removesuffix(".py") or name.startswith(given)]
         if len(matches) != 1:
             parser.error(f"{given!r} names {len(matches) or 'no'} notebooks; there are {', '.join(names)}")

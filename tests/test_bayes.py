@@ -12,7 +12,7 @@ import pytest
 
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.predictive import LOO_ERROR, predictive_checks, prior_check
-from dnamodel.checks.summary import ROUNDING_STEPS, round_count, summarize_fit
+from dnamodel.checks.summary import round_count, round_significant, summarize_fit
 from dnamodel.cli import main
 from dnamodel.errors import DataError
 from dnamodel.inference.model import thesis_log_factor
@@ -303,11 +303,10 @@ def test_citation_names_the_model_interval_and_rounding(default_fit, data):
         "hierarchical_han",
         idata.attrs["spec_hash"],
         "90% equal-tailed credible interval",
-        "rounded to the nearest",
+        "rounded to two significant figures",
     ):
         assert part in s.sentence
-    step = next(step for step in ROUNDING_STEPS if f"nearest {step:,}," in s.sentence)
-    assert f"{round_count(s.total.median, step):,}" in s.sentence
+    assert f"{round_significant(s.total.median):,.0f}" in s.sentence
 
 
 def test_round_count_is_half_up():
@@ -347,7 +346,8 @@ def test_provenance_round_trips_through_netcdf(default_fit, tmp_path):
 
 def test_estimate_cli_json_and_files(tmp_path, capsys):
     out = tmp_path / "results"
-    code = main(["estimate", "--json", "--out", str(out), "--draws", "400", "--tune", "400", "--chains", "2"])
+    args = ["estimate", "hierarchical_han", "--json", "--out", str(out), "--draws", "400", "--tune", "400"]
+    code = main([*args, "--chains", "2"])
     payload = json.loads(capsys.readouterr().out)
     summary = payload["summary"]
     assert code == (0 if summary["diagnostics"]["passed"] else 3)

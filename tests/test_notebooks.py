@@ -23,7 +23,7 @@ SETTINGS = {
         {"DNAMODEL_MC_DRAWS", "DNAMODEL_SEED", "DNAMODEL_NOTEBOOK_OUT"},
         {"MC_DRAWS": "draws", "SEED": "seed"},
     ),
-    "03_hierarchical_fit": (
+    "03_dated_fit": (
         {"DNAMODEL_DRAWS", "DNAMODEL_TUNE", "DNAMODEL_CHAINS", "DNAMODEL_SEED", "DNAMODEL_NOTEBOOK_OUT"},
         {"DRAWS": "draws", "TUNE": "tune", "CHAINS": "chains", "SEED": "seed"},
     ),

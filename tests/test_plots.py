@@ -169,6 +169,23 @@ def test_predictive_plot_explains_leave_one_out_only_when_given(tmp_path, captur
     assert "No leave-one-out refits" in without_loo
 
 
+def test_predictive_plot_draws_shares_bounds_and_forecasts_of_a_dated_fit(tmp_path, captured):
+    checks = [
+        *CHECKS,
+        Check("qushui_coverage", 0.75, 0.768, 0.66, 0.85, 0.38),
+        Check("gyaidar_2022", 218, 8_865, 4_128, 17_891, 0.50, bound="lower"),
+    ]
+    ahead = [Check("qushui_coverage", 0.75, 0.288, 0.003, 0.854, 0.89, 1_169_369)]
+    plots.predictive_plot(checks, LOO, tmp_path / "dated.png", ahead)
+    plots.predictive_plot(CHECKS, LOO, tmp_path / "counts.png")
+    (_, dated), (_, counts) = captured
+    assert "panel of their own" in dated
+    assert "An arrowhead marks a bound" in dated
+    assert "Green, below: the forecast" in dated
+    for words in ("panel of their own", "arrowhead", "Green"):
+        assert words not in counts
+
+
 def test_predictive_plot_needs_a_check(tmp_path):
     with pytest.raises(UsageError, match="no predictive checks"):
         plots.predictive_plot([], [], tmp_path / "p.png")

@@ -1,9 +1,11 @@
-"""Power-scaling sensitivity: the kernels against analytic truth, the default model's psens table,
-and the importance-weighted estimate against an actual refit with the prior scaled."""
+"""Power-scaling sensitivity: the kernels against analytic truth, the psens tables of the dated
+and the hierarchical model, and the importance-weighted estimate against an actual refit with the
+prior scaled (both models)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -11,6 +13,8 @@ import pytest
 from scipy import stats
 
 from dnamodel.checks.powerscale import (
+    DATED_PRIOR_TERMS,
+    DATED_QUANTITIES,
     NO_FLAG,
     PRIOR_DATA_CONFLICT,
     QUANTITIES,
@@ -18,20 +22,34 @@ from dnamodel.checks.powerscale import (
     THRESHOLD,
     TOP_LEVEL_PRIORS,
     add_log_densities,
+    dated_log_prior,
     diagnosis,
     pareto_k_threshold,
     power_scaled_mean,
     power_scaled_prior,
     power_scaling,
     refit_scaled,
+    refit_scaled_dated,
+    scaled_dated_inputs,
     scaled_estimate,
     scaled_prior_values,
     sensitivity_table,
 )
 from dnamodel.errors import UsageError
+from dnamodel.inference import dated as D
 from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
+from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import load_model
-from dnamodel.spec.hierarchical import ExponentialPrior, HalfNormalPrior, NormalPrior, StudentTPrior, parse_hierarchical
+from dnamodel.spec.hierarchical import (
+    BetaPrior,
+    ExponentialPrior,
+    GammaPrior,
+    HalfNormalPrior,
+    LogNormalPrior,
+    NormalPrior,
+    StudentTPrior,
+    parse_hierarchical,
+)
 from dnamodel.spec.resolve import resolve_hierarchical
 
 quiet_arviz()
@@ -113,12 +131,15 @@ def test_power_scaled_mean_refuses_mismatched_draws():
         (NormalPrior(dist="normal", mu=-1.0, sigma=1.5), lambda p: stats.norm(p.mu, p.sigma)),
         (HalfNormalPrior(dist="halfnormal", sigma=1.0), lambda p: stats.halfnorm(scale=p.sigma)),
         (ExponentialPrior(dist="exponential", scale=2.0), lambda p: stats.expon(scale=p.scale)),
+        (GammaPrior(dist="gamma", alpha=3.0, beta=2.0), lambda p: stats.gamma(p.alpha, scale=1 / p.beta)),
+        (BetaPrior(dist="beta", alpha=8.0, beta=2.0), lambda p: stats.beta(p.alpha, p.beta)),
+        (LogNormalPrior(dist="lognormal", mu=-1.0, sigma=0.75), lambda p: stats.lognorm(p.sigma, scale=np.exp(p.mu))),
     ],
 )
 @pytest.mark.parametrize("alpha", [0.5, 2.0])
 def test_power_scaled_prior_is_the_prior_to_the_power(prior, scipy_dist, alpha):
     # p_alpha(x) ∝ p(x)^alpha: the log ratio is one constant at every x.
-    x = np.linspace(0.1, 3.0, 7)
+    x = np.linspace(0.1, 0.9, 7)  # inside every support, the Beta's included
     log_ratio = scipy_dist(power_scaled_prior(prior, alpha)).logpdf(x) - alpha * scipy_dist(prior).logpdf(x)
     np.testing.assert_allclose(log_ratio, log_ratio[0], rtol=0, atol=1e-12)
 
@@ -126,6 +147,12 @@ def test_power_scaled_prior_is_the_prior_to_the_power(prior, scipy_dist, alpha):
 def test_a_student_t_prior_has_no_power_in_its_family():
     with pytest.raises(UsageError, match="no longer student_t"):
         power_scaled_prior(StudentTPrior(dist="student_t", nu=3.0, sigma=1.0), 2.0)
+
+
+def test_a_power_without_a_density_is_refused():
+    # Gamma(0.5, 1) squared: x^(-1) e^(-2x), not integrable at 0
+    with pytest.raises(UsageError, match="has no density"):
+        power_scaled_prior(GammaPrior(dist="gamma", alpha=0.5, beta=1.0), 2.0)
 
 
 @pytest.mark.parametrize(
@@ -265,6 +292,103 @@ def test_only_top_level_priors_can_be_scaled(scaled_fit):
         scaled_estimate(idata, fitted, "beta", -1.0, "total")
 
 
+# --- the dated model -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dated_small(data):
+    """A small dated fit: its log densities come with it, and nothing needs compiling but once per machine."""
+    return D.fit_dated(load_model("dated"), data, draws=300, tune=300, chains=2, seed=7, prior_draws=100)
+
+
+def test_dated_log_prior_is_each_prior_on_its_own_scale(dated_small):
+    # The saved terms are on the sampler's scale, Jacobians included; these are the spec's densities
+    # of the parameters themselves, as power-scaling needs them.
+    idata, inputs = dated_small.idata, dated_small.inputs
+    post, p = idata.posterior, inputs.priors
+    natural = dated_log_prior(idata)
+    assert tuple(natural.data_vars) == DATED_PRIOR_TERMS  # the default spec has every term
+    start = post["start"].values
+    around = inputs.start_kind == 0
+    start_density = np.where(
+        around,
+        stats.norm.logpdf(start, inputs.start_anchor, inputs.start_scale),
+        stats.halfnorm.logpdf(np.abs(start - inputs.start_anchor), scale=inputs.start_scale),
+    ).sum(axis=-1)
+    expected = {
+        "alpha": stats.norm(p["alpha"].mu, p["alpha"].sigma).logpdf(post["alpha"].values),
+        "contrast": stats.norm(p["contrast"].mu, p["contrast"].sigma).logpdf(post["contrast"].values),
+        "group_sd": stats.gamma(p["group_sd"].alpha, scale=1 / p["group_sd"].beta).logpdf(post["group_sd"].values),
+        "unit_sd": stats.gamma(p["unit_sd"].alpha, scale=1 / p["unit_sd"].beta).logpdf(post["unit_sd"].values),
+        "reported": stats.norm(p["reported"].mu, p["reported"].sigma).logpdf(post["reported"].values),
+        "start": start_density,
+        "pace": stats.lognorm(p["pace"].sigma, scale=np.exp(p["pace"].mu)).logpdf(post["pace"].values).sum(-1),
+        "typed_share": stats.beta(p["typed_share"].alpha, p["typed_share"].beta).logpdf(post["typed_share"].values),
+        "baseline_per_resident": stats.lognorm(
+            p["baseline_per_resident"].sigma, scale=np.exp(p["baseline_per_resident"].mu)
+        ).logpdf(post["baseline_per_resident"].values),
+        "uplift": stats.norm(inputs.uplift_mu, inputs.uplift_sd).logpdf(np.log(post["uplift"].values)).sum(-1),
+    }
+    assert around.any()  # both kinds of start prior are checked
+    assert not around.all()
+    for name, values in expected.items():
+        np.testing.assert_allclose(natural[name].values, values, rtol=1e-10, atol=1e-9, err_msg=name)
+
+
+def test_psens_table_of_a_dated_fit_from_its_groups_alone(dated_small, tmp_path):
+    idata = dated_small.idata
+    table = power_scaling(idata)  # no compiled model, no refit
+    assert table.quantities == DATED_QUANTITIES
+    assert table.prior_terms == DATED_PRIOR_TERMS
+    assert table.likelihood_terms == ("obs",)
+    for row in table.rows:
+        assert 0 <= row.prior <= 1, row
+        assert 0 <= row.likelihood <= 1, row
+        assert row.diagnosis == diagnosis(row.prior, row.likelihood)
+        assert set(row.by_prior) == set(DATED_PRIOR_TERMS)
+        assert all(0 <= value <= 1 for value in row.by_prior.values()), row
+    assert table.provenance["spec_hash"] == idata.attrs["spec_hash"]
+    payload = json.loads(json.dumps(table.to_dict()))
+    assert payload["rows"][-1]["quantity"] == "total"
+    assert set(payload["rows"][-1]["by_prior"]) == set(DATED_PRIOR_TERMS)
+    # read back from the file, it is the same table
+    again = power_scaling(read_netcdf(write_netcdf(idata, tmp_path / "dated.nc")))
+    for first, second in zip(table.rows, again.rows, strict=True):
+        assert (second.quantity, second.diagnosis) == (first.quantity, first.diagnosis)
+        assert (second.prior, second.likelihood) == pytest.approx((first.prior, first.likelihood), rel=1e-9)
+        assert second.by_prior == pytest.approx(first.by_prior, rel=1e-9)
+
+
+def test_scaled_estimate_of_a_dated_fit_needs_no_compiled_model(dated_small):
+    idata = dated_small.idata
+    estimate = scaled_estimate(idata, None, "unit_sd", 1.0, "total")
+    assert estimate.mean == pytest.approx(float(idata.posterior["total"].mean()), rel=1e-12)
+    with pytest.raises(UsageError, match="did you mean 'unit_sd'"):
+        scaled_estimate(idata, None, "unit_sdd", 2.0, "total")
+    with pytest.raises(UsageError, match="not a top-level prior"):
+        scaled_estimate(idata, None, "effects", 2.0, "total")
+
+
+@pytest.mark.parametrize("prior", DATED_PRIOR_TERMS)
+def test_a_dated_prior_scaled_changes_only_prior_numbers_of_the_packed_vector(dated_small, prior):
+    inputs = dated_small.inputs
+    before, after = D.pack(inputs), D.pack(scaled_dated_inputs(inputs, prior, 2.0))
+    assert before.shape == after.shape
+    changed = np.flatnonzero(~((before == after) | (np.isnan(before) & np.isnan(after))))  # an increment's NaN `since`
+    assert changed.size > 0, prior
+    slot = D.SLOT
+    blocks = {
+        "start": "B_T0SCALE",
+        "pace": ("B_RATE_MU", "B_RATE_SD"),
+        "uplift": "B_LAM_SD",
+    }.get(prior, "B_PRIOR")
+    allowed = set()
+    for block in (blocks,) if isinstance(blocks, str) else blocks:
+        start = int(before[slot[block]])
+        allowed |= set(range(start, start + 16 if block == "B_PRIOR" else start + len(inputs.group)))
+    assert set(changed) <= allowed, prior
+
+
 # --- importance weights against a refit ------------------------------------------------------------
 
 
@@ -312,3 +436,39 @@ def test_an_array_quantity_gives_a_row_per_element():
     idata.add_groups(log_prior={"theta": stats.norm.logpdf(theta)})
     table = sensitivity_table(idata, ["theta"])
     assert table.quantities == ("theta[lhorong]", "theta[zhagyab]")
+
+
+@pytest.fixture(scope="module")
+def dated_fit(data):
+    """The dated model at reduced draws: the base the importance weights start from."""
+    return D.fit_dated(load_model("dated"), data, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, prior_draws=100)
+
+
+@pytest.fixture(scope="module", params=[0.5, 2.0], ids=["alpha=0.5", "alpha=2"])
+def unit_sd_refit(request, dated_fit):
+    """The dated model refitted with the unit spread's Gamma prior raised to the power alpha."""
+    alpha = request.param
+    seed = int(np.random.default_rng([SEED, 7, int(alpha * 10)]).integers(2**31))
+    refit = refit_scaled_dated(dated_fit.inputs, "unit_sd", alpha, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed)
+    return alpha, refit
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantity", ["unit_sd", "total"])
+def test_dated_importance_weights_agree_with_a_refit(dated_fit, unit_sd_refit, quantity):
+    # As for the hierarchical model. The prior is scaled on the spread's own scale in both: a
+    # reweighting by the saved terms, Jacobian and all, would scale the prior of log σ instead and
+    # miss the refit's mean of σ.
+    import arviz as az
+
+    idata = dated_fit.idata
+    alpha, refit = unit_sd_refit
+    assert refit.attrs["divergences"] == 0
+    estimate = scaled_estimate(idata, None, "unit_sd", alpha, quantity)
+    assert estimate.reliable, estimate
+    refit_mean = float(refit.posterior[quantity].mean())
+    refit_mcse = float(az.mcse(refit, var_names=[quantity], method="mean")[quantity])
+    tolerance = 4 * math.hypot(estimate.mcse, refit_mcse)
+    assert abs(estimate.mean - refit_mean) <= tolerance
+    if quantity == "unit_sd":
+        assert abs(refit_mean - float(idata.posterior["unit_sd"].mean())) > tolerance

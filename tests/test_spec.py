@@ -39,6 +39,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_shipped_models_load_and_resolve(data):
     assert available_models() == [
+        "dated",
         "hierarchical_han",
         "hierarchical_pooled",
         "hierarchical_two_stratum",

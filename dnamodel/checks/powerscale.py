@@ -10,7 +10,14 @@ priorsense does. :func:`scaled_estimate` is the same reweighting at a finite ``a
 for one named prior, and :func:`refit_scaled` is the refit it stands in for, used to
 check it (``tests/test_powerscale.py``).
 
-Which terms are scaled (the model card is ``docs/model.md``, section 4):
+A fit of either kind is read from its ``log_prior`` and ``log_likelihood`` groups alone
+(:func:`power_scaling` without a compiled model). A hierarchical fit gains them with
+:func:`add_log_densities`; a dated fit has them from :func:`dnamodel.inference.dated.fit_dated`, and
+:func:`dated_log_prior` takes its prior terms back to each parameter's own scale. Each quantity's
+sensitivity is reported to all the scaled priors together (the diagnosis), to each prior term alone,
+and to the likelihood.
+
+Which terms are scaled in the hierarchical model (the model card is ``docs/model.md``, section 4):
 
 - Prior: the top-level priors only (:data:`TOP_LEVEL_PRIORS`). The unit-level ``z``,
   ``logit_direct``, ``census_z`` and ``row_logit`` are the hierarchical structure, not
@@ -21,6 +28,16 @@ Which terms are scaled (the model card is ``docs/model.md``, section 4):
 - Likelihood: every observed variable (``obs``, ``row_obs``) and the ``thesis`` potential.
   The potential is the likelihood of the thesis's database count given the total, with the
   pace integrated out (section 4.6): data, not a prior, so it is scaled with the rest.
+
+And in the dated model (section 5; :data:`DATED_PRIOR_TERMS`):
+
+- Prior: every prior the spec states (α, θ, the two spreads, δ, each prefecture's start and pace,
+  κ, b, the uplifts), not ``effects``, the standard-normal group, unit and census effects, for the
+  same reason as ``z`` above. Each term is on its parameter's own scale, as the spec states it: the
+  fit saves them on the sampler's unconstrained scale, and :func:`dated_log_prior` takes off the
+  Jacobian of its transform (a prior raised to a power is a statement about the parameter, not about
+  its logarithm; priorsense's ``lprior`` is the same).
+- Likelihood: ``obs``, every observation, the thesis's database figures among them.
 
 :func:`scaled_estimate`'s weighted mean and :func:`power_scaled_mean`, its array kernel,
 take ``values`` and ``log_density`` over ``(chain, draw)``.
@@ -37,15 +54,21 @@ References
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dnamodel import dims
+from dnamodel.checks.dated import refit
 from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.inference.dated import SCALARS, collected
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, holding, quiet_arviz, sample
+from dnamodel.spec import parse_model
+from dnamodel.spec.dated import DatedInputs, DatedSpec
 from dnamodel.spec.hierarchical import Prior
 
 if TYPE_CHECKING:
@@ -59,7 +82,25 @@ THESIS = "thesis"
 """The likelihood term of the thesis bound, in the ``log_likelihood`` group."""
 
 QUANTITIES = ("alpha", "beta", "sigma", "total")
-"""The quantities :func:`power_scaling` reports by default."""
+"""The quantities :func:`power_scaling` reports by default for a hierarchical fit."""
+
+DATED_PRIOR_TERMS = (
+    "alpha",
+    "contrast",
+    "group_sd",
+    "unit_sd",
+    "reported",
+    "start",
+    "pace",
+    "typed_share",
+    "baseline_per_resident",
+    "uplift",
+)
+"""The dated model's power-scaled prior terms, those the model has: every term of
+:data:`dnamodel.inference.dated.PRIOR_TERMS` but ``effects`` (see the module's notes)."""
+
+DATED_QUANTITIES = (*SCALARS, "total")
+"""The quantities :func:`power_scaling` reports by default for a dated fit: every scalar it has, and the total."""
 
 THRESHOLD = 0.05
 """Sensitivity at or above which a component is called influential (priorsense's default)."""
@@ -191,7 +232,10 @@ def power_scaled_mean(values: np.ndarray, log_density: np.ndarray, alpha: float)
         # PSIS sizes its tail by the ratios' relative efficiency (Vehtari et al. 2024).
         ratio = np.exp(log_ratio - log_ratio.max())
         relative_efficiency = float(np.squeeze(az.ess(ratio, method="mean"))) / n
-        smoothed, k = az.psislw(log_ratio.ravel(), reff=relative_efficiency)
+        # ArviZ's Pareto fit sums exp() of profile differences whose weights underflow to 0 on a
+        # light tail (k < 0): its overflow warning changes nothing.
+        with np.errstate(over="ignore"):
+            smoothed, k = az.psislw(log_ratio.ravel(), reff=relative_efficiency)
         weights = np.exp(smoothed)
         pareto_k = float(k)
     flat = values.ravel()
@@ -211,26 +255,46 @@ def power_scaled_prior(prior: Prior, alpha: float) -> Prior:
     """The prior whose density is ``prior``'s raised to the power ``alpha``, renormalised.
 
     Normal(μ, s) and HalfNormal(s) become the same family with scale ``s / sqrt(alpha)``;
-    Exponential(scale) becomes Exponential(scale / alpha).
+    Exponential(scale) becomes Exponential(scale / alpha); Gamma(a, b) becomes
+    Gamma(alpha (a - 1) + 1, alpha b) and Beta(a, b) Beta(alpha (a - 1) + 1, alpha (b - 1) + 1);
+    LogNormal(μ, s), as a density of the parameter itself, becomes LogNormal(μ + s² (1 / alpha - 1),
+    s / sqrt(alpha)).
 
     Raises
     ------
     UsageError
         For a Student-t prior: its power is not a Student-t, so no value of its parameters
-        gives the power-scaled prior, and a refit would need another model.
+        gives the power-scaled prior, and a refit would need another model. For a Gamma or Beta
+        whose power has no density (a shape below 1 raised far enough).
 
     Examples
     --------
-    >>> from dnamodel.spec.hierarchical import NormalPrior
+    >>> from dnamodel.spec.hierarchical import GammaPrior, NormalPrior
     >>> power_scaled_prior(NormalPrior(dist="normal", mu=0.0, sigma=1.0), 4.0)
     NormalPrior(dist='normal', mu=0.0, sigma=0.5)
+    >>> power_scaled_prior(GammaPrior(dist="gamma", alpha=3.0, beta=2.0), 2.0)
+    GammaPrior(dist='gamma', alpha=5.0, beta=4.0)
     """
     _check_alpha(alpha)
     if prior.dist in ("normal", "halfnormal"):
         return prior.model_copy(update={"sigma": prior.sigma / math.sqrt(alpha)})
     if prior.dist == "exponential":
         return prior.model_copy(update={"scale": prior.scale / alpha})
+    if prior.dist == "lognormal":
+        mu = prior.mu + prior.sigma**2 * (1.0 / alpha - 1.0)
+        return prior.model_copy(update={"mu": mu, "sigma": prior.sigma / math.sqrt(alpha)})
+    if prior.dist in ("gamma", "beta"):
+        shape = alpha * (prior.alpha - 1.0) + 1.0
+        second = alpha * prior.beta if prior.dist == "gamma" else alpha * (prior.beta - 1.0) + 1.0
+        if shape <= 0 or second <= 0:
+            raise UsageError(f"{prior_label(prior)} raised to the power {alpha:g} has no density")
+        return prior.model_copy(update={"alpha": shape, "beta": second})
     raise UsageError(f"a {prior.dist} prior raised to a power is no longer {prior.dist}; refit needs another model")
+
+
+def prior_label(prior: Prior) -> str:
+    """A prior as ``family(parameters)``, for messages."""
+    return f"{prior.dist}({', '.join(f'{v:g}' for v in prior.model_dump(exclude={'dist'}).values())})"
 
 
 # --- the model's log densities -------------------------------------------------------------------
@@ -307,12 +371,118 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
     return idata
 
 
-def _with_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
-    """``idata``'s posterior with the log-density groups: its own if it has both, else computed."""
+# --- the dated model's log prior, on each parameter's own scale ----------------------------------
+
+
+def is_dated(idata: az.InferenceData) -> bool:
+    """Whether ``idata`` is a fit of a dated spec (:func:`dnamodel.inference.dated.fit_dated`)."""
+    return idata.attrs.get("model_kind") == "dated"
+
+
+def _dated_spec(idata: az.InferenceData) -> DatedSpec:
+    text = idata.attrs.get("spec")
+    if not isinstance(text, str):
+        raise UsageError("the fit records no spec text in its attrs, so its start priors are unknown")
+    spec = parse_model(tomllib.loads(text), text, str(idata.attrs.get("spec_path", "the fit's spec")))
+    if not isinstance(spec, DatedSpec):
+        raise UsageError(f"the fit is marked dated, but its spec is a {type(spec).__name__}")
+    return spec
+
+
+def _start_log_jacobian(idata: az.InferenceData) -> np.ndarray:
+    """The log-Jacobian of the starts' transform, Σ_j log |d t0_j / d raw_j|, at the posterior draws."""
+    spec = _dated_spec(idata)
+    start = idata.posterior["start"].transpose(dims.CHAIN, dims.DRAW, dims.PREFECTURE)
+    out = np.zeros(start.shape[:2])
+    for j, group in enumerate(start[dims.PREFECTURE].values):
+        prior = spec.campaign.start.get(str(group), spec.campaign.start["default"])
+        if prior.kind == "around":  # start = anchor + scale · raw
+            out += math.log(prior.scale)
+        else:  # start = anchor ∓ exp(raw)
+            out += np.log(np.abs(start.values[:, :, j] - prior.anchor))
+    return out
+
+
+def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
+    """A dated fit's power-scaled prior terms, each on its parameter's own scale.
+
+    The fit's ``log_prior`` group holds each term on the sampler's unconstrained scale, Jacobian
+    included, as the sampler's density has it (:func:`dnamodel.inference.dated.log_prior`). This
+    takes off each transform's log-Jacobian, computed from the posterior's constrained values: log σ
+    for the spreads and for b, log κ(1 - κ) for the typed share, Σ log r_j for the paces, and for a
+    start prior ``before`` or ``after`` a date, Σ log |t0_j - date|. α, θ, δ and the log uplifts are
+    sampled as they are. ``effects`` is left out (see the module's notes), and so is every term the
+    model does not have.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A dated fit, with its ``posterior`` and ``log_prior`` groups and the spec text in ``attrs``
+        (for the kind of each prefecture's start prior).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per term of :data:`DATED_PRIOR_TERMS` the model has, over ``(chain, draw)``.
+
+    Examples
+    --------
+    A fit takes a minute; ``tests/test_powerscale.py`` checks this against SciPy's densities:
+
+    >>> names = dated_log_prior(fit_dated(load_model("dated")).idata).data_vars  # doctest: +SKIP
+    >>> list(names)[:4]  # doctest: +SKIP
+    ['alpha', 'contrast', 'group_sd', 'unit_sd']
+    """
+    import xarray as xr  # deferred: start-up time
+
+    post, saved = idata.posterior, idata.log_prior
+
+    def log_jacobian(name: str) -> np.ndarray | float:
+        if name in ("group_sd", "unit_sd", "baseline_per_resident"):  # sampled as its log
+            return np.log(post[name].values)
+        if name == "typed_share":  # sampled as its logit
+            return np.log(post[name] * (1 - post[name])).values
+        if name == "pace":  # each prefecture's, sampled as its log
+            return np.log(post[name]).sum(dims.PREFECTURE).values
+        if name == "start":
+            return _start_log_jacobian(idata)
+        return 0.0  # alpha, contrast, reported and the log uplifts are sampled as they are
+
+    terms = {}
+    for name in DATED_PRIOR_TERMS:
+        has = name in post and post[name].size > 0  # the model has it (an empty uplift: no uplift group)
+        if name not in saved or not has:
+            continue
+        values = saved[name].transpose(dims.CHAIN, dims.DRAW).values - log_jacobian(name)
+        terms[name] = xr.DataArray(values, dims=(dims.CHAIN, dims.DRAW), coords=saved[name].coords)
+    return xr.Dataset(terms)
+
+
+def _with_log_densities(idata: az.InferenceData, fitted: Fitted | None) -> az.InferenceData:
+    """``idata``'s posterior with the log-density groups that are power-scaled.
+
+    A dated fit's prior terms on their own scale (:func:`dated_log_prior`); a hierarchical fit's own
+    groups if it has both, else computed from ``fitted``.
+    """
     import arviz as az  # deferred: start-up time
 
-    if "log_likelihood" in idata.groups() and "log_prior" in idata.groups():
+    groups = idata.groups()
+    if is_dated(idata):
+        if "log_prior" not in groups or "log_likelihood" not in groups:
+            raise UsageError("the dated fit has no log_prior and log_likelihood groups; it was not saved whole")
+        return az.InferenceData(
+            posterior=idata.posterior,
+            log_likelihood=idata.log_likelihood,
+            log_prior=dated_log_prior(idata),
+            attrs=dict(idata.attrs),
+        )
+    if "log_likelihood" in groups and "log_prior" in groups:
         return idata
+    if fitted is None:
+        raise UsageError(
+            "the fit has no log_prior and log_likelihood groups: pass its compiled model, or save it with "
+            "`dnamodel estimate --sensitivity`"
+        )
     log_likelihood, log_prior = _log_densities(idata, fitted)
     return az.InferenceData(
         posterior=idata.posterior, log_likelihood=log_likelihood, log_prior=log_prior, attrs=dict(idata.attrs)
@@ -324,12 +494,17 @@ def _with_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.Inference
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """One quantity's power-scaling sensitivity to the prior and to the likelihood."""
+    """One quantity's power-scaling sensitivity to the prior and to the likelihood.
+
+    ``prior`` scales every prior term together (and decides the diagnosis); ``by_prior`` scales
+    each term alone, which says which prior the quantity leans on.
+    """
 
     quantity: str
     prior: float
     likelihood: float
     diagnosis: str
+    by_prior: dict[str, float] = field(default_factory=dict)
 
 
 PROVENANCE_KEYS = ("model", "spec_hash", "seed", "sampler", "draws", "tune", "chains", "data_version")
@@ -424,7 +599,7 @@ def sensitivity_table(
     -------
     PowerScaling
         Sensitivities are cumulative Jensen-Shannon distances per unit ``log2(alpha)``:
-        0 when the marginal does not move.
+        0 when the marginal does not move. Each row's ``by_prior`` scales each prior term alone.
 
     References
     ----------
@@ -455,25 +630,32 @@ def sensitivity_table(
         raise UsageError(f"the posterior has no {', '.join(missing)}{hint}")
     prior_terms = tuple(prior_var_names or idata.log_prior.data_vars)
     likelihood_terms = tuple(likelihood_var_names or idata.log_likelihood.data_vars)
-    by_component = {}
-    for component, terms in (("prior", prior_terms), ("likelihood", likelihood_terms)):
+
+    def psens(component: str, terms: Sequence[str]) -> xr.Dataset:
         result = az.psens(idata, component=component, component_var_names=list(terms), var_names=names, delta=delta)
         # psens returns a bare DataArray when asked for one variable
-        by_component[component] = result.to_dataset(name=names[0]) if isinstance(result, xr.DataArray) else result
+        return result.to_dataset(name=names[0]) if isinstance(result, xr.DataArray) else result
+
+    prior_all, likelihood_all = psens("prior", prior_terms), psens("likelihood", likelihood_terms)
+    each = {term: psens("prior", [term]) for term in prior_terms} if len(prior_terms) > 1 else {}
     rows = []
     for name in names:
-        prior = dict(_labelled(by_component["prior"][name]))
-        likelihood = dict(_labelled(by_component["likelihood"][name]))
+        prior = dict(_labelled(prior_all[name]))
+        likelihood = dict(_labelled(likelihood_all[name]))
+        alone = {term: dict(_labelled(result[name])) for term, result in each.items()}
         for label, value in prior.items():
-            rows.append(Sensitivity(label, value, likelihood[label], diagnosis(value, likelihood[label], threshold)))
+            by_prior = {term: values[label] for term, values in alone.items()} or {prior_terms[0]: value}
+            rows.append(
+                Sensitivity(label, value, likelihood[label], diagnosis(value, likelihood[label], threshold), by_prior)
+            )
     provenance = {key: idata.attrs[key] for key in PROVENANCE_KEYS if key in idata.attrs}
     return PowerScaling(tuple(rows), threshold, delta, prior_terms, likelihood_terms, provenance)
 
 
 def power_scaling(
     idata: az.InferenceData,
-    fitted: Fitted,
-    var_names: Sequence[str] = QUANTITIES,
+    fitted: Fitted | None = None,
+    var_names: Sequence[str] | None = None,
     *,
     threshold: float = THRESHOLD,
     delta: float = DELTA,
@@ -481,25 +663,36 @@ def power_scaling(
     """Power-scaling sensitivity of a fit to its top-level priors and to its likelihood.
 
     No refit: psens reweights the posterior draws (Kallioinen et al. 2024). The log
-    densities are ``idata``'s own groups when it has them (:func:`add_log_densities`), and
-    are computed otherwise, without changing ``idata``.
+    densities are ``idata``'s own groups: a dated fit always has them (its prior terms are
+    taken to their parameters' own scale, :func:`dated_log_prior`), and a hierarchical fit has
+    them after :func:`add_log_densities` (``dnamodel estimate --sensitivity`` saves them).
+    A hierarchical fit without them needs ``fitted`` to compute them, without changing
+    ``idata``.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit of ``fitted``'s model (:func:`dnamodel.inference.sampling.fit_model`).
-    fitted : Fitted
-        The compiled model the fit came from.
-    var_names : sequence of str
-        Posterior quantities to report: by default α, β, σ and the total.
+        A fit, as :func:`dnamodel.inference.dated.fit_dated` or
+        :func:`dnamodel.inference.sampling.fit_model` returns it, or read back from its NetCDF.
+    fitted : Fitted, optional
+        The compiled hierarchical model the fit came from; only for a hierarchical fit saved
+        without its log densities.
+    var_names : sequence of str, optional
+        Posterior quantities to report: by default α, β, σ and the total of a hierarchical fit
+        (:data:`QUANTITIES`), every scalar and the total of a dated one (:data:`DATED_QUANTITIES`).
     threshold, delta : float
         As in :func:`sensitivity_table`.
 
     Returns
     -------
     PowerScaling
-        A row per quantity with its prior and likelihood sensitivity and a diagnosis;
-        ``flagged`` lists those that are prior-sensitive.
+        A row per quantity with its prior and likelihood sensitivity, a diagnosis, and its
+        sensitivity to each prior term alone; ``flagged`` lists those that are prior-sensitive.
+
+    Raises
+    ------
+    UsageError
+        If the fit has no log densities and no ``fitted`` is given.
 
     References
     ----------
@@ -507,14 +700,19 @@ def power_scaling(
 
     Examples
     --------
-    A fit takes a compile; ``tests/test_powerscale.py`` runs this:
+    A fit takes a minute; ``tests/test_powerscale.py`` runs these:
 
+    >>> power_scaling(fit_dated(load_model("dated")).idata).quantities  # doctest: +SKIP
+    ('alpha', 'contrast', 'group_sd', 'unit_sd', 'reported', 'typed_share', 'baseline_per_resident', 'total')
     >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
-    >>> table = power_scaling(idata, fitted)  # doctest: +SKIP
-    >>> table.quantities  # doctest: +SKIP
+    >>> power_scaling(idata, fitted).quantities  # doctest: +SKIP
     ('alpha', 'beta', 'sigma', 'total')
     """
-    return sensitivity_table(_with_log_densities(idata, fitted), var_names, threshold=threshold, delta=delta)
+    prepared = _with_log_densities(idata, fitted)
+    if var_names is None:
+        wanted = DATED_QUANTITIES if is_dated(idata) else QUANTITIES
+        var_names = [name for name in wanted if name in idata.posterior and idata.posterior[name].ndim == 2]
+    return sensitivity_table(prepared, var_names, threshold=threshold, delta=delta)
 
 
 # --- one prior, scaled by a finite power ---------------------------------------------------------
@@ -553,29 +751,32 @@ class ScaledEstimate:
         return self.pareto_k < self.k_threshold
 
 
-def _check_prior(fitted: Fitted, prior: str) -> None:
-    names = _priors_in(fitted)
+def _check_prior(names: Sequence[str], prior: str) -> None:
     if prior not in names:
         raise UsageError(
             f"{prior!r} is not a top-level prior of this model (it has {', '.join(names)}){did_you_mean(prior, names)}"
         )
 
 
-def scaled_estimate(idata: az.InferenceData, fitted: Fitted, prior: str, alpha: float, var: str) -> ScaledEstimate:
+def scaled_estimate(
+    idata: az.InferenceData, fitted: Fitted | None, prior: str, alpha: float, var: str
+) -> ScaledEstimate:
     """The posterior mean of ``var`` with the prior ``prior`` raised to the power ``alpha``.
 
     Importance sampling from the fit (:func:`power_scaled_mean`): no refit, and what psens
-    does at ``alpha = 1 ± 0.01``, here at a finite power. :func:`refit_scaled` is the refit
-    it stands in for.
+    does at ``alpha = 1 ± 0.01``, here at a finite power. :func:`refit_scaled` and
+    :func:`refit_scaled_dated` are the refits it stands in for.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit of ``fitted``'s model; its ``log_prior`` group is used when it has one.
-    fitted : Fitted
-        The compiled model the fit came from.
+        A fit; its ``log_prior`` group is used when it has one (a dated fit's on its parameters'
+        own scale, :func:`dated_log_prior`).
+    fitted : Fitted or None
+        The compiled hierarchical model the fit came from, or ``None`` for a fit with its log
+        densities (every dated fit).
     prior : str
-        A top-level prior (:data:`TOP_LEVEL_PRIORS`), e.g. ``"beta"``.
+        A top-level prior (:data:`TOP_LEVEL_PRIORS`, :data:`DATED_PRIOR_TERMS`), e.g. ``"beta"``.
     alpha : float
         The power: below 1 weakens the prior, above 1 strengthens it.
     var : str
@@ -596,11 +797,12 @@ def scaled_estimate(idata: az.InferenceData, fitted: Fitted, prior: str, alpha: 
     >>> estimate.reliable  # doctest: +SKIP
     True
     """
-    _check_prior(fitted, prior)
+    with_densities = _with_log_densities(idata, fitted)
+    names = list(with_densities.log_prior.data_vars) if fitted is None else _priors_in(fitted)
+    _check_prior(names, prior)
     _check_alpha(alpha)
     if var not in idata.posterior or idata.posterior[var].ndim != 2:
         raise UsageError(f"{var!r} is not a scalar quantity of the posterior")
-    with_densities = _with_log_densities(idata, fitted)
     values = idata.posterior[var].transpose("chain", "draw").values
     log_density = with_densities.log_prior[prior].transpose("chain", "draw").values
     mean, mcse, ess, pareto_k = power_scaled_mean(values, log_density, alpha)
@@ -615,7 +817,7 @@ def scaled_prior_values(fitted: Fitted, prior: str, alpha: float) -> dict[str, f
     >>> scaled_prior_values(fitted, "beta", 2.0)  # doctest: +SKIP
     {'beta__mu': 0.0, 'beta__sigma': 0.7071067811865475}
     """
-    _check_prior(fitted, prior)
+    _check_prior(_priors_in(fitted), prior)
     scaled = power_scaled_prior(fitted.inputs.priors[prior], alpha)
     return {f"{prior}__{param}": float(value) for param, value in scaled.model_dump(exclude={"dist"}).items()}
 
@@ -666,3 +868,74 @@ def refit_scaled(
     idata = sample(fitted, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, data=values)
     idata.attrs.update({"power_scaled_prior": prior, "alpha": float(alpha), "seed": seed, **values})
     return idata
+
+
+def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedInputs:
+    """The dated model's inputs with one prior term raised to the power ``alpha``, on its own scale.
+
+    Each prior of the dated model raised to a power is a prior of the same family
+    (:func:`power_scaled_prior`), and the compiled density reads every prior's parameters from the
+    packed vector (:func:`dnamodel.inference.dated.pack`): the refit changes numbers, not the model.
+    ``start`` scales every prefecture's start prior (its sd or half-normal scale), ``pace`` and
+    ``uplift`` every prefecture's pace and every uplift group's.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.spec.dated import resolve_dated
+    >>> inputs = resolve_dated(load_model("dated"), load_data())
+    >>> scaled_dated_inputs(inputs, "unit_sd", 2.0).priors["unit_sd"]
+    GammaPrior(dist='gamma', alpha=5.0, beta=4.0)
+    """
+    _check_alpha(alpha)
+    names = [name for name in DATED_PRIOR_TERMS if name in inputs.priors or name in ("start", "pace", "uplift")]
+    _check_prior(names, prior)
+    root = math.sqrt(alpha)
+    if prior == "start":
+        return replace(inputs, start_scale=inputs.start_scale / root)
+    if prior == "uplift":
+        return replace(inputs, uplift_sd=inputs.uplift_sd / root)
+    if prior == "pace":  # LogNormal on the pace: its log's normal shifts as well as narrows
+        return replace(
+            inputs,
+            pace_mu=inputs.pace_mu + inputs.pace_sd**2 * (1.0 / alpha - 1.0),
+            pace_sd=inputs.pace_sd / root,
+        )
+    return replace(inputs, priors=inputs.priors | {prior: power_scaled_prior(inputs.priors[prior], alpha)})
+
+
+def refit_scaled_dated(
+    inputs: DatedInputs, prior: str, alpha: float, *, draws: int, tune: int, chains: int, seed: int
+) -> az.InferenceData:
+    """Refit the dated model with one prior term raised to the power ``alpha``.
+
+    The refit :func:`scaled_estimate` stands in for, through the same compiled density
+    (:func:`scaled_dated_inputs`).
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior``: every scalar parameter the model has and the total, over ``(chain, draw)``;
+        ``attrs`` name the prior, the power, the seed and the divergences.
+
+    Examples
+    --------
+    >>> refit = refit_scaled_dated(inputs, "unit_sd", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
+    >>> refit.attrs["divergences"]  # doctest: +SKIP
+    0
+    """
+    import arviz as az  # deferred: start-up time
+
+    quiet_arviz()
+    scaled = scaled_dated_inputs(inputs, prior, alpha)
+    active = np.ones(len(inputs.observation), bool)
+    result = refit(scaled, active, draws=draws, tune=tune, chains=chains, seed=seed)
+    q = result.quantities
+    values = {name: q[name] for name in SCALARS if name in q}
+    values["total"] = collected(q, scaled, scaled.estimand_date).sum(axis=1)
+    posterior = {name: array.reshape(result.chains, -1) for name, array in values.items()}
+    return az.from_dict(
+        posterior=posterior,
+        attrs={"power_scaled_prior": prior, "alpha": float(alpha), "seed": seed, "divergences": result.divergences},
+    )

@@ -5,11 +5,14 @@ every summary from it, draws every figure, and writes a single HTML file with th
 embedded as ``data:`` URIs. The page loads nothing: its Content-Security-Policy forbids every
 fetch but inline styles and ``data:`` images, and it has no scripts. It is written atomically.
 
-Everything the report shows comes from the saved fit and the data it names: the spec text, its
-hash, the seed and the sampler settings are in the fit's ``attrs``; leave-one-out results are
-saved there by ``run_estimate`` (``leave_one_out_json``); power-scaling reads the fit's
-``log_prior`` and ``log_likelihood`` groups (``dnamodel estimate --sensitivity``). The shipped
-sweeps' results (``make sweeps``) are read from their own NetCDF files when they exist.
+A fit of either Bayesian kind draws: the dated model (``docs/model.md``, section 5) or a
+hierarchical one (section 4). Everything the report shows comes from the saved fit and the data it
+names: the spec text, its hash, the seed and the sampler settings are in the fit's ``attrs``;
+leave-one-out results (and a dated fit's forecasts) are saved there by ``run_estimate``
+(``leave_one_out_json``, ``forecasts_json``); power-scaling reads the fit's ``log_prior`` and
+``log_likelihood`` groups (every dated fit has them; a hierarchical fit with ``dnamodel estimate
+--sensitivity``). The shipped sweeps' results (``make sweeps``) are read from their own NetCDF
+files when they exist.
 """
 
 from __future__ import annotations
@@ -33,17 +36,20 @@ import numpy as np
 from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION_LABEL
-from dnamodel.checks.powerscale import sensitivity_table
+from dnamodel.checks import dated as dated_checks
+from dnamodel.checks.powerscale import power_scaling
 from dnamodel.checks.predictive import Check, predictive_checks, prior_check
-from dnamodel.checks.summary import summarize_fit
+from dnamodel.checks.summary import month_year, summarize_fit
 from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
 from dnamodel.outputs import plots
 from dnamodel.outputs.io import read_netcdf
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows
+from dnamodel.outputs.tables import value_text
 from dnamodel.provenance import package_version
 from dnamodel.spec import MODELS_DIR, parse_model
+from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 from dnamodel.spec.hierarchical import HierarchicalSpec, prior_text
 from dnamodel.spec.resolve import resolve_hierarchical
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
@@ -71,7 +77,23 @@ PARAMETER_MEANING = {
     "row_centre": "the within-county rows' free centre on the logit scale",
     "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
 }
-"""What each top-level parameter is, in one line (``docs/model.md`` section 4.8 gives the reasons)."""
+"""What each top-level parameter of the hierarchical model is, in one line (``docs/model.md`` section 4.8
+gives the reasons)."""
+
+DATED_PARAMETER_MEANING = {
+    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group",
+    "contrast": "log odds ratio of the covariate's group against the others (composition form), or the change in "
+    "logit fraction per sd of the covariate (linear form)",
+    "group_sd": "spread between prefectures' logit fractions",
+    "unit_sd": "spread between the units of one prefecture",
+    "reported": "offset of the units a local report counts alone, which sources chose to publicise",
+    "pace": "each prefecture's pace towards saturation, per year",
+    "start": "when each prefecture's campaign started",
+    "typed_share": "share of the collected samples typed into the database",
+    "baseline_per_resident": "profiles a database held before the campaign, per resident",
+    "log_uplift": "log of the residents an uplift area's collection counts over its census population",
+}
+"""What each prior of the dated model is about, in one line (``docs/model.md`` section 5 gives the reasons)."""
 
 VARIANT_TEXT = {
     "han_share": "x<sub>u</sub> is unit u's Han share, standardised over the 77 units",
@@ -223,7 +245,7 @@ def _png_figure(figure_id: str, path: Path) -> Figure:
 
 
 def spec_of_fit(idata: Any, source: str) -> Any:
-    """The hierarchical spec a fit was made from, rebuilt from its ``attrs`` and checked against its hash."""
+    """The spec a fit was made from (hierarchical or dated), rebuilt from its ``attrs`` and checked against its hash."""
     attrs = idata.attrs
     for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
         if key not in attrs:
@@ -233,8 +255,8 @@ def spec_of_fit(idata: Any, source: str) -> Any:
     except (tomllib.TOMLDecodeError, TypeError):
         raise UsageError(f"{source}: the spec it records is not valid TOML; the file was edited or damaged") from None
     spec = parse_model(raw, attrs["spec"], attrs.get("spec_path", source))
-    if not isinstance(spec, HierarchicalSpec):
-        raise UsageError(f"{source}: a report is drawn from a hierarchical fit; this is a {spec.kind} spec")
+    if not isinstance(spec, HierarchicalSpec | DatedSpec):
+        raise UsageError(f"{source}: a report is drawn from a dated or hierarchical fit; this is a {spec.kind} spec")
     if spec.hash != attrs["spec_hash"]:
         raise UsageError(f"{source}: its spec text hashes to {spec.hash}, not the recorded {attrs['spec_hash']}")
     return spec
@@ -246,6 +268,17 @@ def loo_of_fit(idata: Any) -> list[Any] | None:
     if not text:
         return None
     return [Check(**row) for row in json.loads(text)]
+
+
+def forecasts_of_fit(idata: Any) -> list[dated_checks.Forecast] | None:
+    """The forecast checks saved with a dated fit, or ``None`` when none were run."""
+    text = idata.attrs.get("forecasts_json")
+    if not text:
+        return None
+    return [
+        dated_checks.Forecast(f["data_to"], tuple(f["used"]), tuple(Check(**row) for row in f["checks"]))
+        for f in json.loads(text)
+    ]
 
 
 def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
@@ -310,13 +343,14 @@ def render_report(
     Raises
     ------
     UsageError
-        If the file is not a hierarchical fit, or its data version is not ``data``'s.
+        If the file is not a fit of a dated or hierarchical spec, its spec text does not hash to
+        the recorded hash, or its data version is not ``data``'s.
 
     Examples
     --------
     A fit takes a compile; ``tests/test_report.py`` renders one and opens it in Chromium:
 
-    >>> render_report("results/hierarchical_han.nc", "results/report.html")  # doctest: +SKIP
+    >>> render_report("results/dated.nc", "results/report.html")  # doctest: +SKIP
     """
     source = Path(fit_path)
     if not source.is_file():
@@ -337,24 +371,33 @@ def render_report(
             f"{source}: the fit was made from data {idata.attrs['data_version']}, but the data here is "
             f"{data.version} ({data.location}); pass --data with the fit's data, or refit"
         )
-    inputs = resolve_hierarchical(spec, data)
+    dated = isinstance(spec, DatedSpec)
     summary = summarize_fit(idata, data)
-    checks = predictive_checks(idata)
     loo = loo_of_fit(idata)
-    prior = prior_check(idata, inputs)
+    forecasts = None
+    if dated:
+        inputs = resolve_dated(spec, data)
+        checks = dated_checks.predictive_checks(idata, inputs)
+        prior = dated_checks.prior_check(idata, inputs)
+        forecasts = forecasts_of_fit(idata)
+    else:
+        inputs = resolve_hierarchical(spec, data)
+        checks = predictive_checks(idata)
+        prior = prior_check(idata, inputs)
     scaling = None
     if "log_prior" in idata.groups() and "log_likelihood" in idata.groups():
-        scaling = sensitivity_table(idata)
+        scaling = power_scaling(idata)  # from the saved groups: no refit
     sweeps, missing_sweeps = read_sweeps(sweeps_dir, idata.attrs) if sweeps_dir is not None else ([], [])
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, plots.captions_beside():
-        figures = _draw(idata, summary, inputs, checks, loo, prior, sweeps, Path(folder))
+        figures = _draw(idata, summary, inputs, checks, loo, forecasts, prior, sweeps, Path(folder))
     missing = []
     if loo is None:
-        missing.append("leave-one-out (fit made with --no-loo)")
+        missing.append(f"leave-one-out{' and forecasts' if dated else ''} (fit made with --no-loo)")
     if scaling is None:
-        missing.append("power-scaling (fit made without --sensitivity)")
+        why = "the fit was saved without its log densities" if dated else "fit made without --sensitivity"
+        missing.append(f"power-scaling ({why})")
     if sweeps_dir is not None and not sweeps:
         missing.append(f"shipped sweeps (none in {sweeps_dir}; run `make sweeps`)")
     context = _Context(
@@ -373,26 +416,48 @@ def render_report(
         source,
         target,
         sweeps_dir,
+        forecasts,
     )
     atomic_write_text(target, _page(context))
     return ReportResult(target, summary, list(figures), [s.name for s in sweeps], missing)
 
 
+def _of_fit_model(sweeps: Sequence[SweepSummary], attrs: dict[str, Any]) -> list[SweepSummary]:
+    """The sweeps of the fit's own model: only they are set beside its interval in the tornado chart."""
+    return [s for s in sweeps if s.result.attrs.get("model") == attrs.get("model")]
+
+
 def _draw(
-    idata: Any, summary: Any, inputs: Any, checks: Any, loo: Any, prior: Any, sweeps: Any, folder: Path
+    idata: Any,
+    summary: Any,
+    inputs: Any,
+    checks: Any,
+    loo: Any,
+    forecasts: Any,
+    prior: Any,
+    sweeps: Any,
+    folder: Path,
 ) -> dict[str, Figure]:
+    ahead = [check for forecast in forecasts or [] for check in forecast.checks]
     drawers: list[tuple[str, Callable[[Path], Path]]] = [
         ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
         ("rank", lambda p: plots.rank_plot(idata, p)),
         ("parameters", lambda p: plots.parameter_plot(idata, p)),
-        ("predictive", lambda p: plots.predictive_plot(checks, loo or [], p)),
+        ("predictive", lambda p: plots.predictive_plot(checks, loo or [], p, ahead)),
         ("prior", lambda p: plots.prior_predictive_plot(idata, prior, p)),
         ("forest", lambda p: plots.forest_plot(idata, summary, p)),
-        ("fraction", lambda p: plots.fraction_plot(idata, inputs, p)),
     ]
-    if sweeps:
-        rows = [row for s in sweeps for row in tornado_rows(s.result, label=s.title)]
-        reference = next((r for s in sweeps if (r := reference_interval(s.result)) is not None), None)
+    if isinstance(inputs, DatedInputs):
+        drawers += [
+            ("covariate", lambda p: plots.covariate_plot(idata, inputs, p)),
+            ("campaign", lambda p: plots.campaign_plot(idata, inputs, p)),
+        ]
+    else:
+        drawers.append(("fraction", lambda p: plots.fraction_plot(idata, inputs, p)))
+    own = _of_fit_model(sweeps, idata.attrs)
+    if own:
+        rows = [row for s in own for row in tornado_rows(s.result, label=s.title)]
+        reference = next((r for s in own if (r := reference_interval(s.result)) is not None), None)
         drawers.append(
             ("tornado", lambda p: plots.sweep_tornado_plot(rows, reference, p, title="What the total depends on"))
         )
@@ -419,6 +484,12 @@ class _Context:
     source: Path
     target: Path
     sweeps_dir: str | Path | None
+    forecasts: list[Any] | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Whether the fit is of the dated model."""
+        return isinstance(self.spec, DatedSpec)
 
 
 def _page(c: _Context) -> str:
@@ -427,8 +498,8 @@ def _page(c: _Context) -> str:
     nav = "".join(f'<li><a href="#{i}">{_e(h)}</a></li>' for i, h in SECTIONS)
     body = [
         _headline(c),
-        _data_section(c),
-        _model_section(c),
+        _dated_data_section(c) if c.dated else _data_section(c),
+        _dated_model_section(c) if c.dated else _model_section(c),
         _fit_section(c),
         _prefecture_section(c),
         _sensitivity_section(c),
@@ -481,11 +552,24 @@ def _headline(c: _Context) -> str:
     i90, i95 = t.interval(0.9), t.interval(0.95)
     s90, s95 = sh.interval(0.9), sh.interval(0.95)
     report = _report_figures(c.data)
+    what = (
+        f"Police had collected DNA from an estimated <b>{_count(t.median)}</b> people by "
+        f"{_e(month_year(c.inputs.estimand_label))}"
+        if c.dated
+        else f"Police collected an estimated <b>{_count(t.median)}</b> DNA samples"
+    )
     lead = (
-        f'<p class="headline">Police collected an estimated <b>{_count(t.median)}</b> DNA samples '
+        f'<p class="headline">{what} '
         f"(posterior median), with a 90% credible interval of <b>{_range(i90.low, i90.high)}</b> and a 95% interval of "
         f"{_range(i95.low, i95.high)}: <b>{_pct(sh.median)}</b> of the population (90%: {_pct(s90.low)} to "
         f"{_pct(s90.high)}; 95%: {_pct(s95.low)} to {_pct(s95.high)}).</p>"
+    )
+    denominator = (
+        "Shares divide by the population the model infers: the 2020 census total, "
+        f"{_count(c.inputs.census_total)}, with its error and the uplift of the areas whose collection counts more "
+        "residents. Each sample is counted as one person."
+        if c.dated
+        else f"Shares divide by the 2020 census total, {_count(c.inputs.census_total)}."
     )
     if s.sentence:
         cite = f'<h3>To cite</h3><p class="cite">{_e(s.sentence)}</p>'
@@ -521,8 +605,7 @@ def _headline(c: _Context) -> str:
             numeric=range(1, 5),
         ),
         f'<p class="note">Median {_count(t.median)} (Monte Carlo error {_count(t.mcse_median)}); mean {_count(t.mean)} '
-        f"(MCSE {_count(t.mcse_mean)}); sd {_count(t.sd)}. Shares divide by the 2020 census total, "
-        f"{_count(c.inputs.census_total)}.</p>",
+        f"(MCSE {_count(t.mcse_mean)}); sd {_count(t.sd)}. {denominator}</p>",
         "<h3>Beside the report's own estimates</h3>",
         "<p>Citizen Lab report No. 158 (Dirks 2022, Table 5) gives two point estimates without uncertainty, by "
         "scaling Lhorong's and Zhagyab's collection rates to the low-Han part of Tibet. The model gives each a "
@@ -636,13 +719,17 @@ def _data_section(c: _Context) -> str:
             else "no uplift for temporary residents.</p>"
         ),
     ]
-    result = audit(data)
+    return _section("data", *parts, *_audit_parts(c))
+
+
+def _audit_parts(c: _Context) -> list[str]:
+    result = audit(c.data)
     counts = result.counts()
     disagreements = [[f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.disagreements()]
     notes = [
         [f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.findings if f.status == "note"
     ]
-    parts += [
+    return [
         "<h3>Audit of the report's figures</h3>",
         f"<p><code>dnamodel audit</code> recomputes every figure the report derives: {counts['agrees']} agree with "
         f"their inputs, <b>{counts['disagrees']} disagree</b>, and {counts['note']} are notes on method or basis. "
@@ -652,7 +739,108 @@ def _data_section(c: _Context) -> str:
         + table(["id", "where", "quantity", "printed", "recomputed", "note"], notes)
         + "</details>",
     ]
-    return _section("data", *parts)
+
+
+KIND_TEXT = {
+    "count": "count",
+    "database": "database stock",
+    "database_share": "share of a database",
+    "coverage": "coverage",
+}
+BOUND_SIGN = {"lower": "≥ ", "upper": "≤ ", "none": ""}
+
+
+def _values(low: float, high: float) -> str:
+    return f"{value_text(low)} to {value_text(high)}"
+
+
+def _places(places: Sequence[str], data: Any) -> str:
+    return ", ".join(data.place_name(p) for p in places)
+
+
+def _dated_data_section(c: _Context) -> str:
+    spec, inputs, data = c.spec, c.inputs, c.data
+    rows = []
+    for k, name in enumerate(inputs.observation):
+        o = spec.observations[name]
+        bound = dated_checks.BOUND_NAMES[int(inputs.censor[k])]
+        if o.kind == "database":
+            over = f"database {o.database}: " + _places(spec.databases.areas[o.database], data)
+        else:
+            over = _places(o.units, data) + (f" except {_places(o.exclude, data)}" if o.exclude else "")
+        if inputs.base[k] > 0:
+            base = f"population {_count(inputs.base[k])} (<code>{_e(o.base)}</code>)"
+        elif o.kind in ("count", "coverage"):
+            base = "its units' census population"
+        else:
+            base = f"database <code>{_e(o.database)}</code>"
+        scale = "logit" if o.kind == "coverage" else "log"
+        date = inputs.date_label[k] if inputs.date_label else ""
+        since = inputs.since_label[k] if inputs.since_label else ""
+        bound_text = {"none": "", "lower": ", lower bound", "upper": ", upper bound"}[bound]
+        rows.append(
+            [
+                Html(f"<code>{_e(name)}</code><br>{_e(KIND_TEXT[o.kind])}{_e(bound_text)}"),
+                BOUND_SIGN[bound] + value_text(inputs.value[k]),
+                Html(f"{_e(since)} to<br>{_e(date)}" if since else _e(date)),
+                Html(f"{_e(over)}<br>{base}"),
+                f"{inputs.error[k]:g} ({scale})",
+                Html(f"{_source_lines(_referenced([o.value], data), data)}<br><i>{_e(o.note)}</i>"),
+            ]
+        )
+    parts = [
+        "<p>Every figure the model is fitted to, each at its own date, with its source as the report quotes it "
+        "(ids are rows of the bundled <code>observations.csv</code>). A figure with two dates is an increment: "
+        "what was collected between them. A bound (≥, ≤) says only on which side of it the true figure lies. The "
+        "error is the sd of the figure's reporting error, on the log scale (logit for a coverage).</p>",
+        "<h3>Observations</h3>",
+        table(
+            ["observation, kind, bound", "value", "date (since)", "over; base or database", "error (sd)", "sources"],
+            rows,
+            numeric=(1, 4),
+        ),
+    ]
+    if spec.databases is not None:
+        parts += [
+            "<h3>Databases</h3>",
+            "<p>A database's stock D(t) is the profiles it held before the campaign (b per resident) plus the "
+            "typed share κ of everyone collected in its places by t. The 2020 police thesis enters as data: "
+            "Tibet's database stock by mid-2020 and the profiles added in its first half are observations of "
+            "this kind.</p>",
+            table(
+                ["database", "places", "population (2020)"],
+                [
+                    [name, _places(places, data), _count(inputs.population[list(inputs.database_members[d])].sum())]
+                    for d, (name, places) in enumerate(spec.databases.areas.items())
+                ],
+                numeric=(2,),
+            ),
+        ]
+    uplift = spec.population.uplift
+    parts += [
+        "<h3>Population</h3>",
+        f"<p>The 2020 census of all 77 county-level units ({_count(inputs.census_total)} people), each with a "
+        f"log-normal census error of sd {spec.population.census_error:g}; "
+        + (
+            "; ".join(
+                f"{_e(_places(u.areas, data))}'s collection also counts residents the census omits (the "
+                f"uplift <code>{_e(name)}</code>)"
+                for name, u in uplift.items()
+            )
+            + ".</p>"
+            if uplift
+            else "no uplift for residents the census omits.</p>"
+        ),
+    ]
+    if inputs.forecasts:
+        parts += [
+            "<h3>Forecast checks the spec names</h3>",
+            table(
+                ["fitted to the data published by", "predicts"],
+                [[label, ", ".join(inputs.observation[k] for k in targets)] for label, _, targets in inputs.forecasts],
+            ),
+        ]
+    return _section("data", *parts, *_audit_parts(c))
 
 
 # --- 3. model --------------------------------------------------------------------------------------
@@ -713,19 +901,137 @@ def _model_section(c: _Context) -> str:
     )
 
 
+def _year_month(year: float) -> str:
+    """A decimal year as the month it falls in.
+
+    Examples
+    --------
+    >>> _year_month(2018.7917), _year_month(2016.01)
+    ('2018-10', '2016-01')
+    """
+    whole = int(np.floor(year))
+    return f"{whole}-{min(int((year - whole) * 12) + 1, 12):02d}"
+
+
+def _posterior_text(values: Any, show: Callable[[float], str] = lambda v: f"{v:.3g}") -> str:
+    """``median (low to high)``, the 90% equal-tailed interval, of draws."""
+    lo, med, hi = np.quantile(np.asarray(values).ravel(), [0.05, 0.5, 0.95])
+    return f"{show(med)} ({show(lo)} to {show(hi)})"
+
+
+def _start_text(prior: Any) -> str:
+    if prior.kind == "around":
+        return f"around {prior.around}, normal sd {prior.sd_years:g} years"
+    return f"{prior.kind} {getattr(prior, prior.kind)}, by a half-normal lead of scale {prior.scale_years:g} years"
+
+
+def _dated_model_section(c: _Context) -> str:
+    spec, inputs, post = c.spec, c.inputs, c.idata.posterior
+    composition = inputs.form == "composition"
+    fraction = (
+        "π<sub>u</sub> = (1 − h<sub>u</sub>)·σ(η<sub>u</sub>) + h<sub>u</sub>·σ(η<sub>u</sub> + θ), h<sub>u</sub> "
+        f"the unit's <code>{_e(inputs.covariate_name)}</code>: the covariate's group is collected at odds "
+        "e<sup>θ</sup> times the others'"
+        if composition
+        else f"π<sub>u</sub> = σ(η<sub>u</sub> + θ·x<sub>u</sub>), x<sub>u</sub> the unit's standardised "
+        f"<code>{_e(inputs.covariate_name)}</code>"
+    )
+    card = (
+        f"<p>The full model card, with every prior's reason and every observation's source, is {_model_card_link(c)} "
+        "(section 5). In short:</p><ul class=maths>"
+        f"<li>Each of the 77 county-level units u has a fraction of its residents sampled once its campaign "
+        f"saturates: {fraction}; η<sub>u</sub> = α + g<sub>j(u)</sub> + δ·r<sub>u</sub> + σ<sub>u</sub>·z<sub>u</sub>, "
+        "g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its prefecture j, r<sub>u</sub> = 1 for a unit a local report "
+        "counts alone, z and w standard normal.</li>"
+        "<li>Each prefecture's campaign starts at t0<sub>j</sub> and approaches saturation at pace r<sub>j</sub>: "
+        "F<sub>j</sub>(t) = 1 − exp(−r<sub>j</sub>·ε·softplus((t − t0<sub>j</sub>)/ε)), "
+        f"ε = {inputs.ramp_years:g} years.</li>"
+        "<li>People sampled by t: C<sub>u</sub>(t) = π<sub>u</sub>·F<sub>j(u)</sub>(t)·N<sub>u</sub>, with "
+        f"N<sub>u</sub> = P<sub>u</sub>·exp({spec.population.census_error:g}·e<sub>u</sub>) the census count with "
+        "error (times the uplift λ where the spec gives one). The estimand is C(T) = Σ<sub>u</sub> C<sub>u</sub>(T) "
+        f"at T = {_e(month_year(inputs.estimand_label))}; the share divides it by Σ<sub>u</sub> N<sub>u</sub>.</li>"
+        + (
+            "<li>A database's stock: D<sub>d</sub>(t) = b·N<sub>d</sub> + κ·Σ<sub>u in d</sub> C<sub>u</sub>(t).</li>"
+            if inputs.database
+            else ""
+        )
+        + "<li>Each observation is log-normal (logit-normal for a coverage) about what the model predicts for it "
+        "at its date (an increment: between its two dates), with its reporting error; a bound contributes the "
+        "probability of its side.</li></ul>"
+    )
+    rows = []
+    for name, prior in spec.priors.items():
+        if name == "pace":
+            posterior = "by prefecture, below"
+        elif name in post and post[name].ndim == 2:
+            posterior = _posterior_text(post[name].values)
+        else:
+            posterior = "not in the fit"
+        rows.append(
+            [Html(f"<code>{_e(name)}</code>"), prior_text(prior), DATED_PARAMETER_MEANING.get(name, ""), posterior]
+        )
+    for ell, (name, uplift) in enumerate(spec.population.uplift.items()):
+        rows.append(
+            [
+                Html(f"<code>log_uplift[{_e(name)}]</code>"),
+                f"Normal({uplift.log_uplift.get('mu', 0.0):g}, {uplift.log_uplift.get('sigma', 1.0):g})",
+                DATED_PARAMETER_MEANING["log_uplift"] + f" ({_places(uplift.areas, c.data)})",
+                _posterior_text(np.log(post["uplift"].values[..., ell])),
+            ]
+        )
+    campaign = []
+    for j, group in enumerate(inputs.group):
+        start = spec.campaign.start.get(group, spec.campaign.start["default"])
+        campaign.append(
+            [
+                c.data.place_name(group),
+                _start_text(start),
+                _posterior_text(post["start"].values[..., j], _year_month),
+                _posterior_text(post["pace"].values[..., j], lambda v: f"{v:.2f}"),
+                _posterior_text(post["progress"].values[..., j], lambda v: f"{v:.0%}"),
+            ]
+        )
+    settings = [
+        ["estimand date", spec.estimand.date],
+        ["covariate, form", f"{inputs.covariate_name}, {inputs.form}"],
+        ["fixed logit offset of the units no report counts alone", f"{spec.fraction.unreported_offset:g}"],
+        ["campaign ramp ε (years)", f"{inputs.ramp_years:g}"],
+        ["census error (log sd)", f"{spec.population.census_error:g}"],
+    ]
+    return _section(
+        "model",
+        f"<p><b>{_e(spec.name)}</b>: {_e(spec.header.description)}.</p>",
+        card,
+        "<h3>Priors</h3>",
+        "<p>Each prior as the spec states it, beside its posterior median and 90% equal-tailed interval.</p>",
+        table(["parameter", "prior", "what it is", "posterior median (90%)"], rows),
+        "<h3>The campaign, by prefecture</h3>",
+        f"<p>Each prefecture's start prior, and the posterior of its start, its pace "
+        f"(prior {_e(prior_text(spec.priors['pace']))} per year) and how far its campaign had come by "
+        f"{_e(month_year(inputs.estimand_label))} (F<sub>j</sub>(T), 100% at saturation).</p>",
+        table(["prefecture", "start prior", "start", "pace (per year)", "progress by the estimand date"], campaign),
+        "<h3>Fixed by the spec</h3>",
+        table(["setting", "value"], settings, numeric=(1,)),
+    )
+
+
 # --- 4. fit ----------------------------------------------------------------------------------------
 
 
-def _check_row(check: Any, last: str) -> list[Any]:
-    """A check's row: observed, predicted, interval, PIT, ``last``, and whether it fell inside (marks the row)."""
+def _check_row(check: Any, last: str, passed: bool | None = None) -> list[Any]:
+    """A check's row: observed, predicted, interval, PIT, ``last``, and whether it passed (marks the row).
+
+    It passes when the observation is consistent with its 90% interval (:attr:`Check.inside`), unless
+    ``passed`` says otherwise. A bound's observed value carries ≥ or ≤.
+    """
     return [
         check.observation,
-        _count(check.observed),
-        _count(check.median),
-        _range(check.low, check.high),
+        BOUND_SIGN[getattr(check, "bound", "none")] + value_text(check.observed),
+        value_text(check.median),
+        _values(check.low, check.high),
         f"{check.pit:.2f}",
         last,
-        check.inside,
+        check.inside if passed is None else passed,
     ]
 
 
@@ -758,9 +1064,10 @@ def _fit_section(c: _Context) -> str:
         _fig(c, "rank"),
         _fig(c, "parameters"),
         "<h3>Posterior predictive checks</h3>",
-        f"<p>Each observation and within-county row against its posterior predictive distribution: {inside} of "
-        f"{len(c.checks)} fall inside their 90% interval. The PIT is the share of predictive draws at or below the "
-        "observation; values near 0 or 1 mean the model cannot reproduce it.</p>",
+        f"<p>Each {'observation' if c.dated else 'observation and within-county row'} against its posterior "
+        f"predictive distribution: {inside} of {len(c.checks)} are consistent with their 90% interval (a bound, ≥ or "
+        "≤, when its side of the interval allows it). The PIT is the share of predictive draws at or below the "
+        "observation (a bound's is its mid-PIT); values near 0 or 1 mean the model cannot reproduce it.</p>",
         table(
             ["observation", "observed", "predicted median", "90% interval", "PIT", ""],
             checks,
@@ -769,7 +1076,10 @@ def _fit_section(c: _Context) -> str:
         ),
     ]
     if c.loo is None:
-        parts.append('<p class="warning">No leave-one-out check: the fit was made with <code>--no-loo</code>.</p>')
+        parts.append(
+            f'<p class="warning">No leave-one-out check{" and no forecast" if c.dated else ""}: the fit was made '
+            "with <code>--no-loo</code>.</p>"
+        )
     else:
         loo_rows = [_check_row(ch, _count(ch.total_median or 0)) for ch in c.loo]
         outside = [ch.observation for ch in c.loo if not ch.inside]
@@ -779,25 +1089,33 @@ def _fit_section(c: _Context) -> str:
             if outside
             else "Every observation is predicted by the others. "
         )
+        how = "left out of the likelihood" if c.dated else "its reporting error made uninformative"
+        headers = ["left out", "observed", "predicted median", "90% interval", "PIT", "total without it"]
+        if c.dated:  # the exact leave-one-out log predictive density of each, from its refit's draws
+            loo_rows = [[*row[:6], f"{ch.lpd:.2f}", row[6]] for row, ch in zip(loo_rows, c.loo, strict=True)]
+            headers.append("log predictive density")
+        draws = c.idata.attrs.get("leave_one_out_draws")
         parts += [
             "<h3>Leave one observation out</h3>",
-            "<p>The model is refitted without each observation in turn (its reporting error made uninformative), "
-            f"and predicts it from the others. {_e(verdict_loo)}The last column shows how the total moves without "
-            "it.</p>",
-            table(
-                ["left out", "observed", "predicted median", "90% interval", "PIT", "total without it"],
-                loo_rows,
-                numeric=(1, 2, 3, 4, 5),
-                fail_column=6,
-            ),
+            f"<p>The model is refitted without each observation in turn ({how}), and predicts it from the others"
+            f"{f' ({_e(draws)} draws per chain)' if draws else ''}. {_e(verdict_loo)}The column after the PIT shows "
+            "how the total moves without it.</p>",
+            table(headers, loo_rows, numeric=range(1, len(headers)), fail_column=len(headers)),
         ]
+    if c.forecasts is not None:
+        parts += _forecast_parts(c)
     parts.append(_fig(c, "predictive"))
     pc = c.prior
+    bounded = (
+        f"{_range(pc.forward[0], pc.forward[-1])}; the thesis is data here, not a separate bound, so there is "
+        "nothing else to weigh the prior by. "
+        if c.dated
+        else f"{_range(pc.forward[0], pc.forward[-1])} without the thesis bound, "
+        f"{_range(pc.constrained[0], pc.constrained[-1])} with it. "
+    )
     parts += [
         "<h3>Prior predictive check</h3>",
-        "<p>What the priors alone say about the total, before the counts: 1–99% range "
-        f"{_range(pc.forward[0], pc.forward[-1])} "
-        f"without the thesis bound, {_range(pc.constrained[0], pc.constrained[-1])} with it. "
+        f"<p>What the priors alone say about the total, before the counts: 1–99% range {bounded}"
         + (
             "That spans a few thousand samples to the whole population, as a weakly informative prior should."
             if pc.plausible
@@ -809,6 +1127,30 @@ def _fit_section(c: _Context) -> str:
     return _section("fit", *parts)
 
 
+def _forecast_parts(c: _Context) -> list[str]:
+    """The forecasts forward in time: refits on what was published by a date, and what they predicted."""
+    parts = [
+        "<h3>Forecasts forward in time</h3>",
+        "<p>The spec's forecast checks (<code>dnamodel forecast-check</code>): each refits the model on the "
+        "observations published by a date and predicts those that came later. A row is marked when its PIT lies "
+        f"outside ({dated_checks.PIT_LIMITS[0]:g}, {dated_checks.PIT_LIMITS[1]:g}): the model, fitted to the past, "
+        "did not see the later figure coming. The last column is the total that refit estimates.</p>",
+    ]
+    for forecast in c.forecasts or []:
+        rows = [_check_row(ch, _count(ch.total_median or 0), dated_checks.passes(ch)) for ch in forecast.checks]
+        parts += [
+            f"<h4>From the data published by {_e(forecast.data_to)} ({len(forecast.used)} observations)</h4>",
+            f'<p class="note">Fitted to: {_e(", ".join(forecast.used))}.</p>',
+            table(
+                ["predicted", "observed", "forecast median", "90% interval", "PIT", "total then"],
+                rows,
+                numeric=(1, 2, 3, 4, 5),
+                fail_column=6,
+            ),
+        ]
+    return parts
+
+
 # --- 5. prefectures --------------------------------------------------------------------------------
 
 
@@ -817,16 +1159,28 @@ def _prefecture_section(c: _Context) -> str:
         [p.name, _count(p.population), _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
         for p in c.summary.prefectures
     ]
+    if c.dated:
+        intro = (
+            f"<p>Each prefecture's people sampled by {_e(month_year(c.inputs.estimand_label))} (posterior median and "
+            "90% equal-tailed interval) and its median share of the census population. A prefecture no figure "
+            f"counts is estimated from its units' {_e(c.inputs.covariate_name)}, the spread between prefectures and "
+            "units, and its campaign's start prior alone, within the total the thesis's database figures allow; "
+            "its interval is wide.</p>"
+        )
+        figures = [_fig(c, "forest"), _fig(c, "covariate"), "<h3>The campaign over time</h3>", _fig(c, "campaign")]
+    else:
+        intro = (
+            "<p>Each prefecture's collected total (posterior median and 90% equal-tailed interval) and its median "
+            "share of the census population. Prefectures without an observation are estimated from the Han-share "
+            "relation and the spread between units alone, so their intervals are wide.</p>"
+        )
+        figures = [_fig(c, "forest"), _fig(c, "fraction")]
+    headers = ["prefecture", "population (2020)", "people sampled, median" if c.dated else "samples, median"]
     return _section(
         "prefectures",
-        "<p>Each prefecture's collected total (posterior median and 90% equal-tailed interval) and its median share "
-        "of the census population. Prefectures without an observation are estimated from the Han-share relation "
-        "and the spread between units alone, so their intervals are wide.</p>",
-        table(
-            ["prefecture", "population (2020)", "samples, median", "90% interval", "share"], rows, numeric=(1, 2, 3, 4)
-        ),
-        _fig(c, "forest"),
-        _fig(c, "fraction"),
+        intro,
+        table([*headers, "90% interval", "share"], rows, numeric=(1, 2, 3, 4)),
+        *figures,
     )
 
 
@@ -836,22 +1190,50 @@ def _prefecture_section(c: _Context) -> str:
 def _sensitivity_section(c: _Context) -> str:
     parts = ["<h3>Power-scaling</h3>"]
     if c.scaling is None:
-        parts.append(
-            '<p class="warning">Not computed: the fit was made without <code>--sensitivity</code>, so it has no '
-            "log-prior and log-likelihood groups. <code>dnamodel report</code> fits with them.</p>"
+        why = (
+            "the fit was saved without the log-prior and log-likelihood groups every dated fit has"
+            if c.dated
+            else "the fit was made without <code>--sensitivity</code>, so it has no log-prior and log-likelihood groups"
         )
+        parts.append(f'<p class="warning">Not computed: {why}. <code>dnamodel report</code> fits with them.</p>')
     else:
         ps = c.scaling
         rows = [[r.quantity, f"{r.prior:.3f}", f"{r.likelihood:.3f}", r.diagnosis] for r in ps.rows]
+        terms = (
+            "each on its parameter's own scale; the standard-normal group, unit and census effects are the model's "
+            "structure and are not scaled"
+            if c.dated
+            else "the top-level priors"
+        )
+        thesis = "every observation, the thesis's database figures among them" if c.dated else "the thesis bound too"
         parts += [
             "<p>How much each quantity's posterior moves when the priors, or the likelihood, are raised to a power "
             f"near 1 (psens: cumulative Jensen-Shannon distance per unit log<sub>2</sub> of the power; flagged at "
-            f"{ps.threshold:g}; Kallioinen et al. 2024). A high prior sensitivity with a low likelihood sensitivity "
-            "means the data say little about it; both high means the prior and the data disagree.</p>",
+            f"{ps.threshold:g}; Kallioinen et al. 2024), read from the fit's saved log densities without a refit. "
+            "A high prior sensitivity with a low likelihood sensitivity means the data say little about it; both "
+            "high means the prior and the data disagree.</p>",
             table(["quantity", "prior", "likelihood", "diagnosis"], rows, numeric=(1, 2)),
-            f'<p class="note">Prior terms: {_e(", ".join(ps.prior_terms))}. Likelihood terms: '
-            f"{_e(', '.join(ps.likelihood_terms))} (the thesis bound counts as likelihood).</p>",
+            f'<p class="note">Prior terms ({terms}): {_e(", ".join(ps.prior_terms))}. Likelihood terms '
+            f"({thesis}): {_e(', '.join(ps.likelihood_terms))}.</p>",
         ]
+        if len(ps.prior_terms) > 1:
+            each = [[r.quantity, *[f"{r.by_prior[term]:.3f}" for term in ps.prior_terms]] for r in ps.rows]
+            leaning = sorted(
+                ((r.by_prior[term], r.quantity, term) for r in ps.rows for term in ps.prior_terms), reverse=True
+            )
+            parts += [
+                "<h4>Each prior term alone</h4>",
+                "<p>The same sensitivity with one prior term scaled and the others left as they are: which prior "
+                "each quantity leans on. "
+                + (
+                    f"The total leans most on <code>{_e(max(ps['total'].by_prior, key=ps['total'].by_prior.get))}"
+                    "</code>. "
+                    if "total" in ps.quantities
+                    else ""
+                )
+                + f"The largest is {leaning[0][1]}'s on <code>{_e(leaning[0][2])}</code> ({leaning[0][0]:.3f}).</p>",
+                table(["quantity", *ps.prior_terms], each, numeric=range(1, len(ps.prior_terms) + 1)),
+            ]
     parts.append("<h3>The shipped sweeps</h3>")
     if c.sweeps_dir is None:
         parts.append("<p>Left out of this report (<code>--no-sweeps</code>).</p>")
@@ -865,6 +1247,13 @@ def _sensitivity_section(c: _Context) -> str:
             "<p>Each shipped sweep in <code>models/sweeps/</code> refits the model with one assumption changed, "
             "every other setting as in the spec and the same seed.</p>"
         )
+        others = [s.name for s in c.sweeps if s not in _of_fit_model(c.sweeps, c.idata.attrs)]
+        if others:
+            parts.append(
+                f'<p class="note">{_e(", ".join(others))} {"sweeps" if len(others) == 1 else "sweep"} another model '
+                f"than this fit's {_e(c.idata.attrs.get('model'))}: listed below and marked stale, but left out of the "
+                "chart, which sets each assumption against this fit's own interval.</p>"
+            )
         parts.append(_fig(c, "tornado"))
         for s in c.sweeps:
             paths = list(s.result["total_median"].dims)

@@ -6,10 +6,11 @@ through ``pyplot``'s global state, rendered to memory and written with
 Each PNG carries its title and caption as metadata (``Title``, ``Description``).
 
 - Monte Carlo: :func:`tornado_plot`.
-- The hierarchical fit: :func:`total_posterior_plot`, :func:`fraction_plot`,
-  :func:`prior_predictive_plot`; for the report also :func:`rank_plot`,
-  :func:`parameter_plot` and :func:`forest_plot`, drawn by ArviZ into axes made
-  here (``ax=``), and :func:`predictive_plot`.
+- A fit: :func:`total_posterior_plot`, :func:`prior_predictive_plot`; the hierarchical
+  model's :func:`fraction_plot`, the dated model's :func:`campaign_plot` and
+  :func:`covariate_plot`; for the report also :func:`rank_plot`, :func:`parameter_plot`
+  and :func:`forest_plot`, drawn by ArviZ into axes made here (``ax=``), and
+  :func:`predictive_plot`.
 - Sweeps: :func:`sweep_line_plot`, :func:`sweep_tornado_plot`.
 """
 
@@ -30,6 +31,7 @@ from dnamodel import dims
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
 from dnamodel.checks.gates import GATED
+from dnamodel.checks.powerscale import is_dated
 from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
@@ -590,8 +592,24 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
 PRIOR_COLOUR = "#9a9a9a"
 LOO_COLOUR = "#c44e52"
 
-PARAMETERS = ("alpha", "beta", "sigma", "log_uplift", "tau", "row_centre", "pace")
-"""The hierarchical model's scalar parameters, in the order the model card lists them (section 4.8)."""
+PARAMETERS = (
+    "alpha",
+    "beta",
+    "sigma",
+    "log_uplift",
+    "tau",
+    "row_centre",
+    "pace",
+    "contrast",
+    "group_sd",
+    "unit_sd",
+    "reported",
+    "typed_share",
+    "baseline_per_resident",
+)
+"""The scalar parameters, those a fit has, in the order the model card lists them: the hierarchical
+model's (section 4.8), then the dated model's not already named (section 5; its α is the
+hierarchical one's name with another meaning, and its pace is one per prefecture, not a scalar)."""
 
 _SYMBOLS = {
     "alpha": "α",
@@ -601,6 +619,12 @@ _SYMBOLS = {
     "tau": "τ",
     "row_centre": "c_L",
     "pace": "p",
+    "contrast": "θ",
+    "group_sd": "σ_g",
+    "unit_sd": "σ_u",
+    "reported": "δ",
+    "typed_share": "κ",
+    "baseline_per_resident": "b",
     "total": "T",
     "share": "T / population",
 }
@@ -613,6 +637,16 @@ _PARAMETER_AXES = {
     "tau": "spread between Lhorong's rows (logit scale, sd)",
     "row_centre": "centre of Lhorong's rows (logit scale)",
     "pace": "database growth against Jan–Jun 2020 (ratio)",
+}
+
+_DATED_PARAMETER_AXES = {
+    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group (logit)",
+    "contrast": "θ: log odds ratio of the covariate's group (composition form), or logit per sd (linear form)",
+    "group_sd": "spread between prefectures' logit fractions (logit scale, sd)",
+    "unit_sd": "spread between units of one prefecture (logit scale, sd)",
+    "reported": "offset of the units a local report counts (logit scale)",
+    "typed_share": "share of collected samples typed into the database (0 to 1)",
+    "baseline_per_resident": "profiles held before the campaign, per resident (per person)",
 }
 
 REPORT_PREFECTURE_STEPS = {"lhasa": "lhasa_database_total", "nyingchi": "nyingchi_samples"}
@@ -743,6 +777,8 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
 
 
 def _parameter_axis(idata: Any, name: str) -> str:
+    if is_dated(idata):
+        return _DATED_PARAMETER_AXES.get(name, f"{name} (model units)")
     if (
         name == "beta"
         and "constant_data" in idata
@@ -970,24 +1006,89 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path) -> Path:
-    r"""Every observation against its posterior predictive and leave-one-out 90% intervals.
+FORECAST_COLOUR = "#55a868"
+
+
+def _interval_row(axes: Any, y: float, row: Any, colour: str, name: str) -> None:
+    """One predictive interval: its 90% line, its median, and its PIT at the right edge."""
+    axes.plot([row.low, row.high], [y, y], color=colour, linewidth=3, solid_capstyle="butt")
+    axes.plot([row.median], [y], "o", color=colour, markerfacecolor="white", markersize=5, zorder=4)
+    axes.annotate(
+        f"{name} {row.pit:.2f}",
+        (1.0, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
+        color=colour,
+    )
+
+
+OBSERVED_MARKER = {"none": "|", "lower": ">", "upper": "<"}
+"""The observed value's marker: a tick for a value, an arrowhead pointing the way a bound allows."""
+
+
+def _predictive_panel(
+    axes: Any, checks: Sequence[Any], left_out: dict[str, Any], ahead: dict[str, Any], shares: bool
+) -> None:
+    """Rows of predictive intervals, the first check at the top: counts on a log axis, shares on 0 to 1."""
+    from matplotlib.ticker import LogLocator, NullFormatter, PercentFormatter  # deferred: start-up time
+
+    extra = [int(c.observation in left_out) + int(c.observation in ahead) for c in checks]
+    heights = [1.0 + 0.4 * n for n in extra]
+    positions = [sum(heights[k + 1 :]) + heights[k] / 2 for k in range(len(checks))]
+    for y, check, n in zip(positions, checks, extra, strict=True):
+        rows = [(check, LOW_COLOUR, "PIT")]
+        if check.observation in left_out:
+            rows.append((left_out[check.observation], LOO_COLOUR, "LOO PIT"))
+        if check.observation in ahead:
+            rows.append((ahead[check.observation], FORECAST_COLOUR, "forecast PIT"))
+        for offset, (row, colour, name) in zip(np.linspace(0.2 * n, -0.2 * n, len(rows)), rows, strict=True):
+            _interval_row(axes, y + offset, row, colour, name)
+        # a vertical tick (or arrowhead), so the median circle under it stays visible; it spans every line of its row
+        marker = OBSERVED_MARKER.get(getattr(check, "bound", "none"), "|")
+        size = 11 + 5 * n if marker == "|" else 8
+        axes.plot([check.observed], [y], marker, color="black", markersize=size, markeredgewidth=2, zorder=5)
+    if shares:
+        axes.set_xlim(0, 1)
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        axes.set_xscale("log")
+        axes.xaxis.set_major_locator(LogLocator(base=10))
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        _count_axis(axes.xaxis)
+    axes.set_yticks(positions, [check.observation for check in checks], fontsize=8)
+    axes.set_ylim(0, sum(heights))
+    axes.grid(axis="x", which="major", color="#e5e5e5", linewidth=0.8)
+    axes.set_axisbelow(True)
+    axes.set_xlabel("share (coverage or share of a database)" if shares else "samples or profiles (log scale)")
+
+
+def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path, forecasts: Sequence[Any] = ()) -> Path:
+    r"""Every observation against its posterior predictive, leave-one-out and forecast 90% intervals.
 
     :func:`arviz.plot_ppc` overlays the predictive density of many exchangeable
-    observations. These are a handful of distinct scalars (four observations and
-    Lhorong's within-county rows), each on its own scale, so each gets a row of its own
-    on a shared log axis, drawn with matplotlib.
+    observations. These are a handful of distinct scalars (a few counts, shares and database
+    stocks, and for the hierarchical model Lhorong's within-county rows), each on its own
+    scale, so each gets a row of its own: counts on a shared log axis, shares (values below 1)
+    on a panel of their own from 0 to 1, drawn with matplotlib.
 
     Parameters
     ----------
     checks : sequence of Check
-        From :func:`dnamodel.checks.predictive.predictive_checks`: one row each, drawn in the
-        order given, the first at the top.
+        From :func:`dnamodel.checks.predictive.predictive_checks` or
+        :func:`dnamodel.checks.dated.predictive_checks`: one row each, drawn in the order
+        given, the first at the top. A check whose ``bound`` is ``lower`` or ``upper`` marks its
+        observed value with an arrowhead pointing the way the bound allows.
     loo : sequence of Check
-        From :func:`dnamodel.checks.predictive.leave_one_out`, or empty if it was not run; each
-        is drawn under the posterior predictive row of the same ``observation``.
+        Leave-one-out checks, or empty if none were run; each is drawn under the posterior
+        predictive row of the same ``observation``.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
+    forecasts : sequence of Check
+        Forecast checks (:func:`dnamodel.checks.dated.forecast_checks`, each forecast's
+        ``checks``), drawn under the row of the observation they predict.
 
     Returns
     -------
@@ -1004,53 +1105,31 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path)
     --------
     >>> import tempfile
     >>> from dnamodel.checks.predictive import Check
-    >>> checks = [Check("lhorong", 17_194, 17_200, 15_300, 19_400, 0.49)]
+    >>> checks = [Check("lhorong", 17_194, 17_200, 15_300, 19_400, 0.49), Check("share", 0.75, 0.77, 0.6, 0.9, 0.4)]
     >>> loo = [Check("lhorong", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     predictive_plot(checks, loo, Path(folder) / "checks.png").read_bytes()[:4]
     b'\x89PNG'
     """
     from matplotlib.lines import Line2D  # deferred: start-up time
-    from matplotlib.ticker import LogLocator, NullFormatter  # deferred: start-up time
 
     target = _png_target(path)
     if not checks:
         raise UsageError("no predictive checks to draw")
     left_out = {check.observation: check for check in loo}
-    # rows top to bottom; a row with a leave-one-out interval is taller, its two lines either side of its centre
-    heights = [1.4 if check.observation in left_out else 1.0 for check in checks]
-    positions = [sum(heights[k + 1 :]) + heights[k] / 2 for k in range(len(checks))]
-    figure = _figure(9.0, 2.3 + 0.3 * sum(heights))
-    axes = figure.add_subplot()
-    for y, check in zip(positions, checks, strict=True):
-        rows = [(y, check, LOW_COLOUR, "PIT")]
-        if check.observation in left_out:
-            rows = [(y + 0.2, check, LOW_COLOUR, "PIT"), (y - 0.2, left_out[check.observation], LOO_COLOUR, "LOO PIT")]
-        for row_y, row, colour, name in rows:
-            axes.plot([row.low, row.high], [row_y, row_y], color=colour, linewidth=3, solid_capstyle="butt")
-            axes.plot([row.median], [row_y], "o", color=colour, markerfacecolor="white", markersize=5, zorder=4)
-            axes.annotate(
-                f"{name} {row.pit:.2f}",
-                (1.0, row_y),
-                xycoords=("axes fraction", "data"),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-                color=colour,
-            )
-        # a vertical tick, so the median circle under it stays visible; it spans both lines of a LOO row
-        observed_size = 16 if check.observation in left_out else 11
-        axes.plot([check.observed], [y], "|", color="black", markersize=observed_size, markeredgewidth=2, zorder=5)
-    axes.set_xscale("log")
-    axes.xaxis.set_major_locator(LogLocator(base=10))
-    axes.xaxis.set_minor_formatter(NullFormatter())
-    _count_axis(axes.xaxis)
-    axes.set_yticks(positions, [check.observation for check in checks], fontsize=8)
-    axes.set_ylim(0, sum(heights))
-    axes.grid(axis="x", which="major", color="#e5e5e5", linewidth=0.8)
-    axes.set_axisbelow(True)
-    axes.set_xlabel("samples (log scale)")
+    ahead = {check.observation: check for check in forecasts}
+    shares = [check for check in checks if check.observed < 1]
+    counts = [check for check in checks if check.observed >= 1]
+    panels = [(rows, rows is shares) for rows in (counts, shares) if rows]
+
+    def height(rows: Sequence[Any]) -> float:
+        return sum(1.0 + 0.4 * (int(c.observation in left_out) + int(c.observation in ahead)) for c in rows)
+
+    figure = _figure(9.0, 1.9 + 0.6 * len(panels) + 0.3 * sum(height(rows) for rows, _ in panels))
+    grid = figure.add_gridspec(len(panels), 1, height_ratios=[height(rows) + 1.2 for rows, _ in panels])
+    axes = [figure.add_subplot(grid[k]) for k in range(len(panels))]
+    for axis, (rows, is_share) in zip(axes, panels, strict=True):
+        _predictive_panel(axis, rows, left_out, ahead, is_share)
     handles = [
         Line2D([], [], color=LOW_COLOUR, linewidth=3, label="posterior predictive, 90% interval"),
         Line2D([], [], marker="o", color="grey", markerfacecolor="white", linestyle="", label="predictive median"),
@@ -1058,24 +1137,48 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path)
     ]
     if left_out:
         handles.insert(1, Line2D([], [], color=LOO_COLOUR, linewidth=3, label="left out, refit's 90% interval"))
-    axes.legend(
-        handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles), frameon=False
+    if ahead:
+        handles.insert(-2, Line2D([], [], color=FORECAST_COLOUR, linewidth=3, label="forecast, 90% interval"))
+    bounds = any(getattr(check, "bound", "none") != "none" for check in checks)
+    if bounds:
+        handles.append(
+            Line2D([], [], marker=">", color="black", markersize=6, linestyle="", label="observed bound (≥ or ≤)")
+        )
+    axes[0].legend(
+        handles=handles,
+        fontsize=7,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=min(len(handles), 3),
+        frameon=False,
     )
     title = "Predictive checks: each observation against what the model predicts for it"
-    axes.set_title(title, pad=22)
+    axes[0].set_title(title, pad=34 if len(handles) > 3 else 22)
     caption = (
-        "Each row is one observation (or one of Lhorong's within-county rows): blue, the posterior predictive "
-        "distribution of the fit to all the data (line: 90% equal-tailed interval; circle: median); black tick: "
-        "the count observed. PIT is the share of predictive draws at or below the observed count: near 0.5, the "
-        "observation sits mid-distribution; near 0 or 1, in a tail. The posterior predictive check is lenient, "
-        "because each observation helped fit the model that predicts it. "
+        "Each row is one observation (for the hierarchical model, also each of Lhorong's within-county rows): blue, "
+        "the posterior predictive distribution of the fit to all the data (line: 90% equal-tailed interval; circle: "
+        "median); black tick: the value observed. PIT is the share of predictive draws at or below the observed "
+        "value: near 0.5, the observation sits mid-distribution; near 0 or 1, in a tail. The posterior predictive "
+        "check is lenient, because each observation helped fit the model that predicts it. "
     )
+    if shares:
+        caption += "Shares (a coverage, a share of a database) have a panel of their own, from 0 to 100%. "
+    if bounds:
+        caption += (
+            "An arrowhead marks a bound: the value is at least (▶) or at most (◀) the one observed; its interval is "
+            "of the quantity the bound speaks of, and its PIT is the mid-PIT, the mean PIT over the values it allows. "
+        )
     if left_out:
         caption += (
             "Red, just below: the leave-one-out predictive, from a refit without that observation. An observation "
             "outside its red interval (LOO PIT near 0 or 1) is one the rest of the data would not have predicted: "
-            "it alone drives part of the estimate, or it conflicts with the others."
+            "it alone drives part of the estimate, or it conflicts with the others. "
         )
     else:
-        caption += "No leave-one-out refits were given, so only the posterior predictive is drawn."
-    return _save(figure, target, title, caption)
+        caption += "No leave-one-out refits were given, so only the posterior predictive is drawn. "
+    if ahead:
+        caption += (
+            "Green, below: the forecast from a refit on only what was published before the observation's date. A "
+            "forecast PIT near 0 or 1 means the model, fitted to the past, did not see the later figure coming."
+        )
+    return _save(figure, target, title, caption.strip())

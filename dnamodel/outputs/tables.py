@@ -18,6 +18,17 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 
+def value_text(value: float) -> str:
+    """An observed or predicted value: a count to the unit, a share (below 1) to three decimals.
+
+    Examples
+    --------
+    >>> value_text(16_436.2), value_text(0.7503)
+    ('16,436', '0.750')
+    """
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:,.0f}"
+
+
 @dataclass(frozen=True)
 class Table:
     """A titled table of text cells.

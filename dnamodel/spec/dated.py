@@ -81,8 +81,8 @@ def decimal_year(text: str) -> float:
     2020.5
     >>> round(decimal_year("2016-10"), 4)
     2016.7917
-    >>> round(decimal_year("2020-06-30"), 4)
-    2020.4932
+    >>> round(decimal_year("2020-06-30"), 4)  # the middle of day 182 of a leap year's 366
+    2020.4959
     """
     if not DATE.fullmatch(text):
         raise ValueError(f"not a date as YYYY, YYYY-MM or YYYY-MM-DD: {text!r}")
@@ -420,6 +420,9 @@ class DatedInputs:
     database : tuple of str
     database_members : tuple of tuple of int
     estimand_date : float
+    date_label, since_label : tuple of str
+        Each observation's date and ``since`` as the spec or the data write them (``""`` for no
+        ``since``), for people to read.
     """
 
     name: str
@@ -466,6 +469,8 @@ class DatedInputs:
     forecasts: tuple[tuple[str, float, tuple[int, ...]], ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    date_label: tuple[str, ...] = ()
+    since_label: tuple[str, ...] = ()
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -571,6 +576,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     # observations
     names: list[str] = []
     kinds, censors, values, errors, dates, sinces, bases, dbs = [], [], [], [], [], [], [], []
+    date_labels: list[str] = []
+    since_labels: list[str] = []
     members: list[tuple[int, ...]] = []
     reported = np.zeros(len(units))
     sources: dict[str, str] = {}
@@ -647,6 +654,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         errors.append(obs.error)
         dates.append(t2)
         sinces.append(t1)
+        date_labels.append(date)
+        since_labels.append(since or "")
         bases.append(base)
         dbs.append(d)
         members.append(tuple(sorted(chosen)))
@@ -712,6 +721,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         forecasts=tuple(forecasts),
         sources=sources,
         notes=notes,
+        date_label=tuple(date_labels),
+        since_label=tuple(since_labels),
     )
 
 

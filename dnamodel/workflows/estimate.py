@@ -1,8 +1,9 @@
 """The work of ``dnamodel estimate``: fit, summarise, check, write.
 
-:func:`run_estimate` fits a hierarchical spec, summarises the fit for citation, runs the
-predictive, leave-one-out and prior checks (and, when asked, power-scaling sensitivity),
-writes the NetCDF, CSV and figures, and returns it all as an :class:`EstimateResult`.
+:func:`run_estimate` fits a hierarchical or a dated spec, summarises the fit for citation, runs the
+predictive, leave-one-out (and for a dated spec, forecast) and prior checks (and, when asked,
+power-scaling sensitivity), writes the NetCDF, CSV and figures, and returns it all as an
+:class:`EstimateResult`.
 """
 
 from __future__ import annotations
@@ -102,7 +103,16 @@ def run_estimate(
     check_output_folder(out, "output folder")
     if isinstance(spec, DatedSpec):
         return _run_dated(
-            spec, data, draws=draws, tune=tune, chains=chains, seed=seed, out=out, loo=loo, progress=progress
+            spec,
+            data,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            out=out,
+            loo=loo,
+            progress=progress,
+            sensitivity=sensitivity,
         )
     start = time.perf_counter()
     idata, fitted = fit_model(
@@ -148,8 +158,12 @@ def _run_dated(
     out: str | Path,
     loo: bool,
     progress: bool,
+    sensitivity: bool = False,
 ) -> EstimateResult:
-    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write."""
+    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write.
+
+    Power-scaling reads the fit's own log-density groups, which every dated fit saves: no refit.
+    """
     start = time.perf_counter()
     fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress)
     idata, inputs = fit.idata, fit.inputs
@@ -176,12 +190,17 @@ def _run_dated(
     structural = structural_sentence(out, data, spec.name)
     if structural is not None:
         idata.attrs["structural_uncertainty"] = structural
+    scaling = None
+    if sensitivity:
+        begin = time.perf_counter()
+        scaling = power_scaling(idata)
+        timings["power_scaling"] = round(time.perf_counter() - begin, 3)
     begin = time.perf_counter()
     paths = write_outputs(idata, summary, out, inputs)
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(
-        summary, checks, loo_checks, prior, paths, timings, spec.header.description, None, forecasts, structural
+        summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling, forecasts, structural
     )
 
 
