@@ -80,7 +80,16 @@ def run_estimate(
     """Fit, summarise, check and write: the work of ``dnamodel estimate``."""
     if isinstance(spec, DatedSpec):
         return _run_dated(
-            spec, data, draws=draws, tune=tune, chains=chains, seed=seed, out=out, loo=loo, progress=progress
+            spec,
+            data,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            sampler=sampler,
+            out=out,
+            loo=loo,
+            progress=progress,
         )
     start = time.perf_counter()
     idata, fitted = fit_model(
@@ -123,13 +132,17 @@ def _run_dated(
     tune: int | None,
     chains: int | None,
     seed: int | None,
+    sampler: str,
     out: str | Path,
     loo: bool,
     progress: bool,
 ) -> EstimateResult:
-    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write."""
+    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write.
+
+    ``sampler`` chooses the main fit's; the refits sample the numba kernel with nutpie either way.
+    """
     start = time.perf_counter()
-    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress)
+    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
     idata, inputs = fit.idata, fit.inputs
     timings = dict(fit.timings)
     summary = summarize_fit(idata, data)
