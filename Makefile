@@ -63,7 +63,7 @@ $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 bench-mc: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/bench_montecarlo.py
 
-## bench-fit: `dnamodel estimate` from cold caches, and nutpie's ESS/s against PyMC's NUTS (about 12 minutes)
+## bench-fit: `dnamodel estimate` warm and cold, a profile of it, and nutpie against PyMC on the dated model (about 45 minutes)
 bench-fit: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
 

@@ -19,13 +19,16 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
-from dnamodel.inference.sampling import _versions, check_sampler_settings, quiet_arviz, seeds
+from dnamodel.errors import UsageError
+from dnamodel.inference.dated_pymc import sample_twin
+from dnamodel.inference.sampling import SAMPLERS, _versions, check_sampler_settings, quiet_arviz, seeds
 from dnamodel.provenance import provenance
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 
@@ -907,15 +910,23 @@ def fit_dated(
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
+    sampler: str = "nutpie",
     progress: bool = False,
     prior_draws: int = 2000,
     active: np.ndarray | None = None,
 ) -> DatedFit:
     """Fit a dated model; see :func:`dnamodel.fit`.
 
+    ``sampler="nutpie"`` (the default) samples the numba kernel; ``"pymc"`` samples the model's
+    PyMC twin (:mod:`dnamodel.inference.dated_pymc`) with PyMC's own NUTS, compiled in this
+    process, and returns the same ``InferenceData``: its draws are mapped to the kernel's
+    unconstrained vector and derived from there.
+
     ``active`` leaves observations out of the likelihood (leave-one-out, forecasts) without
     changing anything else: the same compiled density reads a different packed vector.
     """
+    if sampler not in SAMPLERS:
+        raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
     data = data if data is not None else load_data()
     settings = spec.sampler
     draws = settings.draws if draws is None else draws
@@ -926,17 +937,33 @@ def fit_dated(
     check_sampler_settings(stored_per_draw(inputs), draws=draws, tune=tune, chains=chains, seed=seed)
     sampler_seed, _, _ = seeds(seed)
     start = time.perf_counter()
-    result = sample_packed(
-        pack(inputs, active),
-        inputs,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=sampler_seed,
-        target_accept=settings.target_accept,
-        progress=progress,
-    )
-    timings = {"sample": round(result.seconds, 3), "load": round(time.perf_counter() - start - result.seconds, 3)}
+    if sampler == "nutpie":
+        result = sample_packed(
+            pack(inputs, active),
+            inputs,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=sampler_seed,
+            target_accept=settings.target_accept,
+            progress=progress,
+        )
+        timings = {"sample": round(result.seconds, 3), "load": round(time.perf_counter() - start - result.seconds, 3)}
+    else:
+        x, stats, seconds = sample_twin(
+            inputs,
+            layout_of(inputs),
+            active,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=sampler_seed,
+            target_accept=settings.target_accept,
+            progress=progress,
+        )
+        result = Draws(x, stats, seconds["sample"])
+        # "load" is what precedes the first draw: for PyMC, building and compiling the twin
+        timings = {"sample": round(seconds["sample"], 3), "load": round(seconds["build"] + seconds["compile"], 3)}
     start = time.perf_counter()
     idata = to_inference_data(result, inputs, seed=seed, prior_draws=prior_draws, active=active)
     timings["derive"] = round(time.perf_counter() - start, 3)
@@ -951,7 +978,7 @@ def fit_dated(
             "spec_hash": spec.hash,
             "spec": spec.text,
             "seed": seed,
-            "sampler": "nutpie",
+            "sampler": sampler,
             "draws": draws,
             "tune": tune,
             "chains": chains,
@@ -960,7 +987,8 @@ def fit_dated(
             "estimand_date": spec.estimand.date,
             "timings_json": json.dumps(timings),
             "arviz_version": az.__version__,
-            **_versions("nutpie"),
+            **_versions(sampler),
+            **({"pymc_version": version("pymc")} if sampler == "pymc" else {}),
         }
     )
     return DatedFit(idata, inputs, timings)
