@@ -1,8 +1,9 @@
 """The convergence gates a fit must pass before any figure of it is cited.
 
-:func:`diagnose` checks zero divergences, R-hat ≤ :data:`MAX_RHAT` on every posterior variable
-(element by element), and bulk and tail ESS ≥ :data:`MIN_ESS` on every gated scalar
-(:data:`GATED`), and returns a :class:`Diagnostics` that says which gate failed and by how much.
+:func:`diagnose` (or :func:`diagnose_posterior`, from a posterior alone) checks zero divergences,
+R-hat ≤ :data:`MAX_RHAT` on every posterior variable (element by element), and bulk and tail ESS ≥
+:data:`MIN_ESS` on every gated scalar (:data:`GATED`), and returns a :class:`Diagnostics` that says
+which gate failed and by how much.
 """
 
 from __future__ import annotations
@@ -97,11 +98,18 @@ def diagnose(idata: az.InferenceData) -> Diagnostics:
     >>> d.passed, d.failures[0].startswith("R-hat")
     (False, True)
     """
+    return diagnose_posterior(idata.posterior, int(idata.sample_stats["diverging"].sum()))
+
+
+def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:
+    """:func:`diagnose` on a posterior ``xarray.Dataset`` over (chain, draw, ...) and a divergence count.
+
+    A sweep's point (:mod:`dnamodel.workflows.sweep`) passes only the variables it summarises and
+    the free parameters, without building an ``InferenceData``.
+    """
     import arviz as az  # deferred: start-up time
 
     quiet_arviz()
-    post = idata.posterior
-    divergences = int(idata.sample_stats["diverging"].sum())
     rhat = az.rhat(post)
     worst_name, worst = "", 0.0
     for name in rhat.data_vars:
