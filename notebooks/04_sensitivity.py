@@ -141,7 +141,7 @@ for prior_name in ("beta", "sigma"):
 # fit, and the other points are the alternatives.
 
 # %%
-jobs = [load_sweep(name) for name in shipped_sweeps()]
+jobs = [load_sweep(name) for name in shipped_sweeps(MODEL)]  # the hierarchical model's; the dated model's are its own
 for job in jobs:
     print(f"{job.name}: {job.description} ({job.model})")
     for path, values in job.grid.items():
