@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
+.PHONY: run test test-slow test-all lint format bench bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ notebooks: $(STAMP)
 bench-report: $(STAMP)
 	$(BIN)/python benchmarks/bench_report.py
 
-## sweeps: run every shipped sweep (dnamodel/models/sweeps/) into results/sweeps/, with one tornado chart of them all
+## sweeps: the default (dated) model's shipped sweeps (dnamodel/models/sweeps/dated_*) into results/sweeps/, with one tornado chart (about 5 minutes)
 sweeps: $(STAMP)
 	$(BIN)/dnamodel sweep --shipped --out results/sweeps
+
+## sweeps-hierarchical: the comparison model's (hierarchical_han) shipped sweeps into the same folder (about 10 minutes: each structure compiles)
+sweeps-hierarchical: $(STAMP)
+	$(BIN)/dnamodel sweep --shipped hierarchical_han --out results/sweeps
