@@ -82,8 +82,8 @@ def decimal_year(text: str) -> float:
     2020.5
     >>> round(decimal_year("2016-10"), 4)
     2016.7917
-    >>> round(decimal_year("2020-06-30"), 4)
-    2020.4932
+    >>> round(decimal_year("2020-06-30"), 4)  # the middle of day 182 of a leap year: (182 - 0.5) / 366
+    2020.4959
     """
     if not DATE.fullmatch(text):
         raise ValueError(f"not a date as YYYY, YYYY-MM or YYYY-MM-DD: {text!r}")
