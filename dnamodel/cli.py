@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="local worker processes (a hierarchical model's default: cores / 2; a dated model's: threads)",
     )
     sweep_parser.add_argument(
-        "--threads", type=_positive_int, help="a dated model's points at once, in threads (default: cores / 2)"
+        "--threads", type=_positive_int, help="a dated model's points at once, in threads (default: one per core)"
     )
     sweep_parser.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run the points on this dask.distributed scheduler"

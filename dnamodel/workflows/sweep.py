@@ -22,9 +22,9 @@ Resumable. Each finished point is written atomically as a small JSON file in
 spec text, data version, overrides, draws, tuning, chains, seed, sampler). Running the same sweep again
 reads those and runs only the rest; an interrupted sweep loses nothing finished.
 
-Parallel. A dated model's points run in threads of this process (``cpu_count // 2`` of them,
-one on a two-core machine: nutpie releases the GIL while it samples, and its chains already use
-the cores). A hierarchical model's run in a local process pool with ``cpu_count // 2`` workers of
+Parallel. A dated model's points run in threads of this process, one per core (or per point if
+fewer), each point's chains on ``cpu_count // threads`` cores: nutpie releases the GIL while it
+samples. A hierarchical model's run in a local process pool with ``cpu_count // 2`` workers of
 two cores each (one worker, in this process, on a two-core machine). ``client=`` (a
 ``dask.distributed.Client``) runs either on a cluster instead; each worker loads the dated
 density from numba's disk cache once. A Monte Carlo model's point takes a fraction of a second
@@ -268,9 +268,10 @@ def sweep(
         Local worker processes (default for a hierarchical model ``cpu_count // 2``; 1 runs
         in this process). A dated model's points run in threads unless this is above 1.
     threads : int, optional
-        A dated model's points at once in threads of this process (default ``cpu_count //
-        2``): its density is compiled once and nutpie releases the GIL while it samples.
-        Each point's chains then share ``cpu_count // threads`` cores.
+        A dated model's points at once in threads of this process (default: one per core, or
+        per point if fewer): its density is compiled once and nutpie releases the GIL while it
+        samples. Each point's chains then share ``cpu_count // threads`` cores; the draws are
+        the same however the points are spread.
     sampler : {"nutpie", "pymc"}
         A dated model samples with nutpie only.
     progress : callable, optional
@@ -369,7 +370,9 @@ def sweep(
 
     cpus = os.cpu_count() or 1
     workers = processes if processes is not None else 1 if dated else max(1, cpus // 2)
-    in_threads = threads if threads is not None else max(1, cpus // 2) if dated and workers <= 1 else 1
+    # A dated point at a time leaves a core idle while its last chains finish; on two cores, two points
+    # in threads with one core each took 0.63 of the serial time (benchmarks/README.md).
+    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if dated and workers <= 1 else 1
     if client is not None and kind != "monte_carlo":
         if dated:  # each point's chains on its worker's threads; the draws do not depend on it
             settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
