@@ -7,17 +7,20 @@ sampling. Measured, each at the spec's sampler settings (4 chains x 2,500 draws 
 steps) and seed:
 
 - the sweep in this process, one point at a time (``threads=1``; each point's chains on both cores);
-- the sweep in two threads of this process (``threads=2``; each point's chains on one core);
+- the sweep in two threads of this process (``threads=2``, the default on 2 cores; each point's
+  chains on one core);
 - the sweep on a dask ``LocalCluster`` of 2 worker processes of one thread each, cluster start-up
   included (each worker loads the compiled density from the disk cache once);
 - the baseline: 20 ``dnamodel estimate SPEC.toml --no-loo --json`` runs, each a fresh process, as a
   user without sweeps would run them (each writes its NetCDF, CSV and figures);
 - and 20 ``fit_dated`` calls in this process (no process start, no outputs), whose sampling time
-  summed is the floor no sweep on these cores can go below.
+  summed is what sampling alone costs, one point at a time.
 
 Every way must give every point's posterior median of the total exactly (same seed, same draws), or
-the script stops. ``--hierarchical`` runs the comparison model's benchmark instead (the old one: a
-sweep compiles once, each independent ``fit`` compiles).
+the script stops. Each way is timed in wall and CPU seconds (this process's threads and the child
+processes it waited for); the two sweeps in this process run again at the end, in the other order,
+because the machine is shared and its load drifts. ``--hierarchical`` runs the comparison model's
+benchmark instead (the old one: a sweep compiles once, each independent ``fit`` compiles).
 
 Run: ``make bench-sweep`` (about 35 minutes on 2 cores; ``--points`` and ``--draws`` for a quick
 look). Prints Markdown.
@@ -31,6 +34,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,6 +58,23 @@ def _load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+class Clock:
+    """Wall time and CPU time (this process's threads, and children it has waited for) of a block."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def dated(points: int, draws: int | None, tune: int | None) -> None:
     """The dated model's benchmark: three ways of sweeping against two ways of fitting one by one."""
     import distributed
@@ -67,101 +88,116 @@ def dated(points: int, draws: int | None, tune: int | None) -> None:
     settings = {"draws": draws, "tune": tune}
     shown_draws = draws or spec.sampler.draws
     shown_tune = tune or spec.sampler.tune
-    rows: list[tuple[str, float, str]] = []
+    rows: list[tuple[str, Clock, str]] = []
     medians: dict[str, list[float]] = {}
     started = time.perf_counter()
-    print(f"load average at start: {_load()}", file=sys.stderr)
+    load_at_start = _load()
 
-    with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
+    def record(label: str, clock: Clock, found: list[float]) -> None:
+        rows.append((label, clock, _load()))
+        medians[label] = found
+        print(f"{label}: {clock.wall:.1f} s wall, {clock.cpu:.1f} s CPU, load {rows[-1][2]}", file=sys.stderr)
+
+    serial_label = "`sweep`, one point at a time (`threads=1`; each point's chains on 2 cores)"
+    threads_label = "`sweep`, 2 threads of one process (`threads=2`, the default here; 1 core each)"
+    with Clock() as clock:
         serial = sweep(spec, grid, threads=1, **settings)
-        rows.append(("`sweep`, one point at a time (`threads=1`)", time.perf_counter() - start, _load()))
-        medians["serial"] = serial["total_median"].values.tolist()
-        print(f"serial done: {rows[-1]}", file=sys.stderr)
+    record(serial_label, clock, serial["total_median"].values.tolist())
 
-        start = time.perf_counter()
+    with Clock() as clock:
         threaded = sweep(spec, grid, threads=2, **settings)
-        rows.append(("`sweep`, 2 threads of one process (`threads=2`)", time.perf_counter() - start, _load()))
-        medians["threads"] = threaded["total_median"].values.tolist()
-        print(f"threads done: {rows[-1]}", file=sys.stderr)
+    record(threads_label, clock, threaded["total_median"].values.tolist())
 
-        start = time.perf_counter()
-        with (
-            distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            up = time.perf_counter() - start
-            remote = sweep(spec, grid, client=client, **settings)
-            seconds = time.perf_counter() - start
-        rows.append((f"`sweep` on a dask `LocalCluster`, 2 workers (start-up {up:.1f} s included)", seconds, _load()))
-        medians["dask"] = remote["total_median"].values.tolist()
-        print(f"dask done: {rows[-1]}", file=sys.stderr)
+    with (
+        Clock() as clock,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = sweep(spec, grid, client=client, **settings)
+    record(
+        "`sweep` on a dask `LocalCluster` of 2 single-thread workers (its start-up included)",
+        clock,
+        remote["total_median"].values.tolist(),
+    )
 
-        # the baseline: a user without sweeps edits the spec and runs estimate, 20 times
-        process_seconds, process_medians = [], []
+    # the baseline: a user without sweeps edits the spec and runs estimate, 20 times
+    process_seconds, process_medians = [], []
+    with tempfile.TemporaryDirectory() as folder, Clock() as clock:
         for i, value in enumerate(values):
             spec_file = Path(folder) / f"dated_{i}.toml"
             spec_file.write_text(_with_contrast_sigma(spec.text, value), encoding="utf-8")
             command = [sys.executable, "-m", "dnamodel", "estimate", str(spec_file), "--no-loo", "--json"]
             command += ["--out", str(Path(folder) / f"out_{i}")]
             command += [a for k, v in settings.items() if v is not None for a in (f"--{k}", str(v))]
-            start = time.perf_counter()
+            begin = time.perf_counter()
             run = subprocess.run(command, capture_output=True, text=True, check=False)
-            process_seconds.append(time.perf_counter() - start)
+            process_seconds.append(time.perf_counter() - begin)
             if run.returncode not in (0, 3):
                 raise SystemExit(f"estimate failed ({run.returncode}): {run.stderr[-2000:]}")
             process_medians.append(json.loads(run.stdout)["summary"]["total"]["median"])
-        rows.append((f"{points} × `dnamodel estimate SPEC --no-loo`, fresh processes", sum(process_seconds), _load()))
-        medians["estimate"] = process_medians
-        print(f"estimate done: {rows[-1]}", file=sys.stderr)
+    estimate_label = f"baseline: {points} × `dnamodel estimate SPEC --no-loo`, each a fresh process"
+    record(estimate_label, clock, process_medians)
 
     fit_seconds, sample_seconds, fit_medians = [], [], []
-    for value in values:
-        point = point_spec(spec.path, _with_contrast_sigma(spec.text, value), {})
-        start = time.perf_counter()
-        fit = fit_dated(point, draws=draws, tune=tune)
-        fit_seconds.append(time.perf_counter() - start)
-        sample_seconds.append(fit.timings["sample"])
-        fit_medians.append(float(np.median(fit.idata.posterior["total"].values)))
-    rows.append((f"{points} × `fit_dated` in this process", sum(fit_seconds), _load()))
-    medians["fit_dated"] = fit_medians
-    print(f"fit_dated done: {rows[-1]}", file=sys.stderr)
+    with Clock() as clock:
+        for value in values:
+            point = point_spec(spec.path, _with_contrast_sigma(spec.text, value), {})
+            begin = time.perf_counter()
+            fit = fit_dated(point, draws=draws, tune=tune)
+            fit_seconds.append(time.perf_counter() - begin)
+            sample_seconds.append(fit.timings["sample"])
+            fit_medians.append(float(np.median(fit.idata.posterior["total"].values)))
+    fit_label = f"{points} × `fit_dated` in this process"
+    record(fit_label, clock, fit_medians)
 
+    # again, in the other order: the machine is shared, and its load drifts over half an hour
+    with Clock() as clock:
+        again = sweep(spec, grid, threads=2, **settings)
+    record(threads_label + ", again", clock, again["total_median"].values.tolist())
+    with Clock() as clock:
+        again = sweep(spec, grid, threads=1, **settings)
+    record(serial_label + ", again", clock, again["total_median"].values.tolist())
+
+    reference = medians[serial_label]
     for name, found in medians.items():
-        if found != medians["serial"]:
-            worst = max(abs(a - b) for a, b in zip(found, medians["serial"], strict=True))
+        if found != reference:
+            worst = max(abs(a - b) for a, b in zip(found, reference, strict=True))
             raise SystemExit(f"{name}: medians differ from the serial sweep's by up to {worst:,.1f}")
 
-    baseline = rows[3][1]
-    in_process = rows[4][1]
-    floor = sum(sample_seconds)
+    baseline = next(clock for label, clock, _ in rows if label == estimate_label)
+    in_process = next(clock for label, clock, _ in rows if label == fit_label)
     print(
         f"# Sweep benchmark, dated model ({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs)\n"
     )
     print(
         f"{points} points of `{PATH}` ({values[0]} to {values[-1]}), {spec.sampler.chains} chains × {shown_draws:,} "
-        f"draws after {shown_tune:,}, seed {spec.sampler.seed}.\n"
+        f"draws after {shown_tune:,}, seed {spec.sampler.seed}. Load average (1, 5, 15 min) at start: "
+        f"{load_at_start}.\n"
     )
-    print(f"| measured | wall s | per point s | ÷ {points} fresh `estimate` | ÷ {points} `fit_dated` | load after |")
-    print("| --- | ---: | ---: | ---: | ---: | --- |")
-    for label, seconds, load in rows:
+    print(
+        "| measured | wall s | per point s | baseline ÷ this, wall | baseline ÷ this, CPU | `fit_dated` ÷ this, "
+        "wall | CPU s | load after |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, clock, load in rows:
         print(
-            f"| {label} | {seconds:.1f} | {seconds / points:.2f} | {baseline / seconds:.2f}× "
-            f"| {in_process / seconds:.2f}× | {load} |"
+            f"| {label} | {clock.wall:.1f} | {clock.wall / points:.2f} | {baseline.wall / clock.wall:.2f}× "
+            f"| {baseline.cpu / clock.cpu:.2f}× | {in_process.wall / clock.wall:.2f}× | {clock.cpu:.1f} | {load} |"
         )
+    floor = sum(sample_seconds)
     print(
-        f"| floor: sampling alone, summed over the {points} `fit_dated` calls | {floor:.1f} | {floor / points:.2f} "
-        f"| {baseline / floor:.2f}× | {in_process / floor:.2f}× | |"
+        f"| sampling alone, summed over the {points} `fit_dated` calls | {floor:.1f} | {floor / points:.2f} "
+        f"| {baseline.wall / floor:.2f}× | | {in_process.wall / floor:.2f}× | | |"
     )
     print(
-        f"\nEvery way gave every point's median of the total exactly. Points that passed their gates in the "
-        f"serial sweep: {int(serial['passed'].sum())} of {points}. Median `estimate` process: "
-        f"{float(np.median(process_seconds)):.1f} s; median `fit_dated`: {float(np.median(fit_seconds)):.1f} s, of "
-        f"which sampling {float(np.median(sample_seconds)):.1f} s. Whole benchmark: "
-        f"{(time.perf_counter() - started) / 60:.1f} min."
+        f"\nEvery way gave every point's median of the total exactly. Points that passed their gates: "
+        f"{int(serial['passed'].sum())} of {points}. Median `estimate` process: "
+        f"{float(np.median(process_seconds)):.1f} s; median `fit_dated`: {float(np.median(fit_seconds)):.1f} s, "
+        f"of which sampling {float(np.median(sample_seconds)):.1f} s. "
+        f"Whole benchmark: {(time.perf_counter() - started) / 60:.1f} min."
     )
 
 
