@@ -731,21 +731,43 @@ SCALARS = ("alpha", "contrast", "group_sd", "unit_sd", "reported", "typed_share"
 """The model's scalar parameters, as the posterior names them (those the model has)."""
 
 
-def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
-    """Every quantity the posterior group holds, from draws ``x`` (n, ndim), with the draw axis first."""
-    q = constrain(x, inputs)
-    t = inputs.estimand_date
-    collected_now = collected(q, inputs, t)
-    total = collected_now.sum(axis=1)
-    denominator = q["population"].sum(axis=1)
-    by_group = np.zeros((x.shape[0], len(inputs.group)))
-    np.add.at(by_group.T, inputs.unit_group, collected_now.T)
+def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """The scalar parameters this model has (:data:`SCALARS`), from constrained draws ``q``."""
     out = {name: q[name] for name in SCALARS if name in q and (name != "group_sd" or inputs.group_effects)}
     if not inputs.reported_effect:
         out.pop("reported", None)
     if not inputs.database:
         out.pop("typed_share", None)
         out.pop("baseline_per_resident", None)
+    return out
+
+
+def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """The estimand from constrained draws ``q``, each array with the draw axis first.
+
+    What each unit (``collected``) and prefecture (``prefecture_total``) has collected by the
+    estimand's date, the ``total``, and the total as a ``share`` of the population.
+    :func:`derived` and a sweep's point (:mod:`dnamodel.workflows.sweep`) both take their totals from
+    here, so that a point at a spec's own values gives its fit's numbers exactly.
+    """
+    collected_now = collected(q, inputs, inputs.estimand_date)
+    total = collected_now.sum(axis=1)
+    by_group = np.zeros((collected_now.shape[0], len(inputs.group)))
+    np.add.at(by_group.T, inputs.unit_group, collected_now.T)
+    return {
+        "collected": collected_now,
+        "prefecture_total": by_group,
+        "total": total,
+        "share": total / q["population"].sum(axis=1),
+    }
+
+
+def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """Every quantity the posterior group holds, from draws ``x`` (n, ndim), with the draw axis first."""
+    q = constrain(x, inputs)
+    t = inputs.estimand_date
+    sums = totals(q, inputs)
+    out = scalars(q, inputs)
     if inputs.group_effects:
         out["group_effect"] = q["group_effect"]
     out |= {
@@ -754,10 +776,10 @@ def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
         "progress": progress(t, q["start"], q["pace"], inputs.ramp_years),
         "uplift": q["uplift"],
         "fraction": q["fraction"],
-        "collected": collected_now,
-        "prefecture_total": by_group,
-        "total": total,
-        "share": total / denominator,
+        "collected": sums["collected"],
+        "prefecture_total": sums["prefecture_total"],
+        "total": sums["total"],
+        "share": sums["share"],
         "expected": expected(q, inputs),
     }
     if inputs.database:

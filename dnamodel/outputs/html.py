@@ -284,13 +284,15 @@ def forecasts_of_fit(idata: Any) -> list[dated_checks.Forecast] | None:
 def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
     """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
 
-    A sweep is marked stale when it sweeps another model than the fit's, when its data version
-    differs from the fit's, or when it was run by another dnamodel version.
+    Only the sweeps shipped for the fit's model are read (the dated model's and the hierarchical
+    comparison model's share the folder). A sweep is marked stale when its result sweeps another
+    model than the fit's, when its data version differs from the fit's, or when it was run by
+    another dnamodel version.
     """
     import xarray as xr  # deferred: start-up time
 
     found, missing = [], []
-    for name in shipped_sweeps():
+    for name in shipped_sweeps(attrs.get("model")):
         path = Path(folder) / f"{name}.nc"
         if not path.is_file():
             missing.append(name)
