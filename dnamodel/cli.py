@@ -35,13 +35,15 @@ its convergence gates (unless ``--allow-bad-fit``), 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
 import os
 import re
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -754,19 +756,41 @@ def _hierarchical_spec(args: argparse.Namespace) -> HierarchicalSpec:
 
 def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
     spec = _hierarchical_spec(args)
-    return run_estimate(
-        spec,
-        data,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        sampler=args.sampler or "nutpie",
-        out=out,
-        loo=args.loo,
-        progress=not args.json and sys.stdout.isatty(),
-        sensitivity=sensitivity,
-    )
+    with _status_line(enabled=not args.json) as status:
+        return run_estimate(
+            spec,
+            data,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+            sampler=args.sampler or "nutpie",
+            out=out,
+            loo=args.loo,
+            sensitivity=sensitivity,
+            status=status,
+        )
+
+
+@contextlib.contextmanager
+def _status_line(*, enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on standard error saying what a long command does now, with its elapsed time.
+
+    Only on a terminal: when either stream is piped, or with ``--json``, nothing extra is written.
+    """
+    if not (enabled and sys.stdout.isatty() and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console  # deferred: only a command on a terminal draws it
+
+    console = Console(stderr=True)
+    begin = time.perf_counter()
+    with console.status("Starting") as spinner:
+
+        def say(line: str) -> None:
+            spinner.update(f"{line} … [dim](from {time.perf_counter() - begin:.0f} s)[/dim]")
+
+        yield say
 
 
 def _report(args: argparse.Namespace, out: Any) -> int:

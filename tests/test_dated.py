@@ -287,3 +287,30 @@ def test_forecast_refits_see_only_the_past(inputs):
     for label, cutoff, targets in inputs.forecasts:
         active = inputs.date <= cutoff
         assert not active[list(targets)].any(), label
+
+
+def _estimate_args(out):
+    return ["estimate", "--out", str(out), "--draws", "100", "--tune", "100", "--chains", "2", "--allow-bad-fit"]
+
+
+def test_estimate_says_what_it_does_on_a_terminal(tmp_path, capsys, monkeypatch):
+    from dnamodel.cli import main
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")  # each line whole, as a terminal that wide shows it
+    assert main(_estimate_args(tmp_path)) == 0
+    err = capsys.readouterr().err
+    for stage in ("Sampling dated (2 × 100 draws, 100 tuning)", "Leave-one-out: ", "Forecasts: ", "Writing the NetCDF"):
+        assert stage in err, err[-2000:]
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_estimate_adds_nothing_when_piped_or_json(tmp_path, capsys, monkeypatch, json_flag):
+    from dnamodel.cli import main
+
+    if json_flag:  # a terminal, but --json: standard error stays empty
+        monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+        monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main([*_estimate_args(tmp_path), "--no-loo", *json_flag]) == 0
+    assert capsys.readouterr().err == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,12 @@ def run_estimate(
     loo: bool = True,
     progress: bool = False,
     sensitivity: bool = False,
+    status: Callable[[str], None] | None = None,
 ) -> EstimateResult:
     """Fit, summarise, check and write: the work of ``dnamodel estimate``.
+
+    ``progress`` draws the sampler's own progress bar; ``status``, if given, is called with a
+    line saying what runs next (the command line shows it on a terminal, as a spinner).
 
     Raises
     ------
@@ -114,16 +119,21 @@ def run_estimate(
             loo=loo,
             progress=progress,
             sensitivity=sensitivity,
+            status=status,
         )
+    say = status or _silent
     start = time.perf_counter()
+    say(f"Compiling and sampling {spec.name} ({_plan(spec, draws, tune, chains)})")
     idata, fitted = fit_model(
         spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress
     )
+    say("Summarising and checking the fit")
     summary = summarize_fit(idata, data)
     checks = predictive_checks(idata)
     timings = dict(fitted.timings.as_dict())
     loo_checks: list[Check] = []
     if loo:
+        say("Leave-one-out: refitting without each observation")
         begin = time.perf_counter()
         a = idata.attrs
         # A held-out observation's 90% predictive interval needs far fewer draws than the citation:
@@ -137,10 +147,12 @@ def run_estimate(
     prior = prior_check(idata, fitted.inputs)
     scaling = None
     if sensitivity:
+        say("Power-scaling sensitivity")
         begin = time.perf_counter()
         idata = add_log_densities(idata, fitted)  # saved with the fit, so psens can be rerun from the file
         scaling = power_scaling(idata, fitted)
         timings["power_scaling"] = time.perf_counter() - begin
+    say("Writing the NetCDF, CSV and figures")
     begin = time.perf_counter()
     paths = write_outputs(idata, summary, out, fitted.inputs)
     timings["outputs"] = time.perf_counter() - begin
@@ -161,16 +173,20 @@ def _run_dated(
     loo: bool,
     progress: bool,
     sensitivity: bool = False,
+    status: Callable[[str], None] | None = None,
 ) -> EstimateResult:
     """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write.
 
     Power-scaling reads the fit's own log-density groups, which every dated fit saves: no refit.
     ``sampler`` chooses the main fit's; the refits sample the numba kernel with nutpie either way.
     """
+    say = status or _silent
     start = time.perf_counter()
+    say(f"Sampling {spec.name} ({_plan(spec, draws, tune, chains)})")
     fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
     idata, inputs = fit.idata, fit.inputs
     timings = dict(fit.timings)
+    say("Summarising and checking the fit")
     summary = summarize_fit(idata, data)
     checks = dated_checks.predictive_checks(idata, inputs)
     a = idata.attrs
@@ -178,11 +194,13 @@ def _run_dated(
     loo_checks: list[Check] = []
     forecasts: list[dated_checks.Forecast] = []
     if loo:
+        say(f"Leave-one-out: {len(inputs.observation)} refits")
         begin = time.perf_counter()
         loo_checks = dated_checks.leave_one_out(inputs, seed=a["seed"], **refits)
         timings["leave_one_out"] = round(time.perf_counter() - begin, 3)
         idata.attrs["leave_one_out_json"] = json.dumps([asdict(c) for c in loo_checks])
         idata.attrs["leave_one_out_draws"] = refits["draws"]
+        say("Forecasts: refits on what was published by each date")
         begin = time.perf_counter()
         forecasts = dated_checks.forecast_checks(inputs, seed=a["seed"], **refits)
         timings["forecasts"] = round(time.perf_counter() - begin, 3)
@@ -195,9 +213,11 @@ def _run_dated(
         idata.attrs["structural_uncertainty"] = structural
     scaling = None
     if sensitivity:
+        say("Power-scaling sensitivity")
         begin = time.perf_counter()
         scaling = power_scaling(idata)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
+    say("Writing the NetCDF, CSV and figures")
     begin = time.perf_counter()
     paths = write_outputs(idata, summary, out, inputs)
     timings["outputs"] = round(time.perf_counter() - begin, 3)
@@ -205,6 +225,18 @@ def _run_dated(
     return EstimateResult(
         summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling, forecasts, structural
     )
+
+
+def _silent(line: str) -> None:
+    """The status callback when nobody watches."""
+
+
+def _plan(spec: Any, draws: int | None, tune: int | None, chains: int | None) -> str:
+    """The sampler's settings as a status line says them: "4 × 4,000 draws, 1,500 tuning"."""
+    chains = spec.sampler.chains if chains is None else chains
+    draws = spec.sampler.draws if draws is None else draws
+    tune = spec.sampler.tune if tune is None else tune
+    return f"{chains} × {draws:,} draws, {tune:,} tuning"
 
 
 COMPARISON_FILE = "compare.nc"
