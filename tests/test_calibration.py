@@ -79,14 +79,9 @@ def test_sbc_interval_coverage(calibration):
             assert pvalue > threshold, f"{q}: {prob:.0%} intervals cover {covered[i, j]} of {n} (p = {pvalue:.2g})"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Funnels at small σ and τ: about half the prior's data sets give divergent fits, with chains stuck "
-    "at σ ≈ 0.02 (centred logit_direct) or τ ≈ 0.002 (centred row_logit); higher target_accept only thins them",
-)
-def test_sbc_fits_do_not_diverge(calibration):
-    diverging = np.flatnonzero(calibration.divergences > MAX_DIVERGENCES)
-    assert diverging.size == 0, f"{diverging.size} of {calibration.simulations} fits diverge"
+# No test of hierarchical_han's divergences: about half of its SBC fits diverge (funnels at small σ and
+# τ, docs/model.md 4.10 item 10), and the comparison model is kept as it is. The default, dated model's
+# SBC requires zero divergent fits (tests/test_dated_calibration.py).
 
 
 def test_sbc_is_reproducible(fitted):
