@@ -195,6 +195,7 @@ def test_shipped_default_passes_every_gate(default_fit):
     assert min(d.min_ess_bulk, d.min_ess_tail) >= 400
 
 
+@pytest.mark.slow  # each variant compiles its own graph: about 20-35 s apiece (issue 12's 4-minute `make test`)
 @pytest.mark.parametrize("name", ["hierarchical_pooled", "hierarchical_two_stratum"])
 def test_each_variant_runs_and_passes_its_gates(name):
     idata = fit(name)
