@@ -283,6 +283,17 @@ def test_refits_leave_out_exactly_what_they_are_told(small_fit):
     assert differs.sum() == 1  # one flag in the packed vector, nothing else
 
 
+def test_refits_in_threads_give_the_serial_runs_numbers(inputs, monkeypatch):
+    # Leave-one-out's 11 refits run two at a time on this machine's two cores; each refit's draws are
+    # its own, so the checks (PIT, log predictive density, the refit's total) equal a serial run's.
+    settings = {"draws": 60, "tune": 60, "chains": 2, "seed": 11}
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    serial = checks.leave_one_out(inputs, **settings)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)  # three threads, one core each
+    threaded = checks.leave_one_out(inputs, **settings)
+    assert threaded == serial
+
+
 def test_forecast_refits_see_only_the_past(inputs):
     for label, cutoff, targets in inputs.forecasts:
         active = inputs.date <= cutoff

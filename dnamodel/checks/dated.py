@@ -16,8 +16,13 @@ gives the bound's side at least 10% of its mass.
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -109,8 +114,13 @@ def refit(
     seed: int,
     value: np.ndarray | None = None,
     censor: np.ndarray | None = None,
+    cores: int | None = None,
 ) -> Refit:
-    """Sample with only the ``active`` observations in the likelihood (the same compiled density)."""
+    """Sample with only the ``active`` observations in the likelihood (the same compiled density).
+
+    ``cores`` spreads the chains over that many threads (default: one per chain, up to the
+    machine's cores); the draws do not depend on it.
+    """
     result = sample_packed(
         pack(inputs, active, value, censor),
         inputs,
@@ -119,6 +129,7 @@ def refit(
         chains=chains,
         seed=seed,
         target_accept=inputs.target_accept,
+        cores=cores,
     )
     flat = result.x.reshape(-1, result.x.shape[-1])
     q = constrain(flat, inputs)
@@ -129,6 +140,37 @@ def _seed(seed: int, *words: int) -> int:
     return int(np.random.SeedSequence([seed, *words]).generate_state(1)[0])
 
 
+def refits(
+    inputs: DatedInputs, jobs: Sequence[dict[str, Any]], *, draws: int, tune: int, chains: int
+) -> Iterator[Refit]:
+    """:func:`refit` for each job (its ``active``, ``seed`` and optional ``value``, ``censor``), in order.
+
+    Two or more refits run at once when there are cores: in threads of this process, one per
+    core, each refit's chains on ``cores // threads`` of them. nutpie releases the GIL while it
+    samples, and a refit's chains finish one by one, leaving cores idle that another refit's can
+    use. Each refit's draws are its own whatever the threads, so the results equal a serial
+    run's. At most two refits per thread wait to be read, which bounds the memory of a long SBC.
+    """
+    cpus = os.cpu_count() or 1
+    threads = max(1, min(cpus, len(jobs)))
+    cores = max(1, cpus // threads)
+
+    def one(job: dict[str, Any]) -> Refit:
+        return refit(inputs, draws=draws, tune=tune, chains=chains, cores=cores, **job)
+
+    if threads == 1:
+        yield from map(one, jobs)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Future[Refit]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(one, job))
+            if len(pending) > 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
@@ -136,11 +178,11 @@ def leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, se
     predictive density of the observation, log mean_s p(y_k | θ_s), over the refit's draws θ_s.
     """
     rng = np.random.default_rng(_seed(seed, 1))
+    n = len(inputs.observation)
+    jobs = [{"active": np.arange(n) != k, "seed": _seed(seed, 2, k)} for k in range(n)]
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
     checks = []
-    for k in range(len(inputs.observation)):
-        active = np.ones(len(inputs.observation), bool)
-        active[k] = False
-        fit = refit(inputs, active, draws=draws, tune=tune, chains=chains, seed=_seed(seed, 2, k))
+    for k, fit in enumerate(fits):
         predictive = replicate(fit.expected, inputs, rng)[:, k]
         lpd = _log_mean_exp(log_likelihood(fit.expected, inputs)[:, k])
         total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
@@ -160,10 +202,14 @@ class Forecast:
 def forecast_checks(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Forecast]:
     """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later."""
     rng = np.random.default_rng(_seed(seed, 3))
+    jobs = [
+        {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i)}
+        for i, (_, cutoff, _) in enumerate(inputs.forecasts)
+    ]
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
     out = []
-    for i, (label, cutoff, targets) in enumerate(inputs.forecasts):
-        active = inputs.date <= cutoff
-        fit = refit(inputs, active, draws=draws, tune=tune, chains=chains, seed=_seed(seed, 4, i))
+    for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
+        active = job["active"]
         predictive = replicate(fit.expected, inputs, rng)
         ll = log_likelihood(fit.expected, inputs)
         total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
@@ -252,21 +298,17 @@ def sbc(
     names: list[str] | None = None
     ranks, truth, covered, ess, divergences = [], [], [], [], []
     start = time.perf_counter()
+    jobs = []
     for i in range(simulations):
         censor = inputs.censor.copy()
         bound = censor != POINT
         censor[bound] = np.where(simulated[i, bound] >= inputs.value[bound], LOWER, UPPER)
         value = np.where(bound, inputs.value, simulated[i])
-        fit = refit(
-            inputs,
-            np.ones(len(inputs.observation), bool),
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=_seed(seed, 6, i),
-            value=value,
-            censor=censor,
-        )
+        everything = np.ones(len(inputs.observation), bool)
+        jobs.append({"active": everything, "seed": _seed(seed, 6, i), "value": value, "censor": censor})
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
+    for i, (job, fit) in enumerate(zip(jobs, fits, strict=True)):
+        value, censor = job["value"], job["censor"]
         post = _ranked(fit.quantities, inputs, value, censor)
         true = _ranked({k: v[i : i + 1] for k, v in q_true.items()}, inputs, value, censor)
         names = list(post)
