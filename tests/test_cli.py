@@ -82,7 +82,7 @@ def test_export_then_data_gives_identical_results(capsys, tmp_path):
     folder = tmp_path / "edit-me"
     code, out, _ = run(capsys, "data", "export", str(folder))
     assert code == 0
-    assert "Wrote 5 files" in out
+    assert "Wrote 6 files" in out
     for command in ("replicate", "audit"):
         _, bundled, _ = run(capsys, command, "--json")
         _, exported, _ = run(capsys, command, "--json", "--data", str(folder))

@@ -40,6 +40,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_shipped_models_load_and_resolve(data):
     assert available_models() == [
         "dated",
+        "dated_exchangeable",
+        "dated_linear",
+        "dated_no_groups",
         "hierarchical_han",
         "hierarchical_pooled",
         "hierarchical_two_stratum",

@@ -19,6 +19,7 @@ from dnamodel import dims
 from dnamodel.casestudy.tibet2022 import REPORT_HIGH, REPORT_HIGH_SHARE, REPORT_LOW, REPORT_LOW_SHARE, THRESHOLDS
 from dnamodel.checks.gates import Diagnostics, diagnose
 from dnamodel.data import load_data
+from dnamodel.data.study import month_year
 from dnamodel.inference.sampling import quiet_arviz
 
 if TYPE_CHECKING:
@@ -257,23 +258,6 @@ def round_significant(value: float, digits: int = SIGNIFICANT) -> float:
     """
     step = significant_step(value, digits)
     return round(math.floor(value / step + 0.5) * step, 12)
-
-
-def month_year(date: str) -> str:
-    """A spec date as words: ``"2022-07"`` is ``"July 2022"``.
-
-    Examples
-    --------
-    >>> month_year("2022-07"), month_year("2020"), month_year("2020-06-30")
-    ('July 2022', '2020', '30 June 2020')
-    """
-    import calendar
-
-    parts = [int(p) for p in date.split("-")]
-    if len(parts) == 1:
-        return str(parts[0])
-    month = calendar.month_name[parts[1]]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
 
 
 def round_count(value: float, step: int = 10_000) -> int:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from dnamodel.data.printed import Printed, parse_printed
@@ -218,35 +218,53 @@ class _Row(BaseModel):
 
 
 class Unit(_Row):
-    """A county-level unit of the 2020 census."""
+    """A unit of the study region (a county-level unit of the 2020 census, in the bundled data).
+
+    ``id``, ``prefecture``, ``name`` and ``population_2020`` are required; the other built-in
+    columns may be left out of the file. Any other column holds numbers (or is empty) and needs
+    a label in ``study.toml``'s ``[columns]``: it is in :attr:`extra`, and a dated spec may name
+    it as its covariate.
+    """
 
     id: Slug
-    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))]
-    level: Annotated[str, BeforeValidator(_one_of(("county", "zone")))]
+    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
+    level: Annotated[str | None, BeforeValidator(_optional(_one_of(("county", "zone"))))] = None
     prefecture: Slug
     name: Text
-    name_zh: Text
+    name_zh: OptionalText = ""
     population_2020: Count
-    han_share_2020: Share
-    population_2010: OptionalCount
-    han_share_2010: OptionalShare
-    folded_into: OptionalSlug
+    han_share_2020: OptionalShare = None
+    population_2010: OptionalCount = None
+    han_share_2010: OptionalShare = None
+    folded_into: OptionalSlug = None
+    extra: dict[str, Decimal | None] = Field(default_factory=dict)
+    """The study's own numeric columns, by name (``None`` where a cell is empty)."""
+
+    def number(self, column: str) -> Decimal | int | None:
+        """The value of a numeric column, built-in or the study's own; ``None`` if empty."""
+        if column in self.extra:
+            return self.extra[column]
+        return getattr(self, column)
 
 
 class Area(_Row):
-    """The region or one of its prefectures, with its census totals."""
+    """The region or one of its groups of units (prefectures), with its census totals.
+
+    ``id``, ``level``, ``parent``, ``name`` and ``population_2020`` are required; the others may
+    be left out of the file.
+    """
 
     id: Slug
-    code: Annotated[str, BeforeValidator(lambda v: _code(v))]
+    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
     level: Annotated[str, BeforeValidator(_one_of(("region", "prefecture")))]
     parent: OptionalSlug
     name: Text
-    name_zh: Text
+    name_zh: OptionalText = ""
     population_2020: Count
-    han_share_2020: Share
-    han_population_2020: OptionalCount
-    tibetan_population_2020: OptionalCount
-    other_minority_population_2020: OptionalCount
+    han_share_2020: OptionalShare = None
+    han_population_2020: OptionalCount = None
+    tibetan_population_2020: OptionalCount = None
+    other_minority_population_2020: OptionalCount = None
 
 
 class Observation(_Row):
@@ -285,6 +303,15 @@ class ReportFigure(_Row):
 
 def _code(value: Any) -> str:
     text = _text(value)
-    if not re.fullmatch(r"\d{6}", text):
-        raise _fail("code", "must be a six-digit administrative code", value)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
+        raise _fail("code", "must be an administrative code: letters, digits, '.', '-' or '_'", value)
     return text
+
+
+def extra_number(value: Any) -> Decimal | None:
+    """A cell of a column of the study's own: a number as :data:`NUMBER` allows, or empty."""
+    return _optional(_number)(value)
+
+
+EXTRA_FIELD = "extra"
+"""The row field that holds a file's columns of the study's own (not a column itself)."""
