@@ -1,7 +1,9 @@
 """dnamodel: uncertainty for a hidden total from scattered local reports.
 
-The first application is the number of DNA samples police collected in the Tibet
-Autonomous Region between 2016 and 2022 (Citizen Lab Research Report No. 158).
+The engine knows no region: a data folder (``units.csv``, ``areas.csv``, ``observations.csv``
+and ``study.toml``) and model specs describe a collection programme. The bundled data are the
+first application's, a case study of police DNA collection, 2016 to 2022 (Citizen Lab Research
+Report No. 158), which :mod:`dnamodel.casestudy` replicates and audits.
 
 The public API:
 

@@ -164,8 +164,8 @@ def test_built_in_columns_beyond_the_required_may_be_left_out(data_copy):
     keep = ("id", "prefecture", "name", "population_2020")
     _write(data_copy / "units.csv", [{k: row[k] for k in keep} for row in _rows(data_copy / "units.csv")])
     data = load_data(data_copy)
-    assert data.numeric_columns() == ["population_2020", "han_share_2020", "population_2010", "han_share_2010"]
-    with pytest.raises(DataError, match="han_share_2020 is empty for"):
+    assert data.numeric_columns() == ["population_2020"]
+    with pytest.raises(DataError, match="'han_share_2020' is not a numeric column of units"):
         resolve_dated(load_model("dated"), data)
 
 

@@ -184,6 +184,11 @@ class Replication:
         return next(step for step in self.steps if step.id == step_id)
 
     @property
+    def population(self) -> Fraction:
+        """The population the report divides by (its 3.66 million, ``tibet_population_2021``)."""
+        return next(obs for obs in self.inputs if obs.id == "tibet_population_2021").exact
+
+    @property
     def all_match(self) -> bool:
         """Whether every recomputed figure equals the printed one."""
         return all(step.matches for step in self.steps)

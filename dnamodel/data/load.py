@@ -107,10 +107,11 @@ class Dataset:
         return tuple(aid for aid, area in self.areas.items() if area.level == "prefecture")
 
     def numeric_columns(self) -> list[str]:
-        """The columns of ``units.csv`` that hold numbers: the built-in ones and the study's own."""
+        """The columns of ``units.csv`` that hold numbers: the built-in ones the file has, and the study's own."""
         first = next(iter(self.units.values()))
         builtin = [name for name, info in Unit.model_fields.items() if name != EXTRA_FIELD and _numeric(info)]
-        return builtin + list(first.extra)
+        present = [name for name in builtin if any(getattr(unit, name) is not None for unit in self.units.values())]
+        return present + list(first.extra)
 
     def path(self, name: str) -> str:
         """The path of one of the data files, as error messages name it."""
@@ -235,8 +236,8 @@ def load_data(path: str | Path | None = None) -> Dataset:
     return Dataset(units, areas, observations, figures, location, "sha256:" + digest.hexdigest()[:16], study)
 
 
-def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write the bundled data files (and their README) to ``directory`` for editing.
+def export_data(directory: str | Path, *, overwrite: bool = False, example: str | None = None) -> list[Path]:
+    """Write the bundled data files (and their README), or an example programme, to ``directory`` for editing.
 
     Parameters
     ----------
@@ -245,6 +246,10 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     overwrite : bool
         Replace files that are already there; otherwise refuse, so that edits are
         never lost.
+    example : str, optional
+        The name of an example programme shipped with dnamodel (:func:`examples`): its
+        whole folder is written, ``data/`` (for ``--data``), ``models/``, ``sweeps/`` and
+        its README, instead of the bundled data.
 
     Returns
     -------
@@ -254,26 +259,64 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     Raises
     ------
     UsageError
-        If a file is already there and ``overwrite`` is false, or the folder cannot
-        be made.
+        If a file is already there and ``overwrite`` is false, the folder cannot
+        be made, or there is no such example.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = export_data(folder, example="quillmoor")
+    ...     sorted(str(p.relative_to(folder)) for p in written)[:3]
+    ['README.md', 'data/areas.csv', 'data/observations.csv']
     """
     target = Path(directory)
-    names = (*FILES, "README.md")
+    if example is not None:
+        known = examples()
+        if example not in known:
+            raise UsageError(f"no example {example!r}{did_you_mean(example, known)}; examples: {', '.join(known)}")
+        source = examples_dir() / example
+        names = tuple(
+            str(path.relative_to(source)) for path in sorted(source.rglob("*")) if path.is_file() and _shipped(path)
+        )
+    else:
+        source = bundled_dir()
+        names = tuple(name for name in (*FILES, "README.md") if (source / name).is_file())
     existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not overwrite:
         raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create {target}: {error.strerror}") from None
-    source = bundled_dir()
     written = []
     for name in names:
-        if not (source / name).is_file():
-            continue
         atomic_write_bytes(target / name, (source / name).read_bytes())
         written.append(target / name)
     return written
+
+
+def examples_dir() -> Path:
+    """The folder of the example programmes inside the installed package (``dnamodel/examples/``)."""
+    return Path(str(resources.files("dnamodel") / "examples"))
+
+
+def examples() -> list[str]:
+    """The names of the example programmes shipped with dnamodel.
+
+    Examples
+    --------
+    >>> examples()
+    ['quillmoor']
+    """
+    folder = examples_dir()
+    return sorted(p.name for p in folder.iterdir() if (p / "data").is_dir()) if folder.is_dir() else []
+
+
+def _shipped(path: Path) -> bool:
+    """Whether a file of an example folder is one of its own (not a cache or an editor's file)."""
+    return path.suffix in (".csv", ".toml", ".md") and not any(part.startswith(".") for part in path.parts)
 
 
 # --- reading and checking ----------------------------------------------------------------

@@ -47,9 +47,9 @@ class StudyWords(_Table):
     """``[study]``: what is counted, where and when, in the words the outputs use."""
 
     region: Words
-    """The region as a sentence names it: ``"the Tibet Autonomous Region"``."""
+    """The region as a sentence names it: ``"the Northern Province"``."""
     place: Words
-    """The region in a title or an axis label: ``"Tibet"``."""
+    """The region in a title or an axis label: ``"the North"``."""
     counted: Words
     """What the total counts, as a title starts: ``"DNA samples collected"``."""
     unit: Words
@@ -80,7 +80,7 @@ class ComparisonFigure(_Table):
     total: Annotated[float, Field(gt=0, lt=1e15, allow_inf_nan=False)]
     share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     note: Words | None = None
-    """What the figure rests on, shown beside its label (``"Lhorong's rate"``)."""
+    """What the figure rests on, shown beside its label (``"one county's rate"``)."""
     marked: bool = True
     """Drawn as a dashed line on the figures of the total (a round number may be left off)."""
 
@@ -160,7 +160,7 @@ class Study(BaseModel):
         return " to ".join(parts)
 
     def title(self, end: str | None = None) -> str:
-        """What the total counts, where and when: ``"DNA samples collected in Tibet, 2016 to July 2022"``."""
+        """What the total counts, where and when: ``"DNA samples collected in the North, 2016 to July 2022"``."""
         period = self.period(end)
         return f"{_capital(self.words.counted)} in {self.words.place}" + (f", {period}" if period else "")
 

@@ -276,8 +276,11 @@ def _compare(
     return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
 
 
-def write_comparison(result: Comparison, out: str | Path) -> list[Path]:
-    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure."""
+def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) -> list[Path]:
+    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure.
+
+    ``study`` (``Dataset.study``) gives the figure's words and the comparison figures drawn dashed.
+    """
     import xarray as xr  # deferred: start-up time
 
     folder = Path(out)
@@ -315,5 +318,5 @@ def write_comparison(result: Comparison, out: str | Path) -> list[Path]:
     csv_path = folder / "compare.csv"
     atomic_write_text(csv_path, "\n".join(rows) + "\n")
     paths.append(csv_path)
-    paths.append(plots.comparison_plot(result, folder / "compare.png"))
+    paths.append(plots.comparison_plot(result, folder / "compare.png", study=study))
     return paths

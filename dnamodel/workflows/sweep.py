@@ -2,7 +2,7 @@
 
 :func:`sweep` takes a spec and a grid ``{"dotted.path": [values, ...]}`` whose paths
 address the spec's TOML (``fraction.beta.sigma``, ``thesis.use``,
-``observations.zhagyab.samples``, ``inputs.rest_position.high``, ...; see
+``observations.NAME.samples``, ``inputs.rest_position.high``, ...; see
 :mod:`dnamodel.spec.sweep`), runs the model at every point of the grid and returns an
 ``xarray.Dataset`` with one dimension per path (:mod:`dnamodel.outputs.sweep` presents it).
 
