@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps report figures notebooks clean
+.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,7 @@ $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 bench-mc: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/bench_montecarlo.py
 
-## bench-fit: `dnamodel estimate` from cold caches, and nutpie's ESS/s against PyMC's NUTS (about 12 minutes)
+## bench-fit: `dnamodel estimate` warm and cold, a profile of it, and nutpie against PyMC on the dated model (about 45 minutes)
 bench-fit: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
 
@@ -94,6 +94,10 @@ bench-report: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/dnamodel compare --out results
 
-## sweeps: run every shipped sweep (dnamodel/models/sweeps/) into results/sweeps/, with one tornado chart of them all
+## sweeps: the default (dated) model's shipped sweeps (dnamodel/models/sweeps/dated_*) into results/sweeps/, with one tornado chart (about 5 minutes)
 sweeps: $(STAMP)
 	$(BIN)/dnamodel sweep --shipped --out results/sweeps
+
+## sweeps-hierarchical: the comparison model's (hierarchical_han) shipped sweeps into the same folder (about 10 minutes: each structure compiles)
+sweeps-hierarchical: $(STAMP)
+	$(BIN)/dnamodel sweep --shipped hierarchical_han --out results/sweeps

@@ -12,8 +12,9 @@ The public API:
 - :func:`audit`: where the report disagrees with itself and with the 2020 census;
 - :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models;
 - :func:`sobol` and :func:`tornado`: which uncertain inputs drive a model's total;
-- :func:`fit`, :func:`diagnose` and :func:`summarize_fit`: the Bayesian hierarchical model, its
-  convergence gates and a summary to cite (PyMC and nutpie are imported on first use);
+- :func:`fit`, :func:`diagnose` and :func:`summarize_fit`: the Bayesian models (dated or
+  hierarchical), their convergence gates and a summary to cite (PyMC, nutpie and numba are
+  imported on first use);
 - :func:`sweep`: a model refitted over a grid of spec values;
 - :func:`compare`: models side by side, scored by exact leave-one-out, and stacked.
 
@@ -27,7 +28,7 @@ from dnamodel.checks.gates import diagnose
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.inference.sampling import fit
+from dnamodel.inference.fit import fit
 from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version

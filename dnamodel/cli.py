@@ -21,8 +21,8 @@ Subcommands:
     prefectures, sensitivity, and how to reproduce it.
 ``sweep TARGET [--set PATH=V1,V2,...]``
     Refit a model over a grid of spec values (a shipped sweep in ``dnamodel/models/sweeps/`` or
-    a model with ``--set``), resumably and in parallel; ``--shipped`` runs every shipped
-    sweep and draws one tornado chart of them all.
+    a model with ``--set``), resumably and in parallel; ``--shipped [MODEL]`` runs every shipped
+    sweep of a model (the default model's unless named) and draws one tornado chart of them all.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -263,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
         "are kept in OUT.points/ and a rerun skips them. The dataset is saved as NetCDF with a tornado chart (and "
         "a line plot for one path) beside it.",
     )
-    sweep_parser.add_argument("target", metavar="TARGET", nargs="?", help="a shipped sweep, a sweep file or a model")
+    sweep_parser.add_argument(
+        "target",
+        metavar="TARGET",
+        nargs="?",
+        help=f"a shipped sweep, a sweep file or a model; with --shipped, the model whose sweeps run ({DEFAULT_MODEL})",
+    )
     sweep_parser.add_argument(
         "--set",
         dest="settings",
@@ -277,12 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
     sweep_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
     sweep_parser.add_argument("--seed", type=_seed, help="random seed, the same for every point (default: the spec's)")
-    sweep_parser.add_argument("--processes", type=_positive_int, help="local worker processes (default: cores / 2)")
+    sweep_parser.add_argument(
+        "--processes",
+        type=_positive_int,
+        help="local worker processes (a hierarchical model's default: cores / 2; a dated model's: threads)",
+    )
+    sweep_parser.add_argument(
+        "--threads", type=_positive_int, help="a dated model's points at once, in threads (default: one per core)"
+    )
     sweep_parser.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run the points on this dask.distributed scheduler"
     )
     sweep_parser.add_argument(
-        "--shipped", action="store_true", help="run every shipped sweep and draw one tornado chart of them"
+        "--shipped",
+        action="store_true",
+        help=f"run every shipped sweep of the model TARGET ({DEFAULT_MODEL} if none; hierarchical_han for the "
+        "comparison model's) and draw one tornado chart of them",
     )
     sweep_parser.add_argument(
         "--allow-bad-fit",
@@ -1116,10 +1131,16 @@ def _forecast_table(forecast: Any) -> Table:
 
 def _sweep(args: argparse.Namespace, out: Any) -> int:
     data = _load(args)
+    model_of_shipped = None
     if args.shipped:
-        if args.target or args.settings:
-            raise UsageError("--shipped runs the shipped sweeps as they are; give no TARGET or --set with it")
-        jobs = [load_sweep(name) for name in shipped_sweeps()]
+        if args.settings:
+            raise UsageError("--shipped runs the shipped sweeps as they are; give no --set with it")
+        model_of_shipped = args.target or DEFAULT_MODEL
+        names = shipped_sweeps(model_of_shipped)
+        if not names:
+            models = sorted({load_sweep(n).model for n in shipped_sweeps()})
+            raise UsageError(f"no shipped sweep of {model_of_shipped!r}; shipped sweeps are of {', '.join(models)}")
+        jobs = [load_sweep(name) for name in names]
         folder = Path(args.out or "results/sweeps")
         targets = [
             (job.model, job.grid, folder / f"{job.name}.nc", job.description, dict.fromkeys(job.grid, job.path))
@@ -1146,6 +1167,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             out=target,
             client=client,
             processes=args.processes,
+            threads=args.threads,
             progress=None if args.json else _progress(out, title),
             origins=origins,
         )
@@ -1172,8 +1194,8 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         combined = sweep_tornado_plot(
             tornado,
             reference,
-            Path(args.out or "results/sweeps") / "tornado.png",
-            title="What the total depends on",
+            Path(args.out or "results/sweeps") / f"tornado_{model_of_shipped}.png",
+            title=f"What the total depends on ({model_of_shipped})",
             study=data.study,
         )
         if not args.json:

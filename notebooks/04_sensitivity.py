@@ -178,9 +178,7 @@ print(f"difference in combined MCSEs: {(estimate.mean - refit_mean) / np.hypot(e
 # fit, and the other points are the alternatives.
 
 # %%
-jobs = [job for job in (load_sweep(name) for name in shipped_sweeps()) if job.model == MODEL]
-others = sorted({load_sweep(name).model for name in shipped_sweeps()} - {MODEL})
-print(f"{len(jobs)} shipped sweeps of {MODEL}; the others sweep {', '.join(others) or 'nothing else'}")
+jobs = [load_sweep(name) for name in shipped_sweeps(MODEL)]  # the hierarchical model's; the dated model's are its own
 for job in jobs:
     print(f"{job.name}: {job.description}")
     for path, values in job.grid.items():

@@ -37,8 +37,8 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-EXPECTED_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "covariate", "campaign"}
-"""The dated report's figures; a sweep of the dated model adds the tornado chart."""
+EXPECTED_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "covariate", "campaign", "tornado"}
+"""The dated report's figures, with the tornado chart of the dated model's sweep the fixture runs."""
 HIERARCHICAL_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "fraction", "tornado"}
 SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 20220913}
 """Reduced draws for the hierarchical fit and its sweep: the report draws whatever the fit's gates say. The
@@ -47,14 +47,15 @@ dated fit keeps its spec's own settings, at which every gate passes and the sent
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory, data):
-    """A dated fit as `dnamodel report` makes it (leave-one-out, forecasts, power-scaling), and a shipped
-    sweep, of the hierarchical model, which the dated report marks stale."""
+    """A dated fit as `dnamodel report` makes it (leave-one-out, forecasts, power-scaling), a shipped sweep
+    of the dated model (the thesis on and off) and one of the hierarchical model, for its report."""
     folder = tmp_path_factory.mktemp("report")
     result = run_estimate(load_model("dated"), data, out=folder, sensitivity=True)
-    job = load_sweep("sigma_scale")
     sweeps = folder / "sweeps"
     sweeps.mkdir()
-    sweep(job.model, job.grid, data=data, out=sweeps / "sigma_scale.nc", **SETTINGS)
+    for name in ("dated_thesis", "sigma_scale"):
+        job = load_sweep(name)
+        sweep(job.model, job.grid, data=data, out=sweeps / f"{name}.nc", **SETTINGS)
     return result.paths[0], sweeps
 
 
@@ -87,7 +88,7 @@ def test_every_section_and_figure_is_in_the_file(report):
     assert set(report.figures) == EXPECTED_FIGURES
     assert len(re.findall(r'<img src="data:image/png;base64,', text)) == len(EXPECTED_FIGURES)
     assert report.missing == []
-    assert report.sweeps == ["sigma_scale"]
+    assert report.sweeps == ["dated_thesis"]  # only the dated model's shipped sweeps are read: one of its five ran
     _self_contained(text)
 
 
@@ -115,10 +116,10 @@ def test_the_dated_report_shows_each_observation_its_priors_forecasts_and_psens(
     assert "<td>baseline_per_resident</td>" in text
     assert "Each prior term alone" in text
     assert "<th class=n>typed_share</th>" in text
-    # the hierarchical sweep is listed, stale, and kept out of the chart
-    assert "Stale: a sweep of hierarchical_han, not of the fit&#x27;s dated." in text
-    assert "left out of the chart" in text
-    assert "tornado" not in report.figures
+    # the dated model's sweep is listed and charted, and nothing is stale
+    assert html.escape(load_sweep("dated_thesis").description) in text
+    assert "tornado" in report.figures
+    assert "Stale" not in text
 
 
 def test_a_hierarchical_fit_still_draws_every_section(hierarchical_report):
@@ -178,19 +179,21 @@ def test_a_fit_without_loo_or_log_densities_says_so(fitted, tmp_path):
 
 
 def test_a_sweep_of_the_fits_own_model_is_charted_and_another_data_version_is_stale(fitted, tmp_path):
-    # No sweep of the dated model ships on this branch: the hierarchical one, relabelled, stands in for one.
     import xarray as xr
 
     fit = read_netcdf(fitted[0])
-    result = xr.load_dataset(fitted[1] / "sigma_scale.nc", engine="h5netcdf")
-    result.attrs["model"] = "dated"
+    result = xr.load_dataset(fitted[1] / "dated_thesis.nc", engine="h5netcdf")
     (tmp_path / "sweeps").mkdir()
-    write_netcdf(result, tmp_path / "sweeps" / "sigma_scale.nc")
-    report = render_report(fitted[0], tmp_path / "own.html", sweeps_dir=tmp_path / "sweeps")
-    assert "tornado" in report.figures
-    assert "Stale" not in report.path.read_text(encoding="utf-8")
+    result.attrs["model"] = "hierarchical_han"  # a result of another model under a dated sweep's name
+    write_netcdf(result, tmp_path / "sweeps" / "dated_thesis.nc")
+    report = render_report(fitted[0], tmp_path / "other.html", sweeps_dir=tmp_path / "sweeps")
+    text = report.path.read_text(encoding="utf-8")
+    assert "Stale: a sweep of hierarchical_han, not of the fit&#x27;s dated." in text
+    assert "left out of the chart" in text
+    assert "tornado" not in report.figures
+    result.attrs["model"] = "dated"
     result.attrs["data_version"] = "sha256:0000000000000000"
-    write_netcdf(result, tmp_path / "sweeps" / "sigma_scale.nc")
+    write_netcdf(result, tmp_path / "sweeps" / "dated_thesis.nc")
     report = render_report(fitted[0], tmp_path / "stale.html", sweeps_dir=tmp_path / "sweeps")
     text = report.path.read_text(encoding="utf-8")
     assert f"Stale: data sha256:0000000000000000, the fit&#x27;s is {fit.attrs['data_version']}." in text

@@ -211,3 +211,45 @@ def test_not_toml_and_unknown_model(tmp_path, capsys):
         load_model("report_mcc")
     assert main(["mc", "no_such_model"]) == 2
     assert "no model file or model named 'no_such_model'" in capsys.readouterr().err
+
+
+# --- the dated spec: switching an observation off -------------------------------------------------
+
+
+def _dated_with(tmp_path: Path, **use: bool) -> Path:
+    text = (Path(__file__).parent.parent / "dnamodel" / "models" / "dated.toml").read_text(encoding="utf-8")
+    for name, value in use.items():
+        text = text.replace(f"[observations.{name}]\n", f"[observations.{name}]\nuse = {str(value).lower()}\n")
+    return write(tmp_path, text)
+
+
+def test_a_dated_observation_with_use_false_is_left_out(tmp_path, data):
+    from dnamodel.spec.dated import resolve_dated
+
+    full = resolve_dated(load_model("dated"), data)
+    kept = resolve_dated(load_model(_dated_with(tmp_path, thesis_stock=False, thesis_added=False)), data)
+    assert set(full.observation) - set(kept.observation) == {"thesis_stock", "thesis_added"}
+    keep = [full.observation.index(n) for n in kept.observation]
+    assert kept.value.tolist() == full.value[keep].tolist()
+    assert kept.database == full.database  # the databases stay: Lhasa's share still reads one
+    # `use = true` is the default: stating it changes nothing but the spec's text
+    same = resolve_dated(load_model(_dated_with(tmp_path, thesis_stock=True)), data)
+    assert same.observation == full.observation
+
+
+def test_an_observation_switched_off_no_longer_marks_its_unit_as_reported(tmp_path, data):
+    from dnamodel.spec.dated import resolve_dated
+
+    full = resolve_dated(load_model("dated"), data)
+    kept = resolve_dated(load_model(_dated_with(tmp_path, lhorong=False)), data)
+    lhorong = full.unit.index("lhorong")
+    assert full.reported[lhorong] == 1.0
+    assert kept.reported[lhorong] == 0.0
+
+
+def test_use_must_be_a_boolean(tmp_path):
+    text = _dated_with(tmp_path).read_text(encoding="utf-8")
+    path = write(tmp_path, text.replace("[observations.zhagyab]\n", '[observations.zhagyab]\nuse = "no"\n'))
+    with pytest.raises(DataError) as caught:
+        load_model(path)
+    assert [p.field for p in caught.value.problems] == ["observations.zhagyab.use"]

@@ -19,13 +19,16 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
-from dnamodel.inference.sampling import _versions, check_sampler_settings, quiet_arviz, seeds
+from dnamodel.errors import UsageError
+from dnamodel.inference.dated_pymc import sample_twin
+from dnamodel.inference.sampling import SAMPLERS, _versions, check_sampler_settings, quiet_arviz, seeds
 from dnamodel.provenance import provenance
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 
@@ -728,21 +731,43 @@ SCALARS = ("alpha", "contrast", "group_sd", "unit_sd", "reported", "typed_share"
 """The model's scalar parameters, as the posterior names them (those the model has)."""
 
 
-def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
-    """Every quantity the posterior group holds, from draws ``x`` (n, ndim), with the draw axis first."""
-    q = constrain(x, inputs)
-    t = inputs.estimand_date
-    collected_now = collected(q, inputs, t)
-    total = collected_now.sum(axis=1)
-    denominator = q["population"].sum(axis=1)
-    by_group = np.zeros((x.shape[0], len(inputs.group)))
-    np.add.at(by_group.T, inputs.unit_group, collected_now.T)
+def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """The scalar parameters this model has (:data:`SCALARS`), from constrained draws ``q``."""
     out = {name: q[name] for name in SCALARS if name in q and (name != "group_sd" or inputs.group_effects)}
     if not inputs.reported_effect:
         out.pop("reported", None)
     if not inputs.database:
         out.pop("typed_share", None)
         out.pop("baseline_per_resident", None)
+    return out
+
+
+def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """The estimand from constrained draws ``q``, each array with the draw axis first.
+
+    What each unit (``collected``) and prefecture (``prefecture_total``) has collected by the
+    estimand's date, the ``total``, and the total as a ``share`` of the population.
+    :func:`derived` and a sweep's point (:mod:`dnamodel.workflows.sweep`) both take their totals from
+    here, so that a point at a spec's own values gives its fit's numbers exactly.
+    """
+    collected_now = collected(q, inputs, inputs.estimand_date)
+    total = collected_now.sum(axis=1)
+    by_group = np.zeros((collected_now.shape[0], len(inputs.group)))
+    np.add.at(by_group.T, inputs.unit_group, collected_now.T)
+    return {
+        "collected": collected_now,
+        "prefecture_total": by_group,
+        "total": total,
+        "share": total / q["population"].sum(axis=1),
+    }
+
+
+def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
+    """Every quantity the posterior group holds, from draws ``x`` (n, ndim), with the draw axis first."""
+    q = constrain(x, inputs)
+    t = inputs.estimand_date
+    sums = totals(q, inputs)
+    out = scalars(q, inputs)
     if inputs.group_effects:
         out["group_effect"] = q["group_effect"]
     out |= {
@@ -751,10 +776,10 @@ def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
         "progress": progress(t, q["start"], q["pace"], inputs.ramp_years),
         "uplift": q["uplift"],
         "fraction": q["fraction"],
-        "collected": collected_now,
-        "prefecture_total": by_group,
-        "total": total,
-        "share": total / denominator,
+        "collected": sums["collected"],
+        "prefecture_total": sums["prefecture_total"],
+        "total": sums["total"],
+        "share": sums["share"],
         "expected": expected(q, inputs),
     }
     if inputs.database:
@@ -907,15 +932,23 @@ def fit_dated(
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
+    sampler: str = "nutpie",
     progress: bool = False,
     prior_draws: int = 2000,
     active: np.ndarray | None = None,
 ) -> DatedFit:
     """Fit a dated model; see :func:`dnamodel.fit`.
 
+    ``sampler="nutpie"`` (the default) samples the numba kernel; ``"pymc"`` samples the model's
+    PyMC twin (:mod:`dnamodel.inference.dated_pymc`) with PyMC's own NUTS, compiled in this
+    process, and returns the same ``InferenceData``: its draws are mapped to the kernel's
+    unconstrained vector and derived from there.
+
     ``active`` leaves observations out of the likelihood (leave-one-out, forecasts) without
     changing anything else: the same compiled density reads a different packed vector.
     """
+    if sampler not in SAMPLERS:
+        raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
     data = data if data is not None else load_data()
     settings = spec.sampler
     draws = settings.draws if draws is None else draws
@@ -926,17 +959,33 @@ def fit_dated(
     check_sampler_settings(stored_per_draw(inputs), draws=draws, tune=tune, chains=chains, seed=seed)
     sampler_seed, _, _ = seeds(seed)
     start = time.perf_counter()
-    result = sample_packed(
-        pack(inputs, active),
-        inputs,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=sampler_seed,
-        target_accept=settings.target_accept,
-        progress=progress,
-    )
-    timings = {"sample": round(result.seconds, 3), "load": round(time.perf_counter() - start - result.seconds, 3)}
+    if sampler == "nutpie":
+        result = sample_packed(
+            pack(inputs, active),
+            inputs,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=sampler_seed,
+            target_accept=settings.target_accept,
+            progress=progress,
+        )
+        timings = {"sample": round(result.seconds, 3), "load": round(time.perf_counter() - start - result.seconds, 3)}
+    else:
+        x, stats, seconds = sample_twin(
+            inputs,
+            layout_of(inputs),
+            active,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=sampler_seed,
+            target_accept=settings.target_accept,
+            progress=progress,
+        )
+        result = Draws(x, stats, seconds["sample"])
+        # "load" is what precedes the first draw: for PyMC, building and compiling the twin
+        timings = {"sample": round(seconds["sample"], 3), "load": round(seconds["build"] + seconds["compile"], 3)}
     start = time.perf_counter()
     idata = to_inference_data(result, inputs, seed=seed, prior_draws=prior_draws, active=active)
     timings["derive"] = round(time.perf_counter() - start, 3)
@@ -951,7 +1000,7 @@ def fit_dated(
             "spec_hash": spec.hash,
             "spec": spec.text,
             "seed": seed,
-            "sampler": "nutpie",
+            "sampler": sampler,
             "draws": draws,
             "tune": tune,
             "chains": chains,
@@ -960,7 +1009,8 @@ def fit_dated(
             "estimand_date": spec.estimand.date,
             "timings_json": json.dumps(timings),
             "arviz_version": az.__version__,
-            **_versions("nutpie"),
+            **_versions(sampler),
+            **({"pymc_version": version("pymc")} if sampler == "pymc" else {}),
         }
     )
     return DatedFit(idata, inputs, timings)

@@ -264,13 +264,15 @@ def forecasts_of_fit(idata: Any) -> list[dated_checks.Forecast] | None:
 def read_sweeps(folder: str | Path, attrs: dict[str, Any]) -> tuple[list[SweepSummary], list[str]]:
     """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
 
-    A sweep is marked stale when it sweeps another model than the fit's, when its data version
-    differs from the fit's, or when it was run by another dnamodel version.
+    Only the sweeps shipped for the fit's model are read (the dated model's and the hierarchical
+    comparison model's share the folder). A sweep is marked stale when its result sweeps another
+    model than the fit's, when its data version differs from the fit's, or when it was run by
+    another dnamodel version.
     """
     import xarray as xr  # deferred: start-up time
 
     found, missing = [], []
-    for name in shipped_sweeps():
+    for name in shipped_sweeps(attrs.get("model")):
         path = Path(folder) / f"{name}.nc"
         if not path.is_file():
             missing.append(name)
@@ -941,8 +943,8 @@ def _dated_model_section(c: _Context) -> str:
         "(section 5). In short:</p><ul class=maths>"
         f"<li>Each of the {len(inputs.unit)} units u has a fraction of its residents counted once its campaign "
         f"saturates: {fraction}; η<sub>u</sub> = α + g<sub>j(u)</sub> + δ·r<sub>u</sub> + σ<sub>u</sub>·z<sub>u</sub>, "
-        f"g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its {_e(group)} j, r<sub>u</sub> = 1 for a unit a local report "
-        "counts alone, z and w standard normal.</li>"
+        f"g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its {_e(group)} j, "
+        "r<sub>u</sub> = 1 for a unit a local report counts alone, z and w standard normal.</li>"
         f"<li>Each {_e(group)}'s campaign starts at t0<sub>j</sub> and approaches saturation at pace r<sub>j</sub>: "
         "F<sub>j</sub>(t) = 1 − exp(−r<sub>j</sub>·ε·softplus((t − t0<sub>j</sub>)/ε)), "
         f"ε = {inputs.ramp_years:g} years.</li>"

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dnamodel.errors import DataError
 from dnamodel.outputs.plots import sweep_line_plot, sweep_tornado_plot
-from dnamodel.spec.sweep import coordinate
+from dnamodel.spec import parse_model
+from dnamodel.spec.sweep import coordinate, current_value
 
 
 @dataclass(frozen=True)
@@ -59,16 +61,22 @@ def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
 
 
 def reference_interval(result: Any) -> tuple[float, float, float] | None:
-    """The point where every path has the spec's own value, if the grid contains it."""
-    raw = tomllib.loads(result.attrs["spec"])
+    """The point where every path has the spec's own value, if the grid contains it.
+
+    A value the spec leaves to its schema's default (``fraction.unreported_offset``,
+    ``observations.NAME.use``) counts as the spec's own (:func:`dnamodel.spec.sweep.current_value`).
+    """
+    text = result.attrs["spec"]
+    try:
+        spec = parse_model(tomllib.loads(text), text, "the sweep's spec")
+    except DataError:  # a spec this version no longer reads: no reference point, rather than no plot
+        return None
     selection = {}
     for path in _grid_paths(result):
-        node: Any = raw
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
+        value = current_value(spec, path)
+        if value is None:
             return None
-        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(node)]
+        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(value)]
         if not matches:
             return None
         selection[path] = matches[0]

@@ -24,7 +24,9 @@ Its tables:
 ``[observations.NAME]``
     Each observation: its ``kind`` (``count``, ``database``, ``database_share``, ``coverage``),
     its ``value`` (an expression over observation ids), its ``date`` and, for an increment,
-    ``since``; whether it is a ``bound``; its places, base, database and error.
+    ``since``; whether it is a ``bound``; its places, base, database and error; and ``use``
+    (default true): ``use = false`` leaves the observation out of the model, as if the spec did
+    not have it, so that a sweep can switch a source off (``observations.thesis_stock.use``).
 ``[sampler]``
     Draws, tuning steps, chains, seed and target acceptance.
 
@@ -47,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
@@ -84,7 +86,7 @@ def decimal_year(text: str) -> float:
     2020.5
     >>> round(decimal_year("2016-10"), 4)
     2016.7917
-    >>> round(decimal_year("2020-06-30"), 4)  # the middle of day 182 of a leap year's 366
+    >>> round(decimal_year("2020-06-30"), 4)  # the middle of day 182 of a leap year: (182 - 0.5) / 366
     2020.4959
     """
     if not DATE.fullmatch(text):
@@ -221,6 +223,7 @@ class DatedObservationSpec(_Strict):
     database: str | None = None
     error: LogError
     note: str = ""
+    use: StrictBool = True  # strict: a string such as "no" is an error, not a silent False
 
 
 class ForecastSpec(_Strict):
@@ -581,6 +584,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     sources: dict[str, str] = {}
     notes: dict[str, str] = {}
     for name, obs in spec.observations.items():
+        if not obs.use:
+            continue  # left out: it names no data, marks no unit as reported, and is not fitted
         key = f"observations.{name}"
         value = _evaluate(obs.value, data, f"{key}.value", report)
         ids = sorted({n.id for n in ast.walk(ast.parse(obs.value, mode="eval")) if isinstance(n, ast.Name)})

@@ -3,10 +3,13 @@
 A sweep file (``dnamodel/models/sweeps/NAME.toml``) names a model, a description and a grid of
 dotted spec paths with their values; :func:`load_sweep` reads and checks it. A path addresses
 the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
-``inputs.rest_position.high``, ...): :func:`known_paths` lists every path a spec has or its
-schema allows, :func:`set_path` sets one (an unknown path gets "did you mean …?"), and
+``inputs.rest_position.high``, ``fraction.reported.sigma``, ``campaign.start.default.around``,
+...): :func:`known_paths` lists every path a spec has or its schema allows, :func:`set_path` sets
+one (an unknown path gets "did you mean …?"; a table takes a whole table, or ``false`` to leave it
+out), :func:`linked` splits a grid key that sets several paths together (``a.use+b.use``), and
 :func:`point_spec` is the spec with a point's values set, recorded in its text so that its hash
-differs. :func:`dnamodel.workflows.sweep.sweep` runs the grid.
+differs. :func:`current_value` is a spec's own value at a path, its schema's default included.
+:func:`dnamodel.workflows.sweep.sweep` runs the grid.
 """
 
 from __future__ import annotations
@@ -23,9 +26,22 @@ from typing import Any
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
 from dnamodel.spec import parse_model
 from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
+from dnamodel.spec.dated import (
+    CampaignSpec,
+    DatedFractionSpec,
+    DatedObservationSpec,
+    DatedPopulationSpec,
+    StartSpec,
+)
 from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
 
 # --- paths ---------------------------------------------------------------------------------------
+
+LINK = "+"
+"""Joins paths that one grid axis sets together: ``"a.use+b.use" = [true, false]`` sets both."""
+
+OPTIONAL_TABLES = {"dated": ("fraction.group_sd", "fraction.reported")}
+"""Tables a spec of each kind may leave out (the model then has no such level or offset)."""
 
 
 def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
@@ -36,6 +52,9 @@ def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
     >>> from dnamodel.spec import load_model
     >>> paths = known_paths(load_model("hierarchical_han").raw)
     >>> "fraction.beta.sigma" in paths, "population.census_error" in paths
+    (True, True)
+    >>> paths = known_paths(load_model("dated").raw)
+    >>> "fraction.unreported_offset" in paths, "observations.thesis_stock.use" in paths
     (True, True)
     """
     paths: list[str] = []
@@ -54,36 +73,135 @@ def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
     return paths
 
 
+def _kind(raw: Mapping[str, Any]) -> str | None:
+    model = raw.get("model")
+    return model.get("kind") if isinstance(model, Mapping) else None
+
+
 def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
-    """Optional keys the hierarchical schema allows but a spec may leave out."""
-    if not (isinstance(raw.get("model"), Mapping) and raw["model"].get("kind") == "hierarchical"):
-        return []
-    extra = [f"population.{k}" for k in PopulationSpec.model_fields]
-    extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
-    extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-    for name in raw.get("observations", {}):
-        extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
-    return extra
+    """Optional keys the spec's schema allows but a spec may leave out."""
+    kind = _kind(raw)
+    if kind == "hierarchical":
+        extra = [f"population.{k}" for k in PopulationSpec.model_fields]
+        extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
+        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
+        for name in raw.get("observations", {}):
+            extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
+        return extra
+    if kind == "dated":
+        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
+        extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
+        start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
+        for name in start:
+            extra += [f"campaign.start.{name}.{k}" for k in StartSpec.model_fields]
+        extra += [f"population.{k}" for k in DatedPopulationSpec.model_fields]
+        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
+        for name in raw.get("observations", {}):
+            extra += [f"observations.{name}.{k}" for k in DatedObservationSpec.model_fields]
+        return extra
+    return []
+
+
+def linked(key: str) -> list[str]:
+    """The paths a grid key sets: one, or several joined by ``+``.
+
+    Examples
+    --------
+    >>> linked("observations.thesis_stock.use+observations.thesis_added.use")
+    ['observations.thesis_stock.use', 'observations.thesis_added.use']
+    """
+    return [part.strip() for part in key.split(LINK)]
+
+
+def check_path(key: str, known: Sequence[str]) -> None:
+    """Raise for a grid key naming a path the spec does not have (each path of a linked key).
+
+    A table (``fraction.reported``) is a valid path: a point may give it a whole table, or
+    ``false`` to leave it out; :func:`set_path` says so when a point gives it anything else.
+
+    Raises
+    ------
+    UsageError
+        With the nearest known path.
+    """
+    for path in linked(key):
+        if path not in known and not any(p.startswith(path + ".") for p in known):
+            raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
 
 
 def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
     """Set ``raw``'s value at a dotted ``path`` (in place).
 
+    A table is replaced by a table (a dict), and ``false`` leaves it out: a table the spec has, or
+    an optional one (:data:`OPTIONAL_TABLES`: ``fraction.reported = false`` fits no offset for the
+    reported units). Paths linked by ``+`` are each set to ``value``.
+
     Raises
     ------
     UsageError
-        For a path the spec does not have, with the nearest known path.
+        For a path the spec does not have, with the nearest known path; for a table given
+        anything but a table or ``false``.
     """
+    if LINK in path:
+        for part in linked(path):
+            set_path(raw, part, value, known)
+        return
+    parts = path.split(".")
+    node: Any = raw
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    current = node.get(parts[-1]) if isinstance(node, Mapping) else None
+    optional = path in OPTIONAL_TABLES.get(str(_kind(raw)), ())
+    if value is False and (isinstance(current, Mapping) or optional):
+        if isinstance(node, dict):
+            node.pop(parts[-1], None)
+        return
     if path not in known:
         prefix = [p for p in known if p.startswith(path + ".")]
-        if prefix:
-            raise UsageError(f"{path!r} is a table; set one of its keys, e.g. {prefix[0]!r}")
-        raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
+        if prefix and not isinstance(value, Mapping):
+            raise UsageError(
+                f"{path!r} is a table; set one of its keys, e.g. {prefix[0]!r}, "
+                "or give a whole table, or false to leave it out"
+            )
+        if not prefix:
+            raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
     node = raw
-    parts = path.split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
+
+
+def current_value(spec: Any, key: str) -> Any:
+    """A spec's own value at a grid key: from its TOML, else its schema's default; ``None`` if neither.
+
+    An optional table the spec leaves out is ``False`` (how a sweep says "left out"). For a
+    linked key, the value all its paths share (``None`` if they differ).
+
+    Examples
+    --------
+    >>> from dnamodel.spec import load_model
+    >>> spec = load_model("dated")
+    >>> current_value(spec, "fraction.unreported_offset"), current_value(spec, "observations.thesis_stock.use")
+    (0.0, True)
+    """
+    values = [_value_at(spec, path) for path in linked(key)]
+    return values[0] if all(v == values[0] for v in values) else None
+
+
+def _value_at(spec: Any, path: str) -> Any:
+    node: Any = spec.raw
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if node is not None:
+        return node
+    if path in OPTIONAL_TABLES.get(str(_kind(spec.raw)), ()):
+        return False
+    node = spec
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else getattr(node, part, None)
+        if node is None:
+            return None
+    return node.model_dump() if hasattr(node, "model_dump") else node
 
 
 def parse_values(text: str) -> list[Any]:
@@ -142,9 +260,16 @@ def sweeps_dir() -> Path:
     return MODELS_DIR / "sweeps"
 
 
-def shipped_sweeps() -> list[str]:
-    """Names of the shipped sweeps."""
-    return sorted(p.stem for p in sweeps_dir().glob("*.toml"))
+def shipped_sweeps(model: str | None = None) -> list[str]:
+    """Names of the shipped sweeps; with ``model``, only those of that model.
+
+    Examples
+    --------
+    >>> "thesis" in shipped_sweeps("hierarchical_han"), "han_scale" in shipped_sweeps("dated")
+    (True, False)
+    """
+    names = sorted(p.stem for p in sweeps_dir().glob("*.toml"))
+    return names if model is None else [n for n in names if load_sweep(n).model == model]
 
 
 def load_sweep(name_or_path: str | Path) -> SweepFile:
@@ -206,7 +331,10 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
 
 
 def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
-    """The spec with ``overrides`` applied; its text records them, so its hash differs."""
+    """The spec with ``overrides`` applied; its text records them, so its hash differs.
+
+    A key may link several paths with ``+``; each is set to the key's value.
+    """
     raw = tomllib.loads(spec_text)
     known = known_paths(raw)
     changed = copy.deepcopy(raw)
@@ -222,4 +350,4 @@ def coordinate(value: Any) -> Any:
         return str(value).lower()
     if isinstance(value, int | float | str):
         return value
-    return json.dumps(value)
+    return json.dumps(value, sort_keys=True)

@@ -109,6 +109,7 @@ def run_estimate(
             tune=tune,
             chains=chains,
             seed=seed,
+            sampler=sampler,
             out=out,
             loo=loo,
             progress=progress,
@@ -155,6 +156,7 @@ def _run_dated(
     tune: int | None,
     chains: int | None,
     seed: int | None,
+    sampler: str,
     out: str | Path,
     loo: bool,
     progress: bool,
@@ -163,9 +165,10 @@ def _run_dated(
     """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write.
 
     Power-scaling reads the fit's own log-density groups, which every dated fit saves: no refit.
+    ``sampler`` chooses the main fit's; the refits sample the numba kernel with nutpie either way.
     """
     start = time.perf_counter()
-    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress)
+    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
     idata, inputs = fit.idata, fit.inputs
     timings = dict(fit.timings)
     summary = summarize_fit(idata, data)

@@ -2,38 +2,45 @@
 
 :func:`sweep` takes a spec and a grid ``{"dotted.path": [values, ...]}`` whose paths
 address the spec's TOML (``fraction.beta.sigma``, ``thesis.use``,
-``observations.NAME.samples``, ``inputs.rest_position.high``, ...; see
+``observations.NAME.samples``, ``inputs.rest_position.high``, ``fraction.reported.sigma``,
+``observations.thesis_stock.use+observations.thesis_added.use``, ...; see
 :mod:`dnamodel.spec.sweep`), runs the model at every point of the grid and returns an
-``xarray.Dataset`` with one dimension per path (:mod:`dnamodel.outputs.sweep` presents it).
+``xarray.Dataset`` with one dimension per grid key (:mod:`dnamodel.outputs.sweep` presents it).
 
-Speed. Points that change only values (a prior's scale, which observation ids a count
-adds up) share the model's structure, and so one compiled model
-(:func:`dnamodel.inference.sampling.compiled_for`): each further point costs sampling only. Every
-point uses the same seed (common random numbers), so differences between points are
-differences of the assumption, not of the draws.
+Speed. A dated model's density is compiled once per machine and reads every number from one
+packed vector, so any point, even one that changes the model's structure (the covariate's form,
+no group level, an observation left out), costs a new :func:`~dnamodel.inference.dated.pack` and
+its sampling; a point derives only the numbers the dataset holds, with no prior draws, predictives
+or ``InferenceData``. A hierarchical model's points that change only values share its structure,
+and so one compiled model (:func:`dnamodel.inference.sampling.compiled_for`); each other structure
+compiles once. Every point uses the same seed as a fit of its spec (common random numbers), so
+differences between points are differences of the assumption, not of the draws, and a point at
+the spec's own values has its fit's posterior.
 
 Resumable. Each finished point is written atomically as a small JSON file in
 ``<out>.points/``, named by a hash of everything that determines it (dnamodel's version,
 spec text, data version, overrides, draws, tuning, chains, seed, sampler). Running the same sweep again
 reads those and runs only the rest; an interrupted sweep loses nothing finished.
 
-Parallel. By default points run in a local process pool with ``cpu_count // 2`` workers
-of two cores each (one worker, in this process, on a two-core machine); ``client=`` (a
-``dask.distributed.Client``) runs them on a cluster instead. A Monte Carlo model's point
-takes a fraction of a second and always runs in this process.
+Parallel. A dated model's points run in threads of this process, one per core (or per point if
+fewer), each point's chains on ``cpu_count // threads`` cores: nutpie releases the GIL while it
+samples. A hierarchical model's run in a local process pool with ``cpu_count // 2`` workers of
+two cores each (one worker, in this process, on a two-core machine). ``client=`` (a
+``dask.distributed.Client``) runs either on a cluster instead; each worker loads the dated
+density from numba's disk cache once. A Monte Carlo model's point takes a fraction of a second
+and always runs in this process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import itertools
 import json
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -42,10 +49,11 @@ from typing import Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.checks.gates import diagnose
+from dnamodel.checks.gates import diagnose, diagnose_posterior
 from dnamodel.data import load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.files import atomic_write_text, check_output_file, check_output_folder
+from dnamodel.inference.dated import constrain, pack, sample_packed, scalars, stored_per_draw, totals
 from dnamodel.inference.sampling import (
     check_sampler_settings,
     compiled_for,
@@ -60,9 +68,10 @@ from dnamodel.montecarlo.sensitivity import sobol
 from dnamodel.outputs.io import write_netcdf
 from dnamodel.provenance import package_version, provenance
 from dnamodel.spec import load_model
+from dnamodel.spec.dated import DatedSpec, resolve_dated
 from dnamodel.spec.hierarchical import HierarchicalSpec
 from dnamodel.spec.resolve import resolve_hierarchical
-from dnamodel.spec.sweep import coordinate, known_paths, point_spec, set_path
+from dnamodel.spec.sweep import check_path, coordinate, known_paths, point_spec
 
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
@@ -116,9 +125,62 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
     """
     data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
     spec = point_spec(settings.spec_path, settings.spec_text, overrides)
+    if isinstance(spec, DatedSpec):
+        return _dated_point(spec, data, settings)
     if isinstance(spec, HierarchicalSpec):
         return _hierarchical_point(spec, data, settings)
     return _monte_carlo_point(spec, data, settings)
+
+
+def _dated_point(spec: DatedSpec, data: Any, settings: Settings) -> dict[str, Any]:
+    """A dated model's point: a new packed vector for the one compiled density, and only the sweep's numbers.
+
+    As :func:`dnamodel.inference.dated.fit_dated` samples, with the same seed, so a point at the spec's
+    own values has its fit's draws; but no prior draws, predictives or ``InferenceData``. The gates
+    are :func:`dnamodel.checks.gates.diagnose_posterior`'s on the free parameters (every element of
+    the unconstrained vector), the gated scalars, the total, the share and the prefectures' totals:
+    a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every derived vector (each
+    unit's fraction and collection, each observation's expectation), functions of the same draws.
+    """
+    import xarray as xr  # deferred: start-up time
+
+    inputs = resolve_dated(spec, data)
+    result = sample_packed(
+        pack(inputs),
+        inputs,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
+        target_accept=spec.sampler.target_accept,
+        cores=settings.cores,
+    )
+    chains = result.x.shape[0]
+    q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
+    sums = totals(q, inputs)
+    total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
+    by_chain = scalars(q, inputs) | {"total": total, "share": share}
+    variables = {name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()}
+    variables["prefecture_total"] = (
+        (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
+        prefecture.reshape(chains, -1, prefecture.shape[1]),
+    )
+    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
+    posterior = xr.Dataset(variables)
+    d = diagnose_posterior(posterior, int(result.stats["diverging"].sum()))
+    return {
+        "total": dict(zip(QUANTILE_NAMES, np.quantile(total, PROBABILITIES).tolist(), strict=True))
+        | {"mean": float(total.mean())},
+        "share_median": float(np.median(share)),
+        "prefecture_median": {
+            group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
+        },
+        "divergences": d.divergences,
+        "max_rhat": d.max_rhat,
+        "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
+        "passed": d.passed,
+        "spec_hash": spec.hash,
+    }
 
 
 def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
@@ -179,7 +241,7 @@ class SweepPlan:
     spec: Any
     data: Any
     settings: Settings
-    hierarchical: bool
+    kind: str  # "dated", "hierarchical" or "monte_carlo"
     paths: list[str]
     axes: list[list[Any]]
     points: list[dict[str, Any]]
@@ -195,15 +257,17 @@ def plan_sweep(
     seed: int | None = None,
     data: Any = None,
     out: str | Path | None = None,
+    threads: int | None = None,
     sampler: str = "nutpie",
     origins: Mapping[str, str] | None = None,
 ) -> SweepPlan:
     """Check a sweep completely, without running it: what :func:`sweep` does first.
 
     Every path of the grid must be one the spec has; every point's spec must validate and
-    resolve against the data (and a Monte Carlo point's quantities evaluate, a hierarchical
-    point's sampler settings fit in memory); ``out`` and its points folder must be writable.
-    A caller with several sweeps to run (``dnamodel sweep --shipped``) checks them all first.
+    resolve against the data (and a Monte Carlo point's quantities evaluate, a Bayesian point's
+    sampler settings fit in memory); ``out`` and its points folder must be writable. A caller
+    with several sweeps to run (``dnamodel sweep --shipped``) checks them all first. The
+    parameters are :func:`sweep`'s.
 
     Raises
     ------
@@ -216,11 +280,16 @@ def plan_sweep(
         raise UsageError("the grid is empty: give at least one path and its values")
     known = known_paths(loaded.raw)
     for path, values in grid.items():
-        set_path(copy.deepcopy(loaded.raw), path, None, known)  # raises for an unknown path
+        check_path(path, known)  # an unknown path fails with "did you mean", before any value is tried
         if isinstance(values, str | bytes) or not isinstance(values, Iterable) or not list(values):
             raise UsageError(f"{path}: give a non-empty list of values")
-    hierarchical = isinstance(loaded, HierarchicalSpec)
-    if hierarchical:
+    dated = isinstance(loaded, DatedSpec)
+    kind = "dated" if dated else "hierarchical" if isinstance(loaded, HierarchicalSpec) else "monte_carlo"
+    if dated and sampler != "nutpie":
+        raise UsageError(f"the dated model samples with nutpie only, not {sampler!r}")
+    if threads is not None and threads > 1 and not dated:
+        raise UsageError("threads run a dated model's points (one compiled density); use processes")
+    if kind != "monte_carlo":
         settings = Settings(
             loaded.path,
             loaded.text,
@@ -250,26 +319,24 @@ def plan_sweep(
     if out is not None:
         check_output_file(out, "the sweep's output file")
         check_output_folder(f"{out}.points", "the folder of finished points")
-    if not hierarchical:
+    if kind == "monte_carlo":
         check_draws(settings.draws)
     for overrides in points:
         try:
             candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
-            if hierarchical:
-                inputs = resolve_hierarchical(candidate, data)
-                check_sampler_settings(
-                    scalars_per_draw(inputs),
-                    draws=settings.draws,
-                    tune=settings.tune,
-                    chains=settings.chains,
-                    seed=settings.seed,
-                )
-            else:
+            if kind == "monte_carlo":
                 Engine.build(candidate, data)
+                continue
+            if kind == "dated":
+                per_draw = stored_per_draw(resolve_dated(candidate, data))
+            else:
+                per_draw = scalars_per_draw(resolve_hierarchical(candidate, data))
+            check_sampler_settings(
+                per_draw, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed
+            )
         except DataError as error:
             raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
-
-    return SweepPlan(loaded, data, settings, hierarchical, paths, axes, points)
+    return SweepPlan(loaded, data, settings, kind, paths, axes, points)
 
 
 def sweep(
@@ -284,6 +351,7 @@ def sweep(
     out: str | Path | None = None,
     client: Any = None,
     processes: int | None = None,
+    threads: int | None = None,
     sampler: str = "nutpie",
     progress: Callable[[int, int], None] | None = None,
     origins: Mapping[str, str] | None = None,
@@ -292,13 +360,15 @@ def sweep(
 
     Parameters
     ----------
-    spec : str, Path, ModelSpec or HierarchicalSpec
+    spec : str, Path, ModelSpec, HierarchicalSpec or DatedSpec
         The model: a name in ``dnamodel/models/``, a TOML path, or a loaded spec.
     grid : mapping of str to sequence
         Dotted spec paths and the values each takes. An unknown path gets "did you
-        mean …?". The sweep runs the Cartesian product.
+        mean …?". A table takes a whole table, or ``false`` to leave it out
+        (``fraction.reported``); a key joining paths with ``+`` sets each of them to its
+        values together. The sweep runs the Cartesian product.
     draws, tune, chains, seed : int, optional
-        A hierarchical model's defaults are its ``[sampler]`` table; a Monte Carlo model
+        A Bayesian model's defaults are its ``[sampler]`` table; a Monte Carlo model
         draws :data:`MC_DRAWS` per point.
     data : Dataset, optional
         Defaults to the bundled data.
@@ -308,8 +378,15 @@ def sweep(
     client : dask.distributed.Client, optional
         Run the points on this cluster.
     processes : int, optional
-        Local worker processes (default ``cpu_count // 2``; 1 runs in this process).
+        Local worker processes (default for a hierarchical model ``cpu_count // 2``; 1 runs
+        in this process). A dated model's points run in threads unless this is above 1.
+    threads : int, optional
+        A dated model's points at once in threads of this process (default: one per core, or
+        per point if fewer): its density is compiled once and nutpie releases the GIL while it
+        samples. Each point's chains then share ``cpu_count // threads`` cores; the draws are
+        the same however the points are spread.
     sampler : {"nutpie", "pymc"}
+        A dated model samples with nutpie only.
     progress : callable, optional
         Called as ``progress(done, total)`` after each point.
     origins : mapping of str to str, optional
@@ -319,12 +396,20 @@ def sweep(
     Returns
     -------
     xarray.Dataset
-        One dimension per grid path (named by the path). Variables: ``total_median``,
+        One dimension per grid key (named by it). Variables: ``total_median``,
         ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
-        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical model,
-        ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo model
-        ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
+        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical or dated
+        model, ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo
+        model ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
         provenance and the grid.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> result = dnamodel.sweep("dated", {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         draws=100, tune=100, chains=2)  # doctest: +SKIP
+    >>> result["total_median"].dims  # doctest: +SKIP
+    ('fraction.unreported_offset',)
     """
     plan = plan_sweep(
         spec,
@@ -335,11 +420,13 @@ def sweep(
         seed=seed,
         data=data,
         out=out,
+        threads=threads,
         sampler=sampler,
         origins=origins,
     )
-    loaded, data, settings, hierarchical = plan.spec, plan.data, plan.settings, plan.hierarchical
+    loaded, data, settings, kind = plan.spec, plan.data, plan.settings, plan.kind
     paths, axes, points = plan.paths, plan.axes, plan.points
+    dated = kind == "dated"
 
     store = Path(f"{out}.points") if out is not None else None
     if store is not None:
@@ -366,24 +453,36 @@ def sweep(
         if progress:
             progress(done, len(points))
 
-    workers = processes if processes is not None else max(1, (os.cpu_count() or 1) // 2)
-    if client is not None and hierarchical:
+    cpus = os.cpu_count() or 1
+    workers = processes if processes is not None else 1 if dated else max(1, cpus // 2)
+    # A dated point at a time leaves a core idle while its last chains finish; on two cores, two points
+    # in threads with one core each took 0.63 of the serial time (benchmarks/README.md).
+    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if dated and workers <= 1 else 1
+    if client is not None and kind != "monte_carlo":
+        if dated:  # each point's chains on its worker's threads; the draws do not depend on it
+            settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
         futures = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
         from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
 
         for future in dask_completed(futures):
             finish(futures[future], future.result())
-    elif workers > 1 and hierarchical and len(todo) > 1:
-        pooled = Settings(**{**settings.__dict__, "cores": max(1, (os.cpu_count() or 1) // workers)})
+    elif workers > 1 and kind != "monte_carlo" and len(todo) > 1:
+        pooled = replace(settings, cores=max(1, cpus // workers))
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = {pool.submit(run_point, pooled, points[i]): i for i in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    elif in_threads > 1 and len(todo) > 1:
+        threaded = replace(settings, cores=max(1, cpus // in_threads))
+        with ThreadPoolExecutor(max_workers=in_threads) as pool:
+            futures = {pool.submit(run_point, threaded, points[i]): i for i in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     else:
         for i in todo:
             finish(i, run_point(settings, points[i]))
 
-    result = _dataset(paths, axes, points, results, hierarchical, data)
+    result = _dataset(paths, axes, points, results, kind != "monte_carlo", data)
     result.attrs.update(
         {
             **provenance(data),
@@ -396,7 +495,7 @@ def sweep(
             "tune": settings.tune,
             "chains": settings.chains,
             "sampler": settings.sampler,
-            "kind": "hierarchical" if hierarchical else "monte_carlo",
+            "kind": kind,
         }
     )
     if out is not None:
@@ -429,7 +528,7 @@ def _dataset(
     axes: list[list[Any]],
     points: list[dict[str, Any]],
     results: dict[int, dict[str, Any]],
-    hierarchical: bool,
+    sampled: bool,
     data: Any,
 ) -> Any:
     import xarray as xr  # deferred: start-up time
@@ -446,7 +545,7 @@ def _dataset(
         variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))
     variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
     prefectures = [a for a, area in data.areas.items() if area.level == "prefecture"]
-    if hierarchical:
+    if sampled:
         values = np.array([[results[i]["prefecture_median"][p] for p in prefectures] for i in range(len(points))])
         variables["prefecture_median"] = ([*paths, dims.PREFECTURE], values.reshape(*shape, len(prefectures)))
         variables["divergences"] = (paths, grid_array(lambda r: r["divergences"], int))
