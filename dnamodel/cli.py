@@ -49,7 +49,7 @@ from typing import Any
 
 from dnamodel.casestudy.audit import CATEGORIES, Audit, audit
 from dnamodel.casestudy.replicate import CONVENTION, Replication, replicate
-from dnamodel.casestudy.tibet2022 import report_gap
+from dnamodel.casestudy.tibet2022 import report_gap, skipped
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError, did_you_mean
@@ -459,8 +459,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _case_study(args: argparse.Namespace, out: Any) -> Dataset | None:
+    """The data, when they hold the report's figures; otherwise ``None``, having said in one line why it is skipped."""
+    data = _load(args)
+    gap = report_gap(data)
+    if gap is None:
+        return data
+    if args.json:
+        _print_json({"skipped": skipped(gap)})
+    else:
+        render(out, skipped(gap))
+    return None
+
+
 def _replicate(args: argparse.Namespace, out: Any) -> None:
-    result = replicate(_load(args))
+    data = _case_study(args, out)
+    if data is None:
+        return
+    result = replicate(data)
     if args.json:
         _print_json(result.to_dict())
         return
@@ -506,7 +522,10 @@ def _replicate_summary(result: Replication) -> list[str]:
 
 
 def _audit(args: argparse.Namespace, out: Any) -> None:
-    result = audit(_load(args))
+    data = _case_study(args, out)
+    if data is None:
+        return
+    result = audit(data)
     if args.json:
         _print_json(result.to_dict())
         return
@@ -745,7 +764,8 @@ def _check(args: argparse.Namespace, out: Any) -> None:
     compared = ", ".join(summary["comparisons"]) or "none"
     render(
         out,
-        f"Data at {data.location} are valid ({data.version}): {study.title()}.",
+        f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
+        f"({data.version}): {study.title()}.",
         f"{summary['units']} units in {summary['prefectures']} {group}s of {region.name} ({data.region}), "
         f"{format_count(region.population_2020)} people; {summary['observations']} observations{figures}.",
         f"Numeric columns of units.csv (covariates): {', '.join(summary['columns'])}. Compared with: {compared}.",

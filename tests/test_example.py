@@ -191,3 +191,16 @@ def test_the_example_ships_with_the_package_and_exports(tmp_path):
         "sweeps/rate.toml",
     }
     assert os.path.realpath(ROOT / "examples" / "quillmoor") == os.path.realpath(EXAMPLE)
+
+
+@pytest.mark.parametrize("command", ["replicate", "audit"])
+def test_the_case_study_is_skipped_in_one_line_on_other_data(capsys, command):
+    assert main([command, "--data", str(EXAMPLE / "data")]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines() == [
+        "The replication and audit of Citizen Lab report No. 158 (Dirks 2022) are skipped: "
+        "the data do not hold the report's figures."
+    ]
+    assert err == ""
+    assert main([command, "--data", str(EXAMPLE / "data"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"].startswith("The replication and audit")
