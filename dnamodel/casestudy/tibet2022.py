@@ -66,6 +66,17 @@ def report_gap(data: Dataset) -> str | None:
     return f"the data lack {len(missing)} of the {needed} figures the replication needs ({shown})"
 
 
+def report_absent(data: Dataset) -> bool:
+    """Whether ``data`` hold none of the figures the replication needs (another programme's data).
+
+    Data holding some but not all of them are the case study's with rows missing: ``replicate``
+    and ``audit`` then fail naming the first missing id, rather than being skipped.
+    """
+    return not any(oid in data.observations for oid in INPUT_IDS) and not any(
+        fid in data.report_figures for fid in STEP_IDS
+    )
+
+
 def skipped(reason: str) -> str:
     """The one line that says the case study's replication and audit are skipped, and why."""
     return f"The replication and audit of {REPORT} are skipped: {reason}."
