@@ -26,7 +26,7 @@ from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.summary import summarize_fit
-from dnamodel.data import Dataset, export_data, load_data
+from dnamodel.data import Dataset, example_path, examples, export_data, load_data
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.inference.fit import fit
 from dnamodel.montecarlo.run import monte_carlo, summarize
@@ -47,6 +47,8 @@ __all__ = [
     "audit",
     "compare",
     "diagnose",
+    "example_path",
+    "examples",
     "export_data",
     "fit",
     "load_data",

@@ -314,6 +314,39 @@ def examples() -> list[str]:
     return sorted(p.name for p in folder.iterdir() if (p / "data").is_dir()) if folder.is_dir() else []
 
 
+def example_path(name: str) -> Path:
+    """The folder of an example programme shipped with dnamodel, inside the installed package.
+
+    It holds ``README.md``, ``data/`` (a data folder for ``--data``), ``models/`` (its specs)
+    and ``sweeps/``. Read it in place, or copy it with ``export_data(DIR, example=name)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`examples`.
+
+    Returns
+    -------
+    pathlib.Path
+        The example's folder.
+
+    Raises
+    ------
+    UsageError
+        If no example has that name (with "did you mean …?").
+
+    Examples
+    --------
+    >>> folder = example_path("quillmoor")
+    >>> sorted(p.name for p in (folder / "data").iterdir() if p.suffix in (".csv", ".toml"))
+    ['areas.csv', 'observations.csv', 'study.toml', 'units.csv']
+    """
+    known = examples()
+    if name not in known:
+        raise UsageError(f"no example {name!r}{did_you_mean(name, known)}; examples: {', '.join(known)}")
+    return examples_dir() / name
+
+
 def _shipped(path: Path) -> bool:
     """Whether a file of an example folder is one of its own (not a cache or an editor's file)."""
     return path.suffix in (".csv", ".toml", ".md") and not any(part.startswith(".") for part in path.parts)
