@@ -305,6 +305,12 @@ def examples_dir() -> Path:
 def examples() -> list[str]:
     """The names of the example programmes shipped with dnamodel.
 
+    Returns
+    -------
+    list of str
+        Sorted; each is a folder of :func:`example_path`, and ``export_data(DIR, example=NAME)``
+        copies it.
+
     Examples
     --------
     >>> examples()

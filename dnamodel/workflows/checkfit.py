@@ -98,7 +98,12 @@ def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
 
     Examples
     --------
-    See :func:`read_fit`.
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> write_fit(idata, "fit.nc").name
+    'fit.nc'
     """
     target = Path(path)
     if target.is_dir():

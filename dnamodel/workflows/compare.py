@@ -199,11 +199,25 @@ def compare(
     Returns
     -------
     Comparison
+        Each model's total (draws, median, intervals), gates, leave-one-out checks and
+        forecasts (``models``), and the stacking of those scored on the same observations
+        (``stacking``, ``None`` when fewer than two are).
 
     Raises
     ------
     UsageError
         Before any fit, for a model that is not a dated or hierarchical spec.
+
+    Examples
+    --------
+    The shipped example's dated model at reduced draws (one model: nothing to stack):
+
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = compare([str(folder / "models" / "dated.toml")], dnamodel.load_data(folder / "data"),
+    ...                  draws=200, tune=200, chains=2)
+    >>> [m.name for m in result.models], len(result.models[0].loo), result.stacking is None
+    (['quillmoor_dated'], 10, True)
     """
     names = models or shipped_models()
     saved = {name: _read_fit(name, data) for name in names if str(name).endswith(".nc")}

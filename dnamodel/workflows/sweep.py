@@ -405,11 +405,14 @@ def sweep(
 
     Examples
     --------
+    The shipped example's dated model at reduced draws, at two settings of one prior:
+
     >>> import dnamodel
-    >>> result = dnamodel.sweep("dated", {"fraction.unreported_offset": [-1.0, 0.0]},
-    ...                         draws=100, tune=100, chains=2)  # doctest: +SKIP
-    >>> result["total_median"].dims  # doctest: +SKIP
-    ('fraction.unreported_offset',)
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> result["total_median"].dims, result["total_median"].shape
+    (('fraction.unreported_offset',), (2,))
     """
     plan = plan_sweep(
         spec,
