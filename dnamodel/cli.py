@@ -49,7 +49,7 @@ from typing import Any
 
 from dnamodel.casestudy.audit import CATEGORIES, Audit, audit
 from dnamodel.casestudy.replicate import CONVENTION, Replication, replicate
-from dnamodel.casestudy.tibet2022 import report_absent, report_gap, skipped
+from dnamodel.casestudy.tibet2022 import REPORT, report_absent, report_gap, skipped
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError, did_you_mean
@@ -484,7 +484,8 @@ def _replicate(args: argparse.Namespace, out: Any) -> None:
     if args.json:
         _print_json(result.to_dict())
         return
-    render(out, "Citizen Lab report No. 158 (Dirks 2022), Tables 4 and 5, recomputed from the bundled data.", "")
+    where = "the bundled data" if data.location == "bundled" else f"the data in {data.location}"
+    render(out, f"{REPORT}, Tables 4 and 5, recomputed from {where}.", "")
     sections = dict.fromkeys(step.section for step in result.steps)
     for section in sections:
         rows = [
@@ -649,7 +650,7 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
     if total.resolution:
         render(out, f"Quantiles streamed through a sketch of bin width {total.resolution:,.1f} {study.words.unit}.")
     if indices is not None and one_at_a_time is not None:
-        render(out, "", *_sensitivity_tables(indices, one_at_a_time))
+        render(out, "", *_sensitivity_tables(indices, one_at_a_time, study.words.unit))
     if args.tornado:
         render(out, f"Wrote the tornado plot to {args.tornado}.")
     render(out, f"Spec {spec.path} ({spec.hash}); " + _provenance_line(summary.attrs))
@@ -674,7 +675,7 @@ def _labelled(label: str, note: str | None) -> str:
     return f"{label} ({note})" if note else label
 
 
-def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | str]:
+def _sensitivity_tables(indices: Any, one_at_a_time: Tornado, unit: str) -> list[Table | str]:
     ranked = sobol_to_dict(indices)["indices"]
     attrs = indices.attrs
     sobol_rows = [
@@ -715,7 +716,7 @@ def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | st
             ["Input", "low value", "total>", "high value", "total>", "swing>"],
             tornado_table,
         ),
-        f"Baseline, every input at its median: {_count(one_at_a_time.baseline)}.",
+        f"Baseline, every input at its median: {_count(one_at_a_time.baseline)} {unit}.",
     ]
 
 

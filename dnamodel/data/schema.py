@@ -23,9 +23,9 @@ from dnamodel.data.printed import Printed, parse_printed
 from dnamodel.errors import did_you_mean
 
 KINDS: dict[str, str] = {
-    "samples_cumulative": "DNA samples collected in the area up to `date`",
-    "samples_added": "DNA samples added between `period_start` and `date`",
-    "samples_reported": "DNA samples a source reports collecting, over a period it does not state",
+    "samples_cumulative": "what the study counts (its unit: samples, records), collected in the area up to `date`",
+    "samples_added": "what the study counts, added between `period_start` and `date`",
+    "samples_reported": "what the study counts, as a source reports collecting it over a period it does not state",
     "population": "resident (permanent) population",
     "population_with_temporary": "permanent plus temporary residents",
     "registered_residents": "residents registered in a police information system",
@@ -33,7 +33,7 @@ KINDS: dict[str, str] = {
     "tibetan_population": "Tibetan residents",
     "other_minority_population": "residents of other minorities",
     "coverage_share": "share of a population base covered by samples: samples_ref over base_ref",
-    "database_share": "share of a larger DNA database made up of samples_ref",
+    "database_share": "share of a larger database made up of samples_ref",
     "growth_share": "samples added over the database total: samples_ref over base_ref",
     "han_share": "Han share of the population",
 }
