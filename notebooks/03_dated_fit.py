@@ -62,6 +62,7 @@ from matplotlib import MatplotlibDeprecationWarning
 from scipy import stats
 
 import dnamodel
+from dnamodel.casestudy.tibet2022 import report_by_prefecture
 from dnamodel.checks import dated as checks
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs import plots
@@ -433,7 +434,9 @@ pd.DataFrame(
 ).set_index("prefecture")
 
 # %%
-display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png")))
+# the report's own figures for the prefectures it estimates alone, marked (the case study's, from `replicate`)
+marks = report_by_prefecture(data)
+display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png", marks=marks)))
 
 # %% [markdown]
 # **Fractions against Han share.** Each unit's fraction at saturation with its 90% interval, the
