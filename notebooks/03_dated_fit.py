@@ -173,7 +173,10 @@ pd.DataFrame(
 print(f"plausible: {prior.plausible} (census population {prior.population:,.0f})")
 for estimate in (919_282, 1_206_962):
     print(f"prior P(total > {estimate:,}) = {(prior_total > estimate).mean():.2f}")
-display(Image(filename=plots.prior_predictive_plot(idata, prior, OUT / f"{MODEL}_prior_predictive.png")))
+path = plots.prior_predictive_plot(
+    idata, prior, OUT / f"{MODEL}_prior_predictive.png", study=data.study, stocks=plots.stocks(inputs)
+)
+display(Image(filename=path))
 
 # %% [markdown]
 # ## 4. Convergence diagnostics
