@@ -41,6 +41,7 @@ import math
 import os
 import re
 import sys
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -1237,14 +1238,28 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
     return EXIT_BAD_FIT
 
 
+def _is_spec_file(target: str) -> bool:
+    """Whether ``target`` is a model spec's file (a ``[model]`` table, no ``[sweep]``), not a sweep file."""
+    path = Path(target)
+    if not path.is_file():
+        return False
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "model" in raw and "sweep" not in raw
+
+
 def _sweep_target(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]], str, str, dict[str, str]]:
     """A sweep file's or a model's grid with the --set values added: (model, grid, name, title, origins)."""
     if not args.target:
         raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
-    try:
-        job = load_sweep(args.target)
-    except UsageError:
-        job = None
+    job = None
+    if not _is_spec_file(args.target):
+        try:
+            job = load_sweep(args.target)
+        except UsageError:
+            job = None
     if job is not None:
         model, grid, name, title = job.model, dict(job.grid), job.name, job.description
         origins = dict.fromkeys(grid, f"{job.path} [grid]")

@@ -204,3 +204,16 @@ def test_the_case_study_is_skipped_in_one_line_on_other_data(capsys, command):
     assert err == ""
     assert main([command, "--data", str(EXAMPLE / "data"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped"].startswith("The replication and audit")
+
+
+def test_a_spec_files_path_is_swept_as_a_model_with_set(tmp_path, capsys):
+    """A spec's own file (not a sweep file) is a model to sweep, as a shipped model's name is."""
+    spec = str(EXAMPLE / "models" / "dated.toml")
+    out = tmp_path / "offset.nc"
+    argv = ["sweep", spec, "--set", "fraction.unreported_offset=-1,0", "--data", str(EXAMPLE / "data")]
+    code = main([*argv, "--out", str(out), "--draws", "100", "--tune", "100", "--chains", "2", "--allow-bad-fit"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "(quillmoor_dated)" in printed
+    assert out.is_file()
+    assert not case_study_words().search(printed)
