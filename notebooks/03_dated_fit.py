@@ -66,7 +66,6 @@ from dnamodel.casestudy.tibet2022 import report_by_prefecture
 from dnamodel.checks import dated as checks
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs import plots
-from dnamodel.spec.hierarchical import prior_text
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit).
@@ -103,9 +102,7 @@ print(f"dnamodel {dnamodel.__version__}; model {MODEL}")
 # %%
 spec = dnamodel.load_model(MODEL)
 data = dnamodel.load_data()
-pd.DataFrame([{"parameter": name, "prior": prior_text(prior)} for name, prior in spec.priors.items()]).set_index(
-    "parameter"
-)
+pd.DataFrame([{"parameter": name, "prior": str(prior)} for name, prior in spec.priors.items()]).set_index("parameter")
 
 # %%
 pd.DataFrame(

@@ -170,6 +170,11 @@ class Step:
         """The recomputed figure, printed the way the report prints it."""
         return format_like(self.value, self.printed)
 
+    @property
+    def exact_text(self) -> str:
+        """The exact result, in the style of the printed figure but to more digits (``'9.9566%'``)."""
+        return format_exact(self.exact, self.printed.style)
+
 
 @dataclass(frozen=True)
 class Replication:
@@ -178,6 +183,11 @@ class Replication:
     inputs: tuple[Observation, ...]
     steps: tuple[Step, ...]
     provenance: dict[str, str]
+
+    @property
+    def convention(self) -> str:
+        """The rounding convention that reproduces the report: :data:`CONVENTION`."""
+        return CONVENTION
 
     def step(self, step_id: str) -> Step:
         """The step with this id."""

@@ -60,7 +60,14 @@ LogError = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]
 Years = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
 
-class NormalPrior(_Strict):
+class _Prior(_Strict):
+    """A prior family's table; ``str(prior)`` writes it as the model card does (:func:`prior_text`)."""
+
+    def __str__(self) -> str:
+        return prior_text(self)  # type: ignore[arg-type]
+
+
+class NormalPrior(_Prior):
     """``normal(mu, sigma)`` on the real line."""
 
     dist: Literal["normal"]
@@ -68,7 +75,7 @@ class NormalPrior(_Strict):
     sigma: Scale
 
 
-class StudentTPrior(_Strict):
+class StudentTPrior(_Prior):
     """``student_t(nu, mu, sigma)`` on the real line: a normal with heavier tails."""
 
     dist: Literal["student_t"]
@@ -77,14 +84,14 @@ class StudentTPrior(_Strict):
     sigma: Scale
 
 
-class HalfNormalPrior(_Strict):
+class HalfNormalPrior(_Prior):
     """``halfnormal(sigma)`` on the positive half-line."""
 
     dist: Literal["halfnormal"]
     sigma: Scale
 
 
-class HalfStudentTPrior(_Strict):
+class HalfStudentTPrior(_Prior):
     """``halfstudent_t(nu, sigma)`` on the positive half-line."""
 
     dist: Literal["halfstudent_t"]
@@ -92,14 +99,14 @@ class HalfStudentTPrior(_Strict):
     sigma: Scale
 
 
-class ExponentialPrior(_Strict):
+class ExponentialPrior(_Prior):
     """``exponential(scale)`` on the positive half-line; ``scale`` is the mean."""
 
     dist: Literal["exponential"]
     scale: Scale
 
 
-class GammaPrior(_Strict):
+class GammaPrior(_Prior):
     """``gamma(alpha, beta)`` on the positive half-line: shape ``alpha``, rate ``beta`` (mean alpha/beta)."""
 
     dist: Literal["gamma"]
@@ -107,7 +114,7 @@ class GammaPrior(_Strict):
     beta: Scale
 
 
-class LogNormalPrior(_Strict):
+class LogNormalPrior(_Prior):
     """``lognormal(mu, sigma)``: the log of the parameter is ``normal(mu, sigma)``."""
 
     dist: Literal["lognormal"]
@@ -115,7 +122,7 @@ class LogNormalPrior(_Strict):
     sigma: Scale
 
 
-class BetaPrior(_Strict):
+class BetaPrior(_Prior):
     """``beta(alpha, beta)`` on the unit interval."""
 
     dist: Literal["beta"]
@@ -144,6 +151,8 @@ def prior_text(prior: Prior) -> str:
     Examples
     --------
     >>> prior_text(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
+    'Normal(-1, 1.5)'
+    >>> str(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
     'Normal(-1, 1.5)'
     """
     p = prior.model_dump(exclude={"dist"})
