@@ -159,11 +159,15 @@ def predictive_checks(idata: az.InferenceData, data: Dataset | None = None) -> l
     return hierarchical_checks.predictive_checks(idata)
 
 
-def _refit_settings(idata: Any, draws: int | None, tune: int | None, chains: int | None, cap: int) -> dict[str, int]:
+def _refit_settings(
+    idata: Any, draws: int | None, tune: int | None, chains: int | None, cap: int, tune_cap: int | None
+) -> dict[str, int]:
+    """Each refit's settings as ``dnamodel estimate`` chooses them: the fit's, with draws (and tuning) capped."""
     attrs = idata.attrs
+    fit_tune = int(attrs.get("tune", REFIT_TUNE))
     return {
         "draws": int(draws if draws is not None else min(int(attrs["draws"]), cap)),
-        "tune": int(tune if tune is not None else min(int(attrs.get("tune", REFIT_TUNE)), REFIT_TUNE)),
+        "tune": int(tune if tune is not None else (fit_tune if tune_cap is None else min(fit_tune, tune_cap))),
         "chains": int(chains if chains is not None else int(attrs["chains"])),
         "seed": int(attrs["seed"]),
     }
@@ -194,8 +198,9 @@ def loo(
     refit : bool
         Refit even when the fit carries saved checks.
     draws, tune, chains : int, optional
-        Sampler settings of each refit: by default the fit's, with draws capped at 400 per chain
-        for a dated model and 1,000 for a hierarchical one, and tuning at 500.
+        Sampler settings of each refit: by default those ``dnamodel estimate`` uses, the fit's
+        with draws capped at 400 per chain and tuning at 500 for a dated model, draws capped at
+        1,000 for a hierarchical one.
 
     Returns
     -------
@@ -222,8 +227,9 @@ def loo(
         return saved
     spec, _, inputs = _rebuilt(idata, data)
     if isinstance(spec, DatedSpec):
-        return dated_checks.leave_one_out(inputs, **_refit_settings(idata, draws, tune, chains, REFIT_DRAWS))
-    settings = _refit_settings(idata, draws, tune, chains, LOO_DRAWS)
+        settings = _refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE)
+        return dated_checks.leave_one_out(inputs, **settings)
+    settings = _refit_settings(idata, draws, tune, chains, LOO_DRAWS, None)
     return hierarchical_checks.leave_one_out(compiled_for(inputs), **settings)
 
 
@@ -281,7 +287,7 @@ def forecasts(
     if saved is not None:
         return saved
     _, _, inputs = _rebuilt(idata, data)
-    return dated_checks.forecast_checks(inputs, **_refit_settings(idata, draws, tune, chains, REFIT_DRAWS))
+    return dated_checks.forecast_checks(inputs, **_refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE))
 
 
 def psens(idata: az.InferenceData, data: Dataset | None = None, var_names: Any = None) -> PowerScaling:
