@@ -91,3 +91,16 @@ def test_the_checks_of_a_hierarchical_fit_rebuild_its_compiled_model():
     assert "total" in [row.quantity for row in dnamodel.psens(fit).rows]
     with pytest.raises(UsageError, match="hierarchical, which has no time"):
         dnamodel.forecasts(fit)
+
+
+def test_refitted_from_the_saved_fit_the_checks_are_estimates_own(data, tmp_path):
+    """The fit's provenance is enough: loo and forecasts rebuilt from the file equal estimate's, refit for refit."""
+    from dnamodel.workflows.estimate import run_estimate
+
+    spec = dnamodel.load_model(FOLDER / "models" / "dated.toml")
+    result = run_estimate(spec, data, draws=150, tune=150, chains=2, out=tmp_path)
+    back = dnamodel.read_fit(tmp_path / "quillmoor_dated.nc")
+    assert dnamodel.loo(back) == result.loo  # as saved
+    assert dnamodel.loo(back, refit=True) == result.loo
+    assert dnamodel.forecasts(back, refit=True) == result.forecasts
+    assert dnamodel.predictive_checks(back) == result.checks
