@@ -43,6 +43,7 @@ import os
 import re
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,7 +52,7 @@ from typing import Any
 
 from dnamodel.casestudy.audit import CATEGORIES, Audit, audit
 from dnamodel.casestudy.replicate import CONVENTION, Replication, replicate
-from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION, ONE_MILLION_LABEL, THRESHOLD_LABELS
+from dnamodel.casestudy.tibet2022 import REPORT, report_absent, report_gap, skipped
 from dnamodel.data import Dataset, export_data, load_data
 from dnamodel.data.printed import format_count, format_exact
 from dnamodel.errors import DataError, UsageError, did_you_mean
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dnamodel`` command."""
     parser = _Parser(
         prog="dnamodel",
-        description="Uncertainty for the number of DNA samples police collected in Tibet, 2016–2022.",
+        description="Uncertainty for a hidden total from scattered local reports (the bundled case study: DNA "
+        "samples police collected, 2016-2022; `--data DIR` for your own programme).",
     )
     parser.add_argument("--version", action="version", version=f"dnamodel {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -130,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a Monte Carlo model and summarise its total",
         description="Draw a Monte Carlo model (a name in models/ or a TOML file) and print the total's mean, "
         "median and 5/25/75/95% quantiles and its share of the population, each with its Monte Carlo "
-        "standard error, beside the report's two estimates.",
+        "standard error, beside the figures the study sets it against (study.toml).",
     )
     mc_parser.add_argument("model", metavar="MODEL", help="a model name (report_uniform, report_mc) or a TOML path")
     mc_parser.add_argument("--draws", type=_positive_int, default=1_000_000, help="number of draws (default 1,000,000)")
@@ -181,10 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate",
         parents=[fit_option, data_option, json_option],
         help="fit the Bayesian hierarchical model and print a citable interval",
-        description="Fit a hierarchical model and print the Tibet-wide total (median, mean, 50/90/95% "
-        "equal-tailed and HDI intervals), its share of the population, P(total > threshold), the "
-        "prefecture table, the report's estimates beside them, the diagnostics, the predictive checks, and a "
-        "sentence to cite. Writes the InferenceData (NetCDF), a CSV summary and PNG figures to --out.",
+        description="Fit a dated or hierarchical model and print the region's total (median, mean, 50/90/95% "
+        "equal-tailed and HDI intervals), its share of the population, P(total > each figure the study sets it "
+        "against), the table by group, the diagnostics, the predictive checks, and a sentence to cite. Writes "
+        "the InferenceData (NetCDF), a CSV summary and PNG figures to --out.",
     )
     estimate_parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
     estimate_parser.add_argument(
@@ -311,11 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser = data_commands.add_parser(
         "export",
         help="write the bundled data files to DIR for editing",
-        description="Write units.csv, areas.csv, observations.csv, report_figures.csv and their README to "
-        "DIR. Edit them, then pass --data DIR to any command.",
+        description="Write units.csv, areas.csv, observations.csv, study.toml, report_figures.csv and their "
+        "README to DIR. Edit them, then pass --data DIR to any command.",
     )
     export_parser.add_argument("directory", metavar="DIR")
     export_parser.add_argument("--force", action="store_true", help="replace files already in DIR")
+    export_parser.add_argument(
+        "--example",
+        metavar="NAME",
+        help="write an example programme instead (its data/, models/ and sweeps/): quillmoor, an invented province",
+    )
     data_commands.add_parser(
         "check",
         parents=[data_option, json_option],
@@ -348,9 +355,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "sweep":
             return _sweep(args, out)
         elif args.data_command == "export":
-            written = export_data(args.directory, overwrite=args.force)
-            render(out, f"Wrote {len(written)} files to {args.directory}: {', '.join(p.name for p in written)}.")
-            render(out, f"Edit them, then run for example: dnamodel replicate --data {args.directory}")
+            written = export_data(args.directory, overwrite=args.force, example=args.example)
+            shown = ", ".join(str(p.relative_to(args.directory)) for p in written)
+            render(out, f"Wrote {len(written)} files to {args.directory}: {shown}.")
+            if args.example:
+                folder = Path(args.directory)
+                render(
+                    out,
+                    f"Run for example: dnamodel estimate {folder / 'models' / 'dated.toml'} --data {folder / 'data'}",
+                )
+            else:
+                render(out, f"Edit them, then run for example: dnamodel replicate --data {args.directory}")
         else:
             _check(args, out)
     except (DataError, UsageError) as error:
@@ -447,12 +462,33 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _case_study(args: argparse.Namespace, out: Any) -> Dataset | None:
+    """The data, unless they hold none of the report's figures: then ``None``, having said so in one line.
+
+    Data with some of the report's figures but not all are the case study's with rows missing, and
+    the replication fails on them naming the first missing id (exit 2).
+    """
+    data = _load(args)
+    gap = report_gap(data)
+    if gap is None or not report_absent(data):
+        return data
+    if args.json:
+        _print_json({"skipped": skipped(gap)})
+    else:
+        render(out, skipped(gap))
+    return None
+
+
 def _replicate(args: argparse.Namespace, out: Any) -> None:
-    result = replicate(_load(args))
+    data = _case_study(args, out)
+    if data is None:
+        return
+    result = replicate(data)
     if args.json:
         _print_json(result.to_dict())
         return
-    render(out, "Citizen Lab report No. 158 (Dirks 2022), Tables 4 and 5, recomputed from the bundled data.", "")
+    where = "the bundled data" if data.location == "bundled" else f"the data in {data.location}"
+    render(out, f"{REPORT}, Tables 4 and 5, recomputed from {where}.", "")
     sections = dict.fromkeys(step.section for step in result.steps)
     for section in sections:
         rows = [
@@ -474,7 +510,7 @@ def _replicate(args: argparse.Namespace, out: Any) -> None:
 
 def _replicate_summary(result: Replication) -> list[str]:
     low, high = result.step("total_low"), result.step("total_high")
-    population = next(obs for obs in result.inputs if obs.id == "tibet_population_2021").exact
+    population = result.population
     matched = sum(step.matches for step in result.steps)
     verdict = (
         f"All {matched} figures equal the report's to the last printed digit."
@@ -494,7 +530,10 @@ def _replicate_summary(result: Replication) -> list[str]:
 
 
 def _audit(args: argparse.Namespace, out: Any) -> None:
-    result = audit(_load(args))
+    data = _case_study(args, out)
+    if data is None:
+        return
+    result = audit(data)
     if args.json:
         _print_json(result.to_dict())
         return
@@ -554,73 +593,92 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
         raise UsageError(f"{args.model} is a hierarchical model; run it with: dnamodel estimate {args.model}")
     if args.sensitivity:
         check_sobol_size(spec, args.sensitivity_draws)
-    chain = replicate(data)
-    low, high = chain.step("total_low"), chain.step("total_high")
-    thresholds = (float(low.value), float(high.value), float(ONE_MILLION))
+    study = data.study
+    thresholds = study.thresholds
     summary = summarize(
         spec, args.draws, args.seed, qmc=args.qmc, data=data, chunk_size=args.chunk_size, thresholds=thresholds
     )
     indices = sobol(spec, n=args.sensitivity_draws, seed=args.seed, data=data) if args.sensitivity else None
     one_at_a_time = tornado(spec, data=data) if args.sensitivity or args.tornado else None
     if args.tornado and one_at_a_time is not None:
-        _tornado_plot(args.tornado, spec.name, one_at_a_time, (float(low.value), float(high.value)))
+        _tornado_plot(args.tornado, spec.name, one_at_a_time, study)
+    total, share = summary.variables["total"], summary.variables["share"]
+    comparisons = [
+        {
+            "label": f.label,
+            "total": f.total,
+            "share": f.share,
+            "note": f.note,
+            "probability": total.exceedance[f.total].value,
+            "mcse": total.exceedance[f.total].mcse,
+        }
+        for f in study.figures
+    ]
     if args.json:
-        payload = summary.to_dict() | {"report": {"total_low": low.shown(), "total_high": high.shown()}}
+        payload = summary.to_dict() | {"comparisons": comparisons}
         if indices is not None and one_at_a_time is not None:
             payload["sensitivity"] = {"sobol": sobol_to_dict(indices), "tornado": one_at_a_time.to_dict()}
         _print_json(payload)
         return
-    total, share = summary.variables["total"], summary.variables["share"]
     rows = [["mean", _count(total.mean.value), _count(total.mean.mcse), _pct(share.mean.value), _pct(share.mean.mcse)]]
     for p in total.quantiles:
         label = "median" if p == 0.5 else f"{p:.0%} quantile"
         t, sh = total.quantiles[p], share.quantiles[p]
         rows.append([label, _count(t.value), _count(t.mcse), _pct(sh.value), _pct(sh.mcse)])
     sampler = summary.attrs["sampler"]
-    render(
-        out,
+    items: list[Table | str] = [
         f"{spec.name}: {spec.header.description}",
         f"{args.draws:,} draws, seed {args.seed}, {sampler}.",
         "",
-        Table("Samples collected in Tibet", ["", "total>", "MCSE>", "share>", "MCSE>"], rows),
-        Table(
-            "Against the report (Dirks 2022, Table 5)",
-            ["", "total>", "share>", "P(total above it)>", "MCSE>"],
-            [
-                [ESTIMATE_ONE, low.shown(), chain.step("share_low").shown(), *_prob(total.exceedance[thresholds[0]])],
+        Table(study.title(), ["", "total>", "MCSE>", "share>", "MCSE>"], rows),
+    ]
+    if study.comparisons is not None:
+        items.append(
+            Table(
+                study.comparisons.title,
+                ["", "total>", "share>", "P(total above it)>", "MCSE>"],
                 [
-                    ESTIMATE_TWO,
-                    high.shown(),
-                    chain.step("share_high").shown(),
-                    *_prob(total.exceedance[thresholds[1]]),
+                    [
+                        _labelled(c["label"], c["note"]),
+                        f"{c['total']:,.0f}",
+                        "" if c["share"] is None else f"{c['share']:.1%}",
+                        f"{c['probability']:.4f}",
+                        f"{c['mcse']:.4f}",
+                    ]
+                    for c in comparisons
                 ],
-                [ONE_MILLION_LABEL, f"{ONE_MILLION:,}", "", *_prob(total.exceedance[thresholds[2]])],
-            ],
-        ),
-    )
+            )
+        )
+    render(out, *items)
     if total.resolution:
-        render(out, f"Quantiles streamed through a sketch of bin width {total.resolution:,.1f} samples.")
+        render(out, f"Quantiles streamed through a sketch of bin width {total.resolution:,.1f} {study.words.unit}.")
     if indices is not None and one_at_a_time is not None:
-        render(out, "", *_sensitivity_tables(indices, one_at_a_time))
+        render(out, "", *_sensitivity_tables(indices, one_at_a_time, study.words.unit))
     if args.tornado:
         render(out, f"Wrote the tornado plot to {args.tornado}.")
     render(out, f"Spec {spec.path} ({spec.hash}); " + _provenance_line(summary.attrs))
 
 
-def _tornado_plot(path: str, model: str, one_at_a_time: Tornado, report_estimates: tuple[float, float]) -> None:
+def _tornado_plot(path: str, model: str, one_at_a_time: Tornado, study: Any) -> None:
+    marked = study.marks()
     tornado_plot(
         one_at_a_time.rows,
         one_at_a_time.baseline,
         path,
         title=f"{model}: the total, one input at a time",
-        report_estimates=report_estimates,
+        study=study,
         caption=f"Each bar: the total with one input moved from its {one_at_a_time.low:.0%} quantile (blue) to its "
         f"{one_at_a_time.high:.0%} quantile (orange), or for a choice from its smallest to its largest alternative, "
-        "every other input at its median (solid line). Dashed lines: the report's Estimates One and Two (Table 5).",
+        "every other input at its median (solid line)."
+        + (f" Dashed lines: {', '.join(label for _, label in marked)}." if marked else ""),
     )
 
 
-def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | str]:
+def _labelled(label: str, note: str | None) -> str:
+    return f"{label} ({note})" if note else label
+
+
+def _sensitivity_tables(indices: Any, one_at_a_time: Tornado, unit: str) -> list[Table | str]:
     ranked = sobol_to_dict(indices)["indices"]
     attrs = indices.attrs
     sobol_rows = [
@@ -661,7 +719,7 @@ def _sensitivity_tables(indices: Any, one_at_a_time: Tornado) -> list[Table | st
             ["Input", "low value", "total>", "high value", "total>", "swing>"],
             tornado_table,
         ),
-        f"Baseline, every input at its median: {_count(one_at_a_time.baseline)} samples.",
+        f"Baseline, every input at its median: {_count(one_at_a_time.baseline)} {unit}.",
     ]
 
 
@@ -687,15 +745,21 @@ def _prob(statistic: Any) -> list[str]:
 
 def _check(args: argparse.Namespace, out: Any) -> None:
     data = _load(args)
-    region = next(area for area in data.areas.values() if area.level == "region")
+    region = data.areas[data.region]
+    study = data.study
     summary = {
         "location": data.location,
         "data_version": data.version,
+        "region": data.region,
         "units": len(data.units),
-        "prefectures": sum(area.level == "prefecture" for area in data.areas.values()),
+        "prefectures": len(data.groups),
         "region_population_2020": region.population_2020,
         "observations": len(data.observations),
         "report_figures": len(data.report_figures),
+        "study": study.title(),
+        "comparisons": [f.label for f in study.figures],
+        "columns": data.numeric_columns(),
+        "case_study": report_gap(data) is None,
     }
     if args.json:
         _print_json({"valid": True, **summary})
@@ -703,12 +767,16 @@ def _check(args: argparse.Namespace, out: Any) -> None:
     kinds: dict[str, int] = {}
     for obs in data.observations.values():
         kinds[obs.kind] = kinds.get(obs.kind, 0) + 1
+    group = study.words.group
+    figures = f"; {summary['report_figures']} figures of the report's own" if data.report_figures else ""
+    compared = ", ".join(summary["comparisons"]) or "none"
     render(
         out,
-        f"Data at {data.location} are valid ({data.version}).",
-        f"{summary['units']} county-level units in {summary['prefectures']} prefectures, "
-        f"{format_count(region.population_2020)} people in the 2020 census; "
-        f"{summary['observations']} observations; {summary['report_figures']} figures of the report's own.",
+        f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
+        f"({data.version}): {study.title()}.",
+        f"{summary['units']} units in {summary['prefectures']} {group}s of {region.name} ({data.region}), "
+        f"{format_count(region.population_2020)} people; {summary['observations']} observations{figures}.",
+        f"Numeric columns of units.csv (covariates): {', '.join(summary['columns'])}. Compared with: {compared}.",
         "",
         Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),
     )
@@ -729,17 +797,10 @@ if __name__ == "__main__":  # pragma: no cover
 def _estimate(args: argparse.Namespace, out: Any) -> int:
     data = _load(args)
     result = _run_estimate(args, data, out=args.out, sensitivity=args.sensitivity)
-    chain = replicate(data)
-    report = {
-        "total_low": chain.step("total_low").shown(),
-        "total_high": chain.step("total_high").shown(),
-        "share_low": chain.step("share_low").shown(),
-        "share_high": chain.step("share_high").shown(),
-    }
     if args.json:
-        _print_json(result.as_dict() | {"report": report})
+        _print_json(result.as_dict())
     else:
-        render(out, *_estimate_tables(result, report))
+        render(out, *_estimate_tables(result))
     if result.summary.diagnostics.passed or args.allow_bad_fit:
         return EXIT_OK
     print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
@@ -809,7 +870,9 @@ def _report(args: argparse.Namespace, out: Any) -> int:
         result = _run_estimate(args, data, out=args.results, sensitivity=True)
         fit_path = result.paths[0]
     target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
-    report = render_report(fit_path, target, data=data, sweeps_dir=None if args.no_sweeps else args.sweeps)
+    # a saved fit without --data is drawn with the data it records (data_of_fit), not the bundled data
+    given = data if args.data or not args.source else None
+    report = render_report(fit_path, target, data=given, sweeps_dir=None if args.no_sweeps else args.sweeps)
     s = report.summary
     if args.json:
         _print_json(
@@ -836,8 +899,9 @@ def _report(args: argparse.Namespace, out: Any) -> int:
     return EXIT_BAD_FIT
 
 
-def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
+def _estimate_tables(result: Any) -> list[Table | str]:
     s = result.summary
+    study = s.study
     total, share = s.total, s.share
     rows = [
         ["median", _count(total.median), _pct(share.median), "", ""],
@@ -856,8 +920,8 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
             ]
         )
     exceed = [
-        [name, f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
-        for name, e in zip(THRESHOLD_LABELS, s.exceedance, strict=True)
+        [_labelled(e.label, e.note), f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
+        for e in s.exceedance
     ]
     prefectures = [
         [p.name, f"{p.population:,}", _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
@@ -879,30 +943,18 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
         ]
         for c in result.checks
     ]
+    title = study.title(s.provenance.get("estimand_date"))
     items: list[Table | str] = [
         f"{s.model}: {result.description}",
         f"{d.chains} chains × {d.draws:,} draws, {s.provenance.get('sampler')}, seed {s.provenance.get('seed')}.",
         "",
+        Table(title, ["", "total>", "share>", "HDI total>", "HDI share>"], rows),
+    ]
+    if study.comparisons is not None:
+        items.append(Table(study.comparisons.title, ["", "total>", "P(total above it)>", "MCSE>"], exceed))
+    items += [
         Table(
-            "Samples collected in Tibet, 2016 to July 2022",
-            ["", "total>", "share>", "HDI total>", "HDI share>"],
-            rows,
-        ),
-        Table(
-            "Against the report (Dirks 2022, Table 5)",
-            ["", "report>", "P(total above it)>", "MCSE>"],
-            [
-                [
-                    n,
-                    report["total_low"] if n == ESTIMATE_ONE else report["total_high"] if n == ESTIMATE_TWO else t,
-                    p,
-                    m,
-                ]
-                for n, t, p, m in exceed
-            ],
-        ),
-        Table(
-            "By prefecture (posterior median, 90% interval)",
+            f"By {study.words.group} (posterior median, 90% interval)",
             ["", "population>", "total>", "90%>", "share>"],
             prefectures,
         ),
@@ -970,8 +1022,8 @@ def _estimate_tables(result: Any, report: dict[str, str]) -> list[Table | str]:
             items.append("And on how much it depends on the model: " + structural)
         elif getattr(result, "forecasts", None) is not None and result.forecasts:
             items.append(
-                "How much the total depends on the model: run `dnamodel compare` (it writes compare.nc into this "
-                "folder, and estimate then adds its sentence here)."
+                "How much the total depends on the model: run `dnamodel compare` on this model and its variants (it "
+                "writes compare.nc into this folder, and estimate then adds its sentence here)."
             )
     else:
         items.append("No sentence to cite: " + (s.withheld or ""))
@@ -1029,7 +1081,7 @@ def _compare(args: argparse.Namespace, out: Any) -> int:
     data = _load(args)
     check_output_folder(args.out, "--out")
     result = compare(args.models or None, data, draws=args.draws, tune=args.tune, seed=args.seed)
-    paths = write_comparison(result, args.out)
+    paths = write_comparison(result, args.out, study=data.study)
     if args.json:
         _print_json(result.as_dict() | {"files": [str(p) for p in paths]})
         return EXIT_OK
@@ -1171,7 +1223,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         )
         if "passed" in result and not bool(result["passed"].all()):
             failed.append(f"{int((~result['passed']).sum())} of {result['passed'].size} points of {title}")
-        plots = write_plots(result, target, title)
+        plots = write_plots(result, target, title, data.study)
         tornado += tornado_rows(result, label=title)
         reference = reference or reference_interval(result)
         paths = list(result["total_median"].dims)
@@ -1194,6 +1246,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             reference,
             Path(args.out or "results/sweeps") / f"tornado_{model_of_shipped}.png",
             title=f"What the total depends on ({model_of_shipped})",
+            study=data.study,
         )
         if not args.json:
             render(out, f"Wrote the tornado chart of every shipped sweep to {combined}.")
@@ -1209,14 +1262,28 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
     return EXIT_BAD_FIT
 
 
+def _is_spec_file(target: str) -> bool:
+    """Whether ``target`` is a model spec's file (a ``[model]`` table, no ``[sweep]``), not a sweep file."""
+    path = Path(target)
+    if not path.is_file():
+        return False
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "model" in raw and "sweep" not in raw
+
+
 def _sweep_target(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]], str, str, dict[str, str]]:
     """A sweep file's or a model's grid with the --set values added: (model, grid, name, title, origins)."""
     if not args.target:
         raise UsageError("give a shipped sweep, a sweep file or a model (or --shipped)")
-    try:
-        job = load_sweep(args.target)
-    except UsageError:
-        job = None
+    job = None
+    if not _is_spec_file(args.target):
+        try:
+            job = load_sweep(args.target)
+        except UsageError:
+            job = None
     if job is not None:
         model, grid, name, title = job.model, dict(job.grid), job.name, job.description
         origins = dict.fromkeys(grid, f"{job.path} [grid]")

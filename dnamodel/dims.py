@@ -28,4 +28,4 @@ INPUT = "input"
 """An uncertain input of a Monte Carlo model, for sensitivity indices."""
 
 ROW = "row"
-"""A within-county row of the hierarchical model (Lhorong's Table 3); coordinates are observation ids."""
+"""A within-county row of the hierarchical model (a table of one unit's villages); coordinates are observation ids."""

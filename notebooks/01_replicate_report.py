@@ -45,10 +45,6 @@ import pandas as pd
 from IPython.display import display
 
 import dnamodel
-from dnamodel.casestudy.replicate import CONVENTION
-from dnamodel.data.printed import format_exact
-from dnamodel.files import atomic_write_text
-from dnamodel.spec.hierarchical import prior_text
 
 # Parameters. `make notebooks` runs this notebook with the same environment as the others; this one
 # takes no draws, so the only setting is where it writes its JSON records.
@@ -177,7 +173,7 @@ def step_table(section: str) -> pd.DataFrame:
             {
                 "step": s.label,
                 "arithmetic": s.arithmetic,
-                "exact": format_exact(s.exact, s.printed.style),
+                "exact": s.exact_text,
                 "dnamodel": s.shown(),
                 "report": s.printed.text,
                 "=": "✓" if s.matches else "✗",
@@ -201,7 +197,7 @@ matched = sum(s.matches for s in replication.steps)
 print(
     f"{matched} of {len(replication.steps)} recomputed figures equal the report's; all match: {replication.all_match}"
 )
-print(f"convention: {CONVENTION}")
+print(f"convention: {replication.convention}")
 
 # %% [markdown]
 # **What the truncation did.** `replicate` also carries every step with no cutting at all
@@ -298,7 +294,7 @@ for place, residents in with_temporary.items():
         f"= ×{float(residents / census):.4f}; log ratio {log_ratios[-1]:.3f}"
     )
 print(f"midpoint {sum(log_ratios) / 2:.3f}; each lies {abs(log_ratios[0] - log_ratios[1]) / 2:.3f} from it")
-print(f"the spec's prior: log_uplift ~ {prior_text(dnamodel.load_model('hierarchical_han').priors['log_uplift'])}")
+print(f"the spec's prior: log_uplift ~ {dnamodel.load_model('hierarchical_han').priors['log_uplift']}")
 
 # %%
 f = audit.finding("census:rest_population")
@@ -327,7 +323,7 @@ for rule, ids in audit.conventions().items():
 OUT.mkdir(parents=True, exist_ok=True)
 for name, result in (("replication", replication), ("audit", audit)):
     path = OUT / f"{name}.json"
-    atomic_write_text(path, json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+    path.write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {path}")
 
 # %% [markdown]

@@ -62,12 +62,10 @@ from matplotlib import MatplotlibDeprecationWarning
 from scipy import stats
 
 import dnamodel
+from dnamodel.casestudy.tibet2022 import report_by_prefecture
 from dnamodel.checks import dated as checks
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs import plots
-from dnamodel.outputs.io import write_netcdf
-from dnamodel.spec.hierarchical import prior_text
-from dnamodel.workflows.estimate import REFIT_DRAWS, REFIT_TUNE
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit).
@@ -104,9 +102,7 @@ print(f"dnamodel {dnamodel.__version__}; model {MODEL}")
 # %%
 spec = dnamodel.load_model(MODEL)
 data = dnamodel.load_data()
-pd.DataFrame([{"parameter": name, "prior": prior_text(prior)} for name, prior in spec.priors.items()]).set_index(
-    "parameter"
-)
+pd.DataFrame([{"parameter": name, "prior": str(prior)} for name, prior in spec.priors.items()]).set_index("parameter")
 
 # %%
 pd.DataFrame(
@@ -174,7 +170,10 @@ pd.DataFrame(
 print(f"plausible: {prior.plausible} (census population {prior.population:,.0f})")
 for estimate in (919_282, 1_206_962):
     print(f"prior P(total > {estimate:,}) = {(prior_total > estimate).mean():.2f}")
-display(Image(filename=plots.prior_predictive_plot(idata, prior, OUT / f"{MODEL}_prior_predictive.png")))
+path = plots.prior_predictive_plot(
+    idata, prior, OUT / f"{MODEL}_prior_predictive.png", study=data.study, stocks=plots.stocks(inputs)
+)
+display(Image(filename=path))
 
 # %% [markdown]
 # ## 4. Convergence diagnostics
@@ -263,7 +262,7 @@ print(f"posterior correlation of the typed share κ and the total: {thesis:.2f}"
 # reuse the data, see leave-one-out and the forecasts.
 
 # %%
-ppc = checks.predictive_checks(idata, inputs)
+ppc = dnamodel.predictive_checks(idata, data)
 pd.DataFrame([c.__dict__ | {"inside 90%": c.inside} for c in ppc]).set_index("observation").drop(
     columns=["total_median", "lpd"]
 ).round(3)
@@ -282,17 +281,12 @@ pd.DataFrame([c.__dict__ | {"inside 90%": c.inside} for c in ppc]).set_index("ob
 # other has to carry it alone. The last column says how far the total moves without each figure:
 # a figure whose absence moves it far is one the estimate leans on.
 #
-# The refits use at most `REFIT_DRAWS` draws per chain: a predictive 90% interval needs fewer draws
-# than the citation does.
+# `dnamodel.loo` takes the fit alone and rebuilds the spec and data from its provenance. Its refits
+# use the fit's seed and chains and at most 400 draws per chain: a predictive 90% interval needs
+# fewer draws than the citation does.
 
 # %%
-refits = {
-    "draws": min(attrs["draws"], REFIT_DRAWS),
-    "tune": min(attrs["tune"], REFIT_TUNE),
-    "chains": attrs["chains"],
-    "seed": attrs["seed"],
-}
-loo = checks.leave_one_out(inputs, **refits)
+loo = dnamodel.loo(idata, data)
 full_median = float(np.median(post["total"].values))
 pd.DataFrame(
     [
@@ -328,7 +322,7 @@ print(f"elpd_loo, the sum of the log predictive densities: {sum(c.lpd for c in l
 # that Qushui collected at a high rate.
 
 # %%
-forecasts = checks.forecast_checks(inputs, **refits)
+forecasts = dnamodel.forecasts(idata, data)
 rows = []
 for forecast in forecasts:
     for c in forecast.checks:
@@ -433,7 +427,9 @@ pd.DataFrame(
 ).set_index("prefecture")
 
 # %%
-display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png")))
+# the report's own figures for the prefectures it estimates alone, marked (the case study's, from `replicate`)
+marks = report_by_prefecture(data)
+display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png", marks=marks)))
 
 # %% [markdown]
 # **Fractions against Han share.** Each unit's fraction at saturation with its 90% interval, the
@@ -465,7 +461,7 @@ for name in ("alpha", "contrast", "group_sd", "unit_sd", "reported", "typed_shar
 # reloaded and checked without refitting, and drawn as a report (`dnamodel report --from`).
 
 # %%
-print(f"wrote {write_netcdf(idata, OUT / f'{MODEL}.nc')}")
+print(f"wrote {dnamodel.write_fit(idata, OUT / f'{MODEL}.nc')}")
 
 # %% [markdown]
 # **What would be alarming here**, in order of severity: any divergence, R-hat above 1.01, or ESS

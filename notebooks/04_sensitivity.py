@@ -48,7 +48,7 @@ import pandas as pd
 from IPython.display import Image, display
 
 import dnamodel
-from dnamodel.checks.powerscale import power_scaling, refit_scaled_dated, scaled_estimate
+from dnamodel.checks.powerscale import refit_scaled_dated, scaled_estimate
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs import plots
 from dnamodel.outputs.sweep import reference_interval, tornado_rows
@@ -108,7 +108,7 @@ print("gates passed" if gates.passed else "gates FAILED: " + "; ".join(gates.fai
 
 # %%
 start = time.perf_counter()
-scaling = power_scaling(idata)  # from the fit's own log densities: no refit, no compiled model
+scaling = dnamodel.psens(idata)  # from the fit's own log densities: no refit, no compiled model
 print(f"scaled priors: {', '.join(scaling.prior_terms)}; likelihood terms: {', '.join(scaling.likelihood_terms)}")
 print(f"({time.perf_counter() - start:.1f} s)")
 pd.DataFrame(

@@ -223,3 +223,22 @@ def test_the_public_api_is_importable_has_no_modules_and_covers_the_docs():
     documented = documented_names()
     assert "sweep" in documented  # the README's sweep example: the docs are being read
     assert sorted(documented - set(dnamodel.__all__)) == []
+
+
+def test_every_public_function_has_a_numpydoc_docstring_with_a_runnable_example():
+    import inspect
+
+    lacking = {}
+    for name in dnamodel.__all__:
+        obj = getattr(dnamodel, name)
+        if not inspect.isfunction(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        sections = ["Returns", "Examples"] + (["Parameters"] if inspect.signature(obj).parameters else [])
+        missing = [s for s in sections if f"\n{s}\n{'-' * len(s)}\n" not in f"\n{doc}"]
+        examples = doc.split("Examples\n--------\n", 1)[-1]
+        if ">>> " not in examples or "doctest: +SKIP" in examples:
+            missing.append("a runnable example (>>>, not skipped)")
+        if missing:
+            lacking[name] = missing
+    assert lacking == {}

@@ -354,7 +354,9 @@ def test_estimate_cli_json_and_files(tmp_path, capsys):
     assert code == (0 if summary["diagnostics"]["passed"] else 3)
     assert summary["model"] == "hierarchical_han"
     assert {e["threshold"] for e in summary["exceedance"]} == {919_282, 1_000_000, 1_206_962}
-    assert payload["report"]["total_low"] == "919,282"
+    # the comparison figures are the study's (study.toml), labelled; no replication is rerun
+    assert [e["label"] for e in summary["exceedance"]] == ["Estimate One", "one million", "Estimate Two"]
+    assert "report" not in payload
     assert [c["observation"] for c in payload["leave_one_out"]] == ["lhorong", "zhagyab", "qushui", "lhasa_rest"]
     assert {Path(p).name for p in payload["files"]} == {
         "hierarchical_han.nc",

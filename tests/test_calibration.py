@@ -6,7 +6,7 @@ of FAMILY_LEVEL (Bonferroni, which holds under any dependence between the checks
 is the default spec's sampler seed, fixed before any run.
 
 About 3.5 minutes on two cores: one nutpie compile of the default model (~20 s), 100 SBC
-refits (~1.4 s each), 5 more for reproducibility, one compile and fit of the synthetic Tibet
+refits (~1.4 s each), 5 more for reproducibility, one compile and fit of the synthetic region
 (~30 s).
 """
 
@@ -109,7 +109,7 @@ def test_rank_test_holds_its_level_on_uniform_ranks():
 
 def test_recovery_covers_the_true_parameters(recovered):
     prob = 1 - FAMILY_LEVEL / 4
-    for name, truth in recovered.tibet.truth.items():
+    for name, truth in recovered.region.truth.items():
         assert recovered.covers(name, prob), f"{name} = {truth:g} outside {recovered.interval(name, prob)}"
 
 

@@ -73,7 +73,8 @@ def test_audit_json(capsys):
 def test_data_check(capsys):
     code, out, _ = run(capsys, "data", "check")
     assert code == 0
-    assert "77 county-level units in 7 prefectures, 3,648,100 people" in out
+    assert "The bundled data are valid" in out
+    assert "77 units in 7 prefectures of Tibet Autonomous Region (TAR) (tibet), 3,648,100 people" in out
     _, out, _ = run(capsys, "data", "check", "--json")
     assert json.loads(out)["units"] == 77
 
@@ -82,7 +83,7 @@ def test_export_then_data_gives_identical_results(capsys, tmp_path):
     folder = tmp_path / "edit-me"
     code, out, _ = run(capsys, "data", "export", str(folder))
     assert code == 0
-    assert "Wrote 5 files" in out
+    assert "Wrote 6 files" in out
     for command in ("replicate", "audit"):
         _, bundled, _ = run(capsys, command, "--json")
         _, exported, _ = run(capsys, command, "--json", "--data", str(folder))

@@ -200,7 +200,7 @@ def test_bad_observation(data_copy, capsys, row_id, column, value, words):
         ("lhorong", "population_2020", "Infinity", "must be a whole number"),
         ("lhorong", "population_2020", "53185.0001", "must be a whole number"),
         ("lhorong", "prefecture", "qamd", "unknown prefecture 'qamd'; did you mean 'qamdo'?"),
-        ("lhorong", "code", "5403", "must be a six-digit administrative code"),
+        ("lhorong", "code", "54 03", "must be an administrative code"),
         ("lhorong", "level", "township", "unknown value 'township'"),
     ],
 )

@@ -266,7 +266,7 @@ def test_summary_of_a_dated_fit(small_fit, data):
     s = summarize_fit(small_fit.idata, data)
     assert s.model == "dated"
     assert s.total.interval(0.9).low < s.total.median < s.total.interval(0.9).high
-    sentence = citation(s.total, s.share, small_fit.idata.attrs)
+    sentence = citation(s.total, s.share, small_fit.idata.attrs, data.study)
     assert "Under the Bayesian model dated" in sentence
     assert "by July 2022" in sentence
     assert f"{round_significant(s.total.median):,.0f}" in sentence

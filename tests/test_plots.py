@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from dnamodel import dims
+from dnamodel.casestudy.tibet2022 import report_by_prefecture
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.errors import UsageError
@@ -148,8 +149,8 @@ def test_parameter_plot_needs_a_parameter(tmp_path):
         plots.parameter_plot(only_total, tmp_path / "p.png")
 
 
-def test_forest_plot_marks_the_reports_own_prefecture_figures(idata, summary, tmp_path, captured):
-    plots.forest_plot(idata, summary, tmp_path / "forest.png")
+def test_forest_plot_marks_the_reports_own_prefecture_figures(idata, summary, data, tmp_path, captured):
+    plots.forest_plot(idata, summary, tmp_path / "forest.png", marks=report_by_prefecture(data))
     [(title, caption)] = captured
     assert "synthetic" in title
     assert "Lhasa and Nyingchi" in caption

@@ -170,6 +170,11 @@ class Step:
         """The recomputed figure, printed the way the report prints it."""
         return format_like(self.value, self.printed)
 
+    @property
+    def exact_text(self) -> str:
+        """The exact result, in the style of the printed figure but to more digits (``'9.9566%'``)."""
+        return format_exact(self.exact, self.printed.style)
+
 
 @dataclass(frozen=True)
 class Replication:
@@ -179,9 +184,19 @@ class Replication:
     steps: tuple[Step, ...]
     provenance: dict[str, str]
 
+    @property
+    def convention(self) -> str:
+        """The rounding convention that reproduces the report: :data:`CONVENTION`."""
+        return CONVENTION
+
     def step(self, step_id: str) -> Step:
         """The step with this id."""
         return next(step for step in self.steps if step.id == step_id)
+
+    @property
+    def population(self) -> Fraction:
+        """The population the report divides by (its 3.66 million, ``tibet_population_2021``)."""
+        return next(obs for obs in self.inputs if obs.id == "tibet_population_2021").exact
 
     @property
     def all_match(self) -> bool:

@@ -4,7 +4,7 @@
 bound included; :func:`sbc` refits the compiled model on each simulated data set and
 ranks the truth among the posterior draws (simulation-based calibration);
 :func:`uniformity_pvalue` tests those ranks for uniformity; :func:`recovery` fits a
-synthetic Tibet whose fractions are known and sets the posterior against them.
+synthetic region whose fractions are known and sets the posterior against them.
 
 Every random number comes from an explicit seed, through ``numpy.random.SeedSequence``;
 no global state is read or set.
@@ -375,13 +375,13 @@ def uniformity_pvalue(ranks: np.ndarray, L: int, bins: int) -> float:
 
 
 @dataclass(frozen=True)
-class SyntheticTibet:
+class SyntheticRegion:
     """Model inputs whose truth is known: every unit observed once, around a known fraction.
 
     Attributes
     ----------
     inputs : ModelInputs
-        The real Tibet's units, populations and covariate, with one synthetic observation
+        The real region's units, populations and covariate, with one synthetic observation
         per unit (``observation`` = ``unit``), no census error, no uplift, no within-county
         rows and no thesis bound.
     truth : dict of str to float
@@ -395,7 +395,7 @@ class SyntheticTibet:
     fraction: np.ndarray
 
 
-def synthetic_tibet(
+def synthetic_region(
     inputs: ModelInputs,
     *,
     alpha: float = -0.8,
@@ -403,8 +403,8 @@ def synthetic_tibet(
     sigma: float = 0.5,
     error: float = 0.1,
     seed: int,
-) -> SyntheticTibet:
-    """A Tibet with known fractions, observed unit by unit.
+) -> SyntheticRegion:
+    """A region with known fractions, observed unit by unit: the inputs' units, populations and covariate.
 
     Draws ``z_u ~ Normal(0, 1)`` for each unit, sets ``logit π_u = α + β·x_u + σ·z_u``
     and the true total ``Σ π_u N_u`` (``N_u`` the census population), and observes each
@@ -424,7 +424,7 @@ def synthetic_tibet(
 
     Returns
     -------
-    SyntheticTibet
+    SyntheticRegion
 
     Examples
     --------
@@ -432,10 +432,10 @@ def synthetic_tibet(
     >>> from dnamodel.spec.resolve import resolve_hierarchical
     >>> from dnamodel.spec import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
-    >>> tibet = synthetic_tibet(inputs, seed=1)
-    >>> tibet.inputs.membership.shape, tibet.inputs.thesis
+    >>> region = synthetic_region(inputs, seed=1)
+    >>> region.inputs.membership.shape, region.inputs.thesis
     ((77, 77), False)
-    >>> bool(np.isclose(tibet.truth["total"], (tibet.fraction * inputs.population).sum()))
+    >>> bool(np.isclose(region.truth["total"], (region.fraction * inputs.population).sum()))
     True
     """
     if inputs.variant == "pooled":
@@ -459,21 +459,21 @@ def synthetic_tibet(
         row=(),
         row_observed=np.zeros(0),
         row_population=np.zeros(0),
-        # The thesis bound is a fact about the real Tibet, not about this one.
+        # The thesis bound is a fact about the real region, not about this one.
         thesis=False,
         sources={},
     )
     truth = {"alpha": float(alpha), "beta": float(beta), "sigma": float(sigma), "total": float(collected.sum())}
-    return SyntheticTibet(synthetic, truth, fraction)
+    return SyntheticRegion(synthetic, truth, fraction)
 
 
 @dataclass(frozen=True)
 class Recovery:
-    """The result of :func:`recovery`: the posterior of a synthetic Tibet against its truth.
+    """The result of :func:`recovery`: the posterior of a synthetic region against its truth.
 
     Attributes
     ----------
-    tibet : SyntheticTibet
+    region : SyntheticRegion
         The inputs fitted and the truth they were made from.
     posterior : dict of str to ndarray
         Draws (chains pooled) of ``alpha``, ``beta``, ``sigma`` and ``total``.
@@ -484,7 +484,7 @@ class Recovery:
         Seed, sampler settings and package version.
     """
 
-    tibet: SyntheticTibet
+    region: SyntheticRegion
     posterior: dict[str, np.ndarray]
     fraction: np.ndarray
     divergences: int
@@ -498,12 +498,12 @@ class Recovery:
     def covers(self, name: str, prob: float) -> bool:
         """Whether that interval contains the truth."""
         low, high = self.interval(name, prob)
-        return low <= self.tibet.truth[name] <= high
+        return low <= self.region.truth[name] <= high
 
     def fraction_covered(self, prob: float) -> np.ndarray:
         """Whether each unit's central interval of probability ``prob`` contains its true fraction."""
         low, high = np.quantile(self.fraction, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-        return (low <= self.tibet.fraction) & (self.tibet.fraction <= high)
+        return (low <= self.region.fraction) & (self.region.fraction <= high)
 
 
 def recovery(
@@ -519,18 +519,18 @@ def recovery(
     seed: int,
     target_accept: float = 0.9,
 ) -> Recovery:
-    """Fit a synthetic Tibet with known fractions and return the posterior against the truth.
+    """Fit a synthetic region with known fractions and return the posterior against the truth.
 
-    Makes the data with :func:`synthetic_tibet`, compiles the model for it (the
+    Makes the data with :func:`synthetic_region`, compiles the model for it (the
     observations differ in number from the real ones, so this is a new compile, not a
     refit) and samples it with nutpie.
 
     Parameters
     ----------
     inputs : ModelInputs
-        The real inputs the synthetic Tibet borrows units, populations, covariate and priors from.
+        The real inputs the synthetic region borrows units, populations, covariate and priors from.
     alpha, beta, sigma, error : float
-        The truth, and the reporting error; see :func:`synthetic_tibet`.
+        The truth, and the reporting error; see :func:`synthetic_region`.
     draws, tune, chains : int
         Sampler settings (per chain).
     seed : int
@@ -548,14 +548,14 @@ def recovery(
     ``tests/test_calibration.py`` runs it:
 
     >>> result = recovery(inputs, draws=2000, tune=1000, chains=4, seed=20220913)  # doctest: +SKIP
-    >>> result.tibet.truth["alpha"], result.covers("alpha", 0.9)  # doctest: +SKIP
+    >>> result.region.truth["alpha"], result.covers("alpha", 0.9)  # doctest: +SKIP
     (-0.8, True)
     """
     data_seed, sampler_seed = np.random.SeedSequence(seed).spawn(2)
-    tibet = synthetic_tibet(
+    region = synthetic_region(
         inputs, alpha=alpha, beta=beta, sigma=sigma, error=error, seed=int(data_seed.generate_state(1)[0])
     )
-    fitted = compile_model(tibet.inputs)
+    fitted = compile_model(region.inputs)
     idata = sample(
         fitted,
         draws=draws,
@@ -567,8 +567,8 @@ def recovery(
     post = idata.posterior
     fraction = post["fraction"].values.reshape(-1, len(inputs.unit))
     return Recovery(
-        tibet=tibet,
-        posterior={name: post[name].values.ravel() for name in tibet.truth},
+        region=region,
+        posterior={name: post[name].values.ravel() for name in region.truth},
         fraction=fraction,
         divergences=int(idata.sample_stats["diverging"].sum()),
         provenance={

@@ -86,6 +86,17 @@ class Diagnostics:
 def diagnose(idata: az.InferenceData) -> Diagnostics:
     """Apply the gates to a fit.
 
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit, with groups ``posterior`` and ``sample_stats`` (``diverging``).
+
+    Returns
+    -------
+    Diagnostics
+        Divergences, the largest R-hat, the smallest bulk and tail ESS, a row per gated
+        variable, and ``failures`` (empty when ``passed``).
+
     Examples
     --------
     A fit whose chains disagree fails the R-hat gate:

@@ -1,10 +1,10 @@
-"""From a fit to numbers people can cite: intervals, exceedances, prefectures, the sentence.
+"""From a fit to numbers people can cite: intervals, exceedances, groups, the sentence.
 
 :func:`summarize_fit` computes the total's and the share's intervals (equal-tailed and HDI)
-with their Monte Carlo standard errors, the probability that the total exceeds each of the
-report's estimates (:data:`dnamodel.casestudy.tibet2022.THRESHOLDS`), the prefecture table, and
-the citation sentence (:func:`citation`), rounded so that no quoted digit is noise, or the
-reason it is withheld.
+with their Monte Carlo standard errors, the probability that the total exceeds each figure the
+study sets it against (``study.toml``'s ``[comparisons]``), the table by group (prefecture), and
+the citation sentence (:func:`citation`, in the study's words), rounded so that no quoted digit
+is noise, or the reason it is withheld.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.casestudy.tibet2022 import REPORT_HIGH, REPORT_HIGH_SHARE, REPORT_LOW, REPORT_LOW_SHARE, THRESHOLDS
 from dnamodel.checks.gates import Diagnostics, diagnose
-from dnamodel.data import load_data
+from dnamodel.checks.rebuild import data_of_fit
+from dnamodel.data.study import Study, month_year
 from dnamodel.inference.sampling import quiet_arviz
 
 if TYPE_CHECKING:
@@ -64,11 +64,17 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Exceedance:
-    """P(total > threshold), with its MCSE from the effective sample size of the indicator."""
+    """P(total > threshold), with its MCSE from the effective sample size of the indicator.
+
+    ``label``, ``share`` and ``note`` are the comparison figure's, from the study.
+    """
 
     threshold: float
     probability: float
     mcse: float
+    label: str = ""
+    share: float | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,17 +103,14 @@ class Summary:
     sentence: str | None
     withheld: str | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    study: Study | None = field(default=None, repr=False, compare=False)
+    """The study's words and comparison figures, for the outputs drawn from this summary."""
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict; the comparison figures are ``exceedance``'s labelled rows."""
         out = asdict(self)
+        out.pop("study")
         out["diagnostics"] = self.diagnostics.as_dict()
-        out["report"] = {
-            "total_low": REPORT_LOW,
-            "total_high": REPORT_HIGH,
-            "share_low": REPORT_LOW_SHARE,
-            "share_high": REPORT_HIGH_SHARE,
-        }
         return out
 
 
@@ -140,21 +143,49 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
     idata : arviz.InferenceData
         From :func:`dnamodel.fit` (or read back from its NetCDF).
     data : Dataset, optional
-        For prefecture names and populations; defaults to the bundled data.
+        The data the fit was made from, for the groups' names and populations and the study's
+        words and comparison figures; read again from the location the fit records by default.
+
+    Returns
+    -------
+    Summary
+        The total's and the share's posterior (median, mean, sd, equal-tailed and HDI intervals,
+        MCSE), P(total > each comparison figure), each group's total, the gates, and the sentence
+        to cite or the reason it is withheld.
+
+    Raises
+    ------
+    UsageError
+        If ``data`` (or the data found at the recorded location) is not the fit's data version.
+
+    Examples
+    --------
+    The shipped example at reduced draws, too few for the gates, so no sentence to cite:
+
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> summary = summarize_fit(idata)
+    >>> interval = summary.total.interval(0.9)
+    >>> bool(interval.low < summary.total.median < interval.high), summary.sentence, summary.withheld is not None
+    (True, None, True)
     """
     import arviz as az  # deferred: start-up time
 
     quiet_arviz()
-    data = data if data is not None else load_data()
+    data = data_of_fit(idata, data)
+    study = data.study
     post = idata.posterior
     total = post["total"].values
     diagnostics = diagnose(idata)
     exceed = []
-    for threshold in THRESHOLDS:
-        indicator = (total > threshold).astype(float)
+    for figure in study.figures:
+        indicator = (total > figure.total).astype(float)
         p = float(indicator.mean())
         ess = float(az.ess(indicator)) if 0 < p < 1 else float(indicator.size)
-        exceed.append(Exceedance(threshold, p, math.sqrt(p * (1 - p) / ess) if ess > 0 else math.nan))
+        mcse = math.sqrt(p * (1 - p) / ess) if ess > 0 else math.nan
+        exceed.append(Exceedance(figure.total, p, mcse, figure.label, figure.share, figure.note))
     prefectures = []
     by = post["prefecture_total"]
     for pid in by[dims.PREFECTURE].values:
@@ -186,7 +217,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
             f"The Monte Carlo error of {', '.join(noisy)} is not below {MCSE_GATE:.0%} of its rounding step, so the "
             "rounded figure could change on a rerun; draw more."
         )
-    sentence = None if withheld else citation(summary_total, summary_share, attrs)
+    sentence = None if withheld else citation(summary_total, summary_share, attrs, study)
     provenance = {
         k: attrs[k]
         for k in (
@@ -199,6 +230,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
             "draws",
             "tune",
             "chains",
+            "estimand_date",
         )
         if k in attrs
     }
@@ -212,6 +244,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
         sentence=sentence,
         withheld=withheld,
         provenance=provenance,
+        study=study,
     )
 
 
@@ -259,23 +292,6 @@ def round_significant(value: float, digits: int = SIGNIFICANT) -> float:
     return round(math.floor(value / step + 0.5) * step, 12)
 
 
-def month_year(date: str) -> str:
-    """A spec date as words: ``"2022-07"`` is ``"July 2022"``.
-
-    Examples
-    --------
-    >>> month_year("2022-07"), month_year("2020"), month_year("2020-06-30")
-    ('July 2022', '2020', '30 June 2020')
-    """
-    import calendar
-
-    parts = [int(p) for p in date.split("-")]
-    if len(parts) == 1:
-        return str(parts[0])
-    month = calendar.month_name[parts[1]]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
-
-
 def round_count(value: float, step: int = 10_000) -> int:
     """Round half up to a multiple of ``step``.
 
@@ -287,22 +303,26 @@ def round_count(value: float, step: int = 10_000) -> int:
     return int(math.floor(value / step + 0.5) * step)
 
 
-def citation(total: Quantity, share: Quantity, attrs: dict[str, Any]) -> str:
+def citation(total: Quantity, share: Quantity, attrs: dict[str, Any], study: Study) -> str:
     """The sentence a report author can quote, with everything a reader needs to check it.
 
-    Counts and shares are rounded to two significant figures (:func:`round_significant`); the
-    Monte Carlo error is a gate on the sentence (:func:`summarize_fit`), not its rounding step.
+    Worded from the study (``study.toml``): its ``claim``, ``persons`` and ``counting_note``, and
+    the date of the estimand (a dated fit's) or the study's end. Counts and shares are rounded to
+    two significant figures (:func:`round_significant`); the Monte Carlo error is a gate on the
+    sentence (:func:`summarize_fit`), not its rounding step.
     """
+    words = study.words
     ci = total.interval(0.9)
     si = share.interval(0.9)
-    when = month_year(str(attrs.get("estimand_date", "2022-07")))
+    date = attrs.get("estimand_date") or words.end
+    when = f" by {month_year(str(date))}" if date else ""
+    note = f"; {words.counting_note}" if words.counting_note else ""
     count = lambda v: f"{round_significant(v):,.0f}"  # noqa: E731 - one format, used five times
     percent = lambda v: f"{round_significant(v * 100):g}%"  # noqa: E731
     return (
         f"Under the Bayesian model {attrs.get('model')} (spec {attrs.get('spec_hash')}) of dnamodel "
-        f"{attrs.get('dnamodel_version')}, police in the Tibet Autonomous Region had collected DNA from an estimated "
-        f"{count(total.median)} people by {when} (posterior median; 90% equal-tailed credible interval "
-        f"{count(ci.low)} to {count(ci.high)}), or {percent(share.median)} of the population "
-        f"({percent(si.low)} to {percent(si.high)}); each sample is counted as one person. "
+        f"{attrs.get('dnamodel_version')}, {words.claim} an estimated {count(total.median)} {words.persons}{when} "
+        f"(posterior median; 90% equal-tailed credible interval {count(ci.low)} to {count(ci.high)}), or "
+        f"{percent(share.median)} of the population ({percent(si.low)} to {percent(si.high)}){note}. "
         f"Data {attrs.get('data_version')}, seed {attrs.get('seed')}; figures rounded to two significant figures."
     )

@@ -1,12 +1,13 @@
 """Bundled data → validated inputs: the first stage of every figure.
 
-:func:`load_data` reads and validates the four CSV files (``bundled/`` or a folder the user
-names) into a :class:`Dataset`; :func:`export_data` writes the bundled files out for editing.
-:mod:`dnamodel.data.schema` holds the row models, :mod:`dnamodel.data.printed` figures as
-the report prints them.
+:func:`load_data` reads and validates a data folder's files (``bundled/``, the case study's, or a
+folder the user names) into a :class:`Dataset`; :func:`export_data` writes the bundled files out
+for editing. :mod:`dnamodel.data.schema` holds the CSV files' row models,
+:mod:`dnamodel.data.study` the study's words and reference figures (``study.toml``), and
+:mod:`dnamodel.data.printed` figures as sources print them.
 """
 
-from dnamodel.data.load import FILES, Dataset, bundled_dir, export_data, load_data
+from dnamodel.data.load import FILES, Dataset, bundled_dir, example_path, examples, examples_dir, export_data, load_data
 from dnamodel.data.schema import (
     COUNT_KINDS,
     KINDS,
@@ -18,6 +19,7 @@ from dnamodel.data.schema import (
     ReportFigure,
     Unit,
 )
+from dnamodel.data.study import Study
 
 __all__ = [
     "COUNT_KINDS",
@@ -30,8 +32,12 @@ __all__ = [
     "Dataset",
     "Observation",
     "ReportFigure",
+    "Study",
     "Unit",
     "bundled_dir",
+    "example_path",
+    "examples",
+    "examples_dir",
     "export_data",
     "load_data",
 ]

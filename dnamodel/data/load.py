@@ -1,21 +1,23 @@
 """Bundled data → validated inputs.
 
-dnamodel reads four CSV files, shipped in ``dnamodel/data/bundled/`` and described
-in that folder's ``README.md`` (their columns are the row models of
-:mod:`dnamodel.data.schema`):
+dnamodel reads a data folder: the bundled case study's, shipped in ``dnamodel/data/bundled/``
+and described in that folder's ``README.md``, or one a user names. Its files (the CSV files'
+columns are the row models of :mod:`dnamodel.data.schema`):
 
 ``units.csv``
-    The 77 county-level units of the 2020 census (74 counties and districts and
-    the three non-formal Lhasa zones), with population and Han share.
+    The units the region is made of, each in a group, with its population and any numeric
+    columns of the study's own (a covariate).
 ``areas.csv``
-    The region and its seven prefectures, with their census totals.
+    The region and its groups of units (``prefecture`` rows), with their populations.
 ``observations.csv``
-    Every figure the report prints about a place: sample counts, population
-    bases, coverage shares, Han figures and the 2020 thesis figures, each with
-    its source.
-``report_figures.csv``
-    Figures the report derives itself (Tables 4 and 5, the thesis comparison,
-    the counts of its sources), which ``replicate`` and ``audit`` recompute.
+    Every figure the sources print about a place: counts, population bases, shares, each
+    with its source.
+``study.toml``
+    The study's words (what is counted, where, when, the sentence to cite), the labels of
+    its own columns, and the figures an estimate is set against (:mod:`dnamodel.data.study`).
+``report_figures.csv`` (optional)
+    Figures a report derives itself, which the case study's ``replicate`` and ``audit``
+    recompute.
 
 :func:`load_data` validates all of them and raises one :class:`DataError` that
 lists every problem with its file, row and field. :func:`export_data` writes the
@@ -38,6 +40,7 @@ from pydantic import ValidationError
 
 from dnamodel.data.schema import (
     COUNT_KINDS,
+    EXTRA_FIELD,
     POPULATION_KINDS,
     SAMPLE_KINDS,
     SHARE_KINDS,
@@ -46,12 +49,17 @@ from dnamodel.data.schema import (
     ReportFigure,
     Unit,
     _Row,
+    extra_number,
 )
+from dnamodel.data.study import STUDY_FILE, Study, parse_study
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
 from dnamodel.files import atomic_write_bytes, read_input
 
-FILES = ("units.csv", "areas.csv", "observations.csv", "report_figures.csv")
+FILES = ("units.csv", "areas.csv", "observations.csv", STUDY_FILE, "report_figures.csv")
 """The data files, in the order they are read and hashed."""
+
+OPTIONAL_FILES = frozenset({"report_figures.csv"})
+"""Data files a folder may leave out: without them, what needs them (the case study) is skipped."""
 
 
 # --- the validated data set ---------------------------------------------------------------
@@ -64,18 +72,20 @@ class Dataset:
     Attributes
     ----------
     units : dict of str to Unit
-        The 77 county-level units, keyed by id, in file order.
+        The units, keyed by id, in file order.
     areas : dict of str to Area
-        The region (``"tibet"``) and the seven prefectures, keyed by id.
+        The region (:attr:`region`) and its groups of units, keyed by id.
     observations : dict of str to Observation
         Keyed by id, in file order.
     report_figures : dict of str to ReportFigure
-        Keyed by id, in file order.
+        Keyed by id, in file order; empty when the folder has no ``report_figures.csv``.
     location : str
         ``"bundled"`` or the folder the files were read from.
     version : str
-        ``"sha256:"`` and the first 16 hex digits of the hash of the four files'
-        bytes, in the order of :data:`FILES`: the data version results carry.
+        ``"sha256:"`` and the first 16 hex digits of the hash of the files' bytes, in the
+        order of :data:`FILES`: the data version results carry.
+    study : Study
+        The study's words, column labels and comparison figures (``study.toml``).
     """
 
     units: dict[str, Unit]
@@ -84,6 +94,24 @@ class Dataset:
     report_figures: dict[str, ReportFigure]
     location: str
     version: str
+    study: Study
+
+    @property
+    def region(self) -> str:
+        """The id of the region, the ``areas.csv`` row of level ``region``: a spec's word for all units."""
+        return next(aid for aid, area in self.areas.items() if area.level == "region")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The ids of the groups of units (``areas.csv``'s ``prefecture`` rows), in file order."""
+        return tuple(aid for aid, area in self.areas.items() if area.level == "prefecture")
+
+    def numeric_columns(self) -> list[str]:
+        """The columns of ``units.csv`` that hold numbers: the built-in ones the file has, and the study's own."""
+        first = next(iter(self.units.values()))
+        builtin = [name for name, info in Unit.model_fields.items() if name != EXTRA_FIELD and _numeric(info)]
+        present = [name for name in builtin if any(getattr(unit, name) is not None for unit in self.units.values())]
+        return present + list(first.extra)
 
     def path(self, name: str) -> str:
         """The path of one of the data files, as error messages name it."""
@@ -129,9 +157,9 @@ def load_data(path: str | Path | None = None) -> Dataset:
     Parameters
     ----------
     path : str or Path, optional
-        A folder holding ``units.csv``, ``areas.csv``, ``observations.csv`` and
-        ``report_figures.csv`` (as :func:`export_data` writes them). The bundled
-        files when omitted.
+        A folder holding ``units.csv``, ``areas.csv``, ``observations.csv``,
+        ``study.toml`` and optionally ``report_figures.csv`` (as :func:`export_data`
+        writes them). The bundled files when omitted.
 
     Returns
     -------
@@ -145,10 +173,10 @@ def load_data(path: str | Path | None = None) -> Dataset:
     Examples
     --------
     >>> data = load_data()
-    >>> data.units["lhorong"].population_2020
-    53185
-    >>> data.observations["qushui_samples_2021"].value
-    Decimal('40200')
+    >>> len(data.units), data.region == next(iter(data.areas))
+    (77, True)
+    >>> data.study.words.unit
+    'samples'
     """
     folder = bundled_dir() if path is None else Path(path)
     location = "bundled" if path is None else str(path)
@@ -162,6 +190,8 @@ def load_data(path: str | Path | None = None) -> Dataset:
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     for name in FILES:
+        if name in OPTIONAL_FILES and not os.path.lexists(folder / name):
+            continue
         try:
             raw[name] = read_input(folder / name, shown(name))
         except DataError as error:
@@ -169,12 +199,17 @@ def load_data(path: str | Path | None = None) -> Dataset:
     if problems:
         raise DataError(problems)
 
+    study = parse_study(raw[STUDY_FILE], shown(STUDY_FILE), problems)
+    # A study that failed is reported once: the units' own columns are then taken as they are.
+    labelled = None if study is None else set(study.columns)
     tables = {
-        "units.csv": _read_rows(shown("units.csv"), raw["units.csv"], Unit, problems),
+        "units.csv": _read_rows(shown("units.csv"), raw["units.csv"], Unit, problems, labelled),
         "areas.csv": _read_rows(shown("areas.csv"), raw["areas.csv"], Area, problems),
         "observations.csv": _read_rows(shown("observations.csv"), raw["observations.csv"], Observation, problems),
-        "report_figures.csv": _read_rows(
-            shown("report_figures.csv"), raw["report_figures.csv"], ReportFigure, problems
+        "report_figures.csv": (
+            _read_rows(shown("report_figures.csv"), raw["report_figures.csv"], ReportFigure, problems)
+            if "report_figures.csv" in raw
+            else _Parsed([], True, set())
         ),
     }
     keyed = {name: _by_id(shown(name), parsed.rows, problems) for name, parsed in tables.items()}
@@ -191,17 +226,18 @@ def load_data(path: str | Path | None = None) -> Dataset:
     _check_observations(
         shown("observations.csv"), observations, units, areas, lines["observations.csv"], unparsed, problems
     )
-    if problems:
+    if problems or study is None:
         raise DataError(sorted(problems, key=lambda p: (FILES.index(Path(p.file).name), p.row or 0)))
 
     digest = hashlib.sha256()
     for name in FILES:
-        digest.update(name.encode() + b"\0" + raw[name] + b"\0")
-    return Dataset(units, areas, observations, figures, location, "sha256:" + digest.hexdigest()[:16])
+        if name in raw:
+            digest.update(name.encode() + b"\0" + raw[name] + b"\0")
+    return Dataset(units, areas, observations, figures, location, "sha256:" + digest.hexdigest()[:16], study)
 
 
-def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write the bundled data files (and their README) to ``directory`` for editing.
+def export_data(directory: str | Path, *, overwrite: bool = False, example: str | None = None) -> list[Path]:
+    """Write the bundled data files (and their README), or an example programme, to ``directory`` for editing.
 
     Parameters
     ----------
@@ -210,6 +246,10 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     overwrite : bool
         Replace files that are already there; otherwise refuse, so that edits are
         never lost.
+    example : str, optional
+        The name of an example programme shipped with dnamodel (:func:`examples`): its
+        whole folder is written, ``data/`` (for ``--data``), ``models/``, ``sweeps/`` and
+        its README, instead of the bundled data.
 
     Returns
     -------
@@ -219,24 +259,103 @@ def export_data(directory: str | Path, *, overwrite: bool = False) -> list[Path]
     Raises
     ------
     UsageError
-        If a file is already there and ``overwrite`` is false, or the folder cannot
-        be made.
+        If a file is already there and ``overwrite`` is false, the folder cannot
+        be made, or there is no such example.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = export_data(folder, example="quillmoor")
+    ...     sorted(str(p.relative_to(folder)) for p in written)[:3]
+    ['README.md', 'data/areas.csv', 'data/observations.csv']
     """
     target = Path(directory)
-    names = (*FILES, "README.md")
+    if example is not None:
+        known = examples()
+        if example not in known:
+            raise UsageError(f"no example {example!r}{did_you_mean(example, known)}; examples: {', '.join(known)}")
+        source = examples_dir() / example
+        names = tuple(
+            str(path.relative_to(source)) for path in sorted(source.rglob("*")) if path.is_file() and _shipped(path)
+        )
+    else:
+        source = bundled_dir()
+        names = tuple(name for name in (*FILES, "README.md") if (source / name).is_file())
     existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not overwrite:
         raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create {target}: {error.strerror}") from None
-    source = bundled_dir()
     written = []
     for name in names:
         atomic_write_bytes(target / name, (source / name).read_bytes())
         written.append(target / name)
     return written
+
+
+def examples_dir() -> Path:
+    """The folder of the example programmes inside the installed package (``dnamodel/examples/``)."""
+    return Path(str(resources.files("dnamodel") / "examples"))
+
+
+def examples() -> list[str]:
+    """The names of the example programmes shipped with dnamodel.
+
+    Returns
+    -------
+    list of str
+        Sorted; each is a folder of :func:`example_path`, and ``export_data(DIR, example=NAME)``
+        copies it.
+
+    Examples
+    --------
+    >>> examples()
+    ['quillmoor']
+    """
+    folder = examples_dir()
+    return sorted(p.name for p in folder.iterdir() if (p / "data").is_dir()) if folder.is_dir() else []
+
+
+def example_path(name: str) -> Path:
+    """The folder of an example programme shipped with dnamodel, inside the installed package.
+
+    It holds ``README.md``, ``data/`` (a data folder for ``--data``), ``models/`` (its specs)
+    and ``sweeps/``. Read it in place, or copy it with ``export_data(DIR, example=name)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`examples`.
+
+    Returns
+    -------
+    pathlib.Path
+        The example's folder.
+
+    Raises
+    ------
+    UsageError
+        If no example has that name (with "did you mean …?").
+
+    Examples
+    --------
+    >>> folder = example_path("quillmoor")
+    >>> sorted(p.name for p in (folder / "data").iterdir() if p.suffix in (".csv", ".toml"))
+    ['areas.csv', 'observations.csv', 'study.toml', 'units.csv']
+    """
+    known = examples()
+    if name not in known:
+        raise UsageError(f"no example {name!r}{did_you_mean(name, known)}; examples: {', '.join(known)}")
+    return examples_dir() / name
+
+
+def _shipped(path: Path) -> bool:
+    """Whether a file of an example folder is one of its own (not a cache or an editor's file)."""
+    return path.suffix in (".csv", ".toml", ".md") and not any(part.startswith(".") for part in path.parts)
 
 
 # --- reading and checking ----------------------------------------------------------------
@@ -251,8 +370,15 @@ class _Parsed:
     failed_ids: set[str]  # ids of rows that did not parse, so references to them are not also reported
 
 
-def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]) -> _Parsed:
-    """Parse one CSV file, adding every problem found to ``problems``."""
+def _read_rows(
+    file: str, raw: bytes, model: type[_Row], problems: list[Problem], labelled: set[str] | None = None
+) -> _Parsed:
+    """Parse one CSV file, adding every problem found to ``problems``.
+
+    A model with an ``extra`` field (:class:`Unit`) takes columns of the study's own, each labelled
+    in ``study.toml`` (``labelled``; ``None`` takes any), holding numbers; the other models take
+    only their own columns. A column the model's field has a default for may be left out.
+    """
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -267,11 +393,19 @@ def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]
     except csv.Error as error:
         problems.append(Problem(file, reader.line_num or 1, None, f"cannot be read as CSV: {error}"))
         return _Parsed([], False, set())
-    expected = list(model.model_fields)
-    header_problems = [Problem(file, 1, column, "missing column") for column in expected if column not in header] + [
-        Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}")
+    fields = model.model_fields
+    expected = [name for name in fields if name != EXTRA_FIELD]
+    takes_extra = EXTRA_FIELD in fields
+    own = [c for c in header if c not in expected and takes_extra and (labelled is None or c in labelled)]
+    hint = " (a column of the study's own holds numbers and needs a label in study.toml's [columns])"
+    header_problems = [
+        Problem(file, 1, column, "missing column")
+        for column in expected
+        if column not in header and fields[column].is_required()
+    ] + [
+        Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}{hint if takes_extra else ''}")
         for column in header
-        if column not in expected
+        if column not in expected and column not in own
     ]
     if header_problems:
         problems.extend(header_problems)
@@ -296,9 +430,19 @@ def _read_rows(file: str, raw: bytes, model: type[_Row], problems: list[Problem]
             fewer_or_more = "more" if None in record else "fewer"
             problems.append(Problem(file, line, None, f"has {fewer_or_more} fields than the header's {len(header)}"))
         else:
+            extra: dict[str, Any] = {}
+            failed = False
+            for column in own:
+                try:
+                    extra[column] = extra_number(record.pop(column))
+                except ValueError as error:  # pydantic's custom error is a ValueError
+                    problems.append(Problem(file, line, column, str(error)))
+                    failed = True
             try:
-                parsed.rows.append((line, model.model_validate(record)))
-                continue
+                row = model.model_validate(record | ({EXTRA_FIELD: extra} if takes_extra else {}))
+                if not failed:
+                    parsed.rows.append((line, row))
+                    continue
             except ValidationError as error:
                 for item in error.errors():
                     field = str(item["loc"][0]) if item["loc"] else None
@@ -426,6 +570,14 @@ def _check_observations(
             report(oid, "value", f"must be a whole number ≥ 0 for kind {obs.kind!r}, got '{obs.value}'")
         elif obs.kind in POPULATION_KINDS and obs.value == 0:
             report(oid, "value", f"a population of 0 cannot be a base, for kind {obs.kind!r}")
+        printed = obs.printed
+        if printed is not None and printed.high is not None and not printed.value <= obs.exact <= printed.high:
+            report(
+                oid,
+                "value",
+                f"{obs.value} lies outside the printed range {printed.text!r}; write the figure to use, such as the "
+                "range's geometric midpoint",
+            )
         if obs.kind in SHARE_KINDS and not 0 <= obs.value <= 1:
             hint = f" (a percentage? write {obs.value}% as {obs.value / 100})" if obs.value <= 100 else ""
             report(oid, "value", f"must be a share between 0 and 1 for kind {obs.kind!r}{hint}, got '{obs.value}'")
@@ -504,6 +656,12 @@ def _check_part_of_loops(observations: dict[str, Observation], report: Callable[
             report(loop[0], "part_of", "part_of references go round in a loop: " + " → ".join([*loop, loop[0]]))
         for visited in chain:
             state[visited] = 2
+
+
+def _numeric(info: Any) -> bool:
+    """Whether a row model's field holds numbers."""
+    text = str(info.annotation)
+    return any(word in text for word in ("int", "float", "Decimal"))
 
 
 def _earliest(date: str) -> str:

@@ -1,10 +1,12 @@
 """Figures as the report prints them: parsing, precision and rounding.
 
-The report prints figures such as ``32.3%``, ``1.18 million``, ``roughly 54,388``
-and ``1,500 (est.)``. This module turns such a text into an exact value, the step
-of its last printed digit, and a qualifier, and rounds exact values to that step
-the way the report does (truncation toward zero) or the conventional way (half
-up), so that each printed figure can be matched to its recomputation.
+Sources print figures such as ``32.3%``, ``1.18 million``, ``roughly 54,388``,
+``1,500 (est.)``, ``at least 17,335``, ``nearly 20,000`` or ``2 million to 3 million``.
+This module turns such a text into an exact value, the step of its last printed digit,
+and a qualifier (what the words around the number say: :data:`QUALIFIERS`, and
+:attr:`Printed.bound`, what a model reads from it), and rounds exact values to that step
+the way the report does (truncation toward zero) or the conventional way (half up), so
+that each printed figure can be matched to its recomputation.
 
 All arithmetic is exact (:class:`fractions.Fraction`); no float is involved.
 """
@@ -18,16 +20,29 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-Qualifier = Literal["exact", "approx", "at_least", "below"]
+Qualifier = Literal["exact", "approx", "at_least", "over", "at_most", "below", "nearly", "range"]
 Style = Literal["count", "percent", "millions"]
 
-_PREFIXES: dict[str, Qualifier] = {
-    "roughly ": "approx",
-    "about ": "approx",
-    "approximately ": "approx",
-    "at least ": "at_least",
-    "less than ": "below",
+QUALIFIERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "exact": ((), "none"),
+    "approx": (("roughly", "about", "approximately", "around", "some", "(est.) after the figure"), "none"),
+    "at_least": (("at least",), "lower"),
+    "over": (("over", "more than", "above"), "lower"),
+    "at_most": (("at most", "up to"), "upper"),
+    "below": (("less than", "fewer than", "under", "below"), "upper"),
+    "nearly": (("nearly", "almost"), "upper"),
+    "range": (("A to B", "between A and B", "A-B"), "range"),
 }
+"""Each qualifier: the words that print it, and the bound a model reads from it (``none``: a value;
+``lower``: the true figure is at least the number; ``upper``: at most; ``range``: between the two)."""
+
+_PREFIXES: dict[str, Qualifier] = {
+    f"{words} ": qualifier
+    for qualifier, (phrases, _) in QUALIFIERS.items()
+    for words in phrases
+    if qualifier != "range" and not words.startswith("(")
+}
+_RANGE = re.compile(r"^(?:between (?P<a>.+?) and (?P<b>.+)|(?P<c>.+?)(?: to |\s?[-–]\s?)(?P<d>.+))$")
 _WORDS = {
     "one": 1,
     "two": 2,
@@ -57,10 +72,12 @@ class Printed:
     step : Fraction
         The value of one unit in the last printed digit (``1/1000`` for
         ``"9.9%"``, ``10000`` for ``"1.18 million"``, ``1`` for ``"94,588"``).
-    qualifier : {"exact", "approx", "at_least", "below"}
-        What the words around the number say about it.
+    qualifier : {"exact", "approx", "at_least", "over", "at_most", "below", "nearly", "range"}
+        What the words around the number say about it (:data:`QUALIFIERS`).
     style : {"count", "percent", "millions"}
         How the number was written, used to print recomputed values alike.
+    high : Fraction or None
+        A range's upper end (``value`` is its lower end); ``None`` for a single figure.
     """
 
     text: str
@@ -68,6 +85,18 @@ class Printed:
     step: Fraction
     qualifier: Qualifier
     style: Style
+    high: Fraction | None = None
+
+    @property
+    def bound(self) -> str:
+        """What a model reads from the words: ``"none"`` (a value), ``"lower"``, ``"upper"`` or ``"range"``.
+
+        Examples
+        --------
+        >>> [parse_printed(t).bound for t in ("about 5,000", "over 5,000", "nearly 5,000", "4,000 to 6,000")]
+        ['none', 'lower', 'upper', 'range']
+        """
+        return QUALIFIERS[self.qualifier][1]
 
     @property
     def significant_step(self) -> Fraction:
@@ -89,7 +118,9 @@ def parse_printed(text: str) -> Printed:
     ----------
     text : str
         For example ``"32.3%"``, ``"roughly 2.48 million"``, ``"1,500 (est.)"``,
-        ``"at least 17,335"``, ``"less than 1%"`` or ``"eight"``.
+        ``"at least 17,335"``, ``"less than 1%"``, ``"eight"``, ``"nearly 20,000"``,
+        ``"up to 4,000"`` or ``"2 million to 3 million"`` (a range; ``"2 to 3 million"``
+        and ``"between 2 and 3 million"`` too).
 
     Returns
     -------
@@ -106,8 +137,26 @@ def parse_printed(text: str) -> Printed:
     Fraction(99, 1000)
     >>> parse_printed("1.18 million").step
     Fraction(10000, 1)
+    >>> r = parse_printed("2 million to 3 million")
+    >>> r.value, r.high, r.qualifier
+    (Fraction(2000000, 1), Fraction(3000000, 1), 'range')
     """
     rest = text.strip()
+    ranged = _RANGE.match(rest)
+    if ranged is not None and not rest.lower().startswith(tuple(_PREFIXES)):
+        low_text, high_text = (ranged["a"], ranged["b"]) if ranged["a"] else (ranged["c"], ranged["d"])
+        try:
+            high = parse_printed(high_text)
+            # "2 to 3 million": the low end takes the high end's unit when it prints none of its own
+            bare = _NUMBER.match(low_text.strip())
+            unit = {"percent": "%", "millions": " million"}.get(high.style, "") if bare and not bare["unit"] else ""
+            low = parse_printed(low_text.strip() + unit)
+        except ValueError:
+            raise ValueError(f"not a printed figure: {text!r}") from None
+        if low.qualifier != "exact" or high.qualifier != "exact" or not low.value < high.value:
+            raise ValueError(f"not a printed figure: {text!r} (a range runs from a lower to a higher figure)")
+        step = min(low.step, high.step)
+        return Printed(text, low.value, step, "range", high.style, high.value)
     qualifier: Qualifier = "exact"
     for prefix, meaning in _PREFIXES.items():
         if rest.lower().startswith(prefix):

@@ -16,16 +16,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from dnamodel.data.printed import Printed, parse_printed
 from dnamodel.errors import did_you_mean
 
 KINDS: dict[str, str] = {
-    "samples_cumulative": "DNA samples collected in the area up to `date`",
-    "samples_added": "DNA samples added between `period_start` and `date`",
-    "samples_reported": "DNA samples a source reports collecting, over a period it does not state",
+    "samples_cumulative": "what the study counts (its unit: samples, records), collected in the area up to `date`",
+    "samples_added": "what the study counts, added between `period_start` and `date`",
+    "samples_reported": "what the study counts, as a source reports collecting it over a period it does not state",
     "population": "resident (permanent) population",
     "population_with_temporary": "permanent plus temporary residents",
     "registered_residents": "residents registered in a police information system",
@@ -33,7 +33,7 @@ KINDS: dict[str, str] = {
     "tibetan_population": "Tibetan residents",
     "other_minority_population": "residents of other minorities",
     "coverage_share": "share of a population base covered by samples: samples_ref over base_ref",
-    "database_share": "share of a larger DNA database made up of samples_ref",
+    "database_share": "share of a larger database made up of samples_ref",
     "growth_share": "samples added over the database total: samples_ref over base_ref",
     "han_share": "Han share of the population",
 }
@@ -218,35 +218,53 @@ class _Row(BaseModel):
 
 
 class Unit(_Row):
-    """A county-level unit of the 2020 census."""
+    """A unit of the study region (a county-level unit of the 2020 census, in the bundled data).
+
+    ``id``, ``prefecture``, ``name`` and ``population_2020`` are required; the other built-in
+    columns may be left out of the file. Any other column holds numbers (or is empty) and needs
+    a label in ``study.toml``'s ``[columns]``: it is in :attr:`extra`, and a dated spec may name
+    it as its covariate.
+    """
 
     id: Slug
-    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))]
-    level: Annotated[str, BeforeValidator(_one_of(("county", "zone")))]
+    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
+    level: Annotated[str | None, BeforeValidator(_optional(_one_of(("county", "zone"))))] = None
     prefecture: Slug
     name: Text
-    name_zh: Text
+    name_zh: OptionalText = ""
     population_2020: Count
-    han_share_2020: Share
-    population_2010: OptionalCount
-    han_share_2010: OptionalShare
-    folded_into: OptionalSlug
+    han_share_2020: OptionalShare = None
+    population_2010: OptionalCount = None
+    han_share_2010: OptionalShare = None
+    folded_into: OptionalSlug = None
+    extra: dict[str, Decimal | None] = Field(default_factory=dict)
+    """The study's own numeric columns, by name (``None`` where a cell is empty)."""
+
+    def number(self, column: str) -> Decimal | int | None:
+        """The value of a numeric column, built-in or the study's own; ``None`` if empty."""
+        if column in self.extra:
+            return self.extra[column]
+        return getattr(self, column)
 
 
 class Area(_Row):
-    """The region or one of its prefectures, with its census totals."""
+    """The region or one of its groups of units (prefectures), with its census totals.
+
+    ``id``, ``level``, ``parent``, ``name`` and ``population_2020`` are required; the others may
+    be left out of the file.
+    """
 
     id: Slug
-    code: Annotated[str, BeforeValidator(lambda v: _code(v))]
+    code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
     level: Annotated[str, BeforeValidator(_one_of(("region", "prefecture")))]
     parent: OptionalSlug
     name: Text
-    name_zh: Text
+    name_zh: OptionalText = ""
     population_2020: Count
-    han_share_2020: Share
-    han_population_2020: OptionalCount
-    tibetan_population_2020: OptionalCount
-    other_minority_population_2020: OptionalCount
+    han_share_2020: OptionalShare = None
+    han_population_2020: OptionalCount = None
+    tibetan_population_2020: OptionalCount = None
+    other_minority_population_2020: OptionalCount = None
 
 
 class Observation(_Row):
@@ -285,6 +303,15 @@ class ReportFigure(_Row):
 
 def _code(value: Any) -> str:
     text = _text(value)
-    if not re.fullmatch(r"\d{6}", text):
-        raise _fail("code", "must be a six-digit administrative code", value)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
+        raise _fail("code", "must be an administrative code: letters, digits, '.', '-' or '_'", value)
     return text
+
+
+def extra_number(value: Any) -> Decimal | None:
+    """A cell of a column of the study's own: a number as :data:`NUMBER` allows, or empty."""
+    return _optional(_number)(value)
+
+
+EXTRA_FIELD = "extra"
+"""The row field that holds a file's columns of the study's own (not a column itself)."""

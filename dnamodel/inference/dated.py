@@ -824,7 +824,7 @@ def _dataset(values: dict[str, np.ndarray], chains: int, inputs: DatedInputs, sc
     out = {}
     for name, array in values.items():
         array = np.asarray(array)
-        shaped = array.reshape(chains, -1, *array.shape[1:])
+        shaped = array.reshape(chains, array.shape[0] // chains, *array.shape[1:])  # -1 fails on size 0
         names = (dims.CHAIN, dims.DRAW, *(() if scalars else DIMS.get(name, ())))
         out[name] = xr.DataArray(shaped, dims=names, coords={d: coords[d] for d in names[2:]})
     return xr.Dataset(out)

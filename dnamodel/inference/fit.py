@@ -7,6 +7,7 @@ this module dispatches on the spec's kind so that the public :func:`dnamodel.fit
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnamodel.data import Dataset
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def fit(
-    spec: HierarchicalSpec | DatedSpec | str,
+    spec: HierarchicalSpec | DatedSpec | str | Path,
     data: Dataset | None = None,
     *,
     draws: int | None = None,
@@ -37,7 +38,7 @@ def fit(
 
     Parameters
     ----------
-    spec : HierarchicalSpec, DatedSpec or str
+    spec : HierarchicalSpec, DatedSpec, str or Path
         A spec, or a name or path for :func:`dnamodel.load_model`.
     data : Dataset, optional
         Defaults to the bundled data.
@@ -71,7 +72,7 @@ def fit(
     >>> idata.posterior["total"].shape, idata.attrs["model_kind"], idata.attrs["sampler"]
     ((2, 100), 'dated', 'nutpie')
     """
-    if isinstance(spec, str):
+    if isinstance(spec, str | Path):
         spec = load_model(spec)
     settings = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "progress": progress}
     if isinstance(spec, DatedSpec):

@@ -347,7 +347,7 @@ def fit(
     arviz.InferenceData
         Groups ``posterior``, ``sample_stats``, ``posterior_predictive``, ``prior``,
         ``prior_predictive``, ``observed_data`` and ``constant_data``. The posterior names
-        the Tibet-wide total ``total`` and its population share ``share``. ``attrs``
+        the region's total ``total`` and its population share ``share``. ``attrs``
         carry provenance (spec, spec hash, data version, seed, sampler, package version)
         and the timings.
     """

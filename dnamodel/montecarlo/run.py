@@ -344,6 +344,14 @@ def summarize(
         deviation of the replicate estimates over √replicates. Quantiles come from
         all draws when they fit in one chunk, else from a fixed-grid sketch whose bin
         width (``resolution``) is reported.
+
+    Examples
+    --------
+    >>> from dnamodel.spec import load_model
+    >>> result = summarize(load_model("report_uniform"), draws=100_000, seed=1, thresholds=(1_000_000,))
+    >>> total = result.variables["total"]
+    >>> 919_282 < total.quantiles[0.5].value < 1_206_962, 0 < total.exceedance[1_000_000].value < 1
+    (True, True)
     """
     check_draws(draws, qmc, chunk_size)
     data = load_data() if data is None else data

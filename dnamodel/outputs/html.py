@@ -24,7 +24,6 @@ import os
 import re
 import sys
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -34,13 +33,12 @@ from typing import Any
 import numpy as np
 
 from dnamodel.casestudy.audit import audit
-from dnamodel.casestudy.replicate import replicate
-from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, ONE_MILLION_LABEL
+from dnamodel.casestudy.tibet2022 import report_by_prefecture, report_gap, skipped
 from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.powerscale import power_scaling
 from dnamodel.checks.predictive import Check, predictive_checks, prior_check
+from dnamodel.checks.rebuild import data_of_fit, spec_of_fit
 from dnamodel.checks.summary import month_year, summarize_fit
-from dnamodel.data import load_data
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text
 from dnamodel.outputs import plots
@@ -48,9 +46,9 @@ from dnamodel.outputs.io import read_netcdf
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows
 from dnamodel.outputs.tables import value_text
 from dnamodel.provenance import package_version
-from dnamodel.spec import MODELS_DIR, parse_model
+from dnamodel.spec import MODELS_DIR
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
-from dnamodel.spec.hierarchical import HierarchicalSpec, prior_text
+from dnamodel.spec.hierarchical import prior_text
 from dnamodel.spec.resolve import resolve_hierarchical
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
@@ -72,7 +70,7 @@ PARAMETER_MEANING = {
     "alpha": "logit collection fraction of a unit of average Han share",
     "beta": "change in logit fraction per standard deviation of Han share (per stratum, two-stratum variant)",
     "sigma": "spread of units' logit fractions beyond Han share",
-    "log_uplift": "log of Lhasa's resident base over its census population (temporary residents)",
+    "log_uplift": "log of the uplift areas' resident base over their census population (temporary residents)",
     "tau": "spread of the within-county rows' logit fractions",
     "row_centre": "the within-county rows' free centre on the logit scale",
     "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
@@ -96,7 +94,7 @@ DATED_PARAMETER_MEANING = {
 """What each prior of the dated model is about, in one line (``docs/model.md`` section 5 gives the reasons)."""
 
 VARIANT_TEXT = {
-    "han_share": "x<sub>u</sub> is unit u's Han share, standardised over the 77 units",
+    "han_share": "x<sub>u</sub> is unit u's covariate, standardised over the units",
     "two_stratum": "x<sub>u</sub> is 1 in the high-Han areas and 0 elsewhere",
     "pooled": "no covariate and no spread: logit π<sub>u</sub> = α for every unit",
 }
@@ -244,24 +242,6 @@ def _png_figure(figure_id: str, path: Path) -> Figure:
 # --- reading a saved fit ---------------------------------------------------------------------------
 
 
-def spec_of_fit(idata: Any, source: str) -> Any:
-    """The spec a fit was made from (hierarchical or dated), rebuilt from its ``attrs`` and checked against its hash."""
-    attrs = idata.attrs
-    for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
-        if key not in attrs:
-            raise UsageError(f"{source}: not a fit of dnamodel estimate (its attrs have no {key!r})")
-    try:
-        raw = tomllib.loads(attrs["spec"])
-    except (tomllib.TOMLDecodeError, TypeError):
-        raise UsageError(f"{source}: the spec it records is not valid TOML; the file was edited or damaged") from None
-    spec = parse_model(raw, attrs["spec"], attrs.get("spec_path", source))
-    if not isinstance(spec, HierarchicalSpec | DatedSpec):
-        raise UsageError(f"{source}: a report is drawn from a dated or hierarchical fit; this is a {spec.kind} spec")
-    if spec.hash != attrs["spec_hash"]:
-        raise UsageError(f"{source}: its spec text hashes to {spec.hash}, not the recorded {attrs['spec_hash']}")
-    return spec
-
-
 def loo_of_fit(idata: Any) -> list[Any] | None:
     """The leave-one-out checks saved with a fit, or ``None`` when none were run."""
     text = idata.attrs.get("leave_one_out_json")
@@ -330,8 +310,8 @@ def render_report(
     out : str or Path
         The HTML file to create or replace; its folder is created if needed.
     data : Dataset, optional
-        The data the fit was made from; the bundled data by default. Its version must be
-        the fit's.
+        The data the fit was made from; by default, read again from the location the fit
+        records. Its version must be the fit's.
     sweeps_dir : str or Path, optional
         Where the shipped sweeps' NetCDF files are (``make sweeps``); ``None`` leaves the
         sweep section out.
@@ -366,13 +346,8 @@ def render_report(
         idata = read_netcdf(source)
     except (OSError, ValueError) as error:
         raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
-    data = data if data is not None else load_data()
     spec = spec_of_fit(idata, str(source))
-    if idata.attrs["data_version"] != data.version:
-        raise UsageError(
-            f"{source}: the fit was made from data {idata.attrs['data_version']}, but the data here is "
-            f"{data.version} ({data.location}); pass --data with the fit's data, or refit"
-        )
+    data = data_of_fit(idata, data, str(source))
     dated = isinstance(spec, DatedSpec)
     summary = summarize_fit(idata, data)
     loo = loo_of_fit(idata)
@@ -393,7 +368,8 @@ def render_report(
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, plots.captions_beside():
-        figures = _draw(idata, summary, inputs, checks, loo, forecasts, prior, sweeps, Path(folder))
+        marks = report_by_prefecture(data)  # the case study's figures by prefecture; None for other data
+        figures = _draw(idata, summary, inputs, checks, loo, forecasts, prior, sweeps, Path(folder), marks)
     missing = []
     if loo is None:
         missing.append(f"leave-one-out{' and forecasts' if dated else ''} (fit made with --no-loo)")
@@ -439,15 +415,17 @@ def _draw(
     prior: Any,
     sweeps: Any,
     folder: Path,
+    marks: Any = None,
 ) -> dict[str, Figure]:
     ahead = [check for forecast in forecasts or [] for check in forecast.checks]
+    stocks = plots.stocks(inputs)
     drawers: list[tuple[str, Callable[[Path], Path]]] = [
         ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
         ("rank", lambda p: plots.rank_plot(idata, p)),
         ("parameters", lambda p: plots.parameter_plot(idata, p)),
         ("predictive", lambda p: plots.predictive_plot(checks, loo or [], p, ahead)),
-        ("prior", lambda p: plots.prior_predictive_plot(idata, prior, p)),
-        ("forest", lambda p: plots.forest_plot(idata, summary, p)),
+        ("prior", lambda p: plots.prior_predictive_plot(idata, prior, p, study=summary.study, stocks=stocks)),
+        ("forest", lambda p: plots.forest_plot(idata, summary, p, marks=marks)),
     ]
     if isinstance(inputs, DatedInputs):
         drawers += [
@@ -461,7 +439,12 @@ def _draw(
         rows = [row for s in own for row in tornado_rows(s.result, label=s.title)]
         reference = next((r for s in own if (r := reference_interval(s.result)) is not None), None)
         drawers.append(
-            ("tornado", lambda p: plots.sweep_tornado_plot(rows, reference, p, title="What the total depends on"))
+            (
+                "tornado",
+                lambda p: plots.sweep_tornado_plot(
+                    rows, reference, p, title="What the total depends on", study=summary.study
+                ),
+            )
         )
     figures = {}
     for figure_id, draw in drawers:
@@ -497,7 +480,8 @@ class _Context:
 def _page(c: _Context) -> str:
     s = c.summary
     attrs = c.idata.attrs
-    nav = "".join(f'<li><a href="#{i}">{_e(h)}</a></li>' for i, h in SECTIONS)
+    group = s.study.words.group
+    nav = "".join(f'<li><a href="#{i}">{_e(h.replace("prefecture", group))}</a></li>' for i, h in SECTIONS)
     body = [
         _headline(c),
         _dated_data_section(c) if c.dated else _data_section(c),
@@ -516,13 +500,16 @@ def _page(c: _Context) -> str:
         "dnamodel-figures": " ".join(c.figures),
     }
     metas = "".join(f'<meta name="{k}" content="{_e(v)}">' for k, v in meta.items())
+    study = s.study
+    end = attrs.get("estimand_date")
+    short = f"{study.words.counted} in {study.words.place}" + (f", {study.period(end)}" if study.period(end) else "")
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">{metas}'
-        f"<title>DNA samples collected in Tibet, 2016-2022: {_e(s.model)}</title><style>{STYLE}</style></head>"
-        "<body><header><h1>DNA samples collected by police in the Tibet Autonomous Region, 2016 to July 2022</h1>"
+        f"<title>{_e(short[:1].upper() + short[1:])}: {_e(s.model)}</title><style>{STYLE}</style></head>"
+        f"<body><header><h1>{_e(study.title(end).replace(study.words.place, study.words.region, 1))}</h1>"
         f'<p class="subtitle">A Bayesian estimate with credible intervals: model <code>{_e(s.model)}</code>, '
         f"spec {_e(attrs['spec_hash'])}, data {_e(attrs['data_version'])}, "
         f"dnamodel {_e(attrs.get('dnamodel_version'))}. "
@@ -531,8 +518,8 @@ def _page(c: _Context) -> str:
     )
 
 
-def _section(section_id: str, *parts: str) -> str:
-    heading = dict(SECTIONS)[section_id]
+def _section(section_id: str, *parts: str, group: str = "prefecture") -> str:
+    heading = dict(SECTIONS)[section_id].replace("prefecture", group)
     return f'<section id="{section_id}"><h2>{_e(heading)}</h2>{"".join(parts)}</section>'
 
 
@@ -543,23 +530,17 @@ def _fig(c: _Context, figure_id: str) -> str:
 # --- 1. headline -----------------------------------------------------------------------------------
 
 
-def _report_figures(data: Any) -> dict[str, str]:
-    chain = replicate(data)
-    return {key: chain.step(key).shown() for key in ("total_low", "total_high", "share_low", "share_high")}
-
-
 def _headline(c: _Context) -> str:
     s = c.summary
     t, sh = s.total, s.share
     i90, i95 = t.interval(0.9), t.interval(0.95)
     s90, s95 = sh.interval(0.9), sh.interval(0.95)
-    report = _report_figures(c.data)
-    what = (
-        f"Police had collected DNA from an estimated <b>{_count(t.median)}</b> people by "
-        f"{_e(month_year(c.inputs.estimand_label))}"
-        if c.dated
-        else f"Police collected an estimated <b>{_count(t.median)}</b> DNA samples"
-    )
+    study = s.study
+    words = study.words
+    date = c.inputs.estimand_label if c.dated else words.end
+    when = f" by {_e(month_year(date))}" if date else ""
+    claim = words.claim[:1].upper() + words.claim[1:]
+    what = f"{_e(claim)} an estimated <b>{_count(t.median)}</b> {_e(words.persons)}{when}"
     lead = (
         f'<p class="headline">{what} '
         f"(posterior median), with a 90% credible interval of <b>{_range(i90.low, i90.high)}</b> and a 95% interval of "
@@ -569,7 +550,8 @@ def _headline(c: _Context) -> str:
     denominator = (
         "Shares divide by the population the model infers: the 2020 census total, "
         f"{_count(c.inputs.census_total)}, with its error and the uplift of the areas whose collection counts more "
-        "residents. Each sample is counted as one person."
+        "residents."
+        + (f" {_e(words.counting_note[:1].upper() + words.counting_note[1:])}." if words.counting_note else "")
         if c.dated
         else f"Shares divide by the 2020 census total, {_count(c.inputs.census_total)}."
     )
@@ -590,12 +572,28 @@ def _headline(c: _Context) -> str:
                 f"{_pct(shdi.low)} to {_pct(shdi.high)}",
             ]
         )
-    names = (f"{ESTIMATE_ONE} (Lhorong's rate)", ONE_MILLION_LABEL, f"{ESTIMATE_TWO} (Zhagyab's rate)")
-    printed = (f"{report['total_low']} ({report['share_low']})", "", f"{report['total_high']} ({report['share_high']})")
     exceed = [
-        [name, shown or "", _count(e.threshold), f"{e.probability:.3f}", f"{e.mcse:.3f}"]
-        for name, shown, e in zip(names, printed, s.exceedance, strict=True)
+        [
+            f"{e.label} ({e.note})" if e.note else e.label,
+            f"{_count(e.threshold)} ({e.share:.1%})" if e.share is not None else "",
+            _count(e.threshold),
+            f"{e.probability:.3f}",
+            f"{e.mcse:.3f}",
+        ]
+        for e in s.exceedance
     ]
+    against: list[str] = []
+    if study.comparisons is not None:
+        comparisons = study.comparisons
+        against = [
+            f"<h3>{_e(comparisons.title)}</h3>",
+            f"<p>{_e(comparisons.about)}</p>" if comparisons.about else "",
+            table(
+                ["figure", f"the {comparisons.source} prints", "total", "P(total above it)", "MCSE"],
+                exceed,
+                numeric=(2, 3, 4),
+            ),
+        ]
     return _section(
         "headline",
         lead,
@@ -608,11 +606,7 @@ def _headline(c: _Context) -> str:
         ),
         f'<p class="note">Median {_count(t.median)} (Monte Carlo error {_count(t.mcse_median)}); mean {_count(t.mean)} '
         f"(MCSE {_count(t.mcse_mean)}); sd {_count(t.sd)}. {denominator}</p>",
-        "<h3>Beside the report's own estimates</h3>",
-        "<p>Citizen Lab report No. 158 (Dirks 2022, Table 5) gives two point estimates without uncertainty, by "
-        "scaling Lhorong's and Zhagyab's collection rates to the low-Han part of Tibet. The model gives each a "
-        "probability of being exceeded:</p>",
-        table(["figure", "the report prints", "total", "P(total above it)", "MCSE"], exceed, numeric=(2, 3, 4)),
+        *against,
         _fig(c, "total"),
     )
 
@@ -670,8 +664,8 @@ def _data_section(c: _Context) -> str:
             ]
         )
     parts = [
-        "<p>Every count the model is fitted to, with its source as the report quotes it (ids are rows of the "
-        "bundled <code>observations.csv</code>).</p>",
+        "<p>Every count the model is fitted to, with its source as the data give it (ids are rows of "
+        "<code>observations.csv</code>).</p>",
         "<h3>Observations</h3>",
         table(
             ["observation", "count", "as the spec derives it", "over", "sources", "how the model uses it"],
@@ -701,18 +695,21 @@ def _data_section(c: _Context) -> str:
             table(["row", "samples", "population", "fraction", "source"], wrows, numeric=(1, 2, 3)),
         ]
     th = spec.thesis
+    if th is not None:
+        parts += [
+            "<h3>The database bound (thesis)</h3>",
+            f"<p>{'Used' if th.use else '<b>Not used</b> in this spec'}: the total is at least the database stock "
+            f"plus {th.years:g} years of growth at a pace relative to its recorded increment "
+            f"(soft edge {th.tolerance:.0%}).</p>",
+            table(
+                ["figure", "source"],
+                [[_count(data.observations[i].value), _source_lines([i], data)] for i in (th.stock, th.added)],
+                numeric=(0,),
+            ),
+        ]
     parts += [
-        "<h3>The 2020 police thesis</h3>",
-        f"<p>{'Used' if th.use else '<b>Not used</b> in this spec'}: the total by July 2022 is at least the database "
-        f"of mid-2020 plus {th.years:g} years of growth at a pace relative to the first half of 2020 "
-        f"(soft edge {th.tolerance:.0%}).</p>",
-        table(
-            ["figure", "source"],
-            [[_count(data.observations[i].value), _source_lines([i], data)] for i in (th.stock, th.added)],
-            numeric=(0,),
-        ),
         "<h3>Population</h3>",
-        f"<p>The 2020 census of all 77 county-level units ({_count(inputs.census_total)} people), each with a "
+        f"<p>The census population of all {len(inputs.unit)} units ({_count(inputs.census_total)} people), each with a "
         f"log-normal census error of sd {spec.population.census_error:g}; "
         + (
             f"{_e(', '.join(data.place_name(a) for a in spec.population.uplift_areas))}'s base is scaled up for "
@@ -725,6 +722,9 @@ def _data_section(c: _Context) -> str:
 
 
 def _audit_parts(c: _Context) -> list[str]:
+    gap = report_gap(c.data)
+    if gap is not None:
+        return [f'<p class="note">{_e(skipped(gap))}</p>']
     result = audit(c.data)
     counts = result.counts()
     disagreements = [[f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.disagreements()]
@@ -791,8 +791,8 @@ def _dated_data_section(c: _Context) -> str:
             ]
         )
     parts = [
-        "<p>Every figure the model is fitted to, each at its own date, with its source as the report quotes it "
-        "(ids are rows of the bundled <code>observations.csv</code>). A figure with two dates is an increment: "
+        "<p>Every figure the model is fitted to, each at its own date, with its source as the data give it "
+        "(ids are rows of <code>observations.csv</code>). A figure with two dates is an increment: "
         "what was collected between them. A bound (≥, ≤) says only on which side of it the true figure lies. The "
         "error is the sd of the figure's reporting error, on the log scale (logit for a coverage).</p>",
         "<h3>Observations</h3>",
@@ -806,9 +806,8 @@ def _dated_data_section(c: _Context) -> str:
         parts += [
             "<h3>Databases</h3>",
             "<p>A database's stock D(t) is the profiles it held before the campaign (b per resident) plus the "
-            "typed share κ of everyone collected in its places by t. The 2020 police thesis enters as data: "
-            "Tibet's database stock by mid-2020 and the profiles added in its first half are observations of "
-            "this kind.</p>",
+            "typed share κ of everyone collected in its places by t. A database's stock, or the profiles added to "
+            "it over a period, enters as an observation of this kind.</p>",
             table(
                 ["database", "places", "population (2020)"],
                 [
@@ -821,8 +820,8 @@ def _dated_data_section(c: _Context) -> str:
     uplift = spec.population.uplift
     parts += [
         "<h3>Population</h3>",
-        f"<p>The 2020 census of all 77 county-level units ({_count(inputs.census_total)} people), each with a "
-        f"log-normal census error of sd {spec.population.census_error:g}; "
+        f"<p>The census population of all {len(inputs.unit)} units ({_count(inputs.census_total)} people), each with "
+        f"a log-normal census error of sd {spec.population.census_error:g}; "
         + (
             "; ".join(
                 f"{_e(_places(u.areas, data))}'s collection also counts residents the census omits (the "
@@ -863,7 +862,7 @@ def _model_section(c: _Context) -> str:
     card = (
         f"<p>The full model card, with every prior's reason and every observation's source, is {_model_card_link(c)} "
         "(section 4). In short:</p><ul class=maths>"
-        f"<li>Each of the 77 county-level units u has a collection fraction π<sub>u</sub>, "
+        f"<li>Each of the {len(c.inputs.unit)} units u has a collection fraction π<sub>u</sub>, "
         f"logit π<sub>u</sub> = {eta}, z<sub>u</sub> ~ N(0, 1); {VARIANT_TEXT[variant]}.</li>"
         "<li>Its resident base is N<sub>u</sub> λ<sub>u</sub>: the census count P<sub>u</sub> with error, "
         f"N<sub>u</sub> = P<sub>u</sub>·exp({c.spec.population.census_error:g}·e<sub>u</sub>), and λ<sub>u</sub> the "
@@ -874,7 +873,7 @@ def _model_section(c: _Context) -> str:
         "collected count over its units (times its base ratio), s<sub>k</sub> its reporting error.</li>"
         + (
             "<li>The thesis: T ≥ stock + pace·growth, with the pace integrated out through its CDF.</li>"
-            if spec.thesis.use
+            if spec.thesis is not None and spec.thesis.use
             else ""
         )
         + "</ul>"
@@ -929,6 +928,7 @@ def _start_text(prior: Any) -> str:
 
 def _dated_model_section(c: _Context) -> str:
     spec, inputs, post = c.spec, c.inputs, c.idata.posterior
+    group = c.summary.study.words.group
     composition = inputs.form == "composition"
     fraction = (
         "π<sub>u</sub> = (1 − h<sub>u</sub>)·σ(η<sub>u</sub>) + h<sub>u</sub>·σ(η<sub>u</sub> + θ), h<sub>u</sub> "
@@ -941,11 +941,11 @@ def _dated_model_section(c: _Context) -> str:
     card = (
         f"<p>The full model card, with every prior's reason and every observation's source, is {_model_card_link(c)} "
         "(section 5). In short:</p><ul class=maths>"
-        f"<li>Each of the 77 county-level units u has a fraction of its residents sampled once its campaign "
+        f"<li>Each of the {len(inputs.unit)} units u has a fraction of its residents counted once its campaign "
         f"saturates: {fraction}; η<sub>u</sub> = α + g<sub>j(u)</sub> + δ·r<sub>u</sub> + σ<sub>u</sub>·z<sub>u</sub>, "
-        "g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its prefecture j, r<sub>u</sub> = 1 for a unit a local report "
-        "counts alone, z and w standard normal.</li>"
-        "<li>Each prefecture's campaign starts at t0<sub>j</sub> and approaches saturation at pace r<sub>j</sub>: "
+        f"g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its {_e(group)} j, "
+        "r<sub>u</sub> = 1 for a unit a local report counts alone, z and w standard normal.</li>"
+        f"<li>Each {_e(group)}'s campaign starts at t0<sub>j</sub> and approaches saturation at pace r<sub>j</sub>: "
         "F<sub>j</sub>(t) = 1 − exp(−r<sub>j</sub>·ε·softplus((t − t0<sub>j</sub>)/ε)), "
         f"ε = {inputs.ramp_years:g} years.</li>"
         "<li>People sampled by t: C<sub>u</sub>(t) = π<sub>u</sub>·F<sub>j(u)</sub>(t)·N<sub>u</sub>, with "
@@ -964,13 +964,18 @@ def _dated_model_section(c: _Context) -> str:
     rows = []
     for name, prior in spec.priors.items():
         if name == "pace":
-            posterior = "by prefecture, below"
+            posterior = f"by {group}, below"
         elif name in post and post[name].ndim == 2:
             posterior = _posterior_text(post[name].values)
         else:
             posterior = "not in the fit"
         rows.append(
-            [Html(f"<code>{_e(name)}</code>"), prior_text(prior), DATED_PARAMETER_MEANING.get(name, ""), posterior]
+            [
+                Html(f"<code>{_e(name)}</code>"),
+                prior_text(prior),
+                DATED_PARAMETER_MEANING.get(name, "").replace("prefecture", group),
+                posterior,
+            ]
         )
     for ell, (name, uplift) in enumerate(spec.population.uplift.items()):
         rows.append(
@@ -1007,11 +1012,11 @@ def _dated_model_section(c: _Context) -> str:
         "<h3>Priors</h3>",
         "<p>Each prior as the spec states it, beside its posterior median and 90% equal-tailed interval.</p>",
         table(["parameter", "prior", "what it is", "posterior median (90%)"], rows),
-        "<h3>The campaign, by prefecture</h3>",
-        f"<p>Each prefecture's start prior, and the posterior of its start, its pace "
+        f"<h3>The campaign, by {_e(group)}</h3>",
+        f"<p>Each {_e(group)}'s start prior, and the posterior of its start, its pace "
         f"(prior {_e(prior_text(spec.priors['pace']))} per year) and how far its campaign had come by "
         f"{_e(month_year(inputs.estimand_label))} (F<sub>j</sub>(T), 100% at saturation).</p>",
-        table(["prefecture", "start prior", "start", "pace (per year)", "progress by the estimand date"], campaign),
+        table([group, "start prior", "start", "pace (per year)", "progress by the estimand date"], campaign),
         "<h3>Fixed by the spec</h3>",
         table(["setting", "value"], settings, numeric=(1,)),
     )
@@ -1157,32 +1162,35 @@ def _forecast_parts(c: _Context) -> list[str]:
 
 
 def _prefecture_section(c: _Context) -> str:
+    words = c.summary.study.words
+    group, unit = words.group, words.unit
     rows = [
         [p.name, _count(p.population), _count(p.median), _range(p.low, p.high), _pct(p.share_median)]
         for p in c.summary.prefectures
     ]
     if c.dated:
         intro = (
-            f"<p>Each prefecture's people sampled by {_e(month_year(c.inputs.estimand_label))} (posterior median and "
-            "90% equal-tailed interval) and its median share of the census population. A prefecture no figure "
-            f"counts is estimated from its units' {_e(c.inputs.covariate_name)}, the spread between prefectures and "
-            "units, and its campaign's start prior alone, within the total the thesis's database figures allow; "
-            "its interval is wide.</p>"
+            f"<p>Each {_e(group)}'s people counted by {_e(month_year(c.inputs.estimand_label))} (posterior median and "
+            f"90% equal-tailed interval) and its median share of the census population. A {_e(group)} no figure "
+            f"counts is estimated from its units' {_e(c.inputs.covariate_label or c.inputs.covariate_name)}, the "
+            f"spread between {_e(group)}s and units, and its campaign's start prior alone, within the total the "
+            "database figures allow; its interval is wide.</p>"
         )
         figures = [_fig(c, "forest"), _fig(c, "covariate"), "<h3>The campaign over time</h3>", _fig(c, "campaign")]
     else:
         intro = (
-            "<p>Each prefecture's collected total (posterior median and 90% equal-tailed interval) and its median "
-            "share of the census population. Prefectures without an observation are estimated from the Han-share "
-            "relation and the spread between units alone, so their intervals are wide.</p>"
+            f"<p>Each {_e(group)}'s collected total (posterior median and 90% equal-tailed interval) and its median "
+            f"share of the census population. A {_e(group)} without an observation is estimated from the covariate's "
+            "relation and the spread between units alone, so its interval is wide.</p>"
         )
         figures = [_fig(c, "forest"), _fig(c, "fraction")]
-    headers = ["prefecture", "population (2020)", "people sampled, median" if c.dated else "samples, median"]
+    headers = [group, "population", "people counted, median" if c.dated else f"{unit}, median"]
     return _section(
         "prefectures",
         intro,
         table([*headers, "90% interval", "share"], rows, numeric=(1, 2, 3, 4)),
         *figures,
+        group=group,
     )
 
 
@@ -1305,10 +1313,12 @@ def default_commands(attrs: dict[str, Any], fit_path: Path, report_path: Path) -
     target = name if shipped.is_file() and Path(str(model)).resolve() == shipped.resolve() else model
     flags = f"--seed {attrs['seed']} --draws {attrs['draws']} --tune {attrs.get('tune')} --chains {attrs['chains']}"
     loo = "" if attrs.get("leave_one_out_json") else " --no-loo"
+    location = str(attrs.get("data_location", "bundled"))
+    data = "" if location == "bundled" else f" --data {location}"
     return [
-        f"dnamodel estimate {target} {flags}{loo} --sensitivity --out {fit_path.parent}",
-        "make sweeps",
-        f"dnamodel report --from {fit_path} --out {report_path}",
+        f"dnamodel estimate {target} {flags}{loo} --sensitivity{data} --out {fit_path.parent}",
+        *(["make sweeps"] if not data else []),
+        f"dnamodel report --from {fit_path}{data} --out {report_path}",
     ]
 
 

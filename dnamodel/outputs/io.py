@@ -90,5 +90,6 @@ def write_outputs(idata: az.InferenceData, summary: Summary, out: str | Path, in
     else:
         paths.append(plots.fraction_plot(idata, inputs, folder / f"{stem}_fraction_han.png"))
         check = prior_check(idata, inputs)
-    paths.append(plots.prior_predictive_plot(idata, check, folder / f"{stem}_prior_predictive.png"))
+    target = folder / f"{stem}_prior_predictive.png"
+    paths.append(plots.prior_predictive_plot(idata, check, target, study=summary.study, stocks=plots.stocks(inputs)))
     return paths

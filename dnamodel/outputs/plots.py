@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.casestudy.replicate import replicate
-from dnamodel.casestudy.tibet2022 import ESTIMATE_ONE, ESTIMATE_TWO, REPORT_ESTIMATES
+from dnamodel.casestudy.tibet2022 import GroupMarks
 from dnamodel.checks.gates import GATED
 from dnamodel.checks.powerscale import is_dated
-from dnamodel.data import load_data
+from dnamodel.data.study import NEUTRAL, Study
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
 from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
@@ -51,7 +50,7 @@ DPI = 150
 CAPTION_WIDTH = 150  # characters a caption line holds at the figure's width and font size
 DEFAULT_CAPTION = (
     "Each bar: the total with one input moved from its low value (blue) to its high value (orange), "
-    "every other input at its median (the solid line). Dashed lines: the report's estimates."
+    "every other input at its median (the solid line). Dashed lines: the figures the study sets the total against."
 )
 
 
@@ -65,7 +64,7 @@ def tornado_plot(
     path: str | Path,
     *,
     title: str,
-    report_estimates: Sequence[float] = REPORT_ESTIMATES,
+    study: Study | None = None,
     caption: str = DEFAULT_CAPTION,
 ) -> Path:
     r"""Draw a tornado plot of ``total`` and write it as a PNG file.
@@ -76,16 +75,16 @@ def tornado_plot(
         From :func:`dnamodel.montecarlo.sensitivity.tornado`; drawn in the order given, the
         first at the top.
     baseline : float
-        The total with every input at its median (samples collected), drawn as a
+        The total with every input at its median (in the study's unit), drawn as a
         solid line where the bars meet.
     path : str or Path
         The PNG file to create or replace; its folder must exist and its name must
         end in ``.png``.
     title : str
         The figure's title.
-    report_estimates : sequence of float
-        Totals drawn as dashed vertical lines (samples collected); the report's two
-        estimates by default.
+    study : Study, optional
+        The study (``Dataset.study``): its comparison figures are drawn as dashed vertical
+        lines and its unit labels the axis. None: no lines, neutral words.
     caption : str
         A note under the axis, saying what a bar is.
 
@@ -138,14 +137,16 @@ def tornado_plot(
             )
     # lines are labelled where they meet the top of the plot: a legend would cover bars or the caption
     lines = [(baseline, "baseline", {"color": "black", "linestyle": "-"})]
-    lines += [(estimate, "report", {"color": "grey", "linestyle": "--"}) for estimate in report_estimates]
+    study = study or NEUTRAL
+    source = study.comparisons.source if study.comparisons is not None else ""
+    lines += [(estimate, source, {"color": "grey", "linestyle": "--"}) for estimate, _ in study.marks()]
     for x, name, style in lines:
         axes.axvline(x, linewidth=1, **style)
         axes.text(
             x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha="center", va="bottom", fontsize=7
         )
     axes.set_yticks(list(positions), [row.input for row in rows])
-    axes.set_xlabel("samples collected")
+    axes.set_xlabel(f"{study.words.counted} ({study.words.unit})")
     _count_axis(axes.xaxis)
     axes.margins(x=0.3)  # room for the value labels at the bar ends
     axes.set_title(title, pad=26)
@@ -213,16 +214,32 @@ def _count_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
 
 
-def _mark_report(axes: Any, estimates: Sequence[float] = REPORT_ESTIMATES) -> None:
-    # the two estimates sit close on a wide axis: the first is labelled to its left, the second to its right
-    names = (f"report, {ESTIMATE_ONE}", f"report, {ESTIMATE_TWO}")
-    for x, name, align in zip(estimates, names, ("right", "left"), strict=True):
+def _mark_comparisons(axes: Any, study: Study | None) -> None:
+    """The study's marked comparison figures as dashed vertical lines, each labelled above the plot."""
+    marks = (study or NEUTRAL).marks()
+    # neighbouring figures sit close on a wide axis: labels alternate to the left and to the right of their line
+    for i, (x, name) in enumerate(marks):
+        align = "center" if len(marks) == 1 else ("right", "left")[i % 2]
         axes.axvline(x, color="grey", linestyle="--", linewidth=1)
         axes.text(x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha=align, va="bottom", fontsize=7)
 
 
+def _compared(study: Study | None, what: str = "Dashed lines") -> str:
+    """The caption's sentence on the dashed lines, or nothing when the study marks no figure."""
+    study = study or NEUTRAL
+    marks = study.marks()
+    if not marks:
+        return ""
+    names = " and ".join(label for _, label in marks)
+    return f" {what}: {names}."
+
+
+def _words(summary: Any) -> Study:
+    return getattr(summary, "study", None) or NEUTRAL
+
+
 def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
-    """The posterior of the Tibet-wide total, its 90% and 95% intervals, and the report's estimates."""
+    """The posterior of the region's total, its 90% and 95% intervals, and the study's comparison figures."""
     from arviz import kde  # deferred: start-up time
 
     total = idata.posterior["total"].values.ravel()
@@ -253,25 +270,25 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
         transform=axes.get_xaxis_transform(),
         fontsize=7,
     )
-    _mark_report(axes)
-    axes.set_xlabel("DNA samples collected, 2016 to July 2022 (samples)")
-    axes.set_ylabel("posterior density (per sample)")
+    study = _words(summary)
+    _mark_comparisons(axes, study)
+    axes.set_xlabel(f"{study.title(idata.attrs.get('estimand_date'))} ({study.words.unit})")
+    axes.set_ylabel("posterior density")
     _count_axis(axes.xaxis)
     axes.set_yticks([])
-    title = f"Tibet-wide total: posterior of {summary.model}"
+    title = f"Total for {study.words.place}: posterior of {summary.model}"
     axes.set_title(title, pad=26)
     i90, i95 = summary.total.interval(0.9), summary.total.interval(0.95)
     caption = (
         f"Histogram and kernel density of {total.size:,} posterior draws of the total. Black line: median "
         f"{summary.total.median:,.0f}. Bars at the foot: the 90% (blue, {i90.low:,.0f} to {i90.high:,.0f}) and 95% "
-        f"(grey, {i95.low:,.0f} to {i95.high:,.0f}) equal-tailed credible intervals. Dashed lines: the report's two "
-        "point estimates (Table 5), which carry no interval."
+        f"(grey, {i95.low:,.0f} to {i95.high:,.0f}) equal-tailed credible intervals." + _compared(study)
     )
     return _save(figure, path, title, caption)
 
 
 def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
-    """Each unit's collection fraction against its Han share, with observations and the fitted curve."""
+    """Each unit's collection fraction against its covariate, with observations and the fitted curve."""
     post = idata.posterior
     fraction = post["fraction"].values.reshape(-1, len(inputs.unit))
     lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
@@ -317,24 +334,31 @@ def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
         axes.annotate(
             name, (share * 100, inputs.observed[k] / base * 100), xytext=(5, 4), textcoords="offset points", fontsize=7
         )
-    axes.set_xlabel("Han share of the unit's population, 2020 census (%)")
-    axes.set_ylabel("share of the population whose DNA was collected (%)")
+    axes.set_xlabel(f"{inputs.covariate_label} (%)")
+    axes.set_ylabel("share of the population counted (%)")
     axes.set_ylim(0, 100)
     axes.legend(fontsize=7, loc="upper right")
-    title = "Collection fraction against Han share, by county-level unit"
+    title = f"Collection fraction against {inputs.covariate_label}, by unit"
     axes.set_title(title)
     caption = (
-        "Dots: each of the 77 units' posterior median fraction with its 90% credible interval. Diamonds: each "
-        "observation's count over its units' census population; an observation over several units sits at their "
-        "population-weighted Han share. Line and band: the fitted centre of the fraction distribution, without the "
-        "unit's own deviation. Lhasa's fractions count temporary residents in the numerator, so their diamonds "
-        "exceed the census-based fraction."
+        f"Dots: each of the {len(inputs.unit)} units' posterior median fraction with its 90% credible interval. "
+        "Diamonds: each observation's count over its units' census population; an observation over several units "
+        "sits at their population-weighted covariate. Line and band: the fitted centre of the fraction distribution, "
+        "without the unit's own deviation. Where the spec uplifts a population for temporary residents, the count "
+        "includes them, so its diamond exceeds the census-based fraction."
     )
     return _save(figure, path, title, caption)
 
 
-def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
-    """The prior distribution of the total, on a log scale, without and with the thesis constraint."""
+def prior_predictive_plot(
+    idata: Any, check: Any, path: str | Path, *, study: Study | None = None, stocks: Sequence[tuple[float, str]] = ()
+) -> Path:
+    """The prior distribution of the total, on a log scale, without and with the thesis constraint.
+
+    ``stocks`` are database figures the data print, ``(value, label)``, drawn as dotted lines
+    beside the census population; the study's comparison figures are dashed lines.
+    """
+    study = study or NEUTRAL
     total = idata.prior["total"].values.ravel()
     figure = _figure()
     axes = figure.add_subplot()
@@ -343,7 +367,7 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
     label = "prior, forward draws (no thesis bound)" if bounded else "prior, forward draws"
     axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label=label)
     axes.set_xscale("log")
-    for x, name in ((check.population, "2020 census population"), (631_460, "thesis: database, mid-2020")):
+    for x, name in ((check.population, "census population"), *stocks):
         axes.axvline(x, color="black", linestyle=":", linewidth=1)
         # along the line, so the labels clear the report's estimates labelled above the plot
         axes.text(
@@ -356,11 +380,11 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
             ha="right",
             va="center",
         )
-    _mark_report(axes)
+    _mark_comparisons(axes, study)
     lo, hi = check.constrained[0], check.constrained[-1]
     if bounded:
         axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
-    axes.set_xlabel("Tibet-wide total under the prior (samples, log scale)")
+    axes.set_xlabel(f"total for {study.words.place} under the prior ({study.words.unit}, log scale)")
     axes.set_ylabel("prior draws per bin")
     _count_axis(axes.xaxis)
     axes.legend(fontsize=7, loc="upper left")
@@ -369,12 +393,26 @@ def prior_predictive_plot(idata: Any, check: Any, path: str | Path) -> Path:
     caption = (
         f"Forward draws from the priors. Without the thesis bound the prior's 1-99% range is "
         f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f}; weighting each draw by the thesis factor gives "
-        f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand samples to the whole population."
+        f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand to the whole population."
         if bounded
         else f"Forward draws from the priors: the prior's 1-99% range of the total is {check.forward[0]:,.0f} to "
         f"{check.forward[-1]:,.0f}. A plausible prior spans a few thousand people to the whole population."
     )
     return _save(figure, path, title, caption)
+
+
+def stocks(inputs: Any) -> list[tuple[float, str]]:
+    """The database stocks a model is fitted to or bounded by, ``(value, label)``, for the prior predictive plot.
+
+    A dated model's database observations that are not increments; a hierarchical model's thesis stock.
+    """
+    if hasattr(inputs, "database_index"):
+        return [
+            (float(inputs.value[k]), f"{inputs.observation[k]}: database")
+            for k in np.flatnonzero(inputs.kind == DATABASE_KIND)
+            if np.isnan(inputs.since[k])
+        ]
+    return [(float(inputs.stock), "thesis: database")] if getattr(inputs, "thesis", False) else []
 
 
 # --- the dated model ---------------------------------------------------------------------------------
@@ -402,7 +440,7 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     for band, alpha in ((0.9, 0.18), (0.5, 0.3)):
         lo, hi = np.quantile(total, [(1 - band) / 2, (1 + band) / 2], axis=0)
         axes.fill_between(grid, lo, hi, color=LOW_COLOUR, alpha=alpha, linewidth=0, label=f"{band:.0%} interval")
-    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people sampled, C(t), median")
+    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people counted, C(t), median")
     for d, name in enumerate(inputs.database):
         stock = np.stack([database_stock(q, inputs, d, t) for t in grid], axis=1)
         axes.plot(grid, np.median(stock, axis=0), linestyle="--", linewidth=1.1, label=f"database {name}, D(t), median")
@@ -466,11 +504,12 @@ def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     for i in np.flatnonzero(reported):
         axes.annotate(inputs.unit[i], (x[i], med[i] * 100), xytext=(5, 4), textcoords="offset points", fontsize=7)
     unit = " (%)" if inputs.form == "composition" else ""
-    axes.set_xlabel(f"{inputs.covariate_name}{unit}")
-    axes.set_ylabel("share of residents sampled once the campaign saturates (%)")
+    label = inputs.covariate_label or inputs.covariate_name
+    axes.set_xlabel(f"{label}{unit}")
+    axes.set_ylabel("share of residents counted once the campaign saturates (%)")
     axes.set_ylim(0, 100)
     axes.legend(fontsize=7, loc="upper right")
-    title = f"Collection fraction at saturation against {inputs.covariate_name}, by unit"
+    title = f"Collection fraction at saturation against {label}, by unit"
     axes.set_title(title)
     caption = (
         "Each unit's fraction π at saturation (posterior median and 90% interval) against its covariate. In the "
@@ -480,8 +519,8 @@ def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     return _save(figure, path, title, caption)
 
 
-def comparison_plot(result: Any, path: str | Path) -> Path:
-    """Each model's total as a row (median, 50% and 90% intervals), the stacked total, the report's estimates."""
+def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None) -> Path:
+    """Each model's total as a row (median, 50% and 90% intervals), the stacked total and the comparison figures."""
     models = list(result.models)
     rows = [(m.name, m.median, m.intervals[0.5], m.intervals[0.9]) for m in models]
     if result.stacking is not None:
@@ -497,15 +536,15 @@ def comparison_plot(result: Any, path: str | Path) -> Path:
             axes.plot(fifty, (y, y), color=colour, linewidth=4)
         axes.plot([median], [y], "o", color="black", markersize=4)
     axes.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)], fontsize=7)
-    _mark_report(axes)
+    _mark_comparisons(axes, study)
     _count_axis(axes.xaxis)
-    axes.set_xlabel("total (people sampled)")
+    axes.set_xlabel(f"total ({(study or NEUTRAL).words.unit})")
     title = "The total under each model, and stacked"
     axes.set_title(title, pad=26)
     caption = (
         "Each row: a model's posterior median (dot), 50% (thick) and 90% (thin) equal-tailed intervals. The "
         "stacked row mixes the models that share their data in the proportions given (stacking of their exact "
-        "leave-one-out predictive densities). Dashed lines: the report's two point estimates."
+        "leave-one-out predictive densities)." + _compared(study)
     )
     return _save(figure, path, title, caption)
 
@@ -513,7 +552,7 @@ def comparison_plot(result: Any, path: str | Path) -> Path:
 # --- sweeps ----------------------------------------------------------------------------------------
 
 
-def sweep_line_plot(result: Any, path: str | Path, *, title: str) -> Path:
+def sweep_line_plot(result: Any, path: str | Path, *, title: str, study: Study | None = None) -> Path:
     """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value."""
     axis = next(iter(result["total_median"].dims))
     labels = [str(v) for v in result[axis].values]
@@ -529,24 +568,27 @@ def sweep_line_plot(result: Any, path: str | Path, *, title: str) -> Path:
             axes.plot(
                 x[failed], result["total_median"].values[failed], "x", color="red", markersize=10, label="failed a gate"
             )
-    for y in REPORT_ESTIMATES:
+    words = study or NEUTRAL
+    for y, name in words.marks():
         axes.axhline(y, color="grey", linestyle="--", linewidth=1)
-        axes.text(x[-1], y, f" report {y:,.0f}", fontsize=7, va="bottom", ha="right")
+        axes.text(x[-1], y, f" {name} {y:,.0f}", fontsize=7, va="bottom", ha="right")
     axes.set_xticks(x, labels, fontsize=8)
     axes.set_xlabel(f"{axis} (spec value)")
-    axes.set_ylabel("Tibet-wide total (samples)")
+    axes.set_ylabel(f"total for {words.words.place} ({words.words.unit})")
     _count_axis(axes.yaxis)
     axes.legend(fontsize=7, loc="upper left")
     axes.set_title(title)
     caption = (
         f"Each point refits the model with {axis} set as on the axis, every other setting as in the spec, and the "
-        "same seed. Line: the total's posterior median; bands: 50% and 90% equal-tailed intervals. Dashed: the "
-        "report's two estimates."
+        "same seed. Line: the total's posterior median; bands: 50% and 90% equal-tailed intervals."
+        + _compared(study, "Dashed")
     )
     return _save(figure, path, title, caption)
 
 
-def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *, title: str) -> Path:
+def sweep_tornado_plot(
+    rows: Sequence[Any], reference: Any, path: str | Path, *, title: str, study: Study | None = None
+) -> Path:
     """For each swept assumption, the total's median and 90% interval at its low and high setting.
 
     ``rows`` are :class:`dnamodel.outputs.sweep.TornadoRow`; ``reference`` is the default fit's
@@ -572,9 +614,9 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
                 fontsize=7,
                 va="center",
             )
-    _mark_report(axes)
+    _mark_comparisons(axes, study)
     axes.set_yticks(positions, [textwrap.fill(row.label, 30) for row in rows], fontsize=8)
-    axes.set_xlabel("Tibet-wide total (samples)")
+    axes.set_xlabel(f"total for {(study or NEUTRAL).words.place} ({(study or NEUTRAL).words.unit})")
     _count_axis(axes.xaxis)
     axes.margins(x=0.25)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -582,7 +624,7 @@ def sweep_tornado_plot(rows: Sequence[Any], reference: Any, path: str | Path, *,
     caption = (
         "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "
         "the bar is the total's 90% interval, the dot its median, every other setting as in the spec. Grey band: the "
-        "default model's 90% interval. Dashed: the report's estimates."
+        "default model's 90% interval." + _compared(study, "Dashed")
     )
     return _save(figure, path, title, caption)
 
@@ -633,9 +675,9 @@ _PARAMETER_AXES = {
     "alpha": "logit fraction at average Han share (logit scale)",
     "beta": "change in logit fraction per sd of Han share (logit per sd)",
     "sigma": "spread between units beyond Han share (logit scale, sd)",
-    "log_uplift": "log of Lhasa's resident uplift: its census base is multiplied by exp(ℓ) (log scale)",
-    "tau": "spread between Lhorong's rows (logit scale, sd)",
-    "row_centre": "centre of Lhorong's rows (logit scale)",
+    "log_uplift": "log of the uplift areas' resident uplift: their census base is multiplied by exp(ℓ) (log scale)",
+    "tau": "spread between the within-county rows (logit scale, sd)",
+    "row_centre": "centre of the within-county rows (logit scale)",
     "pace": "database growth against Jan–Jun 2020 (ratio)",
 }
 
@@ -648,10 +690,6 @@ _DATED_PARAMETER_AXES = {
     "typed_share": "share of collected samples typed into the database (0 to 1)",
     "baseline_per_resident": "profiles held before the campaign, per resident (per person)",
 }
-
-REPORT_PREFECTURE_STEPS = {"lhasa": "lhasa_database_total", "nyingchi": "nyingchi_samples"}
-"""The only prefectures the report estimates on their own, and the step of ``dnamodel replicate``
-that gives each figure; it puts the other five together (``rest_samples_low`` / ``_high``)."""
 
 
 def _png_target(path: str | Path) -> Path:
@@ -884,19 +922,8 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def _report_by_prefecture() -> tuple[dict[str, float], tuple[float, float]]:
-    """The report's figure for each prefecture it estimates on its own, and its two figures for the rest.
-
-    From :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, which reproduces the report's figures.
-    """
-    replication = replicate(load_data())
-    own = {prefecture: float(replication.step(step).value) for prefecture, step in REPORT_PREFECTURE_STEPS.items()}
-    rest = (float(replication.step("rest_samples_low").value), float(replication.step("rest_samples_high").value))
-    return own, rest
-
-
-def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
-    """Each prefecture's posterior total (:func:`arviz.plot_forest`), with the report's own figures.
+def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks | None = None) -> Path:
+    """Each group's (prefecture's) posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
 
     Parameters
     ----------
@@ -907,6 +934,9 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
         From :func:`dnamodel.checks.summary.summarize_fit`; its ``prefectures`` name the rows.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
+    marks : GroupMarks, optional
+        A figure for some groups (drawn as a diamond on their rows) and what they are, for the
+        caption: the case study's :func:`~dnamodel.casestudy.tibet2022.report_by_prefecture`.
 
     Returns
     -------
@@ -917,13 +947,6 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     ------
     UsageError
         If the name does not end in ``.png`` or its folder does not exist.
-
-    Notes
-    -----
-    The report estimates only Lhasa (its database, 94,588 samples in January 2021) and
-    Nyingchi (23,654, Lhasa's rate times Nyingchi's population) on their own; the other
-    five prefectures it puts together. Those two figures, from
-    :func:`dnamodel.casestudy.replicate.replicate` on the bundled data, are marked on their rows.
     """
     target = _png_target(path)
     az = _arviz()
@@ -965,7 +988,7 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
                 fontsize=7,
             )
     axes.annotate(
-        "median (% of the\n2020 population)",
+        "median (% of the\npopulation)",
         (1.0, 1.0),
         xycoords="axes fraction",
         xytext=(6, 2),
@@ -974,35 +997,35 @@ def forest_plot(idata: Any, summary: Any, path: str | Path) -> Path:
         fontsize=7,
         color="#555555",
     )
-    own, rest = _report_by_prefecture()
     marked = []
-    for pid, value in own.items():
+    for pid, value in (marks.values if marks is not None else {}).items():
         y = rows.get(names.get(pid, pid))
         if y is None:
             continue
         axes.plot([value], [y], marker="D", markersize=5, color=HIGH_COLOUR, markeredgecolor="black", zorder=5)
         axes.annotate(
-            f"report {value:,.0f}", (value, y), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=7
+            f"{marks.label} {value:,.0f}",
+            (value, y),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
         )
         marked.append(names.get(pid, pid).split(" (")[0])
-    axes.set_xlabel("DNA samples collected, 2016 to July 2022 (samples)", fontsize=9)
+    study = _words(summary)
+    axes.set_xlabel(f"{study.title(idata.attrs.get('estimand_date'))} ({study.words.unit})", fontsize=9)
     axes.tick_params(axis="y", labelsize=8)
     axes.tick_params(axis="x", labelsize=8)
     _count_axis(axes.xaxis)
     axes.set_xlim(left=0)
-    title = "Samples collected by prefecture" + (f": posterior of {summary.model}" if summary.model else "")
+    title = f"The total by {study.words.group}" + (f": posterior of {summary.model}" if summary.model else "")
     axes.set_title(title, fontsize=11)
     caption = (
-        "Each row: a prefecture's posterior total, chains pooled. Open circle: median; thick line: 50% equal-tailed "
-        "interval (the quartiles); thin line: 90% highest-density interval (HDI). "
+        f"Each row: a {study.words.group}'s posterior total, chains pooled. Open circle: median; thick line: 50% "
+        "equal-tailed interval (the quartiles); thin line: 90% highest-density interval (HDI). "
     )
-    if marked:
-        caption += (
-            f"Orange diamonds: the report's own figures for {' and '.join(marked)}, the only prefectures it "
-            "estimates on their own (Lhasa's is its database count of January 2021, Nyingchi's Lhasa's rate times "
-            f"Nyingchi's population). The report puts the other five together ({rest[0]:,.0f} in Estimate One, "
-            f"{rest[1]:,.0f} in Estimate Two), so their rows carry no mark."
-        )
+    if marked and marks is not None:
+        caption += marks.caption
     return _save(figure, target, title, caption)
 
 
@@ -1062,7 +1085,7 @@ def _predictive_panel(
     axes.set_ylim(0, sum(heights))
     axes.grid(axis="x", which="major", color="#e5e5e5", linewidth=0.8)
     axes.set_axisbelow(True)
-    axes.set_xlabel("share (coverage or share of a database)" if shares else "samples or profiles (log scale)")
+    axes.set_xlabel("share (coverage or share of a database)" if shares else "count (log scale)")
 
 
 def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path, forecasts: Sequence[Any] = ()) -> Path:
@@ -1070,7 +1093,7 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path,
 
     :func:`arviz.plot_ppc` overlays the predictive density of many exchangeable
     observations. These are a handful of distinct scalars (a few counts, shares and database
-    stocks, and for the hierarchical model Lhorong's within-county rows), each on its own
+    stocks, and for the hierarchical model its within-county rows), each on its own
     scale, so each gets a row of its own: counts on a shared log axis, shares (values below 1)
     on a panel of their own from 0 to 1, drawn with matplotlib.
 
@@ -1105,8 +1128,8 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path,
     --------
     >>> import tempfile
     >>> from dnamodel.checks.predictive import Check
-    >>> checks = [Check("lhorong", 17_194, 17_200, 15_300, 19_400, 0.49), Check("share", 0.75, 0.77, 0.6, 0.9, 0.4)]
-    >>> loo = [Check("lhorong", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
+    >>> checks = [Check("east", 17_194, 17_200, 15_300, 19_400, 0.49), Check("share", 0.75, 0.77, 0.6, 0.9, 0.4)]
+    >>> loo = [Check("east", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     predictive_plot(checks, loo, Path(folder) / "checks.png").read_bytes()[:4]
     b'\x89PNG'
@@ -1155,7 +1178,7 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path,
     title = "Predictive checks: each observation against what the model predicts for it"
     axes[0].set_title(title, pad=34 if len(handles) > 3 else 22)
     caption = (
-        "Each row is one observation (for the hierarchical model, also each of Lhorong's within-county rows): blue, "
+        "Each row is one observation (for the hierarchical model, also each within-county row): blue, "
         "the posterior predictive distribution of the fit to all the data (line: 90% equal-tailed interval; circle: "
         "median); black tick: the value observed. PIT is the share of predictive draws at or below the observed "
         "value: near 0.5, the observation sits mid-distribution; near 0 or 1, in a tail. The posterior predictive "

@@ -83,12 +83,17 @@ def reference_interval(result: Any) -> tuple[float, float, float] | None:
     return _interval_at(result, selection)
 
 
-def write_plots(result: Any, out: str | Path, title: str) -> list[Path]:
-    """Write a sweep's tornado plot, and for a one-dimensional sweep its line plot, next to ``out``."""
+def write_plots(result: Any, out: str | Path, title: str, study: Any = None) -> list[Path]:
+    """Write a sweep's tornado plot, and for a one-dimensional sweep its line plot, next to ``out``.
+
+    ``study`` (``Dataset.study``) gives the axes' words and the comparison figures drawn dashed.
+    """
     stem = Path(out).with_suffix("")
-    written = [sweep_tornado_plot(tornado_rows(result), reference_interval(result), f"{stem}_tornado.png", title=title)]
+    reference = reference_interval(result)
+    tornado = f"{stem}_tornado.png"
+    written = [sweep_tornado_plot(tornado_rows(result), reference, tornado, title=title, study=study)]
     if len(_grid_paths(result)) == 1:
-        written.append(sweep_line_plot(result, f"{stem}_line.png", title=title))
+        written.append(sweep_line_plot(result, f"{stem}_line.png", title=title, study=study))
     return written
 
 

@@ -31,9 +31,12 @@ Its tables:
     Draws, tuning steps, chains, seed and target acceptance.
 
 Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
-``samples_added`` row's ``period_start`` is its ``since``. A printed "at least" makes a lower
-bound, "at most" an upper bound, and a ``samples_reported`` row (a count over an unstated period)
-a lower bound. Every error names the file and the key.
+``samples_added`` row's ``period_start`` is its ``since``. A printed "at least", "over" or "more
+than" makes a lower bound; "at most", "up to", "less than" or "nearly" an upper bound; a
+``samples_reported`` row (a count over an unstated period) a lower bound; a printed range ("2
+million to 3 million") is fitted as the row's value, with an error at least wide enough for the
+range to be its 90% reporting interval (``dnamodel/data/bundled/README.md``). Every error names
+the file and the key.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ from dnamodel.spec.hierarchical import (
     Years,
     _check_expression,
 )
-from dnamodel.spec.resolve import _evaluate
+from dnamodel.spec.resolve import _evaluate, covariate_values
 
 TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "checks", "sampler")
 FORMS = ("composition", "linear")
@@ -474,6 +477,8 @@ class DatedInputs:
     notes: dict[str, str] = field(default_factory=dict)
     date_label: tuple[str, ...] = ()
     since_label: tuple[str, ...] = ()
+    covariate_label: str = ""
+    """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -496,8 +501,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec import load_model
     >>> inputs = resolve_dated(load_model("dated"), load_data())
-    >>> len(inputs.unit), len(inputs.group), inputs.observation[:3]
-    (77, 7, ('lhorong', 'zhagyab', 'zhagyab_added'))
+    >>> len(inputs.unit), len(inputs.group), len(inputs.observation)
+    (77, 7, 11)
     """
     file = spec.path
     problems: list[Problem] = []
@@ -507,8 +512,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
 
     units = tuple(data.units)
     index = {u: i for i, u in enumerate(units)}
-    groups = tuple(a for a, area in data.areas.items() if area.level == "prefecture")
-    regions = tuple(a for a, area in data.areas.items() if area.level == "region")
+    groups = data.groups
+    regions = (data.region,)
     unit_group = np.array([groups.index(data.units[u].prefecture) for u in units])
     population = np.array([float(data.units[u].population_2020) for u in units])
     places = (*units, *groups, *regions)
@@ -528,17 +533,10 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
 
     # the covariate
     fraction = spec.fraction
-    numeric = [name for name, f in type(next(iter(data.units.values()))).model_fields.items() if _numeric(f)]
     raw_covariate = np.zeros(len(units))
-    if fraction.covariate not in numeric:
-        report("fraction.covariate", f"not a numeric column of units.csv{did_you_mean(fraction.covariate, numeric)}")
-    else:
-        values = [getattr(data.units[u], fraction.covariate) for u in units]
-        missing = [u for u, v in zip(units, values, strict=True) if v is None]
-        if missing:
-            report("fraction.covariate", f"{fraction.covariate} is empty for {', '.join(missing[:5])}")
-        else:
-            raw_covariate = np.array([float(v) for v in values])
+    found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
+    if found is not None:
+        raw_covariate = found
     if fraction.form == "composition":
         covariate = raw_covariate
         if ((raw_covariate < 0) | (raw_covariate > 1)).any():
@@ -596,11 +594,21 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         since = obs.since
         if since is None and rows and all(r.kind == "samples_added" for r in rows):
             since = _shared(rows, "period_start", f"{key}.since", report)
-        bound = obs.bound or _bound_of(rows)
-        if obs.bound is not None and obs.bound != "none":
-            printed = _bound_of(rows)
-            if printed != "none" and printed != obs.bound:
-                report(f"{key}.bound", f"the printed figure says {printed} bound, not {obs.bound}")
+        printed_bound = _bound_of(rows)
+        bound = obs.bound or ("none" if printed_bound == "range" else printed_bound)
+        if obs.bound is not None and obs.bound != "none" and printed_bound not in ("none", obs.bound):
+            said = "a range" if printed_bound == "range" else f"{printed_bound} bound"
+            report(f"{key}.bound", f"the printed figure says {said}, not {obs.bound}")
+        if printed_bound == "range" and bound == "none":
+            # a range is fitted as a value (the row's, within it) whose 90% reporting interval covers it
+            needed = _range_error(rows, obs.kind)
+            if needed is not None and obs.error < needed[0] - 1e-12:
+                scale = "logit" if obs.kind == "coverage" else "log"
+                report(
+                    f"{key}.error",
+                    f"{obs.error:g} is too small for the printed range {needed[1]!r}: the range is the value's 90% "
+                    f"interval only with an error of at least {math.ceil(needed[0] * 1000) / 1000:g} ({scale} scale)",
+                )
         if rows and all(r.kind == "samples_reported" for r in rows) and bound == "none":
             report(f"{key}.bound", "a count over an unstated period is a bound: give bound = 'lower'")
         if date is None:
@@ -690,6 +698,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         covariate=covariate,
         covariate_raw=raw_covariate,
         covariate_name=fraction.covariate,
+        covariate_label=data.study.label(fraction.covariate),
         form=fraction.form,
         uplift=uplift,
         uplift_name=tuple(uplift_names),
@@ -731,12 +740,6 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     )
 
 
-def _numeric(info: Any) -> bool:
-    """Whether a row model's field holds numbers."""
-    text = str(info.annotation)
-    return any(word in text for word in ("int", "float", "Decimal"))
-
-
 def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | None:
     """The one value of ``attribute`` the rows share; reported when they lack it or disagree."""
     found = sorted({getattr(r, attribute) for r in rows if getattr(r, attribute)})
@@ -750,14 +753,42 @@ def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | Non
 
 
 def _bound_of(rows: list[Any]) -> str:
-    """What the printed figures say: ``lower`` for "at least", ``upper`` for "at most", else ``none``."""
+    """What the printed figures say (:attr:`~dnamodel.data.printed.Printed.bound`).
+
+    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than", "nearly"),
+    ``range`` (a range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an
+    unstated period) is ``lower``.
+    """
     for row in rows:
         if row.kind == "samples_reported":
             return "lower"
-        printed = row.printed
-        qualifier = getattr(printed, "qualifier", None) if printed is not None else None
-        if qualifier in ("at_least", "lower"):
-            return "lower"
-        if qualifier in ("at_most", "upper", "below"):
-            return "upper"
+        bound = row.printed.bound if row.printed is not None else "none"
+        if bound != "none":
+            return bound
     return "none"
+
+
+Z90 = 1.6448536269514722
+"""The standard normal's 95% quantile: a 90% interval is ±Z90 standard deviations."""
+
+
+def _range_error(rows: list[Any], kind: str) -> tuple[float, str] | None:
+    """The smallest error that makes a printed range the value's 90% reporting interval, and the range's text.
+
+    On the log scale for a count (the logit scale for a coverage): log(high / low) / (2 × Z90).
+    """
+    for row in rows:
+        printed = row.printed
+        if printed is None or printed.high is None:
+            continue
+        low, high = float(printed.value), float(printed.high)
+        if kind == "coverage":
+            if not 0 < low < high < 1:
+                return None
+            span = math.log(high / (1 - high)) - math.log(low / (1 - low))
+        else:
+            if not 0 < low < high:
+                return None
+            span = math.log(high / low)
+        return span / (2 * Z90), printed.text
+    return None

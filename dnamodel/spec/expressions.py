@@ -1,7 +1,7 @@
 """Arithmetic in specs: parsed within limits, evaluated without surprises.
 
 Specs write Monte Carlo quantities and observed counts as arithmetic on names
-(``"total / population"``, ``"qushui_samples_2021 / qushui_lhasa_database_share"``).
+(``"total / population"``, ``"county_samples / county_database_share"``).
 :func:`parse_expression` parses one and refuses, with a message a user can act on, anything
 but the arithmetic a spec allows: other syntax, constants that are not finite numbers
 (``1e999`` is infinity to Python), unknown names or functions, and expressions longer than

@@ -4,17 +4,19 @@ A hierarchical spec says ``kind = "hierarchical"`` in its ``[model]`` table. Its
 tables are, in order of the model card (``docs/model.md``, section 4):
 
 ``[fraction]``
-    How each unit's collection fraction depends on its Han share: the ``variant``
-    (``"han_share"``, ``"two_stratum"`` or ``"pooled"``) and the priors of α, β, σ.
+    How each unit's collection fraction depends on its covariate (a numeric column of
+    ``units.csv``, ``covariate``, the Han share by default): the ``variant`` (``"han_share"``: the
+    covariate, standardised; ``"two_stratum"``: the areas in ``high_han`` against the rest; or
+    ``"pooled"``) and the priors of α, β, σ.
 ``[population]``
     The census error, and the uplift from census to resident population where it applies.
 ``[observations.NAME]``
     Each observation: which samples (an expression over observation ids), over which
     units, on which population base, with what reporting error.
 ``[within_county]``
-    Rows that inform how much collection varies inside one county (Lhorong's Table 3).
-``[thesis]``
-    The 2020 police-thesis database count as a lower bound on the 2022 total.
+    Rows that inform how much collection varies inside one unit (a table of its villages).
+``[thesis]`` (optional)
+    A database count as a lower bound on the total (the bundled specs: the 2020 police thesis).
 ``[sampler]``
     Draws, tuning steps, chains and seed.
 
@@ -35,7 +37,7 @@ from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with M
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
-"""How a unit's fraction depends on its Han share."""
+"""How a unit's fraction depends on its covariate."""
 
 TABLES = ("model", "fraction", "population", "observations", "within_county", "thesis", "sampler")
 
@@ -58,7 +60,14 @@ LogError = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]
 Years = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
 
-class NormalPrior(_Strict):
+class _Prior(_Strict):
+    """A prior family's table; ``str(prior)`` writes it as the model card does (:func:`prior_text`)."""
+
+    def __str__(self) -> str:
+        return prior_text(self)  # type: ignore[arg-type]
+
+
+class NormalPrior(_Prior):
     """``normal(mu, sigma)`` on the real line."""
 
     dist: Literal["normal"]
@@ -66,7 +75,7 @@ class NormalPrior(_Strict):
     sigma: Scale
 
 
-class StudentTPrior(_Strict):
+class StudentTPrior(_Prior):
     """``student_t(nu, mu, sigma)`` on the real line: a normal with heavier tails."""
 
     dist: Literal["student_t"]
@@ -75,14 +84,14 @@ class StudentTPrior(_Strict):
     sigma: Scale
 
 
-class HalfNormalPrior(_Strict):
+class HalfNormalPrior(_Prior):
     """``halfnormal(sigma)`` on the positive half-line."""
 
     dist: Literal["halfnormal"]
     sigma: Scale
 
 
-class HalfStudentTPrior(_Strict):
+class HalfStudentTPrior(_Prior):
     """``halfstudent_t(nu, sigma)`` on the positive half-line."""
 
     dist: Literal["halfstudent_t"]
@@ -90,14 +99,14 @@ class HalfStudentTPrior(_Strict):
     sigma: Scale
 
 
-class ExponentialPrior(_Strict):
+class ExponentialPrior(_Prior):
     """``exponential(scale)`` on the positive half-line; ``scale`` is the mean."""
 
     dist: Literal["exponential"]
     scale: Scale
 
 
-class GammaPrior(_Strict):
+class GammaPrior(_Prior):
     """``gamma(alpha, beta)`` on the positive half-line: shape ``alpha``, rate ``beta`` (mean alpha/beta)."""
 
     dist: Literal["gamma"]
@@ -105,7 +114,7 @@ class GammaPrior(_Strict):
     beta: Scale
 
 
-class LogNormalPrior(_Strict):
+class LogNormalPrior(_Prior):
     """``lognormal(mu, sigma)``: the log of the parameter is ``normal(mu, sigma)``."""
 
     dist: Literal["lognormal"]
@@ -113,7 +122,7 @@ class LogNormalPrior(_Strict):
     sigma: Scale
 
 
-class BetaPrior(_Strict):
+class BetaPrior(_Prior):
     """``beta(alpha, beta)`` on the unit interval."""
 
     dist: Literal["beta"]
@@ -143,6 +152,8 @@ def prior_text(prior: Prior) -> str:
     --------
     >>> prior_text(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
     'Normal(-1, 1.5)'
+    >>> str(NormalPrior(dist="normal", mu=-1.0, sigma=1.5))
+    'Normal(-1, 1.5)'
     """
     p = prior.model_dump(exclude={"dist"})
     name = {
@@ -170,10 +181,15 @@ class HierarchicalHeader(_Strict):
 
 
 class FractionSpec(_Strict):
-    """``[fraction]``: ``logit π_u = α + β·x_u + σ·z_u`` and its variants."""
+    """``[fraction]``: ``logit π_u = α + β·x_u + σ·z_u`` and its variants.
+
+    ``covariate`` names the numeric column of ``units.csv`` the ``han_share`` variant standardises;
+    ``high_han`` lists the areas the ``two_stratum`` variant sets apart (required by it).
+    """
 
     variant: Literal["han_share", "two_stratum", "pooled"]
-    high_han: list[str] = Field(default_factory=lambda: ["lhasa", "nyingchi"])
+    covariate: str = "han_share_2020"
+    high_han: list[str] | None = None
     alpha: dict[str, Any]
     beta: dict[str, Any] | None = None
     sigma: dict[str, Any] | None = None
@@ -211,7 +227,7 @@ class WithinCountySpec(_Strict):
 
 
 class ThesisSpec(_Strict):
-    """``[thesis]``: the 2020 database count as a lower bound on the 2022 total."""
+    """``[thesis]``: a database count as a lower bound on the total (optional)."""
 
     use: bool
     stock: str
@@ -239,7 +255,7 @@ class HierarchicalSpec(SpecIdentity):
     Attributes
     ----------
     header, fraction, population, observations, within_county, thesis, sampler
-        The validated tables; ``within_county`` may be ``None``.
+        The validated tables; ``within_county`` and ``thesis`` may be ``None``.
     priors : dict of str to Prior
         Every prior of the spec keyed by its parameter (``alpha``, ``beta``, ``sigma``,
         ``log_uplift``, ``tau``, ``row_centre``, ``pace``).
@@ -252,7 +268,7 @@ class HierarchicalSpec(SpecIdentity):
     population: PopulationSpec
     observations: dict[str, ObservationSpec]
     within_county: WithinCountySpec | None
-    thesis: ThesisSpec
+    thesis: ThesisSpec | None
     sampler: SamplerSpec
     priors: dict[str, Prior]
     path: str
@@ -279,7 +295,7 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
     header = _validate(HierarchicalHeader, raw.get("model"), "model", report)
     fraction = _validate(FractionSpec, raw.get("fraction"), "fraction", report)
     population = _validate(PopulationSpec, raw.get("population"), "population", report)
-    thesis = _validate(ThesisSpec, raw.get("thesis"), "thesis", report)
+    thesis = _validate(ThesisSpec, raw["thesis"], "thesis", report) if "thesis" in raw else None
     sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
     within = None
     if "within_county" in raw:
@@ -310,6 +326,8 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
             priors[name] = parsed
 
     if fraction is not None:
+        if fraction.variant == "two_stratum" and not fraction.high_han:
+            report("fraction.high_han", "missing: the two-stratum variant names the areas it sets apart")
         prior("alpha", fraction.alpha, "fraction.alpha", REAL_PRIORS)
         if fraction.variant == "pooled":
             for unused in ("beta", "sigma"):
@@ -334,7 +352,7 @@ def parse_hierarchical(raw: dict[str, Any], text: str, file: str) -> Hierarchica
     for name, obs in observations.items():
         _check_expression(obs.samples, f"observations.{name}.samples", report)
 
-    if problems or None in (header, fraction, population, thesis, sampler):
+    if problems or None in (header, fraction, population, sampler) or ("thesis" in raw and thesis is None):
         raise DataError(problems)
     return HierarchicalSpec(
         header, fraction, population, observations, within, thesis, sampler, priors, file, text, raw

@@ -10,8 +10,8 @@ as arithmetic on them::
     [inputs.rest_rate]
     dist = "uniform"
     kind = "share"
-    low = { figure = "lhorong_rate" }      # 32.3%, as the report prints it
-    high = { figure = "zhagyab_rate" }     # 43.9%
+    low = { figure = "low_rate" }          # a figure of report_figures.csv, as printed
+    high = { observation = "high_rate" }   # or a row of observations.csv
     note = "why this input is uncertain, and how"
 
     [quantities]

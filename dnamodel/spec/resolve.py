@@ -60,8 +60,9 @@ class ModelInputs:
     population : ndarray of float
         2020 census population per unit.
     han_share : ndarray of float
+        The covariate column's values (``[fraction] covariate``, the Han share by default).
     x : ndarray of float
-        The covariate: standardised Han share (``han_share``), the high-Han indicator
+        The covariate: the column standardised (``han_share``), the high-Han indicator
         (``two_stratum``) or zeros (``pooled``).
     uplift : ndarray of bool
         Units whose population base includes temporary residents.
@@ -79,7 +80,7 @@ class ModelInputs:
     thesis : bool
     stock, growth_scale, tolerance : float
         The thesis constraint ``total ≥ stock + pace · growth_scale`` with a soft edge of
-        ``tolerance · stock``.
+        ``tolerance · stock`` (when the spec has a ``[thesis]`` that it uses).
     census_total : float
         The denominator of ``share``.
     census_error : float
@@ -115,6 +116,8 @@ class ModelInputs:
     x_scale: float
     priors: dict[str, Prior]
     sources: dict[str, str] = field(default_factory=dict)
+    covariate_column: str = "han_share_2020"
+    covariate_label: str = "han_share_2020"
 
     def covariate(self, han_share: np.ndarray) -> np.ndarray:
         """The covariate ``x`` at other Han shares (for the fitted curve)."""
@@ -138,8 +141,8 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
-    >>> len(inputs.unit), inputs.observation
-    (77, ('lhorong', 'zhagyab', 'qushui', 'lhasa_rest'))
+    >>> len(inputs.unit), len(inputs.observation), inputs.thesis
+    (77, 4, True)
     """
     file = spec.path
     problems: list[Problem] = []
@@ -149,29 +152,36 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
 
     units = tuple(data.units)
     index = {u: i for i, u in enumerate(units)}
-    prefectures = tuple(a for a, area in data.areas.items() if area.level == "prefecture")
+    prefectures = data.groups
+    region = data.region
     unit_prefecture = np.array([prefectures.index(data.units[u].prefecture) for u in units])
     population = np.array([float(data.units[u].population_2020) for u in units])
-    han = np.array([float(data.units[u].han_share_2020) for u in units])
-    places = (*units, *prefectures)
+    places = (*units, *prefectures, region)
 
     def expand(places_given: list[str], key: str) -> set[int]:
         chosen: set[int] = set()
         for place in places_given:
             if place in index:
                 chosen.add(index[place])
-            elif place in prefectures or place == "tibet":
-                chosen |= {i for i, u in enumerate(units) if place == "tibet" or data.units[u].prefecture == place}
+            elif place in prefectures or place == region:
+                chosen |= {i for i, u in enumerate(units) if place == region or data.units[u].prefecture == place}
             else:
                 report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
         return chosen
 
     variant = spec.fraction.variant
+    column = spec.fraction.covariate
+    han = np.zeros(len(units))
     if variant == "han_share":
-        x_mean, x_scale = float(han.mean()), float(han.std())
+        found = covariate_values(data, column, "fraction.covariate", report)
+        han = found if found is not None else han
+    elif column in data.numeric_columns() and all(data.units[u].number(column) is not None for u in units):
+        han = np.array([float(data.units[u].number(column)) for u in units])  # for figures only
+    if variant == "han_share":
+        x_mean, x_scale = float(han.mean()), float(han.std()) or 1.0
         x = (han - x_mean) / x_scale
     elif variant == "two_stratum":
-        high = expand(spec.fraction.high_han, "fraction.high_han")
+        high = expand(spec.fraction.high_han or [], "fraction.high_han")
         x = np.array([1.0 if i in high else 0.0 for i in range(len(units))])
         x_mean, x_scale = 0.0, 1.0
     else:
@@ -247,11 +257,11 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
 
     thesis = spec.thesis
     stock = growth_scale = 0.0
-    for which in ("stock", "added"):
+    for which in ("stock", "added") if thesis is not None else ():
         oid = getattr(thesis, which)
         if oid not in data.observations:
             report(f"thesis.{which}", f"no observation {oid!r} in the data{did_you_mean(oid, data.observations)}")
-    if not problems:
+    if thesis is not None and not problems:
         stock = float(data.observations[thesis.stock].value)
         growth_scale = float(data.observations[thesis.added].value) / thesis.added_years * thesis.years
 
@@ -278,17 +288,38 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
         row_error=within.error if within is not None else 1.0,
         row_unit=row_unit,
         row_centre=within.centre if within is not None else "free",
-        thesis=thesis.use,
+        thesis=thesis is not None and thesis.use,
         stock=stock,
         growth_scale=growth_scale,
-        tolerance=thesis.tolerance,
+        tolerance=thesis.tolerance if thesis is not None else 1.0,
         census_total=float(population.sum()),
         census_error=spec.population.census_error,
         x_mean=x_mean,
         x_scale=x_scale,
         priors=dict(spec.priors),
         sources=sources,
+        covariate_column=column,
+        covariate_label=data.study.label(column),
     )
+
+
+def covariate_values(data: Dataset, column: str, key: str, report: Any) -> np.ndarray | None:
+    """A numeric column of ``units.csv`` as an array over the units; ``None`` after reporting why not.
+
+    Any numeric column may be a covariate: a built-in one or the study's own (labelled in
+    ``study.toml``). Every unit must have a value.
+    """
+    numeric = data.numeric_columns()
+    if column not in numeric:
+        report(key, f"{column!r} is not a numeric column of units.csv{did_you_mean(column, numeric)}")
+        return None
+    values = {u: unit.number(column) for u, unit in data.units.items()}
+    missing = [u for u, v in values.items() if v is None]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        report(key, f"{column} is empty for {shown}")
+        return None
+    return np.array([float(v) for v in values.values()])
 
 
 def _base(

@@ -2,7 +2,7 @@
 
 A sweep file (``dnamodel/models/sweeps/NAME.toml``) names a model, a description and a grid of
 dotted spec paths with their values; :func:`load_sweep` reads and checks it. A path addresses
-the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.zhagyab.samples``,
+the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
 ``inputs.rest_position.high``, ``fraction.reported.sigma``, ``campaign.start.default.around``,
 ...): :func:`known_paths` lists every path a spec has or its schema allows, :func:`set_path` sets
 one (an unknown path gets "did you mean …?"; a table takes a whole table, or ``false`` to leave it
@@ -51,7 +51,7 @@ def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
     --------
     >>> from dnamodel.spec import load_model
     >>> paths = known_paths(load_model("hierarchical_han").raw)
-    >>> "fraction.beta.sigma" in paths, "observations.qushui.base" in paths
+    >>> "fraction.beta.sigma" in paths, "population.census_error" in paths
     (True, True)
     >>> paths = known_paths(load_model("dated").raw)
     >>> "fraction.unreported_offset" in paths, "observations.thesis_stock.use" in paths
@@ -211,8 +211,8 @@ def parse_values(text: str) -> list[Any]:
 
     Examples
     --------
-    >>> parse_values('0.5,1,true,han_share,["lhasa"],[]')
-    [0.5, 1, True, 'han_share', ['lhasa'], []]
+    >>> parse_values('0.5,1,true,han_share,["east"],[]')
+    [0.5, 1, True, 'han_share', ['east'], []]
     """
     items, depth, quote, current = [], 0, None, ""
     for char in text:
@@ -265,8 +265,8 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
 
     Examples
     --------
-    >>> shipped_sweeps("hierarchical_han")
-    ['han_scale', 'lhasa_base', 'sigma_scale', 'thesis', 'zhagyab_base']
+    >>> "thesis" in shipped_sweeps("hierarchical_han"), "han_scale" in shipped_sweeps("dated")
+    (True, False)
     """
     names = sorted(p.stem for p in sweeps_dir().glob("*.toml"))
     return names if model is None else [n for n in names if load_sweep(n).model == model]
@@ -320,7 +320,11 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
             problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
     if problems:
         raise DataError(problems)
-    return SweepFile(path.stem, table["model"], table["description"], dict(grid), file)
+    model = table["model"]
+    beside = path.parent / model  # a model's path is read relative to the sweep file, as an include is
+    if model.endswith(".toml") and not Path(model).is_absolute() and os.path.exists(beside):
+        model = str(beside)
+    return SweepFile(path.stem, model, table["description"], dict(grid), file)
 
 
 # --- points --------------------------------------------------------------------------------------

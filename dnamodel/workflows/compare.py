@@ -199,11 +199,25 @@ def compare(
     Returns
     -------
     Comparison
+        Each model's total (draws, median, intervals), gates, leave-one-out checks and
+        forecasts (``models``), and the stacking of those scored on the same observations
+        (``stacking``, ``None`` when fewer than two are).
 
     Raises
     ------
     UsageError
         Before any fit, for a model that is not a dated or hierarchical spec.
+
+    Examples
+    --------
+    The shipped example's dated model at reduced draws (one model: nothing to stack):
+
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = compare([str(folder / "models" / "dated.toml")], dnamodel.load_data(folder / "data"),
+    ...                  draws=200, tune=200, chains=2)
+    >>> [m.name for m in result.models], len(result.models[0].loo), result.stacking is None
+    (['quillmoor_dated'], 10, True)
     """
     names = models or shipped_models()
     saved = {name: _read_fit(name, data) for name in names if str(name).endswith(".nc")}
@@ -276,8 +290,11 @@ def _compare(
     return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
 
 
-def write_comparison(result: Comparison, out: str | Path) -> list[Path]:
-    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure."""
+def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) -> list[Path]:
+    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure.
+
+    ``study`` (``Dataset.study``) gives the figure's words and the comparison figures drawn dashed.
+    """
     import xarray as xr  # deferred: start-up time
 
     folder = Path(out)
@@ -315,5 +332,5 @@ def write_comparison(result: Comparison, out: str | Path) -> list[Path]:
     csv_path = folder / "compare.csv"
     atomic_write_text(csv_path, "\n".join(rows) + "\n")
     paths.append(csv_path)
-    paths.append(plots.comparison_plot(result, folder / "compare.png"))
+    paths.append(plots.comparison_plot(result, folder / "compare.png", study=study))
     return paths

@@ -2,7 +2,7 @@
 
 :func:`sweep` takes a spec and a grid ``{"dotted.path": [values, ...]}`` whose paths
 address the spec's TOML (``fraction.beta.sigma``, ``thesis.use``,
-``observations.zhagyab.samples``, ``inputs.rest_position.high``, ``fraction.reported.sigma``,
+``observations.NAME.samples``, ``inputs.rest_position.high``, ``fraction.reported.sigma``,
 ``observations.thesis_stock.use+observations.thesis_added.use``, ...; see
 :mod:`dnamodel.spec.sweep`), runs the model at every point of the grid and returns an
 ``xarray.Dataset`` with one dimension per grid key (:mod:`dnamodel.outputs.sweep` presents it).
@@ -405,11 +405,14 @@ def sweep(
 
     Examples
     --------
+    The shipped example's dated model at reduced draws, at two settings of one prior:
+
     >>> import dnamodel
-    >>> result = dnamodel.sweep("dated", {"fraction.unreported_offset": [-1.0, 0.0]},
-    ...                         draws=100, tune=100, chains=2)  # doctest: +SKIP
-    >>> result["total_median"].dims  # doctest: +SKIP
-    ('fraction.unreported_offset',)
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> result["total_median"].dims, result["total_median"].shape
+    (('fraction.unreported_offset',), (2,))
     """
     plan = plan_sweep(
         spec,

@@ -1,0 +1,252 @@
+"""The study's own words and reference figures: ``study.toml`` in the data folder.
+
+The engine knows no region. What a study counts, where and when, how the sentence to cite words
+it, the labels of the data's extra columns, and the figures an estimate is set against (another
+study's estimates, a round number) are data: the ``study.toml`` beside the CSV files, validated
+strictly (an unknown key gets "did you mean …?", every problem is listed with its key) and read
+by :func:`dnamodel.data.load_data` into :class:`Study`. Every table title, figure label, HTML
+page and citation reads them; an optional part left out is left out of the outputs too (no
+``[comparisons]``: no "against" table and no dashed lines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dnamodel.errors import Problem, did_you_mean
+
+STUDY_FILE = "study.toml"
+"""The study file's name in a data folder."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Words = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _date(text: str) -> str:
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+        raise ValueError(f"must be a date as YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
+    parts = [int(part) for part in text.split("-")] + [1, 1]
+    try:
+        dt.date(*parts[:3])
+    except ValueError:
+        raise ValueError(f"is not a calendar date: {text!r}") from None
+    return text
+
+
+class StudyWords(_Table):
+    """``[study]``: what is counted, where and when, in the words the outputs use."""
+
+    region: Words
+    """The region as a sentence names it: ``"the Northern Province"``."""
+    place: Words
+    """The region in a title or an axis label: ``"the North"``."""
+    counted: Words
+    """What the total counts, as a title starts: ``"DNA samples collected"``."""
+    unit: Words
+    """The unit of a count, on axes and in tables: ``"samples"``."""
+    claim: Words
+    """The sentence to cite, up to "an estimated N …": ``"police in … had collected DNA from"``."""
+    persons: Words = "people"
+    """What the estimate counts in the sentence: ``"people"`` ("an estimated 1,200,000 people")."""
+    counting_note: Words | None = None
+    """A clause the sentence ends with, such as ``"each sample is counted as one person"``."""
+    start: str | None = None
+    """When the period starts (YYYY, YYYY-MM or YYYY-MM-DD); titles then say "START to END"."""
+    end: str | None = None
+    """When it ends, for models without an estimand date (a dated model's date is its own)."""
+    group: Words = "group"
+    """What the data's groups of units are called (``areas.csv``'s level ``prefecture``)."""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _dates(cls, value: str | None) -> str | None:
+        return None if value is None else _date(value)
+
+
+class ComparisonFigure(_Table):
+    """``[[comparisons.figures]]``: one figure the total is set against."""
+
+    label: Words
+    total: Annotated[float, Field(gt=0, lt=1e15, allow_inf_nan=False)]
+    share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    note: Words | None = None
+    """What the figure rests on, shown beside its label (``"one county's rate"``)."""
+    marked: bool = True
+    """Drawn as a dashed line on the figures of the total (a round number may be left off)."""
+
+
+class Comparisons(_Table):
+    """``[comparisons]``: the figures the total is set against, and how the outputs name them."""
+
+    title: Words
+    """The heading of their table: ``"Against the report (Dirks 2022, Table 5)"``."""
+    source: Words
+    """Who gave them, as a label starts: ``"report"`` ("report, Estimate One")."""
+    about: Words | None = None
+    """A paragraph the HTML report prints before their table."""
+    figures: Annotated[list[ComparisonFigure], Field(min_length=1)]
+
+
+class _StudyFile(_Table):
+    study: StudyWords
+    columns: dict[str, Words] = Field(default_factory=dict)
+    comparisons: Comparisons | None = None
+
+
+class Study(BaseModel):
+    """A study's words and reference figures, validated (from ``study.toml``).
+
+    Attributes
+    ----------
+    words : StudyWords
+        What is counted, where and when, and how the sentence to cite words it.
+    columns : dict of str to str
+        A label for each column of ``units.csv`` beyond the built-in ones (and for any other
+        numeric column that a figure's axis may show): ``{"han_share_2020": "Han share …"}``.
+    comparisons : Comparisons or None
+        The figures the total is set against; ``None`` when the study has none.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> study = load_data().study
+    >>> [figure.label for figure in study.figures]
+    ['Estimate One', 'one million', 'Estimate Two']
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    words: StudyWords
+    columns: dict[str, str] = Field(default_factory=dict)
+    comparisons: Comparisons | None = None
+
+    @property
+    def figures(self) -> tuple[ComparisonFigure, ...]:
+        """The comparison figures, in the file's order (none when the study has none)."""
+        return tuple(self.comparisons.figures) if self.comparisons is not None else ()
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        """The totals a summary gives P(total > threshold) for: the comparison figures'."""
+        return tuple(figure.total for figure in self.figures)
+
+    def marks(self) -> list[tuple[float, str]]:
+        """The comparison figures drawn as dashed lines: ``(total, label)``, label as "report, Estimate One"."""
+        source = self.comparisons.source if self.comparisons is not None else ""
+        return [(figure.total, f"{source}, {figure.label}") for figure in self.figures if figure.marked]
+
+    def period(self, end: str | None = None) -> str:
+        """The study's period in words ("2016 to July 2022"); ``end`` (a dated model's date) overrides its end.
+
+        Examples
+        --------
+        >>> from dnamodel.data import load_data
+        >>> study = load_data().study
+        >>> study.period(), study.period("2020-06-30")
+        ('2016 to July 2022', '2016 to 30 June 2020')
+        """
+        last = end or self.words.end
+        parts = [month_year(d) for d in (self.words.start, last) if d]
+        return " to ".join(parts)
+
+    def title(self, end: str | None = None) -> str:
+        """What the total counts, where and when: ``"DNA samples collected in the North, 2016 to July 2022"``."""
+        period = self.period(end)
+        return f"{_capital(self.words.counted)} in {self.words.place}" + (f", {period}" if period else "")
+
+    def label(self, column: str) -> str:
+        """The label of a column for an axis: its ``[columns]`` entry, else the column's name."""
+        return self.columns.get(column, column)
+
+
+NEUTRAL = Study(
+    words=StudyWords(
+        region="the region",
+        place="the region",
+        counted="counted",
+        unit="people",
+        claim="the sources had counted",
+    )
+)
+"""Words for outputs drawn without a study (a figure called with no ``study``): no comparisons."""
+
+
+def month_year(date: str) -> str:
+    """A date as words: ``"2022-07"`` is ``"July 2022"``.
+
+    Examples
+    --------
+    >>> month_year("2022-07"), month_year("2020"), month_year("2020-06-30")
+    ('July 2022', '2020', '30 June 2020')
+    """
+    import calendar  # deferred: only when a date is worded
+
+    parts = [int(p) for p in date.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    month = calendar.month_name[parts[1]]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def parse_study(raw: bytes, file: str, problems: list[Problem]) -> Study | None:
+    """Validate a study file's bytes; add every problem, with its key, to ``problems``.
+
+    Returns
+    -------
+    Study or None
+        ``None`` when the file has a problem.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problems.append(Problem(file, None, None, f"is not UTF-8 text (byte {error.start})"))
+        return None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        problems.append(Problem(file, getattr(error, "lineno", None), None, f"not valid TOML: {error}"))
+        return None
+    except RecursionError:
+        problems.append(Problem(file, None, None, "not valid TOML: nested too deeply"))
+        return None
+    try:
+        parsed = _StudyFile.model_validate(table)
+    except ValidationError as error:
+        for item in error.errors():
+            key = ".".join(str(part) for part in item["loc"])
+            problems.append(Problem(file, None, key or None, _message(item)))
+        return None
+    return Study(words=parsed.study, columns=dict(parsed.columns), comparisons=parsed.comparisons)
+
+
+_OWNERS: dict[str, Callable[[], Any]] = {
+    "": lambda: _StudyFile,
+    "study": lambda: StudyWords,
+    "comparisons": lambda: Comparisons,
+    "figures": lambda: ComparisonFigure,
+}
+
+
+def _message(item: Any) -> str:
+    """Pydantic's error in the file's words: an unknown key gets the nearest known one."""
+    if item["type"] == "extra_forbidden":
+        loc = [part for part in item["loc"] if isinstance(part, str)]
+        owner = _OWNERS.get(loc[-2] if len(loc) > 1 else "", lambda: _StudyFile)()
+        return f"unknown key{did_you_mean(str(loc[-1]), owner.model_fields)}"
+    if item["type"] == "missing":
+        return "missing"
+    return str(item["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,446 @@
+"""The checks of a fit, from the ``InferenceData`` alone, as ArviZ's functions take it.
+
+A fit records its spec's text and hash and its data's location and version (``idata.attrs``):
+each function here rebuilds what it needs from them (:mod:`dnamodel.checks.rebuild`: the spec,
+the data, the model's inputs, and for a hierarchical fit its compiled model) and calls the check
+of the fit's kind, dated or hierarchical. These are the public :func:`dnamodel.loo`,
+:func:`dnamodel.predictive_checks`, :func:`dnamodel.forecasts`, :func:`dnamodel.psens`,
+:func:`dnamodel.sbc`, :func:`dnamodel.report`, :func:`dnamodel.read_fit` and
+:func:`dnamodel.write_fit`.
+
+The examples fit the shipped example programme at reduced draws, so that they run in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dnamodel.checks import dated as dated_checks
+from dnamodel.checks import predictive as hierarchical_checks
+from dnamodel.checks.calibration import Calibration
+from dnamodel.checks.calibration import sbc as hierarchical_sbc
+from dnamodel.checks.powerscale import PowerScaling, power_scaling
+from dnamodel.checks.predictive import LOO_DRAWS, Check
+from dnamodel.checks.rebuild import data_of_fit, spec_of_fit
+from dnamodel.data import Dataset, load_data
+from dnamodel.errors import UsageError
+from dnamodel.inference.sampling import compiled_for
+from dnamodel.outputs.html import ReportResult, forecasts_of_fit, loo_of_fit, render_report
+from dnamodel.outputs.io import read_netcdf, write_netcdf
+from dnamodel.spec import load_model
+from dnamodel.spec.dated import DatedSpec, resolve_dated
+from dnamodel.spec.hierarchical import HierarchicalSpec
+from dnamodel.spec.resolve import resolve_hierarchical
+from dnamodel.workflows.estimate import REFIT_DRAWS, REFIT_TUNE
+
+if TYPE_CHECKING:
+    import arviz as az
+
+
+def read_fit(path: str | Path) -> az.InferenceData:
+    """Read a fit saved by :func:`write_fit` or ``dnamodel estimate`` (``results/MODEL.nc``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The fit's NetCDF file.
+
+    Returns
+    -------
+    arviz.InferenceData
+        The fit, with its provenance in ``attrs`` (spec text and hash, data location and
+        version, seed, draws, chains) and, if it was made with them, its saved checks.
+
+    Raises
+    ------
+    UsageError
+        If there is no such file, or it is not a NetCDF fit.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> data = dnamodel.load_data(folder / "data")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data, draws=200, tune=200, chains=2, prior_draws=200)
+    >>> path = dnamodel.write_fit(idata, "quillmoor_dated.nc")
+    >>> dnamodel.read_fit(path).attrs["spec_hash"] == idata.attrs["spec_hash"]
+    True
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise UsageError(f"{source}: no such fit; make one with dnamodel.fit and dnamodel.write_fit")
+    try:
+        return read_netcdf(source)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
+
+
+def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
+    """Write a fit to NetCDF atomically (a temporary file, then a rename), provenance and all.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`.
+    path : str or Path
+        The file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    UsageError
+        If the folder does not exist or ``path`` is a folder.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> write_fit(idata, "fit.nc").name
+    'fit.nc'
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; give a file name ending in .nc")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target.parent}: no such folder to write the fit in")
+    return write_netcdf(idata, target)
+
+
+def _rebuilt(idata: Any, data: Dataset | None) -> tuple[HierarchicalSpec | DatedSpec, Dataset, Any]:
+    """The fit's spec, data and inputs, rebuilt from its attrs (and checked against them)."""
+    spec = spec_of_fit(idata)
+    data = data_of_fit(idata, data)
+    inputs = resolve_dated(spec, data) if isinstance(spec, DatedSpec) else resolve_hierarchical(spec, data)
+    return spec, data, inputs
+
+
+def predictive_checks(idata: az.InferenceData, data: Dataset | None = None) -> list[Check]:
+    """Posterior predictive checks: each observation against its 90% predictive interval.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records
+        (its version must be the fit's).
+
+    Returns
+    -------
+    list of Check
+        One per observation: observed value, predictive median, 90% interval and PIT (a bound's
+        PIT is its mid-PIT); ``Check.inside`` says whether it is consistent with the interval.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a dnamodel fit, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> checks = dnamodel.predictive_checks(idata)
+    >>> [c.observation for c in checks][:3]
+    ['fernhollow', 'fernhollow_added', 'greyvale']
+    """
+    spec, _, inputs = _rebuilt(idata, data)
+    if isinstance(spec, DatedSpec):
+        return dated_checks.predictive_checks(idata, inputs)
+    return hierarchical_checks.predictive_checks(idata)
+
+
+def _refit_settings(
+    idata: Any, draws: int | None, tune: int | None, chains: int | None, cap: int, tune_cap: int | None
+) -> dict[str, int]:
+    """Each refit's settings as ``dnamodel estimate`` chooses them: the fit's, with draws (and tuning) capped."""
+    attrs = idata.attrs
+    fit_tune = int(attrs.get("tune", REFIT_TUNE))
+    return {
+        "draws": int(draws if draws is not None else min(int(attrs["draws"]), cap)),
+        "tune": int(tune if tune is not None else (fit_tune if tune_cap is None else min(fit_tune, tune_cap))),
+        "chains": int(chains if chains is not None else int(attrs["chains"])),
+        "seed": int(attrs["seed"]),
+    }
+
+
+def loo(
+    idata: az.InferenceData,
+    data: Dataset | None = None,
+    *,
+    refit: bool = False,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+) -> list[Check]:
+    """Exact leave-one-out: each observation against a refit without it.
+
+    A fit made by ``dnamodel estimate`` carries its leave-one-out checks (``attrs``); they are
+    returned as saved unless ``refit`` is true. Otherwise every observation is left out in turn
+    and the model refitted (a dated fit changes only its packed vector; a hierarchical one its
+    data, on the compiled model rebuilt from the fit's provenance), with the fit's seed.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    refit : bool
+        Refit even when the fit carries saved checks.
+    draws, tune, chains : int, optional
+        Sampler settings of each refit: by default those ``dnamodel estimate`` uses, the fit's
+        with draws capped at 400 per chain and tuning at 500 for a dated model, draws capped at
+        1,000 for a hierarchical one.
+
+    Returns
+    -------
+    list of Check
+        One per observation, with ``lpd``, its exact leave-one-out log predictive density.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a dnamodel fit, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> checks = dnamodel.loo(idata, draws=100, tune=100)
+    >>> len(checks), all(c.lpd is not None for c in checks)
+    (10, True)
+    """
+    saved = None if refit else loo_of_fit(idata)
+    if saved is not None:
+        return saved
+    spec, _, inputs = _rebuilt(idata, data)
+    if isinstance(spec, DatedSpec):
+        settings = _refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE)
+        return dated_checks.leave_one_out(inputs, **settings)
+    settings = _refit_settings(idata, draws, tune, chains, LOO_DRAWS, None)
+    return hierarchical_checks.leave_one_out(compiled_for(inputs), **settings)
+
+
+def forecasts(
+    idata: az.InferenceData,
+    data: Dataset | None = None,
+    *,
+    refit: bool = False,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+) -> list[dated_checks.Forecast]:
+    """A dated fit's forecast checks: refit on what was published by each date, predict what came later.
+
+    The dates are the spec's ``[[checks.forecast]]``. A fit made by ``dnamodel estimate`` carries
+    them (``attrs``), returned as saved unless ``refit`` is true. The hierarchical models have no
+    time; their forecasts, for comparison, are ``dnamodel forecast-check``'s.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A dated fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    refit : bool
+        Refit even when the fit carries saved forecasts.
+    draws, tune, chains : int, optional
+        Sampler settings of each refit: by default the fit's, draws capped at 400, tuning at 500.
+
+    Returns
+    -------
+    list of Forecast
+        One per date: ``data_to``, the observations ``used``, and a ``Check`` per later one.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a dated fit of dnamodel, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> [(f.data_to, [c.observation for c in f.checks]) for f in dnamodel.forecasts(idata, draws=100, tune=100)]
+    [('2021-12', ['larkspur', 'larkspur_coverage', 'mossgate', 'kestrel_point'])]
+    """
+    spec = spec_of_fit(idata)
+    if not isinstance(spec, DatedSpec):
+        raise UsageError(
+            f"the fit of {spec.name} is hierarchical, which has no time: its forecasts are `dnamodel forecast-check`'s"
+        )
+    saved = None if refit else forecasts_of_fit(idata)
+    if saved is not None:
+        return saved
+    _, _, inputs = _rebuilt(idata, data)
+    return dated_checks.forecast_checks(inputs, **_refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE))
+
+
+def psens(idata: az.InferenceData, data: Dataset | None = None, var_names: Any = None) -> PowerScaling:
+    """Power-scaling sensitivity of a fit to its priors and its likelihood (Kallioinen et al. 2024).
+
+    No refit: ``arviz.psens`` reweights the posterior draws by the fit's log densities. A dated
+    fit always saves them; a hierarchical fit saved without them (``estimate`` without
+    ``--sensitivity``) has them computed on its compiled model, rebuilt from its provenance.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    var_names : sequence of str, optional
+        The posterior quantities to report; by default the model's top-level parameters and the total.
+
+    Returns
+    -------
+    PowerScaling
+        A row per quantity with its prior and likelihood sensitivity and a diagnosis;
+        ``flagged`` lists the prior-sensitive ones.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a dnamodel fit, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> "total" in [row.quantity for row in dnamodel.psens(idata).rows]
+    True
+    """
+    spec, _, inputs = _rebuilt(idata, data)
+    has_densities = "log_prior" in idata.groups() and "log_likelihood" in idata.groups()
+    fitted = None if isinstance(spec, DatedSpec) or has_densities else compiled_for(inputs)
+    return power_scaling(idata, fitted, var_names)
+
+
+def sbc(
+    model: az.InferenceData | HierarchicalSpec | DatedSpec | str | Path,
+    data: Dataset | None = None,
+    *,
+    simulations: int,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 4,
+    seed: int = 20220913,
+) -> Calibration:
+    """Simulation-based calibration (Talts et al. 2018) of a model, or of the model of a fit.
+
+    Draws ``simulations`` parameter sets from the prior and a data set from each, refits, and
+    ranks each truth among the refit's thinned draws: uniform ranks if the inference is exact.
+
+    Parameters
+    ----------
+    model : arviz.InferenceData, spec, str or Path
+        A fit (its spec and data are rebuilt from its provenance), a spec, or a spec's name or path.
+    data : Dataset, optional
+        For a spec, the data (default: the bundled data); for a fit, the data it was made from.
+    simulations : int
+        Simulated data sets, and so refits; a meaningful calibration needs 100 or more.
+    draws, tune, chains : int
+        Sampler settings of each refit.
+    seed : int
+        Seeds the prior draws and every refit; the same seed gives the same ranks.
+
+    Returns
+    -------
+    Calibration
+        Ranks, truths, interval coverage, ESS and divergences per simulation;
+        ``uniformity_pvalue`` tests the ranks.
+
+    Raises
+    ------
+    UsageError
+        If ``model`` is a Monte Carlo spec, or a fit's data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> calibration = dnamodel.sbc(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                            simulations=2, draws=100, tune=100, chains=2, seed=1)
+    >>> calibration.ranks.shape[0], "total" in calibration.quantities
+    (2, True)
+    """
+    if hasattr(model, "posterior") and hasattr(model, "attrs"):
+        spec, data, inputs = _rebuilt(model, data)
+    else:
+        spec = model if isinstance(model, HierarchicalSpec | DatedSpec) else load_model(model)
+        if not isinstance(spec, HierarchicalSpec | DatedSpec):
+            raise UsageError(f"{spec.name} is a Monte Carlo spec; calibration is of a dated or hierarchical one")
+        data = data if data is not None else load_data()
+        inputs = resolve_dated(spec, data) if isinstance(spec, DatedSpec) else resolve_hierarchical(spec, data)
+    if isinstance(spec, DatedSpec):
+        return dated_checks.sbc(inputs, simulations, seed=seed, draws=draws, tune=tune, chains=chains)
+    return hierarchical_sbc(compiled_for(inputs), simulations, draws=draws, tune=tune, chains=chains, seed=seed)
+
+
+def report(
+    fit: az.InferenceData | str | Path,
+    out: str | Path,
+    *,
+    data: Dataset | None = None,
+    sweeps_dir: str | Path | None = None,
+) -> ReportResult:
+    """The HTML report of a fit: one self-contained file to read, check and cite.
+
+    Parameters
+    ----------
+    fit : arviz.InferenceData, str or Path
+        A fit, or its saved NetCDF. A fit not yet saved is written beside the report first
+        (``out`` with the suffix ``.nc``), so that the report's "how to reproduce" names a file
+        that exists.
+    out : str or Path
+        The HTML file to write (its name ends in ``.html``).
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    sweeps_dir : str or Path, optional
+        Where the shipped sweeps' results are (``make sweeps``); by default none are shown.
+
+    Returns
+    -------
+    ReportResult
+        The file written, the summary, the figures' ids, the sweeps shown and the parts missing.
+
+    Raises
+    ------
+    UsageError
+        If ``out`` is not an HTML file name, the fit is not a dnamodel fit, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> result = dnamodel.report(idata, "quillmoor.html")
+    >>> result.path.name, result.path.with_suffix(".nc").is_file()
+    ('quillmoor.html', True)
+    """
+    target = Path(out)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"{target}: a report is an HTML file; give a name ending in .html")
+    if isinstance(fit, str | Path):
+        source = Path(fit)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = write_fit(fit, target.with_suffix(".nc"))
+    return render_report(source, target, data=data, sweeps_dir=sweeps_dir)

@@ -1,0 +1,106 @@
+"""The public API's checks of a fit take the InferenceData alone and rebuild the rest from its provenance.
+
+Run on the shipped example (not the case study) at reduced draws, so that they are fast; the
+hierarchical path, which compiles a PyMC model (about 30 s), is the slow test at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+import dnamodel
+from dnamodel.errors import UsageError
+
+FOLDER = dnamodel.example_path("quillmoor")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return dnamodel.load_data(FOLDER / "data")
+
+
+@pytest.fixture(scope="module")
+def idata(data):
+    return dnamodel.fit(FOLDER / "models" / "dated.toml", data, draws=150, tune=150, chains=2, prior_draws=150)
+
+
+def test_a_fit_read_back_gives_the_checks_of_the_fit_in_memory(idata, tmp_path):
+    path = dnamodel.write_fit(idata, tmp_path / "fit.nc")
+    back = dnamodel.read_fit(path)
+    assert dnamodel.predictive_checks(back) == dnamodel.predictive_checks(idata)
+    assert [r.quantity for r in dnamodel.psens(back).rows] == [r.quantity for r in dnamodel.psens(idata).rows]
+
+
+def test_checks_refuse_other_data_than_the_fits(idata, tmp_path):
+    other = tmp_path / "data"
+    shutil.copytree(FOLDER / "data", other)
+    units = other / "units.csv"  # another covariate value: other data, still valid
+    units.write_text(units.read_text(encoding="utf-8").replace(",0.62\n", ",0.61\n"), encoding="utf-8")
+    with pytest.raises(UsageError, match="the fit was made from data"):
+        dnamodel.predictive_checks(idata, dnamodel.load_data(other))
+
+
+def test_checks_refuse_what_is_not_a_fit():
+    import arviz as az
+    import numpy as np
+
+    with pytest.raises(UsageError, match="not a fit of dnamodel estimate"):
+        dnamodel.loo(az.from_dict(posterior={"x": np.zeros((2, 10))}))
+    with pytest.raises(UsageError, match="no such fit"):
+        dnamodel.read_fit("no-such-fit.nc")
+
+
+def test_loo_returns_the_saved_checks_unless_asked_to_refit(idata):
+    fresh = dnamodel.loo(idata, draws=100, tune=100)
+    assert len(fresh) == 10
+    saved = idata.copy()
+    row = {"observation": "x", "observed": 1, "median": 1, "low": 0, "high": 2, "pit": 0.5}
+    saved.attrs["leave_one_out_json"] = json.dumps([row])
+    assert [c.observation for c in dnamodel.loo(saved)] == ["x"]
+    assert dnamodel.loo(saved, refit=True, draws=100, tune=100) == fresh  # the fit's seed: the same refits
+
+
+def test_the_report_of_a_fit_in_memory_is_written_with_its_fit_and_in_the_studys_words(idata, tmp_path):
+    result = dnamodel.report(idata, tmp_path / "out" / "quillmoor.html")
+    html = result.path.read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "quillmoor.nc").is_file()
+    assert "Quillmoor" in html
+    assert not re.search(r"(?<![A-Za-z])Tibet(?![A-Za-z])", html)
+    with pytest.raises(UsageError, match=r"give a name ending in \.html"):
+        dnamodel.report(idata, tmp_path / "report.txt")
+
+
+def test_forecasts_are_a_dated_fits(idata):
+    (forecast,) = dnamodel.forecasts(idata, draws=100, tune=100)
+    assert forecast.data_to == "2021-12"
+    assert "mossgate" not in forecast.used
+
+
+@pytest.mark.slow
+def test_the_checks_of_a_hierarchical_fit_rebuild_its_compiled_model():
+    """About a minute: one compile, a fit and four leave-one-out refits at reduced draws."""
+    fit = dnamodel.fit("hierarchical_han", draws=300, tune=300, chains=2, prior_draws=200)
+    checks = dnamodel.predictive_checks(fit)
+    left_out = [c.observation for c in dnamodel.loo(fit, draws=200, tune=200)]
+    assert len(left_out) == 4  # its four county figures; the predictive checks add Table 3's rows
+    assert set(left_out) < {c.observation for c in checks}
+    assert "total" in [row.quantity for row in dnamodel.psens(fit).rows]
+    with pytest.raises(UsageError, match="hierarchical, which has no time"):
+        dnamodel.forecasts(fit)
+
+
+def test_refitted_from_the_saved_fit_the_checks_are_estimates_own(data, tmp_path):
+    """The fit's provenance is enough: loo and forecasts rebuilt from the file equal estimate's, refit for refit."""
+    from dnamodel.workflows.estimate import run_estimate
+
+    spec = dnamodel.load_model(FOLDER / "models" / "dated.toml")
+    result = run_estimate(spec, data, draws=150, tune=150, chains=2, out=tmp_path)
+    back = dnamodel.read_fit(tmp_path / "quillmoor_dated.nc")
+    assert dnamodel.loo(back) == result.loo  # as saved
+    assert dnamodel.loo(back, refit=True) == result.loo
+    assert dnamodel.forecasts(back, refit=True) == result.forecasts
+    assert dnamodel.predictive_checks(back) == result.checks
