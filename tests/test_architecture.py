@@ -34,7 +34,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("checks", ("dnamodel.checks",)),
     ("outputs", ("dnamodel.outputs",)),
     ("workflows", ("dnamodel.workflows",)),
-    ("interface", ("dnamodel.cli", "dnamodel.__main__", "dnamodel")),
+    ("interface", ("dnamodel.cli", "dnamodel.__main__", "dnamodel.plots", "dnamodel")),
 )
 """The stages in order, each with the modules (and packages, with everything in them) it holds."""
 
