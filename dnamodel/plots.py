@@ -25,7 +25,7 @@ Examples
 >>> plots.campaign_plot(idata, "campaign.png").name
 'campaign.png'
 >>> one_at_a_time = dnamodel.tornado(dnamodel.load_model("report_mc"))
->>> plots.tornado_plot(one_at_a_time.rows, one_at_a_time.baseline, "tornado.png").name
+>>> plots.tornado_plot(one_at_a_time.rows, one_at_a_time.baseline, "tornado.png", title="report_mc").name
 'tornado.png'
 """
 
