@@ -20,11 +20,16 @@ The public API:
 - checks of a fit, from the ``InferenceData`` alone (each rebuilds what it needs from the fit's
   provenance): :func:`predictive_checks`, :func:`loo`, :func:`forecasts`, :func:`psens`, and
   :func:`sbc` (of a fit's model, or a spec's); :func:`report`, the HTML report of a fit;
-- :func:`sweep`: a model refitted over a grid of spec values;
+- :func:`prior_check`: what a fit's priors alone say about the total;
+  :func:`scaled_estimate`: a posterior mean with one prior raised to a power, by reweighting the
+  fit's draws, and :func:`scaled_refit`, the refit it stands in for;
+- :func:`sweep`: a model refitted over a grid of spec values; :func:`shipped_sweeps` and
+  :func:`load_sweep`: the grids shipped with the package;
 - :func:`compare`: models side by side, scored by exact leave-one-out, and stacked.
 
 The package is laid out along the path a figure takes (``ARCHITECTURE.md``): ``data``, then
 ``casestudy``, ``spec``, ``montecarlo``, ``inference``, ``checks``, ``outputs`` and ``workflows``.
+The figures are the public module :mod:`dnamodel.plots` (``from dnamodel import plots``).
 """
 
 from dnamodel.casestudy.audit import audit
@@ -38,14 +43,18 @@ from dnamodel.montecarlo.run import monte_carlo, summarize
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
 from dnamodel.spec import load_model
+from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 from dnamodel.workflows.checkfit import (
     forecasts,
     loo,
     predictive_checks,
+    prior_check,
     psens,
     read_fit,
     report,
     sbc,
+    scaled_estimate,
+    scaled_refit,
     write_fit,
 )
 from dnamodel.workflows.compare import compare
@@ -69,14 +78,19 @@ __all__ = [
     "forecasts",
     "load_data",
     "load_model",
+    "load_sweep",
     "loo",
     "monte_carlo",
     "predictive_checks",
+    "prior_check",
     "psens",
     "read_fit",
     "replicate",
     "report",
     "sbc",
+    "scaled_estimate",
+    "scaled_refit",
+    "shipped_sweeps",
     "sobol",
     "summarize",
     "summarize_fit",

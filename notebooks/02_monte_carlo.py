@@ -34,6 +34,7 @@ What a statistician should look at, in order:
 """
 
 # %% tags=["parameters"]
+import inspect
 import os
 from pathlib import Path
 
@@ -44,21 +45,23 @@ from IPython.display import Image, display
 from matplotlib.ticker import StrMethodFormatter
 
 import dnamodel
-from dnamodel.casestudy.tibet2022 import THRESHOLD_LABELS, THRESHOLDS
-from dnamodel.checks.summary import ROUNDING_STEPS
-from dnamodel.montecarlo.engine import DEFAULT_SEED
-from dnamodel.montecarlo.run import MAX_IN_MEMORY, QMC_REPLICATES
-from dnamodel.outputs import plots
+from dnamodel import plots
 
 # Parameters. `make notebooks` passes reduced settings through the environment (0 or unset means
-# the full settings): MC_DRAWS Monte Carlo draws (the CLI's default, 1,000,000), SEED the seed.
+# the full settings): MC_DRAWS Monte Carlo draws (the CLI's default, 1,000,000), SEED the seed
+# (`summarize`'s default).
 MC_DRAWS = int(os.environ.get("DNAMODEL_MC_DRAWS", 0)) or 1_000_000
-SEED = int(os.environ.get("DNAMODEL_SEED", 0)) or DEFAULT_SEED
+SEED = int(os.environ.get("DNAMODEL_SEED", 0)) or inspect.signature(dnamodel.summarize).parameters["seed"].default
 OUT = Path(os.environ.get("DNAMODEL_NOTEBOOK_OUT", "results/notebooks")) / "02_monte_carlo"
 
 # %%
 OUT.mkdir(parents=True, exist_ok=True)
-REPORT = dict(zip(THRESHOLD_LABELS, THRESHOLDS, strict=True))
+# the report's figures, as the bundled data's study.toml names them: Estimate One, one million, Estimate Two
+REPORT = {figure.label: round(figure.total) for figure in dnamodel.load_data().study.comparisons.figures}
+# the rounding steps of the last column of section 3 (model card 4.9), finest first
+ROUNDING_STEPS = (1_000, 5_000, 10_000, 50_000, 100_000)
+# summarize(qmc=True) draws 16 independent scrambled Sobol replicates (section 4)
+QMC_REPLICATES = 16
 print(f"dnamodel {dnamodel.__version__}; {MC_DRAWS:,} draws, seed {SEED}")
 
 # %% [markdown]
@@ -161,7 +164,7 @@ print("quantiles are exact sample quantiles" if exact else f"quantiles from a sk
 # describe such a shape poorly; this is a reason to show the picture.
 
 # %%
-draws = dnamodel.monte_carlo(spec, draws=min(MC_DRAWS, 2**20, MAX_IN_MEMORY), seed=SEED)
+draws = dnamodel.monte_carlo(spec, draws=min(MC_DRAWS, 2**20), seed=SEED)
 figure, axes = plt.subplots(figsize=(8.5, 3.8))
 axes.hist(draws["total"].values, bins=150, color="#4c72b0", alpha=0.7, density=True)
 for name, x in REPORT.items():

@@ -62,10 +62,7 @@ from matplotlib import MatplotlibDeprecationWarning
 from scipy import stats
 
 import dnamodel
-from dnamodel.casestudy.tibet2022 import report_by_prefecture
-from dnamodel.checks import dated as checks
-from dnamodel.inference.dated import fit_dated
-from dnamodel.outputs import plots
+from dnamodel import plots
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit).
@@ -128,14 +125,13 @@ pd.DataFrame(
 #
 # ## 2. The fit
 #
-# `fit_dated` resolves the spec, packs every number the density reads into one vector, and runs
+# `dnamodel.fit` resolves the spec, packs every number the density reads into one vector, and runs
 # nutpie on a log density and gradient written out in numba (compiled once per machine and cached
 # on disk). Everything else (fractions, totals, campaign progress, the predictives, the prior draws
 # and the log densities that power-scaling reads) is computed afterwards from the draws, in NumPy.
 
 # %%
-fit = fit_dated(spec, data, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
-idata, inputs = fit.idata, fit.inputs
+idata = dnamodel.fit(spec, data, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
 attrs = idata.attrs
 print(f"{attrs['chains']} chains × {attrs['draws']:,} draws after {attrs['tune']:,} tuning steps, seed {attrs['seed']}")
 print(f"spec {attrs['spec_hash']}, data {attrs['data_version']}, sampler {attrs['sampler']}")
@@ -159,7 +155,7 @@ if (attrs["draws"], attrs["tune"], attrs["chains"]) != (full.draws, full.tune, f
 # already leans.
 
 # %%
-prior = checks.prior_check(idata, inputs)
+prior = dnamodel.prior_check(idata, data)
 prior_total = idata.prior["total"].values.ravel()
 pd.DataFrame(
     {"total under the prior": prior.forward},
@@ -170,9 +166,7 @@ pd.DataFrame(
 print(f"plausible: {prior.plausible} (census population {prior.population:,.0f})")
 for estimate in (919_282, 1_206_962):
     print(f"prior P(total > {estimate:,}) = {(prior_total > estimate).mean():.2f}")
-path = plots.prior_predictive_plot(
-    idata, prior, OUT / f"{MODEL}_prior_predictive.png", study=data.study, stocks=plots.stocks(inputs)
-)
+path = plots.prior_predictive_plot(idata, OUT / f"{MODEL}_prior_predictive.png", data)
 display(Image(filename=path))
 
 # %% [markdown]
@@ -304,8 +298,8 @@ pd.DataFrame(
 ).set_index("left out")
 
 # %%
-extreme = [c.observation for c in loo if not checks.passes(c)]
-print(f"held-out observations with a PIT outside {checks.PIT_LIMITS}: {extreme or 'none'}")
+extreme = [c.observation for c in loo if not c.pit_inside]
+print(f"held-out observations with a PIT outside {loo[0].pit_limits}: {extreme or 'none'}")
 print(f"elpd_loo, the sum of the log predictive densities: {sum(c.lpd for c in loo):.1f}")
 
 # %% [markdown]
@@ -335,7 +329,7 @@ for forecast in forecasts:
                 "forecast median": c.median,
                 "90% interval": f"{c.low:,.3g} to {c.high:,.3g}",
                 "PIT": round(c.pit, 3),
-                "outside (0.05, 0.95)": not checks.passes(c),
+                f"outside {c.pit_limits}": not c.pit_inside,
             }
         )
 pd.DataFrame(rows).set_index(["data to", "predicted"]).round(3)
@@ -359,14 +353,14 @@ display(Image(filename=plots.predictive_plot(ppc, loo, OUT / f"{MODEL}_predictiv
 # total was collected by then, and how wide the band is where no figure was published.
 
 # %%
-display(Image(filename=plots.campaign_plot(idata, inputs, OUT / f"{MODEL}_campaign.png")))
+display(Image(filename=plots.campaign_plot(idata, OUT / f"{MODEL}_campaign.png", data)))
 pd.DataFrame(
     {
         "start (median)": post["start"].median(("chain", "draw")).values,
         "pace per year (median)": post["pace"].median(("chain", "draw")).values,
         "progress by the estimand date (median)": post["progress"].median(("chain", "draw")).values,
     },
-    index=pd.Index(inputs.group, name="prefecture"),
+    index=pd.Index(post["prefecture"].values, name="prefecture"),
 ).round(2)
 
 # %% [markdown]
@@ -428,7 +422,7 @@ pd.DataFrame(
 
 # %%
 # the report's own figures for the prefectures it estimates alone, marked (the case study's, from `replicate`)
-marks = report_by_prefecture(data)
+marks = plots.report_by_prefecture(data)
 display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png", marks=marks)))
 
 # %% [markdown]
@@ -437,7 +431,7 @@ display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.
 # the intervals are everywhere else.
 
 # %%
-display(Image(filename=plots.covariate_plot(idata, inputs, OUT / f"{MODEL}_fraction.png")))
+display(Image(filename=plots.covariate_plot(idata, OUT / f"{MODEL}_fraction.png", data)))
 
 # %% [markdown]
 # **What the data taught.** Each scalar parameter's posterior over its prior. Where the two nearly

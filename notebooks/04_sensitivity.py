@@ -48,11 +48,7 @@ import pandas as pd
 from IPython.display import Image, display
 
 import dnamodel
-from dnamodel.checks.powerscale import refit_scaled_dated, scaled_estimate
-from dnamodel.inference.dated import fit_dated
-from dnamodel.outputs import plots
-from dnamodel.outputs.sweep import reference_interval, tornado_rows
-from dnamodel.spec.sweep import load_sweep, shipped_sweeps
+from dnamodel import plots
 
 # Parameters. `make notebooks` passes reduced settings through the environment; 0 or unset means
 # the spec's own `[sampler]` setting (`dnamodel/models/dated.toml`; printed after the fit),
@@ -77,8 +73,7 @@ print(f"dnamodel {dnamodel.__version__}; writing to {OUT}")
 # sampler, not the model. At reduced draws, read the numbers below as a demonstration.
 
 # %%
-fit = fit_dated(dnamodel.load_model(MODEL), draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
-idata, inputs = fit.idata, fit.inputs
+idata = dnamodel.fit(MODEL, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
 gates = dnamodel.diagnose(idata)
 a = idata.attrs
 print(f"{a['chains']} chains × {a['draws']:,} draws after {a['tune']:,}; seed {a['seed']}")
@@ -132,7 +127,7 @@ print(f"the total leans most on {total_row.idxmax()} ({total_row.max():.3f}), th
 
 # %% [markdown]
 # **How far, in the units people cite?** psens says *whether* the total is prior-sensitive; a
-# finite power says *how much*. `scaled_estimate` reweights the same draws as if one prior had
+# finite power says *how much*. `dnamodel.scaled_estimate` reweights the same draws as if one prior had
 # been raised to the power 0.5 (a wider prior) or 2 (a narrower one), and gives the posterior mean
 # of the total under each, with a Pareto k that says whether the reweighting can be trusted
 # (reliable below the threshold; Vehtari et al. 2024).
@@ -142,7 +137,7 @@ baseline_mean = float(idata.posterior["total"].mean())
 print(f"posterior mean of the total: {baseline_mean:,.0f}")
 for prior_name in ("typed_share", "reported", "unit_sd"):
     for power in (0.5, 2.0):
-        e = scaled_estimate(idata, None, prior_name, power, "total")
+        e = dnamodel.scaled_estimate(idata, prior_name, power, "total")
         flag = "reliable" if e.reliable else f"UNRELIABLE (k ≥ {e.k_threshold:.2f})"
         print(
             f"{prior_name} prior ^ {power}: mean total {e.mean:,.0f} ± {e.mcse:,.0f} "
@@ -159,10 +154,10 @@ for prior_name in ("typed_share", "reported", "unit_sd"):
 # %%
 power = 2.0
 start = time.perf_counter()
-refit = refit_scaled_dated(
-    inputs, "typed_share", power, draws=a["draws"], tune=a["tune"], chains=a["chains"], seed=a["seed"] + 1
+refit = dnamodel.scaled_refit(
+    idata, "typed_share", power, draws=a["draws"], tune=a["tune"], chains=a["chains"], seed=a["seed"] + 1
 )
-estimate = scaled_estimate(idata, None, "typed_share", power, "total")
+estimate = dnamodel.scaled_estimate(idata, "typed_share", power, "total")
 refit_mean = float(refit.posterior["total"].mean())
 refit_mcse = float(az.mcse(refit, var_names=["total"], method="mean")["total"])
 print(f"refit in {time.perf_counter() - start:.1f} s, {refit.attrs['divergences']} divergences")
@@ -178,7 +173,8 @@ print(f"difference in combined MCSEs: {(estimate.mean - refit_mean) / np.hypot(e
 # fit, and the other points are the alternatives.
 
 # %%
-jobs = [load_sweep(name) for name in shipped_sweeps(MODEL)]  # the hierarchical model's; the dated model's are its own
+# the dated model's sweeps only: the hierarchical model's are its own
+jobs = [dnamodel.load_sweep(name) for name in dnamodel.shipped_sweeps(MODEL)]
 for job in jobs:
     print(f"{job.name}: {job.description}")
     for path, values in job.grid.items():
@@ -236,7 +232,7 @@ for job in jobs:
 fit_q = np.quantile(idata.posterior["total"].values, [0.05, 0.5, 0.95])
 print(f"the fit:            {fit_q[0]:>12,.0f} {fit_q[1]:>12,.0f} {fit_q[2]:>12,.0f}")
 for job in jobs:
-    reference = reference_interval(results[job.name])
+    reference = plots.reference_interval(results[job.name])
     if reference is not None:
         print(f"{job.name + ' default':<20}{reference[0]:>12,.0f} {reference[1]:>12,.0f} {reference[2]:>12,.0f}")
 
@@ -252,8 +248,8 @@ for job in jobs:
 # %%
 rows, reference = [], None
 for job in jobs:
-    rows += tornado_rows(results[job.name], label=job.description)
-    reference = reference or reference_interval(results[job.name])
+    rows += plots.tornado_rows(results[job.name], label=job.description)
+    reference = reference or plots.reference_interval(results[job.name])
 if rows:
     path = plots.sweep_tornado_plot(rows, reference, SWEEPS / "tornado.png", title="What the total depends on")
     display(Image(filename=path))

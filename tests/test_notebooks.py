@@ -3,7 +3,7 @@
 These tests read the notebooks without running them: each is a jupytext percent-format file, its
 first code cell alone is tagged ``parameters`` and reads the settings from ``DNAMODEL_*``
 environment variables, those settings reach the API as arguments, and nothing patches dnamodel or
-a sampler.
+a sampler, and they import only the public API (``dnamodel`` and the names it exports).
 """
 
 import ast
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jupytext
 import pytest
+
+import dnamodel
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -99,6 +101,65 @@ def patches(source: str) -> list[str]:
             modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
             found += [m for m in modules if m.startswith("unittest") or "monkeypatch" in m]
     return found
+
+
+PUBLIC_MODULES = ("dnamodel", "dnamodel.plots")
+"""The modules a notebook may import from: the package and its public figure module."""
+
+
+def private_imports(source: str) -> list[str]:
+    """Imports of dnamodel other than its public API: its internal modules, or names it does not export.
+
+    Public are ``import dnamodel``, ``import dnamodel.plots``, ``from dnamodel import NAME`` for a
+    NAME in ``dnamodel.__all__`` or a public module, and ``from dnamodel.plots import NAME`` for a
+    NAME in ``dnamodel.plots.__all__``.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [
+                alias.name
+                for alias in node.names
+                if alias.name.split(".")[0] == "dnamodel" and alias.name not in PUBLIC_MODULES
+            ]
+        elif isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == "dnamodel"):
+            module = "." * node.level + (node.module or "")
+            if module not in PUBLIC_MODULES:
+                found.append(module)
+                continue
+            exported = set(importlib.import_module(module).__all__)
+            if module == "dnamodel":
+                exported |= {name.rsplit(".", 1)[1] for name in PUBLIC_MODULES if "." in name}
+            found += [f"{module}.{alias.name}" for alias in node.names if alias.name not in exported]
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_the_notebooks_import_only_the_public_api(name):
+    source = "\n".join(cell.source for cell in code_cells(read(name)))
+    assert private_imports(source) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from dnamodel.inference.dated import fit_dated",
+        "import dnamodel.checks.dated as checks",
+        "from dnamodel.checks import dated",
+        "from dnamodel import checks",
+        "from dnamodel import fit, _rebuilt",
+        "from dnamodel.plots import _figure",
+        "from .plots import tornado_plot",
+    ],
+)
+def test_the_import_detector_sees_a_private_import(source):
+    assert private_imports(source)
+
+
+def test_the_import_detector_allows_the_public_api():
+    source = "import dnamodel\nimport dnamodel.plots\nfrom dnamodel import plots\nfrom dnamodel.plots import rank_plot"
+    assert private_imports(source) == []
+    assert private_imports(f"from dnamodel import {', '.join(dnamodel.__all__)}") == []
 
 
 def test_the_runner_finds_every_notebook():

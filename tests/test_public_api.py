@@ -104,3 +104,35 @@ def test_refitted_from_the_saved_fit_the_checks_are_estimates_own(data, tmp_path
     assert dnamodel.loo(back, refit=True) == result.loo
     assert dnamodel.forecasts(back, refit=True) == result.forecasts
     assert dnamodel.predictive_checks(back) == result.checks
+
+
+def test_a_prior_scaled_by_reweighting_agrees_with_its_refit(idata):
+    """scaled_estimate stands in for scaled_refit: the two agree within their Monte Carlo errors."""
+    import arviz as az
+    import numpy as np
+
+    estimate = dnamodel.scaled_estimate(idata, "typed_share", 2.0)
+    refit = dnamodel.scaled_refit(idata, "typed_share", 2.0)
+    assert refit.attrs["seed"] == idata.attrs["seed"] + 1  # not the fit's draws again
+    assert refit.posterior.sizes == idata.posterior[["total"]].sizes
+    mean = float(refit.posterior["total"].mean())
+    mcse = float(az.mcse(refit, var_names=["total"], method="mean")["total"])
+    assert estimate.reliable
+    assert abs(estimate.mean - mean) < 4 * np.hypot(estimate.mcse, mcse)
+    unscaled = float(idata.posterior["total"].mean())
+    assert estimate.mean != unscaled  # a power of 2 moves the posterior
+    with pytest.raises(UsageError, match="not a top-level prior"):
+        dnamodel.scaled_estimate(idata, "no_such_prior", 2.0)
+
+
+def test_the_prior_check_and_the_pit_limits_of_a_fit(idata):
+    check = dnamodel.prior_check(idata)
+    assert list(check.forward) == sorted(check.forward)
+    assert check.constrained == check.forward  # a dated model's thesis is data, not a constraint on the prior
+    assert check.population > 0
+    for c in dnamodel.predictive_checks(idata):
+        assert c.pit_inside == (c.pit_limits[0] < c.pit < c.pit_limits[1])
+    without_prior = idata.copy()
+    del without_prior.prior
+    with pytest.raises(UsageError, match="no prior draws"):
+        dnamodel.prior_check(without_prior)

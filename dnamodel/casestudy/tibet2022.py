@@ -113,7 +113,28 @@ that gives each figure; it puts the other five together (``rest_samples_low`` / 
 def report_by_prefecture(data: Dataset) -> GroupMarks | None:
     """The report's figure for each prefecture it estimates alone; ``None`` when the data are not the case study.
 
-    From :func:`~dnamodel.casestudy.replicate.replicate` on ``data``, which reproduces the report's figures.
+    From :func:`~dnamodel.casestudy.replicate.replicate` on ``data``, which reproduces the report's figures:
+    the marks :func:`dnamodel.plots.forest_plot` draws beside the model's prefecture totals.
+
+    Parameters
+    ----------
+    data : Dataset
+        The bundled data (:func:`dnamodel.load_data`), or another programme's.
+
+    Returns
+    -------
+    GroupMarks or None
+        ``values``, the report's figure by prefecture id, and a ``caption`` saying what they are;
+        ``None`` for data that are not the case study's.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> marks = report_by_prefecture(dnamodel.load_data())
+    >>> sorted(marks.values) == ["lhasa", "nyingchi"]
+    True
+    >>> report_by_prefecture(dnamodel.load_data(dnamodel.example_path("quillmoor") / "data")) is None
+    True
     """
     if report_gap(data) is not None:
         return None

@@ -45,7 +45,7 @@ from dnamodel.provenance import package_version
 from dnamodel.spec.dated import DatedInputs
 
 BOUND_NAMES = {POINT: "none", LOWER: "lower", UPPER: "upper"}
-PIT_LIMITS = (0.05, 0.95)
+PIT_LIMITS = Check.pit_limits
 """A check passes when its PIT lies strictly inside these."""
 
 
@@ -83,8 +83,8 @@ def _check(inputs: DatedInputs, k: int, draws: np.ndarray, total: float | None, 
 
 
 def passes(check: Check) -> bool:
-    """Whether a check's PIT lies inside :data:`PIT_LIMITS`."""
-    return PIT_LIMITS[0] < check.pit < PIT_LIMITS[1]
+    """Whether a check's PIT lies inside :data:`PIT_LIMITS` (:attr:`Check.pit_inside`)."""
+    return check.pit_inside
 
 
 def predictive_checks(idata: object, inputs: DatedInputs) -> list[Check]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -28,9 +28,16 @@ LOO_ERROR = 1e3
 """The log-scale reporting error that makes an observation uninformative in a refit."""
 
 
+PIT_LIMITS = (0.05, 0.95)
+"""A check passes when its PIT lies strictly inside these (:attr:`Check.pit_inside`)."""
+
+
 @dataclass(frozen=True)
 class Check:
     """One observation against a predictive distribution."""
+
+    pit_limits: ClassVar[tuple[float, float]] = PIT_LIMITS
+    """The PITs a held-out or forecast check may take and pass: strictly between these."""
 
     observation: str
     observed: float
@@ -56,6 +63,11 @@ class Check:
         if self.bound == "upper":
             return self.observed >= self.low
         return self.low <= self.observed <= self.high
+
+    @property
+    def pit_inside(self) -> bool:
+        """Whether the PIT lies strictly inside :attr:`pit_limits`: a held-out or forecast figure predicted."""
+        return self.pit_limits[0] < self.pit < self.pit_limits[1]
 
 
 def _check(name: str, observed: float, draws: np.ndarray, total_median: float | None = None) -> Check:

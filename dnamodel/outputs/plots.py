@@ -239,7 +239,31 @@ def _words(summary: Any) -> Study:
 
 
 def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
-    """The posterior of the region's total, its 90% and 95% intervals, and the study's comparison figures."""
+    """The posterior of the region's total, its 90% and 95% intervals, and the study's comparison figures.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit (:func:`dnamodel.fit`).
+    summary : Summary
+        Its summary (:func:`dnamodel.summarize_fit`), which gives the intervals and the study's words.
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> total_posterior_plot(idata, dnamodel.summarize_fit(idata), "total.png").name
+    'total.png'
+    """
     from arviz import kde  # deferred: start-up time
 
     total = idata.posterior["total"].values.ravel()
@@ -553,7 +577,35 @@ def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None
 
 
 def sweep_line_plot(result: Any, path: str | Path, *, title: str, study: Study | None = None) -> Path:
-    """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value."""
+    """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value.
+
+    Points that failed a convergence gate are crossed in red.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A sweep's result (:func:`dnamodel.sweep`) over one path.
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+    title : str
+        The figure's title (a sweep's description, say).
+    study : Study, optional
+        The study's words and comparison figures (``Dataset.study``); by default neutral words.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> sweep_line_plot(result, "offset.png", title="The offset of the reported units").name
+    'offset.png'
+    """
     axis = next(iter(result["total_median"].dims))
     labels = [str(v) for v in result[axis].values]
     x = np.arange(len(labels))
@@ -593,6 +645,34 @@ def sweep_tornado_plot(
 
     ``rows`` are :class:`dnamodel.outputs.sweep.TornadoRow`; ``reference`` is the default fit's
     ``(q05, median, q95)``, drawn as a band, or ``None``.
+
+    Parameters
+    ----------
+    rows : sequence of TornadoRow
+        One bar each: :func:`dnamodel.plots.tornado_rows` of one sweep or several.
+    reference : tuple of float, or None
+        The default fit's total ``(q05, median, q95)`` (:func:`dnamodel.plots.reference_interval`).
+    path : str or Path
+        The PNG file to create or replace; its folder must exist.
+    title : str
+        The figure's title.
+    study : Study, optional
+        The study's words and comparison figures (``Dataset.study``); by default neutral words.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> from dnamodel.outputs.sweep import reference_interval, tornado_rows
+    >>> sweep_tornado_plot(tornado_rows(result), reference_interval(result), "tornado.png", title="Quillmoor").name
+    'tornado.png'
     """
     figure = _figure(10, 2.2 + 0.75 * max(len(rows), 1))
     axes = figure.add_subplot()
@@ -947,6 +1027,15 @@ def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks
     ------
     UsageError
         If the name does not end in ``.png`` or its folder does not exist.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> forest_plot(idata, dnamodel.summarize_fit(idata), "forest.png").name
+    'forest.png'
     """
     target = _png_target(path)
     az = _arviz()

@@ -42,7 +42,33 @@ def _grid_paths(result: Any) -> list[str]:
 
 
 def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
-    """One row per grid path: its first and last value, every other path at its first value."""
+    """One row per grid path: its first and last value, every other path at its first value.
+
+    The rows :func:`dnamodel.plots.sweep_tornado_plot` draws; rows of several sweeps can be drawn
+    together.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A sweep's result (:func:`dnamodel.sweep`).
+    label : str, optional
+        The row's label when the grid has one path (a sweep's description, say); by default the path.
+
+    Returns
+    -------
+    list of TornadoRow
+        For each path: its label, first and last value (``low_label``, ``high_label``), and the
+        total's ``(q05, median, q95)`` at each (``low``, ``high``).
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> [(row.label, row.low_label, row.high_label) for row in tornado_rows(result)]
+    [('fraction.unreported_offset', '-1.0', '0.0')]
+    """
     rows = []
     paths = _grid_paths(result)
     for path in paths:
@@ -65,6 +91,27 @@ def reference_interval(result: Any) -> tuple[float, float, float] | None:
 
     A value the spec leaves to its schema's default (``fraction.unreported_offset``,
     ``observations.NAME.use``) counts as the spec's own (:func:`dnamodel.spec.sweep.current_value`).
+    Run with the fit's seed and settings, that point is the default fit under another name.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A sweep's result (:func:`dnamodel.sweep`).
+
+    Returns
+    -------
+    tuple of float, or None
+        The total's ``(q05, median, q95)`` at that point; ``None`` if the grid does not contain it.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
+    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
+    >>> low, median, high = reference_interval(result)
+    >>> low < median < high
+    True
     """
     text = result.attrs["spec"]
     try:

@@ -261,7 +261,20 @@ def sweeps_dir() -> Path:
 
 
 def shipped_sweeps(model: str | None = None) -> list[str]:
-    """Names of the shipped sweeps; with ``model``, only those of that model.
+    """Names of the shipped sweeps (``dnamodel/models/sweeps/``); with ``model``, only those of that model.
+
+    Each names a model, a description and a grid of spec paths with the values each takes
+    (:func:`load_sweep`); :func:`dnamodel.sweep` runs one.
+
+    Parameters
+    ----------
+    model : str, optional
+        A shipped model's name, e.g. ``"dated"``; by default every shipped sweep.
+
+    Returns
+    -------
+    list of str
+        The sweeps' names, sorted, each one :func:`load_sweep` reads.
 
     Examples
     --------
@@ -274,6 +287,17 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
 
 def load_sweep(name_or_path: str | Path) -> SweepFile:
     """Read and check a sweep file.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped sweep's name (:func:`shipped_sweeps`), or the path of a sweep file.
+
+    Returns
+    -------
+    SweepFile
+        Its ``name``, ``model``, ``description`` and ``grid``: each spec path with the values it
+        takes, ready for :func:`dnamodel.sweep` (``sweep(job.model, job.grid, ...)``).
 
     Raises
     ------

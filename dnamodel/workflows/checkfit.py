@@ -5,7 +5,8 @@ each function here rebuilds what it needs from them (:mod:`dnamodel.checks.rebui
 the data, the model's inputs, and for a hierarchical fit its compiled model) and calls the check
 of the fit's kind, dated or hierarchical. These are the public :func:`dnamodel.loo`,
 :func:`dnamodel.predictive_checks`, :func:`dnamodel.forecasts`, :func:`dnamodel.psens`,
-:func:`dnamodel.sbc`, :func:`dnamodel.report`, :func:`dnamodel.read_fit` and
+:func:`dnamodel.sbc`, :func:`dnamodel.prior_check`, :func:`dnamodel.scaled_estimate`,
+:func:`dnamodel.scaled_refit`, :func:`dnamodel.report`, :func:`dnamodel.read_fit` and
 :func:`dnamodel.write_fit`.
 
 The examples fit the shipped example programme at reduced draws, so that they run in seconds.
@@ -20,8 +21,15 @@ from dnamodel.checks import dated as dated_checks
 from dnamodel.checks import predictive as hierarchical_checks
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.calibration import sbc as hierarchical_sbc
-from dnamodel.checks.powerscale import PowerScaling, power_scaling
-from dnamodel.checks.predictive import LOO_DRAWS, Check
+from dnamodel.checks.powerscale import (
+    PowerScaling,
+    ScaledEstimate,
+    power_scaling,
+    refit_scaled,
+    refit_scaled_dated,
+)
+from dnamodel.checks.powerscale import scaled_estimate as scaled_estimate_of
+from dnamodel.checks.predictive import LOO_DRAWS, Check, PriorCheck
 from dnamodel.checks.rebuild import data_of_fit, spec_of_fit
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
@@ -119,6 +127,49 @@ def _rebuilt(idata: Any, data: Dataset | None) -> tuple[HierarchicalSpec | Dated
     data = data_of_fit(idata, data)
     inputs = resolve_dated(spec, data) if isinstance(spec, DatedSpec) else resolve_hierarchical(spec, data)
     return spec, data, inputs
+
+
+def prior_check(idata: az.InferenceData, data: Dataset | None = None) -> PriorCheck:
+    """Prior predictive check: quantiles of the total under the priors alone, against the population.
+
+    The fit's ``prior`` group holds draws of the parameters from their priors, pushed forward to
+    the total; nothing in them has seen an observation.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit` (with prior draws), or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+
+    Returns
+    -------
+    PriorCheck
+        ``quantiles`` (1, 5, 50, 95 and 99%), the total at each without (``forward``) and with
+        (``constrained``) a hierarchical model's thesis constraint (a dated model's are the same),
+        the census ``population``, and ``plausible``: the 1% quantile at least 1,000 and the
+        99% at most 1.5 times the population.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a dnamodel fit, or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=200)
+    >>> check = dnamodel.prior_check(idata)
+    >>> check.quantiles, check.forward[0] < check.forward[-1]
+    ((0.01, 0.05, 0.5, 0.95, 0.99), True)
+    """
+    spec, _, inputs = _rebuilt(idata, data)
+    if "prior" not in idata.groups():
+        raise UsageError("the fit has no prior draws: fit it with prior_draws above 0")
+    checks = dated_checks if isinstance(spec, DatedSpec) else hierarchical_checks
+    return checks.prior_check(idata, inputs)
 
 
 def predictive_checks(idata: az.InferenceData, data: Dataset | None = None) -> list[Check]:
@@ -330,6 +381,125 @@ def psens(idata: az.InferenceData, data: Dataset | None = None, var_names: Any =
     has_densities = "log_prior" in idata.groups() and "log_likelihood" in idata.groups()
     fitted = None if isinstance(spec, DatedSpec) or has_densities else compiled_for(inputs)
     return power_scaling(idata, fitted, var_names)
+
+
+def scaled_estimate(
+    idata: az.InferenceData, prior: str, alpha: float, var: str = "total", data: Dataset | None = None
+) -> ScaledEstimate:
+    """A posterior mean with one prior raised to a finite power, by reweighting the fit's draws.
+
+    :func:`psens` says *whether* a quantity is sensitive to a prior; this says *by how much*, in
+    the quantity's units. Pareto-smoothed importance sampling from the fit's saved log prior
+    (no refit): a power below 1 weakens (widens) the prior, above 1 strengthens it.
+    :func:`scaled_refit` is the refit it stands in for.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    prior : str
+        A prior term of the model, as :func:`psens` names them (its ``prior_terms``), e.g.
+        ``"typed_share"``.
+    alpha : float
+        The power, above 0.
+    var : str
+        A scalar posterior quantity; by default the total.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+
+    Returns
+    -------
+    ScaledEstimate
+        ``mean`` and its ``mcse``, the weights' ``pareto_k`` and ``k_threshold``; check
+        ``reliable`` before using the mean (Vehtari et al. 2024).
+
+    Raises
+    ------
+    UsageError
+        If ``prior`` is not a prior term of the model, ``alpha`` is not positive, or ``var`` is
+        not a scalar quantity of the posterior.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=100)
+    >>> estimate = dnamodel.scaled_estimate(idata, "typed_share", 2.0)
+    >>> estimate.quantity, estimate.prior, estimate.alpha, estimate.mean > 0
+    ('total', 'typed_share', 2.0, True)
+    """
+    spec, _, inputs = _rebuilt(idata, data)
+    has_densities = "log_prior" in idata.groups()
+    fitted = None if isinstance(spec, DatedSpec) or has_densities else compiled_for(inputs)
+    return scaled_estimate_of(idata, fitted, prior, alpha, var)
+
+
+def scaled_refit(
+    idata: az.InferenceData,
+    prior: str,
+    alpha: float,
+    data: Dataset | None = None,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+) -> az.InferenceData:
+    """Refit a fit's model with one prior raised to a power: the check of :func:`scaled_estimate`.
+
+    Every prior the models state, raised to a power, is a prior of the same family (Beta(8, 2)
+    squared is Beta(15, 3)), so the refit changes only the prior's parameters and reuses the
+    compiled model. Where it and the reweighted estimate disagree by many Monte Carlo errors,
+    trust the refit: importance weights extrapolate.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    prior : str
+        A prior term of the model, as :func:`scaled_estimate` takes it.
+    alpha : float
+        The power, above 0.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    draws, tune, chains : int, optional
+        Sampler settings; by default the fit's own.
+    seed : int, optional
+        By default the fit's seed plus 1, so that the refit's draws are not the fit's.
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior``: the model's scalar parameters and the total over ``(chain, draw)``;
+        ``attrs`` name the prior, the power and the seed.
+
+    Raises
+    ------
+    UsageError
+        As :func:`scaled_estimate`.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    ...                      draws=100, tune=100, chains=2, prior_draws=100)
+    >>> refit = dnamodel.scaled_refit(idata, "typed_share", 2.0)
+    >>> refit.posterior.sizes["draw"], "total" in refit.posterior
+    (100, True)
+    """
+    spec, _, inputs = _rebuilt(idata, data)
+    attrs = idata.attrs
+    settings = {
+        "draws": int(draws if draws is not None else attrs["draws"]),
+        "tune": int(tune if tune is not None else attrs["tune"]),
+        "chains": int(chains if chains is not None else attrs["chains"]),
+        "seed": int(seed if seed is not None else int(attrs["seed"]) + 1),
+    }
+    if isinstance(spec, DatedSpec):
+        return refit_scaled_dated(inputs, prior, alpha, **settings)
+    return refit_scaled(compiled_for(inputs), prior, alpha, **settings)
 
 
 def sbc(
