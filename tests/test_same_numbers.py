@@ -28,11 +28,13 @@ def _compare(expected: Any, actual: Any, where: str) -> list[str]:
     if isinstance(expected, list):
         if len(expected) != len(actual):
             return [f"{where}: length {len(actual)}, expected {len(expected)}"]
-        return [p for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for p in _compare(e, a, f"{where}[{i}]")]
+        pairs = enumerate(zip(expected, actual, strict=True))
+        return [p for i, (e, a) in pairs for p in _compare(e, a, f"{where}[{i}]")]
     if isinstance(expected, float) and isinstance(actual, int | float):
         if math.isnan(expected) and math.isnan(actual):
             return []
-        return [] if math.isclose(expected, actual, rel_tol=RTOL, abs_tol=1e-12) else [f"{where}: {actual!r}, expected {expected!r}"]
+        close = math.isclose(expected, actual, rel_tol=RTOL, abs_tol=1e-12)
+        return [] if close else [f"{where}: {actual!r}, expected {expected!r}"]
     return [] if expected == actual else [f"{where}: {actual!r}, expected {expected!r}"]
 
 
