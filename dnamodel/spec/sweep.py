@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-from dnamodel.spec import parse_model
+from dnamodel.spec import parameters, parse_model
 from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
 from dnamodel.spec.dated import (
     CampaignSpec,
@@ -40,7 +40,7 @@ from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerS
 LINK = "+"
 """Joins paths that one grid axis sets together: ``"a.use+b.use" = [true, false]`` sets both."""
 
-OPTIONAL_TABLES = {"dated": ("fraction.group_sd", "fraction.reported")}
+OPTIONAL_TABLES = {"dated": tuple(str(p.prior) for p in parameters.spec_priors("dated") if p.optional)}
 """Tables a spec of each kind may leave out (the model then has no such level or offset)."""
 
 
@@ -89,7 +89,8 @@ def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
             extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
         return extra
     if kind == "dated":
-        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
+        extra = list(OPTIONAL_TABLES["dated"])  # the registry's priors a spec may leave out
+        extra += [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
         extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
         start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
         for name in start:
