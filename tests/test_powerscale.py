@@ -37,6 +37,7 @@ from dnamodel.checks.powerscale import (
 )
 from dnamodel.errors import UsageError
 from dnamodel.inference import dated as D
+from dnamodel.inference.dated_packing import PRIOR_COLUMNS, TRANSFORM_COLUMNS
 from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import load_model
@@ -376,16 +377,14 @@ def test_a_dated_prior_scaled_changes_only_prior_numbers_of_the_packed_vector(da
     assert before.shape == after.shape
     changed = np.flatnonzero(~((before == after) | (np.isnan(before) & np.isnan(after))))  # an increment's NaN `since`
     assert changed.size > 0, prior
-    slot = D.SLOT
-    blocks = {
-        "start": "B_T0SCALE",
-        "pace": ("B_RATE_MU", "B_RATE_SD"),
-        "uplift": "B_LAM_SD",
-    }.get(prior, "B_PRIOR")
-    allowed = set()
-    for block in (blocks,) if isinstance(blocks, str) else blocks:
-        start = int(before[slot[block]])
-        allowed |= set(range(start, start + 16 if block == "B_PRIOR" else start + len(inputs.group)))
+    # the prior table's numbers a and b (columns 2 and 3 of each row), and for a start around a date
+    # the sd its standardised coordinate is scaled by (column 2 of the transform table)
+    prior_table = int(before[D.SLOT["B_PRIOR"]])
+    rows = int(before[D.SLOT["H_NPRIOR"]])
+    allowed = {prior_table + PRIOR_COLUMNS * r + c for r in range(rows) for c in (2, 3)}
+    if prior == "start":
+        transform = int(before[D.SLOT["B_TRANSFORM"]])
+        allowed |= {transform + TRANSFORM_COLUMNS * i + 2 for i in range(int(before[D.SLOT["H_NDIM"]]))}
     assert set(changed) <= allowed, prior
 
 

@@ -1,22 +1,34 @@
-"""The dated model's log density and its gradient, in numba, compiled once per machine.
+"""The dated model's density in numba, compiled once per machine: the sampler's and every draw's.
 
-Everything the density reads is one float64 vector, the *packed* inputs (built by
-:func:`dnamodel.spec.dated.pack`): a header of sizes and offsets, then the data and the prior
-parameters. The compiled code holds no region, no size and no data, so one compile (cached on
-disk by numba) serves every data set, spec, leave-one-out refit, forecast, SBC data set and sweep
-point. nutpie calls :data:`logp_cfunc` directly from its sampling threads, without the GIL.
+Everything the density reads is one float64 vector, the *packed* inputs
+(:func:`dnamodel.inference.dated_packing.pack`): a header of sizes and offsets, then the data, each
+unconstrained coordinate's transform and the prior table. The compiled code holds no region, no
+size and no data, so one compile (cached on disk by numba) serves every data set, spec,
+leave-one-out refit, forecast, SBC data set and sweep point. nutpie calls :data:`logp_cfunc`
+directly from its sampling threads, without the GIL.
 
-The mathematics is ``docs/model.md``, section 5; the names below follow it:
+The forward pass is a set of functions, each written once and used both by :func:`logp_grad` (the
+log density and its gradient, written out by hand in reverse mode) and by :func:`derive` and the
+other functions over draws, which compute every quantity the fit reports:
 
-- ``alpha`` α, ``group_effect`` a_j = σ_p w_j, ``unit effect`` σ_u z_u, ``reported`` δ R_u;
-- ``eta`` η_u = α + a_j(u) + δ R_u + o_u + σ_u z_u (+ θ x_u in the linear form);
-- ``fraction`` π_u = (1 − h_u) σ(η_u) + h_u σ(η_u + θ) (composition form) or σ(η_u) (linear form);
-- ``progress`` F_j(t) = 1 − exp(−r_j · ε · softplus((t − t0_j) / ε)), the campaign curve;
-- ``collected`` C_u(t) = π_u F_j(u)(t) N_u exp(c e_u) λ_g(u);
-- a database's stock D_d(t) = b N_d + κ Σ_{u ∈ d} C_u(t).
+- :func:`prior_density`: every coordinate's prior, one loop over the prior table (its kinds are
+  :data:`dnamodel.spec.parameters.PRIOR_KINDS`);
+- :func:`constrain_into`: every coordinate's value through its transform; the model's own code
+  reads values by index;
+- :func:`unit_fractions`: η_u = α + a_j(u) + δ R_u + o_u + σ_u z_u (+ θ x_u in the linear form), and
+  π_u = (1 − h_u) σ(η_u) + h_u σ(η_u + θ) (composition form) or σ(η_u) (linear form);
+- :func:`populations`: N_u = P_u exp(c e_u) λ_g(u);
+- :func:`campaign`: the campaign curve, its increments and derivatives, by the packed curve family;
+- :func:`expected_value`: each observation's μ_k; :func:`database_level`: D_d = b N_d + κ Σ C_u;
+- :func:`observation_density`: each observation's log likelihood, by its likelihood code.
 
-The gradient is written out by hand (reverse mode). ``tests/test_dated_kernel.py`` checks it
-against finite differences, and the density against an independent NumPy/SciPy implementation.
+The mathematics is ``docs/model.md``, section 5. ``tests/test_dated_kernel.py`` checks the gradient
+against finite differences, and ``tests/test_dated_pymc.py`` the density, its gradient, each
+observation's expected value and log likelihood against the independent PyMC twin.
+
+The floating-point order of :func:`logp_grad` is the sampler's: nutpie's draws depend on every bit
+of the log density and its gradient, so a term is summed, and a gradient accumulated, in the order
+the prior table and the code below give it.
 """
 
 import math
@@ -24,106 +36,95 @@ import math
 import numba
 import numpy as np
 
-# --- layout of the packed vector -----------------------------------------------------------------
-# Header slots hold sizes, switches and the offsets of the blocks that follow.
-(
-    H_LEN,
-    H_NDIM,
-    H_U,
-    H_J,
-    H_K,
-    H_D,
-    H_L,
-    H_FORM,
-    H_CE,
-    H_EPS,
-    # offsets of the data blocks
-    B_N,
-    B_X,
-    B_GROUP,
-    B_UPLIFT,
-    B_OFFSET,
-    B_REPORTED,
-    B_T0KIND,
-    B_T0ANCHOR,
-    B_T0SCALE,
-    B_RATE_MU,
-    B_RATE_SD,
-    B_PRIOR,
-    B_LAM_MU,
-    B_LAM_SD,
-    B_KIND,
+from dnamodel.inference.dated_packing import (
+    B_ACTIVE,
+    B_BASE,
     B_CENSOR,
-    B_Y,
+    B_DB,
+    B_DGIDX,
+    B_DGPTR,
+    B_DIDX,
+    B_DPTR,
+    B_DWHOLE,
+    B_GIDX,
+    B_GPTR,
+    B_GROUP,
+    B_KIND,
+    B_LIKELIHOOD,
+    B_N,
+    B_ND,
+    B_OFFSET,
+    B_OIDX,
+    B_OPTR,
+    B_OW,
+    B_PRIOR,
+    B_REPORTED,
     B_S,
     B_T1,
     B_T2,
-    B_DB,
-    B_BASE,
-    B_ACTIVE,
-    B_OPTR,
-    B_OIDX,
-    B_OW,
-    B_GPTR,
-    B_GIDX,
-    B_DPTR,
-    B_DIDX,
-    B_ND,
+    B_TRANSFORM,
+    B_UPLIFT,
     B_WHOLE,
-    B_DGPTR,
-    B_DGIDX,
-    B_DWHOLE,
-    # index of each parameter block in the unconstrained vector (-1 when absent)
+    B_X,
+    B_Y,
+    COMPOSITION,
+    COUNT,
+    DATABASE_KIND,
+    DATABASE_SHARE,
+    H_CE,
+    H_CURVE,
+    H_D,
+    H_EPS,
+    H_FORM,
+    H_J,
+    H_K,
+    H_LEN,
+    H_NDIM,
+    H_NPRIOR,
+    H_U,
+    HEADER,
+    LAYOUT_KEY,
+    LINEAR,
+    LOGIT_NORMAL_ERROR,
+    LOWER,
     P_ALPHA,
+    P_DELTA,
+    P_E,
+    P_KAPPA,
+    P_LAM,
+    P_LB,
     P_LSP,
-    P_W,
     P_LSU,
-    P_Z,
+    P_RHO,
     P_THETA,
     P_V,
-    P_RHO,
-    P_KAPPA,
-    P_LB,
-    P_LAM,
-    P_E,
-    P_DELTA,
-    HEADER,
-) = range(59)
-
-# prior parameters, in the B_PRIOR block
-(
-    PR_ALPHA_MU,
-    PR_ALPHA_SD,
-    PR_THETA_MU,
-    PR_THETA_SD,
-    PR_SP_KIND,
-    PR_SP_A,
-    PR_SP_B,
-    PR_SU_KIND,
-    PR_SU_A,
-    PR_SU_B,
-    PR_KAPPA_A,
-    PR_KAPPA_B,
-    PR_LB_MU,
-    PR_LB_SD,
-    PR_DELTA_MU,
-    PR_DELTA_SD,
-    N_PRIOR,
-) = range(17)
-
-# the fraction's form
-COMPOSITION, LINEAR = 0, 1
-# kinds of scale prior: HalfNormal(a), Gamma(shape a, rate b), LogNormal(a, b)
-SCALE_HALFNORMAL, SCALE_GAMMA, SCALE_LOGNORMAL = 0, 1, 2
-# kinds of start-date prior: Normal(anchor, scale), anchor − HalfNormal(scale), anchor + HalfNormal(scale)
-START_AROUND, START_BEFORE, START_AFTER = 0, 1, 2
-# kinds of observation
-COUNT, DATABASE, DATABASE_SHARE, COVERAGE = 0, 1, 2, 3
-# what an observed value says: the value itself, or a lower or an upper bound
-POINT, LOWER, UPPER = 0, 1, 2
+    P_W,
+    P_Z,
+    POINT,
+    PRIOR_COLUMNS,
+    SATURATING,
+    TRANSFORM_COLUMNS,
+)
+from dnamodel.spec.parameters import (
+    GAMMA,
+    HALFNORMAL,
+    IDENTITY,
+    LOG,
+    LOGIT,
+    LOGNORMAL,
+    NORMAL,
+    SHIFT,
+    STANDARD_NORMAL,
+)
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_HALFNORMAL = 0.5 * math.log(2.0 / math.pi)
+
+
+@numba.njit(cache=True)
+def layout_key():
+    """The layout key this compiled code was built with (:data:`~dnamodel.inference.dated_packing.LAYOUT_KEY`)."""
+    return LAYOUT_KEY
 
 
 @numba.njit(cache=True, inline="always")
@@ -155,169 +156,93 @@ def log_ndtr_ratio(z):
     return -0.5 * z2 - LOG_SQRT_2PI - math.log(-z) + math.log(series), -z / series
 
 
+# --- priors and transforms: generic over the packed tables -------------------------------------------
+
+
 @numba.njit(cache=True)
-def scale_prior(log_scale, kind, a, b):
-    """Log density of a scale parameter on the log scale (Jacobian included), and its derivative."""
-    s = math.exp(log_scale)
-    if kind == SCALE_HALFNORMAL:
-        return LOG_HALFNORMAL - math.log(a) - 0.5 * (s / a) ** 2 + log_scale, 1.0 - (s / a) ** 2
-    if kind == SCALE_GAMMA:
-        return a * math.log(b) - math.lgamma(a) + a * log_scale - b * s, a - b * s
-    z = (log_scale - a) / b
-    return -0.5 * z * z - math.log(b) - LOG_SQRT_2PI, -z / b
+def prior_density(kind, x, a, b):
+    """Log density of a coordinate ``x`` under a prior kind with numbers ``a``, ``b`` (Jacobian included), and d/dx."""
+    if kind == STANDARD_NORMAL:
+        return -0.5 * x * x - LOG_SQRT_2PI, -x
+    if kind in (NORMAL, LOGNORMAL):  # a log-normal value's coordinate is its log
+        z = (x - a) / b
+        return -0.5 * z * z - math.log(b) - LOG_SQRT_2PI, -z / b
+    if kind == HALFNORMAL:
+        s = math.exp(x)
+        return LOG_HALFNORMAL - math.log(a) - 0.5 * (s / a) ** 2 + x, 1.0 - (s / a) ** 2
+    if kind == GAMMA:
+        s = math.exp(x)
+        return a * math.log(b) - math.lgamma(a) + a * x - b * s, a - b * s
+    # BETA on the logit, with the logit's Jacobian share · (1 − share)
+    share = _sigmoid(x)
+    return (
+        -a * _softplus(-x) - b * _softplus(x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)),
+        a * (1.0 - share) - b * share,
+    )
+
+
+@numba.njit(cache=True)
+def constrain_into(x, p, value, slope):
+    """Each coordinate's value through its transform, and dvalue/dx."""
+    bT = int(p[B_TRANSFORM])
+    for i in range(x.shape[0]):
+        row = bT + TRANSFORM_COLUMNS * i
+        code, a, b = int(p[row]), p[row + 1], p[row + 2]
+        if code == IDENTITY:
+            value[i] = x[i]
+            slope[i] = 1.0
+        elif code == LOG:
+            value[i] = math.exp(x[i])
+            slope[i] = value[i]
+        elif code == LOGIT:
+            value[i] = _sigmoid(x[i])
+            slope[i] = value[i] * (1.0 - value[i])
+        elif code == SHIFT:
+            value[i] = a + b * x[i]
+            slope[i] = b
+        else:  # LEAD: a date and a lead before (b = −1) or after it, on the log scale
+            lead = math.exp(x[i])
+            value[i] = a + b * lead
+            slope[i] = b * lead
 
 
 @numba.njit(cache=True, inline="always")
-def _normal(x, mu, sd):
-    z = (x - mu) / sd
-    return -0.5 * z * z - math.log(sd) - LOG_SQRT_2PI, -z / sd
+def chain(p, i, g, value, slope):
+    """The gradient in coordinate ``i`` of a term whose gradient in its value is ``g``."""
+    if int(p[int(p[B_TRANSFORM]) + TRANSFORM_COLUMNS * i]) == LOGIT:
+        return g * value[i] * (1.0 - value[i])
+    return g * slope[i]
 
 
-@numba.njit(cache=True, error_model="numpy")
-def logp_grad(x, p, grad):
-    """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
-    U = int(p[H_U])
-    J = int(p[H_J])
-    K = int(p[H_K])
-    L = int(p[H_L])
-    form = int(p[H_FORM])
-    ce = p[H_CE]
-    eps = p[H_EPS]
-    bN, bX, bG, bUP = int(p[B_N]), int(p[B_X]), int(p[B_GROUP]), int(p[B_UPLIFT])
-    bOFF, bREP = int(p[B_OFFSET]), int(p[B_REPORTED])
-    bT0K, bT0A, bT0S = int(p[B_T0KIND]), int(p[B_T0ANCHOR]), int(p[B_T0SCALE])
-    bRMU, bRSD, bPR = int(p[B_RATE_MU]), int(p[B_RATE_SD]), int(p[B_PRIOR])
-    bLMU, bLSD = int(p[B_LAM_MU]), int(p[B_LAM_SD])
-    bKIND, bCEN, bY, bS = int(p[B_KIND]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
-    bT1, bT2, bDB, bBASE, bACT = int(p[B_T1]), int(p[B_T2]), int(p[B_DB]), int(p[B_BASE]), int(p[B_ACTIVE])
-    bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
-    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
-    bDPTR, bDIDX, bND = int(p[B_DPTR]), int(p[B_DIDX]), int(p[B_ND])
-    bWHOLE, bDGPTR, bDGIDX, bDWHOLE = int(p[B_WHOLE]), int(p[B_DGPTR]), int(p[B_DGIDX]), int(p[B_DWHOLE])
-    iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
-    iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
-    iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
+# --- the model --------------------------------------------------------------------------------------
 
-    for i in range(grad.shape[0]):
-        grad[i] = 0.0
 
-    # --- priors, and the transforms to the model's quantities ----------------------------------
-    alpha = x[iA]
-    lp, g = _normal(alpha, p[bPR + PR_ALPHA_MU], p[bPR + PR_ALPHA_SD])
-    grad[iA] += g
+@numba.njit(cache=True)
+def group_effects(x, p, value, a):
+    """a_j = σ_p w_j, zero without a group level; returns σ_p."""
+    iLSP, iW = int(p[P_LSP]), int(p[P_W])
+    if iLSP < 0:
+        return 0.0
+    sigma_p = value[iLSP]
+    for j in range(a.shape[0]):
+        a[j] = sigma_p * x[iW + j]
+    return sigma_p
 
-    theta = x[iTH]
-    v_, g = _normal(theta, p[bPR + PR_THETA_MU], p[bPR + PR_THETA_SD])
-    lp += v_
-    grad[iTH] += g
 
-    delta = 0.0
-    if iDEL >= 0:
-        delta = x[iDEL]
-        v_, g = _normal(delta, p[bPR + PR_DELTA_MU], p[bPR + PR_DELTA_SD])
-        lp += v_
-        grad[iDEL] += g
-
-    a = np.zeros(J)
-    sigma_p = 0.0
-    if iLSP >= 0:
-        lsp = x[iLSP]
-        sigma_p = math.exp(lsp)
-        v_, g = scale_prior(lsp, int(p[bPR + PR_SP_KIND]), p[bPR + PR_SP_A], p[bPR + PR_SP_B])
-        lp += v_
-        grad[iLSP] += g
-        for j in range(J):
-            w = x[iW + j]
-            lp += -0.5 * w * w - LOG_SQRT_2PI
-            grad[iW + j] -= w
-            a[j] = sigma_p * w
-
-    lsu = x[iLSU]
-    sigma_u = math.exp(lsu)
-    v_, g = scale_prior(lsu, int(p[bPR + PR_SU_KIND]), p[bPR + PR_SU_A], p[bPR + PR_SU_B])
-    lp += v_
-    grad[iLSU] += g
-
-    # unit effects, non-centred: eta = mu + sigma_u z, z ~ N(0, 1)
-    eta = np.empty(U)
-    for u in range(U):
-        z = x[iZ + u]
-        lp += -0.5 * z * z - LOG_SQRT_2PI
-        grad[iZ + u] -= z
+@numba.njit(cache=True)
+def unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta):
+    """η_u and the fraction at saturation π_u of every unit, with dπ/dη and dπ/dθ."""
+    iDEL = int(p[P_DELTA])
+    alpha, theta, sigma_u = value[int(p[P_ALPHA])], value[int(p[P_THETA])], value[int(p[P_LSU])]
+    delta = value[iDEL] if iDEL >= 0 else 0.0
+    iZ, form = int(p[P_Z]), int(p[H_FORM])
+    bX, bG, bOFF, bREP = int(p[B_X]), int(p[B_GROUP]), int(p[B_OFFSET]), int(p[B_REPORTED])
+    for u in range(eta.shape[0]):
         m = alpha + a[int(p[bG + u])] + p[bOFF + u] + delta * p[bREP + u]
         if form == LINEAR:
             m += theta * p[bX + u]
-        eta[u] = m + sigma_u * z
-
-    # campaign start and pace of each group
-    t0 = np.empty(J)
-    dt0 = np.empty(J)
-    rate = np.empty(J)
-    for j in range(J):
-        kind = int(p[bT0K + j])
-        anchor = p[bT0A + j]
-        scale = p[bT0S + j]
-        v = x[iV + j]
-        if kind == START_AROUND:
-            t0[j] = anchor + scale * v
-            dt0[j] = scale
-            lp += -0.5 * v * v - LOG_SQRT_2PI
-            grad[iV + j] -= v
-        else:
-            # the delay or lead is HalfNormal(scale), sampled on the log scale
-            lead = math.exp(v)
-            v_, g = scale_prior(v, SCALE_HALFNORMAL, scale, 0.0)
-            lp += v_
-            grad[iV + j] += g
-            sign = -1.0 if kind == START_BEFORE else 1.0
-            t0[j] = anchor + sign * lead
-            dt0[j] = sign * lead
-        rho = x[iRHO + j]
-        v_, g = _normal(rho, p[bRMU + j], p[bRSD + j])
-        lp += v_
-        grad[iRHO + j] += g
-        rate[j] = math.exp(rho)
-
-    kappa = 1.0
-    baseline = 0.0
-    if iK >= 0:
-        k = x[iK]
-        kappa = _sigmoid(k)
-        ka, kb = p[bPR + PR_KAPPA_A], p[bPR + PR_KAPPA_B]
-        # Beta(ka, kb) on kappa, with the logit's Jacobian kappa (1 − kappa)
-        lp += -ka * _softplus(-k) - kb * _softplus(k) - (math.lgamma(ka) + math.lgamma(kb) - math.lgamma(ka + kb))
-        grad[iK] += ka * (1.0 - kappa) - kb * kappa
-        lb = x[iLB]
-        baseline = math.exp(lb)
-        v_, g = _normal(lb, p[bPR + PR_LB_MU], p[bPR + PR_LB_SD])
-        lp += v_
-        grad[iLB] += g
-
-    lam = np.ones(max(L, 1))
-    for ell in range(L):
-        v_, g = _normal(x[iLAM + ell], p[bLMU + ell], p[bLSD + ell])
-        lp += v_
-        grad[iLAM + ell] += g
-        lam[ell] = math.exp(x[iLAM + ell])
-
-    pop = np.empty(U)
-    for u in range(U):
-        value = p[bN + u]
-        if iE >= 0:
-            e = x[iE + u]
-            lp += -0.5 * e * e - LOG_SQRT_2PI
-            grad[iE + u] -= e
-            value *= math.exp(ce * e)
-        ell = int(p[bUP + u])
-        if ell >= 0:
-            value *= lam[ell]
-        pop[u] = value
-
-    # fractions at saturation, and their derivatives in eta and theta
-    pi = np.empty(U)
-    dpi_deta = np.empty(U)
-    dpi_dtheta = np.zeros(U)
-    for u in range(U):
+        eta[u] = m + sigma_u * x[iZ + u]
+    for u in range(eta.shape[0]):
         q = _sigmoid(eta[u])
         if form == COMPOSITION:
             h = p[bX + u]
@@ -328,122 +253,249 @@ def logp_grad(x, p, grad):
         else:
             pi[u] = q
             dpi_deta[u] = q * (1.0 - q)
+            dpi_dtheta[u] = 0.0
 
-    # Observations over whole groups (a database of prefectures, a prefecture's count) sum over
-    # groups: Σ_u π_u G_j(u) N_u = Σ_j G_j S_j with S_j = Σ_{u in j} π_u N_u; their adjoints collect
-    # in g_S and are spread over the units once, at the end.
-    S = np.zeros(J)
-    for u in range(U):
+
+@numba.njit(cache=True)
+def populations(x, p, value, pop):
+    """N_u = P_u exp(c e_u) λ_g(u): the census population with its error and the uplift."""
+    iE, iLAM, ce = int(p[P_E]), int(p[P_LAM]), p[H_CE]
+    bN, bUP = int(p[B_N]), int(p[B_UPLIFT])
+    for u in range(pop.shape[0]):
+        people = p[bN + u]
+        if iE >= 0:
+            people *= math.exp(ce * x[iE + u])
+        ell = int(p[bUP + u])
+        if ell >= 0:
+            people *= value[iLAM + ell]
+        pop[u] = people
+
+
+@numba.njit(cache=True)
+def group_sums(p, pi, pop, S):
+    """S_j = Σ_{u in j} π_u N_u: observations over whole groups sum over groups."""
+    bG = int(p[B_GROUP])
+    for j in range(S.shape[0]):
+        S[j] = 0.0
+    for u in range(pi.shape[0]):
         S[int(p[bG + u])] += pi[u] * pop[u]
-    g_S = np.zeros(J)
 
-    # --- observations ---------------------------------------------------------------------------
-    g_pi = np.zeros(U)
-    g_pop = np.zeros(U)
-    g_rate = np.zeros(J)
-    g_t0 = np.zeros(J)
+
+@numba.njit(cache=True)
+def campaign(family, t1, t2, t0, rate, eps):
+    """The campaign curve of one group: ``(G, dG/dr, dG/dt0, F(t2), dF(t2)/dr, dF(t2)/dt0)``.
+
+    G = F(t2) − F(t1), written without cancellation (both near 1 late in a campaign), or F(t2)
+    when ``t1`` is NaN. The saturating family: F(t) = 1 − exp(−r·ε·softplus((t − t0)/ε)).
+    Another family is another branch here, with its code in the packed header.
+    """
+    if family != SATURATING:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    tau2 = (t2 - t0) / eps
+    ramp2 = eps * _softplus(tau2)
+    e2 = math.exp(-rate * ramp2)
+    F2 = -math.expm1(-rate * ramp2)
+    dF2_dr = ramp2 * e2
+    dF2_dt0 = -rate * e2 * _sigmoid(tau2)
+    if math.isnan(t1):
+        return F2, dF2_dr, dF2_dt0, F2, dF2_dr, dF2_dt0
+    tau1 = (t1 - t0) / eps
+    ramp1 = eps * _softplus(tau1)
+    e1 = math.exp(-rate * ramp1)
+    G = e1 * -math.expm1(-rate * (ramp2 - ramp1))  # e1 − e2, without cancellation
+    dG_dr = -ramp1 * e1 + ramp2 * e2
+    dG_dt0 = rate * e1 * _sigmoid(tau1) + dF2_dt0
+    return G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0
+
+
+@numba.njit(cache=True)
+def observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0):
+    """The campaign's progress at observation ``k``'s date, and its gain since ``since``, in the groups it touches."""
+    family, eps = int(p[H_CURVE]), p[H_EPS]
+    t1, t2 = p[int(p[B_T1]) + k], p[int(p[B_T2]) + k]
+    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
+    for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+        j = int(p[bGIDX + gi])
+        G[j], dG_dr[j], dG_dt0[j], F2[j], dF2_dr[j], dF2_dt0[j] = campaign(family, t1, t2, t0[j], rate[j], eps)
+
+
+@numba.njit(cache=True, inline="always")
+def database_level(baseline, residents, kappa, held):
+    """D = b·N_d + κ·held: profiles from before the campaign and the typed share of what was collected."""
+    return baseline * residents + kappa * held
+
+
+@numba.njit(cache=True)
+def stock(d, p, pi, pop, F, S):
+    """Σ_{u in d} π_u F_j(u) N_u: what database ``d``'s area has collected, by whole groups when it can."""
+    held = 0.0
+    if p[int(p[B_DWHOLE]) + d] != 0.0:
+        bDGPTR, bDGIDX = int(p[B_DGPTR]), int(p[B_DGIDX])
+        for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
+            j = int(p[bDGIDX + gi])
+            held += F[j] * S[j]
+    else:
+        bDPTR, bDIDX, bG = int(p[B_DPTR]), int(p[B_DIDX]), int(p[B_GROUP])
+        for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
+            u = int(p[bDIDX + di])
+            held += pi[u] * F[int(p[bG + u])] * pop[u]
+    return held
+
+
+@numba.njit(cache=True)
+def expected_value(k, p, pi, pop, S, G, F2, kappa, baseline):
+    """What the model expects of observation ``k``: ``(μ_k, its numerator, its denominator, the database's stock)``."""
+    kind = int(p[int(p[B_KIND]) + k])
+    increment = not math.isnan(p[int(p[B_T1]) + k])
+    base = p[int(p[B_BASE]) + k]
+    d = int(p[int(p[B_DB]) + k])
+    residents = p[int(p[B_ND]) + d] if int(p[H_D]) > 0 else 0.0
+    bOPTR, bOIDX, bOW, bG = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW]), int(p[B_GROUP])
+    o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
+    num = 0.0
+    if p[int(p[B_WHOLE]) + k] != 0.0:
+        bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
+        for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+            j = int(p[bGIDX + gi])
+            num += G[j] * S[j]
+    else:
+        for oi in range(o0, o1):
+            u = int(p[bOIDX + oi])
+            num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
+    denominator = 1.0
+    held = 0.0
+    if kind == COUNT:
+        mu = num
+    elif kind == DATABASE_KIND:
+        mu = kappa * num + (0.0 if increment else baseline * residents)
+    elif kind == DATABASE_SHARE:
+        held = stock(d, p, pi, pop, F2, S)
+        denominator = database_level(baseline, residents, kappa, held)
+        mu = num / denominator
+    else:  # COVERAGE: collected over the base population
+        denominator = 0.0
+        for oi in range(o0, o1):
+            denominator += p[bOW + oi] * (base if base > 0.0 else pop[int(p[bOIDX + oi])])
+        mu = num / denominator
+    return mu, num, denominator, held
+
+
+@numba.njit(cache=True)
+def observation_density(likelihood, censor, y, mu, s):
+    """The log likelihood of an observed ``y`` (a value, or a bound on one) given μ, and its derivative in μ.
+
+    A value is log-normal about μ (``LOG_NORMAL_ERROR``) or logit-normal (``LOGIT_NORMAL_ERROR``, a
+    coverage) with scale ``s``, its density that of the value as printed (the link's Jacobian); a
+    bound contributes the probability that the value falls on its side. Another likelihood is
+    another code here.
+    """
+    if likelihood == LOGIT_NORMAL_ERROR:
+        linear_mu = math.log(mu) - math.log1p(-mu)
+        linear_y = math.log(y) - math.log1p(-y)
+        dlin_dmu = 1.0 / (mu * (1.0 - mu))
+        log_jacobian = -math.log(y) - math.log1p(-y)
+    else:
+        linear_mu = math.log(mu)
+        linear_y = math.log(y)
+        dlin_dmu = 1.0 / mu
+        log_jacobian = -linear_y
+    if censor == POINT:
+        zz = (linear_y - linear_mu) / s
+        return -0.5 * zz * zz - math.log(s) - LOG_SQRT_2PI + log_jacobian, zz / s * dlin_dmu
+    if censor == LOWER:
+        log_cdf, ratio = log_ndtr_ratio((linear_mu - linear_y) / s)
+        return log_cdf, ratio / s * dlin_dmu
+    log_cdf, ratio = log_ndtr_ratio((linear_y - linear_mu) / s)
+    return log_cdf, -ratio / s * dlin_dmu
+
+
+@numba.njit(cache=True)
+def observation_draw(likelihood, mu, s, z):
+    """A replicated value: μ on the likelihood's link scale plus ``s`` times a standard normal ``z``."""
+    if likelihood == LOGIT_NORMAL_ERROR:
+        return _sigmoid(math.log(mu) - math.log1p(-mu) + s * z)
+    return math.exp(math.log(mu) + s * z)
+
+
+# --- the log density and its gradient ---------------------------------------------------------------
+
+
+@numba.njit(cache=True, error_model="numpy")
+def logp_grad(x, p, grad):
+    """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
+    U, J, K = int(p[H_U]), int(p[H_J]), int(p[H_K])
+    form = int(p[H_FORM])
+    ce = p[H_CE]
+    n = x.shape[0]
+    bG, bUP, bX, bREP = int(p[B_GROUP]), int(p[B_UPLIFT]), int(p[B_X]), int(p[B_REPORTED])
+    bPR, bACT = int(p[B_PRIOR]), int(p[B_ACTIVE])
+    iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
+    iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
+    iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
+
+    for i in range(n):
+        grad[i] = 0.0
+    # --- the priors, in the prior table's order -----------------------------------------------------
+    lp = 0.0
+    for r in range(int(p[H_NPRIOR])):
+        row = bPR + PRIOR_COLUMNS * r
+        i = int(p[row])
+        v, g = prior_density(int(p[row + 1]), x[i], p[row + 2], p[row + 3])
+        lp += v
+        grad[i] += g
+
+    # --- the model's quantities ---------------------------------------------------------------------
+    value, slope = np.empty(n), np.empty(n)
+    constrain_into(x, p, value, slope)
+    a = np.zeros(J)
+    sigma_p = group_effects(x, p, value, a)
+    sigma_u = value[iLSU]
+    eta, pi, dpi_deta, dpi_dtheta = np.empty(U), np.empty(U), np.empty(U), np.empty(U)
+    unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta)
+    pop = np.empty(U)
+    populations(x, p, value, pop)
+    t0, rate = value[iV : iV + J], value[iRHO : iRHO + J]
+    kappa = value[iK] if iK >= 0 else 1.0
+    baseline = value[iLB] if iK >= 0 else 0.0
+    S = np.zeros(J)
+    group_sums(p, pi, pop, S)
+
+    # --- the observations; adjoints of groups' sums collect in g_S, spread over units at the end --------
+    g_value = np.zeros(n)  # the gradient in each coordinate's value, for those reached through it
+    g_pi, g_pop = np.zeros(U), np.zeros(U)
+    g_S, g_rate, g_t0 = np.zeros(J), np.zeros(J), np.zeros(J)
     g_kappa = 0.0
     g_baseline = 0.0
-    G = np.zeros(J)
-    dG_dr = np.zeros(J)
-    dG_dt0 = np.zeros(J)
-    F2 = np.zeros(J)
-    dF2_dr = np.zeros(J)
-    dF2_dt0 = np.zeros(J)
+    G, dG_dr, dG_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    F2, dF2_dr, dF2_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    bKIND, bLIK, bCEN, bY, bS = int(p[B_KIND]), int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
+    bT1, bBASE, bDB, bND = int(p[B_T1]), int(p[B_BASE]), int(p[B_DB]), int(p[B_ND])
+    bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
+    bGPTR, bGIDX, bWHOLE = int(p[B_GPTR]), int(p[B_GIDX]), int(p[B_WHOLE])
+    bDPTR, bDIDX, bDGPTR, bDGIDX, bDWHOLE = (
+        int(p[B_DPTR]),
+        int(p[B_DIDX]),
+        int(p[B_DGPTR]),
+        int(p[B_DGIDX]),
+        int(p[B_DWHOLE]),
+    )
     for k in range(K):
         if p[bACT + k] == 0.0:
             continue
         kind = int(p[bKIND + k])
-        censor = int(p[bCEN + k])
-        y = p[bY + k]
-        s = p[bS + k]
-        t1 = p[bT1 + k]
-        t2 = p[bT2 + k]
-        increment = not math.isnan(t1)
-        base = p[bBASE + k]
-        d = int(p[bDB + k])
-        # the campaign's progress at t2 (and its gain since t1) in the groups this observation touches
-        for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
-            j = int(p[bGIDX + gi])
-            tau2 = (t2 - t0[j]) / eps
-            ramp2 = eps * _softplus(tau2)
-            e2 = math.exp(-rate[j] * ramp2)
-            F2[j] = -math.expm1(-rate[j] * ramp2)
-            dF2_dr[j] = ramp2 * e2
-            dF2_dt0[j] = -rate[j] * e2 * _sigmoid(tau2)
-            if increment:
-                tau1 = (t1 - t0[j]) / eps
-                ramp1 = eps * _softplus(tau1)
-                e1 = math.exp(-rate[j] * ramp1)
-                G[j] = e1 * -math.expm1(-rate[j] * (ramp2 - ramp1))  # e1 − e2, without cancellation
-                dG_dr[j] = -ramp1 * e1 + ramp2 * e2
-                dG_dt0[j] = rate[j] * e1 * _sigmoid(tau1) + dF2_dt0[j]
-            else:
-                G[j] = F2[j]
-                dG_dr[j] = dF2_dr[j]
-                dG_dt0[j] = dF2_dt0[j]
-
-        o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
-        whole = p[bWHOLE + k] != 0.0
-        num = 0.0
-        if whole:
-            for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
-                j = int(p[bGIDX + gi])
-                num += G[j] * S[j]
-        else:
-            for oi in range(o0, o1):
-                u = int(p[bOIDX + oi])
-                num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
-        stock = 0.0
-        if kind == COUNT:
-            mu = num
-        elif kind == DATABASE:
-            mu = kappa * num + (0.0 if increment else baseline * p[bND + d])
-        elif kind == DATABASE_SHARE:
-            if p[bDWHOLE + d] != 0.0:
-                for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
-                    j = int(p[bDGIDX + gi])
-                    stock += F2[j] * S[j]
-            else:
-                for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
-                    u = int(p[bDIDX + di])
-                    stock += pi[u] * F2[int(p[bG + u])] * pop[u]
-            denominator = baseline * p[bND + d] + kappa * stock
-            mu = num / denominator
-        else:  # COVERAGE: collected over the base population
-            denominator = 0.0
-            for oi in range(o0, o1):
-                denominator += p[bOW + oi] * (base if base > 0.0 else pop[int(p[bOIDX + oi])])
-            mu = num / denominator
-
-        # the likelihood of this observation, and its derivative in mu
-        if kind == COVERAGE:
-            linear_mu = math.log(mu) - math.log1p(-mu)
-            linear_y = math.log(y) - math.log1p(-y)
-            dlin_dmu = 1.0 / (mu * (1.0 - mu))
-            log_jacobian = -math.log(y) - math.log1p(-y)
-        else:
-            linear_mu = math.log(mu)
-            linear_y = math.log(y)
-            dlin_dmu = 1.0 / mu
-            log_jacobian = -linear_y
-        if censor == POINT:
-            zz = (linear_y - linear_mu) / s
-            lp += -0.5 * zz * zz - math.log(s) - LOG_SQRT_2PI + log_jacobian
-            g_mu = zz / s * dlin_dmu
-        elif censor == LOWER:
-            log_cdf, ratio = log_ndtr_ratio((linear_mu - linear_y) / s)
-            lp += log_cdf
-            g_mu = ratio / s * dlin_dmu
-        else:
-            log_cdf, ratio = log_ndtr_ratio((linear_y - linear_mu) / s)
-            lp += log_cdf
-            g_mu = -ratio / s * dlin_dmu
+        observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0)
+        mu, num, denominator, held = expected_value(k, p, pi, pop, S, G, F2, kappa, baseline)
+        ll, g_mu = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])
+        lp += ll
 
         # back through mu
+        increment = not math.isnan(p[bT1 + k])
+        base = p[bBASE + k]
+        d = int(p[bDB + k])
+        o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
         if kind == COUNT:
             g_num = g_mu
-        elif kind == DATABASE:
+        elif kind == DATABASE_KIND:
             g_num = g_mu * kappa
             g_kappa += g_mu * num
             if not increment:
@@ -452,7 +504,7 @@ def logp_grad(x, p, grad):
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
             g_baseline += g_den * p[bND + d]
-            g_kappa += g_den * stock
+            g_kappa += g_den * held
             gs = g_den * kappa
             if p[bDWHOLE + d] != 0.0:
                 for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
@@ -468,13 +520,13 @@ def logp_grad(x, p, grad):
                     g_pop[u] += gs * pi[u] * F2[j]
                     g_rate[j] += gs * pi[u] * pop[u] * dF2_dr[j]
                     g_t0[j] += gs * pi[u] * pop[u] * dF2_dt0[j]
-        else:
+        else:  # COVERAGE
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
             if base <= 0.0:
                 for oi in range(o0, o1):
                     g_pop[int(p[bOIDX + oi])] += g_den * p[bOW + oi]
-        if whole:
+        if p[bWHOLE + k] != 0.0:
             for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
                 j = int(p[bGIDX + gi])
                 g_S[j] += g_num * G[j]
@@ -492,13 +544,17 @@ def logp_grad(x, p, grad):
             g_rate[j] += gn * pi[u] * people * dG_dr[j]
             g_t0[j] += gn * pi[u] * people * dG_dt0[j]
 
-    # --- back through the transforms ------------------------------------------------------------
+    # --- back through the transforms: the values the observations reached, then the units' ----------
     if iK >= 0:
-        grad[iK] += g_kappa * kappa * (1.0 - kappa)
-        grad[iLB] += g_baseline * baseline
+        g_value[iK] = g_kappa
+        g_value[iLB] = g_baseline
     for j in range(J):
-        grad[iRHO + j] += g_rate[j] * rate[j]
-        grad[iV + j] += g_t0[j] * dt0[j]
+        g_value[iRHO + j] = g_rate[j]
+        g_value[iV + j] = g_t0[j]
+    for i in range(n):
+        if g_value[i] != 0.0:
+            grad[i] += chain(p, i, g_value[i], value, slope)
+    # σ_u, σ_p, λ, e and the effects collect their gradient in the coordinate directly, unit by unit
     for u in range(U):
         gs = g_S[int(p[bG + u])]
         g_pi[u] += gs * pop[u]
@@ -568,7 +624,7 @@ EXPAND_SIGNATURE = numba.types.int64(
 
 @numba.cfunc(EXPAND_SIGNATURE, cache=True)
 def store_cfunc(dim, stored, x_, out_, user_data_):
-    """Store the unconstrained draw as it is; everything derived from it is computed in NumPy."""
+    """Store the unconstrained draw as it is; everything derived from it is computed by :func:`derive`."""
     if dim != stored:
         return -1
     x = numba.carray(x_, (dim,))
@@ -576,3 +632,98 @@ def store_cfunc(dim, stored, x_, out_, user_data_):
     for i in range(dim):
         out[i] = x[i]
     return 0
+
+
+# --- over draws: what the fit reports ---------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def derive(X, p, t, value, group_effect, eta, fraction, population, expected, log_lik, log_prior, progress, stocks):
+    """Every quantity of each draw ``X[n]``, written into the arrays given (the draw axis first).
+
+    The values of the coordinates, each group's effect, each unit's η, π and N, each observation's
+    μ and log likelihood (active or not: a left-out observation is the one predicted), each prior
+    term, and at the date ``t`` each group's progress F_j(t) and each database's stock D_d(t).
+    """
+    U, J, K, D = int(p[H_U]), int(p[H_J]), int(p[H_K]), int(p[H_D])
+    n = X.shape[1]
+    bPR = int(p[B_PRIOR])
+    iV, iRHO, iK, iLB = int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
+    bLIK, bCEN, bY, bS, bND = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S]), int(p[B_ND])
+    family, eps = int(p[H_CURVE]), p[H_EPS]
+    slope = np.empty(n)
+    dpi_deta, dpi_dtheta = np.empty(U), np.empty(U)
+    S = np.zeros(J)
+    G, dG_dr, dG_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    F2, dF2_dr, dF2_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    for s in range(X.shape[0]):
+        x = X[s]
+        for r in range(int(p[H_NPRIOR])):
+            row = bPR + PRIOR_COLUMNS * r
+            v, _ = prior_density(int(p[row + 1]), x[int(p[row])], p[row + 2], p[row + 3])
+            log_prior[s, int(p[row + 4])] += v
+        constrain_into(x, p, value[s], slope)
+        group_effects(x, p, value[s], group_effect[s])
+        unit_fractions(x, p, value[s], group_effect[s], eta[s], fraction[s], dpi_deta, dpi_dtheta)
+        populations(x, p, value[s], population[s])
+        group_sums(p, fraction[s], population[s], S)
+        t0, rate = value[s, iV : iV + J], value[s, iRHO : iRHO + J]
+        kappa = value[s, iK] if iK >= 0 else 1.0
+        baseline = value[s, iLB] if iK >= 0 else 0.0
+        for k in range(K):
+            observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0)
+            mu = expected_value(k, p, fraction[s], population[s], S, G, F2, kappa, baseline)[0]
+            expected[s, k] = mu
+            log_lik[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])[0]
+        for j in range(J):
+            progress[s, j] = campaign(family, math.nan, t, t0[j], rate[j], eps)[0]
+        for d in range(D):
+            held = stock(d, p, fraction[s], population[s], progress[s], S)
+            stocks[s, d] = database_level(baseline, p[bND + d], kappa, held)
+
+
+@numba.njit(cache=True)
+def log_likelihoods(mu, p, out):
+    """Each observation's log likelihood at expected values ``mu`` (draws, observation), against the packed data."""
+    bLIK, bCEN, bY, bS = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
+    for s in range(mu.shape[0]):
+        for k in range(mu.shape[1]):
+            out[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu[s, k], p[bS + k])[0]
+
+
+@numba.njit(cache=True)
+def replicates(mu, likelihood, error, z, out):
+    """A replicated value of each observation and draw, from standard normals ``z`` (draws, observation)."""
+    for s in range(mu.shape[0]):
+        for k in range(mu.shape[1]):
+            out[s, k] = observation_draw(likelihood[k], mu[s, k], error[k], z[s, k])
+
+
+@numba.njit(cache=True)
+def progress_at(family, eps, t, start, pace, out):
+    """F_j(t) for each draw and group, from starts and paces (draws, group)."""
+    for s in range(start.shape[0]):
+        for j in range(start.shape[1]):
+            out[s, j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+
+
+@numba.njit(cache=True)
+def collected_at(family, eps, t, fraction, start, pace, population, unit_group, out):
+    """C_u(t) = π_u F_j(u)(t) N_u for each draw and unit."""
+    for s in range(fraction.shape[0]):
+        for u in range(fraction.shape[1]):
+            j = unit_group[u]
+            out[s, u] = (
+                fraction[s, u] * campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0] * population[s, u]
+            )
+
+
+@numba.njit(cache=True)
+def stock_at(family, eps, t, fraction, start, pace, population, unit_group, members, residents, kappa, baseline, out):
+    """D_d(t) = b·N_d + κ·Σ_{u in d} C_u(t) for each draw, over a database's ``members``."""
+    for s in range(fraction.shape[0]):
+        held = 0.0
+        for u in members:
+            j = unit_group[u]
+            held += fraction[s, u] * campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0] * population[s, u]
+        out[s] = database_level(baseline[s], residents, kappa[s], held)
