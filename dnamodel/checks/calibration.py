@@ -31,13 +31,18 @@ from dnamodel.errors import UsageError
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, compile_model, holding, quiet_arviz, sample
 from dnamodel.provenance import package_version
+from dnamodel.spec import parameters
 from dnamodel.spec.resolve import ModelInputs
 
 if TYPE_CHECKING:
     import xarray as xr
 
-QUANTITIES = ("total", "alpha", "beta", "sigma")
-"""The scalars calibration checks, when the model has them (the pooled variant has no β, σ)."""
+QUANTITIES = (
+    *(q.name for q in parameters.ESTIMAND if q.sbc),
+    *parameters.names("hierarchical", sbc=True, scalar=True),
+)
+"""The scalars calibration checks, when the model has them (the pooled variant has no β, σ): the total
+and the registry's SBC scalars."""
 
 PROBABILITIES = (0.5, 0.9)
 """The central credible intervals whose coverage :func:`sbc` records."""
