@@ -75,9 +75,14 @@ def test_the_kernels_transforms_are_the_registrys(inputs):
     """Each coordinate's value, its inverse and its log-Jacobian: the registry's NumPy against the kernel."""
     x = D.draw_prior(inputs, 30, np.random.default_rng(4))
     packed = D.pack(inputs)
-    start = int(packed[dated_packing.B_TRANSFORM])
-    table = packed[start : start + dated_packing.TRANSFORM_COLUMNS * x.shape[1]].reshape(-1, 3)
-    code, a, b = table[:, 0].astype(int), table[:, 1], table[:, 2]
+    start, runs = int(packed[dated_packing.B_TRANSFORM]), int(packed[dated_packing.H_NTRANSFORM])
+    table = packed[start : start + dated_packing.TRANSFORM_COLUMNS * runs].reshape(runs, -1)
+    # the table's runs (first, count, code, a, b), element by element
+    count = table[:, 1].astype(int)
+    assert (np.cumsum(count) - count == table[:, 0]).all()
+    assert count.sum() == x.shape[1]
+    code, a, b = (np.repeat(table[:, c], count) for c in (2, 3, 4))
+    code = code.astype(int)
     value = derive_draws(x, inputs, packed)["value"]
     np.testing.assert_allclose(parameters.to_value(code, x, a, b), value, rtol=1e-14)
     np.testing.assert_allclose(parameters.to_coordinate(code, value, a, b), x, rtol=1e-9, atol=1e-12)

@@ -377,14 +377,14 @@ def test_a_dated_prior_scaled_changes_only_prior_numbers_of_the_packed_vector(da
     assert before.shape == after.shape
     changed = np.flatnonzero(~((before == after) | (np.isnan(before) & np.isnan(after))))  # an increment's NaN `since`
     assert changed.size > 0, prior
-    # the prior table's numbers a and b (columns 2 and 3 of each row), and for a start around a date
-    # the sd its standardised coordinate is scaled by (column 2 of the transform table)
+    # the prior table's numbers a and b (columns 3 and 4 of each row), and for a start around a date
+    # the sd its standardised coordinate is scaled by (column 4, b, of the transform table)
     prior_table = int(before[D.SLOT["B_PRIOR"]])
     rows = int(before[D.SLOT["H_NPRIOR"]])
-    allowed = {prior_table + PRIOR_COLUMNS * r + c for r in range(rows) for c in (2, 3)}
+    allowed = {prior_table + PRIOR_COLUMNS * r + c for r in range(rows) for c in (3, 4)}
     if prior == "start":
         transform = int(before[D.SLOT["B_TRANSFORM"]])
-        allowed |= {transform + TRANSFORM_COLUMNS * i + 2 for i in range(int(before[D.SLOT["H_NDIM"]]))}
+        allowed |= {transform + TRANSFORM_COLUMNS * r + 4 for r in range(int(before[D.SLOT["H_NTRANSFORM"]]))}
     assert set(changed) <= allowed, prior
 
 

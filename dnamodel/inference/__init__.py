@@ -1,6 +1,10 @@
-"""Inference: the hierarchical model built in PyMC, compiled once, and sampled.
+"""Inference: the models built, compiled and sampled, and what their draws imply.
 
-:mod:`~dnamodel.inference.model` declares the model (``build_model``);
+The hierarchical model: :mod:`~dnamodel.inference.model` declares it in PyMC (``build_model``);
 :mod:`~dnamodel.inference.sampling` compiles and samples it (``compile_model``, ``sample``,
-``fit``). Declaring, building and sampling are separate steps.
+``fit``). The dated model: :mod:`~dnamodel.inference.dated_packing` packs its inputs into the one
+vector its compiled density reads (:mod:`~dnamodel.inference.dated_kernel`, numba), whose functions
+over draws :mod:`~dnamodel.inference.dated_quantities` names; :mod:`~dnamodel.inference.dated`
+samples it with nutpie (``fit_dated``), and :mod:`~dnamodel.inference.dated_pymc` is its PyMC twin.
+Declaring, building and sampling are separate steps.
 """

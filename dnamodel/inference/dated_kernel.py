@@ -11,15 +11,16 @@ The forward pass is a set of functions, each written once and used both by :func
 log density and its gradient, written out by hand in reverse mode) and by :func:`derive` and the
 other functions over draws, which compute every quantity the fit reports:
 
-- :func:`prior_density`: every coordinate's prior, one loop over the prior table (its kinds are
-  :data:`dnamodel.spec.parameters.PRIOR_KINDS`);
+- :func:`prior_density`: a coordinate's prior, by its kind (:data:`dnamodel.spec.parameters.PRIOR_KINDS`),
+  summed over the prior table's rows in one loop (:func:`prior_sum`, :func:`prior_by_term`);
 - :func:`constrain_into`: every coordinate's value through its transform; the model's own code
-  reads values by index;
+  reads values by index, and :func:`chain` takes a gradient back through a transform;
 - :func:`unit_fractions`: η_u = α + a_j(u) + δ R_u + o_u + σ_u z_u (+ θ x_u in the linear form), and
   π_u = (1 − h_u) σ(η_u) + h_u σ(η_u + θ) (composition form) or σ(η_u) (linear form);
 - :func:`populations`: N_u = P_u exp(c e_u) λ_g(u);
 - :func:`campaign`: the campaign curve, its increments and derivatives, by the packed curve family;
-- :func:`expected_value`: each observation's μ_k; :func:`database_level`: D_d = b N_d + κ Σ C_u;
+- :func:`expected_value`: each observation's μ_k (and the curve at its dates); :func:`database_level`:
+  D_d = b N_d + κ Σ C_u;
 - :func:`observation_density`: each observation's log likelihood, by its likelihood code.
 
 The mathematics is ``docs/model.md``, section 5. ``tests/test_dated_kernel.py`` checks the gradient
@@ -28,7 +29,9 @@ observation's expected value and log likelihood against the independent PyMC twi
 
 The floating-point order of :func:`logp_grad` is the sampler's: nutpie's draws depend on every bit
 of the log density and its gradient, so a term is summed, and a gradient accumulated, in the order
-the prior table and the code below give it.
+the prior table and the code below give it. Its pieces are inlined and take few arrays (each array
+an inlined function takes costs an atomic reference count): written as pieces, the density costs
+about 4% more of the sampler's time than written in one (``benchmarks/README.md``).
 """
 
 import math
@@ -81,6 +84,7 @@ from dnamodel.inference.dated_packing import (
     H_LEN,
     H_NDIM,
     H_NPRIOR,
+    H_NTRANSFORM,
     H_U,
     HEADER,
     LAYOUT_KEY,
@@ -116,6 +120,12 @@ from dnamodel.spec.parameters import (
     SHIFT,
     STANDARD_NORMAL,
 )
+
+compiled = numba.njit(cache=True, error_model="numpy")
+"""An entry point: a division by zero gives inf or NaN, as in NumPy, and the sampler is told so by the
+non-finite density, not by an exception (which a C callback cannot raise)."""
+inlined = numba.njit(cache=True, error_model="numpy", inline="always")
+"""A piece of the forward pass, inlined where it is used: as fast as the density written in one piece."""
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_HALFNORMAL = 0.5 * math.log(2.0 / math.pi)
@@ -159,7 +169,7 @@ def log_ndtr_ratio(z):
 # --- priors and transforms: generic over the packed tables -------------------------------------------
 
 
-@numba.njit(cache=True)
+@inlined
 def prior_density(kind, x, a, b):
     """Log density of a coordinate ``x`` under a prior kind with numbers ``a``, ``b`` (Jacobian included), and d/dx."""
     if kind == STANDARD_NORMAL:
@@ -181,43 +191,79 @@ def prior_density(kind, x, a, b):
     )
 
 
-@numba.njit(cache=True)
-def constrain_into(x, p, value, slope):
-    """Each coordinate's value through its transform, and dvalue/dx."""
+@inlined
+def constrain_into(x, p, value, slope, codes):
+    """Each coordinate's value through its transform, dvalue/dx, and the transform's code."""
     bT = int(p[B_TRANSFORM])
-    for i in range(x.shape[0]):
-        row = bT + TRANSFORM_COLUMNS * i
-        code, a, b = int(p[row]), p[row + 1], p[row + 2]
-        if code == IDENTITY:
-            value[i] = x[i]
-            slope[i] = 1.0
-        elif code == LOG:
-            value[i] = math.exp(x[i])
-            slope[i] = value[i]
-        elif code == LOGIT:
-            value[i] = _sigmoid(x[i])
-            slope[i] = value[i] * (1.0 - value[i])
-        elif code == SHIFT:
-            value[i] = a + b * x[i]
-            slope[i] = b
-        else:  # LEAD: a date and a lead before (b = −1) or after it, on the log scale
-            lead = math.exp(x[i])
-            value[i] = a + b * lead
-            slope[i] = b * lead
+    for r in range(int(p[H_NTRANSFORM])):
+        row = bT + TRANSFORM_COLUMNS * r
+        first, count, code, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        codes[first : first + count] = code
+        if code == IDENTITY:  # most coordinates: copied as a block
+            value[first : first + count] = x[first : first + count]
+            slope[first : first + count] = 1.0
+            continue
+        for i in range(first, first + count):
+            if code == LOG:
+                value[i] = math.exp(x[i])
+                slope[i] = value[i]
+            elif code == LOGIT:
+                value[i] = _sigmoid(x[i])
+                slope[i] = value[i] * (1.0 - value[i])
+            elif code == SHIFT:
+                value[i] = a + b * x[i]
+                slope[i] = b
+            else:  # LEAD: a date and a lead before (b = −1) or after it, on the log scale
+                lead = math.exp(x[i])
+                value[i] = a + b * lead
+                slope[i] = b * lead
 
 
-@numba.njit(cache=True, inline="always")
-def chain(p, i, g, value, slope):
-    """The gradient in coordinate ``i`` of a term whose gradient in its value is ``g``."""
-    if int(p[int(p[B_TRANSFORM]) + TRANSFORM_COLUMNS * i]) == LOGIT:
-        return g * value[i] * (1.0 - value[i])
-    return g * slope[i]
+@inlined
+def chain(code, g, value, slope):
+    """The gradient in a coordinate of a term whose gradient in the coordinate's value is ``g``."""
+    if code == LOGIT:
+        return g * value * (1.0 - value)
+    return g * slope
+
+
+@inlined
+def prior_sum(x, p, grad):
+    """Every coordinate's prior, in the prior table's order: their sum, each one's gradient added to ``grad``."""
+    bPR = int(p[B_PRIOR])
+    lp = 0.0
+    for r in range(int(p[H_NPRIOR])):
+        row = bPR + PRIOR_COLUMNS * r
+        first, count, kind, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        if kind == STANDARD_NORMAL:  # most coordinates (the effects): a loop the compiler specialises
+            for i in range(first, first + count):
+                v, g = prior_density(STANDARD_NORMAL, x[i], a, b)
+                lp += v
+                grad[i] += g
+        else:
+            for i in range(first, first + count):
+                v, g = prior_density(kind, x[i], a, b)
+                lp += v
+                grad[i] += g
+    return lp
+
+
+@inlined
+def prior_by_term(x, p, terms):
+    """Every coordinate's prior, each added into its term of ``terms``."""
+    bPR = int(p[B_PRIOR])
+    for r in range(int(p[H_NPRIOR])):
+        row = bPR + PRIOR_COLUMNS * r
+        first, count, kind, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        term = int(p[row + 5])
+        for i in range(first, first + count):
+            terms[term] += prior_density(kind, x[i], a, b)[0]
 
 
 # --- the model --------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@inlined
 def group_effects(x, p, value, a):
     """a_j = σ_p w_j, zero without a group level; returns σ_p."""
     iLSP, iW = int(p[P_LSP]), int(p[P_W])
@@ -229,7 +275,7 @@ def group_effects(x, p, value, a):
     return sigma_p
 
 
-@numba.njit(cache=True)
+@inlined
 def unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta):
     """η_u and the fraction at saturation π_u of every unit, with dπ/dη and dπ/dθ."""
     iDEL = int(p[P_DELTA])
@@ -256,7 +302,7 @@ def unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta):
             dpi_dtheta[u] = 0.0
 
 
-@numba.njit(cache=True)
+@inlined
 def populations(x, p, value, pop):
     """N_u = P_u exp(c e_u) λ_g(u): the census population with its error and the uplift."""
     iE, iLAM, ce = int(p[P_E]), int(p[P_LAM]), p[H_CE]
@@ -271,7 +317,7 @@ def populations(x, p, value, pop):
         pop[u] = people
 
 
-@numba.njit(cache=True)
+@inlined
 def group_sums(p, pi, pop, S):
     """S_j = Σ_{u in j} π_u N_u: observations over whole groups sum over groups."""
     bG = int(p[B_GROUP])
@@ -281,7 +327,7 @@ def group_sums(p, pi, pop, S):
         S[int(p[bG + u])] += pi[u] * pop[u]
 
 
-@numba.njit(cache=True)
+@inlined
 def campaign(family, t1, t2, t0, rate, eps):
     """The campaign curve of one group: ``(G, dG/dr, dG/dt0, F(t2), dF(t2)/dr, dF(t2)/dt0)``.
 
@@ -308,24 +354,13 @@ def campaign(family, t1, t2, t0, rate, eps):
     return G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0
 
 
-@numba.njit(cache=True)
-def observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0):
-    """The campaign's progress at observation ``k``'s date, and its gain since ``since``, in the groups it touches."""
-    family, eps = int(p[H_CURVE]), p[H_EPS]
-    t1, t2 = p[int(p[B_T1]) + k], p[int(p[B_T2]) + k]
-    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
-    for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
-        j = int(p[bGIDX + gi])
-        G[j], dG_dr[j], dG_dt0[j], F2[j], dF2_dr[j], dF2_dt0[j] = campaign(family, t1, t2, t0[j], rate[j], eps)
-
-
-@numba.njit(cache=True, inline="always")
+@inlined
 def database_level(baseline, residents, kappa, held):
     """D = b·N_d + κ·held: profiles from before the campaign and the typed share of what was collected."""
     return baseline * residents + kappa * held
 
 
-@numba.njit(cache=True)
+@inlined
 def stock(d, p, pi, pop, F, S):
     """Σ_{u in d} π_u F_j(u) N_u: what database ``d``'s area has collected, by whole groups when it can."""
     held = 0.0
@@ -342,11 +377,34 @@ def stock(d, p, pi, pop, F, S):
     return held
 
 
-@numba.njit(cache=True)
-def expected_value(k, p, pi, pop, S, G, F2, kappa, baseline):
-    """What the model expects of observation ``k``: ``(μ_k, its numerator, its denominator, the database's stock)``."""
+CURVE_G, CURVE_G_RATE, CURVE_G_START, CURVE_F, CURVE_F_RATE, CURVE_F_START = range(6)
+"""Rows of the ``curve`` array (6, group): :func:`campaign`'s outputs at an observation's dates."""
+
+
+@inlined
+def expected_value(k, p, value, pi, pop, S, curve, kappa, baseline):
+    """What the model expects of observation ``k``: ``(μ_k, its numerator, its denominator, the database's stock)``.
+
+    Fills ``curve`` with the campaign's gain since ``since`` and its progress at the date, with their
+    derivatives, in the groups the observation touches (one array, not six: each array an
+    inlined function takes costs a reference count).
+    """
+    family, eps = int(p[H_CURVE]), p[H_EPS]
+    iV, iRHO = int(p[P_V]), int(p[P_RHO])
+    t1, t2 = p[int(p[B_T1]) + k], p[int(p[B_T2]) + k]
+    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
+    for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+        j = int(p[bGIDX + gi])
+        (
+            curve[CURVE_G, j],
+            curve[CURVE_G_RATE, j],
+            curve[CURVE_G_START, j],
+            curve[CURVE_F, j],
+            curve[CURVE_F_RATE, j],
+            curve[CURVE_F_START, j],
+        ) = campaign(family, t1, t2, value[iV + j], value[iRHO + j], eps)
     kind = int(p[int(p[B_KIND]) + k])
-    increment = not math.isnan(p[int(p[B_T1]) + k])
+    increment = not math.isnan(t1)
     base = p[int(p[B_BASE]) + k]
     d = int(p[int(p[B_DB]) + k])
     residents = p[int(p[B_ND]) + d] if int(p[H_D]) > 0 else 0.0
@@ -354,14 +412,13 @@ def expected_value(k, p, pi, pop, S, G, F2, kappa, baseline):
     o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
     num = 0.0
     if p[int(p[B_WHOLE]) + k] != 0.0:
-        bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
         for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
             j = int(p[bGIDX + gi])
-            num += G[j] * S[j]
+            num += curve[CURVE_G, j] * S[j]
     else:
         for oi in range(o0, o1):
             u = int(p[bOIDX + oi])
-            num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
+            num += p[bOW + oi] * pi[u] * curve[CURVE_G, int(p[bG + u])] * (base if base > 0.0 else pop[u])
     denominator = 1.0
     held = 0.0
     if kind == COUNT:
@@ -369,7 +426,7 @@ def expected_value(k, p, pi, pop, S, G, F2, kappa, baseline):
     elif kind == DATABASE_KIND:
         mu = kappa * num + (0.0 if increment else baseline * residents)
     elif kind == DATABASE_SHARE:
-        held = stock(d, p, pi, pop, F2, S)
+        held = stock(d, p, pi, pop, curve[CURVE_F], S)
         denominator = database_level(baseline, residents, kappa, held)
         mu = num / denominator
     else:  # COVERAGE: collected over the base population
@@ -380,7 +437,7 @@ def expected_value(k, p, pi, pop, S, G, F2, kappa, baseline):
     return mu, num, denominator, held
 
 
-@numba.njit(cache=True)
+@inlined
 def observation_density(likelihood, censor, y, mu, s):
     """The log likelihood of an observed ``y`` (a value, or a bound on one) given μ, and its derivative in μ.
 
@@ -409,7 +466,7 @@ def observation_density(likelihood, censor, y, mu, s):
     return log_cdf, -ratio / s * dlin_dmu
 
 
-@numba.njit(cache=True)
+@inlined
 def observation_draw(likelihood, mu, s, z):
     """A replicated value: μ on the likelihood's link scale plus ``s`` times a standard normal ``z``."""
     if likelihood == LOGIT_NORMAL_ERROR:
@@ -420,7 +477,7 @@ def observation_draw(likelihood, mu, s, z):
 # --- the log density and its gradient ---------------------------------------------------------------
 
 
-@numba.njit(cache=True, error_model="numpy")
+@compiled
 def logp_grad(x, p, grad):
     """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
     U, J, K = int(p[H_U]), int(p[H_J]), int(p[H_K])
@@ -428,25 +485,18 @@ def logp_grad(x, p, grad):
     ce = p[H_CE]
     n = x.shape[0]
     bG, bUP, bX, bREP = int(p[B_GROUP]), int(p[B_UPLIFT]), int(p[B_X]), int(p[B_REPORTED])
-    bPR, bACT = int(p[B_PRIOR]), int(p[B_ACTIVE])
+    bACT = int(p[B_ACTIVE])
     iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
     iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
     iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
 
     for i in range(n):
         grad[i] = 0.0
-    # --- the priors, in the prior table's order -----------------------------------------------------
-    lp = 0.0
-    for r in range(int(p[H_NPRIOR])):
-        row = bPR + PRIOR_COLUMNS * r
-        i = int(p[row])
-        v, g = prior_density(int(p[row + 1]), x[i], p[row + 2], p[row + 3])
-        lp += v
-        grad[i] += g
+    lp = prior_sum(x, p, grad)
 
     # --- the model's quantities ---------------------------------------------------------------------
-    value, slope = np.empty(n), np.empty(n)
-    constrain_into(x, p, value, slope)
+    value, slope, codes = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    constrain_into(x, p, value, slope, codes)
     a = np.zeros(J)
     sigma_p = group_effects(x, p, value, a)
     sigma_u = value[iLSU]
@@ -454,20 +504,17 @@ def logp_grad(x, p, grad):
     unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta)
     pop = np.empty(U)
     populations(x, p, value, pop)
-    t0, rate = value[iV : iV + J], value[iRHO : iRHO + J]
     kappa = value[iK] if iK >= 0 else 1.0
     baseline = value[iLB] if iK >= 0 else 0.0
     S = np.zeros(J)
     group_sums(p, pi, pop, S)
 
     # --- the observations; adjoints of groups' sums collect in g_S, spread over units at the end --------
-    g_value = np.zeros(n)  # the gradient in each coordinate's value, for those reached through it
     g_pi, g_pop = np.zeros(U), np.zeros(U)
     g_S, g_rate, g_t0 = np.zeros(J), np.zeros(J), np.zeros(J)
     g_kappa = 0.0
     g_baseline = 0.0
-    G, dG_dr, dG_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
-    F2, dF2_dr, dF2_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    curve = np.zeros((6, J))
     bKIND, bLIK, bCEN, bY, bS = int(p[B_KIND]), int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
     bT1, bBASE, bDB, bND = int(p[B_T1]), int(p[B_BASE]), int(p[B_DB]), int(p[B_ND])
     bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
@@ -483,8 +530,7 @@ def logp_grad(x, p, grad):
         if p[bACT + k] == 0.0:
             continue
         kind = int(p[bKIND + k])
-        observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0)
-        mu, num, denominator, held = expected_value(k, p, pi, pop, S, G, F2, kappa, baseline)
+        mu, num, denominator, held = expected_value(k, p, value, pi, pop, S, curve, kappa, baseline)
         ll, g_mu = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])
         lp += ll
 
@@ -509,17 +555,17 @@ def logp_grad(x, p, grad):
             if p[bDWHOLE + d] != 0.0:
                 for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
                     j = int(p[bDGIDX + gi])
-                    g_S[j] += gs * F2[j]
-                    g_rate[j] += gs * S[j] * dF2_dr[j]
-                    g_t0[j] += gs * S[j] * dF2_dt0[j]
+                    g_S[j] += gs * curve[CURVE_F, j]
+                    g_rate[j] += gs * S[j] * curve[CURVE_F_RATE, j]
+                    g_t0[j] += gs * S[j] * curve[CURVE_F_START, j]
             else:
                 for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
                     u = int(p[bDIDX + di])
                     j = int(p[bG + u])
-                    g_pi[u] += gs * F2[j] * pop[u]
-                    g_pop[u] += gs * pi[u] * F2[j]
-                    g_rate[j] += gs * pi[u] * pop[u] * dF2_dr[j]
-                    g_t0[j] += gs * pi[u] * pop[u] * dF2_dt0[j]
+                    g_pi[u] += gs * curve[CURVE_F, j] * pop[u]
+                    g_pop[u] += gs * pi[u] * curve[CURVE_F, j]
+                    g_rate[j] += gs * pi[u] * pop[u] * curve[CURVE_F_RATE, j]
+                    g_t0[j] += gs * pi[u] * pop[u] * curve[CURVE_F_START, j]
         else:  # COVERAGE
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
@@ -529,31 +575,28 @@ def logp_grad(x, p, grad):
         if p[bWHOLE + k] != 0.0:
             for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
                 j = int(p[bGIDX + gi])
-                g_S[j] += g_num * G[j]
-                g_rate[j] += g_num * S[j] * dG_dr[j]
-                g_t0[j] += g_num * S[j] * dG_dt0[j]
+                g_S[j] += g_num * curve[CURVE_G, j]
+                g_rate[j] += g_num * S[j] * curve[CURVE_G_RATE, j]
+                g_t0[j] += g_num * S[j] * curve[CURVE_G_START, j]
             continue
         for oi in range(o0, o1):
             u = int(p[bOIDX + oi])
             j = int(p[bG + u])
             people = base if base > 0.0 else pop[u]
             gn = g_num * p[bOW + oi]
-            g_pi[u] += gn * G[j] * people
+            g_pi[u] += gn * curve[CURVE_G, j] * people
             if base <= 0.0:
-                g_pop[u] += gn * pi[u] * G[j]
-            g_rate[j] += gn * pi[u] * people * dG_dr[j]
-            g_t0[j] += gn * pi[u] * people * dG_dt0[j]
+                g_pop[u] += gn * pi[u] * curve[CURVE_G, j]
+            g_rate[j] += gn * pi[u] * people * curve[CURVE_G_RATE, j]
+            g_t0[j] += gn * pi[u] * people * curve[CURVE_G_START, j]
 
     # --- back through the transforms: the values the observations reached, then the units' ----------
     if iK >= 0:
-        g_value[iK] = g_kappa
-        g_value[iLB] = g_baseline
+        grad[iK] += chain(codes[iK], g_kappa, value[iK], slope[iK])
+        grad[iLB] += chain(codes[iLB], g_baseline, value[iLB], slope[iLB])
     for j in range(J):
-        g_value[iRHO + j] = g_rate[j]
-        g_value[iV + j] = g_t0[j]
-    for i in range(n):
-        if g_value[i] != 0.0:
-            grad[i] += chain(p, i, g_value[i], value, slope)
+        grad[iRHO + j] += chain(codes[iRHO + j], g_rate[j], value[iRHO + j], slope[iRHO + j])
+        grad[iV + j] += chain(codes[iV + j], g_t0[j], value[iV + j], slope[iV + j])
     # σ_u, σ_p, λ, e and the effects collect their gradient in the coordinate directly, unit by unit
     for u in range(U):
         gs = g_S[int(p[bG + u])]
@@ -637,7 +680,7 @@ def store_cfunc(dim, stored, x_, out_, user_data_):
 # --- over draws: what the fit reports ---------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@compiled
 def derive(X, p, t, value, group_effect, eta, fraction, population, expected, log_lik, log_prior, progress, stocks):
     """Every quantity of each draw ``X[n]``, written into the arrays given (the draw axis first).
 
@@ -647,22 +690,17 @@ def derive(X, p, t, value, group_effect, eta, fraction, population, expected, lo
     """
     U, J, K, D = int(p[H_U]), int(p[H_J]), int(p[H_K]), int(p[H_D])
     n = X.shape[1]
-    bPR = int(p[B_PRIOR])
     iV, iRHO, iK, iLB = int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
     bLIK, bCEN, bY, bS, bND = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S]), int(p[B_ND])
     family, eps = int(p[H_CURVE]), p[H_EPS]
-    slope = np.empty(n)
+    slope, codes = np.empty(n), np.empty(n, np.int64)
     dpi_deta, dpi_dtheta = np.empty(U), np.empty(U)
     S = np.zeros(J)
-    G, dG_dr, dG_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
-    F2, dF2_dr, dF2_dt0 = np.zeros(J), np.zeros(J), np.zeros(J)
+    curve = np.zeros((6, J))
     for s in range(X.shape[0]):
         x = X[s]
-        for r in range(int(p[H_NPRIOR])):
-            row = bPR + PRIOR_COLUMNS * r
-            v, _ = prior_density(int(p[row + 1]), x[int(p[row])], p[row + 2], p[row + 3])
-            log_prior[s, int(p[row + 4])] += v
-        constrain_into(x, p, value[s], slope)
+        prior_by_term(x, p, log_prior[s])
+        constrain_into(x, p, value[s], slope, codes)
         group_effects(x, p, value[s], group_effect[s])
         unit_fractions(x, p, value[s], group_effect[s], eta[s], fraction[s], dpi_deta, dpi_dtheta)
         populations(x, p, value[s], population[s])
@@ -671,8 +709,7 @@ def derive(X, p, t, value, group_effect, eta, fraction, population, expected, lo
         kappa = value[s, iK] if iK >= 0 else 1.0
         baseline = value[s, iLB] if iK >= 0 else 0.0
         for k in range(K):
-            observation_progress(k, p, t0, rate, G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0)
-            mu = expected_value(k, p, fraction[s], population[s], S, G, F2, kappa, baseline)[0]
+            mu = expected_value(k, p, value[s], fraction[s], population[s], S, curve, kappa, baseline)[0]
             expected[s, k] = mu
             log_lik[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])[0]
         for j in range(J):
@@ -682,7 +719,7 @@ def derive(X, p, t, value, group_effect, eta, fraction, population, expected, lo
             stocks[s, d] = database_level(baseline, p[bND + d], kappa, held)
 
 
-@numba.njit(cache=True)
+@compiled
 def log_likelihoods(mu, p, out):
     """Each observation's log likelihood at expected values ``mu`` (draws, observation), against the packed data."""
     bLIK, bCEN, bY, bS = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
@@ -691,7 +728,7 @@ def log_likelihoods(mu, p, out):
             out[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu[s, k], p[bS + k])[0]
 
 
-@numba.njit(cache=True)
+@compiled
 def replicates(mu, likelihood, error, z, out):
     """A replicated value of each observation and draw, from standard normals ``z`` (draws, observation)."""
     for s in range(mu.shape[0]):
@@ -699,7 +736,7 @@ def replicates(mu, likelihood, error, z, out):
             out[s, k] = observation_draw(likelihood[k], mu[s, k], error[k], z[s, k])
 
 
-@numba.njit(cache=True)
+@compiled
 def progress_at(family, eps, t, start, pace, out):
     """F_j(t) for each draw and group, from starts and paces (draws, group)."""
     for s in range(start.shape[0]):
@@ -707,23 +744,25 @@ def progress_at(family, eps, t, start, pace, out):
             out[s, j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
 
 
-@numba.njit(cache=True)
+@compiled
 def collected_at(family, eps, t, fraction, start, pace, population, unit_group, out):
     """C_u(t) = π_u F_j(u)(t) N_u for each draw and unit."""
+    progress = np.empty(start.shape[1])
     for s in range(fraction.shape[0]):
+        for j in range(start.shape[1]):
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
         for u in range(fraction.shape[1]):
-            j = unit_group[u]
-            out[s, u] = (
-                fraction[s, u] * campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0] * population[s, u]
-            )
+            out[s, u] = fraction[s, u] * progress[unit_group[u]] * population[s, u]
 
 
-@numba.njit(cache=True)
+@compiled
 def stock_at(family, eps, t, fraction, start, pace, population, unit_group, members, residents, kappa, baseline, out):
     """D_d(t) = b·N_d + κ·Σ_{u in d} C_u(t) for each draw, over a database's ``members``."""
+    progress = np.empty(start.shape[1])
     for s in range(fraction.shape[0]):
+        for j in range(start.shape[1]):
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
         held = 0.0
         for u in members:
-            j = unit_group[u]
-            held += fraction[s, u] * campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0] * population[s, u]
+            held += fraction[s, u] * progress[unit_group[u]] * population[s, u]
         out[s] = database_level(baseline[s], residents, kappa[s], held)

@@ -47,6 +47,7 @@ HEADER_SLOTS = (
     "H_CE",
     "H_EPS",
     "H_CURVE",
+    "H_NTRANSFORM",
     "H_NPRIOR",
     "H_NTERMS",
     "B_N",
@@ -108,6 +109,7 @@ HEADER = len(HEADER_SLOTS)
     H_CE,
     H_EPS,
     H_CURVE,
+    H_NTRANSFORM,
     H_NPRIOR,
     H_NTERMS,
     B_N,
@@ -155,10 +157,13 @@ HEADER = len(HEADER_SLOTS)
     P_DELTA,
 ) = range(HEADER)
 
-TRANSFORM_COLUMNS = 3
-"""A coordinate's row of the transform table: code, a, b (:func:`dnamodel.spec.parameters.to_value`)."""
-PRIOR_COLUMNS = 5
-"""A row of the prior table: the coordinate's index, the prior kind, a, b, and the term it is summed in."""
+TRANSFORM_COLUMNS = 5
+"""A row of the transform table: the first coordinate, how many, their code, a, b
+(:func:`dnamodel.spec.parameters.to_value`)."""
+PRIOR_COLUMNS = 6
+"""A row of the prior table: the first coordinate, how many, their prior kind, a, b, and the term they
+are summed in. Coordinates in a row follow one another in the vector and in the density's sum: the
+kernel's loop over them reads the row once (the 77 units' effects are one row)."""
 
 COMPOSITION, LINEAR = 0, 1
 """The fraction's form (``docs/model.md``, section 5.3)."""
@@ -220,22 +225,32 @@ def layout_of(inputs: DatedInputs) -> Layout:
     return Layout(start, blocks)
 
 
+def _runs(rows: list[tuple[float, ...]]) -> np.ndarray:
+    """Rows ``(coordinate, *same)`` in order, as runs ``(first, count, *same)`` of consecutive coordinates."""
+    runs: list[list[float]] = []
+    for i, *same in rows:
+        if runs and runs[-1][0] + runs[-1][1] == i and runs[-1][2:] == same:
+            runs[-1][1] += 1
+        else:
+            runs.append([i, 1, *same])
+    return np.array(runs, dtype=float)
+
+
 def _tables(inputs: DatedInputs, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-    """The transform table (a row per coordinate) and the prior table (rows in the density's summing order)."""
-    transform = np.zeros((layout.ndim, TRANSFORM_COLUMNS))
-    rows = []
+    """The transform table (in the vector's order) and the prior table (in the density's summing order), as runs."""
+    transforms, priors = [], []
     terms = parameters.prior_terms("dated")
     for position, parameter in enumerate(parameters.registry("dated")):
         block = layout.blocks[parameter.block]
-        if block.stop == block.start:
-            continue
-        transform[block] = np.column_stack(parameters.transform_rows(parameter, inputs))
+        code, ta, tb = parameters.transform_rows(parameter, inputs)
         kind, a, b = parameters.prior_rows(parameter, inputs)
+        term = terms.index(parameter.term)
         for element, i in enumerate(range(block.start, block.stop)):
+            transforms.append((i, float(code[element]), float(ta[element]), float(tb[element])))
             order = (parameter.summed, element, position)
-            rows.append((order, (i, kind[element], a[element], b[element], terms.index(parameter.term))))
-    prior = np.array([row for _, row in sorted(rows, key=lambda r: r[0])], dtype=float).reshape(-1, PRIOR_COLUMNS)
-    return transform, prior
+            priors.append((order, (i, float(kind[element]), float(a[element]), float(b[element]), float(term))))
+    transforms.sort()
+    return _runs(transforms), _runs([row for _, row in sorted(priors, key=lambda r: r[0])])
 
 
 def pack(
@@ -354,6 +369,7 @@ def pack(
     header[H_CE] = inputs.census_error
     header[H_EPS] = inputs.ramp_years
     header[H_CURVE] = campaign_curve(inputs)
+    header[H_NTRANSFORM] = len(transform)
     header[H_NPRIOR] = len(prior)
     header[H_NTERMS] = len(parameters.prior_terms("dated"))
     for parameter in parameters.registry("dated"):

@@ -307,8 +307,8 @@ DATED: tuple[Parameter, ...] = (
     Parameter(
         "contrast",
         "θ",
-        "log odds ratio of the covariate's group ({covariate}) against the other residents "
-        "(composition form), or the change in logit fraction per sd of the covariate (linear form)",
+        "log odds ratio of the covariate's group ({covariate}) against the others, or (linear form) the "
+        "change in logit fraction per sd of the covariate",
         "logit scale",
         block="contrast",
         prior="fraction.contrast",
@@ -671,6 +671,18 @@ def gated_names() -> tuple[str, ...]:
     ('total', 'share')
     """
     found = [*names("hierarchical", gated=True), *names("dated", gated=True), *(q.name for q in ESTIMAND if q.gated)]
+    return tuple(dict.fromkeys(found))
+
+
+def scalar_names() -> tuple[str, ...]:
+    """Every parameter a figure of scalars may draw: the hierarchical model's, then the dated model's not named.
+
+    Examples
+    --------
+    >>> scalar_names()[:7]
+    ('alpha', 'beta', 'sigma', 'log_uplift', 'tau', 'row_centre', 'pace')
+    """
+    found = [p.name for p in registry("hierarchical")] + [p.name for p in registry("dated") if p.scalar and p.posterior]
     return tuple(dict.fromkeys(found))
 
 
