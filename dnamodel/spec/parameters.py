@@ -705,7 +705,7 @@ def spec_priors(model: str) -> tuple[Parameter, ...]:
 
 
 def find(name: str, model: str | None = None) -> Parameter | Quantity | None:
-    """The entry named ``name``: in ``model``'s registry, else in the estimand, else in either registry.
+    """The entry named ``name``: in ``model``'s registry (else the dated, then the hierarchical), or the estimand's.
 
     Examples
     --------
