@@ -192,7 +192,8 @@ _CODES = {
 LAYOUT_KEY = float(int(hashlib.sha256(json.dumps(_CODES).encode()).hexdigest()[:12], 16))
 """A fingerprint of the layout and every code the compiled density reads, written at the head of each
 packed vector. numba freezes these constants into its on-disk cache, which it renews only when the
-kernel's own file changes: the kernel compares its frozen key with this one."""
+kernel's own file changes: :func:`dnamodel.inference.dated_quantities.compiled` compares the kernel's
+frozen key (``dated_kernel.layout_key()``) with this one before any compiled code runs."""
 
 
 # --- the unconstrained vector -------------------------------------------------------------------------
