@@ -31,7 +31,7 @@ The floating-point order of :func:`logp_grad` is the sampler's: nutpie's draws d
 of the log density and its gradient, so a term is summed, and a gradient accumulated, in the order
 the prior table and the code below give it. Its pieces are inlined and take few arrays (each array
 an inlined function takes costs an atomic reference count): written as pieces, the density costs
-about 4% more of the sampler's time than written in one (``benchmarks/README.md``).
+the sampler 4 to 8% more time than written in one (``benchmarks/README.md``).
 """
 
 import math
