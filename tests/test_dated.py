@@ -90,6 +90,34 @@ def test_shipped_spec_parses_as_a_dated_spec():
             "zhagyab",
         ),
         ({"sampler__target_accept": 1.0}, "sampler.target_accept", "less than 1"),
+        ({"campaign__curve": "logistc"}, "campaign.curve", "logistic"),
+        ({"campaign__constant_from": "2020-06"}, "campaign", "constant_after"),
+        ({"databases__typed_share": {"dist": "fixed", "value": 1.5}}, "databases.typed_share.value", "range"),
+        ({"databases__typed_share": {"dist": "fixed"}}, "databases.typed_share.value", "Field required"),
+        ({"campaign__pace": {"dist": "fixed", "value": 1.0}}, "campaign.pace.dist", "one value per group"),
+        ({"fraction__alpha": {"dist": "fixd", "value": 1.0}}, "fraction.alpha.dist", "fixed"),
+        ({"observations__zhagyab__numerator": "profiles"}, "observations.zhagyab.numerator", "only a database_share"),
+        ({"observations__lhasa_database_share__numerator": "typed"}, "numerator", "profiles"),
+        (
+            {"unverified": {"thesis": {"observations": ["thesis_stok"], "wrong": 0.2, "error_if_wrong": 1.0}}},
+            "unverified.thesis.observations",
+            "thesis_stock",
+        ),
+        (
+            {"unverified": {"thesis": {"observations": ["thesis_stock"], "wrong": 1.0, "error_if_wrong": 1.0}}},
+            "unverified.thesis.wrong",
+            "less than 1",
+        ),
+        (
+            {
+                "unverified": {
+                    "a": {"observations": ["thesis_stock"], "wrong": 0.2, "error_if_wrong": 1.0},
+                    "b": {"observations": ["thesis_stock"], "wrong": 0.2, "error_if_wrong": 1.0},
+                }
+            },
+            "unverified.b.observations",
+            "already in",
+        ),
     ],
 )
 def test_bad_specs_name_the_key(change, key, words):
@@ -132,6 +160,49 @@ def test_specs_wrong_against_the_data_name_the_key(data, change, key, words):
         resolve_dated(spec, data)
     assert key in problems(error.value)
     assert words in problems(error.value)
+
+
+def test_the_new_keys_resolve_to_the_inputs_the_density_reads(data):
+    """Curve family, its date, fixed values, the share's numerator and unverified sources (issue 20)."""
+    plain = resolve_dated(edited(), data)
+    # the last figure over every unit: the thesis's database over Tibet, mid-2020
+    assert plain.last_regionwide_label == "2020-06-30"
+    assert plain.last_regionwide_observation in ("thesis_stock", "thesis_added")
+    assert plain.curve == "saturating"
+    assert math.isnan(plain.constant_from)
+    share = plain.observation.index("lhasa_database_share")
+    assert plain.typed_numerator[share] == (0.0 if plain.typed_numerator.sum() == 0 else 1.0)
+    after = resolve_dated(edited(campaign__curve="constant_after"), data)
+    assert after.constant_from == plain.last_regionwide
+    assert after.constant_from_label == "2020-06-30"
+    chosen = resolve_dated(edited(campaign__curve="constant_after", campaign__constant_from="2021-01"), data)
+    assert chosen.constant_from == decimal_year("2021-01")
+    samples = resolve_dated(edited(observations__lhasa_database_share__numerator="samples"), data)
+    profiles = resolve_dated(edited(observations__lhasa_database_share__numerator="profiles"), data)
+    assert samples.typed_numerator[share] == 0.0
+    assert profiles.typed_numerator[share] == 1.0
+    assert profiles.typed_numerator.sum() == 1.0  # only the share has a numerator
+    group = {"thesis": {"observations": ["thesis_stock", "thesis_added"], "wrong": 0.2, "error_if_wrong": 1.0}}
+    doubted = resolve_dated(edited(unverified=group), data)
+    members = [doubted.observation.index(n) for n in ("thesis_stock", "thesis_added")]
+    assert doubted.unverified_name == ("thesis",)
+    assert list(doubted.unverified_group[members]) == [0, 0]
+    assert (np.delete(doubted.unverified_group, members) == -1).all()
+    assert doubted.unverified_wrong.tolist() == [0.2]
+    assert doubted.unverified_error.tolist() == [1.0]
+    # a member left out of the model drops out of its group; a group with no member left is none
+    gone = edited(unverified=group, observations__thesis_stock__use=False, observations__thesis_added__use=False)
+    assert resolve_dated(gone, data).unverified_name == ()
+    fixed = resolve_dated(edited(databases__typed_share={"dist": "fixed", "value": 0.7}), data)
+    assert str(fixed.priors["typed_share"]) == "fixed at 0.7"
+    layout, plain_layout = D.layout_of(fixed), D.layout_of(plain)
+    assert layout.ndim == plain_layout.ndim - 1  # κ left the sampled vector ...
+    assert layout.blocks["logit_typed_share"].start == layout.ndim  # ... and is held after it
+    # a unit taken out of an uplift group
+    moved = edited(population__uplift__lhasa__exclude=["qushui"])
+    lifted = resolve_dated(moved, data)
+    assert lifted.uplift[lifted.unit.index("qushui")] == -1
+    assert lifted.uplift[lifted.unit.index("lhunzhub")] == 0
 
 
 def test_decimal_years_are_the_middle_of_what_a_date_names():

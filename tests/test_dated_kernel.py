@@ -20,7 +20,7 @@ from dnamodel.inference import dated_kernel as K
 from dnamodel.inference.dated_packing import H_KEY, LAYOUT_KEY
 from dnamodel.inference.dated_quantities import derive_draws
 from dnamodel.spec import load_model
-from dnamodel.spec.dated import resolve_dated
+from dnamodel.spec.dated import FixedPrior, resolve_dated
 
 
 @pytest.fixture(scope="module")
@@ -106,22 +106,23 @@ def test_an_increment_is_a_difference_of_the_curve_without_cancellation():
     # late in a campaign F(t1) and F(t2) are both 1 - 1e-12: their difference in floating point
     # keeps 4 digits; the increment keeps the exact value e^{-r·ramp1}·(1 - e^{-r·(ramp2 - ramp1)})
     t0, rate, eps = 2000.0, 1.0, 0.25
-    increment = K.campaign(0, 2027.0, 2028.0, t0, rate, eps)[0]
+    increment = K.campaign(0, 2027.0, 2028.0, t0, rate, eps, math.nan)[0]
     assert increment == pytest.approx(math.exp(-27.0) * -math.expm1(-1.0), rel=1e-12)
-    difference = K.campaign(0, math.nan, 2028.0, t0, rate, eps)[0] - K.campaign(0, math.nan, 2027.0, t0, rate, eps)[0]
+    late, later = (K.campaign(0, math.nan, t, t0, rate, eps, math.nan)[0] for t in (2027.0, 2028.0))
+    difference = later - late
     assert abs(difference / increment - 1) > 1e-6  # what the increment avoids: 3e-5 here
     # its derivatives in the pace and the start, by central differences: h = 1e-5 errs by O(h²) ≈ 1e-10
     # and by rounding, a date near 2018 being exact to 2e-13, 2e-13 / h = 2e-8 relative
     h = 1e-5
-    _, d_rate, d_start, _, _, _ = K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3, eps)
+    _, d_rate, d_start, _, _, _ = K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3, eps, math.nan)
     plus, minus = (
-        K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3 + h, eps)[0],
-        K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3 - h, eps)[0],
+        K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3 + h, eps, math.nan)[0],
+        K.campaign(0, 2018.5, 2019.0, 2018.2, 1.3 - h, eps, math.nan)[0],
     )
     assert d_rate == pytest.approx((plus - minus) / (2 * h), rel=1e-6)
     plus, minus = (
-        K.campaign(0, 2018.5, 2019.0, 2018.2 + h, 1.3, eps)[0],
-        K.campaign(0, 2018.5, 2019.0, 2018.2 - h, 1.3, eps)[0],
+        K.campaign(0, 2018.5, 2019.0, 2018.2 + h, 1.3, eps, math.nan)[0],
+        K.campaign(0, 2018.5, 2019.0, 2018.2 - h, 1.3, eps, math.nan)[0],
     )
     assert d_start == pytest.approx((plus - minus) / (2 * h), rel=1e-6)
 
@@ -151,3 +152,126 @@ def test_the_c_callback_returns_what_the_kernel_does(inputs, points):
     assert out[0] == K.logp_grad(x, packed, expected_grad)
     np.testing.assert_array_equal(grad, expected_grad)
     assert call(n + 1, None, None, None, packed.ctypes.data) == -1  # a wrong dimension is refused
+
+
+# --- issue 20: curve families, a fixed parameter, profiles over profiles, an unverified source -------
+
+
+def issue20_variant(inputs, curve="saturating", constant_from=math.nan, fixed=False, wrong=0.2):
+    """The default inputs with a curve family, κ fixed or not, the share's numerator typed, the thesis unverified."""
+    K_ = len(inputs.observation)
+    grouped = np.full(K_, -1)
+    grouped[[inputs.observation.index(n) for n in ("thesis_stock", "thesis_added")]] = 0
+    priors = dict(inputs.priors)
+    if fixed:
+        priors["typed_share"] = FixedPrior(dist="fixed", value=0.7)
+    typed = np.array([1.0 if n == "lhasa_database_share" else 0.0 for n in inputs.observation])
+    return replace(
+        inputs,
+        curve=curve,
+        constant_from=constant_from,
+        priors=priors,
+        typed_numerator=typed,
+        unverified_name=("thesis",),
+        unverified_wrong=np.array([wrong]),
+        unverified_error=np.array([1.0]),
+        unverified_group=grouped,
+    )
+
+
+VARIANTS = {
+    "logistic": {"curve": "logistic"},
+    # t_c before Zhagyab's increment ends (it straddles t_c) and at mid-2020 (the default's date)
+    "constant_after_2018": {"curve": "constant_after", "constant_from": 2018.0},
+    "constant_after_2020": {"curve": "constant_after", "constant_from": 2020.4959},
+    "kappa_fixed": {"fixed": True},
+    "certain_source": {"wrong": 0.0},
+}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_new_pieces_have_right_gradients(inputs, name):
+    variant = issue20_variant(inputs, **VARIANTS[name])
+    for x in D.draw_prior(variant, 3, np.random.default_rng(7)):
+        finite_difference_check(D.pack(variant, usable(variant)), x)
+
+
+def usable(variant):
+    """The observations a variant can score at prior draws: after t_c a coverage can pass 1 (no density)."""
+    return np.array([not (variant.curve == "constant_after" and n == "qushui_coverage") for n in variant.observation])
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_with_new_pieces_the_density_is_the_sum_of_the_parts(inputs, name):
+    """Each prior term, each independent observation and each unverified source's joint term sum to the density."""
+    variant = issue20_variant(inputs, **VARIANTS[name])
+    x = D.draw_prior(variant, 4, np.random.default_rng(5))
+    active = usable(variant)
+    active[[0, variant.observation.index("thesis_added")]] = False
+    grad = np.zeros(x.shape[1])
+    for mask in (usable(variant), active):
+        packed = D.pack(variant, mask)
+        parts = derive_draws(x, variant, packed)
+        independent = mask & (variant.unverified_group < 0)
+        total = (
+            parts["log_prior"].sum(axis=1)
+            + parts["log_likelihood"][:, independent].sum(axis=1)
+            + parts["source_log_likelihood"].sum(axis=1)
+        )
+        kernel = np.array([K.logp_grad(xi, packed, grad) for xi in x])
+        np.testing.assert_allclose(kernel, total, rtol=1e-12, atol=1e-9)
+
+
+def test_a_member_of_an_unverified_source_is_scored_given_the_others(inputs):
+    """Its log likelihood is log p(both) − log p(the other); with the other left out, its own mixture."""
+    variant = issue20_variant(inputs)
+    x = D.draw_prior(variant, 3, np.random.default_rng(2))
+    stock, added = (variant.observation.index(n) for n in ("thesis_stock", "thesis_added"))
+    both = derive_draws(x, variant)
+    without_added = np.ones(len(variant.observation), bool)
+    without_added[added] = False
+    stock_alone = derive_draws(x, variant, D.pack(variant, without_added))
+    joint, other = both["source_log_likelihood"][:, 0], stock_alone["source_log_likelihood"][:, 0]
+    np.testing.assert_allclose(both["log_likelihood"][:, added], joint - other, rtol=1e-10)
+    # left out, it is scored given the members still in: the same figure
+    np.testing.assert_allclose(stock_alone["log_likelihood"][:, added], joint - other, rtol=1e-10)
+    active = np.ones(len(variant.observation), bool)
+    active[stock] = False
+    alone = derive_draws(x, variant, D.pack(variant, active))
+    # alone, the member's own mixture: (1 − w)·p(y | μ, s) + w·p(y | μ, 1)
+    from scipy.stats import norm
+
+    mu, y = alone["expected"][:, added], variant.value[added]
+    right = norm.logpdf(np.log(y), np.log(mu), variant.error[added]) - np.log(y)
+    wrong = norm.logpdf(np.log(y), np.log(mu), 1.0) - np.log(y)
+    mixture = np.logaddexp(np.log(0.8) + right, np.log(0.2) + wrong)
+    np.testing.assert_allclose(alone["source_log_likelihood"][:, 0], mixture, rtol=1e-10)
+    np.testing.assert_allclose(alone["log_likelihood"][:, added], mixture, rtol=1e-10)
+
+
+def test_curve_families_start_at_zero_and_the_constant_one_is_smooth_at_its_date():
+    eps, t0, rate = 0.25, 2017.0, 1.3
+    from dnamodel.inference.dated_packing import CONSTANT_AFTER, LOGISTIC
+
+    assert K.campaign(LOGISTIC, math.nan, 2000.0, t0, rate, eps, math.nan)[0] == pytest.approx(0.0, abs=1e-12)
+    assert K.campaign(LOGISTIC, math.nan, 2060.0, t0, rate, eps, math.nan)[0] == pytest.approx(1.0, abs=1e-12)
+    tc, h = 2019.5, 1e-7
+    below = K.campaign(CONSTANT_AFTER, math.nan, tc - h, t0, rate, eps, tc)[0]
+    above = K.campaign(CONSTANT_AFTER, math.nan, tc + h, t0, rate, eps, tc)[0]
+    at = K.campaign(CONSTANT_AFTER, math.nan, tc, t0, rate, eps, tc)[0]
+    assert at == K.campaign(0, math.nan, tc, t0, rate, eps, math.nan)[0]  # the saturating curve up to t_c
+    slope = (above - below) / (2 * h)
+    left = (at - below) / h
+    assert slope == pytest.approx(left, rel=1e-5)  # no kink at t_c
+    # after t_c it rises at t_c's rate, without end
+    late = K.campaign(CONSTANT_AFTER, math.nan, tc + 10, t0, rate, eps, tc)[0]
+    assert late == pytest.approx(at + 10 * left, rel=1e-6)
+
+
+def test_a_fixed_parameter_is_held_at_its_value(inputs):
+    variant = issue20_variant(inputs, fixed=True)
+    layout = D.layout_of(variant)
+    x = D.draw_prior(variant, 2, np.random.default_rng(1))
+    assert x.shape[1] == layout.ndim == D.layout_of(inputs).ndim - 1
+    values = derive_draws(x, variant)["value"]
+    assert (values[:, layout.blocks["logit_typed_share"]] == 0.7).all()

@@ -41,8 +41,10 @@ def agree(inputs, active, points):
     assert sorted(order) == list(range(layout.ndim))  # every kernel parameter is one twin value, once
     logp, dlogp = model.compile_logp(jacobian=True), model.compile_dlogp(jacobian=True)
     terms = [model[name] for name in ("obs", "coverage_obs", "bounds") if name in model.named_vars]
+    sources = [model[f"unverified_{n}"] for n in inputs.unverified_name if f"unverified_{n}" in model.named_vars]
     expected = next(v for v in ancestors([model.logp()]) if v.name == EXPECTED)
     each = model.compile_fn([expected, *model.logp(vars=terms, sum=False)], point_fn=True)
+    joint = model.compile_fn([*model.logp(vars=sources, sum=False)], point_fn=True) if sources else None
     # each free variable's prior, Jacobian included, summed into the kernel's term for its block
     priors = model.compile_fn(model.logp(vars=model.free_RVs, sum=False), point_fn=True)
     term_of_block = {p.block: p.term for p in parameters.registry("dated")}
@@ -50,15 +52,17 @@ def agree(inputs, active, points):
     rows = np.flatnonzero(np.ones(len(inputs.observation), bool) if active is None else active)
     # the twin's terms list its active observations by kind: point values, coverages, then bounds
     kind, censor = inputs.kind[rows], inputs.censor[rows]
+    if len(inputs.unverified_group) == len(inputs.observation):  # an unverified source's members: its own term
+        censor = np.where(inputs.unverified_group[rows] >= 0, -1, censor)
     by_term = {
         "obs": rows[(censor == D.POINT) & (kind != D.COVERAGE)],
         "coverage_obs": rows[(censor == D.POINT) & (kind == D.COVERAGE)],
-        "bounds": rows[censor != D.POINT],
+        "bounds": rows[(censor != D.POINT) & (censor >= 0)],
     }
     packed = D.pack(inputs, active)
     derived = derive_draws(points, inputs, packed)
-    for x, mu, log_likelihood, log_prior in zip(
-        points, derived["expected"], derived["log_likelihood"], derived["log_prior"], strict=True
+    for i, (x, mu, log_likelihood, log_prior) in enumerate(
+        zip(points, derived["expected"], derived["log_likelihood"], derived["log_prior"], strict=True)
     ):
         kernel_grad = np.zeros(layout.ndim)
         kernel = K.logp_grad(x, packed, kernel_grad)
@@ -71,6 +75,10 @@ def agree(inputs, active, points):
         np.testing.assert_allclose(twin_mu, mu[rows], rtol=1e-12)
         for term, values in zip(terms, twin_terms, strict=True):
             np.testing.assert_allclose(values, log_likelihood[by_term[term.name]], rtol=RTOL, atol=1e-8)
+        if joint is not None:
+            twin_sources = np.array([float(v) for v in joint(point)])
+            kernel_sources = derived["source_log_likelihood"][i][: len(twin_sources)]
+            np.testing.assert_allclose(twin_sources, kernel_sources, rtol=RTOL)
         twin_prior = np.zeros(len(prior_terms))
         for rv, values in zip(model.free_RVs, priors(point), strict=True):
             twin_prior[prior_terms.index(term_of_block[TWIN_BLOCKS[rv.name]])] += values.sum()
@@ -97,3 +105,17 @@ def test_the_twin_agrees_on_a_variant_with_observations_left_out(inputs):
     active = np.ones(len(inputs.observation), bool)
     active[[0, 4, 9]] = False
     agree(variant, active, D.draw_prior(variant, 4, np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize(
+    "name", ["logistic", "constant_after_2018", "constant_after_2020", "kappa_fixed", "certain_source"]
+)
+def test_the_twin_agrees_with_the_new_pieces(inputs, name):
+    """Curve families, κ fixed, profiles over profiles, the thesis unverified (issue 20), some observations left out."""
+    from tests.test_dated_kernel import VARIANTS, issue20_variant, usable
+
+    variant = issue20_variant(inputs, **VARIANTS[name])
+    active = usable(variant)
+    active[[0, 4]] = False
+    agree(variant, usable(variant), D.draw_prior(variant, 4, np.random.default_rng(11)))
+    agree(variant, active, D.draw_prior(variant, 2, np.random.default_rng(12)))

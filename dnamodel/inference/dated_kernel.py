@@ -66,11 +66,16 @@ from dnamodel.inference.dated_packing import (
     B_T1,
     B_T2,
     B_TRANSFORM,
+    B_TYPED,
+    B_UERROR,
+    B_UGROUP,
     B_UPLIFT,
+    B_UWRONG,
     B_WHOLE,
     B_X,
     B_Y,
     COMPOSITION,
+    CONSTANT_AFTER,
     COUNT,
     DATABASE_KIND,
     DATABASE_SHARE,
@@ -85,10 +90,14 @@ from dnamodel.inference.dated_packing import (
     H_NDIM,
     H_NPRIOR,
     H_NTRANSFORM,
+    H_NU,
+    H_TC,
     H_U,
+    H_WIDTH,
     HEADER,
     LAYOUT_KEY,
     LINEAR,
+    LOGISTIC,
     LOGIT_NORMAL_ERROR,
     LOWER,
     P_ALPHA,
@@ -110,6 +119,7 @@ from dnamodel.inference.dated_packing import (
     TRANSFORM_COLUMNS,
 )
 from dnamodel.spec.parameters import (
+    FIXED,
     GAMMA,
     HALFNORMAL,
     IDENTITY,
@@ -129,6 +139,12 @@ inlined = numba.njit(cache=True, error_model="numpy", inline="always")
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_HALFNORMAL = 0.5 * math.log(2.0 / math.pi)
+LOGISTIC_L = math.log(19.0)
+"""The logistic curve's offset L = ln 19: it starts at 0 exactly and is 5% of the way at the start of its ramp."""
+_E = math.exp(-LOGISTIC_L)
+LOGISTIC_FLOOR = _E / (1.0 + _E)
+"""σ(−L), computed as the kernel's sigmoid computes it, so that F = 0 exactly at τ = 0."""
+LOGISTIC_SCALE = 1.0 - LOGISTIC_FLOOR
 
 
 @numba.njit(cache=True)
@@ -202,6 +218,10 @@ def constrain_into(x, p, value, slope, codes):
         if code == IDENTITY:  # most coordinates: copied as a block
             value[first : first + count] = x[first : first + count]
             slope[first : first + count] = 1.0
+            continue
+        if code == FIXED:  # held at its value, after the sampled coordinates: x does not reach it
+            value[first : first + count] = a
+            slope[first : first + count] = 0.0
             continue
         for i in range(first, first + count):
             if code == LOG:
@@ -328,15 +348,47 @@ def group_sums(p, pi, pop, S):
 
 
 @inlined
-def campaign(family, t1, t2, t0, rate, eps):
+def curve_at(family, t, t0, rate, eps, tc):
+    """One family's F(t), dF/dr, dF/dt0 (the logistic, or the constant-after curve after ``tc``; else saturating)."""
+    z = (t - t0) / eps
+    if family == LOGISTIC:
+        tau = eps * _softplus(z)
+        q = _sigmoid(rate * tau - LOGISTIC_L)
+        dq = q * (1.0 - q) / LOGISTIC_SCALE
+        return (q - LOGISTIC_FLOOR) / LOGISTIC_SCALE, tau * dq, -rate * dq * _sigmoid(z)
+    if family == CONSTANT_AFTER and t > tc:
+        # F(t_c) + F'(t_c)·Δ: the rate at t_c, kept
+        zc = (tc - t0) / eps
+        tau = eps * _softplus(zc)
+        sc = _sigmoid(zc)
+        e = math.exp(-rate * tau)
+        delta = t - tc
+        rate_c = rate * e * sc
+        F = -math.expm1(-rate * tau) + rate_c * delta
+        dF_dr = tau * e + delta * sc * e * (1.0 - rate * tau)
+        dF_dt0 = -rate_c + delta * rate_c * (rate * sc - (1.0 - sc) / eps)
+        return F, dF_dr, dF_dt0
+    tau = eps * _softplus(z)
+    e = math.exp(-rate * tau)
+    return -math.expm1(-rate * tau), tau * e, -rate * e * _sigmoid(z)
+
+
+@inlined
+def campaign(family, t1, t2, t0, rate, eps, tc):
     """The campaign curve of one group: ``(G, dG/dr, dG/dt0, F(t2), dF(t2)/dr, dF(t2)/dt0)``.
 
-    G = F(t2) − F(t1), written without cancellation (both near 1 late in a campaign), or F(t2)
-    when ``t1`` is NaN. The saturating family: F(t) = 1 − exp(−r·ε·softplus((t − t0)/ε)).
-    Another family is another branch here, with its code in the packed header.
+    G = F(t2) − F(t1), or F(t2) when ``t1`` is NaN. The saturating family, F(t) = 1 −
+    exp(−r·ε·softplus((t − t0)/ε)), writes G without cancellation (both near 1 late in a
+    campaign), and so does the constant-after family up to its date ``tc``; the other families
+    and dates take the difference of :func:`curve_at`. Another family is another branch there,
+    with its code in the packed header.
     """
-    if family != SATURATING:
-        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    if family != SATURATING and not (family == CONSTANT_AFTER and t2 <= tc):
+        F2, dF2_dr, dF2_dt0 = curve_at(family, t2, t0, rate, eps, tc)
+        if math.isnan(t1):
+            return F2, dF2_dr, dF2_dt0, F2, dF2_dr, dF2_dt0
+        F1, dF1_dr, dF1_dt0 = curve_at(family, t1, t0, rate, eps, tc)
+        return F2 - F1, dF2_dr - dF1_dr, dF2_dt0 - dF1_dt0, F2, dF2_dr, dF2_dt0
     tau2 = (t2 - t0) / eps
     ramp2 = eps * _softplus(tau2)
     e2 = math.exp(-rate * ramp2)
@@ -389,7 +441,7 @@ def expected_value(k, p, value, pi, pop, S, curve, kappa, baseline):
     derivatives, in the groups the observation touches (one array, not six: each array an
     inlined function takes costs a reference count).
     """
-    family, eps = int(p[H_CURVE]), p[H_EPS]
+    family, eps, tc = int(p[H_CURVE]), p[H_EPS], p[H_TC]
     iV, iRHO = int(p[P_V]), int(p[P_RHO])
     t1, t2 = p[int(p[B_T1]) + k], p[int(p[B_T2]) + k]
     bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
@@ -402,7 +454,7 @@ def expected_value(k, p, value, pi, pop, S, curve, kappa, baseline):
             curve[CURVE_F, j],
             curve[CURVE_F_RATE, j],
             curve[CURVE_F_START, j],
-        ) = campaign(family, t1, t2, value[iV + j], value[iRHO + j], eps)
+        ) = campaign(family, t1, t2, value[iV + j], value[iRHO + j], eps, tc)
     kind = int(p[int(p[B_KIND]) + k])
     increment = not math.isnan(t1)
     base = p[int(p[B_BASE]) + k]
@@ -428,7 +480,8 @@ def expected_value(k, p, value, pi, pop, S, curve, kappa, baseline):
     elif kind == DATABASE_SHARE:
         held = stock(d, p, pi, pop, curve[CURVE_F], S)
         denominator = database_level(baseline, residents, kappa, held)
-        mu = num / denominator
+        typed = p[int(p[B_TYPED]) + k] != 0.0  # profiles over profiles: the places' typed share κ·C
+        mu = kappa * num / denominator if typed else num / denominator
     else:  # COVERAGE: collected over the base population
         denominator = 0.0
         for oi in range(o0, o1):
@@ -477,13 +530,26 @@ def observation_draw(likelihood, mu, s, z):
 # --- the log density and its gradient ---------------------------------------------------------------
 
 
+@inlined
+def log_mixture(wrong, right_ll, wrong_ll):
+    """log((1 − w)·e^right + w·e^wrong) and the weight of the first: a source right, or wrong together."""
+    a = math.log1p(-wrong) + right_ll
+    b = math.log(wrong) + wrong_ll if wrong > 0.0 else -math.inf
+    m = max(a, b)
+    total = m + math.log(math.exp(a - m) + math.exp(b - m))
+    return total, math.exp(a - total)
+
+
 @compiled
-def logp_grad(x, p, grad):
-    """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
+def logp_grad(x, p, grad_):
+    """The log density at the unconstrained point ``x``; its gradient is written into ``grad_``."""
     U, J, K = int(p[H_U]), int(p[H_J]), int(p[H_K])
     form = int(p[H_FORM])
     ce = p[H_CE]
     n = x.shape[0]
+    width = int(p[H_WIDTH])
+    # a fixed parameter's value sits after the sampled ones: its gradient is collected and dropped
+    grad = grad_ if width == n else np.zeros(width)
     bG, bUP, bX, bREP = int(p[B_GROUP]), int(p[B_UPLIFT]), int(p[B_X]), int(p[B_REPORTED])
     bACT = int(p[B_ACTIVE])
     iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
@@ -495,7 +561,7 @@ def logp_grad(x, p, grad):
     lp = prior_sum(x, p, grad)
 
     # --- the model's quantities ---------------------------------------------------------------------
-    value, slope, codes = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    value, slope, codes = np.empty(width), np.empty(width), np.empty(width, np.int64)
     constrain_into(x, p, value, slope, codes)
     a = np.zeros(J)
     sigma_p = group_effects(x, p, value, a)
@@ -526,13 +592,39 @@ def logp_grad(x, p, grad):
         int(p[B_DGIDX]),
         int(p[B_DWHOLE]),
     )
+    # a source whose figures may be wrong together: its members' likelihood is a mixture, summed first
+    NU, bUG, bUW, bUE = int(p[H_NU]), int(p[B_UGROUP]), int(p[B_UWRONG]), int(p[B_UERROR])
+    right = np.zeros(NU)
+    wrong = np.zeros(NU)
+    d_right = np.zeros(K if NU > 0 else 0)
+    d_wrong = np.zeros(K if NU > 0 else 0)
+    weight = np.zeros(NU)
+    if NU > 0:
+        for k in range(K):
+            g = int(p[bUG + k])
+            if g < 0 or p[bACT + k] == 0.0:
+                continue
+            mu = expected_value(k, p, value, pi, pop, S, curve, kappa, baseline)[0]
+            lik, cen, y = int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k]
+            ll_right, d_right[k] = observation_density(lik, cen, y, mu, p[bS + k])
+            ll_wrong, d_wrong[k] = observation_density(lik, cen, y, mu, p[bUE + g])
+            right[g] += ll_right
+            wrong[g] += ll_wrong
+        for g in range(NU):
+            ll, weight[g] = log_mixture(p[bUW + g], right[g], wrong[g])
+            lp += ll
+    bTY = int(p[B_TYPED])
     for k in range(K):
         if p[bACT + k] == 0.0:
             continue
         kind = int(p[bKIND + k])
         mu, num, denominator, held = expected_value(k, p, value, pi, pop, S, curve, kappa, baseline)
-        ll, g_mu = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])
-        lp += ll
+        g = int(p[bUG + k])
+        if g >= 0:  # its term was summed with its source's
+            g_mu = weight[g] * d_right[k] + (1.0 - weight[g]) * d_wrong[k]
+        else:
+            ll, g_mu = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])
+            lp += ll
 
         # back through mu
         increment = not math.isnan(p[bT1 + k])
@@ -547,8 +639,13 @@ def logp_grad(x, p, grad):
             if not increment:
                 g_baseline += g_mu * p[bND + d]
         elif kind == DATABASE_SHARE:
-            g_num = g_mu / denominator
-            g_den = -g_mu * num / (denominator * denominator)
+            if p[bTY + k] != 0.0:  # μ = κ·num / D
+                g_num = g_mu * kappa / denominator
+                g_den = -g_mu * kappa * num / (denominator * denominator)
+                g_kappa += g_mu * num / denominator
+            else:
+                g_num = g_mu / denominator
+                g_den = -g_mu * num / (denominator * denominator)
             g_baseline += g_den * p[bND + d]
             g_kappa += g_den * held
             gs = g_den * kappa
@@ -622,6 +719,8 @@ def logp_grad(x, p, grad):
             j = int(p[bG + u])
             grad[iW + j] += g_eta * sigma_p
             grad[iLSP] += g_eta * a[j]
+    if width != n:
+        grad_[:] = grad[:n]
     return lp
 
 
@@ -681,18 +780,29 @@ def store_cfunc(dim, stored, x_, out_, user_data_):
 
 
 @compiled
-def derive(X, p, t, value, group_effect, eta, fraction, population, expected, log_lik, log_prior, progress, stocks):
+def derive(
+    X, p, t, value, group_effect, eta, fraction, population, expected, log_lik, log_prior, progress, stocks, sources
+):
     """Every quantity of each draw ``X[n]``, written into the arrays given (the draw axis first).
 
-    The values of the coordinates, each group's effect, each unit's η, π and N, each observation's
-    μ and log likelihood (active or not: a left-out observation is the one predicted), each prior
-    term, and at the date ``t`` each group's progress F_j(t) and each database's stock D_d(t).
+    The values of the coordinates (a fixed parameter's after the sampled ones), each group's
+    effect, each unit's η, π and N, each observation's μ and log likelihood (active or not: a
+    left-out observation is the one predicted), each prior term, at the date ``t`` each group's
+    progress F_j(t) and each database's stock D_d(t), and each unverified source's joint log
+    likelihood over its active members (``sources``).
+
+    A member of an unverified source has the log likelihood of its value given the draw and the
+    source's other active members: log p(y_k, y_others) − log p(y_others), both mixtures (the
+    predictive density leave-one-out needs when a source's figures are not independent).
     """
     U, J, K, D = int(p[H_U]), int(p[H_J]), int(p[H_K]), int(p[H_D])
-    n = X.shape[1]
+    n = int(p[H_WIDTH])
     iV, iRHO, iK, iLB = int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
     bLIK, bCEN, bY, bS, bND = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S]), int(p[B_ND])
-    family, eps = int(p[H_CURVE]), p[H_EPS]
+    NU, bUG, bUW, bUE, bACT = int(p[H_NU]), int(p[B_UGROUP]), int(p[B_UWRONG]), int(p[B_UERROR]), int(p[B_ACTIVE])
+    ll_wrong = np.zeros(K)
+    right, wrong = np.zeros(NU), np.zeros(NU)
+    family, eps, tc = int(p[H_CURVE]), p[H_EPS], p[H_TC]
     slope, codes = np.empty(n), np.empty(n, np.int64)
     dpi_deta, dpi_dtheta = np.empty(U), np.empty(U)
     S = np.zeros(J)
@@ -712,8 +822,29 @@ def derive(X, p, t, value, group_effect, eta, fraction, population, expected, lo
             mu = expected_value(k, p, value[s], fraction[s], population[s], S, curve, kappa, baseline)[0]
             expected[s, k] = mu
             log_lik[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])[0]
+        if NU > 0:
+            right[:] = 0.0
+            wrong[:] = 0.0
+            for k in range(K):
+                g = int(p[bUG + k])
+                if g >= 0:
+                    ll_wrong[k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], expected[s, k],
+                                                      p[bUE + g])[0]  # fmt: skip
+                    if p[bACT + k] != 0.0:
+                        right[g] += log_lik[s, k]
+                        wrong[g] += ll_wrong[k]
+            for g in range(NU):
+                sources[s, g] = log_mixture(p[bUW + g], right[g], wrong[g])[0]
+            for k in range(K):
+                g = int(p[bUG + k])
+                if g >= 0:  # given the source's other active members
+                    active = p[bACT + k] != 0.0
+                    others_right = right[g] - (log_lik[s, k] if active else 0.0)
+                    others_wrong = wrong[g] - (ll_wrong[k] if active else 0.0)
+                    with_k = log_mixture(p[bUW + g], others_right + log_lik[s, k], others_wrong + ll_wrong[k])[0]
+                    log_lik[s, k] = with_k - log_mixture(p[bUW + g], others_right, others_wrong)[0]
         for j in range(J):
-            progress[s, j] = campaign(family, math.nan, t, t0[j], rate[j], eps)[0]
+            progress[s, j] = campaign(family, math.nan, t, t0[j], rate[j], eps, tc)[0]
         for d in range(D):
             held = stock(d, p, fraction[s], population[s], progress[s], S)
             stocks[s, d] = database_level(baseline, p[bND + d], kappa, held)
@@ -737,31 +868,33 @@ def replicates(mu, likelihood, error, z, out):
 
 
 @compiled
-def progress_at(family, eps, t, start, pace, out):
+def progress_at(family, eps, tc, t, start, pace, out):
     """F_j(t) for each draw and group, from starts and paces (draws, group)."""
     for s in range(start.shape[0]):
         for j in range(start.shape[1]):
-            out[s, j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+            out[s, j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps, tc)[0]
 
 
 @compiled
-def collected_at(family, eps, t, fraction, start, pace, population, unit_group, out):
+def collected_at(family, eps, tc, t, fraction, start, pace, population, unit_group, out):
     """C_u(t) = π_u F_j(u)(t) N_u for each draw and unit."""
     progress = np.empty(start.shape[1])
     for s in range(fraction.shape[0]):
         for j in range(start.shape[1]):
-            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps, tc)[0]
         for u in range(fraction.shape[1]):
             out[s, u] = fraction[s, u] * progress[unit_group[u]] * population[s, u]
 
 
 @compiled
-def stock_at(family, eps, t, fraction, start, pace, population, unit_group, members, residents, kappa, baseline, out):
+def stock_at(
+    family, eps, tc, t, fraction, start, pace, population, unit_group, members, residents, kappa, baseline, out
+):
     """D_d(t) = b·N_d + κ·Σ_{u in d} C_u(t) for each draw, over a database's ``members``."""
     progress = np.empty(start.shape[1])
     for s in range(fraction.shape[0]):
         for j in range(start.shape[1]):
-            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps, tc)[0]
         held = 0.0
         for u in members:
             held += fraction[s, u] * progress[unit_group[u]] * population[s, u]

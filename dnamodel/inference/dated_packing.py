@@ -93,6 +93,13 @@ HEADER_SLOTS = (
     "P_LAM",
     "P_E",
     "P_DELTA",
+    "H_WIDTH",
+    "H_TC",
+    "H_NU",
+    "B_TYPED",
+    "B_UGROUP",
+    "B_UWRONG",
+    "B_UERROR",
 )
 SLOT = {name: i for i, name in enumerate(HEADER_SLOTS)}
 HEADER = len(HEADER_SLOTS)
@@ -155,6 +162,13 @@ HEADER = len(HEADER_SLOTS)
     P_LAM,
     P_E,
     P_DELTA,
+    H_WIDTH,
+    H_TC,
+    H_NU,
+    B_TYPED,
+    B_UGROUP,
+    B_UWRONG,
+    B_UERROR,
 ) = range(HEADER)
 
 TRANSFORM_COLUMNS = 5
@@ -175,8 +189,11 @@ POINT, LOWER, UPPER = (BOUND_CODE[b] for b in ("none", "lower", "upper"))
 """What an observed value says: the value itself, or a lower or an upper bound."""
 LOG_NORMAL_ERROR, LOGIT_NORMAL_ERROR = 0, 1
 """Likelihood codes: a value log-normal about its expected value, or logit-normal (a coverage)."""
-SATURATING = 0
-"""Campaign-curve families: F(t) = 1 − exp(−r·ε·softplus((t − t0)/ε)) (section 5.4)."""
+SATURATING, LOGISTIC, CONSTANT_AFTER = 0, 1, 2
+"""Campaign-curve families (section 5.4), each of τ = ε·softplus((t − t0)/ε): saturating,
+F = 1 − exp(−r·τ); logistic, F = (σ(r·τ − L) − σ(−L)) / (1 − σ(−L)) with L = ln 19; constant after
+a date t_c, saturating until t_c and F(t_c) + F′(t_c)·(t − t_c) after it."""
+CURVE_CODE = {"saturating": SATURATING, "logistic": LOGISTIC, "constant_after": CONSTANT_AFTER}
 
 _CODES = {
     "slots": HEADER_SLOTS,
@@ -187,7 +204,7 @@ _CODES = {
     "kinds": (COUNT, DATABASE_KIND, DATABASE_SHARE, COVERAGE),
     "bounds": (POINT, LOWER, UPPER),
     "likelihoods": (LOG_NORMAL_ERROR, LOGIT_NORMAL_ERROR),
-    "curves": (SATURATING,),
+    "curves": (SATURATING, LOGISTIC, CONSTANT_AFTER),
 }
 LAYOUT_KEY = float(int(hashlib.sha256(json.dumps(_CODES).encode()).hexdigest()[:12], 16))
 """A fingerprint of the layout and every code the compiled density reads, written at the head of each
@@ -201,10 +218,19 @@ frozen key (``dated_kernel.layout_key()``) with this one before any compiled cod
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each block of free parameters sits in the unconstrained vector."""
+    """Where each block of parameters sits in the unconstrained vector.
+
+    The sampler's vector has ``ndim`` coordinates; a parameter the spec fixes has its block after
+    them, up to ``width``: its value is held there in the kernel's array of values, not sampled.
+    """
 
     ndim: int
     blocks: dict[str, slice]
+    width: int = -1
+
+    def __post_init__(self) -> None:
+        if self.width < 0:
+            object.__setattr__(self, "width", self.ndim)
 
     def has(self, name: str) -> bool:
         """Whether the model has this block."""
@@ -217,13 +243,20 @@ def in_vector_order() -> list[parameters.Parameter]:
 
 
 def layout_of(inputs: DatedInputs) -> Layout:
-    """The unconstrained vector's blocks for these inputs (an absent block is empty)."""
+    """The unconstrained vector's blocks for these inputs (an absent block is empty; a fixed one after the sampled)."""
     blocks, start = {}, 0
+    held = [p for p in in_vector_order() if parameters.fixed(p, inputs)]
     for parameter in in_vector_order():
+        if parameter not in held:
+            n = parameters.size(parameter, inputs)
+            blocks[parameter.block] = slice(start, start + n)
+            start += n
+    ndim = start
+    for parameter in held:
         n = parameters.size(parameter, inputs)
         blocks[parameter.block] = slice(start, start + n)
         start += n
-    return Layout(start, blocks)
+    return Layout(ndim, blocks, start)
 
 
 def _runs(rows: list[tuple[float, ...]]) -> np.ndarray:
@@ -248,6 +281,8 @@ def _tables(inputs: DatedInputs, layout: Layout) -> tuple[np.ndarray, np.ndarray
         term = terms.index(parameter.term)
         for element, i in enumerate(range(block.start, block.stop)):
             transforms.append((i, float(code[element]), float(ta[element]), float(tb[element])))
+            if parameters.fixed(parameter, inputs):
+                continue  # held at its value: no prior term
             order = (parameter.summed, element, position)
             priors.append((order, (i, float(kind[element]), float(a[element]), float(b[element]), float(term))))
     transforms.sort()
@@ -316,6 +351,8 @@ def pack(
             and all(g <= chosen for g in group_sets if g & chosen)
         )
 
+    grouped = inputs.unverified_group if len(inputs.unverified_group) == K else np.full(K, -1)
+    typed = inputs.typed_numerator if len(inputs.typed_numerator) == K else np.zeros(K)
     whole_obs = np.array(
         [whole(m) and inputs.base[k] == 0 and inputs.kind[k] != COVERAGE for k, m in enumerate(inputs.members)]
     )
@@ -360,10 +397,17 @@ def pack(
         "B_DGPTR": dgptr,
         "B_DGIDX": np.array(dgidx, dtype=float),
         "B_DWHOLE": dwhole,
+        "B_TYPED": typed,
+        "B_UGROUP": grouped,
+        "B_UWRONG": inputs.unverified_wrong,
+        "B_UERROR": inputs.unverified_error,
     }
     header = np.zeros(HEADER)
     header[H_KEY] = LAYOUT_KEY
     header[H_NDIM] = layout.ndim
+    header[H_WIDTH] = layout.width
+    header[H_TC] = inputs.constant_from
+    header[H_NU] = len(inputs.unverified_name)
     header[H_U], header[H_J], header[H_K] = U, J, K
     header[H_D], header[H_L] = len(inputs.database), len(inputs.uplift_name)
     header[H_FORM] = COMPOSITION if inputs.form == "composition" else LINEAR
@@ -394,8 +438,8 @@ def likelihoods(inputs: DatedInputs) -> np.ndarray:
 
 
 def campaign_curve(inputs: DatedInputs) -> int:
-    """The family of the campaign curve: the saturating curve, the one the model has (section 5.4)."""
-    return SATURATING
+    """The family of the campaign curve, as the kernel codes it (section 5.4)."""
+    return CURVE_CODE[inputs.curve]
 
 
 # --- the prior, on the unconstrained scale ------------------------------------------------------------
@@ -433,7 +477,7 @@ def draw_prior(inputs: DatedInputs, n: int, rng: np.random.Generator) -> np.ndar
     x = np.zeros((n, layout.ndim))
     for parameter in in_vector_order():
         block = layout.blocks[parameter.block]
-        if block.stop == block.start:
+        if block.stop == block.start or parameters.fixed(parameter, inputs):
             continue
         kind, a, b = parameters.prior_rows(parameter, inputs)
         for drawn in parameters.drawn_kinds(parameter, kind):
@@ -467,6 +511,8 @@ def initial_point(inputs: DatedInputs) -> np.ndarray:
     x = np.zeros(layout.ndim)
     for parameter in in_vector_order():
         block = layout.blocks[parameter.block]
+        if parameters.fixed(parameter, inputs):
+            continue
         kind, a, b = parameters.prior_rows(parameter, inputs)
         for element, i in enumerate(range(block.start, block.stop)):
             x[i] = _centre(int(kind[element]), float(a[element]), float(b[element]))

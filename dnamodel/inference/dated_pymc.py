@@ -92,6 +92,52 @@ def _scale(name: str, prior: Any) -> Any:
     return pm.LogNormal(name, mu=_f(prior.mu), sigma=_f(prior.sigma))
 
 
+def _fixed(priors: dict[str, Any], name: str) -> Any:
+    """The value a spec holds a parameter at (``{dist = "fixed", value = V}``) as a constant, else None."""
+    import pytensor.tensor as pt
+
+    prior = priors.get(name)
+    return pt.constant(_f(prior.value)) if getattr(prior, "dist", None) == "fixed" else None
+
+
+LOGISTIC_L = np.log(19.0)
+"""The logistic curve's offset: F = (σ(r·τ − L) − σ(−L)) / (1 − σ(−L)) starts at 0 and is 5% along at τ = 0."""
+
+
+def _progress(curve: str, t: np.ndarray, start: Any, pace: Any, eps: Any, tc: float) -> Any:
+    """F_j(t) of every (date, group) for a curve family, written as ``docs/model.md`` section 5.4 states it."""
+    import pytensor.tensor as pt
+
+    tau = eps * pt.softplus((t[:, None] - start[None, :]) / eps)
+    if curve == "logistic":
+        floor = 1.0 / (1.0 + 19.0)
+        return (pt.sigmoid(pace * tau - _f(LOGISTIC_L)) - floor) / (1.0 - floor)
+    saturating = -pt.expm1(-pace * tau)
+    if curve == "saturating":
+        return saturating
+    # constant after t_c: F(t_c) + F'(t_c)·(t − t_c), F'(t_c) = r·e^{−r τ_c}·σ((t_c − t0)/ε)
+    tau_c = eps * pt.softplus((tc - start) / eps)
+    rate_c = pace * pt.exp(-pace * tau_c) * pt.sigmoid((tc - start) / eps)
+    after = -pt.expm1(-pace * tau_c)[None, :] + rate_c[None, :] * (t - tc)[:, None]
+    return pt.where((t > tc)[:, None], after, saturating)
+
+
+def _value_logp(kind: np.ndarray, censor: np.ndarray, y: np.ndarray, mu: Any, s: Any) -> Any:
+    """Each observation's log likelihood as the kernel's ``observation_density``: log-normal, logit-normal, a bound."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    cov = kind == COVERAGE
+    linear_mu = pt.where(cov, pt.log(mu) - pt.log1p(-pt.where(cov, mu, 0.0)), pt.log(mu))
+    linear_y = np.where(cov, np.log(y) - np.log1p(-np.where(cov, y, 0.0)), np.log(y))
+    jacobian = np.where(cov, -np.log(y) - np.log1p(-np.where(cov, y, 0.5)), -np.log(y))
+    z = (linear_y - linear_mu) / s
+    point = -0.5 * z * z - pt.log(s) - _f(0.5 * np.log(2 * np.pi)) + jacobian
+    sign = np.where(censor == LOWER, -1.0, 1.0)
+    bound = pm.logcdf(pm.Normal.dist(0.0, 1.0), sign * z)
+    return pt.where(censor == POINT, point, bound)
+
+
 def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> pm.Model:
     """The dated model in PyMC, on the numba kernel's unconstrained parameters.
 
@@ -137,15 +183,22 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     }
     with pm.Model(coords=coords) as model:
         # --- the free variables, in the kernel's order ---------------------------------------
-        alpha = pm.Normal("alpha", mu=_f(priors["alpha"].mu), sigma=_f(priors["alpha"].sigma))
+        # a parameter the spec fixes is a constant, not a variable
+        alpha = _fixed(priors, "alpha")
+        if alpha is None:
+            alpha = pm.Normal("alpha", mu=_f(priors["alpha"].mu), sigma=_f(priors["alpha"].sigma))
         group_effect = pt.zeros(J)
         if inputs.group_effects:
-            group_sd = _scale("group_sd", priors["group_sd"])
+            group_sd = _fixed(priors, "group_sd")
+            group_sd = _scale("group_sd", priors["group_sd"]) if group_sd is None else group_sd
             group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.PREFECTURE)
             group_effect = group_sd * group_z
-        unit_sd = _scale("unit_sd", priors["unit_sd"])
+        unit_sd = _fixed(priors, "unit_sd")
+        unit_sd = _scale("unit_sd", priors["unit_sd"]) if unit_sd is None else unit_sd
         unit_z = pm.Normal("unit_z", 0.0, 1.0, dims=dims.UNIT)
-        contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
+        contrast = _fixed(priors, "contrast")
+        if contrast is None:
+            contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
         start = pt.as_tensor_variable(inputs.start_anchor)
         if around.size:
             start_around = pm.Normal("start_around", 0.0, 1.0, dims="around_group")
@@ -159,10 +212,14 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.PREFECTURE))
         typed_share, baseline = pt.constant(1.0), pt.constant(0.0)
         if inputs.database:
-            typed = priors["typed_share"]
-            typed_share = pm.Beta("typed_share", alpha=_f(typed.alpha), beta=_f(typed.beta))
-            prior = priors["baseline_per_resident"]
-            baseline = pt.exp(pm.Normal("log_baseline", mu=_f(prior.mu), sigma=_f(prior.sigma)))
+            typed_share = _fixed(priors, "typed_share")
+            if typed_share is None:
+                typed = priors["typed_share"]
+                typed_share = pm.Beta("typed_share", alpha=_f(typed.alpha), beta=_f(typed.beta))
+            baseline = _fixed(priors, "baseline_per_resident")
+            if baseline is None:
+                prior = priors["baseline_per_resident"]
+                baseline = pt.exp(pm.Normal("log_baseline", mu=_f(prior.mu), sigma=_f(prior.sigma)))
         population = pt.as_tensor_variable(inputs.population)
         if L:
             uplift = pt.exp(pm.Normal("log_uplift", mu=inputs.uplift_mu, sigma=inputs.uplift_sd, dims="uplift"))
@@ -174,7 +231,9 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             population = population * pt.exp(_f(inputs.census_error) * census_z)
         reported = pt.constant(0.0)
         if inputs.reported_effect:
-            reported = pm.Normal("reported", mu=_f(priors["reported"].mu), sigma=_f(priors["reported"].sigma))
+            reported = _fixed(priors, "reported")
+            if reported is None:
+                reported = pm.Normal("reported", mu=_f(priors["reported"].mu), sigma=_f(priors["reported"].sigma))
 
         # --- each unit's fraction at saturation ------------------------------------------------
         eta = alpha + group_effect[inputs.unit_group] + inputs.offset + reported * inputs.reported
@@ -197,10 +256,15 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         increment = ~np.isnan(inputs.since[rows])
         t1 = np.where(increment, inputs.since[rows], t2)  # no NaN in the graph: its gradient would be NaN
         eps = _f(inputs.ramp_years)
-        ramp2 = eps * pt.softplus((t2[:, None] - start[None, :]) / eps)  # (observation, group)
-        ramp1 = eps * pt.softplus((t1[:, None] - start[None, :]) / eps)
-        progress2 = -pt.expm1(-pace * ramp2)
-        gain = pt.exp(-pace * ramp1) * -pt.expm1(-pace * (ramp2 - ramp1))  # F(t2) − F(t1), no cancellation
+        if inputs.curve == "saturating":
+            ramp2 = eps * pt.softplus((t2[:, None] - start[None, :]) / eps)  # (observation, group)
+            ramp1 = eps * pt.softplus((t1[:, None] - start[None, :]) / eps)
+            progress2 = -pt.expm1(-pace * ramp2)
+            gain = pt.exp(-pace * ramp1) * -pt.expm1(-pace * (ramp2 - ramp1))  # F(t2) − F(t1), no cancellation
+        else:
+            tc = float(inputs.constant_from)
+            progress2 = _progress(inputs.curve, t2, start, pace, eps, tc)
+            gain = progress2 - _progress(inputs.curve, t1, start, pace, eps, tc)
         gain = pt.where(increment[:, None], gain, progress2)
         member = np.zeros((rows.size, U))
         for i, k in enumerate(rows):
@@ -223,7 +287,10 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             for i, k in enumerate(rows[share]):
                 in_database[i, list(inputs.database_members[inputs.database_index[k]])] = 1.0
             stock = (fraction * progress2[share][:, inputs.unit_group] * population * in_database).sum(axis=1)
-            mu = pt.set_subtensor(mu[share], counted[share] / (baseline * held[share] + typed_share * stock))
+            # profiles over profiles: the numerator is the places' typed share κ·C (else their samples C)
+            typed = inputs.typed_numerator[rows[share]] if len(inputs.typed_numerator) == K else np.zeros(share.size)
+            numerator = pt.where(typed != 0, typed_share * counted[share], counted[share])
+            mu = pt.set_subtensor(mu[share], numerator / (baseline * held[share] + typed_share * stock))
         coverage = np.flatnonzero(kind == COVERAGE)
         if coverage.size:
             mu = pt.set_subtensor(mu[coverage], counted[coverage] / people[coverage].sum(axis=1))
@@ -231,6 +298,21 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
 
         # --- the likelihood, as the kernel's observation_density ---------------------------------
         names = np.array(inputs.observation)[rows]
+        grouped = np.full(K, -1) if len(inputs.unverified_group) != K else inputs.unverified_group
+        source = grouped[rows]
+        for g, name in enumerate(inputs.unverified_name):
+            # a source whose figures may be wrong together: (1 − w)·Π p(y | μ, s) + w·Π p(y | μ, error_if_wrong)
+            members = np.flatnonzero(source == g)
+            if members.size == 0:
+                continue
+            m_mu, m_kind, m_censor, m_y = mu[members], kind[members], censor[members], y[members]
+            right = _value_logp(m_kind, m_censor, m_y, m_mu, s[members]).sum()
+            wrong_error = np.full(members.size, inputs.unverified_error[g])
+            wrong = _value_logp(m_kind, m_censor, m_y, m_mu, wrong_error).sum()
+            w = float(inputs.unverified_wrong[g])
+            terms = [pt.log1p(-_f(w)) + right] + ([pt.log(_f(w)) + wrong] if w > 0 else [])
+            pm.Potential(f"unverified_{name}", pm.math.logsumexp(pt.stack(terms)))
+        censor = np.where(source >= 0, -1, censor)  # the members' terms are their source's
         logs = np.flatnonzero((censor == POINT) & (kind != COVERAGE))
         if logs.size:
             model.add_coord("point", names[logs])
@@ -240,7 +322,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             model.add_coord("coverage_point", names[logits])
             logit_mu = pt.log(mu[logits]) - pt.log1p(-mu[logits])
             pm.LogitNormal("coverage_obs", mu=logit_mu, sigma=s[logits], observed=y[logits], dims="coverage_point")
-        bounds = np.flatnonzero(censor != POINT)
+        bounds = np.flatnonzero((censor != POINT) & (censor >= 0))
         if bounds.size:
             model.add_coord("bound", names[bounds])
             mu_b = mu[bounds]

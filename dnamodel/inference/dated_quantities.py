@@ -50,7 +50,9 @@ def derive_draws(x: np.ndarray, inputs: DatedInputs, packed: np.ndarray | None =
     ``value`` (every coordinate's value), ``group_effect``, ``logit_fraction``, ``fraction``,
     ``population``, ``expected`` and ``log_likelihood`` (every observation, left out or not),
     ``log_prior`` (draws, term) in :func:`~dnamodel.spec.parameters.prior_terms`'s order, and at the
-    estimand's date ``progress`` (draws, group) and ``database_stock`` (draws, database).
+    estimand's date ``progress`` (draws, group) and ``database_stock`` (draws, database), and
+    ``source_log_likelihood`` (draws, source): each unverified source's joint log likelihood over its
+    active members (a member's ``log_likelihood`` is its value's given the source's other members).
     ``packed`` gives other observed values (a simulated data set); by default ``pack(inputs)``.
     """
     kernel = compiled()
@@ -59,7 +61,7 @@ def derive_draws(x: np.ndarray, inputs: DatedInputs, packed: np.ndarray | None =
     n = x.shape[0]
     U, J, K, D = len(inputs.unit), len(inputs.group), len(inputs.observation), len(inputs.database)
     out = {
-        "value": np.empty_like(x),
+        "value": np.empty((n, layout_of(inputs).width)),
         "group_effect": np.zeros((n, J)),
         "logit_fraction": np.empty((n, U)),
         "fraction": np.empty((n, U)),
@@ -69,6 +71,7 @@ def derive_draws(x: np.ndarray, inputs: DatedInputs, packed: np.ndarray | None =
         "log_prior": np.zeros((n, len(parameters.prior_terms("dated")))),
         "progress": np.empty((n, J)),
         "database_stock": np.empty((n, D)),
+        "source_log_likelihood": np.zeros((n, len(inputs.unverified_name))),
     }
     kernel.derive(x, packed, inputs.estimand_date, *out.values())
     return out
@@ -99,7 +102,12 @@ def constrain(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
 
 
 def progress(
-    t: float | np.ndarray, start: np.ndarray, pace: np.ndarray, ramp: float, family: int = SATURATING
+    t: float | np.ndarray,
+    start: np.ndarray,
+    pace: np.ndarray,
+    ramp: float,
+    family: int = SATURATING,
+    constant_from: float = float("nan"),
 ) -> np.ndarray:
     """The campaign's progress F_j(t), for starts and paces of shape (draws, group).
 
@@ -111,7 +119,8 @@ def progress(
     """
     start = np.ascontiguousarray(start, dtype=float)
     out = np.empty(start.shape)
-    compiled().progress_at(family, ramp, float(t), start, np.ascontiguousarray(pace, dtype=float), out)
+    pace = np.ascontiguousarray(pace, dtype=float)
+    compiled().progress_at(family, ramp, float(constant_from), float(t), start, pace, out)
     return out
 
 
@@ -120,6 +129,7 @@ def _arrays(q: dict[str, np.ndarray], inputs: DatedInputs) -> tuple[Any, ...]:
     return (
         campaign_curve(inputs),
         inputs.ramp_years,
+        float(inputs.constant_from),
         np.ascontiguousarray(q["fraction"], dtype=float),
         np.ascontiguousarray(q["start"], dtype=float),
         np.ascontiguousarray(q["pace"], dtype=float),
@@ -130,22 +140,22 @@ def _arrays(q: dict[str, np.ndarray], inputs: DatedInputs) -> tuple[Any, ...]:
 
 def collected(q: dict[str, np.ndarray], inputs: DatedInputs, t: float) -> np.ndarray:
     """C_u(t) for every unit, shape (draws, unit), from named quantities ``q``."""
-    family, eps, fraction, start, pace, population, unit_group = _arrays(q, inputs)
+    family, eps, tc, fraction, start, pace, population, unit_group = _arrays(q, inputs)
     out = np.empty(fraction.shape)
-    compiled().collected_at(family, eps, float(t), fraction, start, pace, population, unit_group, out)
+    compiled().collected_at(family, eps, tc, float(t), fraction, start, pace, population, unit_group, out)
     return out
 
 
 def database_stock(q: dict[str, np.ndarray], inputs: DatedInputs, d: int, t: float) -> np.ndarray:
     """D_d(t) = b·N_d + κ·Σ_{u in d} C_u(t), shape (draws,), from named quantities ``q``."""
-    family, eps, fraction, start, pace, population, unit_group = _arrays(q, inputs)
+    family, eps, tc, fraction, start, pace, population, unit_group = _arrays(q, inputs)
     members = np.array(inputs.database_members[d], dtype=np.int64)
     residents = float(inputs.population[list(members)].sum())
     out = np.empty(fraction.shape[0])
     kappa = np.ascontiguousarray(q["typed_share"], dtype=float)
     baseline = np.ascontiguousarray(q["baseline_per_resident"], dtype=float)
     kernel = compiled()
-    kernel.stock_at(family, eps, float(t), fraction, start, pace, population, unit_group, members, residents, kappa,
+    kernel.stock_at(family, eps, tc, float(t), fraction, start, pace, population, unit_group, members, residents, kappa,
                     baseline, out)  # fmt: skip
     return out
 
@@ -173,6 +183,16 @@ def replicate(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> 
     out = np.empty(mu.shape)
     codes = np.ascontiguousarray(likelihoods(inputs), dtype=np.int64)
     compiled().replicates(mu, codes, np.ascontiguousarray(inputs.error, dtype=float), z, out)
+    if len(inputs.unverified_name):
+        # an unverified source's figures are wrong together with probability w, then with its wider error
+        wrong = rng.random((mu.shape[0], len(inputs.unverified_name))) < inputs.unverified_wrong
+        for k in np.flatnonzero(inputs.unverified_group >= 0):
+            g = inputs.unverified_group[k]
+            error = np.where(wrong[:, g], inputs.unverified_error[g], inputs.error[k])
+            wide = np.empty((mu.shape[0], 1))
+            compiled().replicates(mu[:, k : k + 1], codes[k : k + 1], np.array([1.0]), z[:, k : k + 1] * error[:, None],
+                                  wide)  # fmt: skip
+            out[:, k] = wide[:, 0]
     return out
 
 

@@ -12,21 +12,30 @@ Its tables:
     ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ,
     the group and unit spreads, the offset of reported units, and a fixed offset of the others.
 ``[campaign]``
-    The ramp, the prior of each group's pace, and each group's start prior (a ``default`` and
-    overrides by group id): ``{around = DATE, sd_years = S}``, ``{before = DATE, scale_years = S}``
-    or ``{after = DATE, scale_years = S}``.
+    The curve's family (``curve``: ``"saturating"``, the default; ``"logistic"``; or
+    ``"constant_after"``, saturating until ``constant_from`` and at that date's rate after it, by
+    default the date of the last region-wide figure), the ramp, the prior of each group's pace,
+    and each group's start prior (a ``default`` and overrides by group id): ``{around = DATE,
+    sd_years = S}``, ``{before = DATE, scale_years = S}`` or ``{after = DATE, scale_years = S}``.
 ``[population]``
-    The census error, and uplift groups: areas whose collection also counts residents the census
-    omits, each with the prior of its log uplift.
+    The census error, and uplift groups: areas (less any ``exclude``) whose collection also counts
+    residents the census omits, each with the prior of its log uplift.
 ``[databases]``
     Named databases, each over a list of places, with the priors of the typed share κ and of the
-    baseline profiles per resident b, shared by all of them.
+    baseline profiles per resident b, shared by all of them. Any scalar parameter's prior may be
+    ``{dist = "fixed", value = V}``: the parameter is then not sampled but held at V.
 ``[observations.NAME]``
     Each observation: its ``kind`` (``count``, ``database``, ``database_share``, ``coverage``),
     its ``value`` (an expression over observation ids), its ``date`` and, for an increment,
     ``since``; whether it is a ``bound``; its places, base, database and error; and ``use``
     (default true): ``use = false`` leaves the observation out of the model, as if the spec did
-    not have it, so that a sweep can switch a source off (``observations.thesis_stock.use``).
+    not have it, so that a sweep can switch a source off (``observations.thesis_stock.use``). A
+    ``database_share``'s ``numerator`` is ``"profiles"`` (the default: the places' typed profiles
+    κ·C over the database, profiles over profiles) or ``"samples"`` (their samples C over it).
+``[unverified.NAME]``
+    A source whose figures may be wrong together: its ``observations``, the prior probability
+    ``wrong`` that they are, and their log-scale ``error_if_wrong`` if so. Their likelihood is
+    (1 − w)·Π p(y_k | μ_k, s_k) + w·Π p(y_k | μ_k, error_if_wrong).
 ``[sampler]``
     Draws, tuning steps, chains, seed and target acceptance.
 
@@ -68,7 +77,20 @@ from dnamodel.spec.hierarchical import (
 from dnamodel.spec.parameters import START_CODE, Parameter
 from dnamodel.spec.resolve import _evaluate, covariate_values
 
-TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "checks", "sampler")
+TABLES = (
+    "model",
+    "estimand",
+    "fraction",
+    "campaign",
+    "population",
+    "databases",
+    "observations",
+    "unverified",
+    "checks",
+    "sampler",
+)
+CURVES = ("saturating", "logistic", "constant_after")
+NUMERATORS = ("profiles", "samples")
 FORMS = ("composition", "linear")
 OBSERVATION_KINDS = ("count", "database", "database_share", "coverage")
 BOUNDS = ("none", "lower", "upper")
@@ -178,16 +200,26 @@ class StartSpec(_Strict):
 
 
 class CampaignSpec(_Strict):
-    """``[campaign]``: the curve's ramp, and each group's start prior (the pace's prior is the registry's key)."""
+    """``[campaign]``: the curve's family and ramp, each group's start prior (the pace's prior: the registry's key)."""
 
+    curve: Literal["saturating", "logistic", "constant_after"] = "saturating"
+    constant_from: Date | None = None
     ramp_years: Annotated[float, Field(gt=0, le=2, allow_inf_nan=False)] = 0.25
     start: dict[str, StartSpec]
+
+    @model_validator(mode="after")
+    def _check(self) -> CampaignSpec:
+        if self.constant_from is not None and self.curve != "constant_after":
+            message = "constant_from is where a constant_after curve turns linear; give curve = 'constant_after'"
+            raise ValueError(message)
+        return self
 
 
 class UpliftSpec(_Strict):
     """``[population.uplift.NAME]``: places whose collection counts more residents than the census."""
 
     areas: list[str]
+    exclude: list[str] = Field(default_factory=list)
     log_uplift: dict[str, Any]
 
 
@@ -216,9 +248,28 @@ class DatedObservationSpec(_Strict):
     exclude: list[str] = Field(default_factory=list)
     base: str | None = None
     database: str | None = None
+    numerator: Literal["profiles", "samples"] | None = None
     error: LogError
     note: str = ""
     use: StrictBool = True  # strict: a string such as "no" is an error, not a silent False
+
+
+class UnverifiedSpec(_Strict):
+    """``[unverified.NAME]``: a source's figures that may be wrong together, and how wrong."""
+
+    observations: Annotated[list[str], Field(min_length=1)]
+    wrong: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+    error_if_wrong: LogError
+
+
+class FixedPrior(_Strict):
+    """``{dist = "fixed", value = V}``: the parameter is held at V, not sampled."""
+
+    dist: Literal["fixed"]
+    value: Annotated[float, Field(allow_inf_nan=False)]
+
+    def __str__(self) -> str:
+        return f"fixed at {self.value:g}"
 
 
 class ForecastSpec(_Strict):
@@ -247,10 +298,15 @@ class DatedSpec(SpecIdentity):
     observations: dict[str, DatedObservationSpec]
     checks: ChecksSpec
     sampler: SamplerSpec
-    priors: dict[str, Prior]
+    priors: dict[str, Prior | FixedPrior]
     path: str
     text: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    unverified: dict[str, UnverifiedSpec] = field(default_factory=dict)
+
+
+FIXED_DOMAIN = {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit": (0.0, 1.0)}
+"""The open interval a fixed value must fall in, by the parameter's transform."""
 
 
 def prior_families() -> dict[str, dict[str, type[_Strict]]]:
@@ -315,13 +371,49 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         if parsed is not None:
             observations[name] = parsed
 
-    priors: dict[str, Prior] = {}
+    unverified: dict[str, UnverifiedSpec] = {}
+    groups_raw = raw.get("unverified", {})
+    if not isinstance(groups_raw, dict):
+        report("unverified", "must be tables [unverified.NAME]")
+        groups_raw = {}
+    for name, table in groups_raw.items():
+        parsed_group = _validate(UnverifiedSpec, table, f"unverified.{name}", report)
+        if parsed_group is not None:
+            unverified[name] = parsed_group
+    grouped: dict[str, str] = {}
+    for name, group in unverified.items():
+        for member in group.observations:
+            if member not in observations:
+                report(
+                    f"unverified.{name}.observations",
+                    f"no observation {member!r} in the spec{did_you_mean(member, observations)}",
+                )
+            elif member in grouped:
+                report(f"unverified.{name}.observations", f"{member!r} is already in [unverified.{grouped[member]}]")
+            else:
+                grouped[member] = name
+
+    priors: dict[str, Prior | FixedPrior] = {}
+    by_name = {p.name: p for p in parameters.spec_priors("dated")}
 
     def prior(name: str, table: Any, key: str) -> None:
         families = prior_families()[name]
         dist = table.get("dist") if isinstance(table, dict) else None
+        if dist == "fixed":
+            parameter = by_name[name]
+            fixed = _validate(FixedPrior, table, key, report)
+            if fixed is None:
+                return
+            low, high = FIXED_DOMAIN.get(parameter.transform, (math.nan, math.nan))
+            if not parameter.scalar:
+                report(f"{key}.dist", f"{name} has one value per {parameter.shape}: it cannot be fixed")
+            elif not low < fixed.value < high:
+                report(f"{key}.value", f"{fixed.value:g} is outside {name}'s range ({low:g}, {high:g})")
+            else:
+                priors[name] = fixed
+            return
         if dist not in families:
-            allowed = ", ".join(families)
+            allowed = ", ".join([*families, "fixed"])
             report(f"{key}.dist", f"unknown prior family {dist!r}{did_you_mean(str(dist), families)}; use {allowed}")
             return
         parsed = _validate(families[dist], table, key, report)
@@ -358,6 +450,8 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
             report(f"{key}.since", f"a {obs.kind} is a share at one date, not an increment; remove since")
         if obs.base is not None and obs.kind not in ("count", "coverage"):
             report(f"{key}.base", "only a count or a coverage observation has a population base")
+        if obs.numerator is not None and obs.kind != "database_share":
+            report(f"{key}.numerator", "only a database_share observation has a numerator; remove it")
     for i, forecast in enumerate(checks.forecast if checks is not None else []):
         key = f"checks.forecast[{i}]"
         for name in forecast.predict:
@@ -379,6 +473,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         file,
         text,
         raw,
+        unverified,
     )
 
 
@@ -477,6 +572,23 @@ class DatedInputs:
     since_label: tuple[str, ...] = ()
     covariate_label: str = ""
     """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
+    curve: str = "saturating"
+    """The campaign curve's family (``CURVES``)."""
+    constant_from: float = math.nan
+    """Where a ``constant_after`` curve turns linear (decimal year); NaN for the other families."""
+    constant_from_label: str = ""
+    last_regionwide: float = math.nan
+    """The date of the last active figure over every unit (a database over the region, or a count over it)."""
+    last_regionwide_label: str = ""
+    last_regionwide_observation: str = ""
+    """The observation that date comes from (``""`` when no figure covers every unit)."""
+    typed_numerator: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """1 for a ``database_share`` whose numerator is typed profiles κ·C, else 0 (per observation)."""
+    unverified_name: tuple[str, ...] = ()
+    unverified_wrong: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unverified_error: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unverified_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    """Each observation's unverified source (index into ``unverified_name``), or -1."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -555,6 +667,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     uplift_names, uplift_mu, uplift_sd = [], [], []
     for ell, (name, group) in enumerate(spec.population.uplift.items()):
         chosen = expand(group.areas, f"population.uplift.{name}.areas")
+        chosen -= expand(group.exclude, f"population.uplift.{name}.exclude")
         for i in chosen:
             if uplift[i] >= 0:
                 report(f"population.uplift.{name}.areas", f"{units[i]!r} is already in another uplift group")
@@ -580,6 +693,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     reported = np.zeros(len(units))
     sources: dict[str, str] = {}
     notes: dict[str, str] = {}
+    typed_numerator: list[float] = []
     for name, obs in spec.observations.items():
         if not obs.use:
             continue  # left out: it names no data, marks no unit as reported, and is not fitted
@@ -671,6 +785,36 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         members.append(tuple(sorted(chosen)))
         sources[name] = obs.value
         notes[name] = obs.note
+        typed_numerator.append(1.0 if obs.kind == "database_share" and obs.numerator != "samples" else 0.0)
+
+    # the last region-wide figure: an active database over every unit, or a count over every unit
+    everyone = tuple(range(len(units)))
+    regionwide = [
+        k for k, m in enumerate(members) if m == everyone and kinds[k] in (KIND_CODE["count"], KIND_CODE["database"])
+    ]
+    last = max(regionwide, key=lambda k: (dates[k], -k)) if regionwide else -1
+    constant_from, constant_label = math.nan, ""
+    if campaign.curve == "constant_after":
+        if campaign.constant_from is not None:
+            constant_from, constant_label = decimal_year(campaign.constant_from), campaign.constant_from
+        elif last >= 0:
+            constant_from, constant_label = dates[last], date_labels[last]
+        else:
+            report("campaign.constant_from", "no active figure covers every unit: give the date the curve turns linear")
+
+    # sources that may be wrong together
+    unverified_names: list[str] = []
+    unverified_group = np.full(len(names), -1)
+    wrong, error_if_wrong = [], []
+    for group_name, group in spec.unverified.items():
+        chosen_rows = [names.index(m) for m in group.observations if m in names]  # a left-out member drops out
+        if not chosen_rows:
+            continue
+        for k in chosen_rows:
+            unverified_group[k] = len(unverified_names)
+        unverified_names.append(group_name)
+        wrong.append(group.wrong)
+        error_if_wrong.append(group.error_if_wrong)
 
     forecasts = []
     for i, forecast in enumerate(spec.checks.forecast):
@@ -734,6 +878,17 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         notes=notes,
         date_label=tuple(date_labels),
         since_label=tuple(since_labels),
+        curve=campaign.curve,
+        constant_from=constant_from,
+        constant_from_label=constant_label,
+        last_regionwide=dates[last] if last >= 0 else math.nan,
+        last_regionwide_label=date_labels[last] if last >= 0 else "",
+        last_regionwide_observation=names[last] if last >= 0 else "",
+        typed_numerator=np.array(typed_numerator, dtype=float),
+        unverified_name=tuple(unverified_names),
+        unverified_wrong=np.array(wrong, dtype=float),
+        unverified_error=np.array(error_if_wrong, dtype=float),
+        unverified_group=unverified_group,
     )
 
 

@@ -35,16 +35,18 @@ SCALAR, GROUP, UNIT, UPLIFT = "scalar", "group", "unit", "uplift"
 
 # --- transforms: the sampler's coordinate x and the parameter's value v ----------------------------
 
-IDENTITY, LOG, LOGIT, SHIFT, LEAD = 0, 1, 2, 3, 4
+IDENTITY, LOG, LOGIT, SHIFT, LEAD, FIXED = 0, 1, 2, 3, 4, 5
 """v = x; v = exp(x); v = σ(x); v = a + b·x (a start around a date: a the date, b its sd); v = a + b·exp(x)
-(a start before or after the date a by a lead on the log scale: b = -1 or +1)."""
-TRANSFORMS = {"identity": IDENTITY, "log": LOG, "logit": LOGIT, "shift": SHIFT, "lead": LEAD}
+(a start before or after the date a by a lead on the log scale: b = -1 or +1); v = a (a parameter the
+spec fixes: no coordinate of the sampler's, its value held after the sampled ones)."""
+TRANSFORMS = {"identity": IDENTITY, "log": LOG, "logit": LOGIT, "shift": SHIFT, "lead": LEAD, "fixed": FIXED}
 
 START_CODE = {"around": 0, "before": 1, "after": 2}
 """The kinds of start-date prior, as :class:`~dnamodel.spec.dated.DatedInputs` codes them."""
 
 
 _FORWARD = {
+    FIXED: lambda x, a, b: a + 0.0 * x,
     IDENTITY: lambda x, a, b: x,
     LOG: lambda x, a, b: np.exp(x),
     LOGIT: lambda x, a, b: 1.0 / (1.0 + np.exp(-x)),
@@ -634,6 +636,11 @@ def registry(model: str) -> tuple[Parameter, ...]:
 # --- questions the consumers ask ---------------------------------------------------------------------
 
 
+def fixed(parameter: Parameter, inputs: Any) -> bool:
+    """Whether the spec holds the parameter at a value (``{dist = "fixed", value = V}``): it is then not sampled."""
+    return getattr(getattr(inputs, "priors", {}).get(parameter.name), "dist", None) == "fixed"
+
+
 def present(parameter: Parameter, inputs: Any) -> bool:
     """Whether a model resolved to ``inputs`` (a dated model's) has the parameter."""
     if parameter.when == "always":
@@ -741,6 +748,8 @@ def prior_rows(parameter: Parameter, inputs: Any) -> tuple[np.ndarray, np.ndarra
         return np.full(n, LOGNORMAL), np.asarray(inputs.pace_mu, float), np.asarray(inputs.pace_sd, float)
     if parameter.source == "uplift":
         return np.full(n, NORMAL), np.asarray(inputs.uplift_mu, float), np.asarray(inputs.uplift_sd, float)
+    if fixed(parameter, inputs):  # no prior: not sampled (its rows are not packed)
+        return np.full(n, -1), np.zeros(n), np.zeros(n)
     prior = inputs.priors[parameter.name]
     scale = parameter.transform if parameter.prior_on_value else "identity"
     kind = PRIOR_KINDS[(prior.dist, scale)]
@@ -755,6 +764,8 @@ def transform_rows(parameter: Parameter, inputs: Any) -> tuple[np.ndarray, np.nd
     n = size(parameter, inputs)
     if parameter.transform == "start" and n > 0:
         return start_transforms(inputs.start_kind, inputs.start_anchor, inputs.start_scale)
+    if fixed(parameter, inputs):
+        return np.full(n, FIXED), np.full(n, float(inputs.priors[parameter.name].value)), np.zeros(n)
     return np.full(n, TRANSFORMS[parameter.transform]), np.zeros(n), np.zeros(n)
 
 
