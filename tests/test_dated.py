@@ -198,11 +198,14 @@ def test_the_new_keys_resolve_to_the_inputs_the_density_reads(data):
     layout, plain_layout = D.layout_of(fixed), D.layout_of(plain)
     assert layout.ndim == plain_layout.ndim - 1  # κ left the sampled vector ...
     assert layout.blocks["logit_typed_share"].start == layout.ndim  # ... and is held after it
-    # a unit taken out of an uplift group
-    moved = edited(population__uplift__lhasa__exclude=["qushui"])
-    lifted = resolve_dated(moved, data)
-    assert lifted.uplift[lifted.unit.index("qushui")] == -1
-    assert lifted.uplift[lifted.unit.index("lhunzhub")] == 0
+    # Qushui taken out of Lhasa's uplift group into its own; and back (the old reading)
+    qushui, lhunzhub = plain.unit.index("qushui"), plain.unit.index("lhunzhub")
+    assert plain.uplift_name[plain.uplift[qushui]] == "qushui"
+    assert plain.uplift_name[plain.uplift[lhunzhub]] == "lhasa"
+    old = resolve_dated(edited(population__uplift__qushui=None, population__uplift__lhasa__exclude=None), data)
+    assert old.uplift_name[old.uplift[qushui]] == "lhasa"
+    alone = resolve_dated(edited(population__uplift__qushui=None), data)
+    assert alone.uplift[qushui] == -1
 
 
 def test_decimal_years_are_the_middle_of_what_a_date_names():
@@ -229,8 +232,15 @@ def test_observations_take_their_dates_and_bounds_from_the_data(inputs):
     # Lhorong counts its located samples against its villages' population
     assert inputs.value[at["lhorong"]] == 17194 - 758
     assert inputs.base[at["lhorong"]] == 41689
-    # the units a report counts alone carry the offset δ
-    assert sorted(u for u, r in zip(inputs.unit, inputs.reported, strict=True) if r) == ["lhorong", "qushui", "zhagyab"]
+    # the units a report counts alone carry the offset δ: Lhünzhub's event report names it alone
+    reported = sorted(u for u, r in zip(inputs.unit, inputs.reported, strict=True) if r)
+    assert reported == ["lhorong", "lhunzhub", "qushui", "zhagyab"]
+    # an event report is a lower bound since its place's previous figure, or cumulative when it has none
+    assert inputs.censor[at["zhagyab_added"]] == D.LOWER
+    assert inputs.since[at["qushui_2022"]] == pytest.approx(decimal_year("2021-01"))
+    assert math.isnan(inputs.since[at["lhunzhub_2022"]])
+    assert math.isnan(inputs.since[at["gyaidar_2022"]])
+    assert "qushui_coverage" not in at  # the same statement as Qushui's count: left out
 
 
 def test_the_databases_cover_their_areas(inputs, data):
@@ -327,9 +337,13 @@ def test_the_log_densities_saved_equal_the_kernels(small_fit):
 
     idata, inputs = small_fit.idata, small_fit.inputs
     x = idata.posterior["unconstrained"].values.reshape(-1, idata.posterior.sizes["parameter"])[:20]
+    # every variable of the group, as power-scaling sums them: the observations' terms and, for an
+    # unverified source, what its members' terms (each given the others) leave out of its joint term
+    assert list(idata.log_likelihood.data_vars) == ["obs", "unverified_thesis"]
     saved = idata.log_likelihood["obs"].values.reshape(-1, len(inputs.observation))[:20].sum(axis=1) + sum(
         idata.log_prior[name].values.ravel()[:20] for name in D.PRIOR_TERMS
     )
+    saved += idata.log_likelihood["unverified_thesis"].values.ravel()[:20]
     packed, grad = D.pack(inputs), np.zeros(x.shape[1])
     np.testing.assert_allclose([dated_kernel.logp_grad(xi, packed, grad) for xi in x], saved, rtol=1e-11)
 

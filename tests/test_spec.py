@@ -40,9 +40,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_shipped_models_load_and_resolve(data):
     assert available_models() == [
         "dated",
+        "dated_constant_rate",
         "dated_exchangeable",
         "dated_linear",
+        "dated_logistic",
         "dated_no_groups",
+        "dated_typing_capacity",
         "hierarchical_han",
         "hierarchical_pooled",
         "hierarchical_two_stratum",

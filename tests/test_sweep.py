@@ -68,9 +68,16 @@ def test_shipped_sweeps_load_and_address_real_paths(data):
     assert sweep_spec.shipped_sweeps("dated") == [
         "dated_baseline",
         "dated_campaign_start",
+        "dated_curve",
+        "dated_database_share",
+        "dated_event_reports",
+        "dated_lhunzhub",
+        "dated_qushui_statement",
         "dated_selection",
         "dated_thesis",
+        "dated_thesis_doubt",
         "dated_typed_share",
+        "dated_typed_share_fixed",
     ]
     assert sweep_spec.shipped_sweeps("hierarchical_han") == [
         "han_scale",
@@ -79,7 +86,7 @@ def test_shipped_sweeps_load_and_address_real_paths(data):
         "thesis",
         "zhagyab_base",
     ]
-    assert len(sweep_spec.shipped_sweeps()) == 10
+    assert len(sweep_spec.shipped_sweeps()) == 17
     for name in sweep_spec.shipped_sweeps():
         job = sweep_spec.load_sweep(name)
         spec = load_model(job.model)

@@ -274,6 +274,17 @@ def to_inference_data(
     rng = np.random.default_rng(predictive_seed)
     predictive = _dataset({"obs": replicate(values["expected"], inputs, rng)}, chains, inputs)
     log_lik = _dataset({"obs": draws["log_likelihood"]}, chains, inputs)
+    if inputs.unverified_name:
+        # a member of an unverified source holds its value's log likelihood given the source's other
+        # members (what leaving it out scores); what those leave out of the source's joint term is kept
+        # beside them, so that the group still sums to the density the sampler saw (power-scaling reads it)
+        members = [np.flatnonzero(inputs.unverified_group == g) for g in range(len(inputs.unverified_name))]
+        rest = {
+            f"unverified_{name}": draws["source_log_likelihood"][:, g]
+            - draws["log_likelihood"][:, members[g]].sum(axis=1)
+            for g, name in enumerate(inputs.unverified_name)
+        }
+        log_lik = log_lik.merge(_dataset(rest, chains, inputs, scalars=True))
     terms = dict(zip(parameters.prior_terms("dated"), draws["log_prior"].T, strict=True))
     log_prior_ds = _dataset(terms, chains, inputs, scalars=True)
     prior_x = draw_prior(inputs, prior_draws, np.random.default_rng(prior_seed))

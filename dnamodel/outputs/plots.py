@@ -576,6 +576,34 @@ def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None
 # --- sweeps ----------------------------------------------------------------------------------------
 
 
+def grid_labels(values: Any) -> list[str]:
+    """A sweep grid's values as labels: a whole table (its JSON) by the keys whose values differ across the grid.
+
+    Examples
+    --------
+    >>> grid_labels(['{"units": ["a"], "error": 0.1}', '{"units": ["b"], "error": 0.1, "since": "2021"}'])
+    ['units=["a"]', 'since=2021 units=["b"]']
+    >>> grid_labels([0.5, 1.0])
+    ['0.5', '1.0']
+    """
+    import json
+
+    texts = [str(v) for v in values]
+    try:
+        tables = [json.loads(t) for t in texts]
+    except ValueError:
+        return texts
+    if not all(isinstance(t, dict) for t in tables):
+        return texts
+    keys = sorted({k for t in tables for k in t})
+    differing = [k for k in keys if len({json.dumps(t.get(k), ensure_ascii=False) for t in tables}) > 1]
+
+    def shown(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    return [" ".join(f"{k}={shown(t[k])}" for k in differing if k in t) or "(as the others)" for t in tables]
+
+
 def sweep_line_plot(result: Any, path: str | Path, *, title: str, study: Study | None = None) -> Path:
     """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value.
 
@@ -607,7 +635,7 @@ def sweep_line_plot(result: Any, path: str | Path, *, title: str, study: Study |
     'offset.png'
     """
     axis = next(iter(result["total_median"].dims))
-    labels = [str(v) for v in result[axis].values]
+    labels = grid_labels(result[axis].values)
     x = np.arange(len(labels))
     figure = _figure()
     axes = figure.add_subplot()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.errors import DataError
-from dnamodel.outputs.plots import sweep_line_plot, sweep_tornado_plot
+from dnamodel.outputs.plots import grid_labels, sweep_line_plot, sweep_tornado_plot
 from dnamodel.spec import parse_model
 from dnamodel.spec.sweep import coordinate, current_value
 
@@ -73,7 +73,7 @@ def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
     paths = _grid_paths(result)
     for path in paths:
         others = {p: 0 for p in paths if p != path}
-        values = [str(v) for v in result[path].values]
+        values = grid_labels(result[path].values)
         rows.append(
             TornadoRow(
                 label if label and len(paths) == 1 else path,

@@ -306,7 +306,8 @@ class DatedSpec(SpecIdentity):
 
 
 FIXED_DOMAIN = {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit": (0.0, 1.0)}
-"""The open interval a fixed value must fall in, by the parameter's transform."""
+"""The interval a fixed value must fall in, by the parameter's transform: open, but a share may be 1 (κ = 1:
+every collected sample typed)."""
 
 
 def prior_families() -> dict[str, dict[str, type[_Strict]]]:
@@ -407,8 +408,9 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
             low, high = FIXED_DOMAIN.get(parameter.transform, (math.nan, math.nan))
             if not parameter.scalar:
                 report(f"{key}.dist", f"{name} has one value per {parameter.shape}: it cannot be fixed")
-            elif not low < fixed.value < high:
-                report(f"{key}.value", f"{fixed.value:g} is outside {name}'s range ({low:g}, {high:g})")
+            elif not (low < fixed.value < high or (parameter.transform == "logit" and fixed.value == 1.0)):
+                closed = "]" if parameter.transform == "logit" else ")"
+                report(f"{key}.value", f"{fixed.value:g} is outside {name}'s range ({low:g}, {high:g}{closed}")
             else:
                 priors[name] = fixed
             return
