@@ -228,7 +228,8 @@ def test_cli_draws_from_a_saved_fit(fitted, tmp_path, capsys):
     assert payload["passed"] is True
     assert payload["sweeps"] == []
     assert set(payload["figures"]) == EXPECTED_FIGURES - {"tornado"}
-    assert "police in the Tibet Autonomous Region had collected DNA from an estimated" in payload["sentence"]
+    assert "police in the Tibet Autonomous Region had collected an estimated" in payload["sentence"]
+    assert "DNA samples" in payload["sentence"]
 
 
 @pytest.mark.parametrize(
