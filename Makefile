@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: the main job: fit the Bayesian hierarchical model, print a citable interval, write results/
+## run: the main job: fit the default (dated) Bayesian model, print a citable interval, write results/
 run: $(STAMP)
 	$(BIN)/dnamodel estimate
 

@@ -126,7 +126,7 @@ def worker(sampler: str, seed: int) -> None:
 
     from dnamodel.inference.dated import fit_dated
     from dnamodel.inference.sampling import quiet_arviz
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
 
     quiet_arviz()
     spec = load_model(MODEL)
@@ -313,7 +313,7 @@ def estimates(scratch: Path, runs: int) -> None:
 
 def ess_per_second(scratch: Path, n_seeds: int) -> None:
     """Part 3: ESS of ``total`` per second of compile plus sampling, nutpie against PyMC, fresh processes."""
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
 
     base_seed = load_model(MODEL).sampler.seed
     samplers = ("nutpie", "pymc")

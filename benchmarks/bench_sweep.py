@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnamodel.spec import load_model
+from dnamodel.families import load_model
 from dnamodel.workflows.sweep import sweep
 
 PATH = "fraction.contrast.sigma"

@@ -315,7 +315,7 @@ def resolve(spec: ModelSpec, data: Dataset) -> dict[str, Resolved]:
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> resolve(load_model("report_uniform"), load_data())["rest_rate"].params["low"]
     0.323
     """
