@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
+.PHONY: compare run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dnamodel estimate
 
-## test: lint, format check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
-test: $(STAMP) lint
+## test: lint, format check, type check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-slow: only the slow statistical tests (pytest's exit 5, "none selected", is not a failure)
@@ -37,6 +37,10 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## typecheck: mypy on the package ([tool.mypy] in pyproject.toml: the public API's modules strict)
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -126,7 +126,8 @@ def summarize_fit(idata: Any, data: Dataset | None = None) -> Summary:
         DeprecationWarning,
         stacklevel=2,
     )
-    return summarize(idata, data=data)
+    summary: Summary = summarize(idata, data=data)
+    return summary
 
 
 DEPRECATED = {

@@ -95,6 +95,6 @@ def keyword_only_since(*names: str) -> Callable[[Callable[P, R]], Callable[P, R]
                 args = args[:positional]
             return function(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate

@@ -44,22 +44,51 @@ def provenance(data: Dataset) -> dict[str, str]:
 
 
 class _Header(Protocol):
-    description: str
+    @property
+    def description(self) -> str:
+        """What the model is, in a line."""
+        ...
 
 
 class _Sampler(Protocol):
-    target_accept: float
+    @property
+    def target_accept(self) -> float:
+        """NUTS's target acceptance rate."""
+        ...
 
 
 class FittedSpec(Protocol):
     """What a fit's record reads of its spec (a hierarchical or a dated spec has all of it)."""
 
-    name: str
-    path: str
-    hash: str
-    text: str
-    header: _Header
-    sampler: _Sampler
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        ...
+
+    @property
+    def path(self) -> str:
+        """The spec's file."""
+        ...
+
+    @property
+    def hash(self) -> str:
+        """The hash of its text."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """Its text, as written."""
+        ...
+
+    @property
+    def header(self) -> _Header:
+        """Its ``[model]`` table."""
+        ...
+
+    @property
+    def sampler(self) -> _Sampler:
+        """Its ``[sampler]`` table."""
+        ...
 
 
 def fit_provenance(

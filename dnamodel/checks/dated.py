@@ -87,7 +87,7 @@ def passes(check: Check) -> bool:
     return check.pit_inside
 
 
-def dated_predictive_checks(idata: object, inputs: DatedInputs) -> list[Check]:
+def dated_predictive_checks(idata: Any, inputs: DatedInputs) -> list[Check]:
     """Every observation against the fit's posterior predictive distribution."""
     predictive = idata.posterior_predictive["obs"].values.reshape(-1, len(inputs.observation))
     return [_check(inputs, k, predictive[:, k], None, None) for k in range(len(inputs.observation))]
@@ -226,7 +226,7 @@ def _log_mean_exp(values: np.ndarray) -> float:
     return top + math.log(float(np.mean(np.exp(values - top))))
 
 
-def dated_prior_check(idata: object, inputs: DatedInputs) -> PriorCheck:
+def dated_prior_check(idata: Any, inputs: DatedInputs) -> PriorCheck:
     """Quantiles (1, 5, 50, 95, 99%) of the total under the prior alone.
 
     The dated model has no separate constraint to weigh the prior by (the thesis is data), so the

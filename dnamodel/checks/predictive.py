@@ -152,7 +152,7 @@ def hierarchical_forecasts(
     dates = observation_dates(inputs, data)
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
-    out = []
+    out: list[tuple[str, tuple[str, ...], list[Check]]] = []
     for i, (label, cutoff) in enumerate(cutoffs):
         later = [k for k, name in enumerate(inputs.observation) if dates[name] > cutoff]
         used = tuple(name for name in inputs.observation if dates[name] <= cutoff)

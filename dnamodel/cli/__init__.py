@@ -76,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dnamodel {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    data_option = argparse.ArgumentParser(add_help=False)
+    data_option = _Parser(add_help=False)
     data_option.add_argument(
         "--data", metavar="DIR", help="read the data files from DIR (as `data export` writes them)"
     )
-    json_option = argparse.ArgumentParser(add_help=False)
+    json_option = _Parser(add_help=False)
     json_option.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
     commands.add_parser(
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mc_parser.add_argument("--tornado", metavar="PATH", help="write a tornado plot of the total to PATH (a .png file)")
 
-    fit_option = argparse.ArgumentParser(add_help=False)
+    fit_option = _Parser(add_help=False)
     fit_option.add_argument(
         "model", metavar="MODEL", nargs="?", default=None, help=f"a model name or TOML path ({DEFAULT_MODEL})"
     )

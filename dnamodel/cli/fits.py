@@ -108,9 +108,9 @@ def _report(args: argparse.Namespace, out: Any) -> int:
         fit_path = result.paths[0]
     target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
     # a saved fit without --data is drawn with the data it records (data_of_fit), not the bundled data
-    given = data if args.data or not args.source else None
+    fit_data = data if args.data or not args.source else None
     sweeps = None if args.no_sweeps else args.sweeps
-    report = draw_report(fit_path, target, data=given, sweeps_dir=sweeps, extensions=extensions_for)
+    report = draw_report(fit_path, target, data=fit_data, sweeps_dir=sweeps, extensions=extensions_for)
     s = report.summary
     if args.json:
         print_json(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, cast
 
 from dnamodel.cli.common import (
     count_text,
@@ -23,13 +23,15 @@ from dnamodel.montecarlo.sensitivity import (
 )
 from dnamodel.outputs.sweep_plots import tornado_plot
 from dnamodel.outputs.tables import Table, render
+from dnamodel.spec.montecarlo import ModelSpec
 from dnamodel.workflows.fit import summarize
 
 
 def _mc(args: argparse.Namespace, out: Any) -> None:
     data = load(args)
-    spec = load_model(args.model)
-    family_of(spec).require(Capability.DRAWS, args.model)
+    loaded = load_model(args.model)
+    family_of(loaded).require(Capability.DRAWS, args.model)
+    spec = cast(ModelSpec, loaded)  # a family that draws: a Monte Carlo spec
     if args.sensitivity:
         check_sobol_size(spec, args.sensitivity_draws)
     study = data.study

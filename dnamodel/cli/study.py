@@ -137,6 +137,8 @@ def _check(args: argparse.Namespace, out: Any) -> None:
     data = load(args)
     region = data.areas[data.region]
     study = data.study
+    study_figures = [f.label for f in study.figures]
+    columns = data.numeric_columns()
     summary = {
         "location": data.location,
         "data_version": data.version,
@@ -147,8 +149,8 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         "observations": len(data.observations),
         "report_figures": len(data.report_figures),
         "study": study.title(),
-        "comparisons": [f.label for f in study.figures],
-        "columns": data.numeric_columns(),
+        "comparisons": study_figures,
+        "columns": columns,
         "case_study": report_gap(data) is None,
     }
     if args.json:
@@ -159,14 +161,14 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         kinds[obs.kind] = kinds.get(obs.kind, 0) + 1
     group = study.words.group
     figures = f"; {summary['report_figures']} figures of the report's own" if data.report_figures else ""
-    compared = ", ".join(summary["comparisons"]) or "none"
+    compared = ", ".join(study_figures) or "none"
     render(
         out,
         f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
         f"({data.version}): {study.title()}.",
         f"{summary['units']} units in {summary['prefectures']} {group}s of {region.name} ({data.region}), "
         f"{format_count(region.population_2020)} people; {summary['observations']} observations{figures}.",
-        f"Numeric columns of units.csv (covariates): {', '.join(summary['columns'])}. Compared with: {compared}.",
+        f"Numeric columns of units.csv (covariates): {', '.join(columns)}. Compared with: {compared}.",
         "",
         Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),
     )

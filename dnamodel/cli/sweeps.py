@@ -73,7 +73,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         plots = write_plots(result, target, title, data.study)
         tornado += tornado_rows(result, label=title)
         reference = reference or reference_interval(result)
-        paths = list(result["total_median"].dims)
+        paths = [str(d) for d in result["total_median"].dims]
         if args.json:
             payload.append(
                 {"sweep": title, "file": str(target), "plots": [str(p) for p in plots], "points": _sweep_points(result)}

@@ -235,13 +235,13 @@ class ModelFamily(Protocol):
     the saved checks' writer and reader.
     """
 
-    kind: str
+    kind: ClassVar[str]
     """The ``[model]`` table's ``kind`` its specs declare (a Monte Carlo spec declares none: ``monte_carlo``)."""
-    noun: str
+    noun: ClassVar[str]
     """How a message names one of its models: ``"a dated model"``."""
-    spec_class: type
+    spec_class: ClassVar[type]
     """The class of its specs; a spec's family is the one whose class it is."""
-    capabilities: frozenset[Capability]
+    capabilities: ClassVar[frozenset[Capability]]
     """What it supports; every other capability is refused by :meth:`require`."""
 
     def require(self, capability: Capability, what: str | None = None) -> None:
@@ -429,6 +429,106 @@ class Family:
             seed=int(attrs["seed"]),
         )
 
+    def _lacks(self, capability: Capability) -> UsageError:
+        """The error of a method whose capability the family lacks, for a caller that did not ask :meth:`require`."""
+        try:
+            self.require(capability)
+        except UsageError as error:
+            return error
+        return UsageError(f"{self.noun} declares {capability.value} but does not implement it")
+
+    # What a family without a capability answers (each family overrides those it has).
+
+    def parse(self, raw: dict[str, Any], text: str, file: str) -> Any:
+        """Its spec from a TOML file's tables."""
+        raise NotImplementedError(f"{type(self).__name__} parses no spec")
+
+    def resolve(self, spec: Any, data: Dataset) -> Any:
+        """Its spec resolved against the data."""
+        raise NotImplementedError(f"{type(self).__name__} resolves no spec")
+
+    def fit(self, spec: Any, data: Dataset, settings: FitSettings) -> Fit:
+        """Fit its model."""
+        raise self._lacks(Capability.POSTERIOR)
+
+    def rebuild(self, idata: Any, spec: Any, data: Dataset) -> Fit:
+        """A saved fit with its inputs resolved again."""
+        raise self._lacks(Capability.POSTERIOR)
+
+    def summarize(self, fit: Fit, data: Dataset) -> Summary:
+        """The fit's summary for citation."""
+        raise self._lacks(Capability.POSTERIOR)
+
+    def predictive_checks(self, fit: Fit) -> list[Check]:
+        """Each observation against its posterior predictive 90% interval."""
+        raise self._lacks(Capability.PREDICTIVE_CHECKS)
+
+    def leave_one_out(self, fit: Fit, refit: RefitSettings) -> list[Check]:
+        """Each observation against a refit without it."""
+        raise self._lacks(Capability.LEAVE_ONE_OUT)
+
+    def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
+        """The spec's forecasts."""
+        raise self._lacks(Capability.FORECAST_CHECKS)
+
+    def forecasts_at(
+        self, spec: Any, data: Dataset, cutoffs: Sequence[tuple[str, float]], refit: RefitSettings
+    ) -> list[Forecast]:
+        """Refits at another model's cutoffs."""
+        raise self._lacks(Capability.FORECASTS_AT)
+
+    def prior_check(self, fit: Fit) -> PriorCheck:
+        """What the priors alone say about the total."""
+        raise self._lacks(Capability.PRIOR_CHECK)
+
+    def with_log_densities(self, fit: Fit) -> Any:
+        """The fit with the log-density groups power-scaling reads."""
+        raise self._lacks(Capability.POWER_SCALING)
+
+    def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
+        """Power-scaling sensitivity of the fit."""
+        raise self._lacks(Capability.POWER_SCALING)
+
+    def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
+        """A posterior mean with one prior raised to a power."""
+        raise self._lacks(Capability.POWER_SCALING)
+
+    def scaled_refit(self, fit: Fit, prior: str, alpha: float, refit: RefitSettings) -> Any:
+        """A refit with one prior raised to a power."""
+        raise self._lacks(Capability.SCALED_REFIT)
+
+    def sbc(self, inputs: Any, simulations: int, refit: RefitSettings) -> Calibration:
+        """Simulation-based calibration of its model."""
+        raise self._lacks(Capability.SBC)
+
+    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """Its own figures of a fit: none."""
+        return []
+
+    def stocks(self, fit: Fit) -> list[tuple[float, str]]:
+        """The database stocks the prior predictive plot marks: none."""
+        return []
+
+    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
+        """The parameter plot's axis labels: none (each in model units)."""
+        return {}
+
+    def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Any) -> ReportModel:
+        """What the HTML report says of its model."""
+        raise self._lacks(Capability.REPORT)
+
+    def sweep_defaults(self) -> tuple[int, int]:
+        """A sweep point's draws and seed when the sweep gives none and the spec has no ``[sampler]``."""
+        raise NotImplementedError(f"{type(self).__name__} has its spec's sampler settings")
+
+    def sweep_point(self, spec: Any, data: Dataset, settings: SweepSettings) -> dict[str, Any]:
+        """One point of a sweep."""
+        raise self._lacks(Capability.SWEEP)
+
+    def check_point(self, spec: Any, data: Dataset, settings: SweepSettings) -> None:
+        """Raise before any point runs if this point's spec cannot run."""
+        raise self._lacks(Capability.SWEEP)
+
     def save_checks(self, fit: Fit, saved: SavedChecks) -> None:
         """Save checks in the fit's ``attrs`` (:func:`write_saved_checks`)."""
         write_saved_checks(fit.idata, saved)
@@ -440,3 +540,8 @@ class Family:
     def sweep_paths(self, raw: Mapping[str, Any]) -> tuple[list[str], tuple[str, ...]]:
         """Paths a sweep may set that a spec may leave out (its schema's optional keys), and optional tables."""
         return [], ()
+
+
+def _conforms(family: Family) -> ModelFamily:
+    """Every :class:`Family` is a :class:`ModelFamily` (mypy checks this function)."""
+    return family

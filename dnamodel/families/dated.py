@@ -169,7 +169,8 @@ class DatedFamily(Family):
 
     def with_log_densities(self, fit: Fit) -> az.InferenceData:
         """The fit itself: every dated fit saves its log densities."""
-        return fit.idata
+        idata: az.InferenceData = fit.idata
+        return idata
 
     def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
         """Power-scaling of every scalar and the total (by default), each prior on its own scale, the likelihood."""
@@ -187,8 +188,7 @@ class DatedFamily(Family):
 
     def sbc(self, inputs: DatedInputs, simulations: int, refit: RefitSettings) -> Calibration:
         """:func:`~dnamodel.checks.dated.dated_sbc`."""
-        settings = refit.sampling()
-        return dated_sbc(inputs, simulations, seed=settings.pop("seed"), **settings)
+        return dated_sbc(inputs, simulations, seed=refit.seed, draws=refit.draws, tune=refit.tune, chains=refit.chains)
 
     # --- what a person reads
 
@@ -242,7 +242,9 @@ class DatedFamily(Family):
         sums = totals(q, inputs)
         total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
         by_chain = scalars(q, inputs) | {"total": total, "share": share}
-        variables = {name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()}
+        variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+            name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
+        }
         variables["prefecture_total"] = (
             (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
             prefecture.reshape(chains, -1, prefecture.shape[1]),

@@ -164,7 +164,7 @@ class HierarchicalFamily(Family):
     ) -> list[Forecast]:
         """Refits on its observations dated up to each cutoff; the thesis bound only from its own date."""
         fitted = compiled_for(resolve_hierarchical(spec, data))
-        thesis = data.observations.get(spec.thesis.stock)
+        thesis = data.observations.get(spec.thesis.stock) if spec.thesis is not None else None
         thesis_date = decimal_year(str(thesis.date)) if thesis is not None and thesis.date else math.inf
         settings = refit.sampling()
         seed = settings.pop("seed")

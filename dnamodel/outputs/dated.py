@@ -112,7 +112,7 @@ def data_section(spec: DatedSpec, inputs: DatedInputs, data: Dataset) -> str:
     for k, name in enumerate(inputs.observation):
         o = spec.observations[name]
         bound = dated_checks.BOUND_NAMES[int(inputs.censor[k])]
-        if o.kind == "database":
+        if o.kind == "database" and spec.databases is not None and o.database is not None:
             over = f"database {o.database}: " + place_names(spec.databases.areas[o.database], data)
         else:
             over = place_names(o.units, data) + (f" except {place_names(o.exclude, data)}" if o.exclude else "")

@@ -122,10 +122,10 @@ def data_section(spec: HierarchicalSpec, inputs: ModelInputs, data: Dataset) -> 
     if wc is not None:
         wrows = []
         for r, oid in enumerate(wc.rows):
-            o = data.observations[oid]
+            row = data.observations[oid]
             wrows.append(
                 [
-                    o.subarea or oid,
+                    row.subarea or oid,
                     count_text(inputs.row_observed[r]),
                     count_text(inputs.row_population[r]),
                     percent_text(inputs.row_observed[r] / inputs.row_population[r]),
@@ -150,7 +150,7 @@ def data_section(spec: HierarchicalSpec, inputs: ModelInputs, data: Dataset) -> 
             f"(soft edge {th.tolerance:.0%}).</p>",
             table(
                 ["figure", "source"],
-                [[count_text(data.observations[i].value), source_lines([i], data)] for i in (th.stock, th.added)],
+                [[count_text(float(data.observations[i].value)), source_lines([i], data)] for i in (th.stock, th.added)],
                 numeric=(0,),
             ),
         ]

@@ -275,7 +275,7 @@ def _draw(view: ReportView, folder: Path, marks: GroupMarks | None) -> dict[str,
         ("predictive", lambda p: predictive_plot(view.checks, view.loo or [], p, ahead)),
         (
             "prior",
-            lambda p: plots.prior_predictive_plot(idata, view.prior, p, study=summary.study, stocks=model.stocks),
+            lambda p: plots.prior_predictive_plot(idata, view.prior, p, study=view.data.study, stocks=model.stocks),
         ),
         ("forest", lambda p: plots.forest_plot(idata, summary, p, marks=marks)),
         *model.figures,
@@ -288,7 +288,7 @@ def _draw(view: ReportView, folder: Path, marks: GroupMarks | None) -> dict[str,
             (
                 "tornado",
                 lambda p: sweep_tornado_plot(
-                    rows, reference, p, title="What the total depends on", study=summary.study
+                    rows, reference, p, title="What the total depends on", study=view.data.study
                 ),
             )
         )
@@ -319,7 +319,7 @@ def _page(c: _Context) -> str:
     v = c.view
     s = v.summary
     attrs = v.idata.attrs
-    group = s.study.words.group
+    group = v.data.study.words.group
     nav = "".join(f'<li><a href="#{i}">{escape(h.replace("prefecture", group))}</a></li>' for i, h in SECTIONS)
     body = [
         _headline(c),
@@ -339,7 +339,7 @@ def _page(c: _Context) -> str:
         "dnamodel-figures": " ".join(c.figures),
     }
     metas = "".join(f'<meta name="{k}" content="{escape(v)}">' for k, v in meta.items())
-    study = s.study
+    study = v.data.study
     end = attrs.get("estimand_date")
     short = f"{study.words.counted} in {study.words.place}" + (f", {study.period(end)}" if study.period(end) else "")
     return (
@@ -374,7 +374,7 @@ def _headline(c: _Context) -> str:
     t, sh = s.total, s.share
     i90, i95 = t.interval(0.9), t.interval(0.95)
     s90, s95 = sh.interval(0.9), sh.interval(0.95)
-    study = s.study
+    study = c.view.data.study
     words = study.words
     date = c.model.estimand_date
     when = f" by {escape(month_year(date))}" if date else ""
@@ -597,7 +597,7 @@ def _forecast_parts(c: _Context) -> list[str]:
 
 
 def _prefecture_section(c: _Context) -> str:
-    words = c.view.summary.study.words
+    words = c.view.data.study.words
     group = words.group
     rows = [
         [
@@ -655,8 +655,7 @@ def _sensitivity_section(c: _Context) -> str:
                 "<p>The same sensitivity with one prior term scaled and the others left as they are: which prior "
                 "each quantity leans on. "
                 + (
-                    f"The total leans most on <code>{escape(max(ps['total'].by_prior, key=ps['total'].by_prior.get))}"
-                    "</code>. "
+                    f"The total leans most on <code>{escape(_leaning_most(ps['total'].by_prior))}</code>. "
                     if "total" in ps.quantities
                     else ""
                 )
@@ -704,6 +703,11 @@ def _sensitivity_section(c: _Context) -> str:
         if c.view.missing_sweeps:
             parts.append(f'<p class="note">Not run yet: {escape(", ".join(c.view.missing_sweeps))}.</p>')
     return _section("sensitivity", *parts)
+
+
+def _leaning_most(by_prior: dict[str, float]) -> str:
+    """The prior term a quantity is most sensitive to."""
+    return max(by_prior, key=lambda term: by_prior[term])
 
 
 # --- 7. reproduce ----------------------------------------------------------------------------------

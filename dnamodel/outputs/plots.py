@@ -218,7 +218,7 @@ def prior_predictive_plot(
     bins = np.logspace(np.log10(max(total.min(), 1.0)), np.log10(total.max() * 1.01), 80)
     bounded = check.constrained != check.forward
     label = "prior, forward draws (no thesis bound)" if bounded else "prior, forward draws"
-    axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label=label)
+    axes.hist(total, bins=bins.tolist(), color=LOW_COLOUR, alpha=0.5, label=label)
     axes.set_xscale("log")
     for x, name in ((check.population, "census population"), *stocks):
         axes.axvline(x, color="black", linestyle=":", linewidth=1)
@@ -526,7 +526,7 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
         )
     for k, (axis, name) in enumerate(zip(axes, names, strict=True)):
         values = idata.posterior[name].values.ravel()
-        if name in with_prior:
+        if name in with_prior and prior is not None:
             grid, density = az.kde(prior[name].values.ravel())
             axis.fill_between(grid, density, color=PRIOR_COLOUR, alpha=0.3, linewidth=0, zorder=0)
             axis.plot(grid, density, color=PRIOR_COLOUR, linewidth=0.8, zorder=0)
@@ -669,13 +669,14 @@ def forest_plot(
         color="#555555",
     )
     marked = []
+    label = marks.label if marks is not None else ""
     for pid, value in (marks.values if marks is not None else {}).items():
         y = rows.get(names.get(pid, pid))
         if y is None:
             continue
         axes.plot([value], [y], marker="D", markersize=5, color=HIGH_COLOUR, markeredgecolor="black", zorder=5)
         axes.annotate(
-            f"{marks.label} {value:,.0f}",
+            f"{label} {value:,.0f}",
             (value, y),
             xytext=(0, 6),
             textcoords="offset points",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnamodel.outputs.sweep_plots import sweep_line_plot, sweep_tornado_plot
+from dnamodel.outputs.sweep_plots import SweepRow, sweep_line_plot, sweep_tornado_plot
 from dnamodel.spec.sweep import load_sweep, shipped_sweeps
 
 if TYPE_CHECKING:
@@ -24,17 +24,6 @@ if TYPE_CHECKING:
 
 OWN_VALUES = "own_values"
 """The attr of a sweep's result holding, as JSON, each grid path's value in the swept spec (its coordinate)."""
-
-
-@dataclass(frozen=True)
-class TornadoRow:
-    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
-
-    label: str
-    low_label: str
-    high_label: str
-    low: tuple[float, float, float]
-    high: tuple[float, float, float]
 
 
 def _interval_at(result: Any, selection: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -46,7 +35,7 @@ def _grid_paths(result: Any) -> list[str]:
     return [d for d in result["total_median"].dims]
 
 
-def tornado_rows(result: xr.Dataset, label: str | None = None) -> list[TornadoRow]:
+def tornado_rows(result: xr.Dataset, label: str | None = None) -> list[SweepRow]:
     """One row per grid path: its first and last value, every other path at its first value.
 
     The rows :func:`dnamodel.plots.sweep_tornado_plot` draws; rows of several sweeps can be drawn
@@ -61,7 +50,7 @@ def tornado_rows(result: xr.Dataset, label: str | None = None) -> list[TornadoRo
 
     Returns
     -------
-    list of TornadoRow
+    list of SweepRow
         For each path: its label, first and last value (``low_label``, ``high_label``), and the
         total's ``(q05, median, q95)`` at each (``low``, ``high``).
 
@@ -80,7 +69,7 @@ def tornado_rows(result: xr.Dataset, label: str | None = None) -> list[TornadoRo
         others = {p: 0 for p in paths if p != path}
         values = [str(v) for v in result[path].values]
         rows.append(
-            TornadoRow(
+            SweepRow(
                 label if label and len(paths) == 1 else path,
                 values[0],
                 values[-1],

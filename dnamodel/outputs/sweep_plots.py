@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     import xarray as xr
 
 
-class SweepRow(Protocol):
-    """One swept assumption at its first and last setting (:class:`dnamodel.outputs.sweep.TornadoRow`)."""
+@dataclass(frozen=True)
+class SweepRow:
+    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
 
     label: str
     low_label: str
@@ -125,7 +127,7 @@ def tornado_plot(
                 text, (x, position), xytext=(offset, 0), textcoords="offset points", ha=align, va="center", fontsize=7
             )
     # lines are labelled where they meet the top of the plot: a legend would cover bars or the caption
-    lines = [(baseline, "baseline", {"color": "black", "linestyle": "-"})]
+    lines: list[tuple[float, str, dict[str, Any]]] = [(baseline, "baseline", {"color": "black", "linestyle": "-"})]
     study = study or NEUTRAL
     source = study.comparisons.source if study.comparisons is not None else ""
     lines += [(estimate, source, {"color": "grey", "linestyle": "--"}) for estimate, _ in study.marks()]
@@ -252,7 +254,7 @@ def sweep_tornado_plot(
 ) -> Path:
     """For each swept assumption, the total's median and 90% interval at its low and high setting.
 
-    ``rows`` are :class:`dnamodel.outputs.sweep.TornadoRow`; ``reference`` is the default fit's
+    ``rows`` are :class:`SweepRow` (:func:`dnamodel.outputs.sweep.tornado_rows`); ``reference`` is the default fit's
     ``(q05, median, q95)``, drawn as a band, or ``None``.
 
     Parameters

@@ -38,7 +38,7 @@ import ast
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
@@ -66,6 +66,9 @@ Param = float | Ref
 class _Dist(_Strict):
     kind: Kind = "number"
     note: str = ""
+    if TYPE_CHECKING:  # for the type checker only: each distribution declares these fields itself
+        dist: str
+        labels: list[str] | None
 
 
 class Point(_Dist):

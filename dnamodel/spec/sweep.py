@@ -290,7 +290,7 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         for k in raw
         if k not in ("sweep", "grid")
     ]
-    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    table: dict[str, Any] = raw["sweep"] if isinstance(raw.get("sweep"), dict) else {}
     for key in table:
         if key not in ("model", "description"):
             problems.append(

@@ -168,7 +168,10 @@ def _result(
     name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Forecast]
 ) -> ModelResult:
     total = idata.posterior["total"].values.ravel()
-    intervals = {p: tuple(float(v) for v in np.quantile(total, [(1 - p) / 2, (1 + p) / 2])) for p in PROBABILITIES}
+    intervals = {}
+    for p in PROBABILITIES:
+        low, high = np.quantile(total, [(1 - p) / 2, (1 + p) / 2])
+        intervals[p] = (float(low), float(high))
     return ModelResult(
         name, kind, spec_hash, total, intervals, float(np.median(total)), diagnose(idata).passed, loo, forecasts
     )

@@ -166,14 +166,15 @@ def plan_sweep(
             "use processes"
         )
     if sampled:
+        bayesian: Any = loaded  # a spec whose family fits a posterior has a [sampler] table
         settings = Settings(
             loaded.path,
             loaded.text,
             data.location,
-            loaded.sampler.draws if draws is None else draws,
-            loaded.sampler.tune if tune is None else tune,
-            loaded.sampler.chains if chains is None else chains,
-            loaded.sampler.seed if seed is None else seed,
+            bayesian.sampler.draws if draws is None else draws,
+            bayesian.sampler.tune if tune is None else tune,
+            bayesian.sampler.chains if chains is None else chains,
+            bayesian.sampler.seed if seed is None else seed,
             sampler,
         )
     else:
@@ -333,21 +334,21 @@ def sweep(
     if client is not None and sampled:
         if threadable:  # each point's chains on its worker's threads; the draws do not depend on it
             settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
-        futures = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
+        futures: dict[Any, int] = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
         from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
 
         for future in dask_completed(futures):
             finish(futures[future], future.result())
     elif workers > 1 and sampled and len(todo) > 1:
         pooled = replace(settings, cores=max(1, cpus // workers))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_point, pooled, points[i]): i for i in todo}
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as processes_pool:
+            futures = {processes_pool.submit(run_point, pooled, points[i]): i for i in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     elif in_threads > 1 and len(todo) > 1:
         threaded = replace(settings, cores=max(1, cpus // in_threads))
-        with ThreadPoolExecutor(max_workers=in_threads) as pool:
-            futures = {pool.submit(run_point, threaded, points[i]): i for i in todo}
+        with ThreadPoolExecutor(max_workers=in_threads) as threads_pool:
+            futures = {threads_pool.submit(run_point, threaded, points[i]): i for i in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     else:
@@ -416,7 +417,7 @@ def _dataset(
 
     variables: dict[str, Any] = {}
     for name in (*QUANTILE_NAMES, "mean"):
-        variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))
+        variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))  # type: ignore[misc]
     variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
     prefectures = [a for a, area in data.areas.items() if area.level == "prefecture"]
     if sampled:
