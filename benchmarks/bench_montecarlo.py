@@ -58,6 +58,7 @@ import numpy as np
 from scipy import optimize
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.montecarlo import engine as engine_module
 from dnamodel.montecarlo import kernels as kernels_module
 from dnamodel.montecarlo import program as program_module
@@ -65,7 +66,6 @@ from dnamodel.montecarlo import run as run_module
 from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, Engine, UniformSource
 from dnamodel.montecarlo.kernels import CHOICE, CONSTANT, COPY, EMPIRICAL, TRIANGULAR, UNIFORM, compiled
 from dnamodel.montecarlo.run import QMC_REPLICATES, SUMMARISED, _Collector, stream_summary
-from dnamodel.families import load_model
 
 MODEL = "report_mc"
 SEED = 20221116
@@ -518,7 +518,9 @@ def squigglepy_rows(inputs: ReportInputs, spec: Any, data: Any, engine_mean: flo
     ):
         error = float(values.std(ddof=1)) / math.sqrt(values.size)
         check_agreement(name, float(values.mean()), error, engine_mean, engine_error)
-        engine = statistics.median(seconds(lambda d=draws: stream_summary(spec, d, SEED, data=data)) for _ in range(REPEATS))
+        engine = statistics.median(
+            seconds(lambda d=draws: stream_summary(spec, d, SEED, data=data)) for _ in range(REPEATS)
+        )
         rows.append((name, duration(elapsed), baseline, duration(engine), f"{elapsed / engine:.0f}×"))
     return rows
 
