@@ -150,7 +150,10 @@ def data_section(spec: HierarchicalSpec, inputs: ModelInputs, data: Dataset) -> 
             f"(soft edge {th.tolerance:.0%}).</p>",
             table(
                 ["figure", "source"],
-                [[count_text(float(data.observations[i].value)), source_lines([i], data)] for i in (th.stock, th.added)],
+                [
+                    [count_text(float(data.observations[i].value)), source_lines([i], data)]
+                    for i in (th.stock, th.added)
+                ],
                 numeric=(0,),
             ),
         ]
