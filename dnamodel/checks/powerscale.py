@@ -360,7 +360,7 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
     --------
     A fit takes a compile; ``tests/test_powerscale.py`` runs this:
 
-    >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
+    >>> idata, fitted = fit_hierarchical(load_model("hierarchical_han"), draws=1000)  # doctest: +SKIP
     >>> sorted(add_log_densities(idata, fitted).log_prior.data_vars)  # doctest: +SKIP
     ['alpha', 'beta', 'log_uplift', 'row_centre', 'sigma', 'tau']
     """

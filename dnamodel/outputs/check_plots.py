@@ -89,8 +89,9 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path,
     Parameters
     ----------
     checks : sequence of Check
-        From :func:`dnamodel.checks.predictive.predictive_checks` or
-        :func:`dnamodel.checks.dated.predictive_checks`: one row each, drawn in the order
+        From :func:`dnamodel.predictive_checks` (its family's
+        :func:`~dnamodel.checks.predictive.hierarchical_predictive_checks` or
+        :func:`~dnamodel.checks.dated.dated_predictive_checks`): one row each, drawn in the order
         given, the first at the top. A check whose ``bound`` is ``lower`` or ``upper`` marks its
         observed value with an arrowhead pointing the way the bound allows.
     loo : sequence of Check
@@ -99,7 +100,7 @@ def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path,
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     forecasts : sequence of Check
-        Forecast checks (:func:`dnamodel.checks.dated.forecast_checks`, each forecast's
+        Forecast checks (:func:`dnamodel.forecast_checks`, each forecast's
         ``checks``), drawn under the row of the observation they predict.
 
     Returns

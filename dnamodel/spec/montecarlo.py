@@ -25,7 +25,7 @@ another). Quantities are evaluated in order and may use inputs, earlier
 quantities, ``+ - * /``, parentheses, numbers, and the functions ``where(c, a, b)``,
 ``minimum(a, b)`` and ``maximum(a, b)``. ``total`` and ``share`` are required.
 
-:func:`dnamodel.spec.load_model` reads and validates a spec without data
+:func:`dnamodel.load_model` reads and validates a spec without data
 (:func:`parse_montecarlo` validates its tables). :func:`resolve`
 replaces references with numbers from a :class:`~dnamodel.data.Dataset` and checks
 every parameter (low below high, weights summing to one, a share's support inside
