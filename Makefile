@@ -14,7 +14,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 NOTEBOOK_ENV = $(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )
 EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wildcard notebooks/[0-9][0-9]_*.py))
 
-.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
+.PHONY: compare run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: the main job: fit the Bayesian hierarchical model, print a citable interval, write results/
+## run: the main job: fit the default (dated) Bayesian model, print a citable interval, write results/
 run: $(STAMP)
 	$(BIN)/dnamodel estimate
 
-## test: lint, format check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
-test: $(STAMP) lint
+## test: lint, format check, type check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-slow: only the slow statistical tests (pytest's exit 5, "none selected", is not a failure)
@@ -42,6 +42,10 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## typecheck: mypy on the package ([tool.mypy] in pyproject.toml: the public API's modules strict)
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

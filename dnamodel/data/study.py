@@ -66,6 +66,9 @@ class StudyWords(_Table):
     """When it ends, for models without an estimand date (a dated model's date is its own)."""
     group: Words = "group"
     """What the data's groups of units are called (``areas.csv``'s level ``prefecture``)."""
+    application: Words | None = None
+    """An application on top of the engine whose parts the outputs add (the bundled case study's is
+    ``tibet2022``, and data holding its report's figures get it without naming it)."""
 
     @field_validator("start", "end")
     @classmethod

@@ -4,9 +4,9 @@ A spec is a TOML file, found by path or by name in ``dnamodel/models/`` (:func:`
 read by :func:`read_toml`. Its tables are pydantic models on :class:`_Strict` (unknown keys are
 errors), validated by :func:`_validate`, which reports every problem with its dotted key and a
 "did you mean …?" instead of stopping at the first. :class:`SpecIdentity` gives a spec its name
-and the hash of its text, for provenance. :func:`dnamodel.spec.load_model` dispatches on the
-``[model]`` table's ``kind`` to :mod:`dnamodel.spec.montecarlo` or
-:mod:`dnamodel.spec.hierarchical`.
+and the hash of its text, for provenance. :func:`dnamodel.families.load_model` gives a spec to the model
+family its ``[model]`` table's ``kind`` names, which parses it (:mod:`dnamodel.spec.montecarlo`,
+:mod:`dnamodel.spec.hierarchical`, :mod:`dnamodel.spec.dated`).
 """
 
 from __future__ import annotations

@@ -499,7 +499,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> len(inputs.unit), len(inputs.group), len(inputs.observation)
     (77, 7, 11)

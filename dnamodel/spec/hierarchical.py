@@ -20,7 +20,7 @@ tables are, in order of the model card (``docs/model.md``, section 4):
 ``[sampler]``
     Draws, tuning steps, chains and seed.
 
-:func:`dnamodel.spec.load_model` reads such a file into a :class:`HierarchicalSpec`
+:func:`dnamodel.load_model` reads such a file into a :class:`HierarchicalSpec`
 (:func:`parse_hierarchical` validates its tables); every error names the file and the key.
 :func:`dnamodel.spec.resolve.resolve_hierarchical` then resolves it against the data.
 """

@@ -7,8 +7,10 @@ the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.sa
 ...): :func:`known_paths` lists every path a spec has or its schema allows, :func:`set_path` sets
 one (an unknown path gets "did you mean …?"; a table takes a whole table, or ``false`` to leave it
 out), :func:`linked` splits a grid key that sets several paths together (``a.use+b.use``), and
-:func:`point_spec` is the spec with a point's values set, recorded in its text so that its hash
-differs. :func:`current_value` is a spec's own value at a path, its schema's default included.
+:func:`changed_raw` is the spec's tables with a point's values set, recorded in its text so that its
+hash differs. :func:`current_value` is a spec's own value at a path, its schema's default included.
+What differs by kind of spec (the optional keys of its schema, the tables it may leave out) is its
+model family's (:meth:`dnamodel.families.base.Family.sweep_paths`).
 :func:`dnamodel.workflows.sweep.sweep` runs the grid.
 """
 
@@ -24,38 +26,24 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-from dnamodel.spec import parse_model
 from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
-from dnamodel.spec.dated import (
-    CampaignSpec,
-    DatedFractionSpec,
-    DatedObservationSpec,
-    DatedPopulationSpec,
-    StartSpec,
-)
-from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
 
 # --- paths ---------------------------------------------------------------------------------------
 
 LINK = "+"
 """Joins paths that one grid axis sets together: ``"a.use+b.use" = [true, false]`` sets both."""
 
-OPTIONAL_TABLES = {"dated": ("fraction.group_sd", "fraction.reported")}
-"""Tables a spec of each kind may leave out (the model then has no such level or offset)."""
 
+def known_paths(raw: Mapping[str, Any], optional: Sequence[str] = ()) -> list[str]:
+    """Every dotted path a sweep may set: the spec's own keys, and ``optional`` keys its schema allows.
 
-def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
-    """Every dotted path a sweep may set: the spec's own keys, and optional keys of its schema.
+    A model family gives its schema's optional keys (:meth:`dnamodel.families.base.Family.sweep_paths`);
+    :func:`dnamodel.families.known_paths` is this for a loaded spec.
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
-    >>> paths = known_paths(load_model("hierarchical_han").raw)
-    >>> "fraction.beta.sigma" in paths, "population.census_error" in paths
-    (True, True)
-    >>> paths = known_paths(load_model("dated").raw)
-    >>> "fraction.unreported_offset" in paths, "observations.thesis_stock.use" in paths
-    (True, True)
+    >>> known_paths({"fraction": {"beta": {"sigma": 1.0}}}, ["population.census_error"])
+    ['fraction.beta.sigma', 'population.census_error']
     """
     paths: list[str] = []
 
@@ -67,39 +55,10 @@ def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
             paths.append(prefix)
 
     walk(raw, "")
-    for path in _schema_paths(raw):
+    for path in optional:
         if path not in paths:
             paths.append(path)
     return paths
-
-
-def _kind(raw: Mapping[str, Any]) -> str | None:
-    model = raw.get("model")
-    return model.get("kind") if isinstance(model, Mapping) else None
-
-
-def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
-    """Optional keys the spec's schema allows but a spec may leave out."""
-    kind = _kind(raw)
-    if kind == "hierarchical":
-        extra = [f"population.{k}" for k in PopulationSpec.model_fields]
-        extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
-        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-        for name in raw.get("observations", {}):
-            extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
-        return extra
-    if kind == "dated":
-        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
-        extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
-        start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
-        for name in start:
-            extra += [f"campaign.start.{name}.{k}" for k in StartSpec.model_fields]
-        extra += [f"population.{k}" for k in DatedPopulationSpec.model_fields]
-        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-        for name in raw.get("observations", {}):
-            extra += [f"observations.{name}.{k}" for k in DatedObservationSpec.model_fields]
-        return extra
-    return []
 
 
 def linked(key: str) -> list[str]:
@@ -129,12 +88,15 @@ def check_path(key: str, known: Sequence[str]) -> None:
             raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
 
 
-def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
+def set_path(
+    raw: dict[str, Any], path: str, value: Any, known: Sequence[str], optional_tables: Sequence[str] = ()
+) -> None:
     """Set ``raw``'s value at a dotted ``path`` (in place).
 
     A table is replaced by a table (a dict), and ``false`` leaves it out: a table the spec has, or
-    an optional one (:data:`OPTIONAL_TABLES`: ``fraction.reported = false`` fits no offset for the
-    reported units). Paths linked by ``+`` are each set to ``value``.
+    one of ``optional_tables``, which its model family lets a spec leave out (a dated spec's
+    ``fraction.reported = false`` fits no offset for the reported units). Paths linked by ``+`` are
+    each set to ``value``.
 
     Raises
     ------
@@ -144,14 +106,14 @@ def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -
     """
     if LINK in path:
         for part in linked(path):
-            set_path(raw, part, value, known)
+            set_path(raw, part, value, known, optional_tables)
         return
     parts = path.split(".")
     node: Any = raw
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, Mapping) else None
     current = node.get(parts[-1]) if isinstance(node, Mapping) else None
-    optional = path in OPTIONAL_TABLES.get(str(_kind(raw)), ())
+    optional = path in optional_tables
     if value is False and (isinstance(current, Mapping) or optional):
         if isinstance(node, dict):
             node.pop(parts[-1], None)
@@ -171,30 +133,32 @@ def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -
     node[parts[-1]] = value
 
 
-def current_value(spec: Any, key: str) -> Any:
+def current_value(spec: Any, key: str, optional_tables: Sequence[str] = ()) -> Any:
     """A spec's own value at a grid key: from its TOML, else its schema's default; ``None`` if neither.
 
-    An optional table the spec leaves out is ``False`` (how a sweep says "left out"). For a
-    linked key, the value all its paths share (``None`` if they differ).
+    One of ``optional_tables`` that the spec leaves out is ``False`` (how a sweep says "left out").
+    For a linked key, the value all its paths share (``None`` if they differ).
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> spec = load_model("dated")
     >>> current_value(spec, "fraction.unreported_offset"), current_value(spec, "observations.thesis_stock.use")
     (0.0, True)
+    >>> current_value(spec, "fraction.nowhere", ["fraction.nowhere"])
+    False
     """
-    values = [_value_at(spec, path) for path in linked(key)]
+    values = [_value_at(spec, path, optional_tables) for path in linked(key)]
     return values[0] if all(v == values[0] for v in values) else None
 
 
-def _value_at(spec: Any, path: str) -> Any:
+def _value_at(spec: Any, path: str, optional_tables: Sequence[str]) -> Any:
     node: Any = spec.raw
     for part in path.split("."):
         node = node.get(part) if isinstance(node, Mapping) else None
     if node is not None:
         return node
-    if path in OPTIONAL_TABLES.get(str(_kind(spec.raw)), ()):
+    if path in optional_tables:
         return False
     node = spec
     for part in path.split("."):
@@ -326,7 +290,7 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         for k in raw
         if k not in ("sweep", "grid")
     ]
-    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    table: dict[str, Any] = raw["sweep"] if isinstance(raw.get("sweep"), dict) else {}
     for key in table:
         if key not in ("model", "description"):
             problems.append(
@@ -354,18 +318,28 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
 # --- points --------------------------------------------------------------------------------------
 
 
-def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
-    """The spec with ``overrides`` applied; its text records them, so its hash differs.
+def changed_raw(
+    spec_text: str, overrides: Mapping[str, Any], optional: Sequence[str] = (), optional_tables: Sequence[str] = ()
+) -> tuple[dict[str, Any], str]:
+    r"""A spec's tables with ``overrides`` applied, and its text recording them (so that its hash differs).
 
-    A key may link several paths with ``+``; each is set to the key's value.
+    A key may link several paths with ``+``; each is set to the key's value. ``optional`` and
+    ``optional_tables`` are its model family's (:func:`known_paths`, :func:`set_path`);
+    :func:`dnamodel.families.point_spec` parses the result as a spec.
+
+    Examples
+    --------
+    >>> raw, text = changed_raw("[a]\nb = 1\n", {"a.b": 2})
+    >>> raw, text.splitlines()[-1]
+    ({'a': {'b': 2}}, '# sweep: a.b = 2')
     """
     raw = tomllib.loads(spec_text)
-    known = known_paths(raw)
+    known = known_paths(raw, optional)
     changed = copy.deepcopy(raw)
     for path, value in overrides.items():
-        set_path(changed, path, value, known)
+        set_path(changed, path, value, known, optional_tables)
     note = "".join(f"\n# sweep: {path} = {json.dumps(value)}" for path, value in overrides.items())
-    return parse_model(changed, spec_text + note, spec_path)
+    return changed, spec_text + note
 
 
 def coordinate(value: Any) -> Any:
