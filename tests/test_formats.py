@@ -36,7 +36,7 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def replication_table(data) -> Table:
     """The report's Tables 4 and 5 as `dnamodel replicate` prints them: arithmetic, ×, ÷, %, ✓."""
-    result = dnamodel.replicate(data)
+    result = dnamodel.replicate(data=data)
     rows = [
         [
             step.label,
