@@ -53,7 +53,7 @@ from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.hierarchical import (
     BetaPrior,
     GammaPrior,
@@ -119,7 +119,7 @@ Date = Annotated[str, AfterValidator(_date)]
 class DatedHeader(_Strict):
     """The ``[model]`` table."""
 
-    name: str
+    name: ModelName
     kind: Literal["dated"]
     description: str
 
