@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.errors import DataError, Problem, UsageError, did_you_mean, wrong_type
 from dnamodel.spec import parse_model
-from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
+from dnamodel.spec.base import MODELS_DIR, _shown, find_model, read_toml
 from dnamodel.spec.dated import (
     CampaignSpec,
     DatedFractionSpec,
@@ -241,6 +242,49 @@ def parse_values(text: str) -> list[Any]:
     return values
 
 
+# --- the grid's size ------------------------------------------------------------------------------
+
+MAX_POINTS = 1_000
+"""The most points a sweep's grid may have. A point of the default dated model takes about 11 s at
+its spec's settings on two cores (``benchmarks/README.md``: 20 points in 222 s), so 1,000 points are
+about three hours there, and a Monte Carlo point about 0.5 s; the trial's grid of 120,000 points
+would have run for two weeks. A larger study is several sweeps, each checked and resumable."""
+
+
+def grid_points(grid: Mapping[str, Any]) -> int:
+    """How many points a grid has: the product of its axes' lengths (an axis that is not a list counts 1).
+
+    Examples
+    --------
+    >>> grid_points({"a": [1, 2, 3], "b+c": [True, False]})
+    6
+    """
+    return math.prod(len(values) if isinstance(values, list | tuple) else 1 for values in grid.values())
+
+
+def check_grid_size(grid: Mapping[str, Any], where: str | None = None) -> None:
+    """Refuse a grid of more than :data:`MAX_POINTS` points, before any point is checked or run.
+
+    ``where`` (``"--set"``, a sweep file) starts the message.
+
+    Raises
+    ------
+    UsageError
+        Giving the grid's size, each axis's length, and the cap.
+
+    Examples
+    --------
+    >>> check_grid_size({"fraction.unreported_offset": [0.0, -0.5, -1.0]})
+    """
+    count = grid_points(grid)
+    if count > MAX_POINTS:
+        axes = " × ".join(f"{len(v) if isinstance(v, list | tuple) else 1:,}" for v in grid.values())
+        raise UsageError(
+            f"{where + ': ' if where else ''}{count:,} points ({axes}), more than the {MAX_POINTS:,} a sweep may have "
+            "(a dated point takes about 11 s, so 1,000 take about three hours); split it into smaller sweeps"
+        )
+
+
 # --- shipped sweeps ----------------------------------------------------------------------------
 
 
@@ -327,14 +371,18 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         if k not in ("sweep", "grid")
     ]
     table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    if "sweep" in raw and not isinstance(raw["sweep"], dict):
+        problems.append(Problem(file, None, "sweep", wrong_type("a table", raw["sweep"])))
     for key in table:
         if key not in ("model", "description"):
             problems.append(
                 Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
             )
     for key in ("model", "description"):
-        if not isinstance(table.get(key), str):
+        if key not in table:
             problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
+        elif not isinstance(table[key], str):
+            problems.append(Problem(file, None, f"sweep.{key}", wrong_type("a string", table[key])))
     grid = raw.get("grid")
     if not isinstance(grid, dict) or not grid:
         problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
@@ -342,13 +390,47 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+    try:
+        check_grid_size(grid)
+    except UsageError as error:
+        problems.append(Problem(file, None, "grid", str(error)))
     if problems:
         raise DataError(problems)
     model = table["model"]
     beside = path.parent / model  # a model's path is read relative to the sweep file, as an include is
     if model.endswith(".toml") and not Path(model).is_absolute() and os.path.exists(beside):
         model = str(beside)
+    _check_grid_paths(file, model, grid)
     return SweepFile(path.stem, model, table["description"], dict(grid), file)
+
+
+def _check_grid_paths(file: str, model: str, grid: Mapping[str, list[Any]]) -> None:
+    """The sweep's model exists, and each grid path is one its spec has and each value one it can be set to.
+
+    Every problem names the sweep file and its key (a value the spec's schema refuses is found
+    when the sweep checks its points, and blamed on the sweep file then).
+
+    Raises
+    ------
+    DataError
+        Naming the sweep file and ``sweep.model`` or ``grid."PATH"``.
+    """
+    try:
+        spec_path = find_model(model)
+    except UsageError as error:
+        raise DataError([Problem(file, None, "sweep.model", str(error))]) from None
+    raw, _, _ = read_toml(spec_path)
+    known = known_paths(raw)
+    problems = []
+    for key, values in grid.items():
+        try:
+            check_path(key, known)
+            for value in values:
+                set_path(copy.deepcopy(raw), key, value, known)
+        except UsageError as error:
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", str(error)))
+    if problems:
+        raise DataError(problems)
 
 
 # --- points --------------------------------------------------------------------------------------
