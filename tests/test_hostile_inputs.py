@@ -388,6 +388,16 @@ class TestSweeps:
             capsys, home, ["sweep", str(path), "--out", "results/s.nc"], f"{path} [grid] fraction.beta.sigma", words
         )
 
+    @pytest.mark.parametrize(
+        ("values", "twice"), [("0,0", "0"), ("1,1.0", "1.0"), ('"a","b","a"', '"a"'), ("[1],[1]", "[1]")]
+    )
+    def test_a_value_given_twice_is_refused(self, home, capsys, values, twice):
+        """Item 13's `--set ...=0,0`, and the same in a sweep file: each point is run once."""
+        setting = f"fraction.beta.sigma={values}"
+        refused(capsys, home, ["sweep", "hierarchical_han", "--set", setting], f"the value {twice} is given twice")
+        path = sweep_file(home, f'"fraction.beta.sigma" = [{values}]')
+        one_problem(refused(capsys, home, ["sweep", str(path)], f"{path}, field 'grid.\"fraction.beta.sigma\"'"))
+
     def test_a_grid_over_the_cap_is_refused_before_any_point(self, home, capsys):
         offsets = ", ".join(str(-i / 1000) for i in range(400))
         ramps = ", ".join(str(0.1 + i / 1000) for i in range(300))

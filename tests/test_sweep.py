@@ -100,7 +100,7 @@ def test_bad_sweep_file(tmp_path):
     with pytest.raises(DataError) as caught:
         sweep_spec.load_sweep(path)
     fields = {p.field for p in caught.value.problems}
-    assert fields == {"extra", "sweep.description", "grid.thesis.use"}
+    assert fields == {"extra", "sweep.description", 'grid."thesis.use"'}  # the key as TOML writes it
     with pytest.raises(UsageError, match="did you mean 'thesis'"):
         sweep_spec.load_sweep("thesys")
 

@@ -239,7 +239,32 @@ def parse_values(text: str) -> list[Any]:
             values.append(json.loads(item))
         except json.JSONDecodeError:
             values.append(item)
+    twice = repeated(values)
+    if twice is not None:
+        raise UsageError(f"the value {json.dumps(twice)} is given twice: a point is run once")
     return values
+
+
+def repeated(values: Sequence[Any]) -> Any:
+    """The first value given twice in one axis of a grid (``0`` and ``0.0`` are one number), or ``None``.
+
+    Examples
+    --------
+    >>> repeated([0, -0.5, 0.0]), repeated([True, 1]), repeated(["a", "b"])
+    (0.0, None, None)
+    """
+    seen = set()
+    for value in values:
+        if isinstance(value, bool):
+            key: Any = ("bool", value)
+        elif isinstance(value, int | float):
+            key = ("number", float(value))
+        else:
+            key = ("other", json.dumps(value, sort_keys=True, default=str))
+        if key in seen:
+            return value
+        seen.add(key)
+    return None
 
 
 # --- the grid's size ------------------------------------------------------------------------------
@@ -389,7 +414,10 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         grid = {}
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", "must be a non-empty list of values"))
+        elif repeated(values) is not None:
+            message = f"the value {json.dumps(repeated(values), default=str)} is given twice: a point is run once"
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", message))
     try:
         check_grid_size(grid)
     except UsageError as error:
