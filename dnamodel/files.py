@@ -346,6 +346,8 @@ def _space(folder: str | Path) -> tuple[int, int] | None:
         info = os.statvfs(folder)
     except (OSError, AttributeError):  # no such folder (the write then says so), or no statvfs
         return None
+    if info.f_blocks == 0:  # a file system of no blocks (/proc, /sys) says nothing of space: the write will say why
+        return None
     superuser = getattr(os, "geteuid", lambda: -1)() == 0
     return info.f_frsize * (info.f_bfree if superuser else info.f_bavail), max(info.f_frsize, 1)
 
@@ -376,6 +378,8 @@ def write_error(path: str | Path, error: OSError, count: int = 1) -> UsageError:
     target = Path(path)
     if error.errno == errno.ENOENT and not os.path.isdir(target.parent):
         reason = f"its folder {_cut(target.parent)} does not exist"
+    elif error.errno == errno.ENOENT:  # a folder that takes no new files (/proc)
+        reason = f"{_cut(target.parent)} takes no new files ({error.strerror})"
     else:
         reason = REASONS.get(error.errno or -1) or error.strerror or str(error)
     return UsageError(f"cannot write {_cut(path)}: {reason}; {_nothing(count)}")

@@ -523,6 +523,13 @@ class TestFaults:
         assert {p for p in snapshot(home) if "/." in p or p.startswith(".")} == set()
         assert set(snapshot(home)) == set(before)
 
+    @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc here, a folder that takes no new files")
+    def test_a_folder_that_takes_no_files_is_not_called_full(self, home, capsys):
+        """/proc has no blocks: its free space says nothing, and the write says why it failed (item 4, mc --tornado)."""
+        refused(capsys, home, ["mc", "report_uniform", "--draws", "10000", "--sensitivity", "--tornado", "/proc/t.png"],
+                "cannot write /proc/t.png: /proc takes no new files")  # fmt: skip
+        assert not os.path.exists("/proc/t.png")
+
     def test_a_write_into_a_missing_folder(self, home):
         with pytest.raises(UsageError, match=r"cannot write .*gone/fit\.nc: its folder .*gone does not exist"):
             atomic_write_bytes(home / "gone" / "fit.nc", b"x")
