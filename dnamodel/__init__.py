@@ -53,11 +53,11 @@ from dnamodel.checks.summary import Summary
 from dnamodel.data import Dataset, example_path, examples, export_data, load_data
 from dnamodel.deprecation import REMOVAL, deprecated_alias
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.families import load_model
+from dnamodel.families import load_model, load_sweep
 from dnamodel.montecarlo.run import monte_carlo
 from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
-from dnamodel.spec.sweep import load_sweep, shipped_sweeps
+from dnamodel.spec.sweep import shipped_sweeps
 from dnamodel.workflows.checkfit import (
     forecast_checks,
     leave_one_out,

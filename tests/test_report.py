@@ -20,11 +20,10 @@ import pytest
 from dnamodel.applications import extensions_for
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
-from dnamodel.families import load_model
+from dnamodel.families import load_model, load_sweep
 from dnamodel.outputs.html import SECTIONS
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import MODELS_DIR
-from dnamodel.spec.sweep import load_sweep
 from dnamodel.workflows.estimate import run_estimate
 from dnamodel.workflows.report import draw_report
 from dnamodel.workflows.sweep import sweep

@@ -17,12 +17,13 @@ from dnamodel.cli.common import (
     print_json,
 )
 from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.families import load_sweep
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import Table, render
 from dnamodel.spec import available_models
 from dnamodel.spec.base import find_model
-from dnamodel.spec.sweep import load_sweep, parse_values, shipped_sweeps
+from dnamodel.spec.sweep import parse_values, shipped_sweeps
 from dnamodel.workflows.sweep import plan_sweep, sweep
 
 

@@ -32,7 +32,7 @@ from dnamodel.families.hierarchical import HierarchicalFamily
 from dnamodel.families.montecarlo import MonteCarloFamily
 from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
 from dnamodel.spec.base import find_model, read_toml
-from dnamodel.spec.sweep import changed_raw
+from dnamodel.spec.sweep import SweepFile, changed_raw, read_sweep
 from dnamodel.spec.sweep import current_value as _current_value
 from dnamodel.spec.sweep import known_paths as _known_paths
 
@@ -51,6 +51,7 @@ __all__ = [
     "fit_of",
     "known_paths",
     "load_model",
+    "load_sweep",
     "parse_model",
     "point_spec",
     "spec_of_fit",
@@ -241,3 +242,40 @@ def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> 
     optional, tables = family.sweep_paths(tomllib.loads(spec_text))
     raw, text = changed_raw(spec_text, overrides, optional, tables)
     return parse_model(raw, text, spec_path)
+
+
+def _grid_paths(model: str) -> tuple[dict[str, Any], list[str], tuple[str, ...]]:
+    """A sweep's model: its spec's tables, the paths a sweep may set in it, the tables it may leave out."""
+    spec = load_model(model)
+    optional, tables = family_of(spec).sweep_paths(spec.raw)
+    return dict(spec.raw), _known_paths(spec.raw, optional), tables
+
+
+def load_sweep(name_or_path: str | Path) -> SweepFile:
+    """Read and check a sweep file, its grid against its model.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped sweep's name (:func:`dnamodel.shipped_sweeps`), or the path of a sweep file.
+
+    Returns
+    -------
+    SweepFile
+        Its ``name``, ``model``, ``description`` and ``grid``: each spec path with the values it
+        takes, ready for :func:`dnamodel.sweep` (``sweep(job.model, job.grid, ...)``).
+
+    Raises
+    ------
+    UsageError
+        No such file or sweep.
+    DataError
+        A missing or unknown table or key, a model that does not load, a grid path its spec does not
+        have or a value it cannot take, each naming the sweep file and its key.
+
+    Examples
+    --------
+    >>> load_sweep("dated_typed_share").grid
+    {'databases.typed_share.alpha': [4.0, 8.0, 18.0]}
+    """
+    return read_sweep(name_or_path, _grid_paths)

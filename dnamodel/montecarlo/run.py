@@ -20,7 +20,7 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, Engine, UniformSource
+from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, NEGATIVE, Engine, UniformSource
 from dnamodel.montecarlo.kernels import compiled
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec
@@ -506,6 +506,11 @@ def _collect(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int) 
         for k, name in enumerate(SUMMARISED):
             if not collectors[name].add(block[:, k]):
                 _not_finite(engine.spec, name)
+    for name, collector in collectors.items():
+        smallest = collector._sketch().exact_min  # every block's smallest value, the first chunk's included
+        if smallest < 0:
+            message = f"is negative in some draws (as low as {smallest:,.6g}): {NEGATIVE}"
+            raise DataError([Problem(engine.spec.path, None, f"quantities.{name}", message)])
     return collectors
 
 

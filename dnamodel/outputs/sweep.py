@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnamodel.outputs.sweep_plots import SweepRow, sweep_line_plot, sweep_tornado_plot
-from dnamodel.spec.sweep import load_sweep, shipped_sweeps
+from dnamodel.spec.sweep import read_sweep, shipped_sweeps
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -204,7 +204,7 @@ def read_sweeps(folder: str | Path, attrs: Mapping[str, Any]) -> tuple[list[Swee
             stale = (
                 f"run by dnamodel {result.attrs.get('dnamodel_version')}, the fit by {attrs.get('dnamodel_version')}"
             )
-        found.append(SweepSummary(name, load_sweep(name).description, path, result, stale))
+        found.append(SweepSummary(name, read_sweep(name).description, path, result, stale))
     return found, missing
 
 

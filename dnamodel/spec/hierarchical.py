@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
@@ -175,7 +175,7 @@ def prior_text(prior: Prior) -> str:
 class HierarchicalHeader(_Strict):
     """The ``[model]`` table of a hierarchical spec."""
 
-    name: str
+    name: ModelName
     kind: Literal["hierarchical"]
     description: str
 

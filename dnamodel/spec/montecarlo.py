@@ -38,11 +38,13 @@ import ast
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, StrictStr
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 FUNCTIONS = ("where", "minimum", "maximum")
@@ -57,7 +59,8 @@ class Ref(_Strict):
     observation: str | None = None
     figure: str | None = None
     census: str | None = None
-    ratio: tuple[str, str] | None = None
+    # a TOML list gives the pair (strict tuples take only a tuple); its two ids are strictly strings
+    ratio: Annotated[tuple[StrictStr, StrictStr], Field(strict=False)] | None = None
 
 
 Param = float | Ref
@@ -166,7 +169,7 @@ DISTRIBUTIONS: dict[str, type[_Dist]] = {
 class ModelHeader(_Strict):
     """The ``[model]`` table."""
 
-    name: str
+    name: ModelName
     kind: Literal["monte_carlo"] = "monte_carlo"
     description: str
 

@@ -1,8 +1,9 @@
 """Sweeps as specs: sweep files, and a model spec changed at dotted paths.
 
 A sweep file (``dnamodel/models/sweeps/NAME.toml``) names a model, a description and a grid of
-dotted spec paths with their values; :func:`load_sweep` reads and checks it. A path addresses
-the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
+dotted spec paths with their values; :func:`read_sweep` reads and checks it
+(:func:`dnamodel.load_sweep` also checks its grid against its model). A path addresses the spec's
+TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
 ``inputs.rest_position.high``, ``fraction.reported.sigma``, ``campaign.start.default.around``,
 ...): :func:`known_paths` lists every path a spec has or its schema allows, :func:`set_path` sets
 one (an unknown path gets "did you mean …?"; a table takes a whole table, or ``false`` to leave it
@@ -18,15 +19,19 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.errors import DataError, Problem, UsageError, did_you_mean, wrong_type
 from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
+
+GridPaths = Callable[[str], tuple[dict[str, Any], list[str], tuple[str, ...]]]
+"""A model's spec tables, the paths a sweep may set in it, and the tables it may leave out."""
 
 # --- paths ---------------------------------------------------------------------------------------
 
@@ -202,7 +207,75 @@ def parse_values(text: str) -> list[Any]:
             values.append(json.loads(item))
         except json.JSONDecodeError:
             values.append(item)
+    twice = repeated(values)
+    if twice is not None:
+        raise UsageError(f"the value {json.dumps(twice)} is given twice: a point is run once")
     return values
+
+
+def repeated(values: Sequence[Any]) -> Any:
+    """The first value given twice in one axis of a grid (``0`` and ``0.0`` are one number), or ``None``.
+
+    Examples
+    --------
+    >>> repeated([0, -0.5, 0.0]), repeated([True, 1]), repeated(["a", "b"])
+    (0.0, None, None)
+    """
+    seen = set()
+    for value in values:
+        if isinstance(value, bool):
+            key: Any = ("bool", value)
+        elif isinstance(value, int | float):
+            key = ("number", float(value))
+        else:
+            key = ("other", json.dumps(value, sort_keys=True, default=str))
+        if key in seen:
+            return value
+        seen.add(key)
+    return None
+
+
+# --- the grid's size ------------------------------------------------------------------------------
+
+MAX_POINTS = 1_000
+"""The most points a sweep's grid may have. A point of the default dated model takes about 11 s at
+its spec's settings on two cores (``benchmarks/README.md``: 20 points in 222 s), so 1,000 points are
+about three hours there, and a Monte Carlo point about 0.5 s; the trial's grid of 120,000 points
+would have run for two weeks. A larger study is several sweeps, each checked and resumable."""
+
+
+def grid_points(grid: Mapping[str, Any]) -> int:
+    """How many points a grid has: the product of its axes' lengths (an axis that is not a list counts 1).
+
+    Examples
+    --------
+    >>> grid_points({"a": [1, 2, 3], "b+c": [True, False]})
+    6
+    """
+    return math.prod(len(values) if isinstance(values, list | tuple) else 1 for values in grid.values())
+
+
+def check_grid_size(grid: Mapping[str, Any], where: str | None = None) -> None:
+    """Refuse a grid of more than :data:`MAX_POINTS` points, before any point is checked or run.
+
+    ``where`` (``"--set"``, a sweep file) starts the message.
+
+    Raises
+    ------
+    UsageError
+        Giving the grid's size, each axis's length, and the cap.
+
+    Examples
+    --------
+    >>> check_grid_size({"fraction.unreported_offset": [0.0, -0.5, -1.0]})
+    """
+    count = grid_points(grid)
+    if count > MAX_POINTS:
+        axes = " × ".join(f"{len(v) if isinstance(v, list | tuple) else 1:,}" for v in grid.values())
+        raise UsageError(
+            f"{where + ': ' if where else ''}{count:,} points ({axes}), more than the {MAX_POINTS:,} a sweep may have "
+            "(a dated point takes about 11 s, so 1,000 take about three hours); split it into smaller sweeps"
+        )
 
 
 # --- shipped sweeps ----------------------------------------------------------------------------
@@ -228,7 +301,7 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     """Names of the shipped sweeps (``dnamodel/models/sweeps/``); with ``model``, only those of that model.
 
     Each names a model, a description and a grid of spec paths with the values each takes
-    (:func:`load_sweep`); :func:`dnamodel.sweep` runs one.
+    (:func:`read_sweep`); :func:`dnamodel.sweep` runs one.
 
     Parameters
     ----------
@@ -238,7 +311,7 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     Returns
     -------
     list of str
-        The sweeps' names, sorted, each one :func:`load_sweep` reads.
+        The sweeps' names, sorted, each one :func:`read_sweep` reads.
 
     Examples
     --------
@@ -246,16 +319,20 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     (True, False)
     """
     names = sorted(p.stem for p in sweeps_dir().glob("*.toml"))
-    return names if model is None else [n for n in names if load_sweep(n).model == model]
+    return names if model is None else [n for n in names if read_sweep(n).model == model]
 
 
-def load_sweep(name_or_path: str | Path) -> SweepFile:
+def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> SweepFile:
     """Read and check a sweep file.
 
     Parameters
     ----------
     name_or_path : str or Path
         A shipped sweep's name (:func:`shipped_sweeps`), or the path of a sweep file.
+    paths : callable, optional
+        Given the sweep's model (a shipped name or a spec path), its spec's tables, the paths a sweep
+        may set in it and the tables it may leave out: with it, every grid path and value is checked
+        against the model (the model families provide it: ``dnamodel.load_sweep`` passes it).
 
     Returns
     -------
@@ -272,7 +349,7 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
 
     Examples
     --------
-    >>> load_sweep("thesis").grid
+    >>> read_sweep("thesis").grid
     {'thesis.use': [True, False]}
     """
     path = Path(name_or_path)
@@ -291,28 +368,68 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         if k not in ("sweep", "grid")
     ]
     table: dict[str, Any] = raw["sweep"] if isinstance(raw.get("sweep"), dict) else {}
+    if "sweep" in raw and not isinstance(raw["sweep"], dict):
+        problems.append(Problem(file, None, "sweep", wrong_type("a table", raw["sweep"])))
     for key in table:
         if key not in ("model", "description"):
             problems.append(
                 Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
             )
     for key in ("model", "description"):
-        if not isinstance(table.get(key), str):
+        if key not in table:
             problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
+        elif not isinstance(table[key], str):
+            problems.append(Problem(file, None, f"sweep.{key}", wrong_type("a string", table[key])))
     grid = raw.get("grid")
     if not isinstance(grid, dict) or not grid:
         problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
         grid = {}
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", "must be a non-empty list of values"))
+        elif repeated(values) is not None:
+            message = f"the value {json.dumps(repeated(values), default=str)} is given twice: a point is run once"
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", message))
+    try:
+        check_grid_size(grid)
+    except UsageError as error:
+        problems.append(Problem(file, None, "grid", str(error)))
     if problems:
         raise DataError(problems)
     model = table["model"]
     beside = path.parent / model  # a model's path is read relative to the sweep file, as an include is
     if model.endswith(".toml") and not Path(model).is_absolute() and os.path.exists(beside):
         model = str(beside)
+    if paths is not None:
+        _check_grid_paths(file, model, grid, paths)
     return SweepFile(path.stem, model, table["description"], dict(grid), file)
+
+
+def _check_grid_paths(file: str, model: str, grid: Mapping[str, list[Any]], paths: GridPaths) -> None:
+    """The sweep's model exists, and each grid path is one its spec has and each value one it can be set to.
+
+    Every problem names the sweep file and its key (a value the spec's schema refuses is found
+    when the sweep checks its points, and blamed on the sweep file then).
+
+    Raises
+    ------
+    DataError
+        Naming the sweep file and ``sweep.model`` or ``grid."PATH"``.
+    """
+    try:
+        raw, known, optional_tables = paths(model)
+    except (UsageError, DataError) as error:
+        raise DataError([Problem(file, None, "sweep.model", str(error))]) from None
+    problems = []
+    for key, values in grid.items():
+        try:
+            check_path(key, known)
+            for value in values:
+                set_path(copy.deepcopy(raw), key, value, known, optional_tables)
+        except UsageError as error:
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", str(error)))
+    if problems:
+        raise DataError(problems)
 
 
 # --- points --------------------------------------------------------------------------------------
