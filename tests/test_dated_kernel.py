@@ -15,11 +15,11 @@ import pytest
 from scipy.special import log_ndtr
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
 from dnamodel.inference.dated_packing import H_KEY, LAYOUT_KEY
 from dnamodel.inference.dated_quantities import derive_draws
-from dnamodel.spec import load_model
 from dnamodel.spec.dated import resolve_dated
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from dnamodel.data import Dataset, Observation, load_data
 from dnamodel.data.printed import Printed, format_exact, format_like, round_half_up, rounding_rule, truncate
+from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import DataError, Problem
 from dnamodel.provenance import provenance
 
@@ -243,7 +244,8 @@ class Replication:
         }
 
 
-def replicate(data: Dataset | None = None) -> Replication:
+@keyword_only_since("data")
+def replicate(*, data: Dataset | None = None) -> Replication:
     """Recompute the report's estimate (Tables 4 and 5 and the thesis comparison).
 
     Parameters

@@ -164,7 +164,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
 
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
     >>> summary = summarize_fit(idata)
     >>> interval = summary.total.interval(0.9)

@@ -3,7 +3,7 @@
 :func:`monte_carlo` draws through the :class:`~dnamodel.montecarlo.engine.Engine` and adds the
 xarray labels, once, at the edge. For QMC (``qmc=True``) the draws come in independent
 randomised replicates of scrambled Sobol points, whose spread gives the Monte Carlo standard
-error. :func:`summarize` streams any number of draws in chunks of bounded memory and returns the
+error. :func:`stream_summary` streams any number of draws in chunks of bounded memory and returns the
 mean and quantiles of ``total`` and ``share`` with their Monte Carlo standard errors (MCSE): one
 chunk by the NumPy reference, more through the compiled kernels (:mod:`dnamodel.montecarlo.kernels`).
 """
@@ -20,7 +20,7 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, Engine, UniformSource
+from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, NEGATIVE, Engine, UniformSource
 from dnamodel.montecarlo.kernels import compiled
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec
@@ -36,9 +36,9 @@ PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 SUMMARISED = ("total", "share")
 MAX_IN_MEMORY = 2**24
-"""Most draws :func:`monte_carlo` returns as arrays, and the largest chunk :func:`summarize` holds."""
+"""Most draws :func:`monte_carlo` returns as arrays, and the largest chunk :func:`stream_summary` holds."""
 MAX_DRAWS = 10**9
-"""Most draws :func:`summarize` streams: about three minutes for ``report_mc`` on two cores
+"""Most draws :func:`stream_summary` streams: about three minutes for ``report_mc`` on two cores
 (0.13 µs a draw, ``benchmarks/README.md``), where the MCSE of its median is about 8 samples. More
 would run for hours to shave a few samples off the error; QMC (``qmc=True``) reaches the accuracy
 of 10^8 to 10^9 plain draws with 2^20."""
@@ -91,7 +91,7 @@ def monte_carlo(
     spec : ModelSpec
         From :func:`dnamodel.load_model`.
     draws : int
-        Number of draws, at most :data:`MAX_IN_MEMORY` (use :func:`summarize` for more).
+        Number of draws, at most :data:`MAX_IN_MEMORY` (use :func:`stream_summary` for more).
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same draws.
     qmc : bool
@@ -112,7 +112,7 @@ def monte_carlo(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> result = monte_carlo(load_model("report_uniform"), draws=1000, seed=1)
     >>> float(result["total"].min()) >= 919_282
     True
@@ -121,7 +121,7 @@ def monte_carlo(
 
     check_draws(draws, qmc, chunk_size)
     if draws > MAX_IN_MEMORY:
-        raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use summarize() (dnamodel mc) instead")
+        raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use dnamodel.summarize (`dnamodel mc`)")
     data = load_data() if data is None else data
     engine = Engine.build(spec, data)
     parts = [engine.draws(u) for u in _uniform_stream(engine, draws, seed, qmc, chunk_size)]
@@ -197,7 +197,7 @@ class _Sketch:
     The grid spans the first chunk's range widened by that range on each side, in
     :data:`SKETCH_BINS` bins; values beyond it are kept exactly. A quantile is read
     by linear interpolation within its bin, so its error is at most one bin width
-    (``resolution``), which :func:`summarize` reports beside the MCSE. The counts are
+    (``resolution``), which :func:`stream_summary` reports beside the MCSE. The counts are
     added by the compiled :func:`~dnamodel.montecarlo.kernels.accumulate`, through
     :meth:`_Collector.add`, as 16-bit counts (``recent``) that carry into 64-bit ones
     (``carried``) at 2^16: a stream scatters its increments over the bins, and a quarter of
@@ -285,7 +285,7 @@ class VariableSummary:
 
 @dataclass(frozen=True)
 class MonteCarloSummary:
-    """What :func:`summarize` returns: ``total`` and ``share``, with provenance."""
+    """What :func:`stream_summary` returns: ``total`` and ``share``, with provenance."""
 
     variables: dict[str, VariableSummary]
     attrs: dict[str, Any]
@@ -311,7 +311,7 @@ class MonteCarloSummary:
         }
 
 
-def summarize(
+def stream_summary(
     spec: ModelSpec,
     draws: int = 1_000_000,
     seed: int = DEFAULT_SEED,
@@ -347,8 +347,8 @@ def summarize(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
-    >>> result = summarize(load_model("report_uniform"), draws=100_000, seed=1, thresholds=(1_000_000,))
+    >>> from dnamodel.families import load_model
+    >>> result = stream_summary(load_model("report_uniform"), draws=100_000, seed=1, thresholds=(1_000_000,))
     >>> total = result.variables["total"]
     >>> 919_282 < total.quantiles[0.5].value < 1_206_962, 0 < total.exceedance[1_000_000].value < 1
     (True, True)
@@ -506,6 +506,11 @@ def _collect(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int) 
         for k, name in enumerate(SUMMARISED):
             if not collectors[name].add(block[:, k]):
                 _not_finite(engine.spec, name)
+    for name, collector in collectors.items():
+        smallest = collector._sketch().exact_min  # every block's smallest value, the first chunk's included
+        if smallest < 0:
+            message = f"is negative in some draws (as low as {smallest:,.6g}): {NEGATIVE}"
+            raise DataError([Problem(engine.spec.path, None, f"quantities.{name}", message)])
     return collectors
 
 

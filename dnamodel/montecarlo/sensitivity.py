@@ -318,7 +318,7 @@ def sobol(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> indices = sobol(load_model("report_uniform"), n=2**8, seed=1, n_resamples=99)
     >>> indices["input"].values.tolist()
     ['rest_rate']
@@ -370,7 +370,7 @@ def sobol_to_dict(indices: xr.Dataset) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> payload = sobol_to_dict(sobol(load_model("report_uniform"), n=2**8, seed=1, n_resamples=99))
     >>> [row["input"] for row in payload["indices"]]
     ['rest_rate']
@@ -499,7 +499,7 @@ def tornado(spec: ModelSpec, *, data: Dataset | None = None, low: float = 0.05, 
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> result = tornado(load_model("report_uniform"))
     >>> row = result.rows[0]
     >>> row.input, round(row.low_value, 4), round(row.high_value, 4)

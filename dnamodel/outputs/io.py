@@ -2,8 +2,8 @@
 
 :func:`write_netcdf` writes an ``InferenceData`` (or any dataset) atomically and
 :func:`read_netcdf` reads a saved fit back; :func:`summary_csv` lays a summary out as a long CSV;
-:func:`write_outputs` writes the NetCDF, the CSV and the three figures of ``dnamodel estimate``
-into one folder.
+:func:`write_outputs` writes the NetCDF, the CSV and the figures of ``dnamodel estimate`` (those
+its model family chooses) into one folder.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dnamodel.checks.dated import prior_check as dated_prior_check
-from dnamodel.checks.predictive import prior_check
 from dnamodel.checks.summary import Summary
 from dnamodel.files import atomic_write_text
 from dnamodel.inference.sampling import quiet_arviz
-from dnamodel.outputs import plots
-from dnamodel.spec.dated import DatedInputs
 
 if TYPE_CHECKING:
     import arviz as az
+
+Drawer = Callable[[Path], Path]
+"""Draws one figure into the PNG file it is given and returns its path."""
 
 
 def summary_csv(summary: Summary) -> str:
@@ -73,8 +73,14 @@ def read_netcdf(path: str | Path) -> az.InferenceData:
     return az.from_netcdf(path, engine="h5netcdf")
 
 
-def write_outputs(idata: az.InferenceData, summary: Summary, out: str | Path, inputs: Any) -> list[Path]:
-    """Write the NetCDF, the CSV summary and the figures into ``out``; return the paths."""
+def write_outputs(
+    idata: az.InferenceData, summary: Summary, out: str | Path, figures: Sequence[tuple[str, Drawer]]
+) -> list[Path]:
+    """Write the NetCDF, the CSV summary and the figures into ``out``; return the paths.
+
+    ``figures`` are ``(suffix, drawer)``: each is drawn into ``MODEL_SUFFIX.png``, in order (the model
+    family chooses them: the total's posterior, its own figures, the prior predictive).
+    """
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     stem = summary.model or "fit"
@@ -82,14 +88,5 @@ def write_outputs(idata: az.InferenceData, summary: Summary, out: str | Path, in
     csv_path = folder / f"{stem}_summary.csv"
     atomic_write_text(csv_path, summary_csv(summary))
     paths.append(csv_path)
-    paths.append(plots.total_posterior_plot(idata, summary, folder / f"{stem}_total.png"))
-    if isinstance(inputs, DatedInputs):
-        paths.append(plots.campaign_plot(idata, inputs, folder / f"{stem}_campaign.png"))
-        paths.append(plots.covariate_plot(idata, inputs, folder / f"{stem}_fraction.png"))
-        check = dated_prior_check(idata, inputs)
-    else:
-        paths.append(plots.fraction_plot(idata, inputs, folder / f"{stem}_fraction_han.png"))
-        check = prior_check(idata, inputs)
-    target = folder / f"{stem}_prior_predictive.png"
-    paths.append(plots.prior_predictive_plot(idata, check, target, study=summary.study, stocks=plots.stocks(inputs)))
+    paths += [draw(folder / f"{stem}_{suffix}.png") for suffix, draw in figures]
     return paths

@@ -20,7 +20,7 @@ tables are, in order of the model card (``docs/model.md``, section 4):
 ``[sampler]``
     Draws, tuning steps, chains and seed.
 
-:func:`dnamodel.spec.load_model` reads such a file into a :class:`HierarchicalSpec`
+:func:`dnamodel.load_model` reads such a file into a :class:`HierarchicalSpec`
 (:func:`parse_hierarchical` validates its tables); every error names the file and the key.
 :func:`dnamodel.spec.resolve.resolve_hierarchical` then resolves it against the data.
 """
@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
@@ -186,7 +186,7 @@ def prior_text(prior: Prior) -> str:
 class HierarchicalHeader(_Strict):
     """The ``[model]`` table of a hierarchical spec."""
 
-    name: str
+    name: ModelName
     kind: Literal["hierarchical"]
     description: str
 

@@ -10,40 +10,43 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.compare import Stacking, stack
+from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
-from dnamodel.checks.predictive import Check, leave_one_out
+from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import round_significant
+from dnamodel.data import Dataset, load_data
+from dnamodel.data.study import Study
+from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import UsageError
+from dnamodel.families import Capability, FitSettings, family_of, load_model, spec_of_fit
 from dnamodel.files import atomic_write_text, check_output_folder
-from dnamodel.inference.dated import fit_dated
-from dnamodel.inference.sampling import fit_model
-from dnamodel.outputs import plots
 from dnamodel.outputs.io import read_netcdf, write_netcdf
+from dnamodel.outputs.sweep_plots import comparison_plot
 from dnamodel.provenance import package_version
-from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
-from dnamodel.workflows.estimate import COMPARISON_FILE, REFIT_DRAWS, REFIT_TUNE
+from dnamodel.spec import available_models
+from dnamodel.workflows.estimate import COMPARISON_FILE
 
 PROBABILITIES = (0.5, 0.9, 0.95)
 BOOTSTRAP = 1000
 """Bayesian-bootstrap replicates of the stacking weights."""
 
 
+DEFAULT_MODEL = "dated"
+"""The shipped default model, listed first, then its variants (``dated_*``), then the rest."""
+
+
 def shipped_models() -> list[str]:
-    """Every shipped spec that fits a Bayesian model (dated or hierarchical), the default first."""
-    names = []
-    for name in available_models():
-        spec = load_model(name)
-        if isinstance(spec, DatedSpec | HierarchicalSpec):
-            names.append(name)
-    return sorted(names, key=lambda n: (n != "dated", not n.startswith("dated"), n))
+    """Every shipped spec whose family fits a posterior (dated or hierarchical), the default first."""
+    names = [name for name in available_models() if family_of(load_model(name)).supports(Capability.POSTERIOR)]
+    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, not n.startswith(DEFAULT_MODEL), n))
 
 
 @dataclass
@@ -58,7 +61,7 @@ class ModelResult:
     median: float
     passed: bool
     loo: list[Check]
-    forecasts: list[Any] = field(default_factory=list)
+    forecasts: list[Forecast] = field(default_factory=list)
 
     @property
     def observations(self) -> tuple[str, ...]:
@@ -151,33 +154,34 @@ class Comparison:
         return text + "."
 
 
-def _result_dated(spec: DatedSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
-    fit = fit_dated(spec, data, seed=seed, prior_draws=200, **settings)
-    refits = {"draws": REFIT_DRAWS, "tune": REFIT_TUNE, "chains": fit.idata.attrs["chains"]}
-    loo = dated_checks.leave_one_out(fit.inputs, seed=seed, **refits)
-    forecasts = dated_checks.forecast_checks(fit.inputs, seed=seed, **refits)
-    return _result(spec.name, "dated", spec.hash, fit.idata, loo, forecasts)
+def _fitted_result(spec: Any, data: Dataset, settings: FitSettings) -> ModelResult:
+    """Fit ``spec``, refit it without each observation, and run its forecasts where its family has them."""
+    family = family_of(spec)
+    fit = family.fit(spec, data, settings)
+    refits = family.refit_settings(fit.idata.attrs)
+    loo = family.leave_one_out(fit, refits)
+    forecasts = family.forecast_checks(fit, refits) if family.supports(Capability.FORECAST_CHECKS) else []
+    return _result(spec.name, family.kind, spec.hash, fit.idata, loo, forecasts)
 
 
-def _result_hierarchical(spec: HierarchicalSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
-    idata, fitted = fit_model(spec, data, seed=seed, prior_draws=200, **settings)
-    a = idata.attrs
-    loo = leave_one_out(fitted, draws=min(a["draws"], 1000), tune=a["tune"], chains=a["chains"], seed=a["seed"])
-    return _result(spec.name, "hierarchical", spec.hash, idata, loo, [])
-
-
-def _result(name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Any]) -> ModelResult:
+def _result(
+    name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Forecast]
+) -> ModelResult:
     total = idata.posterior["total"].values.ravel()
-    intervals = {p: tuple(float(v) for v in np.quantile(total, [(1 - p) / 2, (1 + p) / 2])) for p in PROBABILITIES}
+    intervals = {}
+    for p in PROBABILITIES:
+        low, high = np.quantile(total, [(1 - p) / 2, (1 + p) / 2])
+        intervals[p] = (float(low), float(high))
     return ModelResult(
         name, kind, spec_hash, total, intervals, float(np.median(total)), diagnose(idata).passed, loo, forecasts
     )
 
 
+@keyword_only_since("data")
 def compare(
-    models: list[str] | None,
-    data: Any,
+    models: Sequence[str | Path] | None = None,
     *,
+    data: Dataset | None = None,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
@@ -188,9 +192,10 @@ def compare(
 
     Parameters
     ----------
-    models : list of str, optional
-        Names or paths of dated or hierarchical specs; every shipped one by default.
-    data : Dataset
+    models : sequence of str or Path, optional
+        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); every shipped model by default.
+    data : Dataset, optional
+        The data every model is fitted to; the bundled data by default.
     draws, tune, chains : int, optional
         Each main fit's settings (the spec's by default); refits use the estimate's refit settings.
     seed : int
@@ -214,37 +219,31 @@ def compare(
 
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> result = compare([str(folder / "models" / "dated.toml")], dnamodel.load_data(folder / "data"),
+    >>> result = compare([folder / "models" / "dated.toml"], data=dnamodel.load_data(folder / "data"),
     ...                  draws=200, tune=200, chains=2)
     >>> [m.name for m in result.models], len(result.models[0].loo), result.stacking is None
     (['quillmoor_dated'], 10, True)
     """
-    names = models or shipped_models()
-    saved = {name: _read_fit(name, data) for name in names if str(name).endswith(".nc")}
+    data = data if data is not None else load_data()
+    names = [str(m) for m in models] if models else shipped_models()
+    saved = {name: _read_fit(name, data) for name in names if name.endswith(".nc")}
     specs = {}
     for name in names:
         if name in saved:
             continue
         spec = load_model(name)
-        if not isinstance(spec, DatedSpec | HierarchicalSpec):
-            raise UsageError(f"{name} is a Monte Carlo model; compare fits dated and hierarchical models")
+        family_of(spec).require(Capability.POSTERIOR, name)
         specs[name] = spec
-    settings = {"draws": draws, "tune": tune, "chains": chains}
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, prior_draws=200)
     results, timings = [], {}
     for name in names:
         begin = time.perf_counter()
-        spec = specs.get(name)
-        if spec is None:
-            results.append(saved[name])
-        elif isinstance(spec, DatedSpec):
-            results.append(_result_dated(spec, data, settings, seed))
-        else:
-            results.append(_result_hierarchical(spec, data, settings, seed))
+        results.append(saved[name] if name in saved else _fitted_result(specs[name], data, settings))
         timings[results[-1].name] = round(time.perf_counter() - begin, 1)
     return _compare(results, data.version, seed, bootstrap, timings)
 
 
-def _read_fit(path: str, data: Any) -> ModelResult:
+def _read_fit(path: str, data: Dataset) -> ModelResult:
     """A fit saved by ``dnamodel estimate``, with its leave-one-out results; it must be of ``data``.
 
     Raises
@@ -263,15 +262,13 @@ def _read_fit(path: str, data: Any) -> ModelResult:
             f"{path} was fitted to data {attrs.get('data_version')}, not to {data.version}: models compared "
             "and stacked must share their data; refit it, or give the data it was fitted to with --data"
         )
-    loo = [Check(**c) for c in json.loads(attrs.get("leave_one_out_json", "[]"))]
+    family = family_of(spec_of_fit(idata, path))
+    saved = family.saved_checks(idata)
+    loo = list(saved.loo or ())
     if not loo or any(c.lpd is None for c in loo):
         raise UsageError(f"{path} has no leave-one-out densities; refit it with dnamodel estimate (without --no-loo)")
-    forecasts = [
-        dated_checks.Forecast(f["data_to"], tuple(f["used"]), tuple(Check(**c) for c in f["checks"]))
-        for f in json.loads(attrs.get("forecasts_json", "[]"))
-    ]
-    kind = str(attrs.get("model_kind", "hierarchical"))
-    return _result(str(attrs.get("model")), kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
+    forecasts = list(saved.forecasts or ())
+    return _result(str(attrs.get("model")), family.kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
 
 
 def _compare(
@@ -290,7 +287,7 @@ def _compare(
     return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
 
 
-def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) -> list[Path]:
+def write_comparison(result: Comparison, out: str | Path, *, study: Study | None = None) -> list[Path]:
     """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure.
 
     ``study`` (``Dataset.study``) gives the figure's words and the comparison figures drawn dashed.
@@ -332,5 +329,5 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) 
     csv_path = folder / "compare.csv"
     atomic_write_text(csv_path, "\n".join(rows) + "\n")
     paths.append(csv_path)
-    paths.append(plots.comparison_plot(result, folder / "compare.png", study=study))
+    paths.append(comparison_plot(result, folder / "compare.png", study=study))
     return paths

@@ -1,0 +1,58 @@
+"""What the commands share: exit codes, the default model, the data they read, JSON and numbers as text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from dnamodel.data import Dataset, load_data
+
+EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
+"""Exit status: success, a usage or data error, a fit that failed its gates, Ctrl-C."""
+DEFAULT_MODEL = "dated"
+"""The model of `estimate`, `report`, `forecast-check` and `sweep --shipped` when none is named."""
+
+
+def load(args: argparse.Namespace) -> Dataset:
+    """The data a command reads: ``--data DIR``, or the bundled data."""
+    return load_data(args.data)
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Print standard JSON: a number that is not finite (an R-hat of a constant) is written as null."""
+    text = json.dumps(_finite(payload), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by ``None``, in nested dicts and lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def labelled(label: str, note: str | None) -> str:
+    """A comparison figure's label, with its note in brackets."""
+    return f"{label} ({note})" if note else label
+
+
+def count_text(value: float) -> str:
+    """A count as a table shows it: whole from 100, one decimal below."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def percent_text(value: float) -> str:
+    """A share as a percentage to three decimals."""
+    return f"{value * 100:.3f}%"
+
+
+def provenance_line(record: dict[str, str]) -> str:
+    """The line that says which dnamodel and which data made a result."""
+    return f"dnamodel {record['dnamodel_version']}; data {record['data_location']} ({record['data_version']})."
