@@ -156,6 +156,33 @@ def _check_creatable(target: Path, path: str | Path, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot be created in {ancestor} (permission denied)")
 
 
+INTERRUPTED = threading.Event()
+"""Set on Ctrl-C by the command line (:func:`dnamodel.cli.main`'s handler of SIGINT): from then on nothing
+is written or printed as a result. A sampler interrupted may hand back the draws it has (nutpie does),
+and what is computed from them would be a partial result in a whole result's place."""
+
+
+def check_interrupted() -> None:
+    """Raise :class:`KeyboardInterrupt` if Ctrl-C was pressed (:data:`INTERRUPTED`): nothing partial goes out."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def os_error(error: OSError) -> UsageError:
+    """The one-line error for an operating system's refusal anywhere (the command line's backstop).
+
+    Examples
+    --------
+    >>> str(os_error(PermissionError(errno.EACCES, "Permission denied", "/root/x")))
+    '/root/x: permission denied'
+    """
+    reason = REASONS.get(error.errno or -1) or error.strerror or str(error)
+    if error.errno == errno.ENOENT:
+        reason = "no such file or folder"
+    where = error.filename if error.filename is not None else "the operating system"
+    return UsageError(f"{_cut(str(where))}: {reason}")
+
+
 def atomic_write_bytes(path: str | Path, content: bytes) -> None:
     """Write ``content`` to ``path`` atomically: a temporary file in its folder, flushed, then renamed.
 
@@ -213,6 +240,7 @@ def atomic_write_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
     files = [(Path(path), bytes(content)) for path, content in contents.items()]
     if not files:
         return []
+    check_interrupted()
     _check_space(files)
     staged: list[tuple[Path, Path]] = []
     try:
@@ -400,6 +428,7 @@ def make_folder(path: str | Path, what: str = "output folder") -> list[Path]:
         If the operating system refuses (permission denied, a file in the way, no space), naming
         ``what`` and the reason.
     """
+    check_interrupted()
     target = Path(path)
     missing = []
     folder = target

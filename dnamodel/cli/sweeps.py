@@ -18,6 +18,7 @@ from dnamodel.cli.common import (
 )
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.families import load_sweep
+from dnamodel.files import make_folder
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import Table, render
@@ -57,7 +58,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
     reference = None
     failed: list[str] = []
     for model, grid, target, title, origins in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent, "the sweep's folder")
         result = sweep(
             model,
             grid,
@@ -99,7 +100,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         if not args.json:
             render(out, f"Wrote the tornado chart of every shipped sweep to {combined}.")
     if args.json:
-        print_json({"sweeps": payload})
+        print_json({"sweeps": payload}, "sweep")
     if not failed or args.allow_bad_fit:
         return EXIT_OK
     print(
