@@ -127,7 +127,7 @@ def write_outputs(
     created = make_folder(folder)
     try:
         stem = summary.model or "fit"
-        contents: dict[Path, bytes] = {folder / f"{stem}.nc": netcdf_bytes(idata)}
+        contents: dict[str | Path, bytes] = {folder / f"{stem}.nc": netcdf_bytes(idata)}
         contents[folder / f"{stem}_summary.csv"] = summary_csv(summary).encode("utf-8")
         with figures_held() as held:
             drawn = [draw(folder / f"{stem}_{suffix}.png") for suffix, draw in figures]

@@ -370,7 +370,7 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Study | None
     try:
         with figures_held() as held:
             figure = comparison_plot(result, folder / "compare.png", study=study)
-        contents = {
+        contents: dict[str | Path, bytes] = {
             folder / COMPARISON_FILE: netcdf_bytes(ds),
             folder / "compare.csv": ("\n".join(rows) + "\n").encode("utf-8"),
             figure: held[figure],

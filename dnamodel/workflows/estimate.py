@@ -275,7 +275,8 @@ def run_forecast_check(
     say = status or _silent
     timings: dict[str, float] = {}
     begin = time.perf_counter()
-    say(f"Forecasts of {spec.name}: {len(inputs.forecasts)} refits on what was published by a date")
+    count = len(inputs.forecasts)
+    say(f"Forecasts of {spec.name}: {count} refit{'s' if count != 1 else ''} on what was published by a date")
     forecasts = family.forecast_checks(Fit(spec, None, inputs), refit)
     timings["forecasts"] = round(time.perf_counter() - begin, 3)
     other: list[Forecast] = []

@@ -118,7 +118,7 @@ def write_report_documents(report: ReportResult, *, chromium: str | None = None)
         If the browser cannot print the page, or the operating system refuses a write.
     """
     page = Path(report.path)
-    contents = {
+    contents: dict[str | Path, bytes] = {
         page.with_name(f"{page.stem}_{suffix}"): text.encode("utf-8")
         for suffix, text in summary_documents(report.summary).items()
     }
