@@ -122,6 +122,8 @@ def check_output_file(path: str | Path, what: str = "output file") -> None:
         raise UsageError(f"{what} {path}: cannot be created, because {folder} is a file")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot write in {folder} (permission denied)")
+    else:
+        _check_file_system(folder, path, what)
 
 
 def _check_name(target: Path, path: str | Path, what: str) -> None:
@@ -154,6 +156,23 @@ def _check_creatable(target: Path, path: str | Path, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot be created, because {ancestor} is a file")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot be created in {ancestor} (permission denied)")
+    _check_file_system(ancestor, path, what)
+
+
+def _check_file_system(folder: Path, path: str | Path, what: str) -> None:
+    """Refuse a folder on a read-only file system, or on one that holds no files (``/proc``, ``/sys``).
+
+    ``os.access`` says yes to the superuser there; the file system's own flags say no, without
+    writing anything to find out.
+    """
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs here: the write will say why it fails
+        return
+    if info.f_flag & getattr(os, "ST_RDONLY", 1):
+        raise UsageError(f"{what} {path}: cannot write in {folder} (the file system is read-only)")
+    if info.f_blocks == 0:
+        raise UsageError(f"{what} {path}: cannot write in {folder} (its file system takes no files)")
 
 
 INTERRUPTED = threading.Event()

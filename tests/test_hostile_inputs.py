@@ -537,10 +537,27 @@ class TestFaults:
 
     @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc here, a folder that takes no new files")
     def test_a_folder_that_takes_no_files_is_not_called_full(self, home, capsys):
-        """/proc has no blocks: its free space says nothing, and the write says why it failed (item 4, mc --tornado)."""
-        refused(capsys, home, ["mc", "report_uniform", "--draws", "10000", "--sensitivity", "--tornado", "/proc/t.png"],
-                "cannot write /proc/t.png: /proc takes no new files")  # fmt: skip
+        """/proc has no blocks: its free space says nothing, and the write says why it failed (item 4)."""
+        with pytest.raises(UsageError, match=r"cannot write /proc/t\.png: /proc takes no new files"):
+            atomic_write_bytes("/proc/t.png", b"x")
         assert not os.path.exists("/proc/t.png")
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["mc", "report_uniform", "--draws", "10000", "--tornado", "/proc/t.png"],
+            ["estimate", "--out", "/proc/results"],
+            ["report", "--results", "/proc/results"],
+            ["report", "--from", "results/earlier.txt", "--out", "/proc/r.html"],
+            ["compare", "--out", "/proc/results"],
+            ["sweep", "dated", "--set", "fraction.unreported_offset=0,-1", "--out", "/proc/s.nc"],
+        ],
+    )
+    def test_an_output_where_no_file_can_be_is_refused_before_any_work(self, home, capsys, argv):
+        """Item 4: /proc's permissions say yes to the superuser; its file system's flags say no, before any fit."""
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("no /proc here, a file system that takes no files")
+        refused(capsys, home, argv, "cannot write in /proc (its file system takes no files)")
 
     def test_a_write_into_a_missing_folder(self, home):
         with pytest.raises(UsageError, match=r"cannot write .*gone/fit\.nc: its folder .*gone does not exist"):
