@@ -999,9 +999,9 @@ class TestCtrlC:
     def no_fit(self):
         """These tests sample, to be interrupted: the module's guard against fitting is lifted."""
 
-    @pytest.mark.parametrize("chains", ["1", "2"])
-    def test_a_sampler_that_returns_what_it_has(self, home, capsys, monkeypatch, chains):
-        """With one chain the partial trace is whole-looking; with two its chains differ in length."""
+    @pytest.fixture
+    def interrupted_midway(self, monkeypatch):
+        """nutpie.sample, with Ctrl-C once sampling runs, handled as nutpie.sample handles it when it blocks."""
         import nutpie
 
         real = nutpie.sample
@@ -1009,12 +1009,16 @@ class TestCtrlC:
         def interrupted_midway(*args, **kwargs):
             sampler = real(*args, **{**kwargs, "blocking": False})
             try:
-                signal.raise_signal(signal.SIGINT)  # Ctrl-C, once sampling runs
+                signal.raise_signal(signal.SIGINT)
                 return sampler.wait()
             except KeyboardInterrupt:
-                return sampler.abort()  # as nutpie.sample does when it blocks
+                return sampler.abort()
 
         monkeypatch.setattr(nutpie, "sample", interrupted_midway)
+
+    @pytest.mark.parametrize("chains", ["1", "2"])
+    def test_a_sampler_that_returns_what_it_has(self, home, capsys, interrupted_midway, chains):
+        """With one chain the partial trace is whole-looking; with two its chains differ in length."""
         spec, data = QUILLMOOR / "models" / "dated.toml", QUILLMOOR / "data"
         argv = ["estimate", str(spec), "--data", str(data), "--out", "results/out", "--chains", chains]
         before = snapshot(home)
@@ -1023,6 +1027,11 @@ class TestCtrlC:
         assert captured.out == ""
         assert captured.err == "dnamodel: interrupted (Ctrl-C); no partial result was written\n"
         assert snapshot(home) == before
+
+    def test_the_api_raises_keyboardinterrupt_rather_than_return_a_short_fit(self, interrupted_midway):
+        data = load_data(QUILLMOOR / "data")
+        with pytest.raises(KeyboardInterrupt):
+            dnamodel.fit(QUILLMOOR / "models" / "dated.toml", data=data, draws=100_000, tune=100, chains=1)
 
     def test_sigint_sent_to_a_process_mid_sampling(self, home):
         """A real SIGINT from outside, as a terminal sends it, once the process has started to sample."""
