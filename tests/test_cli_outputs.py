@@ -8,6 +8,7 @@ reduced draws, so that every schema is exercised, and each schema is shown to re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -172,26 +173,50 @@ def on_a_terminal(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    ("terminal", "enabled", "shown"), [(True, True, True), (False, True, False), (True, False, False)]
+)
+def test_the_status_line_is_drawn_on_a_terminal_only(monkeypatch, capsys, terminal, enabled, shown):
+    """A spinner on standard error when both streams are a terminal and --json is not given; else nothing."""
+    from dnamodel.cli.fits import _status_line
+
+    if terminal:
+        on_a_terminal(monkeypatch)
+    with _status_line(enabled=enabled) as status:
+        assert (status is not None) == shown
+        if status is not None:
+            status("Fitting something")
+    err = capsys.readouterr().err
+    if not shown:
+        assert err == ""  # piped, or --json: nothing on standard error
+
+
+@pytest.mark.parametrize(
     ("command", "words"),
     [
-        ("compare", ["Writing the comparison"]),
-        ("forecast-check", ["Forecasts of quillmoor_dated: 1 refits"]),
+        ("compare", ["Reading ", "(1 of 1)", "Writing the comparison"]),
+        ("forecast-check", ["Forecasts of quillmoor_dated: 1 refit on what was published by a date"]),
         ("report", ["Drawing the report of "]),
     ],
 )
-@pytest.mark.parametrize("where", ["terminal", "piped", "json"])
-def test_long_commands_say_what_they_do_on_a_terminal_only(fit, tmp_path, capsys, monkeypatch, command, words, where):
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_long_commands_say_each_step_unless_json(fit, tmp_path, capsys, monkeypatch, command, words, json_flag):
+    """What each long command hands its status line (a spinner draws only lines that outlast its refresh)."""
     argv = {
         "compare": ["compare", str(fit), "--data", DATA, "--out", str(tmp_path / "c")],
         "forecast-check": ["forecast-check", SPEC, "--data", DATA, "--no-compare", "--draws", "100"],
         "report": ["report", "--from", str(fit), "--data", DATA, "--out", str(tmp_path / "r.html"), "--no-sweeps"],
     }[command]
-    if where != "piped":
-        on_a_terminal(monkeypatch)
-    main([*argv, *(["--json"] if where == "json" else [])])
-    err = capsys.readouterr().err
-    shown = [w for w in words if w in err]
-    assert shown == (words if where == "terminal" else []), err[-2000:]
+    lines: list[str] = []
+
+    @contextlib.contextmanager
+    def recorded(*, enabled):
+        yield lines.append if enabled else None
+
+    monkeypatch.setattr("dnamodel.cli.fits._status_line", recorded)
+    main([*argv, *json_flag])
+    capsys.readouterr()
+    shown = [w for w in words if any(w in line for line in lines)]
+    assert shown == ([] if json_flag else words), lines
 
 
 def test_compare_and_forecast_check_say_each_step(fit):
