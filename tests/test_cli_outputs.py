@@ -53,7 +53,9 @@ def run_json(capsys, *argv: str, code: int | None = 0) -> dict:
 def test_each_schema_ships_with_the_package_and_is_a_schema(command):
     schema = json_schema(command)
     Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["schema"]["const"] == schema_id(command) if "properties" in schema else True
+    branches = schema.get("oneOf", [schema])  # replicate and audit: their result, or `skipped` alone
+    assert [b["properties"]["schema"]["const"] for b in branches] == [schema_id(command)] * len(branches)
+    assert all("schema" in b["required"] for b in branches)
     assert resources.files("dnamodel.cli").joinpath("schemas", f"{command}.json").is_file()
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"cli/schemas/*.json"' in pyproject  # package data, so a wheel carries them
@@ -231,3 +233,33 @@ def test_compare_and_forecast_check_say_each_step(fit):
     spec = dnamodel.load_model(SPEC)
     run_forecast_check(spec, data, draws=100, status=lines.append)
     assert lines == ["Forecasts of quillmoor_dated: 1 refit on what was published by a date"]
+
+
+@pytest.mark.parametrize("where", ["terminal", "piped", "json"])
+def test_a_sweep_counts_its_points_on_a_terminal_only(tmp_path, capsys, monkeypatch, where):
+    from dnamodel.cli import sweeps
+
+    calls: list[tuple[int, int]] = []
+    drawn = sweeps._progress
+
+    def recorded(title):
+        bar = drawn(title)
+        if bar is None:
+            return None
+
+        def update(done, total):
+            calls.append((done, total))
+            bar(done, total)
+
+        return update
+
+    monkeypatch.setattr(sweeps, "_progress", recorded)
+    if where != "piped":
+        on_a_terminal(monkeypatch)
+    argv = ["sweep", SPEC, "--data", DATA, "--set", "fraction.unreported_offset=0,-1", *REDUCED]
+    argv += ["--out", str(tmp_path / "s.nc"), "--allow-bad-fit", "--threads", "1"]
+    assert main([*argv, *(["--json"] if where == "json" else [])]) == 0
+    err = capsys.readouterr().err
+    assert calls == ([(0, 2), (1, 2), (2, 2)] if where == "terminal" else [])
+    if where != "terminal":
+        assert err == ""

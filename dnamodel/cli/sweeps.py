@@ -67,7 +67,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             client=client,
             processes=args.processes,
             threads=args.threads,
-            progress=None if args.json else _progress(out, title),
+            progress=None if args.json else _progress(title),
             origins=origins,
         )
         if "passed" in result and not bool(result["passed"].all()):
@@ -193,13 +193,14 @@ def _sweep_points(result: Any) -> list[dict[str, Any]]:
     return points
 
 
-def _progress(out: Any, title: str) -> Any:
-    """A progress callback drawing a bar over points on a terminal, and nothing when piped."""
-    if not sys.stdout.isatty():
+def _progress(title: str) -> Any:
+    """A progress bar over points on standard error, on a terminal only (as ``estimate``'s status line)."""
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
         return None
-    from rich.progress import Progress  # deferred: only a sweep on a terminal draws a bar
+    from rich.console import Console  # deferred: only a sweep on a terminal draws a bar
+    from rich.progress import Progress
 
-    bar = Progress(console=out, transient=True)
+    bar = Progress(console=Console(stderr=True), transient=True)
     task = bar.add_task(title, total=None)
 
     def update(done: int, total: int) -> None:
