@@ -761,6 +761,7 @@ class TestCommandLine:
 
 OFFSET_PATH = "fraction.unreported_offset"
 OFFSET = {OFFSET_PATH: [0.0]}
+RATE = {"inputs.rest_rate.low.figure": ["lhorong_rate"]}
 
 
 class TestApi:
@@ -787,6 +788,8 @@ class TestApi:
             (lambda: dnamodel.sweep("dated", OFFSET, threads=0), UsageError, "sweep: threads must be at least 1"),
             (lambda: dnamodel.sweep("dated", OFFSET, threads=2, processes=2), UsageError, "not both"),
             (lambda: dnamodel.sweep("dated", {OFFSET_PATH: list(range(1001))}), UsageError, "the grid: 1,001 points"),
+            (lambda: dnamodel.sweep("report_uniform", RATE, seed=-1), UsageError, "sweep: seed must be at least 0"),
+            (lambda: dnamodel.sweep("dated", OFFSET, seed=2**64), UsageError, "seed must be a whole number from 0"),
             (lambda: dnamodel.replicate(data="x"), TypeError, "replicate: data must be a Dataset"),
             (lambda: dnamodel.audit(data=5), TypeError, "audit: data must be a Dataset"),
             (lambda: dnamodel.summarize("x"), UsageError, "no model file or model named 'x'"),

@@ -54,7 +54,7 @@ from dnamodel.errors import DataError, Problem, UsageError, check_type, check_wh
 from dnamodel.families import Capability, Family, current_value, family_of, known_paths, load_model, point_spec
 from dnamodel.families.base import QUANTILE_NAMES, SweepSettings, spec_settings_blamed
 from dnamodel.files import atomic_write_text, check_output_file, check_output_folder, make_folder
-from dnamodel.montecarlo.run import check_draws
+from dnamodel.montecarlo.run import check_draws, check_seed
 from dnamodel.outputs.io import write_netcdf
 from dnamodel.outputs.sweep import OWN_VALUES
 from dnamodel.provenance import package_version, provenance
@@ -211,6 +211,7 @@ def plan_sweep(
         check_output_folder(f"{out}.points", "the folder of finished points")
     if not sampled:
         check_draws(settings.draws)
+        check_seed(settings.seed, "sweep")
     with spec_settings_blamed(loaded, draws, chains):
         for overrides in points:
             try:
