@@ -894,6 +894,24 @@ class TestFits:
         assert not (home / "new").exists()  # the folders it made are gone again
         assert not any(p.exists() for p in written)
 
+    def test_the_same_fit_writes_the_same_bytes(self, small_fit, home):
+        """Determinism of the writer: every file of a result, written twice, byte for byte."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.formats import summary_documents
+        from dnamodel.outputs.io import write_outputs
+
+        idata, _, data = small_fit
+        summary = summarize_fit(idata, data)
+        figures = [("total", lambda p: plots.total_posterior_plot(idata, summary, p))]
+        first = write_outputs(idata, summary, home / "a", figures, tables=summary_documents(summary))
+        second = write_outputs(idata, summary, home / "b", figures, tables=summary_documents(summary))
+        assert [p.name for p in first] == [p.name for p in second] == [
+            "quillmoor_dated.nc", "quillmoor_dated_summary.csv", "quillmoor_dated_total.png",
+            "quillmoor_dated_tables.md", "quillmoor_dated_tables.tex",
+        ]  # fmt: skip
+        for a, b in zip(first, second, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+
     def test_estimate_on_a_full_tmpfs_is_one_message(self, small_fit, small_disk, capsys):
         """Item 2 on a real 1 MiB tmpfs: h5py never writes to the disk, so it cannot crash on it."""
         from dnamodel.checks.summary import summarize_fit
