@@ -820,6 +820,20 @@ class TestApi:
         assert words in str(caught.value), str(caught.value)
         assert snapshot(home) == before
 
+    @pytest.mark.parametrize(
+        ("call", "words"),
+        [
+            (lambda: dnamodel.fit("dated", "str"), "fit: data must be a Dataset"),
+            (lambda: dnamodel.compare(["dated"], "data"), "compare: data must be a Dataset"),
+            (lambda: dnamodel.replicate("x"), "replicate: data must be a Dataset"),
+            (lambda: dnamodel.audit(5), "audit: data must be a Dataset"),
+        ],
+    )
+    def test_data_by_position_is_checked_too(self, call, words):
+        """The trial's calls as it wrote them: data by position, deprecated (it warns) and checked all the same."""
+        with pytest.warns(DeprecationWarning, match="give data= by keyword"), pytest.raises(TypeError, match=words):
+            call()
+
     def test_a_grid_of_numpy_numbers_is_a_grid_of_numbers(self, monkeypatch):
         import numpy as np
 
