@@ -742,6 +742,11 @@ class TestCommandLine:
         assert snapshot(home) == before
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
+    def test_a_damaged_comparison_in_the_output_folder_is_refused_before_the_fit(self, home, capsys):
+        """estimate reads compare.nc in --out for its sentence on structural uncertainty: before the fit, not after."""
+        (home / "results" / "compare.nc").write_bytes(b"not a comparison")
+        refused(capsys, home, ["estimate", "--out", "results"], "results/compare.nc: not a readable comparison")
+
     def test_after_ctrl_c_nothing_is_written_or_printed_even_if_the_work_goes_on(self, home, capsys, monkeypatch):
         """A sampler that catches Ctrl-C and returns what it has (nutpie does) lets the command go on: it must not
         write or print that partial result."""

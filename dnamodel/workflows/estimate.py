@@ -100,6 +100,7 @@ def run_estimate(
         posterior, or the sampler settings cannot run.
     """
     check_output_folder(out, "output folder")
+    structural = structural_sentence(out, data, spec.name)  # read before the fit: a damaged file fails now
     family = family_of(spec)
     family.require(Capability.POSTERIOR, spec.name)
     say = status or _silent
@@ -134,7 +135,6 @@ def run_estimate(
             ),
         )
     prior = family.prior_check(fit)
-    structural = structural_sentence(out, data, spec.name)
     if structural is not None:
         family.save_checks(fit, SavedChecks(structural=structural))
     scaling = None
