@@ -148,6 +148,9 @@ class DatedFamily(Family):
     def fit(self, spec: DatedSpec, data: Dataset, settings: FitSettings) -> Fit:
         """:func:`~dnamodel.inference.dated.fit_dated`; refits need only its inputs."""
         fitted = fit_dated(spec, data, **settings.sampling())
+        asked = spec.sampler.draws if settings.draws is None else settings.draws
+        if fitted.idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
+            raise KeyboardInterrupt
         return Fit(spec, fitted.idata, fitted.inputs, dict(fitted.timings))
 
     def rebuild(self, idata: Any, spec: DatedSpec, data: Dataset) -> Fit:

@@ -135,6 +135,9 @@ class HierarchicalFamily(Family):
     def fit(self, spec: HierarchicalSpec, data: Dataset, settings: FitSettings) -> Fit:
         """:func:`~dnamodel.inference.sampling.fit_hierarchical`, keeping the compiled model for refits."""
         idata, fitted = fit_hierarchical(spec, data, **settings.sampling())
+        asked = spec.sampler.draws if settings.draws is None else settings.draws
+        if idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
+            raise KeyboardInterrupt
         return Fit(spec, idata, fitted.inputs, fitted.timings.as_dict(), fitted)
 
     def rebuild(self, idata: Any, spec: HierarchicalSpec, data: Dataset) -> Fit:

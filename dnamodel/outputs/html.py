@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import month_year
 from dnamodel.errors import UsageError
-from dnamodel.files import atomic_write_text
+from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.outputs import plots
 from dnamodel.outputs.check_plots import predictive_plot
 from dnamodel.outputs.markup import (
@@ -223,7 +223,7 @@ def render_report(view: ReportView, out: str | Path, *, extensions: Sequence[Rep
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .html")
     marks = next((m for e in extensions if (m := e.group_marks(view.data)) is not None), None)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent, "the report's folder")
     with tempfile.TemporaryDirectory() as folder, plots.captions_beside():
         figures = _draw(view, Path(folder), marks)
     missing = []

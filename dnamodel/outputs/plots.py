@@ -87,8 +87,42 @@ def captions_beside() -> Iterator[None]:
         _CAPTION_DRAWN.reset(token)
 
 
+_HELD: contextvars.ContextVar[dict[Path, bytes] | None] = contextvars.ContextVar("held", default=None)
+
+
+@contextlib.contextmanager
+def figures_held() -> Iterator[dict[Path, bytes]]:
+    """Within this block, figures are rendered to memory and held, not written: ``{path: PNG bytes}``.
+
+    For a caller that writes a figure with other files, all or none
+    (:func:`dnamodel.files.atomic_write_files`): ``dnamodel estimate``'s NetCDF, CSV and figures.
+
+    Examples
+    --------
+    >>> with figures_held() as held:
+    ...     _HELD.get() is held
+    True
+    """
+    held: dict[Path, bytes] = {}
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+
+
+def write_png(target: Path, content: bytes) -> Path:
+    """Write a rendered figure atomically, or hold it within :func:`figures_held`."""
+    held = _HELD.get()
+    if held is not None:
+        held[target] = content
+    else:
+        atomic_write_bytes(target, content)
+    return target
+
+
 def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
-    """Caption the figure, render it and write the PNG atomically."""
+    """Caption the figure, render it and write the PNG atomically (or hold it: :func:`figures_held`)."""
     target = _png_target(path)
     if _CAPTION_DRAWN.get():
         # a caption line holds CAPTION_WIDTH characters up to 8.5 inches wide, proportionally more beyond
@@ -96,8 +130,7 @@ def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
         figure.supxlabel(textwrap.fill(caption, width), x=0.01, ha="left", fontsize=7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
-    atomic_write_bytes(target, buffer.getvalue())
-    return target
+    return write_png(target, buffer.getvalue())
 
 
 def _count_axis(axis: Any) -> None:
