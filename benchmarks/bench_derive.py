@@ -54,11 +54,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
+    from dnamodel import load_model  # the public name: found at a commit before issue 19 too
     from dnamodel.data import load_data
     from dnamodel.inference import dated as D
     from dnamodel.inference import dated_kernel
     from dnamodel.inference.sampling import seeds
-    from dnamodel.spec import load_model
     from dnamodel.spec.dated import resolve_dated
 
     spec = load_model(MODEL)

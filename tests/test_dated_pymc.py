@@ -15,11 +15,12 @@ import pytest
 from pytensor.graph.traversal import ancestors
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
 from dnamodel.inference.dated_pymc import EXPECTED, TWIN_BLOCKS, build_dated_model, to_point, value_positions
 from dnamodel.inference.dated_quantities import derive_draws
-from dnamodel.spec import load_model, parameters
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import resolve_dated
 
 # The kernel's log Φ below z = −20 is an asymptotic series, good to 1e-8 absolute (test_dated_kernel);
@@ -47,8 +48,8 @@ def agree(inputs, active, points):
     joint = model.compile_fn([*model.logp(vars=sources, sum=False)], point_fn=True) if sources else None
     # each free variable's prior, Jacobian included, summed into the kernel's term for its block
     priors = model.compile_fn(model.logp(vars=model.free_RVs, sum=False), point_fn=True)
-    term_of_block = {p.block: p.term for p in parameters.registry("dated")}
-    prior_terms = parameters.prior_terms("dated")
+    term_of_block = {p.block: p.term for p in parameters.DATED}
+    prior_terms = parameters.prior_terms(parameters.DATED)
     rows = np.flatnonzero(np.ones(len(inputs.observation), bool) if active is None else active)
     # the twin's terms list its active observations by kind: point values, coverages, then bounds
     kind, censor = inputs.kind[rows], inputs.censor[rows]

@@ -8,25 +8,31 @@ read it), so its posterior is its prior, which the test checks too.
 
 from __future__ import annotations
 
+import ast
 import math
 import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.checks import dated as dated_checks
+import dnamodel
+from dnamodel.checks.dated import dated_sbc
 from dnamodel.checks.gates import diagnose
-from dnamodel.checks.powerscale import dated_log_prior, power_scaling, scaled_dated_inputs
+from dnamodel.checks.scaled_priors import dated_log_prior, scaled_dated_inputs
 from dnamodel.data import load_data
 from dnamodel.data.study import Study, StudyWords
+from dnamodel.families import Fit, family_named, load_model, parse_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
 from dnamodel.inference import dated_packing
 from dnamodel.inference.dated_quantities import derive_draws
-from dnamodel.spec import load_model, parameters, parse_model
+from dnamodel.outputs import dated as dated_outputs
+from dnamodel.outputs import plots
+from dnamodel.spec import parameters
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.dated import PRIOR_FAMILIES, resolve_dated
 from dnamodel.spec.hierarchical import PACE_PRIORS, POSITIVE_PRIORS, REAL_PRIORS, NormalPrior
@@ -55,11 +61,11 @@ def test_the_dated_registry_orders_the_vector_and_the_density_sum():
     assert all(len(shapes) == 1 for shapes in by_sum.values())  # a tie interleaves elements of one shape
     assert {p.slot for p in DATED} <= set(dated_packing.HEADER_SLOTS)
     assert len({p.block for p in DATED}) == len(DATED)
-    assert parameters.prior_terms("dated") == D.PRIOR_TERMS
+    assert parameters.prior_terms(parameters.DATED) == D.PRIOR_TERMS
 
 
 def test_the_registries_admit_what_the_specs_admit():
-    dated = {p.name: p.families for p in parameters.spec_priors("dated")}
+    dated = {p.name: p.families for p in parameters.spec_priors(parameters.DATED)}
     assert {name: tuple(families) for name, families in PRIOR_FAMILIES.items()} == dated
     spec_families = {"alpha": REAL_PRIORS, "beta": REAL_PRIORS, "log_uplift": REAL_PRIORS, "row_centre": REAL_PRIORS}
     spec_families |= {"sigma": POSITIVE_PRIORS, "tau": POSITIVE_PRIORS, "pace": PACE_PRIORS}
@@ -97,11 +103,13 @@ def test_the_kernels_transforms_are_the_registrys(inputs):
 def test_meanings_are_in_the_studys_words():
     study = Study(words=StudyWords(region="r", place="p", counted="c", unit="records", claim="c", group="district"))
     study = study.model_copy(update={"columns": {"urban_share": "urban share of residents"}})
-    group_sd = parameters.find("group_sd", "dated")
+    group_sd = parameters.find("group_sd", parameters.DATED)
     assert group_sd.meaning_in(study) == "spread between districts' logit fractions"
     assert group_sd.axis_in(study) == "spread between districts' logit fractions (logit scale, sd)"
-    assert "(urban share of residents)" in parameters.find("contrast", "dated").meaning_in(study, "urban_share")
-    assert "records" in parameters.find("typed_share", "dated").meaning_in(study)
+    assert "(urban share of residents)" in parameters.find("contrast", parameters.DATED).meaning_in(
+        study, "urban_share"
+    )
+    assert "records" in parameters.find("typed_share", parameters.DATED).meaning_in(study)
     for entry in (*DATED, *HIERARCHICAL, *parameters.ESTIMAND):
         assert "{" not in entry.axis_in(study, "urban_share"), entry.name  # every placeholder is a study word
 
@@ -163,7 +171,9 @@ def test_a_parameter_added_to_the_registry_alone_is_packed_and_has_its_prior(ext
     assert scaled_dated_inputs(with_dummy, "dummy", 2.0).priors["dummy"].sigma == pytest.approx(SIGMA / math.sqrt(2))
 
 
-def test_a_parameter_added_to_the_registry_alone_is_sampled_gated_power_scaled_ranked_and_named(extended, data):
+def test_a_parameter_added_to_the_registry_alone_is_sampled_gated_power_scaled_ranked_and_named(
+    extended, data, monkeypatch, tmp_path
+):
     spec, with_dummy = extended
     idata = D.fit_dated(spec, data, draws=400, tune=300, chains=2, seed=5, prior_draws=200).idata
     # sampled: the data do not touch it, so its posterior is its prior N(1, 0.5)
@@ -177,18 +187,43 @@ def test_a_parameter_added_to_the_registry_alone_is_sampled_gated_power_scaled_r
     np.testing.assert_allclose(
         dated_log_prior(idata)["dummy"].values, stats.norm(MU, SIGMA).logpdf(dummy.values), rtol=1e-12
     )
-    table = power_scaling(idata)
+    table = dnamodel.power_scaling(idata)  # the public verb: the fit's family, from its provenance
     assert "dummy" in table.prior_terms
     assert "dummy" in table.quantities
     # SBC-ranked
-    calibration = dated_checks.sbc(with_dummy, 2, seed=3, posterior_draws=9, draws=40, tune=40, chains=2)
+    calibration = dated_sbc(with_dummy, 2, seed=3, posterior_draws=9, draws=40, tune=40, chains=2)
     assert "dummy" in calibration.quantities
     # named, in the study's words, for the tables, figures and the report
-    entry = parameters.find("dummy", "dated")
+    entry = parameters.find("dummy", parameters.DATED)
     assert (entry.symbol, entry.axis_in(data.study)) == (
         "ψ",
         "a prefecture-free test parameter that only the registry and the spec know (logit scale)",
     )
+    axes = family_named("dated").parameter_axes(Fit(spec, idata, with_dummy), data.study)
+    assert axes["dummy"] == entry.axis_in(data.study)
+    drawn = panels(monkeypatch, lambda path: plots.parameter_plot(idata, path, axis_labels=axes), tmp_path)
+    assert ("ψ (dummy)", entry.axis_in(data.study)) in drawn
+    ranked = panels(monkeypatch, lambda path: plots.rank_plot(idata, path), tmp_path)
+    assert any(title.startswith("ψ (dummy), R-hat") for title, _ in ranked)
+    section = dated_outputs.model_section(spec, with_dummy, idata, data, tmp_path / "report.html")
+    assert "<code>dummy</code>" in section
+    assert entry.meaning_in(data.study) in section
+
+
+def panels(monkeypatch, draw, folder):
+    """Each panel of the figure ``draw`` makes, ``(title's first line, x label unwrapped)``."""
+    seen = []
+    save = plots._save
+
+    def keep(figure, path, title, caption):
+        for axis in figure.axes:
+            seen.append((axis.get_title().split("\n")[0], " ".join(axis.get_xlabel().split("\n"))))
+        return save(figure, path, title, caption)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    draw(folder / "figure.png")
+    monkeypatch.setattr(plots, "_save", save)
+    return seen
 
 
 def test_a_model_without_the_parameters_prior_has_no_such_parameter(monkeypatch, inputs):
@@ -197,3 +232,76 @@ def test_a_model_without_the_parameters_prior_has_no_such_parameter(monkeypatch,
     without = replace(inputs, priors={k: v for k, v in inputs.priors.items() if k != "group_sd"})
     assert not D.layout_of(without).has("log_group_sd")
     assert not D.layout_of(without).has("group_z")
+
+
+# --- one parameter list per model ---------------------------------------------------------------------
+
+PACKAGE = Path(__file__).parent.parent / "dnamodel"
+OWN_LISTS_ALLOWED = {
+    "dnamodel/inference/dated_pymc.py:TWIN_BLOCKS": "the PyMC twin states the model again on purpose: it is the "
+    "independent cross-check of the kernel (tests/test_dated_pymc.py maps each of its variables to a registry block)",
+}
+"""Module-level tables of parameter names outside the registry, each with why it is not a registry lookup."""
+
+
+def parameter_lists(tree, names):
+    """``(line, target)`` of each module- or class-level assignment of a literal naming two or more of ``names``.
+
+    A tuple, list or set of them, or a dict keyed by them (``PARAMETERS = ("alpha", ...)``,
+    ``_SYMBOLS = {"alpha": "α", ...}``): a list of a model's parameters kept beside the registry.
+    """
+    found = []
+    bodies = [tree.body] + [node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    for body in bodies:
+        for node in body:
+            if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for literal in ast.walk(node.value):
+                if isinstance(literal, ast.Tuple | ast.List | ast.Set):
+                    elements = literal.elts
+                elif isinstance(literal, ast.Dict):
+                    elements = [k for k in literal.keys if k is not None]
+                else:
+                    continue
+                strings = {e.value for e in elements if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+                if len(strings & names) >= 2:
+                    found.extend((node.lineno, ast.unparse(target)) for target in targets)
+                    break
+    return found
+
+
+def registry_names():
+    """Every parameter's name a registry gives, and the dated model's blocks (not the estimand's: a Monte Carlo
+    model has its total and share too)."""
+    entries = (*DATED, *HIERARCHICAL)
+    return {p.name for p in entries} | {p.block for p in entries if p.block}
+
+
+def test_the_detector_sees_a_parameter_list():
+    code = """
+PARAMETERS = ("alpha", "beta", "sigma")
+_SYMBOLS = {"alpha": "α", "contrast": "θ"}
+GATED: tuple[str, ...] = ("total", "unit_sd", "group_sd")
+class Table:
+    AXES = {"group_sd": "spread", "unit_sd": "spread"}
+ok = ("alpha", "x")  # one name is not a list of them
+
+def f():
+    inside = ("alpha", "beta")  # a function's own values (a synthetic truth) are not a table
+"""
+    assert [line for line, _ in parameter_lists(ast.parse(code), registry_names())] == [2, 3, 4, 6]
+
+
+def test_no_module_keeps_its_own_list_of_a_models_parameters():
+    """Meanings, symbols, axes, the gated, SBC and power-scaled names are read from the registries."""
+    names = registry_names()
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).as_posix()
+        if relative == "dnamodel/spec/parameters.py":
+            continue
+        for line, target in parameter_lists(ast.parse(path.read_text(encoding="utf-8")), names):
+            found[f"{relative}:{target}"] = line
+    assert sorted(set(found) - set(OWN_LISTS_ALLOWED)) == []
+    assert sorted(set(OWN_LISTS_ALLOWED) - set(found)) == []  # an allowance for a list that went

@@ -40,7 +40,10 @@ def _compare(expected: Any, actual: Any, where: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def snapshot() -> dict[str, Any]:
-    return json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    figures = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    # the data's hash is not a figure: issue 20 added a data row report_mc does not read (tests/same_numbers.py)
+    figures["montecarlo"]["summary"]["provenance"].pop("data_version")
+    return figures
 
 
 def _normalised(figures: dict[str, Any]) -> dict[str, Any]:

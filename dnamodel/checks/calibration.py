@@ -1,7 +1,7 @@
 """Is the hierarchical model's inference calibrated? Checks by simulation.
 
 :func:`simulate_from_prior` draws parameters and data from the model's prior, thesis
-bound included; :func:`sbc` refits the compiled model on each simulated data set and
+bound included; :func:`hierarchical_sbc` refits the compiled model on each simulated data set and
 ranks the truth among the posterior draws (simulation-based calibration);
 :func:`uniformity_pvalue` tests those ranks for uniformity; :func:`recovery` fits a
 synthetic region whose fractions are known and sets the posterior against them.
@@ -39,19 +39,29 @@ if TYPE_CHECKING:
 
 QUANTITIES = (
     *(q.name for q in parameters.ESTIMAND if q.sbc),
-    *parameters.names("hierarchical", sbc=True, scalar=True),
+    *parameters.names(parameters.HIERARCHICAL, sbc=True, scalar=True),
 )
 """The scalars calibration checks, when the model has them (the pooled variant has no β, σ): the total
 and the registry's SBC scalars."""
 
 PROBABILITIES = (0.5, 0.9)
-"""The central credible intervals whose coverage :func:`sbc` records."""
+"""The central credible intervals whose coverage :func:`hierarchical_sbc` records."""
 
 PRIOR_BATCH = 1000
 """Forward draws per call of ``pm.sample_prior_predictive``. Fixed, so that the first ``n``
 accepted draws do not depend on ``n``: a run of 3 simulations repeats the start of a run of 100."""
 
-_SIMULATED = ("alpha", "beta", "sigma", "total", "share", "fraction", "obs", "row_obs")
+
+def _simulated() -> tuple[str, ...]:
+    """What a simulation keeps: the registry's SBC scalars (read when called), the estimand, the fractions and data."""
+    return (
+        *parameters.names(parameters.HIERARCHICAL, sbc=True, scalar=True),
+        "total",
+        "share",
+        "fraction",
+        "obs",
+        "row_obs",
+    )
 
 
 def _prior_predictive(fitted: Fitted, draws: int, seed: int) -> dict[str, np.ndarray]:
@@ -99,7 +109,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     >>> from dnamodel.inference.sampling import compile_model
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec.resolve import resolve_hierarchical
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> prior = simulate_from_prior(compile_model(inputs, "pymc"), 5, seed=1)
     >>> prior.sizes["draw"], prior["obs"].dims
@@ -122,7 +132,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
         keep = np.flatnonzero(log_u < thesis_log_factor(draws["total"], inputs))[: n - accepted]
         proposed += int(keep[-1]) + 1 if accepted + keep.size == n else PRIOR_BATCH
         accepted += keep.size
-        kept.append({name: draws[name][keep] for name in _SIMULATED if name in draws})
+        kept.append({name: draws[name][keep] for name in _simulated() if name in draws})
     arrays = {name: np.concatenate([batch[name] for batch in kept]) for name in kept[0]}
     variable_dims = {
         "fraction": (dims.DRAW, dims.UNIT),
@@ -144,7 +154,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The result of :func:`sbc`: where each truth fell in its posterior, fit by fit.
+    """The result of :func:`hierarchical_sbc`: where each truth fell in its posterior, fit by fit.
 
     Arrays have the simulation axis first and the quantity axis next, in the order of
     ``quantities``.
@@ -204,7 +214,7 @@ class Calibration:
         }
 
 
-def sbc(
+def hierarchical_sbc(
     fitted: Fitted,
     n_sims: int,
     *,
@@ -258,7 +268,7 @@ def sbc(
     A useful check takes minutes (about 1.5 s a fit on two cores), so this is not run here;
     ``tests/test_calibration.py`` runs it:
 
-    >>> calibration = sbc(fitted, 100, draws=250, tune=400, chains=4, seed=20220913)  # doctest: +SKIP
+    >>> calibration = hierarchical_sbc(fitted, 100, draws=250, tune=400, chains=4, seed=20220913)  # doctest: +SKIP
     >>> calibration.ranks.shape, calibration.posterior_draws  # doctest: +SKIP
     ((100, 4), 100)
     >>> pvalues = calibration.uniformity(bins=10)  # doctest: +SKIP
@@ -435,7 +445,7 @@ def synthetic_region(
     --------
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec.resolve import resolve_hierarchical
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> region = synthetic_region(inputs, seed=1)
     >>> region.inputs.membership.shape, region.inputs.thesis

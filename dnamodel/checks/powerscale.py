@@ -5,22 +5,22 @@ Power-scaling (Kallioinen et al. 2024) raises one component of the posterior to 
 each marginal posterior moves, by Pareto-smoothed importance sampling (PSIS) of the
 existing draws: no refit. ArviZ's ``psens`` gives the sensitivity (the derivative of the
 cumulative Jensen-Shannon distance with respect to ``log2(alpha)`` at ``alpha = 1``);
-:func:`power_scaling` reports it for the quantities people cite and diagnoses each as
-priorsense does. :func:`scaled_estimate` is the same reweighting at a finite ``alpha``
-for one named prior, and :func:`refit_scaled` is the refit it stands in for, used to
-check it (``tests/test_powerscale.py``).
+:func:`sensitivity_table` reports it for the quantities people cite and diagnoses each as
+priorsense does. :func:`reweighted_estimate` is the same reweighting at a finite ``alpha``
+for one named prior, and the refits it stands in for check it (``tests/test_powerscale.py``).
 
-A fit of either kind is read from its ``log_prior`` and ``log_likelihood`` groups alone
-(:func:`power_scaling` without a compiled model). A hierarchical fit gains them with
-:func:`add_log_densities`; a dated fit has them from :func:`dnamodel.inference.dated.fit_dated`, and
-:func:`dated_log_prior` takes its prior terms back to each parameter's own scale. Those, the priors
-raised to a power and the refits are :mod:`dnamodel.checks.scaled_priors`'s. Each quantity's
-sensitivity is reported to all the scaled priors together (the diagnosis), to each prior term alone,
-and to the likelihood.
+This module is the method; what each model's prior terms are, the priors raised to a power and the
+refits are :mod:`dnamodel.checks.scaled_priors`'s. A fit of either kind is read from its
+``log_prior`` and ``log_likelihood`` groups alone (``hierarchical_log_densities``,
+``dated_log_densities`` there; the public :func:`dnamodel.power_scaling` asks the fit's model family
+for them). A hierarchical fit gains them with ``add_log_densities``; a dated fit has them from
+:func:`dnamodel.inference.dated.fit_dated`, and ``dated_log_prior`` takes its prior terms back to
+each parameter's own scale. Each quantity's sensitivity is reported to all the scaled priors
+together (the diagnosis), to each prior term alone, and to the likelihood.
 
 Which terms are scaled in the hierarchical model (the model card is ``docs/model.md``, section 4):
 
-- Prior: the top-level priors only (:data:`TOP_LEVEL_PRIORS`). The unit-level ``z``,
+- Prior: the top-level priors only (``scaled_priors.TOP_LEVEL_PRIORS``, the registry's). The unit-level ``z``,
   ``logit_direct``, ``census_z`` and ``row_logit`` are the hierarchical structure, not
   priors chosen by the analyst, and scaling them would change what the hyperparameters
   mean; Kallioinen et al. (2024) recommend scaling the top-level priors of hierarchical
@@ -30,17 +30,17 @@ Which terms are scaled in the hierarchical model (the model card is ``docs/model
   The potential is the likelihood of the thesis's database count given the total, with the
   pace integrated out (section 4.6): data, not a prior, so it is scaled with the rest.
 
-And in the dated model (section 5; :data:`DATED_PRIOR_TERMS`, the registry's power-scaled terms):
+And in the dated model (section 5; ``scaled_priors.DATED_PRIOR_TERMS``, the registry's power-scaled terms):
 
 - Prior: every prior the spec states (α, θ, the two spreads, δ, each prefecture's start and pace,
   κ, b, the uplifts), not ``effects``, the standard-normal group, unit and census effects, for the
   same reason as ``z`` above. Each term is on its parameter's own scale, as the spec states it: the
-  fit saves them on the sampler's unconstrained scale, and :func:`dated_log_prior` takes off the
+  fit saves them on the sampler's unconstrained scale, and ``dated_log_prior`` takes off the
   Jacobian of its transform (a prior raised to a power is a statement about the parameter, not about
   its logarithm; priorsense's ``lprior`` is the same).
 - Likelihood: ``obs``, every observation, the thesis's database figures among them.
 
-:func:`scaled_estimate`'s weighted mean and :func:`power_scaled_mean`, its array kernel,
+:func:`reweighted_estimate`'s weighted mean and :func:`power_scaled_mean`, its array kernel,
 take ``values`` and ``log_density`` over ``(chain, draw)``.
 
 References
@@ -61,74 +61,31 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dnamodel.checks.scaled_priors import (
-    DATED_PRIOR_TERMS,
-    THESIS,
-    TOP_LEVEL_PRIORS,
-    _check_alpha,
-    _check_prior,
-    _priors_in,
-    add_log_densities,
-    dated_log_prior,
-    is_dated,
-    power_scaled_prior,
-    prior_label,
-    refit_scaled,
-    refit_scaled_dated,
-    scaled_dated_inputs,
-    scaled_prior_values,
-    with_log_densities,
-)
+from dnamodel.checks.scaled_priors import _check_alpha, _check_prior
 from dnamodel.errors import UsageError, did_you_mean
-from dnamodel.inference.sampling import Fitted, quiet_arviz
+from dnamodel.inference.sampling import quiet_arviz
 from dnamodel.spec import parameters
 
 if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-__all__ = [
-    "DATED_PRIOR_TERMS",
-    "DATED_QUANTITIES",
-    "DELTA",
-    "NO_FLAG",
-    "PRIOR_DATA_CONFLICT",
-    "QUANTITIES",
-    "STRONG_PRIOR",
-    "THESIS",
-    "THRESHOLD",
-    "TOP_LEVEL_PRIORS",
-    "PowerScaling",
-    "ScaledEstimate",
-    "Sensitivity",
-    "add_log_densities",
-    "dated_log_prior",
-    "diagnosis",
-    "is_dated",
-    "pareto_k_threshold",
-    "power_scaled_mean",
-    "power_scaled_prior",
-    "power_scaling",
-    "prior_label",
-    "refit_scaled",
-    "refit_scaled_dated",
-    "scaled_dated_inputs",
-    "scaled_estimate",
-    "scaled_prior_values",
-    "sensitivity_table",
-]
+
+def reported_quantities(registry: tuple[parameters.Parameter, ...]) -> tuple[str, ...]:
+    """What power-scaling reports by default: the model's scalars that SBC ranks too, and the total.
+
+    Read from the registry when called, so a parameter added there is reported (:data:`QUANTITIES` and
+    :data:`DATED_QUANTITIES` are the shipped registries').
+    """
+    return (*parameters.names(registry, sbc=True, scalar=True), "total")
 
 
-def reported_quantities(model: str) -> tuple[str, ...]:
-    """What :func:`power_scaling` reports by default: the model's scalars that SBC ranks too, and the total."""
-    return (*parameters.names(model, sbc=True, scalar=True), "total")
+QUANTITIES = reported_quantities(parameters.HIERARCHICAL)
+"""The quantities :func:`dnamodel.power_scaling` reports by default for a hierarchical fit: α, β, σ and the total."""
 
-
-QUANTITIES = reported_quantities("hierarchical")
-"""The quantities :func:`power_scaling` reports by default for a hierarchical fit: α, β, σ and the total."""
-
-DATED_QUANTITIES = reported_quantities("dated")
-"""The quantities :func:`power_scaling` reports by default for a dated fit: every scalar it has, and the total."""
+DATED_QUANTITIES = reported_quantities(parameters.DATED)
+"""The quantities :func:`dnamodel.power_scaling` reports by default for a dated fit: every scalar it has, and the
+total."""
 
 THRESHOLD = 0.05
 """Sensitivity at or above which a component is called influential (priorsense's default)."""
@@ -437,69 +394,6 @@ def sensitivity_table(
     return PowerScaling(tuple(rows), threshold, delta, prior_terms, likelihood_terms, provenance)
 
 
-def power_scaling(
-    idata: az.InferenceData,
-    fitted: Fitted | None = None,
-    var_names: Sequence[str] | None = None,
-    *,
-    threshold: float = THRESHOLD,
-    delta: float = DELTA,
-) -> PowerScaling:
-    """Power-scaling sensitivity of a fit to its top-level priors and to its likelihood.
-
-    No refit: psens reweights the posterior draws (Kallioinen et al. 2024). The log
-    densities are ``idata``'s own groups: a dated fit always has them (its prior terms are
-    taken to their parameters' own scale, :func:`dated_log_prior`), and a hierarchical fit has
-    them after :func:`add_log_densities` (``dnamodel estimate --sensitivity`` saves them).
-    A hierarchical fit without them needs ``fitted`` to compute them, without changing
-    ``idata``.
-
-    Parameters
-    ----------
-    idata : arviz.InferenceData
-        A fit, as :func:`dnamodel.inference.dated.fit_dated` or
-        :func:`dnamodel.inference.sampling.fit_model` returns it, or read back from its NetCDF.
-    fitted : Fitted, optional
-        The compiled hierarchical model the fit came from; only for a hierarchical fit saved
-        without its log densities.
-    var_names : sequence of str, optional
-        Posterior quantities to report: by default α, β, σ and the total of a hierarchical fit
-        (:data:`QUANTITIES`), every scalar and the total of a dated one (:data:`DATED_QUANTITIES`).
-    threshold, delta : float
-        As in :func:`sensitivity_table`.
-
-    Returns
-    -------
-    PowerScaling
-        A row per quantity with its prior and likelihood sensitivity, a diagnosis, and its
-        sensitivity to each prior term alone; ``flagged`` lists those that are prior-sensitive.
-
-    Raises
-    ------
-    UsageError
-        If the fit has no log densities and no ``fitted`` is given.
-
-    References
-    ----------
-    Kallioinen et al. (2024).
-
-    Examples
-    --------
-    A fit takes a minute; ``tests/test_powerscale.py`` runs these:
-
-    >>> power_scaling(fit_dated(load_model("dated")).idata).quantities  # doctest: +SKIP
-    ('alpha', 'contrast', 'group_sd', 'unit_sd', 'reported', 'typed_share', 'baseline_per_resident', 'total')
-    >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
-    >>> power_scaling(idata, fitted).quantities  # doctest: +SKIP
-    ('alpha', 'beta', 'sigma', 'total')
-    """
-    prepared = with_log_densities(idata, fitted)
-    if var_names is None:
-        wanted = reported_quantities("dated" if is_dated(idata) else "hierarchical")
-        var_names = [name for name in wanted if name in idata.posterior and idata.posterior[name].ndim == 2]
-    return sensitivity_table(prepared, var_names, threshold=threshold, delta=delta)
-
-
 # --- one prior, scaled by a finite power ---------------------------------------------------------
 
 
@@ -536,25 +430,22 @@ class ScaledEstimate:
         return self.pareto_k < self.k_threshold
 
 
-def scaled_estimate(
-    idata: az.InferenceData, fitted: Fitted | None, prior: str, alpha: float, var: str
-) -> ScaledEstimate:
+def reweighted_estimate(idata: az.InferenceData, prior: str, alpha: float, var: str) -> ScaledEstimate:
     """The posterior mean of ``var`` with the prior ``prior`` raised to the power ``alpha``.
 
     Importance sampling from the fit (:func:`power_scaled_mean`): no refit, and what psens
-    does at ``alpha = 1 ± 0.01``, here at a finite power. :func:`refit_scaled` and
-    :func:`refit_scaled_dated` are the refits it stands in for.
+    does at ``alpha = 1 ± 0.01``, here at a finite power.
+    :func:`~dnamodel.checks.scaled_priors.hierarchical_scaled_refit` and
+    :func:`~dnamodel.checks.scaled_priors.dated_scaled_refit` are the refits it stands in for.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit; its ``log_prior`` group is used when it has one (a dated fit's on its parameters'
-        own scale, :func:`dated_log_prior`).
-    fitted : Fitted or None
-        The compiled hierarchical model the fit came from, or ``None`` for a fit with its log
-        densities (every dated fit).
+        A fit with its ``log_prior`` group on each parameter's own scale, as
+        :func:`~dnamodel.checks.scaled_priors.hierarchical_log_densities` and
+        :func:`~dnamodel.checks.scaled_priors.dated_log_densities` give it.
     prior : str
-        A top-level prior (:data:`TOP_LEVEL_PRIORS`, :data:`DATED_PRIOR_TERMS`), e.g. ``"beta"``.
+        A prior term of ``log_prior`` (``scaled_priors.TOP_LEVEL_PRIORS``, ``DATED_PRIOR_TERMS``), e.g. ``"beta"``.
     alpha : float
         The power: below 1 weakens the prior, above 1 strengthens it.
     var : str
@@ -571,17 +462,16 @@ def scaled_estimate(
 
     Examples
     --------
-    >>> estimate = scaled_estimate(idata, fitted, "beta", 2.0, "total")  # doctest: +SKIP
+    >>> prepared = hierarchical_log_densities(idata, fitted)  # doctest: +SKIP
+    >>> estimate = reweighted_estimate(prepared, "beta", 2.0, "total")  # doctest: +SKIP
     >>> estimate.reliable  # doctest: +SKIP
     True
     """
-    with_densities = with_log_densities(idata, fitted)
-    names = list(with_densities.log_prior.data_vars) if fitted is None else _priors_in(fitted)
-    _check_prior(names, prior)
+    _check_prior(list(idata.log_prior.data_vars), prior)
     _check_alpha(alpha)
     if var not in idata.posterior or idata.posterior[var].ndim != 2:
         raise UsageError(f"{var!r} is not a scalar quantity of the posterior")
     values = idata.posterior[var].transpose("chain", "draw").values
-    log_density = with_densities.log_prior[prior].transpose("chain", "draw").values
+    log_density = idata.log_prior[prior].transpose("chain", "draw").values
     mean, mcse, ess, pareto_k = power_scaled_mean(values, log_density, alpha)
     return ScaledEstimate(var, prior, float(alpha), mean, mcse, ess, pareto_k, pareto_k_threshold(values.size))

@@ -8,7 +8,9 @@ module says what those terms are. The hierarchical model's are its top-level pri
 each on the sampler's unconstrained scale, as its density has it, and :func:`dated_log_prior` takes
 off each transform's log-Jacobian (:func:`dnamodel.spec.parameters.log_jacobian`). A prior raised to
 a power is a prior of the same family (:func:`power_scaled_prior`), so the refits that check the
-reweighting (:func:`refit_scaled`, :func:`refit_scaled_dated`) change numbers, not models.
+reweighting (:func:`hierarchical_scaled_refit`, :func:`dated_scaled_refit`) change numbers, not
+models. :func:`hierarchical_log_densities` and :func:`dated_log_densities` give a fit with the log
+densities power-scaling reads; the fit's model family chooses which.
 
 The reasons for what is scaled are in :mod:`dnamodel.checks.powerscale`'s notes.
 """
@@ -28,21 +30,21 @@ from dnamodel.checks.dated import refit
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, holding, quiet_arviz, sample
-from dnamodel.spec import parameters, parse_model
-from dnamodel.spec.dated import DatedInputs, DatedSpec
+from dnamodel.spec import parameters
+from dnamodel.spec.dated import DatedInputs, DatedSpec, parse_dated
 from dnamodel.spec.hierarchical import Prior
 
 if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-TOP_LEVEL_PRIORS = parameters.power_scaled_terms("hierarchical")
+TOP_LEVEL_PRIORS = parameters.power_scaled_terms(parameters.HIERARCHICAL)
 """The hierarchical model's power-scaled priors, when the model has them (the registry's)."""
 
 THESIS = "thesis"
 """The likelihood term of the thesis bound, in the ``log_likelihood`` group."""
 
-DATED_PRIOR_TERMS = parameters.power_scaled_terms("dated")
+DATED_PRIOR_TERMS = parameters.power_scaled_terms(parameters.DATED)
 """The dated model's power-scaled prior terms, those the model has: every term of
 :data:`dnamodel.inference.dated.PRIOR_TERMS` but ``effects`` (the shipped registry's)."""
 
@@ -113,7 +115,7 @@ def _check_prior(names: Sequence[str], prior: str) -> None:
 
 def _priors_in(fitted: Fitted) -> list[str]:
     names = {rv.name for rv in fitted.model.free_RVs}
-    return [name for name in parameters.power_scaled_terms("hierarchical") if name in names]
+    return [name for name in parameters.power_scaled_terms(parameters.HIERARCHICAL) if name in names]
 
 
 def _model_values(fitted: Fitted) -> Any:
@@ -170,7 +172,7 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
     --------
     A fit takes a compile; ``tests/test_powerscale.py`` runs this:
 
-    >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
+    >>> idata, fitted = fit_hierarchical(load_model("hierarchical_han"), draws=1000)  # doctest: +SKIP
     >>> sorted(add_log_densities(idata, fitted).log_prior.data_vars)  # doctest: +SKIP
     ['alpha', 'beta', 'log_uplift', 'row_centre', 'sigma', 'tau']
     """
@@ -185,19 +187,11 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
 # --- the dated model's log prior, on each parameter's own scale ----------------------------------
 
 
-def is_dated(idata: az.InferenceData) -> bool:
-    """Whether ``idata`` is a fit of a dated spec (:func:`dnamodel.inference.dated.fit_dated`)."""
-    return idata.attrs.get("model_kind") == "dated"
-
-
 def _dated_spec(idata: az.InferenceData) -> DatedSpec:
     text = idata.attrs.get("spec")
     if not isinstance(text, str):
         raise UsageError("the fit records no spec text in its attrs, so its start priors are unknown")
-    spec = parse_model(tomllib.loads(text), text, str(idata.attrs.get("spec_path", "the fit's spec")))
-    if not isinstance(spec, DatedSpec):
-        raise UsageError(f"the fit is marked dated, but its spec is a {type(spec).__name__}")
-    return spec
+    return parse_dated(tomllib.loads(text), text, str(idata.attrs.get("spec_path", "the fit's spec")))
 
 
 def _transform(parameter: parameters.Parameter, idata: az.InferenceData) -> tuple[Any, Any, Any]:
@@ -260,11 +254,9 @@ def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
 
     post, saved = idata.posterior, idata.log_prior
     terms = {}
-    for term in parameters.power_scaled_terms("dated"):
+    for term in parameters.power_scaled_terms(parameters.DATED):
         # the model has it when the posterior holds a value of it (an empty uplift: no uplift group)
-        members = [
-            p for p in parameters.registry("dated") if p.term == term and p.name in post and post[p.name].size > 0
-        ]
+        members = [p for p in parameters.DATED if p.term == term and p.name in post and post[p.name].size > 0]
         if term not in saved or not members:
             continue
         jacobian = sum(_log_jacobian(p, idata) for p in members)
@@ -273,24 +265,38 @@ def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
     return xr.Dataset(terms)
 
 
-def with_log_densities(idata: az.InferenceData, fitted: Fitted | None) -> az.InferenceData:
-    """``idata``'s posterior with the log-density groups that are power-scaled.
+def dated_log_densities(idata: az.InferenceData) -> az.InferenceData:
+    """A dated fit's posterior with the log densities power-scaling reads: its prior terms on their own scale.
 
-    A dated fit's prior terms on their own scale (:func:`dated_log_prior`); a hierarchical fit's own
-    groups if it has both, else computed from ``fitted``.
+    Raises
+    ------
+    UsageError
+        If the fit lacks its ``log_prior`` or ``log_likelihood`` group (it was not saved whole).
     """
     import arviz as az  # deferred: start-up time
 
     groups = idata.groups()
-    if is_dated(idata):
-        if "log_prior" not in groups or "log_likelihood" not in groups:
-            raise UsageError("the dated fit has no log_prior and log_likelihood groups; it was not saved whole")
-        return az.InferenceData(
-            posterior=idata.posterior,
-            log_likelihood=idata.log_likelihood,
-            log_prior=dated_log_prior(idata),
-            attrs=dict(idata.attrs),
-        )
+    if "log_prior" not in groups or "log_likelihood" not in groups:
+        raise UsageError("the dated fit has no log_prior and log_likelihood groups; it was not saved whole")
+    return az.InferenceData(
+        posterior=idata.posterior,
+        log_likelihood=idata.log_likelihood,
+        log_prior=dated_log_prior(idata),
+        attrs=dict(idata.attrs),
+    )
+
+
+def hierarchical_log_densities(idata: az.InferenceData, fitted: Fitted | None) -> az.InferenceData:
+    """A hierarchical fit with the log densities power-scaling reads: its own groups, or computed from ``fitted``.
+
+    Raises
+    ------
+    UsageError
+        If the fit has no log-density groups and no compiled model is given.
+    """
+    import arviz as az  # deferred: start-up time
+
+    groups = idata.groups()
     if "log_likelihood" in groups and "log_prior" in groups:
         return idata
     if fitted is None:
@@ -320,7 +326,7 @@ def scaled_prior_values(fitted: Fitted, prior: str, alpha: float) -> dict[str, f
     return {f"{prior}__{param}": float(value) for param, value in scaled.model_dump(exclude={"dist"}).items()}
 
 
-def refit_scaled(
+def hierarchical_scaled_refit(
     fitted: Fitted,
     prior: str,
     alpha: float,
@@ -358,7 +364,7 @@ def refit_scaled(
 
     Examples
     --------
-    >>> refit = refit_scaled(fitted, "beta", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
+    >>> refit = hierarchical_scaled_refit(fitted, "beta", 2.0, draws=500, tune=500, chains=4, seed=1)  # doctest: +SKIP
     >>> refit.attrs["beta__sigma"]  # doctest: +SKIP
     0.7071067811865475
     """
@@ -380,14 +386,14 @@ def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedI
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> scaled_dated_inputs(inputs, "unit_sd", 2.0).priors["unit_sd"]
     GammaPrior(dist='gamma', alpha=5.0, beta=4.0)
     """
     _check_alpha(alpha)
-    registry = [p for p in parameters.registry("dated") if p.power_scaled and parameters.present(p, inputs)]
+    registry = [p for p in parameters.DATED if p.power_scaled and parameters.present(p, inputs)]
     _check_prior(list(dict.fromkeys(p.term for p in registry)), prior)
     root = math.sqrt(alpha)
     for parameter in (p for p in registry if p.term == prior):
@@ -407,12 +413,12 @@ def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedI
     return inputs
 
 
-def refit_scaled_dated(
+def dated_scaled_refit(
     inputs: DatedInputs, prior: str, alpha: float, *, draws: int, tune: int, chains: int, seed: int
 ) -> az.InferenceData:
     """Refit the dated model with one prior term raised to the power ``alpha``.
 
-    The refit :func:`scaled_estimate` stands in for, through the same compiled density
+    The refit :func:`~dnamodel.checks.powerscale.reweighted_estimate` stands in for, through the same compiled density
     (:func:`scaled_dated_inputs`).
 
     Returns
@@ -423,7 +429,7 @@ def refit_scaled_dated(
 
     Examples
     --------
-    >>> refit = refit_scaled_dated(inputs, "unit_sd", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
+    >>> refit = dated_scaled_refit(inputs, "unit_sd", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
     >>> refit.attrs["divergences"]  # doctest: +SKIP
     0
     """
@@ -434,7 +440,7 @@ def refit_scaled_dated(
     active = np.ones(len(inputs.observation), bool)
     result = refit(scaled, active, draws=draws, tune=tune, chains=chains, seed=seed)
     q = result.quantities
-    values = {p.name: q[p.name] for p in parameters.registry("dated") if p.scalar and p.posterior and p.name in q}
+    values = {p.name: q[p.name] for p in parameters.DATED if p.scalar and p.posterior and p.name in q}
     values["total"] = result.total
     posterior = {name: array.reshape(result.chains, -1) for name, array in values.items()}
     return az.from_dict(

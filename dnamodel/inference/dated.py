@@ -14,12 +14,10 @@ The mathematics is ``docs/model.md``, section 5.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,13 +56,13 @@ from dnamodel.inference.dated_quantities import (
     dims_of,
     log_likelihood,
     log_prior,
+    predictive_draws,
     progress,
-    replicate,
     scalars,
     totals,
 )
-from dnamodel.inference.sampling import SAMPLERS, _versions, check_sampler_settings, quiet_arviz, seeds
-from dnamodel.provenance import provenance
+from dnamodel.inference.sampling import SAMPLERS, check_sampler_settings, fitted_packages, quiet_arviz, seeds
+from dnamodel.provenance import fit_provenance
 from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 
@@ -102,8 +100,8 @@ __all__ = [
     "log_likelihood",
     "log_prior",
     "pack",
+    "predictive_draws",
     "progress",
-    "replicate",
     "sample_packed",
     "scalars",
     "stored_per_draw",
@@ -111,10 +109,10 @@ __all__ = [
     "totals",
 ]
 
-SCALARS = parameters.names("dated", scalar=True)
+SCALARS = parameters.names(parameters.DATED, scalar=True)
 """The model's scalar parameters, as the posterior names them (those the model has), from the registry."""
 
-PRIOR_TERMS = parameters.prior_terms("dated")
+PRIOR_TERMS = parameters.prior_terms(parameters.DATED)
 """The prior's terms, each a sum of log densities on the unconstrained scale (Jacobians included);
 ``effects`` holds the standard-normal group and unit effects and census errors."""
 
@@ -197,7 +195,8 @@ def sample_packed(
     seconds = time.perf_counter() - start
     draw_batches, stat_batches = raw.get_arrow_trace()
     ndim = int(packed[SLOT["H_NDIM"]])
-    xs, stats = [], {name: [] for name in STATS}
+    xs: list[np.ndarray] = []
+    stats: dict[str, list[np.ndarray]] = {name: [] for name in STATS}
     for draw_batch, stat_batch in zip(draw_batches, stat_batches, strict=True):
         tuning = pyarrow.array(stat_batch.column("tuning")).to_numpy(zero_copy_only=False)
         keep = ~tuning
@@ -272,7 +271,7 @@ def to_inference_data(
     stats["tree_depth"] = stats["depth"]
     stats["lp"] = stats["logp"]
     rng = np.random.default_rng(predictive_seed)
-    predictive = _dataset({"obs": replicate(values["expected"], inputs, rng)}, chains, inputs)
+    predictive = _dataset({"obs": predictive_draws(values["expected"], inputs, rng)}, chains, inputs)
     log_lik = _dataset({"obs": draws["log_likelihood"]}, chains, inputs)
     if inputs.unverified_name:
         # a member of an unverified source holds its value's log likelihood given the source's other
@@ -285,13 +284,13 @@ def to_inference_data(
             for g, name in enumerate(inputs.unverified_name)
         }
         log_lik = log_lik.merge(_dataset(rest, chains, inputs, scalars=True))
-    terms = dict(zip(parameters.prior_terms("dated"), draws["log_prior"].T, strict=True))
+    terms = dict(zip(parameters.prior_terms(parameters.DATED), draws["log_prior"].T, strict=True))
     log_prior_ds = _dataset(terms, chains, inputs, scalars=True)
     prior_x = draw_prior(inputs, prior_draws, np.random.default_rng(prior_seed))
     prior_values = derived(prior_x, inputs)
     prior = _dataset(prior_values, 1, inputs)
     prior_predictive = _dataset(
-        {"obs": replicate(prior_values["expected"], inputs, np.random.default_rng(prior_seed + 1))}, 1, inputs
+        {"obs": predictive_draws(prior_values["expected"], inputs, np.random.default_rng(prior_seed + 1))}, 1, inputs
     )
     coords = _coords(inputs)
     active = np.ones(len(inputs.observation), bool) if active is None else np.asarray(active, bool)
@@ -340,10 +339,10 @@ def stored_per_draw(inputs: DatedInputs) -> int:
     The unconstrained draw, what is derived from it, its log densities and its predictive.
     """
     U, J, K = len(inputs.unit), len(inputs.group), len(inputs.observation)
-    registry = parameters.registry("dated")
+    registry = parameters.DATED
     held = sum(parameters.size(p, inputs) for p in registry if p.posterior)  # scalars, start, pace, uplift
     derived_size = held + 3 * J + 2 * U + 2 + K + len(inputs.database)
-    return layout_of(inputs).ndim + derived_size + 2 * K + len(parameters.prior_terms("dated")) + len(STATS)
+    return layout_of(inputs).ndim + derived_size + 2 * K + len(parameters.prior_terms(parameters.DATED)) + len(STATS)
 
 
 def fit_dated(
@@ -411,28 +410,19 @@ def fit_dated(
     start = time.perf_counter()
     idata = to_inference_data(result, inputs, seed=seed, prior_draws=prior_draws, active=active)
     timings["derive"] = round(time.perf_counter() - start, 3)
-    import arviz as az  # deferred: start-up time (already imported by to_inference_data)
-
     idata.attrs.update(
-        {
-            **provenance(data),
-            "model": spec.name,
-            "model_kind": "dated",
-            "spec_path": spec.path,
-            "spec_hash": spec.hash,
-            "spec": spec.text,
-            "seed": seed,
-            "sampler": sampler,
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "target_accept": settings.target_accept,
-            "description": spec.header.description,
-            "estimand_date": spec.estimand.date,
-            "timings_json": json.dumps(timings),
-            "arviz_version": az.__version__,
-            **_versions(sampler),
-            **({"pymc_version": version("pymc")} if sampler == "pymc" else {}),
-        }
+        fit_provenance(
+            spec,
+            data,
+            kind="dated",
+            seed=seed,
+            sampler=sampler,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            timings=timings,
+            packages=fitted_packages(sampler, *(["pymc"] if sampler == "pymc" else [])),
+            extra={"estimand_date": spec.estimand.date},
+        )
     )
     return DatedFit(idata, inputs, timings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,7 +240,7 @@ class Layout:
 
 def in_vector_order() -> list[parameters.Parameter]:
     """The dated model's parameters in the order of their blocks in the unconstrained vector."""
-    return sorted(parameters.registry("dated"), key=lambda p: p.vector)
+    return sorted(parameters.DATED, key=lambda p: p.vector)
 
 
 def layout_of(inputs: DatedInputs) -> Layout:
@@ -259,7 +260,7 @@ def layout_of(inputs: DatedInputs) -> Layout:
     return Layout(ndim, blocks, start)
 
 
-def _runs(rows: list[tuple[float, ...]]) -> np.ndarray:
+def _runs(rows: Sequence[tuple[float, ...]]) -> np.ndarray:
     """Rows ``(coordinate, *same)`` in order, as runs ``(first, count, *same)`` of consecutive coordinates."""
     runs: list[list[float]] = []
     for i, *same in rows:
@@ -273,8 +274,8 @@ def _runs(rows: list[tuple[float, ...]]) -> np.ndarray:
 def _tables(inputs: DatedInputs, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     """The transform table (in the vector's order) and the prior table (in the density's summing order), as runs."""
     transforms, priors = [], []
-    terms = parameters.prior_terms("dated")
-    for position, parameter in enumerate(parameters.registry("dated")):
+    terms = parameters.prior_terms(parameters.DATED)
+    for position, parameter in enumerate(parameters.DATED):
         block = layout.blocks[parameter.block]
         code, ta, tb = parameters.transform_rows(parameter, inputs)
         kind, a, b = parameters.prior_rows(parameter, inputs)
@@ -312,7 +313,7 @@ def pack(
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> packed = pack(resolve_dated(load_model("dated"), load_data()))
     >>> packed[H_KEY] == LAYOUT_KEY, int(packed[H_NDIM])
@@ -324,7 +325,8 @@ def pack(
     value = inputs.value if value is None else np.asarray(value, dtype=float)
     optr = np.zeros(K + 1)
     gptr = np.zeros(K + 1)
-    oidx, gidx = [], []
+    oidx: list[int] = []
+    gidx: list[int] = []
     for k, members in enumerate(inputs.members):
         oidx.extend(members)
         optr[k + 1] = len(oidx)
@@ -416,8 +418,8 @@ def pack(
     header[H_CURVE] = campaign_curve(inputs)
     header[H_NTRANSFORM] = len(transform)
     header[H_NPRIOR] = len(prior)
-    header[H_NTERMS] = len(parameters.prior_terms("dated"))
-    for parameter in parameters.registry("dated"):
+    header[H_NTERMS] = len(parameters.prior_terms(parameters.DATED))
+    for parameter in parameters.DATED:
         if parameter.slot is not None:
             block = layout.blocks[parameter.block]
             header[SLOT[parameter.slot]] = block.start if block.stop > block.start else -1
@@ -468,7 +470,7 @@ def draw_prior(inputs: DatedInputs, n: int, rng: np.random.Generator) -> np.ndar
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> draw_prior(resolve_dated(load_model("dated"), load_data()), 5, np.random.default_rng(1)).shape
     (5, 183)
@@ -502,7 +504,7 @@ def initial_point(inputs: DatedInputs) -> np.ndarray:
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> float(initial_point(resolve_dated(load_model("dated"), load_data()))[0])  # α's prior mean
     -0.5

@@ -68,7 +68,7 @@ def derive_draws(x: np.ndarray, inputs: DatedInputs, packed: np.ndarray | None =
         "population": np.empty((n, U)),
         "expected": np.empty((n, K)),
         "log_likelihood": np.empty((n, K)),
-        "log_prior": np.zeros((n, len(parameters.prior_terms("dated")))),
+        "log_prior": np.zeros((n, len(parameters.prior_terms(parameters.DATED)))),
         "progress": np.empty((n, J)),
         "database_stock": np.empty((n, D)),
         "source_log_likelihood": np.zeros((n, len(inputs.unverified_name))),
@@ -85,7 +85,7 @@ def named(draws: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.nda
     """
     layout = layout_of(inputs)
     out: dict[str, np.ndarray] = {}
-    for parameter in parameters.registry("dated"):
+    for parameter in parameters.DATED:
         if parameter.posterior and parameters.present(parameter, inputs):
             values = draws["value"][:, layout.blocks[parameter.block]]
             out[parameter.name] = values[:, 0] if parameter.scalar else values
@@ -176,7 +176,7 @@ def log_likelihood(
     return out
 
 
-def replicate(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> np.ndarray:
+def predictive_draws(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> np.ndarray:
     """A replicated value for each observation and draw: the quantity a bound speaks of, for a bound."""
     mu = np.ascontiguousarray(mu, dtype=float)
     z = rng.standard_normal(mu.shape)
@@ -199,14 +199,14 @@ def replicate(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> 
 def log_prior(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
     """Each prior term's log density at draws ``x`` (draws, ndim), on the unconstrained scale, Jacobians included."""
     terms = derive_draws(x, inputs)["log_prior"]
-    return {name: terms[:, i] for i, name in enumerate(parameters.prior_terms("dated"))}
+    return {name: terms[:, i] for i, name in enumerate(parameters.prior_terms(parameters.DATED))}
 
 
 def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
     """The scalar parameters this model has that the posterior holds, from named quantities ``q``."""
     return {
         p.name: q[p.name]
-        for p in parameters.registry("dated")
+        for p in parameters.DATED
         if p.scalar and p.posterior and parameters.present(p, inputs) and p.name in q
     }
 
@@ -242,11 +242,10 @@ def derived(x: np.ndarray, inputs: DatedInputs, draws: dict[str, np.ndarray] | N
     out = scalars(q, inputs)
     if inputs.group_effects:
         out["group_effect"] = q["group_effect"]
-    arrays = [p.name for p in parameters.registry("dated") if p.posterior and not p.scalar and p.name in q]
-    by_group = [name for name in arrays if parameters.find(name, "dated").shape == parameters.GROUP]  # type: ignore[union-attr]
-    out |= {name: q[name] for name in by_group}
+    arrays = [p for p in parameters.DATED if p.posterior and not p.scalar and p.name in q]
+    out |= {p.name: q[p.name] for p in arrays if p.shape == parameters.GROUP}
     out["progress"] = draws["progress"]
-    out |= {name: q[name] for name in arrays if name not in by_group}
+    out |= {p.name: q[p.name] for p in arrays if p.shape != parameters.GROUP}
     out |= {
         "fraction": q["fraction"],
         "collected": sums["collected"],
@@ -262,7 +261,7 @@ def derived(x: np.ndarray, inputs: DatedInputs, draws: dict[str, np.ndarray] | N
 
 def dims_of(name: str) -> tuple[str, ...]:
     """A posterior variable's dims after (chain, draw): a parameter's by its shape, a derived one's by :data:`DIMS`."""
-    parameter = parameters.find(name, "dated")
+    parameter = parameters.find(name, parameters.DATED)
     if isinstance(parameter, parameters.Parameter) and parameter.shape in SHAPE_DIMS:
         return SHAPE_DIMS[parameter.shape]
     return DIMS.get(name, ())

@@ -61,9 +61,10 @@ import numpy as np
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from dnamodel.data import Dataset
+from dnamodel.data.study import STUDY_FILE, first_day, last_day
 from dnamodel.errors import DataError, Problem, did_you_mean
 from dnamodel.spec import parameters
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.hierarchical import (
     PRIOR_TABLES,
     Location,
@@ -140,7 +141,7 @@ Date = Annotated[str, AfterValidator(_date)]
 class DatedHeader(_Strict):
     """The ``[model]`` table."""
 
-    name: str
+    name: ModelName
     kind: Literal["dated"]
     description: str
 
@@ -312,7 +313,7 @@ every collected sample typed)."""
 
 def prior_families() -> dict[str, dict[str, type[_Strict]]]:
     """The prior families each parameter whose prior the spec gives admits (the registry's), by name."""
-    return {p.name: {f: PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors("dated")}
+    return {p.name: {f: PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors(parameters.DATED)}
 
 
 PRIOR_FAMILIES = prior_families()
@@ -336,8 +337,8 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         if key not in TABLES:
             report(key, f"unknown table{did_you_mean(key, TABLES)}")
     prior_keys: dict[str, dict[str, Parameter]] = {}
-    for parameter in parameters.spec_priors("dated"):
-        table_name, key = parameter.prior.split(".")  # type: ignore[union-attr]
+    for parameter in parameters.spec_priors(parameters.DATED):
+        table_name, key = str(parameter.prior).split(".")  # spec_priors: each has a prior key
         prior_keys.setdefault(table_name, {})[key] = parameter
 
     def settings(model: type[_Strict], name: str) -> Any:
@@ -395,7 +396,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
                 grouped[member] = name
 
     priors: dict[str, Prior | FixedPrior] = {}
-    by_name = {p.name: p for p in parameters.spec_priors("dated")}
+    by_name = {p.name: p for p in parameters.spec_priors(parameters.DATED)}
 
     def prior(name: str, table: Any, key: str) -> None:
         families = prior_families()[name]
@@ -605,12 +606,14 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     DataError
         Naming the spec file and key of every unknown place, group, database or observation id, a
         covariate that is not a numeric column or not a share where the form needs one, a date
-        missing or out of order, a bound the printed figure contradicts, or a value out of range.
+        missing or out of order, a bound the printed figure contradicts, a value out of range, an
+        estimand date before every observation or outside the study's period, or a forecast's
+        cut-off before every observation (a refit on no data).
 
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> len(inputs.unit), len(inputs.group), len(inputs.observation)
     (77, 7, 11)
@@ -818,9 +821,33 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         wrong.append(group.wrong)
         error_if_wrong.append(group.error_if_wrong)
 
+    # The total's date and the forecasts' cut-offs must each have observations to stand on.
+    first = int(np.argmin(dates)) if dates else None
+    if first is not None:
+        earliest = f"the first, {names[first]!r}, is dated {date_labels[first]}"
+        if decimal_year(spec.estimand.date) < dates[first]:
+            report(
+                "estimand.date",
+                f"{spec.estimand.date} is before every observation the model is fitted to ({earliest}): the total "
+                "would be the campaign curves run backwards to a date no figure describes",
+            )
+    words = data.study.words
+    start, end = words.start, words.end
+    if (start is not None and last_day(spec.estimand.date) < first_day(start)) or (
+        end is not None and first_day(spec.estimand.date) > last_day(end)
+    ):
+        period = f"{start or '…'} to {end or '…'}"
+        where = f"{data.path(STUDY_FILE)}, [study] start and end"
+        report("estimand.date", f"{spec.estimand.date} is outside the study's period, {period} ({where})")
     forecasts = []
     for i, forecast in enumerate(spec.checks.forecast):
         cutoff = decimal_year(forecast.data_to)
+        if first is not None and not any(d <= cutoff for d in dates):
+            report(
+                f"checks.forecast[{i}].data_to",
+                f"{forecast.data_to} is before every observation the model is fitted to ({earliest}): the refit "
+                "would have no data",
+            )
         targets = tuple(names.index(n) for n in forecast.predict if n in names)
         for k in targets:
             if not dates[k] > cutoff:

@@ -619,20 +619,6 @@ ESTIMAND: tuple[Quantity, ...] = (
 )
 """What both models estimate; the gates apply to both, and SBC ranks the total."""
 
-MODELS = {"dated": "DATED", "hierarchical": "HIERARCHICAL"}
-
-
-def registry(model: str) -> tuple[Parameter, ...]:
-    """A model kind's registry, read when called (a test may extend it).
-
-    Examples
-    --------
-    >>> [p.name for p in registry("hierarchical")][:3]
-    ['alpha', 'beta', 'sigma']
-    """
-    return globals()[MODELS[model]]
-
-
 # --- questions the consumers ask ---------------------------------------------------------------------
 
 
@@ -660,11 +646,19 @@ def size(parameter: Parameter, inputs: Any) -> int:
     return by_shape[parameter.shape]
 
 
-def names(model: str, *, gated: bool = False, sbc: bool = False, scalar: bool = False) -> tuple[str, ...]:
-    """The names of a model's parameters with the properties asked for, in the registry's order."""
+def names(
+    registry: tuple[Parameter, ...], *, gated: bool = False, sbc: bool = False, scalar: bool = False
+) -> tuple[str, ...]:
+    """The names of a model's parameters with the properties asked for, in the registry's order.
+
+    Examples
+    --------
+    >>> names(HIERARCHICAL, sbc=True)
+    ('alpha', 'beta', 'sigma')
+    """
     return tuple(
         p.name
-        for p in registry(model)
+        for p in registry
         if (p.gated or not gated) and (p.sbc or not sbc) and (p.scalar or not scalar) and p.posterior
     )
 
@@ -677,7 +671,7 @@ def gated_names() -> tuple[str, ...]:
     >>> gated_names()[-2:]
     ('total', 'share')
     """
-    found = [*names("hierarchical", gated=True), *names("dated", gated=True), *(q.name for q in ESTIMAND if q.gated)]
+    found = [*names(HIERARCHICAL, gated=True), *names(DATED, gated=True), *(q.name for q in ESTIMAND if q.gated)]
     return tuple(dict.fromkeys(found))
 
 
@@ -689,38 +683,41 @@ def scalar_names() -> tuple[str, ...]:
     >>> scalar_names()[:7]
     ('alpha', 'beta', 'sigma', 'log_uplift', 'tau', 'row_centre', 'pace')
     """
-    found = [p.name for p in registry("hierarchical")] + [p.name for p in registry("dated") if p.scalar and p.posterior]
+    found = [p.name for p in HIERARCHICAL] + [p.name for p in DATED if p.scalar and p.posterior]
     return tuple(dict.fromkeys(found))
 
 
-def prior_terms(model: str) -> tuple[str, ...]:
+def prior_terms(registry: tuple[Parameter, ...]) -> tuple[str, ...]:
     """The terms of a model's log prior, in the registry's order (each once)."""
-    return tuple(dict.fromkeys(p.term for p in registry(model) if p.term))
+    return tuple(dict.fromkeys(p.term for p in registry if p.term))
 
 
-def power_scaled_terms(model: str) -> tuple[str, ...]:
+def power_scaled_terms(registry: tuple[Parameter, ...]) -> tuple[str, ...]:
     """The prior terms power-scaling scales (the top-level priors; not ``effects``)."""
-    return tuple(dict.fromkeys(p.term for p in registry(model) if p.power_scaled))
+    return tuple(dict.fromkeys(p.term for p in registry if p.power_scaled))
 
 
-def spec_priors(model: str) -> tuple[Parameter, ...]:
+def spec_priors(registry: tuple[Parameter, ...]) -> tuple[Parameter, ...]:
     """The parameters whose one prior the spec gives at a fixed key (``fraction.alpha``, ``campaign.pace``).
 
     The others have a prior per group or uplift group (``campaign.start.GROUP``), or none.
     """
-    return tuple(p for p in registry(model) if p.prior and not any(part.isupper() for part in p.prior.split(".")))
+    return tuple(p for p in registry if p.prior and not any(part.isupper() for part in p.prior.split(".")))
 
 
-def find(name: str, model: str | None = None) -> Parameter | Quantity | None:
-    """The entry named ``name``: in ``model``'s registry (else the dated, then the hierarchical), or the estimand's.
+def find(name: str, registry: tuple[Parameter, ...] | None = None) -> Parameter | Quantity | None:
+    """The entry named ``name``: in ``registry`` (else the dated, then the hierarchical), or the estimand's.
 
     Examples
     --------
-    >>> find("contrast").symbol, find("total").symbol, find("sigma", "hierarchical").symbol
+    >>> find("contrast").symbol, find("total").symbol, find("sigma", HIERARCHICAL).symbol
     ('θ', 'T', 'σ')
     """
-    models = [model] if model else ["dated", "hierarchical"]
-    for entry in (*(p for m in models for p in registry(m)), *ESTIMAND):
+    entries: tuple[Parameter | Quantity, ...] = (
+        *(registry if registry is not None else (*DATED, *HIERARCHICAL)),
+        *ESTIMAND,
+    )
+    for entry in entries:
         if entry.name == name:
             return entry
     return None
