@@ -75,7 +75,10 @@ def agree(inputs, active, points):
         twin_mu, *twin_terms = each(point)
         np.testing.assert_allclose(twin_mu, mu[rows], rtol=1e-12)
         for term, values in zip(terms, twin_terms, strict=True):
-            np.testing.assert_allclose(values, log_likelihood[by_term[term.name]], rtol=RTOL, atol=1e-8)
+            # a bound's log Φ: the kernel's is SciPy's to 1e-9 (test_dated_kernel); the twin's (PyTensor's
+            # normal log-CDF) was measured 2.1e-8 from it at a term of −1.65 (Zhagyab's increment, an upper bound here)
+            atol = 5e-8 if term.name == "bounds" else 1e-8
+            np.testing.assert_allclose(values, log_likelihood[by_term[term.name]], rtol=RTOL, atol=atol)
         if joint is not None:
             twin_sources = np.array([float(v) for v in joint(point)])
             kernel_sources = derived["source_log_likelihood"][i][: len(twin_sources)]

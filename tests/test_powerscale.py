@@ -351,7 +351,7 @@ def test_psens_table_of_a_dated_fit_from_its_groups_alone(dated_small, tmp_path)
     table = DATED.power_scaling(_fit(idata), None)  # no compiled model, no refit
     assert table.quantities == DATED_QUANTITIES
     assert table.prior_terms == DATED_PRIOR_TERMS
-    assert table.likelihood_terms == ("obs",)
+    assert table.likelihood_terms == ("obs", "unverified_thesis")  # the thesis's source term (model card 5.7)
     for row in table.rows:
         assert 0 <= row.prior <= 1, row
         assert 0 <= row.likelihood <= 1, row

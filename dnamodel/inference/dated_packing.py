@@ -317,7 +317,7 @@ def pack(
     >>> from dnamodel.spec.dated import resolve_dated
     >>> packed = pack(resolve_dated(load_model("dated"), load_data()))
     >>> packed[H_KEY] == LAYOUT_KEY, int(packed[H_NDIM])
-    (np.True_, 183)
+    (np.True_, 184)
     """
     layout = layout_of(inputs)
     U, J, K = len(inputs.unit), len(inputs.group), len(inputs.observation)
@@ -473,7 +473,7 @@ def draw_prior(inputs: DatedInputs, n: int, rng: np.random.Generator) -> np.ndar
     >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> draw_prior(resolve_dated(load_model("dated"), load_data()), 5, np.random.default_rng(1)).shape
-    (5, 183)
+    (5, 184)
     """
     layout = layout_of(inputs)
     x = np.zeros((n, layout.ndim))

@@ -288,8 +288,10 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
                 in_database[i, list(inputs.database_members[inputs.database_index[k]])] = 1.0
             stock = (fraction * progress2[share][:, inputs.unit_group] * population * in_database).sum(axis=1)
             # profiles over profiles: the numerator is the places' typed share κ·C (else their samples C)
-            typed = inputs.typed_numerator[rows[share]] if len(inputs.typed_numerator) == K else np.zeros(share.size)
-            numerator = pt.where(typed != 0, typed_share * counted[share], counted[share])
+            by_profiles = (
+                inputs.typed_numerator[rows[share]] if len(inputs.typed_numerator) == K else np.zeros(share.size)
+            )
+            numerator = pt.where(by_profiles != 0, typed_share * counted[share], counted[share])
             mu = pt.set_subtensor(mu[share], numerator / (baseline * held[share] + typed_share * stock))
         coverage = np.flatnonzero(kind == COVERAGE)
         if coverage.size:

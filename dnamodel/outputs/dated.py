@@ -1,6 +1,6 @@
 """The dated model's outputs (``docs/model.md``, section 5): its figures and its part of the HTML report.
 
-:func:`campaign_plot` (everyone sampled by each date, and each database's stock) and
+:func:`campaign_plot` (the total counted by each date, and each database's stock) and
 :func:`covariate_plot` (each unit's fraction at saturation against its covariate) are drawn in the
 style of :mod:`dnamodel.outputs.plots`; :func:`database_stocks` are what its prior predictive plot
 marks. :func:`report_model` is what :mod:`dnamodel.outputs.html` asks the dated family for: the data
@@ -39,7 +39,6 @@ from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
 from dnamodel.outputs.tables import value_text
 from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs, DatedSpec
-from dnamodel.spec.hierarchical import prior_text
 
 if TYPE_CHECKING:
     import arviz as az
@@ -77,13 +76,13 @@ def report_model(
         prior_range=f"{range_text(prior.forward[0], prior.forward[-1])}; the thesis is data here, not a separate "
         "bound, so there is nothing else to weigh the prior by. ",
         group_intro=(
-            f"<p>Each {escape(group)}'s people counted by {escape(month_year(inputs.estimand_label))} (posterior "
+            f"<p>Each {escape(group)}'s total counted by {escape(month_year(inputs.estimand_label))} (posterior "
             f"median and 90% equal-tailed interval) and its median share of the census population. A {escape(group)} "
             f"no figure counts is estimated from its units' {escape(inputs.covariate_label or inputs.covariate_name)}, "
             f"the spread between {escape(group)}s and units, and its campaign's start prior alone, within the total "
             "the database figures allow; its interval is wide.</p>"
         ),
-        group_count="people counted, median",
+        group_count="counted, median",
         group_figures=("covariate", Html("<h3>The campaign over time</h3>"), "campaign"),
         prior_terms="each on its parameter's own scale; the standard-normal group, unit and census effects are the "
         "model's structure and are not scaled",
@@ -257,7 +256,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
         rows.append(
             [
                 Html(f"<code>{escape(name)}</code>"),
-                prior_text(prior),
+                str(prior),  # a fixed value's text too
                 meaning(name, data, inputs),
                 posterior,
             ]
@@ -299,7 +298,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             table(["parameter", "prior", "what it is", "posterior median (90%)"], rows),
             f"<h3>The campaign, by {escape(group)}</h3>",
             f"<p>Each {escape(group)}'s start prior, and the posterior of its start, its pace "
-            f"(prior {escape(prior_text(spec.priors['pace']))} per year) and how far its campaign had come by "
+            f"(prior {escape(str(spec.priors['pace']))} per year) and how far its campaign had come by "
             f"{escape(month_year(inputs.estimand_label))} (F<sub>j</sub>(T), 100% at saturation).</p>",
             table([group, "start prior", "start", "pace (per year)", "progress by the estimand date"], campaign),
             "<h3>Fixed by the spec</h3>",
@@ -346,7 +345,7 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     for band, alpha in ((0.9, 0.18), (0.5, 0.3)):
         lo, hi = np.quantile(total, [(1 - band) / 2, (1 + band) / 2], axis=0)
         axes.fill_between(grid, lo, hi, color=LOW_COLOUR, alpha=alpha, linewidth=0, label=f"{band:.0%} interval")
-    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people counted, C(t), median")
+    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="total counted, C(t), median")
     for d, name in enumerate(inputs.database):
         stock = np.stack([database_stock(q, inputs, d, t) for t in grid], axis=1)
         axes.plot(grid, np.median(stock, axis=0), linestyle="--", linewidth=1.1, label=f"database {name}, D(t), median")
@@ -365,13 +364,13 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     axes.axvline(inputs.estimand_date, color="black", linestyle=":", linewidth=1)
     axes.text(inputs.estimand_date, 0.98, " estimand date", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
     axes.set_xlabel("year")
-    axes.set_ylabel("cumulative count (people)")
+    axes.set_ylabel("cumulative count")
     plots._count_axis(axes.yaxis)
     axes.legend(fontsize=7, loc="upper left")
     title = f"Collection over time under {idata.attrs.get('model', 'the model')}"
     axes.set_title(title)
     caption = (
-        "Solid line and bands: the posterior median and 50%/90% intervals of everyone sampled by each date, the sum "
+        "Solid line and bands: the posterior median and 50%/90% intervals of the total counted by each date, the sum "
         "over units of fraction × campaign progress × population. Dashed: each database's stock, profiles held before "
         "the campaign plus the typed share of what was collected. Diamonds: the database stocks the sources print."
     )

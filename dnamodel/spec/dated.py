@@ -616,7 +616,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     >>> from dnamodel.families import load_model
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> len(inputs.unit), len(inputs.group), len(inputs.observation)
-    (77, 7, 11)
+    (77, 7, 10)
     """
     file = spec.path
     problems: list[Problem] = []
@@ -811,15 +811,15 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     unverified_names: list[str] = []
     unverified_group = np.full(len(names), -1)
     wrong, error_if_wrong = [], []
-    for group_name, group in spec.unverified.items():
-        chosen_rows = [names.index(m) for m in group.observations if m in names]  # a left-out member drops out
+    for source_name, source in spec.unverified.items():
+        chosen_rows = [names.index(m) for m in source.observations if m in names]  # a left-out member drops out
         if not chosen_rows:
             continue
         for k in chosen_rows:
             unverified_group[k] = len(unverified_names)
-        unverified_names.append(group_name)
-        wrong.append(group.wrong)
-        error_if_wrong.append(group.error_if_wrong)
+        unverified_names.append(source_name)
+        wrong.append(source.wrong)
+        error_if_wrong.append(source.error_if_wrong)
 
     # The total's date and the forecasts' cut-offs must each have observations to stand on.
     first = int(np.argmin(dates)) if dates else None
