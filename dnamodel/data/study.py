@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dnamodel.data.printed import NEARLY_WIDTH
 from dnamodel.errors import EXPECTED, Problem, did_you_mean, wrong_type
 
 STUDY_FILE = "study.toml"
@@ -123,9 +124,19 @@ class Comparisons(_Table):
     figures: Annotated[list[ComparisonFigure], Field(min_length=1)]
 
 
+class Readings(_Table):
+    """``[readings]``: how the study's printed words are read where a number alone does not say."""
+
+    nearly: Annotated[float, Field(gt=0, le=0.5, allow_inf_nan=False)] = NEARLY_WIDTH
+    """How far under its number "nearly X" ("almost X", "just under X") may lie, as a fraction of X:
+    0.1 reads "nearly 20,000" as a value between 18,000 and 20,000. A dated spec's observation may
+    give its own (``nearly``)."""
+
+
 class _StudyFile(_Table):
     study: StudyWords
     columns: dict[str, Words] = Field(default_factory=dict)
+    readings: Readings = Field(default_factory=Readings)
     comparisons: Comparisons | None = None
 
 
@@ -141,6 +152,8 @@ class Study(BaseModel):
         numeric column that a figure's axis may show): ``{"han_share_2020": "Han share …"}``.
     comparisons : Comparisons or None
         The figures the total is set against; ``None`` when the study has none.
+    readings : Readings
+        How printed words are read (the width of "nearly X").
 
     Examples
     --------
@@ -155,6 +168,7 @@ class Study(BaseModel):
     words: StudyWords
     columns: dict[str, str] = Field(default_factory=dict)
     comparisons: Comparisons | None = None
+    readings: Readings = Field(default_factory=Readings)
 
     @property
     def figures(self) -> tuple[ComparisonFigure, ...]:
@@ -260,7 +274,7 @@ def parse_study(raw: bytes, file: str, problems: list[Problem]) -> Study | None:
     if words.start is not None and words.end is not None and first_day(words.start) > last_day(words.end):
         problems.append(Problem(file, None, "study.start", f"{words.start} is after the period's end, {words.end}"))
         return None
-    return Study(words=words, columns=dict(parsed.columns), comparisons=parsed.comparisons)
+    return Study(words=words, columns=dict(parsed.columns), comparisons=parsed.comparisons, readings=parsed.readings)
 
 
 _OWNERS: dict[str, Callable[[], Any]] = {
@@ -268,6 +282,7 @@ _OWNERS: dict[str, Callable[[], Any]] = {
     "study": lambda: StudyWords,
     "comparisons": lambda: Comparisons,
     "figures": lambda: ComparisonFigure,
+    "readings": lambda: Readings,
 }
 
 

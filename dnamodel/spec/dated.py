@@ -32,11 +32,13 @@ Its tables:
 
 Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
 ``samples_added`` row's ``period_start`` is its ``since``. A printed "at least", "over" or "more
-than" makes a lower bound; "at most", "up to", "less than" or "nearly" an upper bound; a
+than" makes a lower bound; "at most", "up to" or "less than" an upper bound; a
 ``samples_reported`` row (a count over an unstated period) a lower bound; a printed range ("2
 million to 3 million") is fitted as the row's value, with an error at least wide enough for the
-range to be its 90% reporting interval (``dnamodel/data/bundled/README.md``). Every error names
-the file and the key.
+range to be its 90% reporting interval; "nearly X" ("almost", "just under") as a value a little
+under X: the range from X·(1 − w) to X, with w the observation's ``nearly`` or the study's
+(``study.toml``'s ``[readings] nearly``), fitted at its midpoint with its half-width added to the
+reporting error (``dnamodel/data/bundled/README.md``). Every error names the file and the key.
 """
 
 from __future__ import annotations
@@ -223,6 +225,9 @@ class DatedObservationSpec(_Strict):
     base: str | None = None
     database: str | None = None
     error: LogError
+    nearly: Annotated[float, Field(gt=0, le=0.5, allow_inf_nan=False)] | None = None
+    """For a figure printed "nearly X": how far under X it may lie, as a fraction of X (the study's
+    ``[readings] nearly`` by default)."""
     note: str = ""
     use: StrictBool = True  # strict: a string such as "no" is an error, not a silent False
 
@@ -598,10 +603,14 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         if since is None and rows and all(r.kind == "samples_added" for r in rows):
             since = _shared(rows, "period_start", f"{key}.since", report)
         printed_bound = _bound_of(rows)
-        bound = obs.bound or ("none" if printed_bound == "range" else printed_bound)
-        if obs.bound is not None and obs.bound != "none" and printed_bound not in ("none", obs.bound):
-            said = "a range" if printed_bound == "range" else f"{printed_bound} bound"
+        bound = obs.bound or ("none" if printed_bound in ("range", "under") else printed_bound)
+        allowed = ("none", obs.bound, "under") if obs.bound == "upper" else ("none", obs.bound)
+        if obs.bound is not None and obs.bound != "none" and printed_bound not in allowed:
+            said = {"range": "a range", "under": "nearly"}.get(printed_bound, f"{printed_bound} bound")
             report(f"{key}.bound", f"the printed figure says {said}, not {obs.bound}")
+        if obs.nearly is not None and printed_bound != "under":
+            report(f"{key}.nearly", "only a figure printed 'nearly', 'almost' or 'just under' has a width to read")
+        error = obs.error
         if printed_bound == "range" and bound == "none":
             # a range is fitted as a value (the row's, within it) whose 90% reporting interval covers it
             needed = _range_error(rows, obs.kind)
@@ -661,13 +670,18 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
                 report(f"{key}.value", "is not a finite number")
         if value is None or not chosen:
             continue
+        if printed_bound == "under" and bound == "none" and value > 0 and (obs.kind != "coverage" or value < 1):
+            # "nearly X": a value a little under X, the range X·(1 − w) to X as its 90% interval (model card 5.7)
+            width = obs.nearly if obs.nearly is not None else data.study.readings.nearly
+            value, half_width = nearly_reading(value, width, logit=obs.kind == "coverage")
+            error = math.hypot(error, half_width)
         if obs.kind in ("count", "coverage") and len(chosen) == 1 and not obs.exclude:
             reported[next(iter(chosen))] = 1.0
         names.append(name)
         kinds.append(KIND_CODE[obs.kind])
         censors.append(BOUND_CODE[bound])
         values.append(value)
-        errors.append(obs.error)
+        errors.append(error)
         dates.append(t2)
         sinces.append(t1)
         date_labels.append(date)
@@ -782,9 +796,10 @@ def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | Non
 def _bound_of(rows: list[Any]) -> str:
     """What the printed figures say (:attr:`~dnamodel.data.printed.Printed.bound`).
 
-    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than", "nearly"),
-    ``range`` (a range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an
-    unstated period) is ``lower``.
+    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than"),
+    ``under`` ("nearly", "almost", "just under": a value a little under the number), ``range`` (a
+    range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an unstated
+    period) is ``lower``.
     """
     for row in rows:
         if row.kind == "samples_reported":
@@ -797,6 +812,31 @@ def _bound_of(rows: list[Any]) -> str:
 
 Z90 = 1.6448536269514722
 """The standard normal's 95% quantile: a 90% interval is ±Z90 standard deviations."""
+
+
+def nearly_reading(value: float, width: float, *, logit: bool = False) -> tuple[float, float]:
+    """A figure printed "nearly ``value``" as the value fitted and the error its width adds.
+
+    The range ``value·(1 − width)`` to ``value`` is read as a 90% interval, on the log scale (the
+    logit scale for a coverage).
+
+    Returns
+    -------
+    tuple of float
+        The range's midpoint on that scale (its geometric midpoint for a count), and its half-width in
+        standard deviations of a 90% interval, ``log(1 / (1 − width)) / (2 × Z90)`` for a count.
+
+    Examples
+    --------
+    >>> centre, extra = nearly_reading(20_000, 0.1)
+    >>> round(centre), round(extra, 4)
+    (18974, 0.032)
+    """
+    low = value * (1 - width)
+    if logit:
+        a, b = math.log(low / (1 - low)), math.log(value / (1 - value))
+        return 1 / (1 + math.exp(-(a + b) / 2)), (b - a) / (2 * Z90)
+    return math.sqrt(low * value), math.log(value / low) / (2 * Z90)
 
 
 def _range_error(rows: list[Any], kind: str) -> tuple[float, str] | None:
