@@ -162,7 +162,7 @@ def test_observations_take_their_dates_and_bounds_from_the_data(inputs):
 
 
 def test_the_databases_cover_their_areas(inputs, data):
-    lhasa = {u for u in data.units if data.units[u].prefecture == "lhasa"}
+    lhasa = {u for u in data.units if data.units[u].group == "lhasa"}
     assert {inputs.unit[i] for i in inputs.database_members[inputs.database.index("lhasa")]} == lhasa
     assert len(inputs.database_members[inputs.database.index("tibet")]) == 77
 
@@ -232,10 +232,10 @@ def test_a_fit_has_every_group_and_its_provenance(small_fit):
     post = idata.posterior
     assert post["total"].shape == (2, 150)
     assert post["fraction"].dims == ("chain", "draw", "unit")
-    assert post["prefecture_total"].sizes["prefecture"] == 7
+    assert post["group_total"].sizes["group"] == 7
     # the total is the sum of the units' counts, and of the prefectures'
     np.testing.assert_allclose(post["collected"].sum("unit"), post["total"], rtol=1e-12)
-    np.testing.assert_allclose(post["prefecture_total"].sum("prefecture"), post["total"], rtol=1e-12)
+    np.testing.assert_allclose(post["group_total"].sum("group"), post["total"], rtol=1e-12)
     attrs = idata.attrs
     assert attrs["model"] == "dated"
     assert attrs["spec_hash"].startswith("sha256:")

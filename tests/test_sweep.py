@@ -123,7 +123,7 @@ def test_hierarchical_sweep_resumes_from_its_point_files(tmp_path, monkeypatch):
     out = tmp_path / "s.nc"
     first = sweeps.sweep("hierarchical_han", GRID, out=out, processes=1, **SMALL)
     assert first["total_median"].dims == ("fraction.beta.sigma",)
-    assert first["prefecture_median"].sizes["prefecture"] == 7
+    assert first["group_median"].sizes["group"] == 7
     assert first.attrs["spec_hash"] == load_model("hierarchical_han").hash
     files = sorted((tmp_path / "s.nc.points").glob("*.json"))
     assert len(files) == 2
@@ -219,7 +219,7 @@ def test_a_dated_point_at_the_specs_values_is_its_fit(data):
         assert float(point[f"total_{name}"]) == float(np.quantile(total, q))
     assert float(point["total_mean"]) == float(total.mean())
     assert float(point["share_median"]) == float(np.median(post["share"].values))
-    np.testing.assert_array_equal(point["prefecture_median"], post["prefecture_total"].median(("chain", "draw")))
+    np.testing.assert_array_equal(point["group_median"], post["group_total"].median(("chain", "draw")))
     gates = diagnose(fit.idata)
     assert int(point["divergences"]) == gates.divergences
     assert float(point["min_ess"]) == min(gates.min_ess_bulk, gates.min_ess_tail)
@@ -274,7 +274,7 @@ def test_the_vectorised_rhat_is_arviz_s():
     np.testing.assert_array_equal(gates.average_ranks(draws[:, :, 2]), stats.rankdata(draws[:, :, 2], axis=1))
 
 
-PREFECTURES = [a for a, area in load_data().areas.items() if area.level == "prefecture"]
+PREFECTURES = list(load_data().groups)
 
 
 def _fake_point(settings, overrides):
@@ -284,7 +284,7 @@ def _fake_point(settings, overrides):
     return {
         "total": {name: total for name in QUANTILE_NAMES} | {"mean": total},
         "share_median": 0.3,
-        "prefecture_median": dict.fromkeys(PREFECTURES, 1.0),
+        "group_median": dict.fromkeys(PREFECTURES, 1.0),
         "divergences": 0,
         "max_rhat": 1.0,
         "min_ess": 1000.0,

@@ -385,9 +385,9 @@ def _dated_spec(idata: az.InferenceData) -> DatedSpec:
 def _start_log_jacobian(idata: az.InferenceData) -> np.ndarray:
     """The log-Jacobian of the starts' transform, Σ_j log |d t0_j / d raw_j|, at the posterior draws."""
     spec = _dated_spec(idata)
-    start = idata.posterior["start"].transpose(dims.CHAIN, dims.DRAW, dims.PREFECTURE)
+    start = idata.posterior["start"].transpose(dims.CHAIN, dims.DRAW, dims.GROUP)
     out = np.zeros(start.shape[:2])
-    for j, group in enumerate(start[dims.PREFECTURE].values):
+    for j, group in enumerate(start[dims.GROUP].values):
         prior = spec.campaign.start.get(str(group), spec.campaign.start["default"])
         if prior.kind == "around":  # start = anchor + scale · raw
             out += math.log(prior.scale)
@@ -436,7 +436,7 @@ def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
         if name == "typed_share":  # sampled as its logit
             return np.log(post[name] * (1 - post[name])).values
         if name == "pace":  # each prefecture's, sampled as its log
-            return np.log(post[name]).sum(dims.PREFECTURE).values
+            return np.log(post[name]).sum(dims.GROUP).values
         if name == "start":
             return _start_log_jacobian(idata)
         return 0.0  # alpha, contrast, reported and the log uplifts are sampled as they are

@@ -2,7 +2,7 @@
 
 :func:`summarize_fit` computes the total's and the share's intervals (equal-tailed and HDI)
 with their Monte Carlo standard errors, the probability that the total exceeds each figure the
-study sets it against (``study.toml``'s ``[comparisons]``), the table by group (prefecture), and
+study sets it against (``study.toml``'s ``[comparisons]``), the table by group, and
 the citation sentence (:func:`citation`, in the study's words), rounded so that no quoted digit
 is noise, or the reason it is withheld.
 """
@@ -78,10 +78,10 @@ class Exceedance:
 
 
 @dataclass(frozen=True)
-class PrefectureRow:
-    """One prefecture's posterior total."""
+class GroupRow:
+    """One group's posterior total (a group of units: what the study calls a prefecture, a district)."""
 
-    prefecture: str
+    group: str
     name: str
     population: int
     median: float
@@ -98,7 +98,7 @@ class Summary:
     total: Quantity
     share: Quantity
     exceedance: tuple[Exceedance, ...]
-    prefectures: tuple[PrefectureRow, ...]
+    groups: tuple[GroupRow, ...]
     diagnostics: Diagnostics
     sentence: str | None
     withheld: str | None
@@ -186,21 +186,21 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
         ess = float(az.ess(indicator)) if 0 < p < 1 else float(indicator.size)
         mcse = math.sqrt(p * (1 - p) / ess) if ess > 0 else math.nan
         exceed.append(Exceedance(figure.total, p, mcse, figure.label, figure.share, figure.note))
-    prefectures = []
-    by = post["prefecture_total"]
-    for pid in by[dims.PREFECTURE].values:
-        values = by.sel({dims.PREFECTURE: pid}).values.ravel()
+    groups = []
+    by = post["group_total"]
+    for pid in by[dims.GROUP].values:
+        values = by.sel({dims.GROUP: pid}).values.ravel()
         area = data.areas[str(pid)]
         lo, med, hi = np.quantile(values, [0.05, 0.5, 0.95])
-        prefectures.append(
-            PrefectureRow(
+        groups.append(
+            GroupRow(
                 str(pid),
                 area.name,
-                area.population_2020,
+                area.population,
                 float(med),
                 float(lo),
                 float(hi),
-                float(med) / area.population_2020,
+                float(med) / area.population,
             )
         )
     summary_total = _quantity("total", total)
@@ -239,7 +239,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
         total=summary_total,
         share=summary_share,
         exceedance=tuple(exceed),
-        prefectures=tuple(prefectures),
+        groups=tuple(groups),
         diagnostics=diagnostics,
         sentence=sentence,
         withheld=withheld,

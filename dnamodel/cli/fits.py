@@ -161,9 +161,9 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         [labelled(e.label, e.note), f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
         for e in s.exceedance
     ]
-    prefectures = [
-        [p.name, f"{p.population:,}", count_text(p.median), _range(p.low, p.high), percent_text(p.share_median)]
-        for p in s.prefectures
+    groups = [
+        [g.name, f"{g.population:,}", count_text(g.median), _range(g.low, g.high), percent_text(g.share_median)]
+        for g in s.groups
     ]
     d = s.diagnostics
     gates = [
@@ -194,7 +194,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         Table(
             f"By {study.words.group} (posterior median, 90% interval)",
             ["", "population>", "total>", "90%>", "share>"],
-            prefectures,
+            groups,
         ),
         Table(
             f"Diagnostics: {d.divergences} divergences, max R-hat {d.max_rhat:.4f} ({d.max_rhat_variable})",

@@ -144,8 +144,8 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         "data_version": data.version,
         "region": data.region,
         "units": len(data.units),
-        "prefectures": len(data.groups),
-        "region_population_2020": region.population_2020,
+        "groups": len(data.groups),
+        "region_population": region.population,
         "observations": len(data.observations),
         "report_figures": len(data.report_figures),
         "study": study.title(),
@@ -166,8 +166,8 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         out,
         f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
         f"({data.version}): {study.title()}.",
-        f"{summary['units']} units in {summary['prefectures']} {group}s of {region.name} ({data.region}), "
-        f"{format_count(region.population_2020)} people; {summary['observations']} observations{figures}.",
+        f"{summary['units']} units in {summary['groups']} {group}s of {region.name} ({data.region}), "
+        f"{format_count(region.population)} people; {summary['observations']} observations{figures}.",
         f"Numeric columns of units.csv (covariates): {', '.join(columns)}. Compared with: {compared}.",
         "",
         Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),

@@ -240,14 +240,14 @@ class DatedFamily(Family):
         chains = result.x.shape[0]
         q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
         sums = totals(q, inputs)
-        total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
+        total, share, by_group = sums["total"], sums["share"], sums["group_total"]
         by_chain = scalars(q, inputs) | {"total": total, "share": share}
         variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
             name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
         }
-        variables["prefecture_total"] = (
-            (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
-            prefecture.reshape(chains, -1, prefecture.shape[1]),
+        variables["group_total"] = (
+            (dims.CHAIN, dims.DRAW, dims.GROUP),
+            by_group.reshape(chains, -1, by_group.shape[1]),
         )
         variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
         posterior = xr.Dataset(variables)
@@ -255,8 +255,8 @@ class DatedFamily(Family):
         return {
             "total": point_total(total),
             "share_median": float(np.median(share)),
-            "prefecture_median": {
-                group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
+            "group_median": {
+                group: float(v) for group, v in zip(inputs.group, np.median(by_group, axis=0), strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

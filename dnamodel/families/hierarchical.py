@@ -237,12 +237,12 @@ class HierarchicalFamily(Family):
         )
         post = idata.posterior
         d = diagnose(idata)
-        prefecture = post["prefecture_total"].median((dims.CHAIN, dims.DRAW))
+        by_group = post["group_total"].median((dims.CHAIN, dims.DRAW))
         return {
             "total": point_total(post["total"].values.ravel()),
             "share_median": float(np.median(post["share"].values)),
-            "prefecture_median": {
-                str(k): float(v) for k, v in zip(prefecture[dims.PREFECTURE].values, prefecture.values, strict=True)
+            "group_median": {
+                str(k): float(v) for k, v in zip(by_group[dims.GROUP].values, by_group.values, strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

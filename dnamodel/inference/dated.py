@@ -33,7 +33,7 @@ from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 if TYPE_CHECKING:
     import arviz as az
 
-GROUP = dims.PREFECTURE
+GROUP = dims.GROUP
 UPLIFT = "uplift"
 DATABASE = "database"
 
@@ -743,7 +743,7 @@ def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarr
 def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
     """The estimand from constrained draws ``q``, each array with the draw axis first.
 
-    What each unit (``collected``) and prefecture (``prefecture_total``) has collected by the
+    What each unit (``collected``) and prefecture (``group_total``) has collected by the
     estimand's date, the ``total``, and the total as a ``share`` of the population.
     :func:`derived` and a sweep's point (:mod:`dnamodel.workflows.sweep`) both take their totals from
     here, so that a point at a spec's own values gives its fit's numbers exactly.
@@ -754,7 +754,7 @@ def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarra
     np.add.at(by_group.T, inputs.unit_group, collected_now.T)
     return {
         "collected": collected_now,
-        "prefecture_total": by_group,
+        "group_total": by_group,
         "total": total,
         "share": total / q["population"].sum(axis=1),
     }
@@ -775,7 +775,7 @@ def derived(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
         "uplift": q["uplift"],
         "fraction": q["fraction"],
         "collected": sums["collected"],
-        "prefecture_total": sums["prefecture_total"],
+        "group_total": sums["group_total"],
         "total": sums["total"],
         "share": sums["share"],
         "expected": expected(q, inputs),
@@ -793,7 +793,7 @@ DIMS = {
     "uplift": (UPLIFT,),
     "fraction": (dims.UNIT,),
     "collected": (dims.UNIT,),
-    "prefecture_total": (GROUP,),
+    "group_total": (GROUP,),
     "expected": (dims.OBSERVATION,),
     "database_stock": (DATABASE,),
     "obs": (dims.OBSERVATION,),
@@ -894,7 +894,7 @@ def to_inference_data(
             "population": ((dims.UNIT,), inputs.population),
             "covariate": ((dims.UNIT,), inputs.covariate_raw),
             "reported_unit": ((dims.UNIT,), inputs.reported),
-            "unit_prefecture": ((dims.UNIT,), [inputs.group[g] for g in inputs.unit_group]),
+            "unit_group": ((dims.UNIT,), [inputs.group[g] for g in inputs.unit_group]),
         },
         coords=obs_coord | unit_coord,
     )

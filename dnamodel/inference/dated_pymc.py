@@ -125,7 +125,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     around = np.flatnonzero(inputs.start_kind == AROUND)
     leading = np.flatnonzero(inputs.start_kind != AROUND)
     coords = {
-        dims.PREFECTURE: list(inputs.group),
+        dims.GROUP: list(inputs.group),
         dims.UNIT: list(inputs.unit),
         "uplift": list(inputs.uplift_name),
         "around_group": [inputs.group[j] for j in around],
@@ -137,7 +137,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         group_effect = pt.zeros(J)
         if inputs.group_effects:
             group_sd = _scale("group_sd", priors["group_sd"])
-            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.PREFECTURE)
+            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.GROUP)
             group_effect = group_sd * group_z
         unit_sd = _scale("unit_sd", priors["unit_sd"])
         unit_z = pm.Normal("unit_z", 0.0, 1.0, dims=dims.UNIT)
@@ -152,7 +152,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             start_lead = pm.HalfNormal("start_lead", sigma=inputs.start_scale[leading], dims="lead_group")
             sign = np.where(inputs.start_kind[leading] == BEFORE, -1.0, 1.0)
             start = pt.inc_subtensor(start[leading], sign * start_lead)
-        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.PREFECTURE))
+        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.GROUP))
         typed_share, baseline = pt.constant(1.0), pt.constant(0.0)
         if inputs.database:
             typed = priors["typed_share"]

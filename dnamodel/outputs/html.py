@@ -66,11 +66,22 @@ SECTIONS = (
     ("data", "2. The data"),
     ("model", "3. The model"),
     ("fit", "4. The fit"),
-    ("prefectures", "5. By prefecture"),
+    ("groups", "5. By group"),
     ("sensitivity", "6. Sensitivity"),
     ("reproduce", "7. Reproduce"),
 )
-"""The report's sections, in order: ``(id, heading)``."""
+"""The report's sections, in order: ``(id, heading)``; "group" in a heading is the study's word for it."""
+
+
+def headings(group: str) -> list[tuple[str, str]]:
+    """The sections' ids and headings in the study's words: ``group`` is what it calls a group of units.
+
+    Examples
+    --------
+    >>> headings("district")[4]
+    ('groups', '5. By district')
+    """
+    return [(section_id, heading.replace("group", group)) for section_id, heading in SECTIONS]
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """No fetch leaves the page: only inline styles and embedded images are allowed."""
@@ -320,13 +331,13 @@ def _page(c: _Context) -> str:
     s = v.summary
     attrs = v.idata.attrs
     group = v.data.study.words.group
-    nav = "".join(f'<li><a href="#{i}">{escape(h.replace("prefecture", group))}</a></li>' for i, h in SECTIONS)
+    nav = "".join(f'<li><a href="#{i}">{escape(h)}</a></li>' for i, h in headings(group))
     body = [
         _headline(c),
         _section("data", c.model.data_section, *c.extended("data")),
         _section("model", c.model.model_section, *c.extended("model")),
         _fit_section(c),
-        _prefecture_section(c),
+        _group_section(c),
         _sensitivity_section(c),
         _reproduce_section(c),
     ]
@@ -357,8 +368,8 @@ def _page(c: _Context) -> str:
     )
 
 
-def _section(section_id: str, *parts: str, group: str = "prefecture") -> str:
-    heading = dict(SECTIONS)[section_id].replace("prefecture", group)
+def _section(section_id: str, *parts: str, group: str = "group") -> str:
+    heading = dict(headings(group))[section_id]
     return f'<section id="{section_id}"><h2>{escape(heading)}</h2>{"".join(parts)}</section>'
 
 
@@ -593,10 +604,10 @@ def _forecast_parts(c: _Context) -> list[str]:
     return parts
 
 
-# --- 5. prefectures --------------------------------------------------------------------------------
+# --- 5. groups ------------------------------------------------------------------------------------
 
 
-def _prefecture_section(c: _Context) -> str:
+def _group_section(c: _Context) -> str:
     words = c.view.data.study.words
     group = words.group
     rows = [
@@ -607,7 +618,7 @@ def _prefecture_section(c: _Context) -> str:
             range_text(p.low, p.high),
             percent_text(p.share_median),
         ]
-        for p in c.view.summary.prefectures
+        for p in c.view.summary.groups
     ]
     intro = c.model.group_intro
     figures = [_fig(c, "forest")] + [
@@ -615,7 +626,7 @@ def _prefecture_section(c: _Context) -> str:
     ]
     headers = [group, "population", c.model.group_count]
     return _section(
-        "prefectures",
+        "groups",
         intro,
         table([*headers, "90% interval", "share"], rows, numeric=(1, 2, 3, 4)),
         *figures,

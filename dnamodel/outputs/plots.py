@@ -584,15 +584,15 @@ class GroupMarks:
 def forest_plot(
     idata: az.InferenceData, summary: Summary, path: str | Path, *, marks: GroupMarks | None = None
 ) -> Path:
-    """Each group's (prefecture's) posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
+    """Each group's posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit whose posterior holds ``prefecture_total`` over ``prefecture`` (ids as
+        A fit whose posterior holds ``group_total`` over ``group`` (ids as
         in ``areas.csv``).
     summary : Summary
-        From :func:`dnamodel.checks.summary.summarize_fit`; its ``prefectures`` name the rows.
+        From :func:`dnamodel.checks.summary.summarize_fit`; its ``groups`` name the rows.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     marks : GroupMarks, optional
@@ -621,17 +621,17 @@ def forest_plot(
     """
     target = _png_target(path)
     az = _arviz()
-    names = {row.prefecture: row.name for row in summary.prefectures}
-    by_prefecture = idata.posterior["prefecture_total"]
-    ids = [str(pid) for pid in by_prefecture[dims.PREFECTURE].values]
+    names = {row.group: row.name for row in summary.groups}
+    by_group = idata.posterior["group_total"]
+    ids = [str(pid) for pid in by_group[dims.GROUP].values]
     labeller = az.labels.mix_labellers((az.labels.MapLabeller, az.labels.NoVarLabeller))(
-        coord_map={dims.PREFECTURE: {pid: names.get(pid, pid) for pid in ids}}
+        coord_map={dims.GROUP: {pid: names.get(pid, pid) for pid in ids}}
     )
     figure = _figure(8.5, 1.6 + 0.5 * len(ids))
     axes = figure.add_subplot()
     az.plot_forest(
         idata,
-        var_names=["prefecture_total"],
+        var_names=["group_total"],
         combined=True,
         hdi_prob=0.9,
         quartiles=True,
@@ -646,7 +646,7 @@ def forest_plot(
     axes.spines["top"].set_visible(False)
     # each row's label as ArviZ placed it, to put the report's figure and the share on the right row
     rows = {tick.get_text(): y for tick, y in zip(axes.get_yticklabels(), axes.get_yticks(), strict=True)}
-    for row in summary.prefectures:
+    for row in summary.groups:
         y = rows.get(row.name)
         if y is not None:
             axes.annotate(

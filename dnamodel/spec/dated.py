@@ -404,7 +404,7 @@ class DatedInputs:
     Attributes
     ----------
     unit, group : tuple of str
-        Unit ids; group (prefecture) ids.
+        Unit ids; group ids (``areas.csv``'s rows of level ``group``).
     unit_group : ndarray of int
     population : ndarray of float
         Census population of each unit.
@@ -522,8 +522,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     index = {u: i for i, u in enumerate(units)}
     groups = data.groups
     regions = (data.region,)
-    unit_group = np.array([groups.index(data.units[u].prefecture) for u in units])
-    population = np.array([float(data.units[u].population_2020) for u in units])
+    unit_group = np.array([groups.index(data.units[u].group) for u in units])
+    population = np.array([float(data.units[u].population) for u in units])
     places = (*units, *groups, *regions)
 
     def expand(given: list[str], key: str) -> set[int]:
@@ -532,7 +532,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
             if place in index:
                 chosen.add(index[place])
             elif place in groups:
-                chosen |= {i for i, u in enumerate(units) if data.units[u].prefecture == place}
+                chosen |= {i for i, u in enumerate(units) if data.units[u].group == place}
             elif place in regions:
                 chosen |= set(range(len(units)))
             else:
