@@ -12,12 +12,13 @@ from typing import Any
 
 from dnamodel.applications import extensions_for
 from dnamodel.cli.common import (
-    DEFAULT_MODEL,
     EXIT_BAD_FIT,
     EXIT_OK,
     count_text,
+    default_model,
     labelled,
     load,
+    named_by_study,
     percent_text,
     print_json,
 )
@@ -44,16 +45,27 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
     return EXIT_BAD_FIT
 
 
-def _fitted_spec(args: argparse.Namespace) -> Any:
-    """The spec of ``estimate`` and ``report``: of a model with a posterior."""
-    model = args.model or DEFAULT_MODEL
-    spec = load_model(model)
+def _fitted_spec(args: argparse.Namespace, data: Dataset) -> Any:
+    """The spec of ``estimate`` and ``report``: of a model with a posterior, the one named or the data's default."""
+    model = args.model or default_model(data, args.command)
+    spec = _load(model, data, None if args.model else "default")
     family_of(spec).require(Capability.POSTERIOR, model)
     return spec
 
 
+def _load(model: str, data: Dataset, key: str | None) -> Any:
+    """A spec; one the data's study names (``key`` of its ``[models]``) is named with where it was named."""
+    try:
+        return load_model(model)
+    except UsageError as error:
+        if key is None:
+            raise
+        reference = data.study.models.default if key == "default" else data.study.models.forecast_compare
+        raise UsageError(f"{named_by_study(data, key, str(reference))}: {error}") from None
+
+
 def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
-    spec = _fitted_spec(args)
+    spec = _fitted_spec(args, data)
     with _status_line(enabled=not args.json) as status:
         return run_estimate(
             spec,
@@ -103,7 +115,7 @@ def _report(args: argparse.Namespace, out: Any) -> int:
         fit_path = Path(args.source)
     else:
         if not args.out:  # the report goes beside the fit: its name is known before the fit
-            check_output_file(Path(args.results) / f"{_fitted_spec(args).name}_report.html", "the report")
+            check_output_file(Path(args.results) / f"{_fitted_spec(args, data).name}_report.html", "the report")
         result = _run_estimate(args, data, out=args.results, sensitivity=True)
         fit_path = result.paths[0]
     target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
@@ -281,8 +293,12 @@ def _bound_mark(check: Any) -> str:
 
 def _forecast_check(args: argparse.Namespace, out: Any) -> int:
     data = load(args)
-    spec = load_model(args.model or DEFAULT_MODEL)
-    comparison = None if args.no_compare else load_model(args.compare)
+    spec = _load(args.model or default_model(data, "forecast-check"), data, None if args.model else "default")
+    comparison = None
+    if not args.no_compare and args.compare:
+        comparison = load_model(args.compare)
+    elif not args.no_compare and data.study.models.forecast_compare is not None:
+        comparison = _load(data.model(data.study.models.forecast_compare), data, "forecast_compare")
     result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed)
     failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
     if args.json:
@@ -301,6 +317,11 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
                     items.append(f"  data to {forecast.data_to}: {nothing}.")
                     continue
                 items.append(_forecast_table(forecast))
+        elif not args.no_compare:
+            items.append(
+                "No comparison model: the data name none (study.toml's [models] forecast_compare); give one with "
+                "--compare MODEL."
+            )
         count = sum(len(f.checks) for f in result.forecasts)
         listed = ": " + ", ".join(failed) if failed else ""
         items.append(f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}.")

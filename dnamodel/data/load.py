@@ -119,6 +119,24 @@ class Dataset:
         """The path of one of the data files, as error messages name it."""
         return name if self.location == "bundled" else str(Path(self.location) / name)
 
+    def model(self, reference: str) -> str:
+        """A model the study names (``study.toml``'s ``[models]``) as ``load_model`` takes it.
+
+        A shipped model's name is itself; a spec file's path (ending in ``.toml``) is relative to
+        the data folder, so that a study's folder can travel with its specs beside it.
+
+        Examples
+        --------
+        >>> load_data().model("dated")
+        'dated'
+        >>> Path(load_data("some/data").model("../models/dated.toml")).as_posix()  # doctest: +SKIP
+        'some/data/../models/dated.toml'
+        """
+        if not reference.endswith(".toml"):
+            return reference
+        folder = bundled_dir() if self.location == "bundled" else Path(self.location)
+        return str(folder / reference)
+
     def require(self, observation_ids: tuple[str, ...] = (), figure_ids: tuple[str, ...] = ()) -> None:
         """Raise :class:`DataError` naming every id a computation needs but the data lacks."""
         problems = [

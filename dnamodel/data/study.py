@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dnamodel.data.printed import NEARLY_WIDTH
 from dnamodel.errors import EXPECTED, Problem, did_you_mean, wrong_type
@@ -133,10 +133,40 @@ class Readings(_Table):
     give its own (``nearly``)."""
 
 
+def _model_reference(text: str) -> str:
+    if text.endswith(".toml"):
+        if "\x00" in text:
+            raise ValueError(f"is not a usable path: {text!r}")
+        return text
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", text):
+        raise ValueError(
+            f"must be a shipped model's name (lowercase letters, digits, '-' or '_') or a spec file ending in .toml, "
+            f"got {text!r}"
+        )
+    return text
+
+
+ModelReference = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_model_reference)]
+"""A model a study names: a shipped model's name (``dated``), or a spec file's path ending in ``.toml``,
+relative to the data folder (``../models/dated.toml``)."""
+
+
+class Models(_Table):
+    """``[models]``: the models the commands fit when none is named, the data's own defaults."""
+
+    default: ModelReference | None = None
+    """The model of ``estimate``, ``report``, ``forecast-check`` and ``sweep --shipped`` when none is named."""
+    compare: list[ModelReference] = Field(default_factory=list, max_length=100)
+    """The models ``compare`` fits and stacks when none is named, the default first."""
+    forecast_compare: ModelReference | None = None
+    """The model whose forecasts ``forecast-check`` sets beside the default's at the same cut-offs."""
+
+
 class _StudyFile(_Table):
     study: StudyWords
     columns: dict[str, Words] = Field(default_factory=dict)
     readings: Readings = Field(default_factory=Readings)
+    models: Models = Field(default_factory=Models)
     comparisons: Comparisons | None = None
 
 
@@ -154,6 +184,9 @@ class Study(BaseModel):
         The figures the total is set against; ``None`` when the study has none.
     readings : Readings
         How printed words are read (the width of "nearly X").
+    models : Models
+        The models the commands fit when none is named (``[models]``: ``default``, ``compare``,
+        ``forecast_compare``), as the file writes them; :meth:`dnamodel.data.Dataset.model` finds them.
 
     Examples
     --------
@@ -169,6 +202,7 @@ class Study(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict)
     comparisons: Comparisons | None = None
     readings: Readings = Field(default_factory=Readings)
+    models: Models = Field(default_factory=Models)
 
     @property
     def figures(self) -> tuple[ComparisonFigure, ...]:
@@ -274,7 +308,13 @@ def parse_study(raw: bytes, file: str, problems: list[Problem]) -> Study | None:
     if words.start is not None and words.end is not None and first_day(words.start) > last_day(words.end):
         problems.append(Problem(file, None, "study.start", f"{words.start} is after the period's end, {words.end}"))
         return None
-    return Study(words=words, columns=dict(parsed.columns), comparisons=parsed.comparisons, readings=parsed.readings)
+    return Study(
+        words=words,
+        columns=dict(parsed.columns),
+        comparisons=parsed.comparisons,
+        readings=parsed.readings,
+        models=parsed.models,
+    )
 
 
 _OWNERS: dict[str, Callable[[], Any]] = {
@@ -283,6 +323,7 @@ _OWNERS: dict[str, Callable[[], Any]] = {
     "comparisons": lambda: Comparisons,
     "figures": lambda: ComparisonFigure,
     "readings": lambda: Readings,
+    "models": lambda: Models,
 }
 
 

@@ -23,7 +23,7 @@ from dnamodel.checks.gates import diagnose
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import round_significant
 from dnamodel.data import Dataset, load_data
-from dnamodel.data.study import Study
+from dnamodel.data.study import STUDY_FILE, Study
 from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, FitSettings, family_of, load_model, spec_of_fit
@@ -31,7 +31,6 @@ from dnamodel.files import atomic_write_text, check_output_folder
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.outputs.sweep_plots import comparison_plot
 from dnamodel.provenance import package_version
-from dnamodel.spec import available_models
 from dnamodel.workflows.estimate import COMPARISON_FILE
 
 PROBABILITIES = (0.5, 0.9, 0.95)
@@ -39,14 +38,27 @@ BOOTSTRAP = 1000
 """Bayesian-bootstrap replicates of the stacking weights."""
 
 
-DEFAULT_MODEL = "dated"
-"""The shipped default model, listed first, then its variants (``dated_*``), then the rest."""
+def study_models(data: Dataset) -> list[str]:
+    """The models the data's study names for a comparison (``study.toml``'s ``[models] compare``), for ``load_model``.
 
+    Raises
+    ------
+    UsageError
+        In one line, when the study names none: which specs to name, and how.
 
-def shipped_models() -> list[str]:
-    """Every shipped spec whose family fits a posterior (dated or hierarchical), the default first."""
-    names = [name for name in available_models() if family_of(load_model(name)).supports(Capability.POSTERIOR)]
-    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, not n.startswith(DEFAULT_MODEL), n))
+    Examples
+    --------
+    >>> study_models(load_data())[:2]
+    ['dated', 'dated_exchangeable']
+    """
+    listed = data.study.models.compare
+    if not listed:
+        folder = "DIR" if data.location == "bundled" else data.location
+        raise UsageError(
+            f"{data.path(STUDY_FILE)} names no models to compare ([models] compare): name the specs: "
+            f"`dnamodel compare SPEC [SPEC ...] --data {folder}`"
+        )
+    return [data.model(reference) for reference in listed]
 
 
 @dataclass
@@ -139,7 +151,7 @@ class Comparison:
         medians = [m.median for m in self.models]
         count = lambda v: f"{round_significant(v):,.0f}"  # noqa: E731
         text = (
-            f"Across the {len(self.models)} shipped models the median ranges from {count(min(medians))} to "
+            f"Across the {len(self.models)} models the median ranges from {count(min(medians))} to "
             f"{count(max(medians))}"
         )
         if self.stacking is not None:
@@ -193,7 +205,8 @@ def compare(
     Parameters
     ----------
     models : sequence of str or Path, optional
-        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); every shipped model by default.
+        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); by default the models the
+        data's study names (``study.toml``'s ``[models] compare``, :func:`study_models`).
     data : Dataset, optional
         The data every model is fitted to; the bundled data by default.
     draws, tune, chains : int, optional
@@ -211,7 +224,8 @@ def compare(
     Raises
     ------
     UsageError
-        Before any fit, for a model that is not a dated or hierarchical spec.
+        Before any fit, for a model that is not a dated or hierarchical spec, or when no model is named
+        and the data's study names none.
 
     Examples
     --------
@@ -225,7 +239,7 @@ def compare(
     (['quillmoor_dated'], 10, True)
     """
     data = data if data is not None else load_data()
-    names = [str(m) for m in models] if models else shipped_models()
+    names = [str(m) for m in models] if models else study_models(data)
     saved = {name: _read_fit(name, data) for name in names if name.endswith(".nc")}
     specs = {}
     for name in names:

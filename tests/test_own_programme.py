@@ -1,0 +1,144 @@
+"""Another programme's data meet no trace of the case study (issue 23): defaults from the data, its words.
+
+A command given no model fits the model the data's ``study.toml`` names (``[models] default``), and
+with none says in one line which spec to name; every word a command prints about the data comes
+from the study. The slow end-to-end runs of both shipped examples are ``tests/test_example.py``'s.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dnamodel.cli import main
+from dnamodel.data import example_path, load_data
+from dnamodel.workflows.compare import compare
+
+QUILLMOOR = example_path("quillmoor")
+REDUCED = ["--draws", "100", "--tune", "100", "--chains", "2"]
+
+
+def case_study_words() -> re.Pattern[str]:
+    """The words no output on another programme's data may hold (``tests/test_example.py`` keeps the list)."""
+    from tests.test_example import case_study_words as words
+
+    return words()
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the Quillmoor example's folder (data/, models/, sweeps/), for a test to edit."""
+    target = tmp_path / "quillmoor"
+    shutil.copytree(QUILLMOOR, target)
+    return target
+
+
+def _without_models(folder: Path) -> Path:
+    study = folder / "data" / "study.toml"
+    text = study.read_text(encoding="utf-8")
+    start = text.index("[models]")
+    study.write_text(text[:start] + text[text.index("[columns]") :], encoding="utf-8")
+    return folder / "data"
+
+
+# --- defaults come from the data --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["estimate"], "`dnamodel estimate SPEC --data DATA`"),
+        (["report"], "`dnamodel report SPEC --data DATA`"),
+        (["forecast-check"], "`dnamodel forecast-check SPEC --data DATA`"),
+        (["sweep", "--shipped"], "`dnamodel sweep --shipped SPEC --data DATA`"),
+        (["compare"], "`dnamodel compare SPEC [SPEC ...] --data DATA`"),
+    ],
+)
+def test_without_a_default_a_command_says_which_spec_to_name_in_one_line(example, capsys, argv, named):
+    data = _without_models(example)
+    out = example / "results"
+    extra = ["--results", str(out)] if argv[0] == "report" else ["--out", str(out)] if argv[0] != "forecast-check" else []
+    assert main([*argv, "--data", str(data), *extra]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "name a spec" in lines[0] or "name the specs" in lines[0]
+    assert named.replace("DATA", str(data)) in lines[0]
+    assert "Traceback" not in captured.err
+    assert not case_study_words().search(captured.err + captured.out)
+    assert not out.exists()
+
+
+def test_a_command_without_a_model_fits_the_datas_default(example, capsys):
+    data = example / "data"
+    argv = ["estimate", "--data", str(data), "--out", str(example / "results"), *REDUCED, "--no-loo"]
+    assert main([*argv, "--allow-bad-fit", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["summary"]["model"] == "quillmoor_dated"
+    assert (example / "results" / "quillmoor_dated.nc").is_file()
+    assert not case_study_words().search(captured.out + captured.err)
+
+
+def test_the_models_a_study_names_are_relative_to_its_folder():
+    data = load_data(QUILLMOOR / "data")
+    assert data.study.models.default == "../models/dated.toml"
+    assert Path(data.model(data.study.models.default)).resolve() == (QUILLMOOR / "models" / "dated.toml").resolve()
+    bundled = load_data()
+    assert (bundled.study.models.default, bundled.study.models.forecast_compare) == ("dated", "hierarchical_han")
+    assert bundled.model("dated") == "dated"
+
+
+def test_a_default_that_names_no_spec_is_named_with_its_key(example, capsys):
+    study = example / "data" / "study.toml"
+    study.write_text(study.read_text(encoding="utf-8").replace("../models/dated.toml", "../models/datd.toml", 1))
+    assert main(["estimate", "--data", str(example / "data"), "--out", str(example / "results")]) == 2
+    err = capsys.readouterr().err
+    assert "study.toml, key 'models.default' ('../models/datd.toml')" in err
+    assert "no such spec file" in err
+    assert "did you mean 'dated.toml'" in err
+    assert not case_study_words().search(err)
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ('default = "Dated Model"', "must be a shipped model's name"),
+        ("default = 3", "must be a string, got the number 3"),
+        ('compare = "dated"', "models.compare"),
+        ('defualt = "dated"', "did you mean 'default'"),
+    ],
+)
+def test_a_studys_models_are_checked(example, entry, words):
+    study = example / "data" / "study.toml"
+    text = study.read_text(encoding="utf-8")
+    start, end = text.index("[models]"), text.index("[columns]")
+    study.write_text(text[:start] + f"[models]\n{entry}\n\n" + text[end:], encoding="utf-8")
+    with pytest.raises(Exception, match=re.escape(words)) as caught:
+        load_data(example / "data")
+    assert "study.toml" in str(caught.value)
+
+
+def test_forecast_check_without_a_comparison_model_says_so(example, capsys):
+    code = main(["forecast-check", "--data", str(example / "data"), "--draws", "100"])
+    captured = capsys.readouterr()
+    assert code in (0, 3)  # 3: a forecast outside its interval at these draws
+    assert "No comparison model: the data name none" in captured.out
+    assert not case_study_words().search(captured.out + captured.err)
+
+
+def test_compare_from_python_takes_the_studys_models(example):
+    data = load_data(_without_models(example))
+    with pytest.raises(Exception, match=re.escape("names no models to compare ([models] compare)")):
+        compare(data=data)
+
+
+def test_a_spec_file_that_is_not_there_suggests_its_folders_specs_not_the_shipped_ones(capsys):
+    assert main(["estimate", str(QUILLMOOR / "models" / "datd.toml"), "--data", str(QUILLMOOR / "data")]) == 2
+    err = capsys.readouterr().err
+    assert "no such spec file" in err
+    assert "did you mean 'dated.toml'" in err
+    assert not case_study_words().search(err)
