@@ -400,3 +400,31 @@ def test_a_studys_width_of_nearly_is_checked(tmp_path, width):
         return
     with pytest.raises(DataError, match=r"study\.toml.*readings\.nearly"):
         _example_with(tmp_path, "nearly 13,000", readings=f"nearly = {width}")
+
+
+# --- a spec without a covariate (issue 23) ---------------------------------------------------------------
+
+
+def test_a_spec_without_a_covariate_fits_no_covariate_term():
+    spec = edited(fraction__covariate=None, fraction__form=None, fraction__contrast=None)
+    assert spec.fraction.covariate is None
+    assert "contrast" not in spec.priors
+    inputs = resolve_dated(spec, load_data())
+    assert (inputs.covariate_effect, inputs.form, inputs.covariate_name) == (False, "none", "")
+    assert not inputs.covariate.any()
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"fraction__covariate": None, "fraction__form": None}, "fraction.contrast", "names no covariate"),
+        ({"fraction__covariate": None, "fraction__contrast": None}, "fraction.form", "names no covariate"),
+        ({"fraction__form": None}, "fraction.form", "missing: how the covariate enters"),
+        ({"fraction__contrast": None}, "fraction.contrast", "missing: the prior of contrast"),
+    ],
+)
+def test_a_covariate_term_needs_a_covariate_and_a_covariate_its_term(change, key, words):
+    with pytest.raises(DataError) as error:
+        edited(**change)
+    assert key in problems(error.value)
+    assert words in problems(error.value)

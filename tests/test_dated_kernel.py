@@ -141,3 +141,32 @@ def test_the_c_callback_returns_what_the_kernel_does(inputs, points):
     assert out[0] == K.logp_grad(x, packed, expected_grad)
     np.testing.assert_array_equal(grad, expected_grad)
     assert call(n + 1, None, None, None, packed.ctypes.data) == -1  # a wrong dimension is refused
+
+
+def test_a_spec_without_a_covariate_has_no_covariate_term():
+    """No θ in the vector, the density or its gradient: the kernel against NumPy and finite differences."""
+    from dnamodel.data import example_path
+
+    folder = example_path("maravel")
+    inputs = resolve_dated(load_model(folder / "models" / "dated.toml"), load_data(folder / "data"))
+    assert (inputs.covariate_effect, inputs.form) == (False, "none")
+    assert "contrast" not in inputs.priors
+    layout = D.layout_of(inputs)
+    assert not layout.has("contrast")
+    x = D.draw_prior(inputs, 4, np.random.default_rng(3))
+    assert "contrast" not in D.scalars(D.constrain(x, inputs), inputs)
+    packed = D.pack(inputs)
+    grad, scratch = np.zeros(layout.ndim), np.zeros(layout.ndim)
+    np.testing.assert_allclose(
+        [K.logp_grad(xi, packed, grad) for xi in x], numpy_density(x, inputs), rtol=1e-12, atol=1e-9
+    )
+    K.logp_grad(x[0], packed, grad)
+    numeric = np.empty(layout.ndim)
+    for i in range(layout.ndim):
+        step = np.zeros(layout.ndim)
+        step[i] = 1e-6
+        numeric[i] = (K.logp_grad(x[0] + step, packed, scratch) - K.logp_grad(x[0] - step, packed, scratch)) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
+    # the fraction is the level alone: the same as a zero covariate in the linear form would give
+    q = D.constrain(x, inputs)
+    np.testing.assert_allclose(q["fraction"], 1 / (1 + np.exp(-q["logit_fraction"])), rtol=1e-12)

@@ -336,7 +336,7 @@ def examples() -> list[str]:
     Examples
     --------
     >>> examples()
-    ['quillmoor']
+    ['maravel', 'quillmoor']
     """
     folder = examples_dir()
     return sorted(p.name for p in folder.iterdir() if (p / "data").is_dir()) if folder.is_dir() else []

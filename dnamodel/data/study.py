@@ -89,7 +89,9 @@ class StudyWords(_Table):
     end: str | None = None
     """When it ends, for models without an estimand date (a dated model's date is its own)."""
     group: Words = "group"
-    """What the data's groups of units are called (``areas.csv``'s level ``prefecture``)."""
+    """What the data's groups of units are called (``areas.csv``'s rows of level ``group``): ``"district"``."""
+    groups: Words | None = None
+    """The same in the plural, where adding an "s" will not do (``"counties"``)."""
     application: Words | None = None
     """An application on top of the engine whose parts the outputs add (the bundled case study's is
     ``tibet2022``, and data holding its report's figures get it without naming it)."""
@@ -237,6 +239,18 @@ class Study(BaseModel):
         """What the total counts, where and when: ``"DNA samples collected in the North, 2016 to July 2022"``."""
         period = self.period(end)
         return f"{_capital(self.words.counted)} in {self.words.place}" + (f", {period}" if period else "")
+
+    @property
+    def groups_word(self) -> str:
+        """What the study calls its groups, in the plural: ``[study] groups``, else ``group`` with an "s".
+
+        Examples
+        --------
+        >>> from dnamodel.data import load_data
+        >>> load_data().study.groups_word
+        'prefectures'
+        """
+        return self.words.groups or f"{self.words.group}s"
 
     def label(self, column: str) -> str:
         """The label of a column for an axis: its ``[columns]`` entry, else the column's name."""

@@ -194,10 +194,10 @@ class DatedFamily(Family):
 
     def figures(self, fit: Fit) -> list[tuple[str, Any]]:
         """The campaign over time (``_campaign.png``); each unit's fraction by its covariate (``_fraction.png``)."""
-        return [
-            ("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path)),
-            ("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)),
-        ]
+        figures = [("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path))]
+        if fit.inputs.covariate_effect:  # a spec without a covariate has nothing to set the fractions against
+            figures.append(("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)))
+        return figures
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
         """The database stocks it is fitted to, which the prior predictive plot marks."""

@@ -164,7 +164,7 @@ def layout_of(inputs: DatedInputs) -> Layout:
         "group_z": J if inputs.group_effects else 0,
         "log_unit_sd": 1,
         "unit_z": U,
-        "contrast": 1,
+        "contrast": 1 if inputs.covariate_effect else 0,
         "start_raw": J,
         "log_pace": J,
         "logit_typed_share": 1 if inputs.database else 0,
@@ -215,7 +215,10 @@ def pack(
     priors = inputs.priors
     prior = np.zeros(len(_PRIOR_SLOTS))
     prior[PRIOR_SLOT["ALPHA_MU"]], prior[PRIOR_SLOT["ALPHA_SD"]] = priors["alpha"].mu, priors["alpha"].sigma
-    prior[PRIOR_SLOT["THETA_MU"]], prior[PRIOR_SLOT["THETA_SD"]] = priors["contrast"].mu, priors["contrast"].sigma
+    if "contrast" in priors:
+        prior[PRIOR_SLOT["THETA_MU"]], prior[PRIOR_SLOT["THETA_SD"]] = priors["contrast"].mu, priors["contrast"].sigma
+    else:  # no covariate term: the kernel reads no θ
+        prior[PRIOR_SLOT["THETA_SD"]] = 1.0
     sp = _scale_code(priors.get("group_sd"))
     su = _scale_code(priors["unit_sd"])
     prior[PRIOR_SLOT["SP_KIND"] : PRIOR_SLOT["SP_B"] + 1] = sp
@@ -357,7 +360,7 @@ def constrain(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
     U, J = len(inputs.unit), len(inputs.group)
     out: dict[str, np.ndarray] = {}
     out["alpha"] = x[:, b["alpha"]][:, 0]
-    out["contrast"] = x[:, b["contrast"]][:, 0]
+    out["contrast"] = x[:, b["contrast"]][:, 0] if layout.has("contrast") else np.zeros(n)
     out["unit_sd"] = np.exp(x[:, b["log_unit_sd"]][:, 0])
     if layout.has("log_group_sd"):
         out["group_sd"] = np.exp(x[:, b["log_group_sd"]][:, 0])
@@ -538,7 +541,9 @@ def log_prior(x: np.ndarray, inputs: DatedInputs) -> dict[str, np.ndarray]:
 
     zero = np.zeros(x.shape[0])
     out["alpha"] = normal(x[:, b["alpha"]][:, 0], p["alpha"].mu, p["alpha"].sigma)
-    out["contrast"] = normal(x[:, b["contrast"]][:, 0], p["contrast"].mu, p["contrast"].sigma)
+    out["contrast"] = (
+        normal(x[:, b["contrast"]][:, 0], p["contrast"].mu, p["contrast"].sigma) if layout.has("contrast") else zero
+    )
     out["unit_sd"] = scale(x[:, b["log_unit_sd"]][:, 0], p["unit_sd"])
     out["group_sd"] = scale(x[:, b["log_group_sd"]][:, 0], p["group_sd"]) if layout.has("log_group_sd") else zero
     out["reported"] = (
@@ -593,7 +598,8 @@ def draw_prior(inputs: DatedInputs, n: int, rng: np.random.Generator) -> np.ndar
         x[:, b["group_z"]] = rng.standard_normal((n, len(inputs.group)))
     x[:, b["log_unit_sd"]] = scale(p["unit_sd"])[:, None]
     x[:, b["unit_z"]] = rng.standard_normal((n, len(inputs.unit)))
-    x[:, b["contrast"]] = rng.normal(p["contrast"].mu, p["contrast"].sigma, (n, 1))
+    if layout.has("contrast"):
+        x[:, b["contrast"]] = rng.normal(p["contrast"].mu, p["contrast"].sigma, (n, 1))
     J = len(inputs.group)
     lead = np.log(np.abs(rng.standard_normal((n, J)) * inputs.start_scale))
     x[:, b["start_raw"]] = np.where(inputs.start_kind == 0, rng.standard_normal((n, J)), lead)
@@ -619,7 +625,8 @@ def initial_point(inputs: DatedInputs) -> np.ndarray:
     p = inputs.priors
     x = np.zeros(layout.ndim)
     x[b["alpha"]] = p["alpha"].mu
-    x[b["contrast"]] = p["contrast"].mu
+    if layout.has("contrast"):
+        x[b["contrast"]] = p["contrast"].mu
     x[b["log_pace"]] = inputs.pace_mu
     if layout.has("log_baseline"):
         x[b["log_baseline"]] = p["baseline_per_resident"].mu
@@ -734,6 +741,8 @@ def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarr
     out = {name: q[name] for name in SCALARS if name in q and (name != "group_sd" or inputs.group_effects)}
     if not inputs.reported_effect:
         out.pop("reported", None)
+    if not inputs.covariate_effect:
+        out.pop("contrast", None)
     if not inputs.database:
         out.pop("typed_share", None)
         out.pop("baseline_per_resident", None)

@@ -206,10 +206,12 @@ def logp_grad(x, p, grad):
     lp, g = _normal(alpha, p[bPR + PR_ALPHA_MU], p[bPR + PR_ALPHA_SD])
     grad[iA] += g
 
-    theta = x[iTH]
-    v_, g = _normal(theta, p[bPR + PR_THETA_MU], p[bPR + PR_THETA_SD])
-    lp += v_
-    grad[iTH] += g
+    theta = 0.0
+    if iTH >= 0:  # a spec without a covariate has no covariate term (form LINEAR, x = 0)
+        theta = x[iTH]
+        v_, g = _normal(theta, p[bPR + PR_THETA_MU], p[bPR + PR_THETA_SD])
+        lp += v_
+        grad[iTH] += g
 
     delta = 0.0
     if iDEL >= 0:
@@ -510,7 +512,9 @@ def logp_grad(x, p, grad):
         if ell >= 0:
             grad[iLAM + ell] += gp
         g_eta = g_pi[u] * dpi_deta[u]
-        if form == COMPOSITION:
+        if iTH < 0:
+            pass
+        elif form == COMPOSITION:
             grad[iTH] += g_pi[u] * dpi_dtheta[u]
         else:
             grad[iTH] += g_eta * p[bX + u]

@@ -141,7 +141,9 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             group_effect = group_sd * group_z
         unit_sd = _scale("unit_sd", priors["unit_sd"])
         unit_z = pm.Normal("unit_z", 0.0, 1.0, dims=dims.UNIT)
-        contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
+        contrast = pt.constant(0.0)  # no covariate term without a covariate
+        if inputs.covariate_effect:
+            contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
         start = pt.as_tensor_variable(inputs.start_anchor)
         if around.size:
             start_around = pm.Normal("start_around", 0.0, 1.0, dims="around_group")

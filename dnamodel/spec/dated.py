@@ -7,10 +7,11 @@ Its tables:
 ``[estimand]``
     The date the total refers to: ``C(date) = Σ_u C_u(date)``.
 ``[fraction]``
-    The covariate (a numeric column of ``units.csv``) and its ``form``: ``"composition"`` (the
-    covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
-    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ,
-    the group and unit spreads, the offset of reported units, and a fixed offset of the others.
+    The covariate (a numeric column of ``units.csv``; optional) and its ``form``: ``"composition"``
+    (the covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
+    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ (with a
+    covariate only), the group and unit spreads, the offset of reported units, and a fixed offset of
+    the others. Without a covariate the model has no covariate term: no θ, no form.
 ``[campaign]``
     The ramp, the prior of each group's pace, and each group's start prior (a ``default`` and
     overrides by group id): ``{around = DATE, sd_years = S}``, ``{before = DATE, scale_years = S}``
@@ -134,12 +135,12 @@ class EstimandSpec(_Strict):
 
 
 class DatedFractionSpec(_Strict):
-    """``[fraction]``: how a unit's fraction at saturation is built."""
+    """``[fraction]``: how a unit's fraction at saturation is built (a covariate term only with a covariate)."""
 
-    covariate: str
-    form: Literal["composition", "linear"]
+    covariate: str | None = None
+    form: Literal["composition", "linear"] | None = None
     alpha: dict[str, Any]
-    contrast: dict[str, Any]
+    contrast: dict[str, Any] | None = None
     unit_sd: dict[str, Any]
     group_sd: dict[str, Any] | None = None
     reported: dict[str, Any] | None = None
@@ -334,11 +335,23 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
             priors[name] = parsed
 
     if fraction is not None:
-        for name in ("alpha", "contrast", "unit_sd"):
+        for name in ("alpha", "unit_sd"):
             prior(name, getattr(fraction, name), f"fraction.{name}")
         for name in ("group_sd", "reported"):
             if getattr(fraction, name) is not None:
                 prior(name, getattr(fraction, name), f"fraction.{name}")
+        if fraction.covariate is not None:  # a covariate term: its form and the prior of its contrast θ
+            prior("contrast", fraction.contrast, "fraction.contrast")
+            if fraction.form is None:
+                report("fraction.form", "missing: how the covariate enters, 'composition' or 'linear'")
+        else:
+            for name in ("contrast", "form"):
+                if getattr(fraction, name) is not None:
+                    report(
+                        f"fraction.{name}",
+                        "the spec names no covariate, so the model has no covariate term: remove it, or name a "
+                        "covariate (a numeric column of units.csv)",
+                    )
     if campaign is not None:
         prior("pace", campaign.pace, "campaign.pace")
         if "default" not in campaign.start:
@@ -409,7 +422,8 @@ class DatedInputs:
     population : ndarray of float
         Census population of each unit.
     covariate : ndarray of float
-        The covariate as the model uses it: a share (composition) or standardised (linear).
+        The covariate as the model uses it: a share (composition) or standardised (linear); zeros
+        without one.
     covariate_raw : ndarray of float
         The covariate as the data give it.
     uplift : ndarray of int
@@ -485,6 +499,9 @@ class DatedInputs:
     since_label: tuple[str, ...] = ()
     covariate_label: str = ""
     """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
+    covariate_effect: bool = True
+    """Whether the model has a covariate term (θ): a spec without a covariate has none (``form`` is then
+    ``"none"`` and ``covariate`` all zeros)."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -539,19 +556,23 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
                 report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
         return chosen
 
-    # the covariate
+    # the covariate, if the spec names one (without one the model has no covariate term)
     fraction = spec.fraction
     raw_covariate = np.zeros(len(units))
-    found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
-    if found is not None:
-        raw_covariate = found
-    if fraction.form == "composition":
-        covariate = raw_covariate
-        if ((raw_covariate < 0) | (raw_covariate > 1)).any():
-            report("fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not")
-    else:
-        scale = float(raw_covariate.std()) or 1.0
-        covariate = (raw_covariate - raw_covariate.mean()) / scale
+    covariate = raw_covariate
+    if fraction.covariate is not None:
+        found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
+        if found is not None:
+            raw_covariate = found
+        if fraction.form == "composition":
+            covariate = raw_covariate
+            if ((raw_covariate < 0) | (raw_covariate > 1)).any():
+                report(
+                    "fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not"
+                )
+        else:
+            scale = float(raw_covariate.std()) or 1.0
+            covariate = (raw_covariate - raw_covariate.mean()) / scale
 
     # the campaign's groups
     campaign = spec.campaign
@@ -738,9 +759,10 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         population=population,
         covariate=covariate,
         covariate_raw=raw_covariate,
-        covariate_name=fraction.covariate,
-        covariate_label=data.study.label(fraction.covariate),
-        form=fraction.form,
+        covariate_name=fraction.covariate or "",
+        covariate_label=data.study.label(fraction.covariate) if fraction.covariate else "",
+        form=fraction.form or "none",
+        covariate_effect=fraction.covariate is not None,
         uplift=uplift,
         uplift_name=tuple(uplift_names),
         uplift_mu=np.array(uplift_mu),
