@@ -10,8 +10,9 @@ byte for byte (``git diff`` shows nothing).
 
 What it does:
 
-- keeps the 2020 population (``population``; a prefecture is a ``group`` of units) and the published Han share (``100 - minority
-  share``, two decimals in percent) as a fraction with four decimals;
+- keeps the 2020 population (``population``; a prefecture is a ``group`` of units) and the
+  published Han share (``100 - minority share``, two decimals in percent) as a fraction with four
+  decimals;
 - gives every unit a stable ASCII id from its English name (the report's own
   spelling where it names the unit: ``qushui``, ``zhagyab``);
 - keeps the three non-formal Lhasa zones as units of their own, as the census

@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dnamodel.cli import main
@@ -61,7 +62,7 @@ def _without_models(folder: Path) -> Path:
 def test_without_a_default_a_command_says_which_spec_to_name_in_one_line(example, capsys, argv, named):
     data = _without_models(example)
     out = example / "results"
-    extra = ["--results", str(out)] if argv[0] == "report" else ["--out", str(out)] if argv[0] != "forecast-check" else []
+    extra = {"report": ["--results", str(out)], "forecast-check": []}.get(argv[0], ["--out", str(out)])
     assert main([*argv, "--data", str(data), *extra]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
@@ -142,3 +143,72 @@ def test_a_spec_file_that_is_not_there_suggests_its_folders_specs_not_the_shippe
     assert "no such spec file" in err
     assert "did you mean 'dated.toml'" in err
     assert not case_study_words().search(err)
+
+
+# --- gates behave as documented ----------------------------------------------------------------------------
+
+
+def _noisy_fit(data, draws: int = 150):
+    """A synthetic fit whose chains agree (every convergence gate passes) but whose total is too noisy to round."""
+    import arviz as az
+
+    from dnamodel import dims
+
+    rng = np.random.default_rng(23)
+    population = np.array([data.areas[g].population for g in data.groups], dtype=float)
+    by_group = population * rng.lognormal(np.log(0.3), 0.6, size=(4, draws, len(population)))
+    total = by_group.sum(axis=-1)
+    return az.from_dict(
+        posterior={"total": total, "share": total / population.sum(), "group_total": by_group},
+        sample_stats={"diverging": np.zeros((4, draws), dtype=bool)},
+        coords={dims.GROUP: list(data.groups)},
+        dims={"group_total": [dims.GROUP]},
+        attrs={"model": "synthetic", "target_accept": 0.9},
+    )
+
+
+def test_a_sentence_withheld_for_monte_carlo_error_exits_3_saying_how_many_draws_would_pass(capsys):
+    from argparse import Namespace
+
+    from dnamodel.checks.summary import MCSE_GATE, draws_to_pass, significant_step, summarize_fit
+    from dnamodel.cli.fits import _gated
+
+    data = load_data(QUILLMOOR / "data")
+    summary = summarize_fit(_noisy_fit(data), data)
+    assert summary.diagnostics.passed  # the convergence gates hold
+    assert summary.sentence is None
+    assert not summary.cited
+    assert "Monte Carlo error" in summary.withheld
+    ratio = summary.total.mcse_median / (MCSE_GATE * significant_step(summary.total.median))
+    needed = re.search(r"about ([\d,]+) draws per chain", summary.advice)
+    assert needed is not None, summary.advice
+    assert int(needed[1].replace(",", "")) >= draws_to_pass(ratio, 150) >= 150
+    assert _gated(summary, Namespace(allow_bad_fit=False)) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("dnamodel: error: no sentence to cite: The Monte Carlo error of")
+    assert "draws per chain (--draws, or the spec's [sampler] draws; now 150)" in err
+    assert _gated(summary, Namespace(allow_bad_fit=True)) == 0
+
+
+def test_draws_to_pass_grows_with_the_square_of_the_error():
+    from dnamodel.checks.summary import draws_to_pass
+
+    assert draws_to_pass(2.0, 1000) == 5000  # four times the draws, a fifth more, to 500
+    assert draws_to_pass(1.0, 1000) == 1500
+    assert draws_to_pass(1.01, 4000) % 500 == 0
+
+
+def test_divergences_name_the_spec_key_and_the_model_cards_section():
+    from dnamodel.checks.gates import Diagnostics
+    from dnamodel.checks.summary import gate_advice
+    from dnamodel.families.dated import DatedFamily
+    from dnamodel.families.hierarchical import HierarchicalFamily
+
+    diverged = Diagnostics(12, 1000, 4, 1.002, "alpha", 800.0, 900.0, (), ("12 divergent transitions (gate: 0)",))
+    advice = gate_advice(diverged, {"target_accept": 0.95}, DatedFamily.sampling_section)
+    assert "raise the spec's [sampler] target_accept from 0.95" in advice
+    assert "model card 5.9" in advice
+    assert HierarchicalFamily.sampling_section == "4.9"
+    slow = Diagnostics(0, 300, 2, 1.05, "alpha", 120.0, 90.0, (), ("R-hat 1.050 for alpha (gate: ≤ 1.01)",))
+    assert "draw more" in gate_advice(slow, {}, "5.9")
+    assert "target_accept" not in gate_advice(slow, {}, "5.9")

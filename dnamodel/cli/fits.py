@@ -39,9 +39,18 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
         print_json(result.as_dict())
     else:
         render(out, *_estimate_tables(result))
-    if result.summary.diagnostics.passed or args.allow_bad_fit:
+    return _gated(result.summary, args)
+
+
+def _gated(summary: Any, args: argparse.Namespace) -> int:
+    """The exit status of a fit: 3 when a gate withheld the sentence, saying why and what to do.
+
+    A convergence gate, or the Monte Carlo error of a quoted figure; 0 with ``--allow-bad-fit``, or
+    when the sentence is given.
+    """
+    if summary.cited or args.allow_bad_fit:
         return EXIT_OK
-    print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
+    print(f"dnamodel: error: no sentence to cite: {summary.withheld} {summary.advice or ''}".rstrip(), file=sys.stderr)
     return EXIT_BAD_FIT
 
 
@@ -138,15 +147,13 @@ def _report(args: argparse.Namespace, out: Any) -> int:
             }
         )
     else:
-        lines = [("To cite: " + s.sentence) if s.sentence else ("No sentence to cite: " + (s.withheld or "")), ""]
+        withheld = "No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else "")
+        lines = [("To cite: " + s.sentence) if s.sentence else withheld, ""]
         lines.append(f"Wrote {report.path}: {len(report.figures)} figures, drawn from {fit_path}.")
         if report.missing:
             lines.append("Not in it: " + "; ".join(report.missing) + ".")
         render(out, *lines)
-    if s.diagnostics.passed or args.allow_bad_fit:
-        return EXIT_OK
-    print("dnamodel: error: the fit failed its convergence gates; the report says which", file=sys.stderr)
-    return EXIT_BAD_FIT
+    return _gated(s, args)
 
 
 def _estimate_tables(result: Any) -> list[Table | str]:
@@ -263,7 +270,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         f"{_range(pc.forward[0], pc.forward[-1])}{bounded}."
     )
     if any(c.bound != "none" for c in result.checks):
-        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.9).")
+        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.10).")
     items.append("")
     if s.sentence:
         items.append("To cite: " + s.sentence)
@@ -276,7 +283,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                 "writes compare.nc into this folder, and estimate then adds its sentence here)."
             )
     else:
-        items.append("No sentence to cite: " + (s.withheld or ""))
+        items.append("No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else ""))
     items.append("")
     items.append("Wrote " + ", ".join(str(p) for p in result.paths) + ".")
     items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")

@@ -371,6 +371,8 @@ class Family:
     hints: ClassVar[Mapping[Capability, str]] = {}
     """For a capability the family lacks, what to do instead (appended to the refusal; ``{what}`` is the model)."""
     refit_draws: ClassVar[int] = 0
+    sampling_section: ClassVar[str | None] = None
+    """The model card's section on how the family's models are sampled, cited when a fit diverges."""
     refit_tune: ClassVar[int | None] = None
 
     def supports(self, capability: Capability) -> bool:

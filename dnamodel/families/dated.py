@@ -106,6 +106,8 @@ class DatedFamily(Family):
         Capability.FORECASTS_AT: "its forecasts are its spec's own ([[checks.forecast]])",
     }
     refit_draws: ClassVar[int] = REFIT_DRAWS
+    sampling_section: ClassVar[str] = "5.9"
+    """The model card's section on how this model is sampled, and why (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = REFIT_TUNE
 
     # --- the spec
@@ -147,7 +149,7 @@ class DatedFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 

@@ -109,6 +109,8 @@ class HierarchicalFamily(Family):
         Capability.SWEEP_THREADS: "its points run in processes (one compiled model each)",
     }
     refit_draws: ClassVar[int] = LOO_DRAWS
+    sampling_section: ClassVar[str] = "4.9"
+    """The model card's section on how this model is fitted (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = None
 
     # --- the spec
@@ -147,7 +149,7 @@ class HierarchicalFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 

@@ -83,6 +83,7 @@ def headings(group: str) -> list[tuple[str, str]]:
     """
     return [(section_id, heading.replace("group", group)) for section_id, heading in SECTIONS]
 
+
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """No fetch leaves the page: only inline styles and embedded images are allowed."""
 
@@ -403,7 +404,8 @@ def _headline(c: _Context) -> str:
     if s.sentence:
         cite = f'<h3>To cite</h3><p class="cite">{escape(s.sentence)}</p>'
     else:
-        cite = f'<h3>To cite</h3><p class="warning"><b>Nothing to cite.</b> {escape(s.withheld)}</p>'
+        advice = f" {escape(s.advice)}" if s.advice else ""
+        cite = f'<h3>To cite</h3><p class="warning"><b>Nothing to cite.</b> {escape(s.withheld)}{advice}</p>'
     intervals = []
     for prob in (0.5, 0.9, 0.95):
         et, hdi = t.interval(prob), t.interval(prob, "HDI")
