@@ -212,3 +212,52 @@ def test_divergences_name_the_spec_key_and_the_model_cards_section():
     slow = Diagnostics(0, 300, 2, 1.05, "alpha", 120.0, 90.0, (), ("R-hat 1.050 for alpha (gate: ≤ 1.01)",))
     assert "draw more" in gate_advice(slow, {}, "5.9")
     assert "target_accept" not in gate_advice(slow, {}, "5.9")
+
+
+# --- data check shows each figure's reading ------------------------------------------------------------------
+
+MARAVEL = example_path("maravel")
+
+
+def test_data_check_verbose_shows_how_each_printed_figure_is_read(capsys):
+    assert main(["data", "check", "--data", str(MARAVEL / "data"), "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "14 units in 5 counties of Maravel (an invented republic) (maravel), 1,307,300 residents" in out
+    assert "How each printed figure is read" in out
+    for words in (
+        "a value a little under 110,000: from 99,000 to 110,000 (width 10%)",
+        "a value, one in five (20%), with its reporting error",
+        "a value, about 60,000, with its reporting error",
+        "a lower bound: the true figure is at least 400,000",
+        "a value from 80,000 to 110,000, the range as its 90% interval",
+    ):
+        assert words in out
+    assert "default ../models/dated.toml" in out
+    assert not case_study_words().search(out)
+    assert main(["data", "check", "--data", str(MARAVEL / "data")]) == 0
+    assert "8 printed figures: --verbose shows how each is read." in capsys.readouterr().out
+
+
+def test_data_check_json_carries_each_reading(capsys):
+    assert main(["data", "check", "--data", str(MARAVEL / "data"), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    readings = {r["id"]: r for r in payload["readings"]}
+    nearly = readings["ashford_scans_2021"]
+    assert (nearly["meaning"], nearly["low"], nearly["high"]) == ("under", 99_000.0, 110_000.0)
+    assert readings["calder_coverage_2019"]["meaning"] == "value"
+    assert readings["nation_scans_2022"]["meaning"] == "lower"
+    assert payload["groups"] == 5
+    assert payload["region_population"] == 1_307_300
+    assert payload["models"]["default"] == "../models/dated.toml"
+    assert "prefectures" not in payload
+    assert "region_population_2020" not in payload
+
+
+def test_data_check_refuses_a_model_the_study_names_that_is_not_there(example, capsys):
+    study = example / "data" / "study.toml"
+    study.write_text(study.read_text(encoding="utf-8").replace('"../models/dated_no_groups.toml"', '"nothere.toml"'))
+    assert main(["data", "check", "--data", str(example / "data")]) == 2
+    err = capsys.readouterr().err
+    assert "study.toml, field 'models.compare[1]'" in err
+    assert f"no such spec file: '{example / 'data' / 'nothere.toml'}'" in err
+    assert "Traceback" not in err

@@ -305,11 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="write an example programme instead (its data/, models/ and sweeps/): quillmoor, an invented province",
     )
-    data_commands.add_parser(
+    check_parser = data_commands.add_parser(
         "check",
         parents=[data_option, json_option],
         help="validate the data files and summarise them",
-        description="Validate the data files (bundled, or --data DIR) and list what they hold.",
+        description="Validate the data files (bundled, or --data DIR) and the models study.toml names, and list "
+        "what they hold; --verbose (and --json) shows how each printed figure is read.",
+    )
+    check_parser.add_argument(
+        "--verbose", action="store_true", help="show how each printed figure is read: a value, a bound, a range"
     )
     return parser
 

@@ -267,8 +267,8 @@ def reading(printed: Printed, nearly_width: float = NEARLY_WIDTH) -> Reading:
     if bound == "upper":
         return Reading("upper", None, printed.value, f"an upper bound: the true figure is at most {shown}{as_share}")
     if bound == "range" and printed.high is not None:
-        high = format_like(printed.high, printed)
-        text = f"a value from {shown} to {high}, the range as its 90% interval"
+        low, high = format_like(printed.value, printed), format_like(printed.high, printed)
+        text = f"a value from {low} to {high}, the range as its 90% interval"
         return Reading("range", printed.value, printed.high, text)
     if bound == "under":
         low = printed.value * (1 - Fraction(str(nearly_width)))
