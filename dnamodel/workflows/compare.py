@@ -334,14 +334,22 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Study | None
         ds["weight_bootstrap"] = (("bootstrap", "stacked"), s.bootstrap)
         ds = ds.assign_coords(stacked=list(s.models))
     paths = [write_netcdf(ds, folder / COMPARISON_FILE)]
-    rows = ["model,kind,median,low_90,high_90,passed_gates,elpd_loo,weight"]
+    import csv  # deferred: only a comparison writes one
+    import io  # deferred: with it
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["model", "kind", "median", "low_90", "high_90", "passed_gates", "elpd_loo", "weight"])
     weights = dict(zip(result.stacking.models, result.stacking.weights, strict=True)) if result.stacking else {}
     for m in result.models:
         low, high = m.intervals[0.9]
-        weight = weights.get(m.name, "")
-        rows.append(f"{m.name},{m.kind},{m.median!r},{low!r},{high!r},{m.passed},{float(m.lpd.sum())!r},{weight!r}")
+        weight = weights.get(m.name)
+        # numbers as numbers: repr of a Python float (NumPy's repr is "np.float64(...)"); no weight, empty
+        numbers = [repr(float(v)) for v in (m.median, low, high)]
+        stacked = "" if weight is None else repr(float(weight))
+        writer.writerow([m.name, m.kind, *numbers, str(bool(m.passed)), repr(float(m.lpd.sum())), stacked])
     csv_path = folder / "compare.csv"
-    atomic_write_text(csv_path, "\n".join(rows) + "\n")
+    atomic_write_text(csv_path, text.getvalue())
     paths.append(csv_path)
     paths.append(comparison_plot(result, folder / "compare.png", study=study))
     return paths
