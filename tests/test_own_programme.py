@@ -185,7 +185,7 @@ def test_a_sentence_withheld_for_monte_carlo_error_exits_3_saying_how_many_draws
     assert int(needed[1].replace(",", "")) >= draws_to_pass(ratio, 150) >= 150
     assert _gated(summary, Namespace(allow_bad_fit=False)) == 3
     err = capsys.readouterr().err
-    assert err.startswith("dnamodel: error: no sentence to cite: The Monte Carlo error of")
+    assert err.startswith("dnamodel: error: no sentence to cite: the Monte Carlo error of")
     assert "draws per chain (--draws, or the spec's [sampler] draws; now 150)" in err
     assert _gated(summary, Namespace(allow_bad_fit=True)) == 0
 

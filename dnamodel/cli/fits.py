@@ -50,7 +50,8 @@ def _gated(summary: Any, args: argparse.Namespace) -> int:
     """
     if summary.cited or args.allow_bad_fit:
         return EXIT_OK
-    print(f"dnamodel: error: no sentence to cite: {summary.withheld} {summary.advice or ''}".rstrip(), file=sys.stderr)
+    reason = summary.withheld[:1].lower() + summary.withheld[1:]  # after a colon, mid-sentence
+    print(f"dnamodel: error: no sentence to cite: {reason} {summary.advice or ''}".rstrip(), file=sys.stderr)
     return EXIT_BAD_FIT
 
 
