@@ -176,7 +176,7 @@ def test_a_fit_without_loo_or_log_densities_says_so(fitted, tmp_path):
     assert "No leave-one-out check and no forecast" in text
     assert "<h3>Forecasts forward in time</h3>" not in text
     assert "Not computed: the fit was saved without the log-prior and log-likelihood groups" in text
-    assert "run <code>make sweeps</code>" in text
+    assert "run `make sweeps`" in text
     assert "tornado" not in result.figures
 
 

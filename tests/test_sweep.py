@@ -403,3 +403,60 @@ def test_dated_points_in_a_process_pool_match_the_serial_run(data):
     pooled = sweeps.sweep("dated", grid, data=data, processes=2, **DATED_SMALL)
     for name in ("total_median", "total_q05", "total_q95", "share_median"):
         np.testing.assert_array_equal(pooled[name], serial[name])
+
+
+def _sweep_result(model: str, spec_hash: str, *, description: str | None = None):
+    """A sweep's result as ``dnamodel sweep`` writes it, with only what a report reads back."""
+    import xarray as xr
+
+    from dnamodel import __version__
+
+    result = xr.Dataset({"total_median": (("fraction.unreported_offset",), [1.0e5, 0.9e5])})
+    result = result.assign_coords({"fraction.unreported_offset": [0.0, -1.0]})
+    result.attrs.update(
+        {
+            "model": model,
+            "spec_hash": spec_hash,
+            "data_version": "d1",
+            "dnamodel_version": __version__,
+            "grid": json.dumps({"fraction.unreported_offset": [0.0, -1.0]}),
+            **({"description": description} if description else {}),
+        }
+    )
+    return result
+
+
+def test_a_report_reads_the_users_own_sweeps_of_its_fit_and_marks_the_rest_stale(tmp_path):
+    """Issue 23: `report --sweeps DIR` took only the shipped sweeps' names and suggested `make sweeps`."""
+    from dnamodel import __version__
+    from dnamodel.outputs.sweep import of_model, read_sweeps
+
+    write = sweeps.write_sweep
+    write(_sweep_result("quillmoor_dated", "h1", description="The lag of the others"), tmp_path / "lag.nc")
+    write(_sweep_result("quillmoor_dated", "h1"), tmp_path / "untitled.nc")
+    write(_sweep_result("quillmoor_dated", "h0"), tmp_path / "old_spec.nc")
+    write(_sweep_result("another_model", "h1"), tmp_path / "other.nc")  # another model's: passed over
+    (tmp_path / "notes.nc").write_text("not a NetCDF file")
+    attrs = {"model": "quillmoor_dated", "spec_hash": "h1", "data_version": "d1", "dnamodel_version": __version__}
+    found, missing = read_sweeps(tmp_path, attrs)
+    assert missing == []  # no shipped sweep of a user's model to miss
+    by_name = {s.name: s for s in found}
+    assert sorted(by_name) == ["lag", "old_spec", "untitled"]
+    assert by_name["lag"].title == "The lag of the others"
+    assert by_name["untitled"].title == "Sweep of fraction.unreported_offset"
+    assert by_name["lag"].stale is None
+    assert by_name["old_spec"].stale == "a sweep of spec h0, the fit's is h1"
+    assert [s.name for s in of_model(found, "quillmoor_dated")] == ["lag", "untitled"]
+
+
+def test_a_sweep_keeps_the_description_it_was_run_with(tmp_path):
+    folder = Path(__file__).parent.parent / "dnamodel" / "examples" / "maravel"
+    data = load_data(folder / "data")
+    result = sweeps.sweep(
+        str(folder / "models" / "dated.toml"),
+        {"fraction.unreported_offset": [0.0, -1.0]},
+        data=data,
+        description="How much the towns without reports lag",
+        **DATED_SMALL,
+    )
+    assert result.attrs["description"] == "How much the towns without reports lag"

@@ -73,6 +73,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             threads=args.threads,
             progress=None if args.json else _progress(out, title),
             origins=origins,
+            description=title,
         )
         if "passed" in result and not bool(result["passed"].all()):
             failed.append(f"{int((~result['passed']).sum())} of {result['passed'].size} points of {title}")

@@ -270,8 +270,8 @@ def render_report(view: ReportView, out: str | Path, *, extensions: Sequence[Rep
         missing.append(f"leave-one-out{' and forecasts' if view.model.forecasts else ''} (fit made with --no-loo)")
     if view.scaling is None:
         missing.append(f"power-scaling ({view.model.no_densities_short})")
-    if view.sweeps_dir is not None and not view.sweeps:
-        missing.append(f"shipped sweeps (none in {view.sweeps_dir}; run `make sweeps`)")
+    if view.sweeps_dir is not None and not of_model(view.sweeps, view.idata.attrs.get("model")):
+        missing.append(f"sweeps (none of this fit's spec and data in {view.sweeps_dir}; {_how_to_sweep(view)})")
     context = _Context(view, figures, target, tuple(extensions))
     atomic_write_text(target, _page(context))
     return ReportResult(target, view.summary, list(figures), [s.name for s in view.sweeps], missing)
@@ -676,30 +676,30 @@ def _sensitivity_section(c: _Context) -> str:
                 f"({leaning[0][0]:.3f}).</p>",
                 table(["quantity", *ps.prior_terms], each, numeric=range(1, len(ps.prior_terms) + 1)),
             ]
-    parts.append("<h3>The shipped sweeps</h3>")
+    parts.append("<h3>Sweeps</h3>")
+    own = of_model(c.view.sweeps, c.view.idata.attrs.get("model"))
     if c.view.sweeps_dir is None:
         parts.append("<p>Left out of this report (<code>--no-sweeps</code>).</p>")
     elif not c.view.sweeps:
         parts.append(
-            f'<p class="warning">No sweep results in <code>{escape(c.view.sweeps_dir)}</code>: run <code>make '
-            "sweeps</code> "
-            "(or <code>dnamodel sweep --shipped</code>) and draw the report again.</p>"
+            f'<p class="warning">No sweep results of this fit\'s spec and data in <code>{escape(c.view.sweeps_dir)}'
+            f"</code>: {escape(_how_to_sweep(c.view))}, and draw the report again.</p>"
         )
     else:
         parts.append(
-            "<p>Each shipped sweep in <code>models/sweeps/</code> refits the model with one assumption changed, "
-            "every other setting as in the spec and the same seed.</p>"
+            "<p>Each sweep of this fit's spec and data refits the model with one assumption changed, every other "
+            "setting as in the spec and the same seed.</p>"
         )
-        others = [s.name for s in c.view.sweeps if s not in of_model(c.view.sweeps, c.view.idata.attrs.get("model"))]
+        others = [s.name for s in c.view.sweeps if s not in own]
         if others:
             parts.append(
-                f'<p class="note">{escape(", ".join(others))} {"sweeps" if len(others) == 1 else "sweep"} another '
-                "model "
-                f"than this fit's {escape(c.view.idata.attrs.get('model'))}: listed below and marked stale, but left "
-                "out of the "
+                f'<p class="note">{escape(", ".join(others))}: {"a sweep" if len(others) == 1 else "sweeps"} of '
+                f"another model, spec, data or dnamodel than this fit's "
+                f"{escape(c.view.idata.attrs.get('model'))}: listed below and marked stale, but left out of the "
                 "chart, which sets each assumption against this fit's own interval.</p>"
             )
-        parts.append(_fig(c, "tornado"))
+        if own:
+            parts.append(_fig(c, "tornado"))
         for s in c.view.sweeps:
             paths = list(s.result["total_median"].dims)
             headers = [*paths, "median", "90% interval", "share"]
@@ -716,6 +716,16 @@ def _sensitivity_section(c: _Context) -> str:
         if c.view.missing_sweeps:
             parts.append(f'<p class="note">Not run yet: {escape(", ".join(c.view.missing_sweeps))}.</p>')
     return _section("sensitivity", *parts)
+
+
+def _how_to_sweep(view: ReportView) -> str:
+    """How to make the sweep results a report reads: the shipped model's `make sweeps`, or a sweep of one's own."""
+    folder = view.sweeps_dir or "results/sweeps"
+    if view.missing_sweeps:  # a shipped model, with shipped sweeps not yet run
+        return "run `make sweeps` (or `dnamodel sweep --shipped`)"
+    location = view.idata.attrs.get("data_location", "bundled")
+    data = "" if location == "bundled" else f" --data {location}"
+    return f"run `dnamodel sweep SWEEP.toml{data} --out {folder}/NAME.nc` (or `--set PATH=V1,V2` on the fit's spec)"
 
 
 def _leaning_most(by_prior: dict[str, float]) -> str:

@@ -224,6 +224,7 @@ def sweep(
     sampler: str = "nutpie",
     progress: Callable[[int, int], None] | None = None,
     origins: Mapping[str, str] | None = None,
+    description: str | None = None,
 ) -> xr.Dataset:
     """Run a model at every point of a grid of spec values.
 
@@ -261,6 +262,9 @@ def sweep(
     origins : mapping of str to str, optional
         Where each grid path's values were given (``"--set"``, a sweep file), for errors: a
         value the spec cannot take is blamed there, not on the spec file.
+    description : str, optional
+        What the sweep varies, in words (a sweep file's ``description``): kept in the result's
+        ``attrs``, where a report takes its title from.
 
     Returns
     -------
@@ -370,6 +374,7 @@ def sweep(
             "chains": settings.chains,
             "sampler": settings.sampler,
             "kind": family.kind,
+            **({"description": description} if description else {}),
             OWN_VALUES: json.dumps({path: coordinate(value) for path, value in own.items() if value is not None}),
         }
     )
