@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from dnamodel.checks.predictive import PriorCheck
     from dnamodel.checks.summary import Summary
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
     from dnamodel.outputs.html import ReportModel
 
 
@@ -332,8 +333,8 @@ class ModelFamily(Protocol):
         """The checks a fit carries: the one reader."""
         ...
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """Its own figures of a fit, for ``dnamodel estimate``'s files: ``(file suffix, drawer)``."""
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
+        """Its own figures of a fit for ``dnamodel estimate``, ``(file suffix, drawer)``, in the study's words."""
         ...
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
@@ -503,7 +504,7 @@ class Family:
         """Simulation-based calibration of its model."""
         raise self._lacks(Capability.SBC)
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Its own figures of a fit: none."""
         return []
 

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
 
 REFIT_DRAWS = 400
 """Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
@@ -194,9 +195,9 @@ class DatedFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """The campaign over time (``_campaign.png``); each unit's fraction by its covariate (``_fraction.png``)."""
-        figures = [("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path))]
+        figures = [("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path, study=study))]
         if fit.inputs.covariate_effect:  # a spec without a covariate has nothing to set the fractions against
             figures.append(("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)))
         return figures

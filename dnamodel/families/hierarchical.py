@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
 
 
 class HierarchicalFamily(Family):
@@ -206,7 +207,7 @@ class HierarchicalFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Each unit's fraction against its Han share (``_fraction_han.png``)."""
         return [("fraction_han", lambda path: presented.fraction_plot(fit.idata, fit.inputs, path))]
 

@@ -174,6 +174,8 @@ class ReportModel:
     """The parameter plot's axis label of each scalar parameter."""
     stocks: tuple[tuple[float, str], ...]
     """The database stocks the prior predictive plot marks."""
+    prior_note: str = ""
+    """What the parameter plot's prior draws leave out, as its caption says it (" (without the thesis bound)")."""
 
 
 class ReportExtension(Protocol):
@@ -283,7 +285,10 @@ def _draw(view: ReportView, folder: Path, marks: GroupMarks | None) -> dict[str,
     drawers: list[tuple[str, Drawer]] = [
         ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
         ("rank", lambda p: plots.rank_plot(idata, p)),
-        ("parameters", lambda p: plots.parameter_plot(idata, p, axis_labels=model.parameter_axes)),
+        (
+            "parameters",
+            lambda p: plots.parameter_plot(idata, p, axis_labels=model.parameter_axes, prior_note=model.prior_note),
+        ),
         ("predictive", lambda p: predictive_plot(view.checks, view.loo or [], p, ahead)),
         (
             "prior",
@@ -572,9 +577,10 @@ def _fit_section(c: _Context) -> str:
         "<h3>Prior predictive check</h3>",
         f"<p>What the priors alone say about the total, before the counts: 1–99% range {bounded}"
         + (
-            "That spans a few thousand samples to the whole population, as a weakly informative prior should."
+            f"That is {escape(pc.span())}: from a small share to about all of it, as a weakly informative prior should."
             if pc.plausible
-            else "<b>That is outside a few thousand to the whole population: check the priors.</b>"
+            else f"<b>That is {escape(pc.span())}, not from a small share of the population to about all of it: "
+            "check the priors.</b>"
         )
         + "</p>",
         _fig(c, "prior"),

@@ -499,6 +499,9 @@ class DatedInputs:
     since_label: tuple[str, ...] = ()
     covariate_label: str = ""
     """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
+    reading: tuple[str, ...] = ()
+    """How each observation's printed figure is read beyond a value or a bound: ``"under"`` ("nearly X", fitted
+    a little under X), ``"range"`` (a range, fitted as a value), or ``""``."""
     covariate_effect: bool = True
     """Whether the model has a covariate term (θ): a spec without a covariate has none (``form`` is then
     ``"none"`` and ``covariate`` all zeros)."""
@@ -608,6 +611,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     kinds, censors, values, errors, dates, sinces, bases, dbs = [], [], [], [], [], [], [], []
     date_labels: list[str] = []
     since_labels: list[str] = []
+    readings: list[str] = []
     members: list[tuple[int, ...]] = []
     reported = np.zeros(len(units))
     sources: dict[str, str] = {}
@@ -707,6 +711,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         sinces.append(t1)
         date_labels.append(date)
         since_labels.append(since or "")
+        readings.append(printed_bound if printed_bound in ("under", "range") and bound == "none" else "")
         bases.append(base)
         dbs.append(d)
         members.append(tuple(sorted(chosen)))
@@ -800,6 +805,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         notes=notes,
         date_label=tuple(date_labels),
         since_label=tuple(since_labels),
+        reading=tuple(readings),
     )
 
 
