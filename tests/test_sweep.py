@@ -460,3 +460,11 @@ def test_a_sweep_keeps_the_description_it_was_run_with(tmp_path):
         **DATED_SMALL,
     )
     assert result.attrs["description"] == "How much the towns without reports lag"
+
+
+def test_a_sweep_tornado_without_the_models_own_interval_draws_without_a_warning(tmp_path):
+    """A sweep whose grid leaves out the spec's own values has no reference interval: no empty legend (issue 23)."""
+    from dnamodel.outputs.sweep_plots import SweepRow, sweep_tornado_plot
+
+    row = SweepRow("lag of the others", "-1", "0", (80_000.0, 90_000.0, 100_000.0), (90_000.0, 1.0e5, 1.1e5))
+    assert sweep_tornado_plot([row], None, tmp_path / "t.png", title="A sweep").is_file()  # warnings are errors

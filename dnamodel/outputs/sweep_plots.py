@@ -308,7 +308,8 @@ def sweep_tornado_plot(
     axes.set_yticks(positions, [textwrap.fill(row.label, 30) for row in rows], fontsize=8)
     axes.set_xlabel(f"total for {(study or NEUTRAL).words.place} ({(study or NEUTRAL).words.unit})")
     plots._count_axis(axes.xaxis)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if reference is not None:  # the legend names only the default model's interval: without it, nothing to name
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.set_title(title, pad=pad)
     caption = (
         "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "
