@@ -261,3 +261,25 @@ def test_data_check_refuses_a_model_the_study_names_that_is_not_there(example, c
     assert "study.toml, field 'models.compare[1]'" in err
     assert f"no such spec file: '{example / 'data' / 'nothere.toml'}'" in err
     assert "Traceback" not in err
+
+
+def test_the_readmes_readings_are_data_checks_own(capsys):
+    """README's "Your own programme" shows Maravel's readings as `data check --verbose` prints them."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("the same as `readings`); for Maravel:", 1)[1].split("```")[1].strip().splitlines()
+    assert main(["data", "check", "--data", str(MARAVEL / "data"), "--verbose"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(shown) == 10
+    assert [line for line in shown if line.rstrip() not in [o.rstrip() for o in out]] == []
+
+
+def test_ci_runs_both_examples_and_searches_their_outputs():
+    """Issue 23: CI runs each shipped example end to end and searches every output for the case study's words."""
+    root = Path(__file__).parent.parent
+    script = (root / ".ci" / "examples").read_text(encoding="utf-8")
+    assert ".ci/examples" in (root / ".ci" / "run").read_text(encoding="utf-8")
+    assert "for example in quillmoor maravel" in script
+    for command in ("data check", "estimate", "sweep", "report", "compare", "forecast-check"):
+        assert f" {command} " in script, command
+    for word in ("Tibet", "prefecture", "thesis", "Han", "Citizen Lab", "units.csv", "areas.csv"):
+        assert word in script, word
