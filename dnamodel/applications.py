@@ -19,6 +19,7 @@ from dnamodel.data import Dataset
 from dnamodel.data.study import STUDY_FILE
 from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.files import make_folder
 from dnamodel.outputs.html import ReportExtension, ReportResult
 from dnamodel.workflows.checkfit import write_fit
 from dnamodel.workflows.report import draw_report
@@ -109,6 +110,6 @@ def report(
     if isinstance(fit, str | Path):
         source = Path(fit)
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent, "the report's folder")
         source = write_fit(fit, target.with_suffix(".nc"))
     return draw_report(source, target, data=data, sweeps_dir=sweeps_dir, extensions=extensions_for)

@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import json
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -155,3 +156,66 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+# --- the public API's arguments, checked at the door -------------------------------------------------
+
+
+def python_value(value: Any) -> str:
+    """A value as a message names it from Python: its type and, where short, its repr.
+
+    Examples
+    --------
+    >>> python_value(123), python_value(None), python_value("x")
+    ('the int 123', 'None', "the str 'x'")
+    """
+    if value is None:
+        return "None"
+    shown = repr(value)
+    name = type(value).__name__
+    return f"the {name} {shown}" if len(shown) <= 60 else f"a {name}"
+
+
+def check_type(value: Any, types: type | tuple[type, ...], where: str, expected: str) -> None:
+    """Raise :class:`TypeError` unless ``value`` is of ``types`` (a ``bool`` is never a number here).
+
+    ``where`` names the function and argument (``"fit: spec"``), ``expected`` what it takes.
+
+    Examples
+    --------
+    >>> check_type(3, str, "shipped_sweeps: model", "a model's name")
+    Traceback (most recent call last):
+    ...
+    TypeError: shipped_sweeps: model must be a model's name, got the int 3
+    """
+    wanted = types if isinstance(types, tuple) else (types,)
+    numeric = any(t in (int, float) for t in wanted)
+    if not isinstance(value, wanted) or (numeric and isinstance(value, bool) and bool not in wanted):
+        raise TypeError(f"{where} must be {expected}, got {python_value(value)}")
+
+
+def check_whole(value: Any, where: str, low: int, high: int | None = None) -> int:
+    """A whole number from ``low`` to ``high``, as the command line bounds its options; return it as ``int``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a whole number (a ``bool``, a ``float`` or a string is not one).
+    UsageError
+        If it lies outside its bounds, naming them.
+
+    Examples
+    --------
+    >>> check_whole(-5, "leave_one_out: draws", 1)
+    Traceback (most recent call last):
+    ...
+    dnamodel.errors.UsageError: leave_one_out: draws must be at least 1, got -5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where} must be a whole number, got {python_value(value)}")
+    number = int(value)  # numpy's integers are Integral too
+    if number < low:
+        raise UsageError(f"{where} must be at least {low:,}, got {number:,}")
+    if high is not None and number > high:
+        raise UsageError(f"{where} must be at most {high:,}, got {number:,}")
+    return number

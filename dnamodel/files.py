@@ -122,6 +122,8 @@ def check_output_file(path: str | Path, what: str = "output file") -> None:
         raise UsageError(f"{what} {path}: cannot be created, because {folder} is a file")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot write in {folder} (permission denied)")
+    else:
+        _check_file_system(folder, path, what)
 
 
 def _check_name(target: Path, path: str | Path, what: str) -> None:
@@ -154,6 +156,50 @@ def _check_creatable(target: Path, path: str | Path, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot be created, because {ancestor} is a file")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: cannot be created in {ancestor} (permission denied)")
+    _check_file_system(ancestor, path, what)
+
+
+def _check_file_system(folder: Path, path: str | Path, what: str) -> None:
+    """Refuse a folder on a read-only file system, or on one that holds no files (``/proc``, ``/sys``).
+
+    ``os.access`` says yes to the superuser there; the file system's own flags say no, without
+    writing anything to find out.
+    """
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs here: the write will say why it fails
+        return
+    if info.f_flag & getattr(os, "ST_RDONLY", 1):
+        raise UsageError(f"{what} {path}: cannot write in {folder} (the file system is read-only)")
+    if info.f_blocks == 0:
+        raise UsageError(f"{what} {path}: cannot write in {folder} (its file system takes no files)")
+
+
+INTERRUPTED = threading.Event()
+"""Set on Ctrl-C by the command line (:func:`dnamodel.cli.main`'s handler of SIGINT): from then on nothing
+is written or printed as a result. A sampler interrupted may hand back the draws it has (nutpie does),
+and what is computed from them would be a partial result in a whole result's place."""
+
+
+def check_interrupted() -> None:
+    """Raise :class:`KeyboardInterrupt` if Ctrl-C was pressed (:data:`INTERRUPTED`): nothing partial goes out."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def os_error(error: OSError) -> UsageError:
+    """The one-line error for an operating system's refusal anywhere (the command line's backstop).
+
+    Examples
+    --------
+    >>> str(os_error(PermissionError(errno.EACCES, "Permission denied", "/root/x")))
+    '/root/x: permission denied'
+    """
+    reason = REASONS.get(error.errno or -1) or error.strerror or str(error)
+    if error.errno == errno.ENOENT:
+        reason = "no such file or folder"
+    where = error.filename if error.filename is not None else "the operating system"
+    return UsageError(f"{_cut(str(where))}: {reason}")
 
 
 def atomic_write_bytes(path: str | Path, content: bytes) -> None:
@@ -213,6 +259,7 @@ def atomic_write_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
     files = [(Path(path), bytes(content)) for path, content in contents.items()]
     if not files:
         return []
+    check_interrupted()
     _check_space(files)
     staged: list[tuple[Path, Path]] = []
     try:
@@ -400,6 +447,7 @@ def make_folder(path: str | Path, what: str = "output folder") -> list[Path]:
         If the operating system refuses (permission denied, a file in the way, no space), naming
         ``what`` and the reason.
     """
+    check_interrupted()
     target = Path(path)
     missing = []
     folder = target

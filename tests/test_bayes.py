@@ -365,6 +365,8 @@ def test_estimate_cli_json_and_files(tmp_path, capsys):
         "hierarchical_han_total.png",
         "hierarchical_han_fraction_han.png",
         "hierarchical_han_prior_predictive.png",
+        "hierarchical_han_tables.md",
+        "hierarchical_han_tables.tex",
     }
     for p in payload["files"]:
         assert Path(p).stat().st_size > 0

@@ -8,14 +8,17 @@ line by line.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
 import dnamodel
+from dnamodel.cli import main
 from dnamodel.data.printed import format_exact
 from dnamodel.outputs.formats import LATEX_PACKAGES, latex_escape, latex_table, markdown_escape, markdown_table
 from dnamodel.outputs.tables import Table, console, render
@@ -237,3 +240,105 @@ def test_every_format_carries_the_figures_the_terminal_prints(replication_table)
         assert figures.findall(printed) == in_table
         assert figures.findall(in_markdown) == in_table
         assert figures.findall(" ".join(in_latex)) == in_table
+
+
+# --- what estimate and report write (issue 25, item 2) --------------------------------------------------
+
+QUILLMOOR = Path(dnamodel.example_path("quillmoor"))
+
+
+@pytest.fixture(scope="module")
+def estimated(tmp_path_factory):
+    """`dnamodel estimate` of the example's dated model at reduced draws: its output folder."""
+    out = tmp_path_factory.mktemp("estimate")
+    argv = ["estimate", str(QUILLMOOR / "models" / "dated.toml"), "--data", str(QUILLMOOR / "data")]
+    argv += ["--out", str(out), "--draws", "200", "--tune", "200", "--chains", "2", "--no-loo", "--allow-bad-fit"]
+    assert main(argv) == 0
+    return out
+
+
+def csv_figures(path: Path) -> dict[tuple[str, str, str, str], float]:
+    """The summary CSV's numbers by (quantity, statistic, kind, probability)."""
+    with path.open(encoding="utf-8") as handle:
+        return {
+            (row["quantity"], row["statistic"], row["kind"], row["probability"]): float(row["value"])
+            for row in csv.DictReader(handle)
+            if row["quantity"] != "provenance"
+        }
+
+
+def expected_rows(figures: dict, groups: list[tuple[str, str]]) -> tuple[list[list[str]], list[list[str]]]:
+    """The headline and group tables' rows, made from the CSV's figures alone, as the tables print them."""
+    count = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"  # noqa: E731
+    share = lambda v: f"{v * 100:.3f}%"  # noqa: E731
+    t = lambda stat, kind="", p="": figures[("total", stat, kind, p)]  # noqa: E731
+    s = lambda stat, kind="", p="": figures[("share", stat, kind, p)]  # noqa: E731
+    headline = [
+        ["median", count(t("median")), share(s("median")), "", ""],
+        ["mean", count(t("mean")), share(s("mean")), f"MCSE {count(t('mcse_mean'))}", ""],
+    ]
+    for p in ("0.5", "0.9", "0.95"):
+        headline.append(
+            [
+                f"{float(p):.0%} interval",
+                f"{count(t('low', 'equal-tailed', p))} to {count(t('high', 'equal-tailed', p))}",
+                f"{share(s('low', 'equal-tailed', p))} to {share(s('high', 'equal-tailed', p))}",
+                f"{count(t('low', 'HDI', p))} to {count(t('high', 'HDI', p))}",
+                f"{share(s('low', 'HDI', p))} to {share(s('high', 'HDI', p))}",
+            ]
+        )
+    group_rows = []
+    for group, name in groups:
+        q = f"group_total[{group}]"
+        median, low, high = (figures[(q, "median", "", "")], figures[(q, "low", "equal-tailed", "0.9")],
+                             figures[(q, "high", "equal-tailed", "0.9")])  # fmt: skip
+        group_rows.append([name, count(median), f"{count(low)} to {count(high)}"])
+    return headline, group_rows
+
+
+def test_estimate_writes_markdown_and_latex_with_the_csvs_figures(estimated):
+    model = "quillmoor_dated"
+    figures = csv_figures(estimated / f"{model}_summary.csv")
+    data = dnamodel.load_data(QUILLMOOR / "data")
+    groups = [(g, data.areas[g].name) for g in data.groups]
+    headline, group_rows = expected_rows(figures, groups)
+
+    markdown = (estimated / f"{model}_tables.md").read_text(encoding="utf-8")
+    tables = re.split(r"\n(?=\*\*)", markdown.split("\n> ")[0])  # each table starts with its bold title
+    assert len(tables) == 2
+    _, first = read_markdown(tables[0])
+    assert first.rows[0] == ["", "total", "share", "HDI total", "HDI share"]
+    assert first.rows[1:] == headline
+    _, second = read_markdown(tables[1])
+    assert second.rows[0] == ["", "population", "total", "90%", "share"]
+    assert [[r[0], r[2], r[3]] for r in second.rows[1:]] == [[n.replace("\\", ""), m, i] for n, m, i in group_rows]
+    summary = dnamodel.summarize(dnamodel.read_fit(estimated / f"{model}.nc"), data=data)
+    withheld = f"No sentence to cite: {summary.withheld}" + (f" {summary.advice}" if summary.advice else "")
+    assert markdown.rstrip().endswith("> " + markdown_escape(withheld))  # the reason, then what to do
+
+    latex = (estimated / f"{model}_tables.tex").read_text(encoding="utf-8")
+    first_table, second_table = latex.split("\\end{table}\n")[:2]
+    spec, rows, caption = latex_rows(first_table + "\\end{table}\n")
+    assert spec == "lrrrr"
+    assert rows[1:] == headline
+    assert caption == summary.study.title(summary.provenance.get("estimand_date"))
+    _, rows, caption = latex_rows(second_table + "\\end{table}\n")
+    assert [[r[0], r[2], r[3]] for r in rows[1:]] == group_rows
+    assert caption.startswith("By district")
+    assert r"\label{tab:quillmoor_dated-total}" in latex
+    assert unlatex(latex.split("\\begin{quote}\n")[1].split("\n\\end{quote}")[0]).startswith("No sentence to cite: ")
+
+
+def test_report_writes_the_same_tables_beside_its_page(estimated, capsys):
+    """`report --from` a fit writes the tables estimate wrote beside its CSV, beside the HTML page."""
+    model = "quillmoor_dated"
+    figures = csv_figures(estimated / f"{model}_summary.csv")
+    headline, _ = expected_rows(figures, [])
+    argv = ["report", "--from", str(estimated / f"{model}.nc"), "--data", str(QUILLMOOR / "data"), "--no-sweeps"]
+    assert main([*argv, "--out", str(estimated / "report.html"), "--allow-bad-fit"]) == 0
+    out = capsys.readouterr().out
+    assert f"{estimated / 'report_tables.md'}" in out
+    beside = (estimated / "report_tables.md").read_text(encoding="utf-8")
+    assert beside == (estimated / f"{model}_tables.md").read_text(encoding="utf-8")
+    for row in headline:
+        assert " | ".join(markdown_escape(c) for c in row) in beside

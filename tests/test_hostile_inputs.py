@@ -1,32 +1,43 @@
-"""Hostile input, second round (issue 24): the data, spec, sweep-file and file-writing layers.
+"""Hostile input, second round (issue 24): the trial's 636 inputs, by class.
 
-The classes follow the trial's: data, specs, sweeps, faults (a full disk, a read-only file system,
-temporary files left by a killed run) and determinism. Every refusal asserts exit 2, one message on
+Every refusal asserts exit 2, one message on
 stderr naming the place (file and row and field, spec file and key, or the file being written), no
 traceback, and no file written or left behind. No test fits a model: the fit and a sweep's points
 are replaced by a guard that fails the test if reached, so the point of each test, that the error
-comes before any fit, keeps them fast. (The command line's, the API's and Ctrl-C's classes come
-with the restructured command line.)
+comes before any fit, keeps them fast; the few that need a fit (the saved fit's file, a fit that is
+not finite, Ctrl-C while sampling) use one of the example's at reduced draws, made once.
+
+Classes: data, specs, sweeps, the command line (bounds, conflicting flags, one handler of OS errors
+and of Ctrl-C in every command), the public API (its arguments checked at the door), fits (written
+all or none, read back only if they are fits), faults (a full disk, a read-only file system,
+temporary files left by a killed run, Ctrl-C sent to a process mid-sampling) and determinism.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import csv
 import errno
 import os
+import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+import dnamodel
 from dnamodel import files
 from dnamodel.cli import main
 from dnamodel.data import bundled_dir, example_path, export_data, load_data
 from dnamodel.errors import DataError, UsageError
 from dnamodel.families import load_model, load_sweep
 from dnamodel.files import STARTED, atomic_write_bytes, atomic_write_files, remove_stale_temporaries
+from dnamodel.outputs import plots
 from dnamodel.spec import MODELS_DIR, available_models
 from dnamodel.spec.sweep import MAX_POINTS, check_grid_size, shipped_sweeps
 
@@ -526,10 +537,27 @@ class TestFaults:
 
     @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc here, a folder that takes no new files")
     def test_a_folder_that_takes_no_files_is_not_called_full(self, home, capsys):
-        """/proc has no blocks: its free space says nothing, and the write says why it failed (item 4, mc --tornado)."""
-        refused(capsys, home, ["mc", "report_uniform", "--draws", "10000", "--sensitivity", "--tornado", "/proc/t.png"],
-                "cannot write /proc/t.png: /proc takes no new files")  # fmt: skip
+        """/proc has no blocks: its free space says nothing, and the write says why it failed (item 4)."""
+        with pytest.raises(UsageError, match=r"cannot write /proc/t\.png: /proc takes no new files"):
+            atomic_write_bytes("/proc/t.png", b"x")
         assert not os.path.exists("/proc/t.png")
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["mc", "report_uniform", "--draws", "10000", "--tornado", "/proc/t.png"],
+            ["estimate", "--out", "/proc/results"],
+            ["report", "--results", "/proc/results"],
+            ["report", "--from", "results/earlier.txt", "--out", "/proc/r.html"],
+            ["compare", "--out", "/proc/results"],
+            ["sweep", "dated", "--set", "fraction.unreported_offset=0,-1", "--out", "/proc/s.nc"],
+        ],
+    )
+    def test_an_output_where_no_file_can_be_is_refused_before_any_work(self, home, capsys, argv):
+        """Item 4: /proc's permissions say yes to the superuser; its file system's flags say no, before any fit."""
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("no /proc here, a file system that takes no files")
+        refused(capsys, home, argv, "cannot write in /proc (its file system takes no files)")
 
     def test_a_write_into_a_missing_folder(self, home):
         with pytest.raises(UsageError, match=r"cannot write .*gone/fit\.nc: its folder .*gone does not exist"):
@@ -614,3 +642,469 @@ def test_a_data_error_for_each_problem_at_once(home):
         ("units.csv", "folded_into"),
         ("observations.csv", "date"),
     ]
+
+
+# --- the command line: every command, one handler ----------------------------------------------------
+
+EVERY_COMMAND = {
+    "replicate": ["replicate"],
+    "audit": ["audit"],
+    "mc": ["mc", "report_uniform", "--draws", "10000"],
+    "estimate": ["estimate", "--out", "results/out"],
+    "report": ["report", "--results", "results/out", "--no-sweeps"],
+    "forecast-check": ["forecast-check"],
+    "compare": ["compare", "dated", "--out", "results/out"],
+    "sweep": ["sweep", "dated", "--set", "fraction.unreported_offset=0,-1", "--out", "results/out/s.nc"],
+    "data check": ["data", "check"],
+    "data export": ["data", "export", "results/out"],
+}
+"""One invocation of each command, each of which reads the data first."""
+
+
+class TestCommandLine:
+    """Items 3, 4, 6, 13 and 14: bounds, conflicting flags, messages naming the flag, one handler for all."""
+
+    @pytest.mark.parametrize("command", ["forecast-check", "compare", "estimate", "report", "sweep dated"])
+    @pytest.mark.parametrize("seed", ["-1", str(2**63), str(2**64), "1.5", "x"])
+    def test_every_seed_is_bounded(self, home, capsys, command, seed):
+        refused(capsys, home, [*command.split(), "--seed", seed], "argument --seed")
+
+    @pytest.mark.parametrize("command", ["estimate", "report", "compare", "sweep dated"])
+    @pytest.mark.parametrize(("tune", "words"), [(str(2**70), "at most 1,000,000"), ("0", "at least 1")])
+    def test_tuning_is_bounded(self, home, capsys, command, tune, words):
+        refused(capsys, home, [*command.split(), "--tune", tune], "argument --tune", words)
+
+    def test_tuning_is_bounded_in_a_spec_too(self, home, capsys):
+        spec = write(home, "spec.toml", spec_with("dated", "tune = 1500", "tune = 10_000_000"))
+        one_problem(refused(capsys, home, ["estimate", str(spec)], f"{spec}, field 'sampler.tune'", "1000000"))
+
+    @pytest.mark.parametrize(
+        ("argv", "words"),
+        [
+            (["report", "--sweeps", "x", "--no-sweeps"], "argument --no-sweeps: not allowed with argument --sweeps"),
+            (["forecast-check", "--compare", "x", "--no-compare"], "--no-compare: not allowed with argument --compare"),
+            (["sweep", "dated", "--threads", "2", "--processes", "2"], "--processes: not allowed with argument"),
+        ],
+    )  # fmt: skip
+    def test_conflicting_flags_are_refused(self, home, capsys, argv, words):
+        refused(capsys, home, argv, words)
+
+    @pytest.mark.parametrize(("draws", "words"), [("3", "power of 2"), (str(2**40), "held in memory")])
+    def test_the_sobol_size_error_names_its_flag(self, home, capsys, draws, words):
+        argv = ["mc", "report_uniform", "--draws", "10000", "--sensitivity", "--sensitivity-draws", draws]
+        refused(capsys, home, argv, f"--sensitivity-draws {int(draws):,}: ", words)
+
+    @pytest.mark.parametrize("command", ["estimate", "sweep"])
+    def test_a_specs_draws_over_the_memory_cap_name_its_file_and_key(self, home, capsys, command):
+        spec = write(home, "spec.toml", spec_with("dated", "draws = 4000", "draws = 2_000_000_000"))
+        argv = [command, str(spec), *(["--set", "fraction.unreported_offset=0,-1"] if command == "sweep" else [])]
+        err = one_problem(refused(capsys, home, argv, f"{spec}, field 'sampler.draws'", "draws × chains"))
+        assert "--draws" in err
+
+    def test_the_memory_cap_of_a_flag_names_the_flag_not_the_spec(self, home, capsys):
+        err = refused(capsys, home, ["estimate", "--draws", str(2**40), "--out", "results/out"], "draws × chains")
+        assert "field 'sampler.draws'" not in err
+
+    @pytest.mark.parametrize("command", list(EVERY_COMMAND))
+    @pytest.mark.parametrize(
+        ("error", "words"),
+        [
+            (PermissionError(errno.EACCES, "Permission denied", "/srv/units.csv"), "/srv/units.csv: permission denied"),
+            (OSError(errno.EIO, "Input/output error", "/srv/units.csv"), "input/output error of the device"),
+            (OSError(errno.ENOSPC, "No space left on device"), "the operating system: no space left on the device"),
+        ],
+    )  # fmt: skip
+    def test_an_os_error_anywhere_is_one_line_and_exit_2(self, home, capsys, monkeypatch, command, error, words):
+        """Item 4: the backstop of every command, for an OSError no check foresaw (here in reading the data)."""
+
+        def failing(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr("dnamodel.cli.common.load_data", failing)
+        monkeypatch.setattr("dnamodel.cli.export_data", failing)
+        err = refused(capsys, home, EVERY_COMMAND[command], words)
+        assert len(err.strip().splitlines()) == 1
+
+    @pytest.mark.parametrize("command", list(EVERY_COMMAND))
+    def test_ctrl_c_in_any_command_is_exit_130_in_one_line(self, home, capsys, monkeypatch, command):
+        """Item 3, in every command: Ctrl-C while it works (here while it reads the data)."""
+
+        def interrupted(*args, **kwargs):
+            signal.raise_signal(signal.SIGINT)
+
+        monkeypatch.setattr("dnamodel.cli.common.load_data", interrupted)
+        monkeypatch.setattr("dnamodel.cli.export_data", interrupted)
+        before = snapshot(home)
+        assert main(EVERY_COMMAND[command]) == 130
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == "dnamodel: interrupted (Ctrl-C); no partial result was written\n"
+        assert snapshot(home) == before
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+    def test_a_damaged_comparison_in_the_output_folder_is_refused_before_the_fit(self, home, capsys):
+        """estimate reads compare.nc in --out for its sentence on structural uncertainty: before the fit, not after."""
+        (home / "results" / "compare.nc").write_bytes(b"not a comparison")
+        refused(capsys, home, ["estimate", "--out", "results"], "results/compare.nc: not a readable comparison")
+
+    def test_after_ctrl_c_nothing_is_written_or_printed_even_if_the_work_goes_on(self, home, capsys, monkeypatch):
+        """A sampler that catches Ctrl-C and returns what it has (nutpie does) lets the command go on: it must not
+        write or print that partial result."""
+
+        def swallowed(*args, **kwargs):
+            with contextlib.suppress(KeyboardInterrupt):  # as nutpie.sample does: it returns sampler.abort()
+                signal.raise_signal(signal.SIGINT)
+            atomic_write_bytes(home / "results" / "fit.nc", b"a partial fit")
+            raise AssertionError("the write after Ctrl-C was not refused")
+
+        monkeypatch.setattr("dnamodel.cli.fits.run_estimate", swallowed)
+        before = snapshot(home)
+        assert main(["estimate", "--out", "results"]) == 130
+        assert capsys.readouterr().err == "dnamodel: interrupted (Ctrl-C); no partial result was written\n"
+        assert snapshot(home) == before
+
+
+OFFSET_PATH = "fraction.unreported_offset"
+OFFSET = {OFFSET_PATH: [0.0]}
+RATE = {"inputs.rest_rate.low.figure": ["lhorong_rate"]}
+
+
+class TestApi:
+    """Item 15: the public API checks its arguments at the door, with the command line's standard of message."""
+
+    @pytest.mark.parametrize(
+        ("call", "error", "words"),
+        [
+            (lambda: dnamodel.fit(None), TypeError, "fit: spec must be a spec, or a model's name or path, got None"),
+            (lambda: dnamodel.fit(123), TypeError, "fit: spec must be a spec, or a model's name or path, got the int"),
+            (lambda: dnamodel.fit("dated", data="str"), TypeError, "fit: data must be a Dataset"),
+            (lambda: dnamodel.fit("report_mc"), UsageError, "report_mc"),
+            (lambda: dnamodel.fit("dated", draws=-5), UsageError, "draws must be at least 1"),
+            (lambda: dnamodel.fit("dated", tune=2**70), UsageError, "tune must be at most 1,000,000"),
+            (lambda: dnamodel.fit("dated", seed=-1), UsageError, "seed must be a whole number from 0"),
+            (lambda: dnamodel.compare(["dated"], data="data"), TypeError, "compare: data must be a Dataset"),
+            (lambda: dnamodel.compare([]), ValueError, "models is empty; give at least one, or None"),
+            (lambda: dnamodel.compare("dated"), TypeError, "compare: models must be a list of names or paths"),
+            (lambda: dnamodel.compare([3]), TypeError, "compare: each model must be a model's name or path"),
+            (lambda: dnamodel.compare(["dated"], seed=-1), UsageError, "compare: seed must be at least 0"),
+            (lambda: dnamodel.sweep("dated", grid="str"), TypeError, "sweep: grid must be a mapping"),
+            (lambda: dnamodel.sweep(42, {"a": [1]}), TypeError, "sweep: spec must be a spec, or a model's name"),
+            (lambda: dnamodel.sweep("dated", {3: [1]}), TypeError, "sweep: each path of the grid must be a dotted"),
+            (lambda: dnamodel.sweep("dated", OFFSET, threads=0), UsageError, "sweep: threads must be at least 1"),
+            (lambda: dnamodel.sweep("dated", OFFSET, threads=2, processes=2), UsageError, "not both"),
+            (lambda: dnamodel.sweep("dated", {OFFSET_PATH: list(range(1001))}), UsageError, "the grid: 1,001 points"),
+            (lambda: dnamodel.sweep("report_uniform", RATE, seed=-1), UsageError, "sweep: seed must be at least 0"),
+            (lambda: dnamodel.sweep("dated", OFFSET, seed=2**64), UsageError, "seed must be a whole number from 0"),
+            (lambda: dnamodel.replicate(data="x"), TypeError, "replicate: data must be a Dataset"),
+            (lambda: dnamodel.audit(data=5), TypeError, "audit: data must be a Dataset"),
+            (lambda: dnamodel.summarize("x"), UsageError, "no model file or model named 'x'"),
+            (lambda: dnamodel.summarize(3.5), TypeError, "summarize: model must be a fit, or a Monte Carlo spec"),
+            (lambda: dnamodel.summarize("report_uniform", 10.5), TypeError, "draws must be a whole number"),
+            (lambda: dnamodel.summarize("report_uniform", 1000, -1), UsageError, "summarize: seed must be at least 0"),
+            (lambda: dnamodel.tornado("x"), TypeError, "tornado: spec must be a Monte Carlo spec: dnamodel.load_model"),
+            (lambda: dnamodel.sobol("report_uniform"), TypeError, "sobol: spec must be a Monte Carlo spec"),
+            (lambda: dnamodel.monte_carlo(load_model("dated")), TypeError, "one is fitted, got a DatedSpec"),
+            (lambda: dnamodel.monte_carlo(load_model("report_uniform"), data=""), TypeError, "monte_carlo: data must"),
+            (lambda: dnamodel.load_model(None), TypeError, "load_model: path_or_name must be a model's name"),
+            (lambda: dnamodel.load_sweep(7), TypeError, "load_sweep: name_or_path must be a shipped sweep's name"),
+            (lambda: dnamodel.shipped_sweeps("nope"), UsageError, "no shipped model named 'nope'"),
+            (lambda: dnamodel.shipped_sweeps(3), TypeError, "shipped_sweeps: model must be a shipped model's name"),
+            (lambda: dnamodel.diagnose("x"), TypeError, "diagnose: idata must be an arviz.InferenceData"),
+            (lambda: dnamodel.write_fit("x", "fit.nc"), TypeError, "write_fit: idata must be an arviz.InferenceData"),
+            (lambda: dnamodel.read_fit(5), TypeError, "read_fit: path must be a fit's path"),
+            (lambda: dnamodel.sbc("dated", simulations=0), UsageError, "sbc: simulations must be at least 1"),
+            (lambda: dnamodel.sbc("dated", simulations=2, draws=-1), UsageError, "draws must be at least 1"),
+            (lambda: dnamodel.sbc(None, simulations=2), TypeError, "sbc: model must be a fit, a spec"),
+            (lambda: dnamodel.predictive_checks("x"), TypeError, "the fit must be an arviz.InferenceData"),
+        ],
+    )  # fmt: skip
+    def test_arguments_are_checked_at_the_door(self, home, call, error, words):
+        before = snapshot(home)
+        with pytest.raises(error) as caught:
+            call()
+        assert words in str(caught.value), str(caught.value)
+        assert snapshot(home) == before
+
+    @pytest.mark.parametrize(
+        ("call", "words"),
+        [
+            (lambda: dnamodel.fit("dated", "str"), "fit: data must be a Dataset"),
+            (lambda: dnamodel.compare(["dated"], "data"), "compare: data must be a Dataset"),
+            (lambda: dnamodel.replicate("x"), "replicate: data must be a Dataset"),
+            (lambda: dnamodel.audit(5), "audit: data must be a Dataset"),
+        ],
+    )
+    def test_data_by_position_is_checked_too(self, call, words):
+        """The trial's calls as it wrote them: data by position, deprecated (it warns) and checked all the same."""
+        with pytest.warns(DeprecationWarning, match="give data= by keyword"), pytest.raises(TypeError, match=words):
+            call()
+
+    def test_a_grid_of_numpy_numbers_is_a_grid_of_numbers(self, monkeypatch):
+        import numpy as np
+
+        from dnamodel.workflows.sweep import plan_sweep
+
+        plan = plan_sweep("dated", {"fraction.unreported_offset": np.linspace(-1, 0, 3)})
+        assert plan.axes == [[-1.0, -0.5, 0.0]]
+        assert all(type(v) is float for v in plan.axes[0])
+
+    def test_an_interval_the_summary_has_not_is_a_value_error(self):
+        from dnamodel.checks.summary import Interval, Quantity
+
+        quantity = Quantity("total", 1.0, 1.0, 0.1, 0.01, 0.01, (Interval(0.9, "equal-tailed", 0.5, 1.5),))
+        assert quantity.interval(0.9).low == 0.5
+        with pytest.raises(ValueError, match=r"no 'equal-tailed' interval of probability 1\.5: the summary has 0\.9"):
+            quantity.interval(1.5)
+
+
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory):
+    """A real fit of the example's dated model at reduced draws (seconds), saved to NetCDF."""
+    folder = example_path("quillmoor")
+    data = load_data(folder / "data")
+    idata = dnamodel.fit(folder / "models" / "dated.toml", data=data, draws=100, tune=100, chains=2, prior_draws=50)
+    path = dnamodel.write_fit(idata, tmp_path_factory.mktemp("fit") / "quillmoor_dated.nc")
+    return idata, path, data
+
+
+def edited(idata, change):
+    """A deep copy of a fit with ``change`` applied to it."""
+    changed = copy.deepcopy(idata)
+    change(changed)
+    return changed
+
+
+class TestFits:
+    """Items 2, 5, 7 and 15: a saved fit's file written all or none, and read back only if it is a fit."""
+
+    def test_the_netcdf_is_built_in_memory_and_reads_back_whole(self, small_fit, tmp_path):
+        from dnamodel.outputs.io import netcdf_bytes, read_netcdf
+
+        idata, path, _ = small_fit
+        back = read_netcdf(path)
+        assert back.groups() == idata.groups()
+        assert dict(back.attrs) == {k: v for k, v in idata.attrs.items()}
+        for group in idata.groups():
+            assert back[group].equals(idata[group]), group
+        assert netcdf_bytes(idata) == netcdf_bytes(idata)  # the same fit, the same bytes (no timestamps)
+
+    @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EACCES, errno.EROFS])
+    def test_estimates_files_are_written_all_or_none(self, small_fit, home, monkeypatch, error):
+        """Item 2, a patched write that fails on the third file, as a full disk's would (runs everywhere)."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.formats import summary_documents
+        from dnamodel.outputs.io import write_outputs
+
+        idata, _, data = small_fit
+        summary = summarize_fit(idata, data)
+        written = []
+        fill_file = files._fill
+
+        def failing(temporary, content):
+            if len(written) == 2:
+                raise OSError(error, os.strerror(error))
+            written.append(temporary)
+            fill_file(temporary, content)
+
+        monkeypatch.setattr(files, "_fill", failing)
+        figures = [("total", lambda p: plots.total_posterior_plot(idata, summary, p))]
+        with pytest.raises(UsageError, match="none of the 5 files was written"):
+            write_outputs(idata, summary, home / "new" / "out", figures, tables=summary_documents(summary))
+        assert not (home / "new").exists()  # the folders it made are gone again
+        assert not any(p.exists() for p in written)
+
+    def test_the_same_fit_writes_the_same_bytes(self, small_fit, home):
+        """Determinism of the writer: every file of a result, written twice, byte for byte."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.formats import summary_documents
+        from dnamodel.outputs.io import write_outputs
+
+        idata, _, data = small_fit
+        summary = summarize_fit(idata, data)
+        figures = [("total", lambda p: plots.total_posterior_plot(idata, summary, p))]
+        first = write_outputs(idata, summary, home / "a", figures, tables=summary_documents(summary))
+        second = write_outputs(idata, summary, home / "b", figures, tables=summary_documents(summary))
+        assert [p.name for p in first] == [p.name for p in second] == [
+            "quillmoor_dated.nc", "quillmoor_dated_summary.csv", "quillmoor_dated_total.png",
+            "quillmoor_dated_tables.md", "quillmoor_dated_tables.tex",
+        ]  # fmt: skip
+        for a, b in zip(first, second, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+    def test_estimate_on_a_full_tmpfs_is_one_message(self, small_fit, small_disk, capsys):
+        """Item 2 on a real 1 MiB tmpfs: h5py never writes to the disk, so it cannot crash on it."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.io import write_outputs
+
+        idata, _, data = small_fit
+        fill(small_disk, 16_384)
+        before = snapshot(small_disk)
+        with pytest.raises(UsageError, match=r"quillmoor_dated\.nc: it needs [\d,]+ bytes|no space left"):
+            write_outputs(idata, summarize_fit(idata, data), small_disk / "out", [])
+        assert snapshot(small_disk) == before
+
+    @pytest.mark.parametrize("how", ["pickle", "truncated", "text", "empty"])
+    @pytest.mark.parametrize("command", ["compare", "report"])
+    def test_a_corrupt_or_renamed_file_is_refused_in_one_line(self, small_fit, home, capsys, how, command):
+        """Item 5: compare reads fits as report --from does."""
+        _, path, _ = small_fit
+        bad = home / "bad.nc"
+        if how == "pickle":
+            bad.write_bytes(pickle.dumps({"posterior": [1, 2, 3]}))
+        elif how == "truncated":
+            bad.write_bytes(path.read_bytes()[:4096])
+        elif how == "text":
+            bad.write_text("not a fit", encoding="utf-8")
+        else:
+            bad.write_bytes(b"")
+        argv = ["compare", str(bad)] if command == "compare" else ["report", "--from", str(bad), "--no-sweeps"]
+        err = refused(capsys, home, argv, f"{bad}: not a readable NetCDF fit")
+        assert len(err.strip().splitlines()) == 1
+
+    def test_a_renamed_fit_of_other_data_is_refused_by_compare(self, small_fit, home, capsys):
+        _, path, _ = small_fit
+        shutil.copy(path, home / "renamed.nc")
+        refused(capsys, home, ["compare", "renamed.nc"], "renamed.nc was fitted to data", "must share their data")
+
+    @pytest.mark.parametrize("value", [float("nan"), float("inf")])
+    def test_a_fit_whose_total_is_not_finite_is_refused_everywhere(self, small_fit, home, capsys, value):
+        """Item 7: `report --from`, `compare`, read_fit, write_fit and summarize refuse it, naming it."""
+        from dnamodel.outputs.io import write_netcdf
+
+        idata, _, data = small_fit
+        broken = edited(idata, lambda i: i.posterior["total"].values.fill(value))
+        write_netcdf(broken, home / "broken.nc")
+        words = "of its 200 posterior draws of the total are not finite numbers"
+        refused(capsys, home, ["report", "--from", "broken.nc", "--no-sweeps", "--data", str(data.location)], words)
+        refused(capsys, home, ["compare", "broken.nc", "--data", str(data.location)], words)
+        with pytest.raises(UsageError, match=words):
+            dnamodel.read_fit(home / "broken.nc")
+        with pytest.raises(UsageError, match=words):
+            dnamodel.write_fit(broken, home / "again.nc")
+        with pytest.raises(UsageError, match=words):
+            dnamodel.summarize(broken, data=data)
+
+    def test_a_plain_netcdf_or_a_foreign_inferencedata_is_no_fit(self, small_fit, home):
+        """Item 15's silent acceptances: what the command line refuses, the API refuses."""
+        import arviz as az
+        import numpy as np
+        import xarray as xr
+
+        from dnamodel.outputs.io import write_netcdf
+
+        xr.Dataset({"total": ("draw", np.arange(3.0))}).to_netcdf(home / "plain.nc", engine="h5netcdf")
+        rng = np.random.default_rng(1)
+        foreign = az.from_dict(posterior={"total": rng.normal(size=(2, 50))}, attrs={"model": "theirs"})
+        write_netcdf(foreign, home / "foreign.nc")
+        for name in ("plain.nc", "foreign.nc"):
+            with pytest.raises(UsageError, match="not a fit of dnamodel estimate"):
+                dnamodel.read_fit(home / name)
+        with pytest.raises(UsageError, match="not a fit of dnamodel estimate"):
+            dnamodel.write_fit(foreign, home / "out.nc")
+        assert not (home / "out.nc").exists()
+        for check in (dnamodel.summarize, dnamodel.predictive_checks, dnamodel.leave_one_out):
+            with pytest.raises(UsageError, match="not a fit of dnamodel estimate"):
+                check(foreign)
+        with pytest.raises(UsageError, match="not a fit of dnamodel estimate"):
+            dnamodel.summarize(az.InferenceData())
+        with pytest.raises(UsageError, match="needs a posterior and sample_stats with 'diverging'"):
+            dnamodel.diagnose(foreign)
+
+    def test_summarize_checks_the_spec_hash(self, small_fit):
+        idata, _, data = small_fit
+        forged = edited(idata, lambda i: i.attrs.__setitem__("spec", i.attrs["spec"].replace("0.10", "0.20", 1)))
+        with pytest.raises(UsageError, match=r"hashes to sha256:.*not the recorded"):
+            dnamodel.summarize(forged, data=data)
+
+    @pytest.mark.parametrize(
+        ("settings", "words"), [({"draws": -5}, "draws must be at least 1"), ({"tune": 1.5}, "tune must be a whole")]
+    )
+    def test_a_refits_settings_are_bounded(self, small_fit, settings, words):
+        idata, _, data = small_fit
+        with pytest.raises((UsageError, TypeError), match=words):
+            dnamodel.leave_one_out(idata, data=data, refit=True, **settings)
+
+
+QUILLMOOR = example_path("quillmoor")
+
+
+class TestCtrlC:
+    """Item 3: Ctrl-C while sampling ends the command with exit 130 and one line, and nothing half-written.
+
+    nutpie catches the interrupt and returns the draws it has (``nutpie.sample``: ``except
+    KeyboardInterrupt: result = sampler.abort()``); the command must not go on to write them.
+    """
+
+    @pytest.fixture(autouse=True)
+    def no_fit(self):
+        """These tests sample, to be interrupted: the module's guard against fitting is lifted."""
+
+    @pytest.fixture
+    def interrupted_midway(self, monkeypatch):
+        """nutpie.sample, with Ctrl-C once sampling runs, handled as nutpie.sample handles it when it blocks."""
+        import nutpie
+
+        real = nutpie.sample
+
+        def interrupted_midway(*args, **kwargs):
+            sampler = real(*args, **{**kwargs, "blocking": False})
+            try:
+                signal.raise_signal(signal.SIGINT)
+                return sampler.wait()
+            except KeyboardInterrupt:
+                return sampler.abort()
+
+        monkeypatch.setattr(nutpie, "sample", interrupted_midway)
+
+    @pytest.mark.parametrize("chains", ["1", "2"])
+    def test_a_sampler_that_returns_what_it_has(self, home, capsys, interrupted_midway, chains):
+        """With one chain the partial trace is whole-looking; with two its chains differ in length."""
+        spec, data = QUILLMOOR / "models" / "dated.toml", QUILLMOOR / "data"
+        argv = ["estimate", str(spec), "--data", str(data), "--out", "results/out", "--chains", chains]
+        before = snapshot(home)
+        assert main([*argv, "--draws", "100000", "--tune", "100", "--no-loo"]) == 130
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == "dnamodel: interrupted (Ctrl-C); no partial result was written\n"
+        assert snapshot(home) == before
+
+    def test_the_api_raises_keyboardinterrupt_rather_than_return_a_short_fit(self, interrupted_midway):
+        data = load_data(QUILLMOOR / "data")
+        with pytest.raises(KeyboardInterrupt):
+            dnamodel.fit(QUILLMOOR / "models" / "dated.toml", data=data, draws=100_000, tune=100, chains=1)
+
+    def test_sigint_sent_to_a_process_mid_sampling(self, home):
+        """A real SIGINT from outside, as a terminal sends it, once the process has started to sample."""
+        script = (
+            "import sys, nutpie\n"
+            "real = nutpie.sample\n"
+            "def announced(*args, **kwargs):\n"
+            "    print('sampling', file=sys.stderr, flush=True)\n"
+            "    return real(*args, **kwargs)\n"
+            "nutpie.sample = announced\n"
+            "from dnamodel.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n"
+        )
+        spec, data = QUILLMOOR / "models" / "dated.toml", QUILLMOOR / "data"
+        argv = ["estimate", str(spec), "--data", str(data), "--out", "results/out", "--no-loo"]
+        argv += ["--draws", "500000", "--chains", "2"]
+        before = snapshot(home)
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, *argv], cwd=home, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stderr is not None
+            line = process.stderr.readline()
+            assert line == "sampling\n", line + process.stderr.read()
+            # 500,000 draws a chain take minutes: a second after it starts, the signal arrives while nutpie
+            # samples (on a machine slow to start its chains, just before: Ctrl-C mid-command all the same)
+            time.sleep(1)
+            os.kill(process.pid, signal.SIGINT)
+            out, err = process.communicate(timeout=300)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 130, err
+        assert out == ""
+        assert err == "dnamodel: interrupted (Ctrl-C); no partial result was written\n"
+        assert snapshot(home) == before

@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from dnamodel.casestudy.replicate import Replication, replicate
-from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, load_data
+from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, given_data
 from dnamodel.data.printed import (
     Printed,
     format_count,
@@ -151,7 +151,7 @@ def audit(*, data: Dataset | None = None) -> Audit:
     >>> dalong.printed, dalong.recomputed
     ('9.1%', '8.0643%')
     """
-    data = load_data() if data is None else data
+    data = given_data(data, "audit")
     chain = replicate(data=data)
     checks = itertools.chain(
         _share_checks(data),

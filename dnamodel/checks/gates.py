@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
+from dnamodel.errors import UsageError, python_value
 from dnamodel.inference.sampling import quiet_arviz
+from dnamodel.spec import parameters
 
 if TYPE_CHECKING:
     import arviz as az
@@ -23,23 +25,9 @@ if TYPE_CHECKING:
 MAX_DIVERGENCES = 0
 MAX_RHAT = 1.01
 MIN_ESS = 400
-GATED = (
-    "alpha",
-    "beta",
-    "sigma",
-    "log_uplift",
-    "tau",
-    "row_centre",
-    "contrast",
-    "group_sd",
-    "unit_sd",
-    "reported",
-    "typed_share",
-    "baseline_per_resident",
-    "total",
-    "share",
-)
-"""The scalars the gates apply to, when the model has them."""
+GATED = parameters.gated_names()
+"""The scalars the gates apply to, when the model has them: every model's, from the registries
+(:func:`dnamodel.spec.parameters.gated_names`; the shipped ones, for figures)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +97,18 @@ def diagnose(idata: az.InferenceData) -> Diagnostics:
     >>> d.passed, d.failures[0].startswith("R-hat")
     (False, True)
     """
-    return diagnose_posterior(idata.posterior, int(idata.sample_stats["diverging"].sum()))
+    if not (hasattr(idata, "groups") and hasattr(idata, "attrs")):
+        raise TypeError(f"diagnose: idata must be an arviz.InferenceData (a fit), got {python_value(idata)}")
+    groups = idata.groups()
+    if "posterior" not in groups or "sample_stats" not in groups or "diverging" not in idata.sample_stats:
+        raise UsageError(
+            "diagnose: the InferenceData needs a posterior and sample_stats with 'diverging', as a fit of "
+            f"dnamodel.fit has; it has the groups {', '.join(groups) or 'none'}"
+        )
+    post = idata.posterior
+    if dims.CHAIN not in post.dims or dims.DRAW not in post.dims:
+        raise UsageError(f"diagnose: the posterior has no chain and draw dimensions (its dims: {', '.join(post.dims)})")
+    return diagnose_posterior(post, int(idata.sample_stats["diverging"].sum()))
 
 
 def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:
@@ -130,7 +129,7 @@ def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:
         value = float(np.nanmax(values)) if values.size else 1.0
         if value > worst:
             worst_name, worst = name, value
-    gated = [name for name in GATED if name in post and post[name].ndim == 2]
+    gated = [name for name in parameters.gated_names() if name in post and post[name].ndim == 2]
     bulk = az.ess(post[gated], method="bulk")
     tail = az.ess(post[gated], method="tail")
     rows, failures = [], []

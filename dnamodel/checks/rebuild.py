@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnamodel.data import Dataset, load_data
+import numpy as np
+
+from dnamodel.data import Dataset, given_data, load_data
 from dnamodel.errors import UsageError
 
 
@@ -26,6 +28,8 @@ def data_of_fit(idata: Any, data: Dataset | None = None, source: str = "the fit"
         If the recorded folder no longer holds valid data.
     """
     attrs = idata.attrs
+    if data is not None:
+        data = given_data(data, source)
     if data is None:
         location = str(attrs.get("data_location", "bundled"))
         data = load_data() if location == "bundled" else load_data(location)
@@ -36,3 +40,28 @@ def data_of_fit(idata: Any, data: Dataset | None = None, source: str = "the fit"
             f"({data.location}); pass the fit's data, or refit"
         )
     return data
+
+
+def check_posterior(idata: Any, source: str = "the fit") -> None:
+    """Refuse a fit with no posterior total, or one whose total is not a finite number in every draw.
+
+    A posterior of NaN or infinity (a damaged file, a hand edit, a sampler that failed) would be
+    summarised into a table of NaN and drawn as empty figures; it is refused instead, naming the fit.
+
+    Raises
+    ------
+    UsageError
+        Naming ``source`` and how many draws are not finite.
+    """
+    posterior = getattr(idata, "posterior", None)
+    if posterior is None or "total" not in posterior:
+        raise UsageError(f"{source}: not a fit of dnamodel estimate (it has no posterior total)")
+    total = np.asarray(posterior["total"].values, dtype=float)
+    if total.size == 0:
+        raise UsageError(f"{source}: its posterior has no draws")
+    bad = int((~np.isfinite(total)).sum())
+    if bad:
+        raise UsageError(
+            f"{source}: {bad:,} of its {total.size:,} posterior draws of the total are not finite numbers "
+            "(NaN or infinity); the file is damaged or the fit failed: refit it"
+        )

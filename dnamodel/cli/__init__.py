@@ -35,10 +35,13 @@ its convergence gates (unless ``--allow-bad-fit``), 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +53,14 @@ from dnamodel.cli.study import _audit, _check, _replicate
 from dnamodel.cli.sweeps import _sweep
 from dnamodel.data import export_data
 from dnamodel.errors import DataError, UsageError
-from dnamodel.files import check_output_file, check_output_folder
+from dnamodel.files import INTERRUPTED, check_interrupted, check_output_file, check_output_folder, os_error
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
 from dnamodel.montecarlo.run import QMC_REPLICATES, check_draws
 from dnamodel.montecarlo.sensitivity import DEFAULT_BASE_POINTS
+from dnamodel.outputs.pdf import pdf_printer
 from dnamodel.outputs.tables import console, render
 from dnamodel.provenance import package_version
-from dnamodel.spec.hierarchical import MAX_SEED
+from dnamodel.spec.hierarchical import MAX_SEED, MAX_TUNE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "model", metavar="MODEL", nargs="?", default=None, help=f"a model name or TOML path ({DEFAULT_MODEL_HELP})"
     )
     fit_option.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
-    fit_option.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
+    fit_option.add_argument("--tune", type=_tune, help="tuning steps per chain (default: the spec's)")
     fit_option.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
     fit_option.add_argument("--seed", type=_seed, help="random seed (default: the spec's)")
     fit_option.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation (default nutpie)")
@@ -188,15 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"a dated model's name or TOML path ({DEFAULT_MODEL_HELP})",
     )
-    forecast_parser.add_argument(
+    comparison = forecast_parser.add_mutually_exclusive_group()
+    comparison.add_argument(
         "--compare",
         default=None,
         metavar="MODEL",
         help="a hierarchical model to compare (default: the data's study.toml's [models] forecast_compare, if any)",
     )
-    forecast_parser.add_argument("--no-compare", action="store_true", help="run the dated model's forecasts only")
+    comparison.add_argument("--no-compare", action="store_true", help="run the dated model's forecasts only")
     forecast_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each refit")
-    forecast_parser.add_argument("--seed", type=int, metavar="S", help="the refits' seed (default: the spec's)")
+    forecast_parser.add_argument("--seed", type=_seed, metavar="S", help="the refits' seed (default: the spec's)")
 
     compare_parser = commands.add_parser(
         "compare",
@@ -210,8 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare_parser.add_argument("models", metavar="MODEL", nargs="*", help="spec names or paths, or saved fits (.nc)")
     compare_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each main fit")
-    compare_parser.add_argument("--tune", type=_positive_int, metavar="N", help="tuning steps of each main fit")
-    compare_parser.add_argument("--seed", type=int, default=20220913, metavar="S", help="the fits' seed")
+    compare_parser.add_argument("--tune", type=_tune, metavar="N", help="tuning steps of each main fit")
+    compare_parser.add_argument("--seed", type=_seed, default=20220913, metavar="S", help="the fits' seed")
     compare_parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
 
     report_parser = commands.add_parser(
@@ -230,13 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--results", default="results", metavar="DIR", help="where a new fit is written (default results/)"
     )
     report_parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the page as PDF beside it (needs Playwright and a Chromium; says how to install them)",
+    )
+    sweeps = report_parser.add_mutually_exclusive_group()
+    sweeps.add_argument(
         "--sweeps",
         default="results/sweeps",
         metavar="DIR",
         help="a folder of sweep results (`dnamodel sweep ... --out DIR/NAME.nc`); those of the fit's spec and data "
         "are shown (default results/sweeps/)",
     )
-    report_parser.add_argument("--no-sweeps", action="store_true", help="leave the sweeps out of the report")
+    sweeps.add_argument("--no-sweeps", action="store_true", help="leave the sweeps out of the report")
 
     sweep_parser = commands.add_parser(
         "sweep",
@@ -264,15 +275,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep_parser.add_argument("--out", metavar="FILE", help="the NetCDF file (default results/sweeps/NAME.nc)")
     sweep_parser.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
-    sweep_parser.add_argument("--tune", type=_positive_int, help="tuning steps per chain (default: the spec's)")
+    sweep_parser.add_argument("--tune", type=_tune, help="tuning steps per chain (default: the spec's)")
     sweep_parser.add_argument("--chains", type=_positive_int, help="chains (default: the spec's)")
     sweep_parser.add_argument("--seed", type=_seed, help="random seed, the same for every point (default: the spec's)")
-    sweep_parser.add_argument(
+    workers = sweep_parser.add_mutually_exclusive_group()
+    workers.add_argument(
         "--processes",
         type=_positive_int,
         help="local worker processes (a hierarchical model's default: cores / 2; a dated model's: threads)",
     )
-    sweep_parser.add_argument(
+    workers.add_argument(
         "--threads", type=_positive_int, help="a dated model's points at once, in threads (default: one per core)"
     )
     sweep_parser.add_argument(
@@ -319,48 +331,100 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``dnamodel`` command; return its exit status."""
+    """Run the ``dnamodel`` command; return its exit status.
+
+    One handler for every command: a usage or data error, or an operating system's refusal to read
+    or write (no space, permission denied, a missing folder), is one line on stderr and exit 2;
+    Ctrl-C is one line and exit 130, with nothing written or printed after it (:func:`_on_ctrl_c`).
+    """
     out = console()
-    try:
-        args = build_parser().parse_args(argv)
-        check_arguments(args)
-        if args.command == "replicate":
-            _replicate(args, out)
-        elif args.command == "audit":
-            _audit(args, out)
-        elif args.command == "mc":
-            _mc(args, out)
-        elif args.command == "estimate":
-            return _estimate(args, out)
-        elif args.command == "report":
-            return _report(args, out)
-        elif args.command == "forecast-check":
-            return _forecast_check(args, out)
-        elif args.command == "compare":
-            return _compare(args, out)
-        elif args.command == "sweep":
-            return _sweep(args, out)
-        elif args.data_command == "export":
-            written = export_data(args.directory, overwrite=args.force, example=args.example)
-            shown = ", ".join(str(p.relative_to(args.directory)) for p in written)
-            render(out, f"Wrote {len(written)} files to {args.directory}: {shown}.")
-            if args.example:
-                folder = Path(args.directory)
-                render(
-                    out,
-                    f"Run for example: dnamodel estimate {folder / 'models' / 'dated.toml'} --data {folder / 'data'}",
-                )
-            else:
-                render(out, f"Edit them, then run for example: dnamodel replicate --data {args.directory}")
+    INTERRUPTED.clear()
+    with _ctrl_c_handled():
+        try:
+            status = _run(argv, out)
+            check_interrupted()  # a command that finished on a sampler's partial draws ends as interrupted
+            return status
+        except KeyboardInterrupt:
+            return _interrupted()
+        except (DataError, UsageError) as error:
+            if INTERRUPTED.is_set():
+                return _interrupted()
+            print(f"dnamodel: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as error:
+            if INTERRUPTED.is_set():
+                return _interrupted()
+            print(f"dnamodel: error: {os_error(error)}", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception:
+            if INTERRUPTED.is_set():  # what failed, failed on what the interrupt cut short
+                return _interrupted()
+            raise
+
+
+def _run(argv: Sequence[str] | None, out: Any) -> int:
+    args = build_parser().parse_args(argv)
+    check_arguments(args)
+    if args.command == "replicate":
+        _replicate(args, out)
+    elif args.command == "audit":
+        _audit(args, out)
+    elif args.command == "mc":
+        _mc(args, out)
+    elif args.command == "estimate":
+        return _estimate(args, out)
+    elif args.command == "report":
+        return _report(args, out)
+    elif args.command == "forecast-check":
+        return _forecast_check(args, out)
+    elif args.command == "compare":
+        return _compare(args, out)
+    elif args.command == "sweep":
+        return _sweep(args, out)
+    elif args.data_command == "export":
+        written = export_data(args.directory, overwrite=args.force, example=args.example)
+        shown = ", ".join(str(p.relative_to(args.directory)) for p in written)
+        render(out, f"Wrote {len(written)} files to {args.directory}: {shown}.")
+        if args.example:
+            folder = Path(args.directory)
+            render(
+                out,
+                f"Run for example: dnamodel estimate {folder / 'models' / 'dated.toml'} --data {folder / 'data'}",
+            )
         else:
-            _check(args, out)
-    except (DataError, UsageError) as error:
-        print(f"dnamodel: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("dnamodel: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+            render(out, f"Edit them, then run for example: dnamodel replicate --data {args.directory}")
+    else:
+        _check(args, out)
     return EXIT_OK
+
+
+def _interrupted() -> int:
+    print("dnamodel: interrupted (Ctrl-C); no partial result was written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _on_ctrl_c(signum: int, frame: Any) -> None:
+    """SIGINT: remember it (:data:`dnamodel.files.INTERRUPTED`), then interrupt as Python does.
+
+    A sampler that catches the interrupt and returns the draws it has (nutpie) would otherwise let a
+    command go on with a partial fit; with the flag set, no file is written and nothing printed after it.
+    """
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _ctrl_c_handled() -> Iterator[None]:
+    """Within this block, Ctrl-C goes through :func:`_on_ctrl_c` (in the main thread; elsewhere as it was)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        INTERRUPTED.clear()  # the command is over: a caller in this process (a test, a notebook) writes again
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -388,6 +452,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     elif command == "estimate":
         check_output_folder(args.out, "--out")
     elif command == "report":
+        if args.pdf:
+            pdf_printer()  # Playwright and a Chromium, before any fit
         if args.out:
             if Path(args.out).suffix.lower() not in (".html", ".htm"):
                 raise UsageError(f"--out {args.out}: a report is an HTML file; give a name ending in .html")
@@ -424,6 +490,14 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {value}")
+    return value
+
+
+def _tune(text: str) -> int:
+    """Tuning steps per chain: a whole number from 1 to :data:`~dnamodel.spec.hierarchical.MAX_TUNE`."""
+    value = _positive_int(text)
+    if value > MAX_TUNE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TUNE:,} tuning steps per chain, got {value:,}")
     return value
 
 

@@ -6,11 +6,13 @@ import argparse
 import json
 import math
 import sys
+from importlib import resources
 from typing import Any
 
 from dnamodel.data import Dataset, load_data
 from dnamodel.data.study import STUDY_FILE
 from dnamodel.errors import UsageError
+from dnamodel.files import check_interrupted
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
 """Exit status: success, a usage or data error, a fit that failed its gates, Ctrl-C."""
@@ -46,9 +48,57 @@ def named_by_study(data: Dataset, key: str, reference: str) -> str:
     return f"{data.path(STUDY_FILE)}, key 'models.{key}' ({reference!r})"
 
 
-def print_json(payload: dict[str, Any]) -> None:
-    """Print standard JSON: a number that is not finite (an R-hat of a constant) is written as null."""
-    text = json.dumps(_finite(payload), indent=2, ensure_ascii=False, allow_nan=False)
+SCHEMAS = {
+    "replicate": 1,
+    "audit": 1,
+    "mc": 1,
+    "estimate": 2,
+    "report": 1,
+    "forecast-check": 1,
+    "compare": 1,
+    "sweep": 1,
+    "data-check": 2,
+}
+"""Each command's ``--json`` shape and its version: ``"schema": "dnamodel.<command>/<N>"`` in the output,
+and the JSON Schema ``dnamodel/cli/schemas/<command>.json`` shipped with the package. A change of shape
+raises N and is listed in ``CHANGELOG.md``."""
+
+
+def schema_id(command: str) -> str:
+    """The ``schema`` a command's ``--json`` output carries.
+
+    Examples
+    --------
+    >>> schema_id("estimate")
+    'dnamodel.estimate/2'
+    """
+    return f"dnamodel.{command}/{SCHEMAS[command]}"
+
+
+def json_schema(command: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a command's ``--json`` output, as shipped with the package.
+
+    Examples
+    --------
+    >>> json_schema("data-check")["properties"]["schema"]["const"]
+    'dnamodel.data-check/2'
+    """
+    if command not in SCHEMAS:
+        raise UsageError(f"no JSON output of {command!r}; commands with --json: {', '.join(SCHEMAS)}")
+    text = resources.files("dnamodel.cli").joinpath("schemas", f"{command}.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def print_json(payload: dict[str, Any], command: str) -> None:
+    """Print standard JSON, its ``schema`` first (:func:`schema_id`).
+
+    A number that is not finite (an R-hat of a constant) is written as null. Nothing is printed after
+    Ctrl-C (:func:`dnamodel.files.check_interrupted`).
+    """
+    check_interrupted()
+    shaped = _finite({"schema": schema_id(command), **payload})
+    text = json.dumps(shaped, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(text + "\n")
 
 

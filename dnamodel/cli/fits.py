@@ -19,24 +19,25 @@ from dnamodel.cli.common import (
     labelled,
     load,
     named_by_study,
-    percent_text,
     print_json,
 )
 from dnamodel.data import Dataset
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, family_of, load_model
 from dnamodel.files import check_output_file, check_output_folder
+from dnamodel.outputs.formats import group_table, headline_table
+from dnamodel.outputs.pdf import pdf_printer
 from dnamodel.outputs.tables import Table, render, value_text
 from dnamodel.workflows.compare import compare, write_comparison
 from dnamodel.workflows.estimate import run_estimate, run_forecast_check
-from dnamodel.workflows.report import draw_report
+from dnamodel.workflows.report import draw_report, write_report_documents
 
 
 def _estimate(args: argparse.Namespace, out: Any) -> int:
     data = load(args)
     result = _run_estimate(args, data, out=args.out, sensitivity=args.sensitivity)
     if args.json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "estimate")
     else:
         render(out, *_estimate_tables(result))
     return _gated(result.summary, args)
@@ -132,25 +133,36 @@ def _report(args: argparse.Namespace, out: Any) -> int:
     # a saved fit without --data is drawn with the data it records (data_of_fit), not the bundled data
     fit_data = data if args.data or not args.source else None
     sweeps = None if args.no_sweeps else args.sweeps
-    report = draw_report(fit_path, target, data=fit_data, sweeps_dir=sweeps, extensions=extensions_for)
+    with _status_line(enabled=not args.json) as status:
+        if status is not None:
+            status(f"Drawing the report of {fit_path}")
+        report = draw_report(fit_path, target, data=fit_data, sweeps_dir=sweeps, extensions=extensions_for)
+        if status is not None and args.pdf:
+            status("Printing the report as PDF")
+        documents = write_report_documents(report, chromium=pdf_printer() if args.pdf else None)
+    pdf = next((str(p) for p in documents if p.suffix == ".pdf"), None)
     s = report.summary
     if args.json:
         print_json(
             {
                 "report": str(report.path),
                 "fit": str(fit_path),
+                "pdf": pdf,
+                "tables": [str(p) for p in documents if p.suffix != ".pdf"],
                 "figures": report.figures,
                 "sweeps": report.sweeps,
                 "missing": report.missing,
                 "sentence": s.sentence,
                 "withheld": s.withheld,
                 "passed": s.diagnostics.passed,
-            }
+            },
+            "report",
         )
     else:
         withheld = "No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else "")
         lines = [("To cite: " + s.sentence) if s.sentence else withheld, ""]
         lines.append(f"Wrote {report.path}: {len(report.figures)} figures, drawn from {fit_path}.")
+        lines.append("Beside it: " + ", ".join(str(p) for p in documents) + ".")
         if report.missing:
             lines.append("Not in it: " + "; ".join(report.missing) + ".")
         render(out, *lines)
@@ -160,30 +172,9 @@ def _report(args: argparse.Namespace, out: Any) -> int:
 def _estimate_tables(result: Any) -> list[Table | str]:
     s = result.summary
     study = s.study
-    total, share = s.total, s.share
-    rows = [
-        ["median", count_text(total.median), percent_text(share.median), "", ""],
-        ["mean", count_text(total.mean), percent_text(share.mean), f"MCSE {count_text(total.mcse_mean)}", ""],
-    ]
-    for prob in (0.5, 0.9, 0.95):
-        et, hdi = total.interval(prob), total.interval(prob, "HDI")
-        set_, shdi = share.interval(prob), share.interval(prob, "HDI")
-        rows.append(
-            [
-                f"{prob:.0%} interval",
-                _range(et.low, et.high),
-                f"{percent_text(set_.low)} to {percent_text(set_.high)}",
-                _range(hdi.low, hdi.high),
-                f"{percent_text(shdi.low)} to {percent_text(shdi.high)}",
-            ]
-        )
     exceed = [
         [labelled(e.label, e.note), f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
         for e in s.exceedance
-    ]
-    groups = [
-        [g.name, f"{g.population:,}", count_text(g.median), _range(g.low, g.high), percent_text(g.share_median)]
-        for g in s.groups
     ]
     d = s.diagnostics
     gates = [
@@ -201,21 +192,16 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         ]
         for c in result.checks
     ]
-    title = study.title(s.provenance.get("estimand_date"))
     items: list[Table | str] = [
         f"{s.model}: {result.description}",
         f"{d.chains} chains × {d.draws:,} draws, {s.provenance.get('sampler')}, seed {s.provenance.get('seed')}.",
         "",
-        Table(title, ["", "total>", "share>", "HDI total>", "HDI share>"], rows),
+        headline_table(s),
     ]
     if study.comparisons is not None:
         items.append(Table(study.comparisons.title, ["", "total>", "P(total above it)>", "MCSE>"], exceed))
     items += [
-        Table(
-            f"By {study.words.group} (posterior median, 90% interval)",
-            ["", "population>", "total>", "90%>", "share>"],
-            groups,
-        ),
+        group_table(s),
         Table(
             f"Diagnostics: {d.divergences} divergences, max R-hat {d.max_rhat:.4f} ({d.max_rhat_variable})",
             ["", "R-hat>", "ESS bulk>", "ESS tail>", "gate"],
@@ -307,10 +293,11 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
         comparison = load_model(args.compare)
     elif not args.no_compare and data.study.models.forecast_compare is not None:
         comparison = _load(data.model(data.study.models.forecast_compare), data, "forecast_compare")
-    result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed)
+    with _status_line(enabled=not args.json) as status:
+        result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed, status=status)
     failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
     if args.json:
-        print_json(result.as_dict() | {"failed": failed})
+        print_json(result.as_dict() | {"failed": failed}, "forecast-check")
     else:
         items: list[Table | str] = [f"Forecasts of {spec.name}, each a refit on what was published by a date.", ""]
         for forecast in result.forecasts:
@@ -341,10 +328,15 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
 def _compare(args: argparse.Namespace, out: Any) -> int:
     data = load(args)
     check_output_folder(args.out, "--out")
-    result = compare(args.models or None, data=data, draws=args.draws, tune=args.tune, seed=args.seed)
-    paths = write_comparison(result, args.out, study=data.study)
+    with _status_line(enabled=not args.json) as status:
+        result = compare(
+            args.models or None, data=data, draws=args.draws, tune=args.tune, seed=args.seed, status=status
+        )
+        if status is not None:
+            status("Writing the comparison")
+        paths = write_comparison(result, args.out, study=data.study)
     if args.json:
-        print_json(result.as_dict() | {"files": [str(p) for p in paths]})
+        print_json(result.as_dict() | {"files": [str(p) for p in paths]}, "compare")
         return EXIT_OK
     weights = {}
     if result.stacking is not None:

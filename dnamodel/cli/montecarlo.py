@@ -13,6 +13,7 @@ from dnamodel.cli.common import (
     print_json,
     provenance_line,
 )
+from dnamodel.errors import UsageError
 from dnamodel.families import Capability, family_of, load_model
 from dnamodel.montecarlo.sensitivity import (
     Tornado,
@@ -33,7 +34,10 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
     family_of(loaded).require(Capability.DRAWS, args.model)
     spec = cast(ModelSpec, loaded)  # a family that draws: a Monte Carlo spec
     if args.sensitivity:
-        check_sobol_size(spec, args.sensitivity_draws)
+        try:
+            check_sobol_size(spec, args.sensitivity_draws)
+        except UsageError as error:
+            raise UsageError(f"--sensitivity-draws {args.sensitivity_draws:,}: {error}") from None
     study = data.study
     thresholds = study.thresholds
     summary = summarize(
@@ -59,7 +63,7 @@ def _mc(args: argparse.Namespace, out: Any) -> None:
         payload = summary.to_dict() | {"comparisons": comparisons}
         if indices is not None and one_at_a_time is not None:
             payload["sensitivity"] = {"sobol": sobol_to_dict(indices), "tornado": one_at_a_time.to_dict()}
-        print_json(payload)
+        print_json(payload, "mc")
         return
     rows = [
         [

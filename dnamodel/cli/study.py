@@ -33,7 +33,7 @@ def _case_study(args: argparse.Namespace, out: Any) -> Dataset | None:
     if gap is None or not report_absent(data):
         return data
     if args.json:
-        print_json({"skipped": skipped(gap)})
+        print_json({"skipped": skipped(gap)}, args.command)
     else:
         render(out, skipped(gap))
     return None
@@ -45,7 +45,7 @@ def _replicate(args: argparse.Namespace, out: Any) -> None:
         return
     result = replicate(data=data)
     if args.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict(), "replicate")
         return
     where = "the bundled data" if data.location == "bundled" else f"the data in {data.location}"
     render(out, f"{REPORT}, Tables 4 and 5, recomputed from {where}.", "")
@@ -95,7 +95,7 @@ def _audit(args: argparse.Namespace, out: Any) -> None:
         return
     result = audit(data=data)
     if args.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict(), "audit")
         return
     shown = [
         f
@@ -166,7 +166,7 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         "case_study": report_gap(data) is None,
     }
     if args.json:
-        print_json({"valid": True, **summary})
+        print_json({"valid": True, **summary}, "data-check")
         return
     kinds: dict[str, int] = {}
     for obs in data.observations.values():

@@ -18,6 +18,7 @@ from dnamodel.cli.common import (
 )
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.families import load_sweep
+from dnamodel.files import make_folder
 from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows, write_plots
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import Table, render
@@ -34,7 +35,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         if args.settings:
             raise UsageError("--shipped runs the shipped sweeps as they are; give no --set with it")
         model_of_shipped = args.target or default_model(data, "sweep --shipped")
-        names = shipped_sweeps(model_of_shipped)
+        names = shipped_sweeps(model_of_shipped) if model_of_shipped in available_models() else []
         if not names:
             # the shipped sweeps are the bundled case study's: on other data, their models are not named
             models = sorted({load_sweep(n).model for n in shipped_sweeps()}) if data.location == "bundled" else []
@@ -62,7 +63,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
     reference = None
     failed: list[str] = []
     for model, grid, target, title, origins in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent, "the sweep's folder")
         result = sweep(
             model,
             grid,
@@ -71,7 +72,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             client=client,
             processes=args.processes,
             threads=args.threads,
-            progress=None if args.json else _progress(out, title),
+            progress=None if args.json else _progress(title),
             origins=origins,
             description=title,
         )
@@ -105,7 +106,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
         if not args.json:
             render(out, f"Wrote the tornado chart of every shipped sweep to {combined}.")
     if args.json:
-        print_json({"sweeps": payload})
+        print_json({"sweeps": payload}, "sweep")
     if not failed or args.allow_bad_fit:
         return EXIT_OK
     print(
@@ -200,13 +201,14 @@ def _sweep_points(result: Any) -> list[dict[str, Any]]:
     return points
 
 
-def _progress(out: Any, title: str) -> Any:
-    """A progress callback drawing a bar over points on a terminal, and nothing when piped."""
-    if not sys.stdout.isatty():
+def _progress(title: str) -> Any:
+    """A progress bar over points on standard error, on a terminal only (as ``estimate``'s status line)."""
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
         return None
-    from rich.progress import Progress  # deferred: only a sweep on a terminal draws a bar
+    from rich.console import Console  # deferred: only a sweep on a terminal draws a bar
+    from rich.progress import Progress
 
-    bar = Progress(console=out, transient=True)
+    bar = Progress(console=Console(stderr=True), transient=True)
     task = bar.add_task(title, total=None)
 
     def update(done: int, total: int) -> None:

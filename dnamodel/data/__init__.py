@@ -7,7 +7,17 @@ for editing. :mod:`dnamodel.data.schema` holds the CSV files' row models,
 :mod:`dnamodel.data.printed` figures as sources print them.
 """
 
-from dnamodel.data.load import FILES, Dataset, bundled_dir, example_path, examples, examples_dir, export_data, load_data
+from dnamodel.data.load import (
+    FILES,
+    Dataset,
+    bundled_dir,
+    example_path,
+    examples,
+    examples_dir,
+    export_data,
+    given_data,
+    load_data,
+)
 from dnamodel.data.schema import (
     COUNT_KINDS,
     KINDS,
@@ -39,5 +49,6 @@ __all__ = [
     "examples",
     "examples_dir",
     "export_data",
+    "given_data",
     "load_data",
 ]

@@ -54,7 +54,7 @@ from dnamodel.data.schema import (
     extra_number,
 )
 from dnamodel.data.study import STUDY_FILE, Study, first_day, last_day, parse_study
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.errors import DataError, Problem, UsageError, check_type, did_you_mean
 from dnamodel.files import atomic_write_files, make_folder, read_input, remove_folders
 
 FILES = ("units.csv", "areas.csv", "observations.csv", STUDY_FILE, "report_figures.csv")
@@ -169,6 +169,27 @@ class Dataset:
 def bundled_dir() -> Path:
     """The folder of the bundled data files inside the installed package."""
     return Path(str(resources.files("dnamodel.data") / "bundled"))
+
+
+def given_data(data: Any, where: str) -> Dataset:
+    """``data`` as a function of the public API takes it: a :class:`Dataset`, or ``None`` for the bundled data.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a folder's path is read with :func:`load_data` first), naming ``where``.
+
+    Examples
+    --------
+    >>> given_data("mydata", "replicate")
+    Traceback (most recent call last):
+    ...
+    TypeError: replicate: data must be a Dataset (dnamodel.load_data(folder)) or None, got the str 'mydata'
+    """
+    if data is None:
+        return load_data()
+    check_type(data, Dataset, f"{where}: data", "a Dataset (dnamodel.load_data(folder)) or None")
+    return data
 
 
 def load_data(path: str | Path | None = None) -> Dataset:

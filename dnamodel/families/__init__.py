@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dnamodel.checks.rebuild import data_of_fit
+from dnamodel.checks.rebuild import check_posterior, data_of_fit
 from dnamodel.data import Dataset
-from dnamodel.errors import UsageError, did_you_mean
+from dnamodel.errors import UsageError, check_type, did_you_mean, python_value
 from dnamodel.families.base import Capability, Family, Fit, FitSettings, ModelFamily, RefitSettings, SavedChecks
 from dnamodel.families.dated import DatedFamily
 from dnamodel.families.hierarchical import HierarchicalFamily
@@ -154,6 +154,7 @@ def load_model(path_or_name: str | Path) -> ModelSpec | HierarchicalSpec | Dated
     >>> spec.inputs["rest_rate"].dist
     'uniform'
     """
+    check_type(path_or_name, (str, Path), "load_model: path_or_name", "a model's name or a TOML file's path")
     raw, text, file = read_toml(find_model(path_or_name))
     spec: ModelSpec | HierarchicalSpec | DatedSpec = parse_model(raw, text, file)
     return spec
@@ -164,10 +165,14 @@ def spec_of_fit(idata: Any, source: str = "the fit") -> Any:
 
     Raises
     ------
+    TypeError
+        If ``idata`` is not an ``InferenceData``.
     UsageError
         If the fit records no spec, its text is not valid TOML, it is not a fitted model's spec, or
         it does not hash to the recorded hash.
     """
+    if not (hasattr(idata, "attrs") and hasattr(idata, "groups")):
+        raise TypeError(f"{source} must be an arviz.InferenceData (a fit from dnamodel.fit), got {python_value(idata)}")
     attrs = idata.attrs
     for key in ("spec", "spec_hash", "data_version", "seed", "draws", "chains"):
         if key not in attrs:
@@ -191,9 +196,11 @@ def fit_of(idata: Any, data: Dataset | None = None, source: str = "the fit") -> 
     Raises
     ------
     UsageError
-        If ``idata`` is not a dnamodel fit (:func:`spec_of_fit`), or its data are not ``data``.
+        If ``idata`` is not a dnamodel fit (:func:`spec_of_fit`), its posterior total is not finite
+        (:func:`~dnamodel.checks.rebuild.check_posterior`), or its data are not ``data``.
     """
     spec = spec_of_fit(idata, source)
+    check_posterior(idata, source)
     data = data_of_fit(idata, data, source)
     family = family_of(spec)
     return family, family.rebuild(idata, spec, data), data
@@ -278,4 +285,5 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
     >>> load_sweep("dated_typed_share").grid
     {'databases.typed_share.alpha': [4.0, 8.0, 18.0]}
     """
+    check_type(name_or_path, (str, Path), "load_sweep: name_or_path", "a shipped sweep's name or a sweep file's path")
     return read_sweep(name_or_path, _grid_paths)

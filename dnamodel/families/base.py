@@ -22,8 +22,9 @@ it can do instead of testing a spec's type.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -32,7 +33,9 @@ import numpy as np
 
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.predictive import Check
-from dnamodel.errors import UsageError
+from dnamodel.errors import DataError, Problem, UsageError, check_whole
+from dnamodel.inference.sampling import MAX_CHAINS, MemoryCapError
+from dnamodel.spec.hierarchical import MAX_SEED, MAX_TUNE
 
 if TYPE_CHECKING:
     import arviz as az
@@ -96,9 +99,33 @@ class RefitSettings:
     chains: int
     seed: int
 
+    def __post_init__(self) -> None:
+        """Bounded as the command line bounds them: a refit's settings come from Python too."""
+        check_whole(self.draws, "draws", 1)
+        check_whole(self.tune, "tune", 1, MAX_TUNE)
+        check_whole(self.chains, "chains", 1, MAX_CHAINS)
+        check_whole(self.seed, "seed", 0, MAX_SEED)
+
     def sampling(self) -> dict[str, int]:
         """As keyword arguments of a check's refits."""
         return asdict(self)
+
+
+@contextlib.contextmanager
+def spec_settings_blamed(spec: Any, draws: int | None, chains: int | None) -> Iterator[None]:
+    """Within this block, draws × chains beyond the memory cap is the spec's error where the spec gave them.
+
+    A caller that left ``draws`` or ``chains`` to the spec's ``[sampler]`` table gets a
+    :class:`~dnamodel.errors.DataError` naming the spec file and its key, as every other spec error does.
+    """
+    try:
+        yield
+    except MemoryCapError as error:
+        if draws is not None and chains is not None:
+            raise
+        key = "sampler.draws" if draws is None else "sampler.chains"
+        flag = key.removeprefix("sampler.")
+        raise DataError([Problem(str(spec.path), None, key, f"{error} (lower it, or give --{flag})")]) from None
 
 
 @dataclass
@@ -341,8 +368,8 @@ class ModelFamily(Protocol):
         """The database stocks the prior predictive plot marks: ``(value, label)``."""
         ...
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """The parameter plot's axis label of each scalar parameter."""
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """The parameter plot's axis label of each scalar parameter, in the study's words (its registry's)."""
         ...
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Any) -> ReportModel:
@@ -426,9 +453,9 @@ class Family:
         fit_tune = int(attrs.get("tune", self.refit_tune or 0))
         capped_tune = fit_tune if self.refit_tune is None else min(fit_tune, self.refit_tune)
         return RefitSettings(
-            draws=int(draws if draws is not None else min(int(attrs["draws"]), self.refit_draws)),
-            tune=int(tune if tune is not None else capped_tune),
-            chains=int(chains if chains is not None else int(attrs["chains"])),
+            draws=draws if draws is not None else min(int(attrs["draws"]), self.refit_draws),
+            tune=tune if tune is not None else capped_tune,
+            chains=chains if chains is not None else int(attrs["chains"]),
             seed=int(attrs["seed"]),
         )
 
@@ -512,7 +539,7 @@ class Family:
         """The database stocks the prior predictive plot marks: none."""
         return []
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
         """The parameter plot's axis labels: none (each in model units)."""
         return {}
 

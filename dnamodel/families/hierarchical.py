@@ -24,12 +24,9 @@ from dnamodel.checks.calibration import Calibration, hierarchical_sbc
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.powerscale import (
-    QUANTITIES,
     PowerScaling,
     ScaledEstimate,
-    add_log_densities,
-    hierarchical_log_densities,
-    hierarchical_scaled_refit,
+    reported_quantities,
     reweighted_estimate,
     sensitivity_table,
 )
@@ -42,6 +39,7 @@ from dnamodel.checks.predictive import (
     hierarchical_predictive_checks,
     hierarchical_prior_check,
 )
+from dnamodel.checks.scaled_priors import add_log_densities, hierarchical_log_densities, hierarchical_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.families.base import (
     Capability,
@@ -65,6 +63,7 @@ from dnamodel.inference.sampling import (
 from dnamodel.outputs import hierarchical as presented
 from dnamodel.outputs import plots
 from dnamodel.outputs.html import ReportModel
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import decimal_year
 from dnamodel.spec.hierarchical import (
     HierarchicalSpec,
@@ -138,6 +137,9 @@ class HierarchicalFamily(Family):
     def fit(self, spec: HierarchicalSpec, data: Dataset, settings: FitSettings) -> Fit:
         """:func:`~dnamodel.inference.sampling.fit_hierarchical`, keeping the compiled model for refits."""
         idata, fitted = fit_hierarchical(spec, data, **settings.sampling())
+        asked = spec.sampler.draws if settings.draws is None else settings.draws
+        if idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
+            raise KeyboardInterrupt
         return Fit(spec, idata, fitted.inputs, fitted.timings.as_dict(), fitted)
 
     def rebuild(self, idata: Any, spec: HierarchicalSpec, data: Dataset) -> Fit:
@@ -190,7 +192,9 @@ class HierarchicalFamily(Family):
     def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
         """Power-scaling of α, β, σ and the total (by default) to the top-level priors and the likelihood."""
         post = fit.idata.posterior
-        names = var_names or [n for n in QUANTITIES if n in post and post[n].ndim == 2]
+        names = var_names or [
+            n for n in reported_quantities(parameters.HIERARCHICAL) if n in post and post[n].ndim == 2
+        ]
         return sensitivity_table(self._log_densities(fit), names)
 
     def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
@@ -211,9 +215,9 @@ class HierarchicalFamily(Family):
         """Each unit's fraction against its Han share (``_fraction_han.png``)."""
         return [("fraction_han", lambda path: presented.fraction_plot(fit.idata, fit.inputs, path))]
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """Its parameters' axis labels, β a difference of strata in the two-stratum variant."""
-        return plots.hierarchical_parameter_axes(fit.idata)
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """Its registry's axis labels in the study's words; β a difference of strata in the two-stratum variant."""
+        return plots.hierarchical_parameter_axes(fit.idata, study, fit.inputs.covariate_column)
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
         """:func:`dnamodel.outputs.hierarchical.report_model`."""

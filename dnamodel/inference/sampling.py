@@ -29,7 +29,7 @@ from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.inference.model import CONSTANT_ARRAYS, DATA_DIMS, build_model, data_values, structure
 from dnamodel.provenance import fit_provenance
-from dnamodel.spec.hierarchical import MAX_SEED, HierarchicalSpec
+from dnamodel.spec.hierarchical import MAX_SEED, MAX_TUNE, HierarchicalSpec
 from dnamodel.spec.resolve import ModelInputs, resolve_hierarchical
 
 if TYPE_CHECKING:
@@ -88,12 +88,21 @@ def max_posterior_draws(scalars: int) -> int:
     return memory_bytes() // (MEMORY_SAFETY * 8 * max(scalars, 1))
 
 
+class MemoryCapError(UsageError):
+    """Draws × chains beyond what this machine can hold (:func:`check_sampler_settings`).
+
+    A caller that took draws or chains from a spec's ``[sampler]`` table blames the spec's key
+    (:func:`dnamodel.families.base.spec_settings_blamed`).
+    """
+
+
 def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, seed: int) -> None:
     """Raise :class:`UsageError` for settings a fit cannot run, before anything is compiled.
 
     ``scalars`` is how many numbers the fit stores per draw of each chain (:func:`scalars_per_draw`
     for the hierarchical model; every kind of model passes its own). Draws, tuning steps and chains
-    are positive whole numbers, chains at most :data:`MAX_CHAINS`, the seed between 0 and 2^63 − 1
+    are positive whole numbers, chains at most :data:`MAX_CHAINS`, tuning at most
+    :data:`~dnamodel.spec.hierarchical.MAX_TUNE`, the seed between 0 and 2^63 − 1
     (it is stored with the fit as a 64-bit integer), and ``draws × chains`` at most
     :func:`max_posterior_draws`, so that the fit does not abort for want of memory after compiling.
     """
@@ -105,12 +114,14 @@ def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, 
             raise UsageError(f"{name} must be at least 1, got {value:,}")
     if chains > MAX_CHAINS:
         raise UsageError(f"chains must be at most {MAX_CHAINS}, got {chains:,}")
+    if tune > MAX_TUNE:
+        raise UsageError(f"tune must be at most {MAX_TUNE:,} tuning steps per chain, got {tune:,}")
     if not 0 <= seed <= MAX_SEED:
         raise UsageError(f"seed must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {seed:,}")
     cap = max_posterior_draws(scalars)
     if draws * chains > cap:
         per_draw = 8 * scalars
-        raise UsageError(
+        raise MemoryCapError(
             f"draws × chains = {draws:,} × {chains:,} = {draws * chains:,} is more than the {cap:,} this machine "
             f"can hold: each draw stores {per_draw:,} bytes, and a fit may hold {MEMORY_SAFETY} copies in "
             f"{memory_bytes() / 2**30:.1f} GiB of memory"

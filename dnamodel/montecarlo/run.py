@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.data import Dataset, load_data
-from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.data import Dataset, given_data
+from dnamodel.errors import DataError, Problem, UsageError, check_type, check_whole
 from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, NEGATIVE, Engine, UniformSource
 from dnamodel.montecarlo.kernels import compiled
 from dnamodel.provenance import provenance
+from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.spec.montecarlo import ModelSpec
 
 if TYPE_CHECKING:
@@ -49,8 +50,28 @@ SKETCH_BINS = 2**18
 # --- every draw ----------------------------------------------------------------------------
 
 
+def check_monte_carlo_spec(spec: Any, where: str) -> ModelSpec:
+    """``spec`` as a Monte Carlo function takes it: a loaded Monte Carlo spec.
+
+    Raises
+    ------
+    TypeError
+        For anything else: a name or path (load it with :func:`dnamodel.load_model`), or a dated or
+        hierarchical spec, which is fitted (:func:`dnamodel.fit`), not drawn.
+    """
+    expected = "a Monte Carlo spec: dnamodel.load_model(name or path); a dated or hierarchical one is fitted"
+    check_type(spec, ModelSpec, f"{where}: spec", expected)
+    checked: ModelSpec = spec
+    return checked
+
+
 def check_draws(draws: int, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK) -> None:
-    """Raise :class:`UsageError` unless ``draws`` and ``chunk_size`` can be run, before anything is drawn."""
+    """Raise :class:`UsageError` unless ``draws`` and ``chunk_size`` can be run, before anything is drawn.
+
+    Each is a whole number (:class:`TypeError` for anything else: a ``float`` or a string is not one).
+    """
+    check_whole(draws, "draws", -(2**63))
+    check_whole(chunk_size, "chunk size", -(2**63))
     if draws <= 0:
         raise UsageError(f"draws must be a positive whole number, got {draws}")
     if draws > MAX_DRAWS:
@@ -73,6 +94,11 @@ def check_draws(draws: int, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK) 
             )
         if chunk_size & (chunk_size - 1):
             raise UsageError(f"quasi-Monte Carlo needs a chunk size that is a power of 2, got {chunk_size}")
+
+
+def check_seed(seed: Any, where: str) -> int:
+    """A seed as the command line takes it: a whole number from 0 to 2^63 − 1."""
+    return check_whole(seed, f"{where}: seed", 0, MAX_SEED)
 
 
 def monte_carlo(
@@ -119,10 +145,12 @@ def monte_carlo(
     """
     import xarray as xr  # deferred: start-up time
 
+    spec = check_monte_carlo_spec(spec, "monte_carlo")
     check_draws(draws, qmc, chunk_size)
+    check_seed(seed, "monte_carlo")
     if draws > MAX_IN_MEMORY:
         raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use dnamodel.summarize (`dnamodel mc`)")
-    data = load_data() if data is None else data
+    data = given_data(data, "monte_carlo")
     engine = Engine.build(spec, data)
     parts = [engine.draws(u) for u in _uniform_stream(engine, draws, seed, qmc, chunk_size)]
     names = [*engine.random, *spec.quantities]
@@ -353,8 +381,10 @@ def stream_summary(
     >>> 919_282 < total.quantiles[0.5].value < 1_206_962, 0 < total.exceedance[1_000_000].value < 1
     (True, True)
     """
+    spec = check_monte_carlo_spec(spec, "summarize")
     check_draws(draws, qmc, chunk_size)
-    data = load_data() if data is None else data
+    check_seed(seed, "summarize")
+    data = given_data(data, "summarize")
     engine = Engine.build(spec, data)
     attrs = _provenance(spec, data, draws, seed, qmc, chunk_size)
     with np.errstate(over="ignore", invalid="ignore"):  # finite draws near 1e308 can overflow their moments

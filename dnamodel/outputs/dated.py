@@ -20,7 +20,7 @@ from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.summary import month_year
 from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
 from dnamodel.outputs import plots
-from dnamodel.outputs.html import DATED_PARAMETER_MEANING, ReportModel
+from dnamodel.outputs.html import ReportModel
 from dnamodel.outputs.markup import (
     BOUND_SIGN,
     Html,
@@ -37,6 +37,7 @@ from dnamodel.outputs.markup import (
 )
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
 from dnamodel.outputs.tables import value_text
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs, DatedSpec
 from dnamodel.spec.hierarchical import prior_text
 
@@ -98,24 +99,9 @@ def report_model(
         no_densities="the fit was saved without the log-prior and log-likelihood groups every dated fit has",
         no_densities_short="the fit was saved without its log densities",
         figures=tuple(figures),
-        parameter_axes=_in_words(plots.dated_parameter_axes(), inputs, study),
+        parameter_axes=plots.dated_parameter_axes(study, inputs.covariate_name, covariate_term=inputs.covariate_effect),
         stocks=tuple(database_stocks(inputs)),
     )
-
-
-def _in_words(meanings: dict[str, str], inputs: DatedInputs, study: Any) -> dict[str, str]:
-    """Parameters' meanings in the study's words (its group word) and as the model has them (no covariate).
-
-    The meanings themselves are the model's (:data:`~dnamodel.outputs.html.DATED_PARAMETER_MEANING`, the
-    axes of :func:`~dnamodel.outputs.plots.dated_parameter_axes`); here they only take the study's words.
-    """
-    out = {}
-    for name, text in meanings.items():
-        text = text.replace("prefectures", study.groups_word).replace("prefecture", study.words.group)
-        if not inputs.covariate_effect:  # no covariate's group to be outside of
-            text = text.replace(" residents outside the covariate's group", " residents")
-        out[name] = text
-    return out
 
 
 KIND_TEXT = {
@@ -230,6 +216,16 @@ def _start_text(prior: Any) -> str:
     return f"{prior.kind} {getattr(prior, prior.kind)}, by a half-normal lead of scale {prior.scale_years:g} years"
 
 
+def meaning(name: str, data: Dataset, inputs: DatedInputs) -> str:
+    """What a parameter of the dated model is, in one line in the study's words: its registry entry's meaning."""
+    entry = parameters.find(name, parameters.DATED)
+    if entry is None:
+        return ""
+    if isinstance(entry, parameters.Parameter):  # without a covariate, no covariate's group to be outside of
+        return entry.meaning_in(data.study, inputs.covariate_name, covariate_term=inputs.covariate_effect)
+    return entry.meaning_in(data.study, inputs.covariate_name)
+
+
 def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData, data: Dataset, target: Path) -> str:
     """Section 3 of a dated fit's report: the model card in short, the priors beside their posteriors, the campaigns."""
     post = idata.posterior
@@ -287,7 +283,6 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
         + ("; a bound contributes the probability of its side" if inputs.censor.any() else "")
         + ".</li></ul>"
     )
-    meanings = _in_words(DATED_PARAMETER_MEANING, inputs, study)
     rows = []
     for name, prior in spec.priors.items():
         if name == "pace":
@@ -300,7 +295,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             [
                 Html(f"<code>{escape(name)}</code>"),
                 prior_text(prior),
-                meanings.get(name, ""),
+                meaning(name, data, inputs),
                 posterior,
             ]
         )
@@ -310,7 +305,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             [
                 Html(f"<code>log_uplift[{escape(name)}]</code>"),
                 f"Normal({log_uplift.get('mu', 0.0):g}, {log_uplift.get('sigma', 1.0):g})",
-                meanings["log_uplift"] + f" ({place_names(group_uplift.areas, data)})",
+                meaning("uplift", data, inputs) + f" ({place_names(group_uplift.areas, data)})",
                 posterior_text(np.log(post["uplift"].values[..., ell])),
             ]
         )

@@ -6,12 +6,17 @@ text out, nothing written. Every cell is the text the terminal shows, figures as
 (``"1,206,962"``, ``"32.9%"``); only what the format reads as markup is escaped, so that a reader
 sees the same figures in all three. A column whose header ends in ``">"`` is right-aligned, as on
 the terminal.
+
+:func:`summary_documents` is what ``dnamodel estimate`` and ``dnamodel report`` write with them: a
+fit's headline table, its group table and its citation, as one Markdown and one LaTeX file.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from dnamodel.checks.summary import Summary
+from dnamodel.data.study import NEUTRAL
 from dnamodel.outputs.tables import Table
 
 LATEX_PACKAGES = ("booktabs", "pifont")
@@ -232,3 +237,106 @@ def latex_table(table: Table, *, label: str | None = None) -> str:
         r"\end{table}",
     ]
     return "\n".join(lines) + "\n"
+
+
+# --- a fit's summary, as authors paste it --------------------------------------------------------------
+
+PROBABILITIES = (0.5, 0.9, 0.95)
+"""The intervals of the headline table, as ``dnamodel estimate`` prints them."""
+
+
+def count_text(value: float) -> str:
+    """A count as the tables show it: whole from 100, one decimal below.
+
+    Examples
+    --------
+    >>> count_text(1152470.4), count_text(12.34)
+    ('1,152,470', '12.3')
+    """
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def percent_text(value: float) -> str:
+    """A share as a percentage to three decimals.
+
+    Examples
+    --------
+    >>> percent_text(0.30666)
+    '30.666%'
+    """
+    return f"{value * 100:.3f}%"
+
+
+def headline_table(summary: Summary) -> Table:
+    """The total and its share: median, mean and the 50/90/95% equal-tailed and HDI intervals.
+
+    The table ``dnamodel estimate`` prints first, titled with the study's words.
+    """
+    total, share = summary.total, summary.share
+    rows = [
+        ["median", count_text(total.median), percent_text(share.median), "", ""],
+        ["mean", count_text(total.mean), percent_text(share.mean), f"MCSE {count_text(total.mcse_mean)}", ""],
+    ]
+    for prob in PROBABILITIES:
+        et, hdi = total.interval(prob), total.interval(prob, "HDI")
+        set_, shdi = share.interval(prob), share.interval(prob, "HDI")
+        rows.append(
+            [
+                f"{prob:.0%} interval",
+                f"{count_text(et.low)} to {count_text(et.high)}",
+                f"{percent_text(set_.low)} to {percent_text(set_.high)}",
+                f"{count_text(hdi.low)} to {count_text(hdi.high)}",
+                f"{percent_text(shdi.low)} to {percent_text(shdi.high)}",
+            ]
+        )
+    study = summary.study or NEUTRAL
+    title = study.title(summary.provenance.get("estimand_date"))
+    return Table(title, ["", "total>", "share>", "HDI total>", "HDI share>"], rows)
+
+
+def group_table(summary: Summary) -> Table:
+    """Each group's total (posterior median and 90% interval) and share, titled with the study's group word."""
+    study = summary.study or NEUTRAL
+    rows = [
+        [
+            g.name,
+            f"{g.population:,}",
+            count_text(g.median),
+            f"{count_text(g.low)} to {count_text(g.high)}",
+            percent_text(g.share_median),
+        ]
+        for g in summary.groups
+    ]
+    return Table(
+        f"By {study.words.group} (posterior median, 90% interval)",
+        ["", "population>", "total>", "90%>", "share>"],
+        rows,
+    )
+
+
+def citation_text(summary: Summary) -> str:
+    """The sentence to cite, or why it is withheld, as ``dnamodel estimate`` prints it."""
+    if summary.sentence:
+        return "To cite: " + summary.sentence
+    return "No sentence to cite: " + (summary.withheld or "") + (f" {summary.advice}" if summary.advice else "")
+
+
+def summary_documents(summary: Summary) -> dict[str, str]:
+    """A fit's headline table, its group table and its citation, as a Markdown and a LaTeX document.
+
+    Returns
+    -------
+    dict of str to str
+        ``{"tables.md": ..., "tables.tex": ...}``: :func:`markdown_table` and :func:`latex_table` of
+        :func:`headline_table` and :func:`group_table`, and the citation (:func:`citation_text`) as a
+        quoted paragraph. ``dnamodel estimate`` writes them beside its CSV, ``dnamodel report``
+        beside its page.
+    """
+    model = summary.model or "fit"
+    tables = [headline_table(summary), group_table(summary)]
+    citation = citation_text(summary)
+    markdown = "\n".join(markdown_table(t) for t in tables) + "\n> " + markdown_escape(citation) + "\n"
+    labels = [f"tab:{model}-total", f"tab:{model}-groups"]
+    latex = "\n".join(latex_table(t, label=label) for t, label in zip(tables, labels, strict=True))
+    latex += "\n\\begin{quote}\n" + latex_escape(citation) + "\n\\end{quote}\n"
+    return {"tables.md": markdown, "tables.tex": latex}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import month_year
 from dnamodel.errors import UsageError
-from dnamodel.files import atomic_write_text
+from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.outputs import plots
 from dnamodel.outputs.check_plots import predictive_plot
 from dnamodel.outputs.markup import (
@@ -86,33 +86,6 @@ def headings(group: str) -> list[tuple[str, str]]:
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """No fetch leaves the page: only inline styles and embedded images are allowed."""
-
-PARAMETER_MEANING = {
-    "alpha": "logit collection fraction of a unit of average Han share",
-    "beta": "change in logit fraction per standard deviation of Han share (per stratum, two-stratum variant)",
-    "sigma": "spread of units' logit fractions beyond Han share",
-    "log_uplift": "log of the uplift areas' resident base over their census population (temporary residents)",
-    "tau": "spread of the within-county rows' logit fractions",
-    "row_centre": "the within-county rows' free centre on the logit scale",
-    "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
-}
-"""What each top-level parameter of the hierarchical model is, in one line (``docs/model.md`` section 4.8
-gives the reasons)."""
-
-DATED_PARAMETER_MEANING = {
-    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group",
-    "contrast": "log odds ratio of the covariate's group against the others (composition form), or the change in "
-    "logit fraction per sd of the covariate (linear form)",
-    "group_sd": "spread between prefectures' logit fractions",
-    "unit_sd": "spread between the units of one prefecture",
-    "reported": "offset of the units a local report counts alone, which sources chose to publicise",
-    "pace": "each prefecture's pace towards saturation, per year",
-    "start": "when each prefecture's campaign started",
-    "typed_share": "share of the collected samples typed into the database",
-    "baseline_per_resident": "profiles a database held before the campaign, per resident",
-    "log_uplift": "log of the residents an uplift area's collection counts over its census population",
-}
-"""What each prior of the dated model is about, in one line (``docs/model.md`` section 5 gives the reasons)."""
 
 VARIANT_TEXT = {
     "han_share": "x<sub>u</sub> is unit u's covariate, standardised over the units",
@@ -264,7 +237,7 @@ def render_report(view: ReportView, out: str | Path, *, extensions: Sequence[Rep
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .html")
     marks = next((m for e in extensions if (m := e.group_marks(view.data)) is not None), None)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent, "the report's folder")
     with tempfile.TemporaryDirectory() as folder, plots.captions_beside():
         figures = _draw(view, Path(folder), marks)
     missing = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnamodel.outputs.sweep_plots import SweepRow, sweep_line_plot, sweep_tornado_plot
+from dnamodel.spec import available_models
 from dnamodel.spec.sweep import read_sweep, shipped_sweeps
 
 if TYPE_CHECKING:
@@ -192,7 +193,8 @@ def read_sweeps(folder: str | Path, attrs: Mapping[str, Any]) -> tuple[list[Swee
     import xarray as xr  # deferred: start-up time
 
     model = attrs.get("model")
-    shipped = shipped_sweeps(model)
+    # a model of the user's own has no shipped sweeps (shipped_sweeps refuses a name it does not ship)
+    shipped = shipped_sweeps(model) if model in available_models() else []
     found: list[SweepSummary] = []
     paths = sorted(Path(folder).glob("*.nc")) if Path(folder).is_dir() else []
     for path in paths:

@@ -19,7 +19,6 @@ import numpy as np
 
 from dnamodel.data.study import NEUTRAL, Study
 from dnamodel.errors import UsageError
-from dnamodel.files import atomic_write_bytes
 from dnamodel.montecarlo.sensitivity import TornadoRow
 from dnamodel.outputs import plots
 from dnamodel.outputs.plots import CAPTION_WIDTH, HIGH_COLOUR, LOW_COLOUR
@@ -143,8 +142,7 @@ def tornado_plot(
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
-    atomic_write_bytes(target, buffer.getvalue())
-    return target
+    return plots.write_png(target, buffer.getvalue())
 
 
 def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None) -> Path:

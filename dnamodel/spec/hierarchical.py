@@ -47,6 +47,10 @@ TABLES = ("model", "fraction", "population", "observations", "within_county", "t
 MAX_SEED = 2**63 - 1
 """Largest seed: a seed is stored with a fit as a 64-bit integer."""
 
+MAX_TUNE = 1_000_000
+"""Most tuning steps per chain: far beyond any fit's need (a fit tunes 1,000 to 1,500), and below what
+the samplers' integers hold."""
+
 PRIOR_LIMIT = 50.0
 """Largest size of a prior's location and scale. The priors are on logits and logs, where 50 is
 already beyond any belief (e^50 ≈ 5 × 10^21), and a draw seven scales out from a location of
@@ -130,6 +134,17 @@ class BetaPrior(_Prior):
     beta: Scale
 
 
+PRIOR_TABLES: dict[str, type[_Strict]] = {
+    "normal": NormalPrior,
+    "student_t": StudentTPrior,
+    "halfnormal": HalfNormalPrior,
+    "halfstudent_t": HalfStudentTPrior,
+    "exponential": ExponentialPrior,
+    "gamma": GammaPrior,
+    "lognormal": LogNormalPrior,
+    "beta": BetaPrior,
+}
+"""Each prior family's table, by its ``dist``; a model's registry says which it admits for each parameter."""
 REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
 POSITIVE_PRIORS = {"halfnormal": HalfNormalPrior, "halfstudent_t": HalfStudentTPrior, "exponential": ExponentialPrior}
 PACE_PRIORS = {"halfnormal": HalfNormalPrior, "exponential": ExponentialPrior}
@@ -242,7 +257,7 @@ class SamplerSpec(_Strict):
     """``[sampler]``: default sampling settings, which callers may override."""
 
     draws: Annotated[int, Field(ge=10)] = 1000
-    tune: Annotated[int, Field(ge=10)] = 1000
+    tune: Annotated[int, Field(ge=10, le=MAX_TUNE)] = 1000
     chains: Annotated[int, Field(ge=1, le=64)] = 4
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 20220913
     target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean, wrong_type
-from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
+from dnamodel.errors import DataError, Problem, UsageError, check_type, did_you_mean, wrong_type
+from dnamodel.spec.base import MODELS_DIR, _shown, available_models, read_toml
 
 GridPaths = Callable[[str], tuple[dict[str, Any], list[str], tuple[str, ...]]]
 """A model's spec tables, the paths a sweep may set in it, and the tables it may leave out."""
@@ -313,13 +313,26 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     list of str
         The sweeps' names, sorted, each one :func:`read_sweep` reads.
 
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a string.
+    UsageError
+        If ``model`` is not a shipped model's name (a model without sweeps gives ``[]``).
+
     Examples
     --------
     >>> "thesis" in shipped_sweeps("hierarchical_han"), "han_scale" in shipped_sweeps("dated")
     (True, False)
     """
     names = sorted(p.stem for p in sweeps_dir().glob("*.toml"))
-    return names if model is None else [n for n in names if read_sweep(n).model == model]
+    if model is None:
+        return names
+    check_type(model, str, "shipped_sweeps: model", "a shipped model's name, such as 'dated'")
+    models = available_models()
+    if model not in models:
+        raise UsageError(f"no shipped model named {model!r}{did_you_mean(model, models)}; models: {', '.join(models)}")
+    return [n for n in names if read_sweep(n).model == model]
 
 
 def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> SweepFile:

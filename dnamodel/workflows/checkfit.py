@@ -22,12 +22,13 @@ from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.powerscale import PowerScaling, ScaledEstimate
 from dnamodel.checks.predictive import Check, PriorCheck
-from dnamodel.data import Dataset, load_data
+from dnamodel.checks.rebuild import check_posterior
+from dnamodel.data import Dataset, given_data
 from dnamodel.deprecation import keyword_only_since
-from dnamodel.errors import UsageError
-from dnamodel.families import Capability, RefitSettings, family_of, fit_of, load_model
+from dnamodel.errors import UsageError, check_type, check_whole
+from dnamodel.families import Capability, RefitSettings, family_of, fit_of, load_model, spec_of_fit
 from dnamodel.outputs.io import read_netcdf, write_netcdf
-from dnamodel.spec import DatedSpec, HierarchicalSpec
+from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
 
 if TYPE_CHECKING:
     import arviz as az
@@ -50,7 +51,11 @@ def read_fit(path: str | Path) -> az.InferenceData:
     Raises
     ------
     UsageError
-        If there is no such file, or it is not a NetCDF fit.
+        If there is no such file, it is not a NetCDF file, or it is not a fit of dnamodel (a plain
+        NetCDF, another program's ``InferenceData``), its spec text does not hash to its recorded
+        hash, or its posterior total is not finite: what ``dnamodel report --from`` refuses.
+    TypeError
+        If ``path`` is not a path.
 
     Examples
     --------
@@ -63,13 +68,14 @@ def read_fit(path: str | Path) -> az.InferenceData:
     >>> dnamodel.read_fit(path).attrs["spec_hash"] == idata.attrs["spec_hash"]
     True
     """
+    check_type(path, (str, Path), "read_fit: path", "a fit's path")
     source = Path(path)
     if not source.is_file():
         raise UsageError(f"{source}: no such fit; make one with dnamodel.fit and dnamodel.write_fit")
-    try:
-        return read_netcdf(source)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
+    idata = read_netcdf(source)
+    spec_of_fit(idata, str(source))
+    check_posterior(idata, str(source))
+    return idata
 
 
 def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
@@ -89,8 +95,12 @@ def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
 
     Raises
     ------
+    TypeError
+        If ``idata`` is not an ``InferenceData`` or ``path`` not a path.
     UsageError
-        If the folder does not exist or ``path`` is a folder.
+        If ``idata`` is not a fit of dnamodel (its provenance is missing or does not verify, or its
+        posterior total is not finite), the folder does not exist, ``path`` is a folder, or the
+        operating system refuses the write.
 
     Examples
     --------
@@ -101,6 +111,9 @@ def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
     >>> write_fit(idata, "fit.nc").name
     'fit.nc'
     """
+    check_type(path, (str, Path), "write_fit: path", "a file's path")
+    spec_of_fit(idata, "write_fit: idata")
+    check_posterior(idata, "write_fit: idata")
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .nc")
@@ -458,10 +471,10 @@ def scaled_refit(
     family.require(Capability.SCALED_REFIT, fit.spec.name)
     attrs = idata.attrs
     settings = RefitSettings(
-        draws=int(draws if draws is not None else attrs["draws"]),
-        tune=int(tune if tune is not None else attrs["tune"]),
-        chains=int(chains if chains is not None else attrs["chains"]),
-        seed=int(seed if seed is not None else int(attrs["seed"]) + 1),
+        draws=draws if draws is not None else int(attrs["draws"]),
+        tune=tune if tune is not None else int(attrs["tune"]),
+        chains=chains if chains is not None else int(attrs["chains"]),
+        seed=seed if seed is not None else int(attrs["seed"]) + 1,
     )
     return family.scaled_refit(fit, prior, alpha, settings)
 
@@ -515,13 +528,21 @@ def sbc(
     >>> calibration.ranks.shape[0], "total" in calibration.quantities
     (2, True)
     """
-    if hasattr(model, "posterior") and hasattr(model, "attrs"):
+    check_whole(simulations, "sbc: simulations", 1)
+    settings = RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    if hasattr(model, "groups") and hasattr(model, "attrs"):  # an InferenceData
         family, fit, _ = fit_of(model, data)
         spec, inputs = fit.spec, fit.inputs
     else:
+        check_type(
+            model,
+            (str, Path, DatedSpec, HierarchicalSpec, ModelSpec),
+            "sbc: model",
+            "a fit, a spec, or a model's name or path",
+        )
         spec = load_model(model) if isinstance(model, str | Path) else model
         family = family_of(spec)
         family.require(Capability.SBC, spec.name)
-        inputs = family.resolve(spec, data if data is not None else load_data())
+        inputs = family.resolve(spec, given_data(data, "sbc"))
     family.require(Capability.SBC, spec.name)
-    return family.sbc(inputs, simulations, RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed))
+    return family.sbc(inputs, simulations, settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,16 +21,20 @@ from dnamodel.checks.compare import Stacking, stack
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.predictive import Check
+from dnamodel.checks.rebuild import check_posterior
 from dnamodel.checks.summary import round_significant
-from dnamodel.data import Dataset, load_data
+from dnamodel.data import Dataset, given_data
 from dnamodel.data.study import STUDY_FILE, Study
 from dnamodel.deprecation import keyword_only_since
-from dnamodel.errors import UsageError
+from dnamodel.errors import UsageError, check_type, check_whole, python_value
 from dnamodel.families import Capability, FitSettings, family_of, load_model, spec_of_fit
-from dnamodel.files import atomic_write_text, check_output_folder
-from dnamodel.outputs.io import read_netcdf, write_netcdf
+from dnamodel.families.base import spec_settings_blamed
+from dnamodel.files import atomic_write_files, check_output_folder, make_folder, remove_folders
+from dnamodel.outputs.io import netcdf_bytes, read_netcdf
+from dnamodel.outputs.plots import figures_held
 from dnamodel.outputs.sweep_plots import comparison_plot
 from dnamodel.provenance import package_version
+from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.workflows.estimate import COMPARISON_FILE
 
 PROBABILITIES = (0.5, 0.9, 0.95)
@@ -48,7 +52,8 @@ def study_models(data: Dataset) -> list[str]:
 
     Examples
     --------
-    >>> study_models(load_data())[:2]
+    >>> import dnamodel
+    >>> study_models(dnamodel.load_data())[:2]
     ['dated', 'dated_exchangeable']
     """
     listed = data.study.models.compare
@@ -169,7 +174,8 @@ class Comparison:
 def _fitted_result(spec: Any, data: Dataset, settings: FitSettings) -> ModelResult:
     """Fit ``spec``, refit it without each observation, and run its forecasts where its family has them."""
     family = family_of(spec)
-    fit = family.fit(spec, data, settings)
+    with spec_settings_blamed(spec, settings.draws, settings.chains):
+        fit = family.fit(spec, data, settings)
     refits = family.refit_settings(fit.idata.attrs)
     loo = family.leave_one_out(fit, refits)
     forecasts = family.forecast_checks(fit, refits) if family.supports(Capability.FORECAST_CHECKS) else []
@@ -199,6 +205,7 @@ def compare(
     chains: int | None = None,
     seed: int = 20220913,
     bootstrap: int = BOOTSTRAP,
+    status: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Fit each model, score it by exact leave-one-out, and stack those scored on the same observations.
 
@@ -213,6 +220,10 @@ def compare(
         Each main fit's settings (the spec's by default); refits use the estimate's refit settings.
     seed : int
         The seed of every fit, and (through a SeedSequence) of the bootstrap.
+    bootstrap : int
+        Bayesian-bootstrap replicates of the stacking weights.
+    status : callable, optional
+        Called with a line saying which model is fitted now (the command line shows it on a terminal).
 
     Returns
     -------
@@ -238,8 +249,10 @@ def compare(
     >>> [m.name for m in result.models], len(result.models[0].loo), result.stacking is None
     (['quillmoor_dated'], 10, True)
     """
-    data = data if data is not None else load_data()
-    names = [str(m) for m in models] if models else study_models(data)
+    data = given_data(data, "compare")
+    names = _model_names(models, data)
+    check_whole(seed, "compare: seed", 0, MAX_SEED)
+    check_whole(bootstrap, "compare: bootstrap", 1)
     saved = {name: _read_fit(name, data) for name in names if name.endswith(".nc")}
     specs = {}
     for name in names:
@@ -250,11 +263,38 @@ def compare(
         specs[name] = spec
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, prior_draws=200)
     results, timings = [], {}
-    for name in names:
+    for number, name in enumerate(names, start=1):
+        if status is not None:
+            what = "Reading" if name in saved else "Fitting and refitting"
+            status(f"{what} {name} ({number} of {len(names)})")
         begin = time.perf_counter()
         results.append(saved[name] if name in saved else _fitted_result(specs[name], data, settings))
         timings[results[-1].name] = round(time.perf_counter() - begin, 1)
     return _compare(results, data.version, seed, bootstrap, timings)
+
+
+def _model_names(models: Any, data: Dataset) -> list[str]:
+    """The models to compare: the study's for ``None`` (:func:`study_models`), else each name or path as a string.
+
+    Raises
+    ------
+    TypeError
+        For a string given whole (a list of names is meant) or anything but a sequence of names and paths.
+    ValueError
+        For an empty sequence: ``None`` means the models the data's study names, ``[]`` none.
+    """
+    if models is None:
+        return study_models(data)
+    if isinstance(models, str | Path) or not isinstance(models, Sequence):
+        raise TypeError(
+            f"compare: models must be a list of names or paths, or None for the models the data name, got "
+            f"{python_value(models)}"
+        )
+    for model in models:
+        check_type(model, (str, Path), "compare: each model", "a model's name or path, or a fit's .nc path")
+    if not models:
+        raise ValueError("compare: models is empty; give at least one, or None for the models the data name")
+    return [str(m) for m in models]
 
 
 def _read_fit(path: str, data: Dataset) -> ModelResult:
@@ -270,13 +310,14 @@ def _read_fit(path: str, data: Dataset) -> ModelResult:
     if not target.is_file():
         raise UsageError(f"{path}: no such fit (a NetCDF file written by dnamodel estimate)")
     idata = read_netcdf(target)
+    family = family_of(spec_of_fit(idata, path))
+    check_posterior(idata, path)
     attrs = dict(idata.attrs)
     if attrs.get("data_version") != data.version:
         raise UsageError(
             f"{path} was fitted to data {attrs.get('data_version')}, not to {data.version}: models compared "
             "and stacked must share their data; refit it, or give the data it was fitted to with --data"
         )
-    family = family_of(spec_of_fit(idata, path))
     saved = family.saved_checks(idata)
     loo = list(saved.loo or ())
     if not loo or any(c.lpd is None for c in loo):
@@ -302,15 +343,16 @@ def _compare(
 
 
 def write_comparison(result: Comparison, out: str | Path, *, study: Study | None = None) -> list[Path]:
-    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure.
+    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure, all or none.
 
     ``study`` (``Dataset.study``) gives the figure's words and the comparison figures drawn dashed.
+    The three are rendered in memory and written together (:func:`dnamodel.files.atomic_write_files`);
+    a folder created for them is removed again if the write fails.
     """
     import xarray as xr  # deferred: start-up time
 
     folder = Path(out)
     check_output_folder(folder, "output folder")
-    folder.mkdir(parents=True, exist_ok=True)
     n = min(m.total.size for m in result.models)
     thin = {m.name: m.total[np.linspace(0, m.total.size - 1, n).round().astype(int)] for m in result.models}
     ds = xr.Dataset(
@@ -333,7 +375,6 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Study | None
         ds["weight"] = (("stacked",), s.weights)
         ds["weight_bootstrap"] = (("bootstrap", "stacked"), s.bootstrap)
         ds = ds.assign_coords(stacked=list(s.models))
-    paths = [write_netcdf(ds, folder / COMPARISON_FILE)]
     import csv  # deferred: only a comparison writes one
     import io  # deferred: with it
 
@@ -348,8 +389,16 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Study | None
         numbers = [repr(float(v)) for v in (m.median, low, high)]
         stacked = "" if weight is None else repr(float(weight))
         writer.writerow([m.name, m.kind, *numbers, str(bool(m.passed)), repr(float(m.lpd.sum())), stacked])
-    csv_path = folder / "compare.csv"
-    atomic_write_text(csv_path, text.getvalue())
-    paths.append(csv_path)
-    paths.append(comparison_plot(result, folder / "compare.png", study=study))
-    return paths
+    created = make_folder(folder)
+    try:
+        with figures_held() as held:
+            figure = comparison_plot(result, folder / "compare.png", study=study)
+        contents: dict[str | Path, bytes] = {
+            folder / COMPARISON_FILE: netcdf_bytes(ds),
+            folder / "compare.csv": text.getvalue().encode("utf-8"),
+            figure: held[figure],
+        }
+        return atomic_write_files(contents)
+    except BaseException:
+        remove_folders(created)
+        raise

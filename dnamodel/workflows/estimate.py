@@ -2,7 +2,8 @@
 
 :func:`run_estimate` asks the spec's model family to fit it, summarises the fit for citation, runs
 the checks the family supports (predictive, leave-one-out, forecasts, prior; power-scaling when
-asked), saves them with the fit, writes the NetCDF, CSV and figures, and returns it all as an
+asked), saves them with the fit, writes the NetCDF, CSV, the tables authors paste (Markdown and LaTeX) and the
+figures, all or none, and returns it all as an
 :class:`EstimateResult`: one pipeline for every family. :func:`run_forecast_check` runs a model's
 forecasts and a comparison model's at the same cutoffs.
 """
@@ -20,9 +21,12 @@ from dnamodel.checks.dated import Forecast
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.checks.summary import Summary
 from dnamodel.data import Dataset
+from dnamodel.errors import UsageError
 from dnamodel.families import Capability, Family, Fit, FitSettings, RefitSettings, SavedChecks, family_of
+from dnamodel.families.base import spec_settings_blamed
 from dnamodel.files import check_output_folder
 from dnamodel.outputs import plots
+from dnamodel.outputs.formats import summary_documents
 from dnamodel.outputs.io import Drawer, write_outputs
 from dnamodel.provenance import package_version
 
@@ -96,13 +100,15 @@ def run_estimate(
         posterior, or the sampler settings cannot run.
     """
     check_output_folder(out, "output folder")
+    structural = structural_sentence(out, data, spec.name)  # read before the fit: a damaged file fails now
     family = family_of(spec)
     family.require(Capability.POSTERIOR, spec.name)
     say = status or _silent
     start = time.perf_counter()
     say(f"Sampling {spec.name} ({_plan(spec, draws, tune, chains)})")
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
-    fit = family.fit(spec, data, settings)
+    with spec_settings_blamed(spec, draws, chains):
+        fit = family.fit(spec, data, settings)
     timings = dict(fit.timings)
     say("Summarising and checking the fit")
     summary = family.summarize(fit, data)
@@ -129,7 +135,6 @@ def run_estimate(
             ),
         )
     prior = family.prior_check(fit)
-    structural = structural_sentence(out, data, spec.name)
     if structural is not None:
         family.save_checks(fit, SavedChecks(structural=structural))
     scaling = None
@@ -139,9 +144,11 @@ def run_estimate(
         fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
-    say("Writing the NetCDF, CSV and figures")
+    say("Writing the NetCDF, CSV, tables and figures")
     begin = time.perf_counter()
-    paths = write_outputs(fit.idata, summary, out, _figures(family, fit, summary, prior))
+    paths = write_outputs(
+        fit.idata, summary, out, _figures(family, fit, summary, prior), tables=summary_documents(summary)
+    )
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(
@@ -183,9 +190,15 @@ def structural_sentence(folder: str | Path, data: Dataset, model: str) -> str | 
     target = Path(folder) / COMPARISON_FILE
     if not target.is_file():
         return None
-    with xr.open_dataset(target, engine="h5netcdf") as ds:
-        attrs = dict(ds.attrs)
-        models = [str(m) for m in ds["model"].values]
+    try:
+        with xr.open_dataset(target, engine="h5netcdf") as ds:
+            attrs = dict(ds.attrs)
+            models = [str(m) for m in ds["model"].values]
+    except (OSError, ValueError, KeyError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(
+            f"{target}: not a readable comparison ({reason}); remove it, or rerun dnamodel compare"
+        ) from None
     if attrs.get("data_version") != data.version or attrs.get("dnamodel_version") != package_version():
         return None
     if model not in models:
@@ -233,12 +246,14 @@ def run_forecast_check(
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> ForecastComparison:
     """A model's forecasts forward in time, and a comparison model's at the same cutoffs.
 
     ``spec``'s family must have forecast checks (the dated model's ``[[checks.forecast]]``), and
     ``comparison``'s forecasts at given cutoffs (the hierarchical model's). No main fit is needed:
-    each forecast is a refit on the past.
+    each forecast is a refit on the past. ``status``, if given, is called with a line saying what
+    runs next.
 
     Raises
     ------
@@ -257,8 +272,11 @@ def run_forecast_check(
         chains=chains or settings.chains,
         seed=settings.seed if seed is None else seed,
     )
+    say = status or _silent
     timings: dict[str, float] = {}
     begin = time.perf_counter()
+    count = len(inputs.forecasts)
+    say(f"Forecasts of {spec.name}: {count} refit{'s' if count != 1 else ''} on what was published by a date")
     forecasts = family.forecast_checks(Fit(spec, None, inputs), refit)
     timings["forecasts"] = round(time.perf_counter() - begin, 3)
     other: list[Forecast] = []
@@ -266,6 +284,7 @@ def run_forecast_check(
         begin = time.perf_counter()
         cutoffs = [(label, cutoff) for label, cutoff, _ in inputs.forecasts]
         at = RefitSettings(refit.draws, refit.tune, refit.chains, comparison.sampler.seed)
+        say(f"The same cutoffs for {comparison.name}")
         other = family_of(comparison).forecasts_at(comparison, data, cutoffs, at)
         timings["comparison"] = round(time.perf_counter() - begin, 3)
     return ForecastComparison(spec.name, forecasts, getattr(comparison, "name", None), other, timings)

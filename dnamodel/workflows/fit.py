@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from dnamodel.data import Dataset, load_data
+from dnamodel.data import Dataset, given_data
 from dnamodel.deprecation import keyword_only_since
-from dnamodel.errors import UsageError
+from dnamodel.errors import UsageError, check_type
 from dnamodel.families import Capability, FitSettings, family_of, fit_of, load_model
+from dnamodel.families.base import spec_settings_blamed
 from dnamodel.montecarlo.engine import DEFAULT_CHUNK, DEFAULT_SEED
 from dnamodel.montecarlo.run import MonteCarloSummary, stream_summary
 from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
@@ -69,8 +70,13 @@ def fit(
 
     Raises
     ------
+    TypeError
+        For a ``spec`` or ``data`` of the wrong type, or settings that are not whole numbers.
     UsageError
-        For a Monte Carlo spec, or an unknown sampler.
+        For a Monte Carlo spec, an unknown sampler, or settings out of their bounds (those of
+        ``dnamodel estimate``).
+    DataError
+        For draws × chains from the spec's ``[sampler]`` beyond this machine's memory, naming its key.
 
     Examples
     --------
@@ -78,11 +84,29 @@ def fit(
     >>> idata.posterior["total"].shape, idata.attrs["model_kind"], idata.attrs["sampler"]
     ((2, 100), 'dated', 'nutpie')
     """
-    loaded = load_model(spec) if isinstance(spec, str | Path) else spec
-    family = family_of(loaded)
-    family.require(Capability.POSTERIOR, loaded.name)
+    loaded = fitted_spec(spec, "fit")
+    data = given_data(data, "fit")
     settings = FitSettings(draws, tune, chains, seed, sampler, progress, prior_draws)
-    return family.fit(loaded, data if data is not None else load_data(), settings).idata
+    with spec_settings_blamed(loaded, draws, chains):
+        return family_of(loaded).fit(loaded, data, settings).idata
+
+
+def fitted_spec(spec: Any, where: str) -> Any:
+    """``spec`` as a function that fits takes it: a dated or hierarchical spec, or its name or path, loaded.
+
+    Raises
+    ------
+    TypeError
+        For anything but a spec, a name or a path.
+    UsageError
+        For a model that is drawn, not fitted (a Monte Carlo spec), or no such model.
+    """
+    check_type(
+        spec, (str, Path, DatedSpec, HierarchicalSpec, ModelSpec), f"{where}: spec", "a spec, or a model's name or path"
+    )
+    loaded = load_model(spec) if isinstance(spec, str | Path) else spec
+    family_of(loaded).require(Capability.POSTERIOR, loaded.name)
+    return loaded
 
 
 @overload
@@ -151,7 +175,11 @@ def summarize(
     Raises
     ------
     UsageError
-        If a fit is given Monte Carlo settings, or a spec's model is fitted, not drawn.
+        If a fit is given Monte Carlo settings, or a spec's model is fitted, not drawn; if a fit is
+        not dnamodel's, its spec text no longer matches its hash, its data are not ``data``, or its
+        posterior total is not finite (the checks ``dnamodel report --from`` makes).
+    TypeError
+        If ``model`` is neither a fit nor a spec, name or path.
 
     Examples
     --------
@@ -159,7 +187,7 @@ def summarize(
     >>> round(summary.variables["total"].quantiles[0.5].value, -3)
     1063000.0
     """
-    if hasattr(model, "posterior") and hasattr(model, "attrs"):
+    if hasattr(model, "groups") and hasattr(model, "attrs"):  # an InferenceData, even one without a posterior
         given = [n for n, v in (("draws", draws), ("seed", seed), ("thresholds", thresholds)) if v]
         if given or qmc or chunk_size != DEFAULT_CHUNK:
             raise UsageError(
@@ -168,6 +196,9 @@ def summarize(
             )
         family, rebuilt, recorded = fit_of(model, data)
         return family.summarize(rebuilt, recorded)
+    check_type(
+        model, (str, Path, ModelSpec, DatedSpec, HierarchicalSpec), "summarize: model", "a fit, or a Monte Carlo spec"
+    )
     spec: Any = load_model(model) if isinstance(model, str | Path) else model
     family_of(spec).require(Capability.DRAWS, spec.name)
     return stream_summary(

@@ -5,7 +5,8 @@ data and inputs through its model family (:func:`dnamodel.families.fit_of`, whic
 spec text no longer matches its hash, or whose data are not ``data``), recomputes its summary and
 checks, reads its saved leave-one-out and forecasts, power-scales it from its saved log densities,
 reads the shipped sweeps' results, and has :func:`dnamodel.outputs.html.render_report` draw it with
-the family's own sections and any application's extensions.
+the family's own sections and any application's extensions. :func:`write_report_documents` writes
+beside it the tables and citation authors paste, and the page as PDF.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from pathlib import Path
 from dnamodel.data import Dataset
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, fit_of
+from dnamodel.files import atomic_write_files
+from dnamodel.outputs.formats import summary_documents
 from dnamodel.outputs.html import ReportExtension, ReportResult, ReportView, render_report
 from dnamodel.outputs.io import read_netcdf
+from dnamodel.outputs.pdf import page_pdf
 from dnamodel.outputs.sweep import read_sweeps
 
 
@@ -73,10 +77,7 @@ def draw_report(
         raise UsageError(f"{target}: a report is an HTML file; give a name ending in .html")
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .html")
-    try:
-        idata = read_netcdf(source)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
+    idata = read_netcdf(source)
     family, fit, data = fit_of(idata, data, str(source))
     family.require(Capability.REPORT, fit.spec.name)
     saved = family.saved_checks(idata)
@@ -102,3 +103,25 @@ def draw_report(
         sweeps_dir=sweeps_dir,
     )
     return render_report(view, target, extensions=extensions(data) if extensions is not None else ())
+
+
+def write_report_documents(report: ReportResult, *, chromium: str | None = None) -> list[Path]:
+    """Beside a report's page, its tables and citation as Markdown and LaTeX, and with ``chromium`` the page as PDF.
+
+    ``REPORT_tables.md`` and ``REPORT_tables.tex`` (:func:`dnamodel.outputs.formats.summary_documents`),
+    and ``REPORT.pdf`` printed by that Chromium (:func:`dnamodel.outputs.pdf.page_pdf`), are written
+    together, all or none, after the page.
+
+    Raises
+    ------
+    UsageError
+        If the browser cannot print the page, or the operating system refuses a write.
+    """
+    page = Path(report.path)
+    contents: dict[str | Path, bytes] = {
+        page.with_name(f"{page.stem}_{suffix}"): text.encode("utf-8")
+        for suffix, text in summary_documents(report.summary).items()
+    }
+    if chromium is not None:
+        contents[page.with_suffix(".pdf")] = page_pdf(page, chromium)
+    return atomic_write_files(contents)

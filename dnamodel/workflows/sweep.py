@@ -49,17 +49,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.data import Dataset, load_data
-from dnamodel.errors import DataError, Problem, UsageError
+from dnamodel.data import Dataset, given_data, load_data
+from dnamodel.errors import DataError, Problem, UsageError, check_type, check_whole, python_value
 from dnamodel.families import Capability, Family, current_value, family_of, known_paths, load_model, point_spec
-from dnamodel.families.base import QUANTILE_NAMES, SweepSettings
-from dnamodel.files import atomic_write_text, check_output_file, check_output_folder
-from dnamodel.montecarlo.run import check_draws
+from dnamodel.families.base import QUANTILE_NAMES, SweepSettings, spec_settings_blamed
+from dnamodel.files import atomic_write_text, check_output_file, check_output_folder, make_folder
+from dnamodel.montecarlo.run import check_draws, check_seed
 from dnamodel.outputs.io import write_netcdf
 from dnamodel.outputs.sweep import OWN_VALUES
 from dnamodel.provenance import package_version, provenance
 from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
-from dnamodel.spec.sweep import check_path, coordinate
+from dnamodel.spec.sweep import check_grid_size, check_path, coordinate
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -146,15 +146,27 @@ def plan_sweep(
     UsageError, DataError
         Naming the path, the value and where it was given (``origins``), or the spec key.
     """
+    check_type(
+        spec, (str, Path, ModelSpec, HierarchicalSpec, DatedSpec), "sweep: spec", "a spec, or a model's name or path"
+    )
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"sweep: grid must be a mapping of spec paths to lists of values, got {python_value(grid)}")
+    if threads is not None:
+        check_whole(threads, "sweep: threads", 1)
     loaded = load_model(spec) if isinstance(spec, str | Path) else spec
-    data = data if data is not None else load_data()
+    data = given_data(data, "sweep")
     if not grid:
         raise UsageError("the grid is empty: give at least one path and its values")
     known = known_paths(loaded)
     for path, values in grid.items():
+        check_type(path, str, "sweep: each path of the grid", "a dotted spec path such as 'fraction.beta.sigma'")
         check_path(path, known)  # an unknown path fails with "did you mean", before any value is tried
         if isinstance(values, str | bytes) or not isinstance(values, Iterable) or not list(values):
             raise UsageError(f"{path}: give a non-empty list of values")
+    # numpy's scalars (from np.linspace, say) as the Python numbers a spec holds
+    grid = {path: [v.item() if isinstance(v, np.generic) else v for v in values] for path, values in grid.items()}
+    from_set = bool(origins) and set((origins or {}).values()) == {"--set"}
+    check_grid_size(grid, "--set" if from_set else "the grid")
     family = family_of(loaded)
     family.require(Capability.SWEEP, loaded.name)
     sampled = family.supports(Capability.POSTERIOR)
@@ -199,12 +211,14 @@ def plan_sweep(
         check_output_folder(f"{out}.points", "the folder of finished points")
     if not sampled:
         check_draws(settings.draws)
-    for overrides in points:
-        try:
-            candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
-            family.check_point(candidate, data, settings)
-        except DataError as error:
-            raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
+        check_seed(settings.seed, "sweep")
+    with spec_settings_blamed(loaded, draws, chains):
+        for overrides in points:
+            try:
+                candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
+                family.check_point(candidate, data, settings)
+            except DataError as error:
+                raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
     return SweepPlan(loaded, data, settings, family, paths, axes, points)
 
 
@@ -287,6 +301,10 @@ def sweep(
     >>> result["total_median"].dims, result["total_median"].shape
     (('fraction.unreported_offset',), (2,))
     """
+    if processes is not None:
+        check_whole(processes, "sweep: processes", 1)
+        if threads is not None:
+            raise UsageError("sweep: give threads or processes, not both (threads for a dated model's points)")
     plan = plan_sweep(
         spec,
         grid,
@@ -307,7 +325,7 @@ def sweep(
 
     store = Path(f"{out}.points") if out is not None else None
     if store is not None:
-        store.mkdir(parents=True, exist_ok=True)
+        make_folder(store, "the folder of finished points")
     keys = [_point_key(settings, data.version, p) for p in points]
     results: dict[int, dict[str, Any]] = {}
     for i, key in enumerate(keys):
@@ -424,15 +442,15 @@ def _dataset(
     for name in (*QUANTILE_NAMES, "mean"):
         variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))  # type: ignore[misc]
     variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
-    prefectures = list(data.groups)
+    groups = list(data.groups)
     if sampled:
-        values = np.array([[results[i]["group_median"][p] for p in prefectures] for i in range(len(points))])
-        variables["group_median"] = ([*paths, dims.GROUP], values.reshape(*shape, len(prefectures)))
+        values = np.array([[results[i]["group_median"][p] for p in groups] for i in range(len(points))])
+        variables["group_median"] = ([*paths, dims.GROUP], values.reshape(*shape, len(groups)))
         variables["divergences"] = (paths, grid_array(lambda r: r["divergences"], int))
         variables["max_rhat"] = (paths, grid_array(lambda r: r["max_rhat"]))
         variables["min_ess"] = (paths, grid_array(lambda r: r["min_ess"]))
         variables["passed"] = (paths, grid_array(lambda r: r["passed"], bool))
-        coords[dims.GROUP] = prefectures
+        coords[dims.GROUP] = groups
     else:
         variables["mcse_median"] = (paths, grid_array(lambda r: r["mcse_median"]))
         inputs = sorted({k for r in results.values() for k in r["sobol_total_order"]})
