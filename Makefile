@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
+.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,14 @@ bench-mc: $(BENCH_STAMP)
 ## bench-fit: `dnamodel estimate` warm and cold, a profile of it, and nutpie against PyMC on the dated model (about 45 minutes)
 bench-fit: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
+
+## bench-stan: the dated model in Stan (pystan, in .venv-bench) against nutpie on our kernel: same posterior, ESS/s (about 15 minutes)
+bench-stan: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/bench_stan.py
+
+## bench-scale: synthetic programmes of 77, 300, 1,000 and 3,000 units fitted: wall time, gradient per unit, gates, truth covered (about 10 minutes)
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py
 
 ## bench-sweep: a 20-point sweep against 20 independent fits of the same specs (about 10 minutes)
 bench-sweep: $(STAMP)
