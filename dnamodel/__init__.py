@@ -9,6 +9,8 @@ The public API:
 
 - :func:`load_data` and :func:`export_data`: the bundled, sourced data, or a folder of your own;
   :func:`examples` and :func:`example_path`: the example programmes shipped with the package;
+  :func:`synthetic`: a synthetic programme of any size, simulated from the dated model at a known
+  truth (a data folder, its spec and the truth);
 - :func:`replicate`: the report's own estimate, step by step, exactly;
 - :func:`audit`: where the report disagrees with itself and with the 2020 census;
 - :func:`load_model`, :func:`monte_carlo` and :func:`summarize`: Monte Carlo models;
@@ -36,7 +38,7 @@ from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.summary import summarize_fit
-from dnamodel.data import Dataset, example_path, examples, export_data, load_data
+from dnamodel.data import Dataset, example_path, examples, export_data, load_data, synthetic
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.inference.fit import fit
 from dnamodel.montecarlo.run import monte_carlo, summarize
@@ -95,6 +97,7 @@ __all__ = [
     "summarize",
     "summarize_fit",
     "sweep",
+    "synthetic",
     "tornado",
     "write_fit",
 ]
