@@ -52,12 +52,10 @@ LOAD: list[float] = []
 def worker(folder: str) -> None:
     """Fit one synthetic programme; print the timings, gates, truth coverage and gradient cost as JSON."""
     import arviz as az  # noqa: F401  (imported before the clock starts)
-    import numba
     import numpy as np
     import nutpie  # noqa: F401
 
     import dnamodel
-    from dnamodel.inference import dated_kernel
     from dnamodel.inference.dated import pack
     from dnamodel.spec import load_model
     from dnamodel.spec.dated import resolve_dated
@@ -81,24 +79,7 @@ def worker(folder: str) -> None:
 
     # the gradient's cost, in a compiled loop at a posterior draw
     inputs = resolve_dated(load_model(root / "models" / "dated.toml"), data)
-    packed = pack(inputs)
-    x = np.ascontiguousarray(post["unconstrained"].values[0, -1])
-    grad = np.zeros_like(x)
-
-    @numba.njit
-    def repeat(x: Any, packed: Any, grad: Any, n: int) -> float:
-        total = 0.0
-        for _ in range(n):
-            total += dated_kernel.logp_grad(x, packed, grad)
-        return total
-
-    repeat(x, packed, grad, 1)
-    calls = max(20, int(2e5 / len(inputs.unit)))
-    seconds = []
-    for _ in range(7):
-        begin = time.perf_counter()
-        repeat(x, packed, grad, calls)
-        seconds.append((time.perf_counter() - begin) / calls)
+    gradient = gradient_seconds(pack(inputs), np.ascontiguousarray(post["unconstrained"].values[0, -1]))
     depth = stats["tree_depth"].values
     print(
         json.dumps(
@@ -106,13 +87,13 @@ def worker(folder: str) -> None:
                 "units": len(inputs.unit),
                 "groups": len(inputs.group),
                 "observations": len(inputs.observation),
-                "ndim": int(x.size),
+                "ndim": int(post["unconstrained"].shape[-1]),
                 "wall": done - started,
                 "load_data": loaded - started,
                 "fit": fitted - loaded,
                 "diagnose": done - fitted,
                 "timings": timings,
-                "gradient": statistics.median(seconds),
+                "gradient": gradient,
                 "depth_mean": float(depth.mean()),
                 "depth_max": int(depth.max()),
                 "at_max_depth": float(stats["maxdepth_reached"].values.mean()),
@@ -135,9 +116,65 @@ def worker(folder: str) -> None:
     )
 
 
-def fit(folder: Path) -> dict[str, Any]:
-    """One worker process; its JSON, with the process's wall time."""
-    argv = [sys.executable, __file__, "--worker", str(folder)]
+def gradient_seconds(packed: Any, x: Any) -> float:
+    """Seconds per call of ``dated_kernel.logp_grad`` at ``x``: a compiled loop, median of 7 repeats."""
+    import numba
+    import numpy as np
+
+    from dnamodel.inference import dated_kernel
+
+    @numba.njit
+    def repeat(x: Any, packed: Any, grad: Any, n: int) -> float:
+        total = 0.0
+        for _ in range(n):
+            total += dated_kernel.logp_grad(x, packed, grad)
+        return total
+
+    grad = np.zeros_like(x)
+    repeat(x, packed, grad, 1)
+    calls = max(20, int(2e7 / packed.size))
+    seconds = []
+    for _ in range(7):
+        begin = time.perf_counter()
+        repeat(x, packed, grad, calls)
+        seconds.append((time.perf_counter() - begin) / calls)
+    return statistics.median(seconds)
+
+
+def gradient_worker(folder: str) -> None:
+    """The gradient alone, at the priors' centres jittered by U(−0.5, 0.5): resolve, pack and time it."""
+    import numpy as np
+
+    import dnamodel
+    from dnamodel.inference.dated import initial_point, pack
+    from dnamodel.spec import load_model
+    from dnamodel.spec.dated import resolve_dated
+
+    root = Path(folder)
+    started = time.perf_counter()
+    data = dnamodel.load_data(root / "data")
+    loaded = time.perf_counter()
+    inputs = resolve_dated(load_model(root / "models" / "dated.toml"), data)
+    resolved = time.perf_counter()
+    packed = pack(inputs)
+    packed_at = time.perf_counter()
+    x = initial_point(inputs)
+    x = x + np.random.default_rng(1).uniform(-0.5, 0.5, x.size)
+    result = {
+        "units": len(inputs.unit),
+        "observations": len(inputs.observation),
+        "ndim": int(x.size),
+        "load_data": loaded - started,
+        "resolve": resolved - loaded,
+        "pack": packed_at - resolved,
+        "gradient": gradient_seconds(packed, x),
+    }
+    print(json.dumps(result))
+
+
+def fit(folder: Path, mode: str = "--worker") -> dict[str, Any]:
+    """One worker process (``--worker``: a fit; ``--gradient``: the gradient alone); its JSON and wall time."""
+    argv = [sys.executable, __file__, mode, str(folder)]
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - start
@@ -233,7 +270,7 @@ def report(results: dict[int, list[dict[str, Any]]]) -> None:
         {s: f"{results[s][0]['min_ess_bulk']:,.0f}, {results[s][0]['min_ess_tail']:,.0f}" for s in sizes},
     )
     row(
-        "draws the ESS gate needs at this ESS per draw (4 chains)",
+        "draws, all chains, the ESS gate needs at this ESS per draw",
         each(lambda r: r["draws"] * r["chains"] * 400 / min(r["min_ess_bulk"], r["min_ess_tail"]), "{:,.0f}"),
     )
     row("**gates**", {s: ", ".join("passed" if r["passed"] else "failed" for r in results[s]) for s in sizes})
@@ -263,6 +300,31 @@ def report(results: dict[int, list[dict[str, Any]]]) -> None:
     print()
 
 
+def gradient_report(results: dict[int, list[dict[str, Any]]]) -> None:
+    """The gradient alone, at sizes up to ten times the goal's: whether its cost is linear in the units."""
+    sizes = sorted(results)
+    base = statistics.median(r["gradient"] / r["units"] for r in results[sizes[0]])
+    print("### The gradient alone, and what comes before sampling\n")
+    print(
+        "Each programme (δ in the spec; groups of about 100 units beyond 3,000) resolved, packed and its gradient "
+        f"timed at the priors' centres jittered by U(−0.5, 0.5), in a fresh process; {len(results[sizes[0]])} "
+        "processes each: median.\n"
+    )
+    columns = ["units", "observations", "free parameters", "`load_data`, s", "`resolve_dated`, s", "`pack`, s"]
+    columns += ["gradient, µs", "ns per unit", "per unit ÷ smallest's"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + " ---: |" * len(columns))
+    for s in sizes:
+        runs = results[s]
+        med = {key: statistics.median(r[key] for r in runs) for key in ("load_data", "resolve", "pack", "gradient")}
+        per_unit = statistics.median(r["gradient"] / r["units"] for r in runs)
+        cells = [f"{s:,}", f"{runs[0]['observations']:,}", f"{runs[0]['ndim']:,}", f"{med['load_data']:.2f}"]
+        cells += [f"{med['resolve']:.3f}", f"{med['pack']:.3f}", f"{med['gradient'] * 1e6:,.1f}"]
+        cells += [f"{per_unit * 1e9:.1f}", f"{per_unit / base:.2f}×"]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
 def main() -> None:
     """Generate each programme, fit it in fresh processes, and print the table."""
     import dnamodel
@@ -271,6 +333,9 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES), help="units, comma-separated")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the sizes (alternating order)")
     parser.add_argument("--variants", default="with,without", help="δ in the spec: with, without, or both")
+    parser.add_argument(
+        "--gradient-sizes", default="77,300,1000,3000,10000,30000", help="units for the gradient alone (no fit)"
+    )
     args = parser.parse_args()
     if not Path(dnamodel.__file__).resolve().is_relative_to(ROOT):
         sys.exit(f"dnamodel is imported from {dnamodel.__file__}, not from {ROOT}")
@@ -290,9 +355,16 @@ def main() -> None:
         for k in range(args.rounds):
             for case in cases if k % 2 == 0 else reversed(cases):
                 results[case].append(fit(folders[case]))
+        gradients = {}
+        for s in sorted(int(u) for u in args.gradient_sizes.split(",") if u):
+            folder = Path(scratch) / f"gradient-{s}"
+            dnamodel.synthetic(folder, units=s, groups=SIZES.get(s, max(2, s // 100)), seed=SEED)
+            gradients[s] = [fit(folder, "--gradient") for _ in range(args.rounds)]
     for v in variants:
         print(f"### δ (the offset of reported units) {'in' if v == 'with' else 'not in'} the spec\n")
         report({s: results[v, s] for s in sizes})
+    if gradients:
+        gradient_report(gradients)
     print(
         f"Whole benchmark: {(time.perf_counter() - began) / 60:.1f} min. 1-minute load average after each of its "
         f"{len(LOAD)} child processes: {min(LOAD):.1f}–{max(LOAD):.1f} (median {statistics.median(LOAD):.1f}). "
@@ -303,5 +375,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         worker(sys.argv[2])
+    elif sys.argv[1:2] == ["--gradient"]:
+        gradient_worker(sys.argv[2])
     else:
         main()
