@@ -252,6 +252,40 @@ def elapsed_stan(fit: Any) -> list[list[float]]:
     return times
 
 
+def gradient_stan(fit: Any) -> float:
+    """One gradient evaluation's seconds as Stan times it when a chain starts (median over the chains)."""
+    found = []
+    for output in fit.stan_outputs:
+        for line in output.splitlines():
+            if b"Gradient evaluation took" in line:
+                text = json.loads(line)["values"][0]
+                found += [float(word) for word in text.replace("info:", " ").split() if _is_number(word)][:1]
+    return statistics.median(found) if found else math.nan
+
+
+def gradient_ours(packed: np.ndarray, x: np.ndarray) -> float:
+    """Seconds per call of the kernel's ``logp_grad`` at ``x``, in a compiled loop: median of 7 repeats."""
+    import numba
+
+    from dnamodel.inference import dated_kernel
+
+    @numba.njit
+    def repeat(x: Any, packed: Any, grad: Any, n: int) -> float:
+        total = 0.0
+        for _ in range(n):
+            total += dated_kernel.logp_grad(x, packed, grad)
+        return total
+
+    grad = np.zeros_like(x)
+    repeat(x, packed, grad, 1)
+    seconds = []
+    for _ in range(7):
+        begin = time.perf_counter()
+        repeat(x, packed, grad, 20_000)
+        seconds.append((time.perf_counter() - begin) / 20_000)
+    return statistics.median(seconds)
+
+
 def _is_number(word: str) -> bool:
     try:
         float(word)
@@ -296,6 +330,7 @@ def worker(sampler: str, seed: int, check: bool) -> None:
             "divergences": int(stats["diverging"].sum()),
             "depth": float(stats["tree_depth"].mean()),
             "steps": float(stats["n_steps"].mean()),
+            "gradient": gradient_ours(pack(inputs), np.ascontiguousarray(post["unconstrained"].values[0, -1])),
         }
     else:
         import stan
@@ -326,6 +361,7 @@ def worker(sampler: str, seed: int, check: bool) -> None:
             "compile": built - start,
             "sampling": done - built,
             "stan_elapsed": elapsed_stan(fit),
+            "gradient": gradient_stan(fit),
             "divergences": int(fit["divergent__"].sum()),
             "depth": float(fit["treedepth__"].mean()),
             "steps": float(fit["n_leapfrog__"].mean()),
@@ -558,6 +594,12 @@ def main() -> None:
             "{:,.1f}",
         )
     row("mean tree depth", col("nutpie", "depth"), col("stan", "depth"), "{:.2f}")
+    row(
+        "one gradient, µs (ours: `logp_grad` in a compiled loop; Stan's: as it times one when a chain starts)",
+        [r["gradient"] * 1e6 for r in warm["nutpie"]],
+        [r["gradient"] * 1e6 for r in warm["stan"]],
+        "{:.1f}",
+    )
     row("leapfrog steps per draw", col("nutpie", "steps"), col("stan", "steps"), "{:.1f}")
     row("whole worker process (imports included), warm, s", col("nutpie", "process"), col("stan", "process"), "{:.1f}")
     rhat = {s: max(r["summary"][n]["rhat"] for r in runs[s] for n in (*SCALARS, "total")) for s in samplers}
