@@ -607,6 +607,12 @@ def main() -> None:
     divergences = {s: ", ".join(str(r["divergences"]) for r in runs[s]) for s in samplers}
     print(f"| divergences, each fit (cold first) | {divergences['nutpie']} | {divergences['stan']} | |\n")
     own = [sum(c[1] for c in r["stan_elapsed"]) + sum(c[0] for c in r["stan_elapsed"]) for r in warm["stan"]]
+    per_step = [sum(c[1] for c in r["stan_elapsed"]) / (r["draws"] * r["chains"] * r["steps"]) for r in warm["stan"]]
+    print(
+        f"Stan's CPU time per leapfrog step in its sampling phase (its own seconds ÷ the steps of its draws): "
+        f"{spread([v * 1e6 for v in per_step], '{:.1f}')} µs, against one gradient of our kernel: "
+        f"{spread([r['gradient'] * 1e6 for r in warm['nutpie']], '{:.1f}')} µs.\n"
+    )
     print(
         f"Stan's own time per chain (warm-up + sampling), summed over the {r0['chains']} chains: "
         f"{spread(own, '{:.1f}')} s of CPU, against {spread(col('stan', 'sampling'), '{:.1f}')} s of wall time "
