@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,7 +66,9 @@ def worker(folder: str) -> None:
     started = time.perf_counter()
     data = dnamodel.load_data(root / "data")
     loaded = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     idata = dnamodel.fit(root / "models" / "dated.toml", data)
+    after = resource.getrusage(resource.RUSAGE_SELF)
     fitted = time.perf_counter()
     gates = dnamodel.diagnose(idata)
     done = time.perf_counter()
@@ -92,6 +95,7 @@ def worker(folder: str) -> None:
                 "load_data": loaded - started,
                 "fit": fitted - loaded,
                 "diagnose": done - fitted,
+                "fit_cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
                 "timings": timings,
                 "gradient": gradient,
                 "depth_mean": float(depth.mean()),
@@ -238,6 +242,10 @@ def report(results: dict[int, list[dict[str, Any]]]) -> None:
     row("… `fit`'s `derive` (the InferenceData), s", each(lambda r: r["timings"]["derive"], "{:.2f}"))
     row("… `diagnose`, s", each(lambda r: r["diagnose"], "{:.2f}"))
     row("… `load_data`, s", each(lambda r: r["load_data"], "{:.2f}"))
+    row(
+        "CPU time of `fit`, all threads, s (÷ 2 cores: its wall time on an idle machine, at best)",
+        each(lambda r: r["fit_cpu"], "{:.1f}"),
+    )
     row("whole process (imports included), s", each(lambda r: r["process"], "{:.1f}"))
     row(
         f"wall time ÷ {smallest} units' (same round)",
