@@ -71,8 +71,8 @@ class Synthetic:
     truth : dict
         The contents of ``truth.json``: ``total`` and ``share`` at the estimand date, the scalar
         ``parameters``, each ``group``'s start, pace and standardised effect, each ``unit``'s
-        standardised effect, census error and fraction at saturation, and the ``expected`` value
-        each observation was drawn around.
+        standardised effect, census error and fraction at saturation, the ``expected`` value each
+        observation was drawn around, and how many draws were ``redrawn`` (Notes).
     """
 
     folder: Path
@@ -134,8 +134,8 @@ def synthetic(
     model's own likelihood around its expected value (``docs/model.md``, 5.7): log-normal, the
     coverage logit-normal; a bound is the value the source would have printed, rounded down ("at
     least") or up ("at most") to two significant figures. A count, or a bound, above its unit's
-    census population is drawn again: the data check refuses it (this happens for a few per cent of
-    units at most). Counts are rounded to whole numbers and the coverage to a tenth of a percent.
+    census population is drawn again, since the data check refuses it; ``truth["redrawn"]`` counts
+    these draws. Counts are rounded to whole numbers and the coverage to a tenth of a percent.
 
     Examples
     --------
@@ -163,7 +163,7 @@ def synthetic(
         raise UsageError(f"{n_obs} observations need {counts + bounds + 1} units to report, more than the {units}")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     programme = _programme(units, groups, rng)
-    rows, spec_tables, expected = _observations(programme, counts, increments, bounds, rng)
+    rows, spec_tables, expected, redrawn = _observations(programme, counts, increments, bounds, rng)
     root = Path(folder)
     data, models = root / "data", root / "models"
     for path in (data, models):
@@ -198,6 +198,7 @@ def synthetic(
             "fraction": programme["fraction"].tolist(),
         },
         "expected": expected,
+        "redrawn": redrawn,
     }
     truth_path = root / "truth.json"
     atomic_write_text(truth_path, json.dumps(truth, indent=1) + "\n")
@@ -290,8 +291,11 @@ def _later(month: str, rng: np.random.Generator) -> str | None:
 
 def _observations(
     programme: dict[str, Any], counts: int, increments: int, bounds: int, rng: np.random.Generator
-) -> tuple[list[dict[str, str]], list[str], dict[str, float]]:
-    """The rows of ``observations.csv``, the spec's observation tables, and each one's expected value."""
+) -> tuple[list[dict[str, str]], list[str], dict[str, float], int]:
+    """The rows of ``observations.csv``, the spec's tables, each one's expected value, and the draws made again.
+
+    A draw is made again when it exceeds its unit's census population (the data check refuses it).
+    """
     units = len(programme["unit_id"])
     reporting = rng.permutation(units)[: counts + bounds + 1]
     counted, bounded, covered = reporting[:counts], reporting[counts : counts + bounds], int(reporting[-1])
@@ -338,6 +342,9 @@ def _observations(
             shown = max(1, round(value)) if round_to is None else round_to(value)
             if shown <= ceiling:
                 return shown
+            redrawn[0] += 1
+
+    redrawn = [0]
 
     count_dates: dict[int, str] = {}
     for u in counted:
@@ -419,7 +426,7 @@ def _observations(
         expected[name] = mu
     # the file lists them by place (the region's first); the spec in the order they were drawn
     rows.sort(key=lambda r: (r["unit"] != REGION, r["unit"], r["id"]))
-    return rows, tables, expected
+    return rows, tables, expected, redrawn[0]
 
 
 def _two_figures_down(value: float) -> int:
