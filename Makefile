@@ -8,8 +8,13 @@ STAMP := $(VENV)/.installed
 # its own environment.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
+# The documentation site's tools (the `docs` extra) go into the same .venv, only when `make docs` asks.
+DOCS_STAMP := $(VENV)/.docs-installed
+# Reduced settings for the notebooks, given as NOTEBOOK_DRAWS=N (CI: 1000); unset, the specs' own.
+NOTEBOOK_ENV = $(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )
+EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wildcard notebooks/[0-9][0-9]_*.py))
 
-.PHONY: compare run test test-slow test-all lint format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks clean
+.PHONY: compare run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: the main job: fit the Bayesian hierarchical model, print a citable interval, write results/
+## run: the main job: fit the default (dated) Bayesian model, print a citable interval, write results/
 run: $(STAMP)
 	$(BIN)/dnamodel estimate
 
-## test: lint, format check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
-test: $(STAMP) lint
+## test: lint, format check, type check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-slow: only the slow statistical tests (pytest's exit 5, "none selected", is not a failure)
@@ -38,12 +43,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## typecheck: mypy on the package ([tool.mypy] in pyproject.toml: the public API's modules strict)
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache .ruff_cache docs/_build docs/api docs/notebooks/*.ipynb
 
 ## bench: the benchmarks, printed as Markdown (copy the table into benchmarks/README.md)
 bench: $(STAMP)
@@ -92,7 +101,20 @@ figures: $(STAMP)
 
 ## notebooks: run the teaching notebooks top to bottom into results/notebooks/*.ipynb; NOTEBOOK_DRAWS=N for fewer draws (CI)
 notebooks: $(STAMP)
-	$(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )$(BIN)/python notebooks/run.py
+	$(NOTEBOOK_ENV)$(BIN)/python notebooks/run.py
+
+# One executed notebook, when it is missing or older than its source (what `make docs` needs).
+results/notebooks/%.ipynb: notebooks/%.py | $(STAMP)
+	$(NOTEBOOK_ENV)$(BIN)/python notebooks/run.py $*
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
+	touch $(DOCS_STAMP)
+
+## docs: the documentation site, docs/_build/html/index.html (Sphinx, warnings as errors; runs the notebooks not yet executed, NOTEBOOK_DRAWS=N for fewer draws)
+docs: $(DOCS_STAMP) $(EXECUTED_NOTEBOOKS)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
 
 ## bench-report: the report drawn from a saved fit against the report with its fit (about 3 minutes)
 bench-report: $(STAMP)

@@ -124,9 +124,9 @@ def worker(sampler: str, seed: int) -> None:
     import nutpie.compile_pymc  # noqa: F401
     import pymc  # noqa: F401
 
+    from dnamodel.families import load_model
     from dnamodel.inference.dated import fit_dated
     from dnamodel.inference.sampling import quiet_arviz
-    from dnamodel.spec import load_model
 
     quiet_arviz()
     spec = load_model(MODEL)
@@ -202,17 +202,19 @@ def profile(out: str) -> None:
         from dnamodel.inference import dated_kernel  # noqa: F401
     imported = time.perf_counter() - started
 
-    from dnamodel.checks import dated as dated_checks
+    from dnamodel.families import dated as dated_family
+    from dnamodel.outputs import dated as dated_outputs
     from dnamodel.outputs import io, plots
-    from dnamodel.workflows import estimate as workflow
 
     stages: dict[str, float] = {}
-    for name in ("total_posterior_plot", "campaign_plot", "covariate_plot", "prior_predictive_plot"):
+    for name in ("total_posterior_plot", "prior_predictive_plot"):
         wrap(plots, name, stages, "figures")
+    for name in ("campaign_plot", "covariate_plot"):
+        wrap(dated_outputs, name, stages, "figures")
     wrap(io, "write_netcdf", stages, "netcdf")
-    wrap(workflow, "summarize_fit", stages, "summary")
-    wrap(dated_checks, "predictive_checks", stages, "checks")
-    wrap(dated_checks, "prior_check", stages, "checks")
+    wrap(dated_family, "summarize_fit", stages, "summary")
+    wrap(dated_family, "dated_predictive_checks", stages, "checks")
+    wrap(dated_family, "dated_prior_check", stages, "checks")
     printed = StringIO()
     with contextlib.redirect_stdout(printed):
         status = cli.main(["estimate", "--json", "--out", out])
@@ -313,7 +315,7 @@ def estimates(scratch: Path, runs: int) -> None:
 
 def ess_per_second(scratch: Path, n_seeds: int) -> None:
     """Part 3: ESS of ``total`` per second of compile plus sampling, nutpie against PyMC, fresh processes."""
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
 
     base_seed = load_model(MODEL).sampler.seed
     samplers = ("nutpie", "pymc")

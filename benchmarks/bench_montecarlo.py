@@ -58,14 +58,14 @@ import numpy as np
 from scipy import optimize
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.montecarlo import engine as engine_module
 from dnamodel.montecarlo import kernels as kernels_module
 from dnamodel.montecarlo import program as program_module
 from dnamodel.montecarlo import run as run_module
 from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, Engine, UniformSource
 from dnamodel.montecarlo.kernels import CHOICE, CONSTANT, COPY, EMPIRICAL, TRIANGULAR, UNIFORM, compiled
-from dnamodel.montecarlo.run import QMC_REPLICATES, SUMMARISED, _Collector, summarize
-from dnamodel.spec import load_model
+from dnamodel.montecarlo.run import QMC_REPLICATES, SUMMARISED, _Collector, stream_summary
 
 MODEL = "report_mc"
 SEED = 20221116
@@ -411,14 +411,14 @@ def throughput(engine: Engine, spec: Any, data: Any) -> tuple[list[Row], Any, fl
     timings = interleaved(
         {
             "rng": numpy_rng,
-            "summarize": lambda: summaries.append(summarize(spec, THROUGHPUT_DRAWS, SEED, data=data)),
+            "summarize": lambda: summaries.append(stream_summary(spec, THROUGHPUT_DRAWS, SEED, data=data)),
             "uniforms": engine_uniforms,
             "blocks": engine_blocks,
             "interpreter": interpreter,
             "inverse": inverse_cdfs,
             "summary kernels": summary_kernels,
             "reference": reference_draws,
-            "one chunk": lambda: summarize(spec, ONE_CHUNK_DRAWS, SEED, data=data),
+            "one chunk": lambda: stream_summary(spec, ONE_CHUNK_DRAWS, SEED, data=data),
         },
         REPEATS,
     )
@@ -465,7 +465,7 @@ def python_loop_rows(
     medians = interleaved_medians(
         {
             "loop": lambda: results.append(python_loop(inputs, LOOP_DRAWS, SEED)),
-            "summarize": lambda: summarize(spec, LOOP_DRAWS, SEED, data=data),
+            "summarize": lambda: stream_summary(spec, LOOP_DRAWS, SEED, data=data),
         },
         REPEATS,
     )
@@ -518,7 +518,9 @@ def squigglepy_rows(inputs: ReportInputs, spec: Any, data: Any, engine_mean: flo
     ):
         error = float(values.std(ddof=1)) / math.sqrt(values.size)
         check_agreement(name, float(values.mean()), error, engine_mean, engine_error)
-        engine = statistics.median(seconds(lambda d=draws: summarize(spec, d, SEED, data=data)) for _ in range(REPEATS))
+        engine = statistics.median(
+            seconds(lambda d=draws: stream_summary(spec, d, SEED, data=data)) for _ in range(REPEATS)
+        )
         rows.append((name, duration(elapsed), baseline, duration(engine), f"{elapsed / engine:.0f}×"))
     return rows
 
@@ -620,7 +622,7 @@ def accuracy(spec: Any, data: Any, exact: dict[float, float]) -> Accuracy:
             timings = []
             for seed in range(SEED, SEED + ACCURACY_SEEDS):
                 started = time.perf_counter()
-                quantiles = summarize(spec, draws, seed, qmc=qmc, data=data).variables["total"].quantiles
+                quantiles = stream_summary(spec, draws, seed, qmc=qmc, data=data).variables["total"].quantiles
                 timings.append(time.perf_counter() - started)
                 for p in exact:
                     errors[p].append(quantiles[p].value - exact[p])

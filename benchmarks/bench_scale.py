@@ -58,7 +58,7 @@ def worker(folder: str) -> None:
 
     import dnamodel
     from dnamodel.inference.dated import pack
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
     from dnamodel.spec.dated import resolve_dated
 
     root = Path(folder)
@@ -67,7 +67,7 @@ def worker(folder: str) -> None:
     data = dnamodel.load_data(root / "data")
     loaded = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF)
-    idata = dnamodel.fit(root / "models" / "dated.toml", data)
+    idata = dnamodel.fit(root / "models" / "dated.toml", data=data)
     after = resource.getrusage(resource.RUSAGE_SELF)
     fitted = time.perf_counter()
     gates = dnamodel.diagnose(idata)
@@ -151,7 +151,7 @@ def gradient_worker(folder: str) -> None:
 
     import dnamodel
     from dnamodel.inference.dated import initial_point, pack
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
     from dnamodel.spec.dated import resolve_dated
 
     root = Path(folder)

@@ -310,7 +310,7 @@ def worker(sampler: str, seed: int, check: bool) -> None:
     from dnamodel.data import load_data
     from dnamodel.inference.dated import fit_dated, layout_of, pack
     from dnamodel.inference.sampling import quiet_arviz, seeds
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
     from dnamodel.spec.dated import resolve_dated
 
     quiet_arviz()
@@ -497,7 +497,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(dnamodel.__file__).resolve().is_relative_to(ROOT):
         sys.exit(f"dnamodel is imported from {dnamodel.__file__}, not from {ROOT}")
-    from dnamodel.spec import load_model
+    from dnamodel.families import load_model
 
     began = time.perf_counter()
     print(header() + "\n")

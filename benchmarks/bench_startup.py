@@ -60,8 +60,8 @@ def main() -> None:
     rows.append(("`load_data()`: parse and validate", load, "`csv.DictReader`, no checks", raw))
 
     data = load_data()
-    rows.append(("`replicate(data)`", median_seconds(lambda: replicate(data), 200), "`load_data()`", load))
-    rows.append(("`audit(data)`", median_seconds(lambda: audit(data), 200), "`load_data()`", load))
+    rows.append(("`replicate(data=data)`", median_seconds(lambda: replicate(data=data), 200), "`load_data()`", load))
+    rows.append(("`audit(data=data)`", median_seconds(lambda: audit(data=data), 200), "`load_data()`", load))
 
     print("| measured | median | baseline (same run) | median | ratio |")
     print("| --- | ---: | --- | ---: | ---: |")

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnamodel.spec import load_model
+from dnamodel.families import load_model
 from dnamodel.workflows.sweep import sweep
 
 PATH = "fraction.contrast.sigma"
@@ -79,8 +79,8 @@ def dated(points: int, draws: int | None, tune: int | None) -> None:
     """The dated model's benchmark: three ways of sweeping against two ways of fitting one by one."""
     import distributed
 
+    from dnamodel.families import point_spec
     from dnamodel.inference.dated import fit_dated
-    from dnamodel.spec.sweep import point_spec
 
     spec = load_model("dated")
     values = _values(points)
@@ -213,7 +213,7 @@ def hierarchical(points: int) -> None:
     """The comparison model's benchmark: one compile for the sweep against one per independent fit."""
     from dnamodel.checks.summary import summarize_fit
     from dnamodel.inference import sampling
-    from dnamodel.inference.sampling import fit, quiet_arviz
+    from dnamodel.inference.sampling import fit_hierarchical, quiet_arviz
     from dnamodel.spec.hierarchical import parse_hierarchical
 
     path = "fraction.beta.sigma"
@@ -233,7 +233,7 @@ def hierarchical(points: int) -> None:
         point = parse_hierarchical(raw, spec.text + f"\n# {path} = {value}", spec.path)
         sampling._COMPILED.clear()  # an independent fit: nothing compiled before it
         start = time.perf_counter()
-        idata = fit(point)
+        idata, _ = fit_hierarchical(point)
         fit_seconds.append(time.perf_counter() - start)
         summary = summarize_fit(idata)
         medians.append(summary.total.median)

@@ -82,7 +82,7 @@ print(
 #   this: the within-county spread τ.
 
 # %%
-audit = dnamodel.audit(data)
+audit = dnamodel.audit(data=data)
 rows = [
     obs
     for obs in data.observations.values()
@@ -163,7 +163,7 @@ print(f"\nhighest ÷ lowest row share: {table3['recomputed'].max() / table3['rec
 #   where rounding would print something else, and the table says where.
 
 # %%
-replication = dnamodel.replicate(data)
+replication = dnamodel.replicate(data=data)
 
 
 def step_table(section: str) -> pd.DataFrame:

@@ -51,7 +51,7 @@ from dnamodel import plots
 # the full settings): MC_DRAWS Monte Carlo draws (the CLI's default, 1,000,000), SEED the seed
 # (`summarize`'s default).
 MC_DRAWS = int(os.environ.get("DNAMODEL_MC_DRAWS", 0)) or 1_000_000
-SEED = int(os.environ.get("DNAMODEL_SEED", 0)) or inspect.signature(dnamodel.summarize).parameters["seed"].default
+SEED = int(os.environ.get("DNAMODEL_SEED", 0)) or inspect.signature(dnamodel.monte_carlo).parameters["seed"].default
 OUT = Path(os.environ.get("DNAMODEL_NOTEBOOK_OUT", "results/notebooks")) / "02_monte_carlo"
 
 # %%

@@ -131,7 +131,7 @@ pd.DataFrame(
 # and the log densities that power-scaling reads) is computed afterwards from the draws, in NumPy.
 
 # %%
-idata = dnamodel.fit(spec, data, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
+idata = dnamodel.fit(spec, data=data, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED)
 attrs = idata.attrs
 print(f"{attrs['chains']} chains × {attrs['draws']:,} draws after {attrs['tune']:,} tuning steps, seed {attrs['seed']}")
 print(f"spec {attrs['spec_hash']}, data {attrs['data_version']}, sampler {attrs['sampler']}")
@@ -155,7 +155,7 @@ if (attrs["draws"], attrs["tune"], attrs["chains"]) != (full.draws, full.tune, f
 # already leans.
 
 # %%
-prior = dnamodel.prior_check(idata, data)
+prior = dnamodel.prior_check(idata, data=data)
 prior_total = idata.prior["total"].values.ravel()
 pd.DataFrame(
     {"total under the prior": prior.forward},
@@ -166,7 +166,7 @@ pd.DataFrame(
 print(f"plausible: {prior.plausible} (census population {prior.population:,.0f})")
 for estimate in (919_282, 1_206_962):
     print(f"prior P(total > {estimate:,}) = {(prior_total > estimate).mean():.2f}")
-path = plots.prior_predictive_plot(idata, OUT / f"{MODEL}_prior_predictive.png", data)
+path = plots.prior_predictive_plot(idata, OUT / f"{MODEL}_prior_predictive.png", data=data)
 display(Image(filename=path))
 
 # %% [markdown]
@@ -256,7 +256,7 @@ print(f"posterior correlation of the typed share κ and the total: {thesis:.2f}"
 # reuse the data, see leave-one-out and the forecasts.
 
 # %%
-ppc = dnamodel.predictive_checks(idata, data)
+ppc = dnamodel.predictive_checks(idata, data=data)
 pd.DataFrame([c.__dict__ | {"inside 90%": c.inside} for c in ppc]).set_index("observation").drop(
     columns=["total_median", "lpd"]
 ).round(3)
@@ -275,12 +275,12 @@ pd.DataFrame([c.__dict__ | {"inside 90%": c.inside} for c in ppc]).set_index("ob
 # other has to carry it alone. The last column says how far the total moves without each figure:
 # a figure whose absence moves it far is one the estimate leans on.
 #
-# `dnamodel.loo` takes the fit alone and rebuilds the spec and data from its provenance. Its refits
+# `dnamodel.leave_one_out` takes the fit alone and rebuilds the spec and data from its provenance. Its refits
 # use the fit's seed and chains and at most 400 draws per chain: a predictive 90% interval needs
 # fewer draws than the citation does.
 
 # %%
-loo = dnamodel.loo(idata, data)
+loo = dnamodel.leave_one_out(idata, data=data)
 full_median = float(np.median(post["total"].values))
 pd.DataFrame(
     [
@@ -316,7 +316,7 @@ print(f"elpd_loo, the sum of the log predictive densities: {sum(c.lpd for c in l
 # that Qushui collected at a high rate.
 
 # %%
-forecasts = dnamodel.forecasts(idata, data)
+forecasts = dnamodel.forecast_checks(idata, data=data)
 rows = []
 for forecast in forecasts:
     for c in forecast.checks:
@@ -353,7 +353,7 @@ display(Image(filename=plots.predictive_plot(ppc, loo, OUT / f"{MODEL}_predictiv
 # total was collected by then, and how wide the band is where no figure was published.
 
 # %%
-display(Image(filename=plots.campaign_plot(idata, OUT / f"{MODEL}_campaign.png", data)))
+display(Image(filename=plots.campaign_plot(idata, OUT / f"{MODEL}_campaign.png", data=data)))
 pd.DataFrame(
     {
         "start (median)": post["start"].median(("chain", "draw")).values,
@@ -366,7 +366,7 @@ pd.DataFrame(
 # %% [markdown]
 # ## 9. Results
 #
-# Only now look at the estimate. `dnamodel.summarize_fit` gives the total and the share with
+# Only now look at the estimate. `dnamodel.summarize` gives the total and the share with
 # equal-tailed and highest-density intervals, the Monte Carlo error of each, P(total > t) for the
 # report's figures with their MCSE, and the prefecture table. It writes the citation sentence only
 # when every gate passed and the Monte Carlo error of every quoted figure is below half its
@@ -374,7 +374,7 @@ pd.DataFrame(
 # draws that is expected.
 
 # %%
-summary = dnamodel.summarize_fit(idata, data)
+summary = dnamodel.summarize(idata, data=data)
 pd.DataFrame(
     [
         {
@@ -422,7 +422,7 @@ pd.DataFrame(
 
 # %%
 # the report's own figures for the prefectures it estimates alone, marked (the case study's, from `replicate`)
-marks = plots.report_by_prefecture(data)
+marks = plots.report_by_prefecture(data=data)
 display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.png", marks=marks)))
 
 # %% [markdown]
@@ -431,7 +431,7 @@ display(Image(filename=plots.forest_plot(idata, summary, OUT / f"{MODEL}_forest.
 # the intervals are everywhere else.
 
 # %%
-display(Image(filename=plots.covariate_plot(idata, OUT / f"{MODEL}_fraction.png", data)))
+display(Image(filename=plots.covariate_plot(idata, OUT / f"{MODEL}_fraction.png", data=data)))
 
 # %% [markdown]
 # **What the data taught.** Each scalar parameter's posterior over its prior. Where the two nearly

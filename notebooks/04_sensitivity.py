@@ -103,7 +103,7 @@ print("gates passed" if gates.passed else "gates FAILED: " + "; ".join(gates.fai
 
 # %%
 start = time.perf_counter()
-scaling = dnamodel.psens(idata)  # from the fit's own log densities: no refit, no compiled model
+scaling = dnamodel.power_scaling(idata)  # from the fit's own log densities: no refit, no compiled model
 print(f"scaled priors: {', '.join(scaling.prior_terms)}; likelihood terms: {', '.join(scaling.likelihood_terms)}")
 print(f"({time.perf_counter() - start:.1f} s)")
 pd.DataFrame(
@@ -137,7 +137,7 @@ baseline_mean = float(idata.posterior["total"].mean())
 print(f"posterior mean of the total: {baseline_mean:,.0f}")
 for prior_name in ("typed_share", "reported", "unit_sd"):
     for power in (0.5, 2.0):
-        e = dnamodel.scaled_estimate(idata, prior_name, power, "total")
+        e = dnamodel.scaled_estimate(idata, prior_name, power, var="total")
         flag = "reliable" if e.reliable else f"UNRELIABLE (k ≥ {e.k_threshold:.2f})"
         print(
             f"{prior_name} prior ^ {power}: mean total {e.mean:,.0f} ± {e.mcse:,.0f} "
@@ -157,7 +157,7 @@ start = time.perf_counter()
 refit = dnamodel.scaled_refit(
     idata, "typed_share", power, draws=a["draws"], tune=a["tune"], chains=a["chains"], seed=a["seed"] + 1
 )
-estimate = dnamodel.scaled_estimate(idata, "typed_share", power, "total")
+estimate = dnamodel.scaled_estimate(idata, "typed_share", power, var="total")
 refit_mean = float(refit.posterior["total"].mean())
 refit_mcse = float(az.mcse(refit, var_names=["total"], method="mean")["total"])
 print(f"refit in {time.perf_counter() - start:.1f} s, {refit.attrs['divergences']} divergences")

@@ -61,16 +61,16 @@ def _fit_figures(idata: Any) -> dict[str, Any]:
 
 def dated_figures(spec: str | Path, data: Any) -> dict[str, Any]:
     """A dated fit at reduced settings, its checks, leave-one-out and forecasts."""
-    idata = dnamodel.fit(spec, data, **FIT)
+    idata = dnamodel.fit(spec, data=data, **FIT)
     out = _fit_figures(idata)
-    summary = dnamodel.summarize_fit(idata)
+    summary = dnamodel.summarize(idata)
     out["summary_90"] = [summary.total.interval(0.9).low, summary.total.interval(0.9).high]
     out["exceedance"] = [e.probability for e in summary.exceedance]
     out["predictive"] = _checks(dnamodel.predictive_checks(idata))
-    out["loo"] = _checks(dnamodel.loo(idata, **REFIT))
-    out["forecasts"] = [[f.data_to, _checks(f.checks)] for f in dnamodel.forecasts(idata, **REFIT)]
+    out["loo"] = _checks(dnamodel.leave_one_out(idata, **REFIT))
+    out["forecasts"] = [[f.data_to, _checks(f.checks)] for f in dnamodel.forecast_checks(idata, **REFIT)]
     out["prior_check"] = list(dnamodel.prior_check(idata).forward)
-    out["psens"] = dnamodel.psens(idata).to_dict()["rows"]
+    out["psens"] = dnamodel.power_scaling(idata).to_dict()["rows"]
     return out
 
 
@@ -87,7 +87,7 @@ def montecarlo_figures() -> dict[str, Any]:
 
 def hierarchical_figures(data: Any) -> dict[str, Any]:
     """``hierarchical_han`` at reduced settings (it compiles: a slow test)."""
-    idata = dnamodel.fit("hierarchical_han", data, **FIT)
+    idata = dnamodel.fit("hierarchical_han", data=data, **FIT)
     out = _fit_figures(idata)
     out["predictive"] = _checks(dnamodel.predictive_checks(idata))
     return out

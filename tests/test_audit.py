@@ -34,7 +34,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def result(data):
-    return audit(data)
+    return audit(data=data)
 
 
 def test_the_disagreements_are_exactly_these(result):
@@ -115,7 +115,7 @@ def test_a_new_error_in_edited_data_is_found(data_copy):
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    result = audit(load_data(data_copy))
+    result = audit(data=load_data(data_copy))
     finding = result.finding("sum:lhorong_villages_population")
     assert (finding.status, finding.recomputed, finding.printed) == ("disagrees", "41,690", "41,689")
     assert "sum to 1 more than the printed total" in finding.cause

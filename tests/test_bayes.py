@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 
 from dnamodel.checks.gates import diagnose
-from dnamodel.checks.predictive import LOO_ERROR, predictive_checks, prior_check
+from dnamodel.checks.predictive import LOO_ERROR, hierarchical_predictive_checks, hierarchical_prior_check
 from dnamodel.checks.summary import round_count, round_significant, summarize_fit
 from dnamodel.cli import main
 from dnamodel.errors import DataError
+from dnamodel.families import load_model
 from dnamodel.inference.model import thesis_log_factor
-from dnamodel.inference.sampling import fit, fit_model, quiet_arviz, sample
+from dnamodel.inference.sampling import fit_hierarchical, quiet_arviz, sample
 from dnamodel.outputs.io import read_netcdf, write_netcdf
-from dnamodel.spec import MODELS_DIR, available_models, load_model
+from dnamodel.spec import MODELS_DIR, available_models
 from dnamodel.spec.hierarchical import HierarchicalSpec
 from dnamodel.spec.resolve import resolve_hierarchical
 
@@ -29,7 +30,7 @@ HIERARCHICAL = [name for name in available_models() if name.startswith("hierarch
 @pytest.fixture(scope="module")
 def default_fit():
     """The default model at its default settings: what `make run` fits."""
-    return fit_model("hierarchical_han")
+    return fit_hierarchical(load_model("hierarchical_han"))
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +199,7 @@ def test_shipped_default_passes_every_gate(default_fit):
 @pytest.mark.slow  # each variant compiles its own graph: about 20-35 s apiece (issue 12's 4-minute `make test`)
 @pytest.mark.parametrize("name", ["hierarchical_pooled", "hierarchical_two_stratum"])
 def test_each_variant_runs_and_passes_its_gates(name):
-    idata = fit(name)
+    idata, _ = fit_hierarchical(load_model(name))
     d = diagnose(idata)
     assert d.passed, d.failures
     names = {r.name for r in d.rows}
@@ -259,7 +260,7 @@ def test_data_update_refits_without_recompiling(default_fit):
 
 def test_prior_puts_the_total_on_a_plausible_scale(default_fit):
     idata, fitted = default_fit
-    check = prior_check(idata, fitted.inputs)
+    check = hierarchical_prior_check(idata, fitted.inputs)
     assert check.plausible, check
     assert check.forward[0] >= 1_000
     assert check.forward[-1] <= 1.5 * 3_648_100
@@ -328,7 +329,7 @@ def test_bad_fit_withholds_the_sentence(default_fit, data):
 
 def test_predictive_checks_cover_every_observation(default_fit):
     idata, _ = default_fit
-    checks = predictive_checks(idata)
+    checks = hierarchical_predictive_checks(idata)
     assert [c.observation for c in checks][:4] == ["lhorong", "zhagyab", "qushui", "lhasa_rest"]
     assert len(checks) == 4 + 9
     assert all(0 <= c.pit <= 1 for c in checks)
@@ -364,6 +365,8 @@ def test_estimate_cli_json_and_files(tmp_path, capsys):
         "hierarchical_han_total.png",
         "hierarchical_han_fraction_han.png",
         "hierarchical_han_prior_predictive.png",
+        "hierarchical_han_tables.md",
+        "hierarchical_han_tables.tex",
     }
     for p in payload["files"]:
         assert Path(p).stat().st_size > 0
@@ -397,7 +400,7 @@ def test_a_spec_changing_only_values_reuses_the_compiled_model(default_fit, data
     raw["fraction"]["beta"]["sigma"] = 0.25
     raw["observations"]["zhagyab"]["samples"] = "zhagyab_samples_2017 + zhagyab_samples_added_2018"
     changed = parse_hierarchical(raw, spec.text + "\n# changed", spec.path)
-    idata, refitted = fit_model(changed, data, draws=1000)
+    idata, refitted = fit_hierarchical(changed, data, draws=1000)
     assert refitted.compiled is fitted.compiled
     assert refitted.timings.compile == 0
     zhagyab = {"observation": "zhagyab"}

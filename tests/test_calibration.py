@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dnamodel.checks.calibration import recovery, sbc, uniformity_pvalue
+from dnamodel.checks.calibration import hierarchical_sbc, recovery, uniformity_pvalue
 from dnamodel.checks.gates import MAX_DIVERGENCES
+from dnamodel.families import load_model
 from dnamodel.inference.sampling import compiled_for
-from dnamodel.spec import load_model
 from dnamodel.spec.resolve import resolve_hierarchical
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def fitted(inputs):
 
 @pytest.fixture(scope="module")
 def calibration(fitted):
-    return sbc(fitted, N_SIMS, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, thin=THIN)
+    return hierarchical_sbc(fitted, N_SIMS, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, thin=THIN)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,8 @@ def test_sbc_is_reproducible(fitted):
     # Same seed, same ranks; and a longer run starts with the fits of a shorter one, so a failing
     # simulation can be rerun alone.
     settings = {"draws": DRAWS, "tune": TUNE, "chains": CHAINS, "thin": THIN, "seed": SEED + 1}
-    shorter = sbc(fitted, 2, **settings)
-    longer = sbc(fitted, 3, **settings)
+    shorter = hierarchical_sbc(fitted, 2, **settings)
+    longer = hierarchical_sbc(fitted, 3, **settings)
     np.testing.assert_array_equal(longer.truth[:2], shorter.truth)
     np.testing.assert_array_equal(longer.ranks[:2], shorter.ranks)
     np.testing.assert_array_equal(longer.covered[:2], shorter.covered)

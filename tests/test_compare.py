@@ -10,9 +10,9 @@ from scipy import stats
 from dnamodel.checks.compare import stacked_draws, stacking_weights, weighted_quantiles
 from dnamodel.cli import main
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs.io import write_netcdf
-from dnamodel.spec import load_model
 
 
 def test_stacking_weights_lie_on_the_simplex_and_ignore_a_constant_per_observation():

@@ -10,8 +10,8 @@ from dnamodel.checks import dated as checks
 from dnamodel.checks.summary import citation, round_significant, significant_step, summarize_fit
 from dnamodel.data import load_data
 from dnamodel.errors import DataError
+from dnamodel.families import load_model, parse_model
 from dnamodel.inference import dated as D
-from dnamodel.spec import load_model, parse_model
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
 
@@ -288,9 +288,9 @@ def test_refits_in_threads_give_the_serial_runs_numbers(inputs, monkeypatch):
     # its own, so the checks (PIT, log predictive density, the refit's total) equal a serial run's.
     settings = {"draws": 60, "tune": 60, "chains": 2, "seed": 11}
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    serial = checks.leave_one_out(inputs, **settings)
+    serial = checks.dated_leave_one_out(inputs, **settings)
     monkeypatch.setattr("os.cpu_count", lambda: 3)  # three threads, one core each
-    threaded = checks.leave_one_out(inputs, **settings)
+    threaded = checks.dated_leave_one_out(inputs, **settings)
     assert threaded == serial
 
 

@@ -13,8 +13,8 @@ from dnamodel.checks import dated as checks
 from dnamodel.checks.calibration import uniformity_pvalue
 from dnamodel.checks.gates import diagnose
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference.dated import fit_dated
-from dnamodel.spec import load_model
 from dnamodel.spec.dated import resolve_dated
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ FAMILY = 0.01
 @pytest.fixture(scope="module")
 def calibration():
     inputs = resolve_dated(load_model("dated"), load_data())
-    return checks.sbc(inputs, SIMULATIONS, seed=20220913)
+    return checks.dated_sbc(inputs, SIMULATIONS, seed=20220913)
 
 
 def test_no_simulated_data_set_gives_a_divergent_fit(calibration):
@@ -77,6 +77,6 @@ def test_the_default_fit_passes_its_gates_and_leave_one_out_has_no_pit_at_zero_o
     fit = fit_dated(spec, data)
     d = diagnose(fit.idata)
     assert d.passed, d.failures
-    loo = checks.leave_one_out(fit.inputs, draws=400, tune=500, chains=4, seed=spec.sampler.seed)
+    loo = checks.dated_leave_one_out(fit.inputs, draws=400, tune=500, chains=4, seed=spec.sampler.seed)
     # 1,600 predictive draws: a PIT of 0 or 1 would mean no draw on one side of the observation
     assert all(0 < c.pit < 1 for c in loo), [(c.observation, c.pit) for c in loo]

@@ -13,9 +13,9 @@ import pytest
 from scipy.special import log_ndtr
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
-from dnamodel.spec import load_model
 from dnamodel.spec.dated import resolve_dated
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from dnamodel.data import load_data
+from dnamodel.families import load_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
 from dnamodel.inference.dated_pymc import build_dated_model, to_point, value_positions
-from dnamodel.spec import load_model
 from dnamodel.spec.dated import resolve_dated
 
 # The kernel's log Φ below z = −20 is an asymptotic series, good to 1e-8 absolute (test_dated_kernel);

@@ -13,9 +13,9 @@ import pytest
 
 import dnamodel
 from dnamodel.errors import UsageError
+from dnamodel.families import load_model
 from dnamodel.inference import dated_kernel
 from dnamodel.inference.dated import fit_dated
-from dnamodel.spec import load_model
 
 SMALL = {"draws": 20, "tune": 20, "chains": 2, "prior_draws": 20}
 

@@ -22,7 +22,7 @@ from dnamodel.data import load_data
 from dnamodel.data.printed import QUALIFIERS, parse_printed
 from dnamodel.data.study import STUDY_FILE
 from dnamodel.errors import DataError
-from dnamodel.spec import load_model
+from dnamodel.families import load_model
 from dnamodel.spec.dated import resolve_dated
 from dnamodel.spec.resolve import resolve_hierarchical
 
@@ -62,7 +62,7 @@ def test_the_bundled_study_holds_the_words_and_figures_the_outputs_used_to_hard_
 def test_the_comparison_figures_are_the_reports_as_replicate_recomputes_them(data):
     from dnamodel.casestudy.replicate import replicate
 
-    chain = replicate(data)
+    chain = replicate(data=data)
     figures = {f.label: f for f in data.study.figures}
     assert figures["Estimate One"].total == chain.step("total_low").value
     assert figures["Estimate Two"].total == chain.step("total_high").value
@@ -134,7 +134,7 @@ def test_a_labelled_column_of_the_studys_own_is_a_covariate(data_copy):
     spec = load_model("dated")
     raw = dict(spec.raw)
     raw["fraction"] = dict(raw["fraction"], covariate="altitude_km", form="linear")
-    from dnamodel.spec import parse_model
+    from dnamodel.families import parse_model
 
     changed = parse_model(raw, spec.text, spec.path)
     inputs = resolve_dated(changed, data)
@@ -173,7 +173,7 @@ def test_a_covariate_that_is_not_a_numeric_column_is_named(data):
     spec = load_model("hierarchical_han")
     raw = dict(spec.raw)
     raw["fraction"] = dict(raw["fraction"], covariate="name_zh")
-    from dnamodel.spec import parse_model
+    from dnamodel.families import parse_model
 
     with pytest.raises(DataError, match=r"'name_zh' is not a numeric column of units\.csv"):
         resolve_hierarchical(parse_model(raw, spec.text, spec.path), data)
@@ -205,7 +205,7 @@ def test_all_units_is_the_datas_region_id(data_copy):
     text = spec.text.replace('tibet = ["tibet"]', 'tibet = ["whole_region"]')
     import tomllib
 
-    from dnamodel.spec import parse_model
+    from dnamodel.families import parse_model
 
     renamed = resolve_dated(parse_model(tomllib.loads(text), text, spec.path), data)
     original = resolve_dated(spec, load_data())
@@ -218,7 +218,7 @@ def test_all_units_is_the_datas_region_id(data_copy):
 def _hierarchical(change) -> object:
     import copy
 
-    from dnamodel.spec import parse_model
+    from dnamodel.families import parse_model
 
     spec = load_model("hierarchical_han")
     raw = copy.deepcopy(spec.raw)

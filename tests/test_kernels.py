@@ -16,12 +16,12 @@ import tomllib
 import numpy as np
 import pytest
 
+from dnamodel.families import load_model
 from dnamodel.montecarlo import kernels
 from dnamodel.montecarlo.engine import Engine
 from dnamodel.montecarlo.kernels import BLOCK, CONSTANT, OPCODES, compiled
 from dnamodel.montecarlo.program import compile_program
-from dnamodel.montecarlo.run import QMC_REPLICATES, _Collector, monte_carlo, summarize
-from dnamodel.spec import load_model
+from dnamodel.montecarlo.run import QMC_REPLICATES, _Collector, monte_carlo, stream_summary
 from dnamodel.spec.montecarlo import parse_montecarlo, resolve
 
 EVERYTHING = """
@@ -237,8 +237,8 @@ def test_quasi_random_streamed_summary_matches_one_chunk(data):
     spec = load_model("report_mc")
     per_replicate = 2**12
     draws = QMC_REPLICATES * per_replicate
-    streamed = summarize(spec, draws, seed=4, qmc=True, chunk_size=2**10, data=data).variables["total"]
-    whole = summarize(spec, draws, seed=4, qmc=True, chunk_size=per_replicate, data=data).variables["total"]
+    streamed = stream_summary(spec, draws, seed=4, qmc=True, chunk_size=2**10, data=data).variables["total"]
+    whole = stream_summary(spec, draws, seed=4, qmc=True, chunk_size=per_replicate, data=data).variables["total"]
     assert streamed.mean.value == pytest.approx(whole.mean.value, rel=1e-12)
     # (the replicates' means agree to about 1e-10, so their spread, the MCSE, is rounding: not compared)
     totals = np.sort(monte_carlo(spec, draws, seed=4, qmc=True, data=data)["total"].values.reshape(QMC_REPLICATES, -1))

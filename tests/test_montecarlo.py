@@ -10,9 +10,9 @@ from scipy import stats
 
 from dnamodel import dims
 from dnamodel.errors import DataError, UsageError
+from dnamodel.families import load_model
 from dnamodel.montecarlo.engine import Engine, inverse_cdf
-from dnamodel.montecarlo.run import PROBABILITIES, QMC_REPLICATES, monte_carlo, summarize
-from dnamodel.spec import load_model
+from dnamodel.montecarlo.run import PROBABILITIES, QMC_REPLICATES, monte_carlo, stream_summary
 from dnamodel.spec.montecarlo import Resolved
 
 LOW, HIGH = 919_282, 1_206_962  # report_uniform's total is uniform on [LOW, HIGH] (docs/model.md, section 3)
@@ -84,7 +84,7 @@ def test_report_uniform_total_spans_the_reports_two_estimates(uniform_spec):
 @pytest.mark.parametrize("chunk_size", [2**20, 2**16], ids=["all-in-one-chunk", "streamed-sketch"])
 def test_report_uniform_quantiles_match_the_closed_form(uniform_spec, chunk_size):
     draws = 2**20
-    total = summarize(uniform_spec, draws, seed=11, chunk_size=chunk_size).variables["total"]
+    total = stream_summary(uniform_spec, draws, seed=11, chunk_size=chunk_size).variables["total"]
     width = HIGH - LOW
     for p in PROBABILITIES:
         standard_error = math.sqrt(p * (1 - p) / draws) * width  # of a sample quantile of a uniform
@@ -128,7 +128,7 @@ def exact_mean_report_mc(data) -> Fraction:
 
 
 def test_report_mc_mean_pseudo_random(mc_spec, data):
-    total = summarize(mc_spec, 2**20, seed=5, data=data).variables["total"]
+    total = stream_summary(mc_spec, 2**20, seed=5, data=data).variables["total"]
     exact = float(exact_mean_report_mc(data))
     assert abs(total.mean.value - exact) < Z * total.mean.mcse
 
@@ -140,8 +140,8 @@ def test_report_mc_mean_quasi_random_is_nearly_exact(mc_spec, data):
     # more closely than their true error: for such a quantity the reported MCSE is a lower bound
     # (docs/model.md, section 3).
     draws = QMC_REPLICATES * 2**10
-    qmc = summarize(mc_spec, draws, seed=5, data=data, qmc=True).variables["total"]
-    pseudo = summarize(mc_spec, draws, seed=5, data=data).variables["total"]
+    qmc = stream_summary(mc_spec, draws, seed=5, data=data, qmc=True).variables["total"]
+    pseudo = stream_summary(mc_spec, draws, seed=5, data=data).variables["total"]
     exact = float(exact_mean_report_mc(data))
     assert abs(qmc.mean.value - exact) < 1e-7 * exact
     assert pseudo.mean.mcse > 1e-3 * exact
@@ -176,8 +176,8 @@ def test_quasi_random_draws_do_not_depend_on_the_chunk_size(mc_spec):
 
 
 def test_streamed_summary_does_not_depend_on_the_chunk_size(mc_spec):
-    one = summarize(mc_spec, 2**18, seed=9, chunk_size=2**18).variables["total"]
-    many = summarize(mc_spec, 2**18, seed=9, chunk_size=2**13).variables["total"]
+    one = stream_summary(mc_spec, 2**18, seed=9, chunk_size=2**18).variables["total"]
+    many = stream_summary(mc_spec, 2**18, seed=9, chunk_size=2**13).variables["total"]
     assert many.mean.value == pytest.approx(one.mean.value, rel=1e-12)
     for p in PROBABILITIES:
         assert abs(many.quantiles[p].value - one.quantiles[p].value) <= many.resolution
@@ -222,7 +222,7 @@ def test_bad_draws(mc_spec, kwargs, words):
 def test_streamed_quantiles_at_2_to_the_26_draws(uniform_spec):
     """Slow: 67 million draws streamed in 64 chunks through the sketch, against the closed form."""
     draws = 2**26
-    total = summarize(uniform_spec, draws, seed=2026, chunk_size=2**20).variables["total"]
+    total = stream_summary(uniform_spec, draws, seed=2026, chunk_size=2**20).variables["total"]
     width = HIGH - LOW
     assert total.resolution < width / 10_000
     for p in PROBABILITIES:
@@ -243,4 +243,4 @@ def test_a_streamed_total_that_is_not_finite_is_an_error(tmp_path):
     )
     spec = load_model(spec_file)
     with pytest.raises(DataError, match=r"quantities\.total"):
-        summarize(spec, 2**16, chunk_size=2**12)
+        stream_summary(spec, 2**16, chunk_size=2**12)

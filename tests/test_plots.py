@@ -15,6 +15,7 @@ from dnamodel.checks.predictive import Check
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.errors import UsageError
 from dnamodel.outputs import plots
+from dnamodel.outputs.check_plots import predictive_plot
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHAINS, DRAWS = 2, 150
@@ -89,7 +90,7 @@ def draw(name, idata, summary, path, loo=LOO):
         return plots.parameter_plot(idata, path)
     if name == "forest":
         return plots.forest_plot(idata, summary, path)
-    return plots.predictive_plot(CHECKS, loo, path)
+    return predictive_plot(CHECKS, loo, path)
 
 
 FIGURES = ["rank", "parameters", "forest", "predictive"]
@@ -150,7 +151,7 @@ def test_parameter_plot_needs_a_parameter(tmp_path):
 
 
 def test_forest_plot_marks_the_reports_own_prefecture_figures(idata, summary, data, tmp_path, captured):
-    plots.forest_plot(idata, summary, tmp_path / "forest.png", marks=report_by_prefecture(data))
+    plots.forest_plot(idata, summary, tmp_path / "forest.png", marks=report_by_prefecture(data=data))
     [(title, caption)] = captured
     assert "synthetic" in title
     assert "Lhasa and Nyingchi" in caption
@@ -161,8 +162,8 @@ def test_forest_plot_marks_the_reports_own_prefecture_figures(idata, summary, da
 
 
 def test_predictive_plot_explains_leave_one_out_only_when_given(tmp_path, captured):
-    plots.predictive_plot(CHECKS, LOO, tmp_path / "with_loo.png")
-    plots.predictive_plot(CHECKS, [], tmp_path / "without_loo.png")
+    predictive_plot(CHECKS, LOO, tmp_path / "with_loo.png")
+    predictive_plot(CHECKS, [], tmp_path / "without_loo.png")
     (_, with_loo), (_, without_loo) = captured
     assert "PIT" in with_loo
     assert "leave-one-out" in with_loo
@@ -177,8 +178,8 @@ def test_predictive_plot_draws_shares_bounds_and_forecasts_of_a_dated_fit(tmp_pa
         Check("gyaidar_2022", 218, 8_865, 4_128, 17_891, 0.50, bound="lower"),
     ]
     ahead = [Check("qushui_coverage", 0.75, 0.288, 0.003, 0.854, 0.89, 1_169_369)]
-    plots.predictive_plot(checks, LOO, tmp_path / "dated.png", ahead)
-    plots.predictive_plot(CHECKS, LOO, tmp_path / "counts.png")
+    predictive_plot(checks, LOO, tmp_path / "dated.png", ahead)
+    predictive_plot(CHECKS, LOO, tmp_path / "counts.png")
     (_, dated), (_, counts) = captured
     assert "panel of their own" in dated
     assert "An arrowhead marks a bound" in dated
@@ -189,4 +190,4 @@ def test_predictive_plot_draws_shares_bounds_and_forecasts_of_a_dated_fit(tmp_pa
 
 def test_predictive_plot_needs_a_check(tmp_path):
     with pytest.raises(UsageError, match="no predictive checks"):
-        plots.predictive_plot([], [], tmp_path / "p.png")
+        predictive_plot([], [], tmp_path / "p.png")

@@ -23,23 +23,21 @@ from dnamodel.checks.powerscale import (
     TOP_LEVEL_PRIORS,
     add_log_densities,
     dated_log_prior,
+    dated_scaled_refit,
     diagnosis,
+    hierarchical_scaled_refit,
     pareto_k_threshold,
     power_scaled_mean,
     power_scaled_prior,
-    power_scaling,
-    refit_scaled,
-    refit_scaled_dated,
     scaled_dated_inputs,
-    scaled_estimate,
     scaled_prior_values,
     sensitivity_table,
 )
 from dnamodel.errors import UsageError
+from dnamodel.families import Fit, family_named, load_model
 from dnamodel.inference import dated as D
-from dnamodel.inference.sampling import compiled_for, fit_model, quiet_arviz
+from dnamodel.inference.sampling import compiled_for, fit_hierarchical, quiet_arviz
 from dnamodel.outputs.io import read_netcdf, write_netcdf
-from dnamodel.spec import load_model
 from dnamodel.spec.hierarchical import (
     BetaPrior,
     ExponentialPrior,
@@ -52,6 +50,14 @@ from dnamodel.spec.hierarchical import (
 )
 from dnamodel.spec.resolve import resolve_hierarchical
 
+HIERARCHICAL, DATED = family_named("hierarchical"), family_named("dated")
+
+
+def _fit(idata, fitted=None):
+    """A fit as its family takes it; the spec is not needed here."""
+    return Fit(None, idata, None if fitted is None else fitted.inputs, compiled=fitted)
+
+
 quiet_arviz()
 DIAGNOSES = {PRIOR_DATA_CONFLICT, STRONG_PRIOR, NO_FLAG}
 DRAWS, TUNE, CHAINS, SEED = 1000, 1000, 4, 20220913
@@ -60,7 +66,9 @@ DRAWS, TUNE, CHAINS, SEED = 1000, 1000, 4, 20220913
 @pytest.fixture(scope="module")
 def scaled_fit():
     """The default model at reduced draws, with its log densities."""
-    idata, fitted = fit_model("hierarchical_han", draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, prior_draws=100)
+    idata, fitted = fit_hierarchical(
+        load_model("hierarchical_han"), draws=DRAWS, tune=TUNE, chains=CHAINS, seed=SEED, prior_draws=100
+    )
     return add_log_densities(idata, fitted), fitted
 
 
@@ -232,7 +240,7 @@ def test_log_densities_are_the_spec_densities_at_the_draws(scaled_fit):
 
 def test_psens_table_of_the_default_model(scaled_fit):
     idata, fitted = scaled_fit
-    table = power_scaling(idata, fitted)
+    table = HIERARCHICAL.power_scaling(_fit(idata, fitted), None)
     assert table.quantities == QUANTITIES
     for row in table.rows:
         assert 0 <= row.prior <= 1, row
@@ -251,9 +259,9 @@ def test_power_scaling_leaves_a_fit_without_groups_unchanged(scaled_fit):
 
     idata, fitted = scaled_fit
     bare = az.InferenceData(posterior=idata.posterior, attrs=dict(idata.attrs))
-    table = power_scaling(bare, fitted, ["beta"])
+    table = HIERARCHICAL.power_scaling(_fit(bare, fitted), ["beta"])
     assert "log_prior" not in bare.groups()
-    assert table["beta"] == power_scaling(idata, fitted, ["beta"])["beta"]
+    assert table["beta"] == HIERARCHICAL.power_scaling(_fit(idata, fitted), ["beta"])["beta"]
 
 
 def test_a_rebound_model_scores_the_draws_with_its_own_prior(scaled_fit, data):
@@ -283,13 +291,13 @@ def test_scaled_prior_values_are_the_containers_to_change(scaled_fit):
 def test_only_top_level_priors_can_be_scaled(scaled_fit):
     idata, fitted = scaled_fit
     with pytest.raises(UsageError, match="did you mean 'beta'"):
-        scaled_estimate(idata, fitted, "betta", 2.0, "total")
+        HIERARCHICAL.scaled_estimate(_fit(idata, fitted), "betta", 2.0, "total")
     with pytest.raises(UsageError, match="not a top-level prior"):
         scaled_prior_values(fitted, "z", 2.0)
     with pytest.raises(UsageError, match="not a scalar"):
-        scaled_estimate(idata, fitted, "beta", 2.0, "fraction")
+        HIERARCHICAL.scaled_estimate(_fit(idata, fitted), "beta", 2.0, "fraction")
     with pytest.raises(UsageError, match="positive"):
-        scaled_estimate(idata, fitted, "beta", -1.0, "total")
+        HIERARCHICAL.scaled_estimate(_fit(idata, fitted), "beta", -1.0, "total")
 
 
 # --- the dated model -------------------------------------------------------------------------------
@@ -337,7 +345,7 @@ def test_dated_log_prior_is_each_prior_on_its_own_scale(dated_small):
 
 def test_psens_table_of_a_dated_fit_from_its_groups_alone(dated_small, tmp_path):
     idata = dated_small.idata
-    table = power_scaling(idata)  # no compiled model, no refit
+    table = DATED.power_scaling(_fit(idata), None)  # no compiled model, no refit
     assert table.quantities == DATED_QUANTITIES
     assert table.prior_terms == DATED_PRIOR_TERMS
     assert table.likelihood_terms == ("obs",)
@@ -352,7 +360,7 @@ def test_psens_table_of_a_dated_fit_from_its_groups_alone(dated_small, tmp_path)
     assert payload["rows"][-1]["quantity"] == "total"
     assert set(payload["rows"][-1]["by_prior"]) == set(DATED_PRIOR_TERMS)
     # read back from the file, it is the same table
-    again = power_scaling(read_netcdf(write_netcdf(idata, tmp_path / "dated.nc")))
+    again = DATED.power_scaling(_fit(read_netcdf(write_netcdf(idata, tmp_path / "dated.nc"))), None)
     for first, second in zip(table.rows, again.rows, strict=True):
         assert (second.quantity, second.diagnosis) == (first.quantity, first.diagnosis)
         assert (second.prior, second.likelihood) == pytest.approx((first.prior, first.likelihood), rel=1e-9)
@@ -361,12 +369,12 @@ def test_psens_table_of_a_dated_fit_from_its_groups_alone(dated_small, tmp_path)
 
 def test_scaled_estimate_of_a_dated_fit_needs_no_compiled_model(dated_small):
     idata = dated_small.idata
-    estimate = scaled_estimate(idata, None, "unit_sd", 1.0, "total")
+    estimate = DATED.scaled_estimate(_fit(idata), "unit_sd", 1.0, "total")
     assert estimate.mean == pytest.approx(float(idata.posterior["total"].mean()), rel=1e-12)
     with pytest.raises(UsageError, match="did you mean 'unit_sd'"):
-        scaled_estimate(idata, None, "unit_sdd", 2.0, "total")
+        DATED.scaled_estimate(_fit(idata), "unit_sdd", 2.0, "total")
     with pytest.raises(UsageError, match="not a top-level prior"):
-        scaled_estimate(idata, None, "effects", 2.0, "total")
+        DATED.scaled_estimate(_fit(idata), "effects", 2.0, "total")
 
 
 @pytest.mark.parametrize("prior", DATED_PRIOR_TERMS)
@@ -398,7 +406,7 @@ def beta_refit(request, scaled_fit):
     _, fitted = scaled_fit
     alpha = request.param
     seed = int(np.random.default_rng([SEED, int(alpha * 10)]).integers(2**31))
-    return alpha, refit_scaled(fitted, "beta", alpha, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed)
+    return alpha, hierarchical_scaled_refit(fitted, "beta", alpha, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed)
 
 
 @pytest.mark.slow
@@ -411,7 +419,7 @@ def test_importance_weights_agree_with_a_refit(scaled_fit, beta_refit, quantity)
     idata, fitted = scaled_fit
     alpha, refit = beta_refit
     assert int(refit.sample_stats["diverging"].sum()) == 0
-    estimate = scaled_estimate(idata, fitted, "beta", alpha, quantity)
+    estimate = HIERARCHICAL.scaled_estimate(_fit(idata, fitted), "beta", alpha, quantity)
     assert estimate.reliable, estimate
     refit_mean = float(refit.posterior[quantity].mean())
     refit_mcse = float(az.mcse(refit, var_names=[quantity], method="mean")[quantity])
@@ -449,7 +457,7 @@ def unit_sd_refit(request, dated_fit):
     """The dated model refitted with the unit spread's Gamma prior raised to the power alpha."""
     alpha = request.param
     seed = int(np.random.default_rng([SEED, 7, int(alpha * 10)]).integers(2**31))
-    refit = refit_scaled_dated(dated_fit.inputs, "unit_sd", alpha, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed)
+    refit = dated_scaled_refit(dated_fit.inputs, "unit_sd", alpha, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed)
     return alpha, refit
 
 
@@ -464,7 +472,7 @@ def test_dated_importance_weights_agree_with_a_refit(dated_fit, unit_sd_refit, q
     idata = dated_fit.idata
     alpha, refit = unit_sd_refit
     assert refit.attrs["divergences"] == 0
-    estimate = scaled_estimate(idata, None, "unit_sd", alpha, quantity)
+    estimate = DATED.scaled_estimate(_fit(idata), "unit_sd", alpha, quantity)
     assert estimate.reliable, estimate
     refit_mean = float(refit.posterior[quantity].mean())
     refit_mcse = float(az.mcse(refit, var_names=[quantity], method="mean")[quantity])

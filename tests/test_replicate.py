@@ -35,7 +35,7 @@ REPORT = [
 
 @pytest.fixture(scope="module")
 def result(data):
-    return replicate(data)
+    return replicate(data=data)
 
 
 def test_every_step_of_the_chain_is_checked():

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from dnamodel.applications import extensions_for
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
-from dnamodel.outputs.html import SECTIONS, render_report
+from dnamodel.families import load_model, load_sweep
+from dnamodel.outputs.html import SECTIONS
 from dnamodel.outputs.io import read_netcdf, write_netcdf
-from dnamodel.spec import MODELS_DIR, load_model
-from dnamodel.spec.sweep import load_sweep
+from dnamodel.spec import MODELS_DIR
 from dnamodel.workflows.estimate import run_estimate
+from dnamodel.workflows.report import draw_report
 from dnamodel.workflows.sweep import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +65,7 @@ def fitted(tmp_path_factory, data):
 def report(fitted, tmp_path_factory):
     fit, sweeps = fitted
     target = tmp_path_factory.mktemp("html") / "report.html"
-    return render_report(fit, target, sweeps_dir=sweeps)
+    return draw_report(fit, target, sweeps_dir=sweeps, extensions=extensions_for)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def hierarchical_report(fitted, tmp_path_factory, data):
     """hierarchical_han's report, with power-scaling and its own sweep (the dated fixture's)."""
     folder = tmp_path_factory.mktemp("hierarchical")
     result = run_estimate(load_model("hierarchical_han"), data, out=folder, sensitivity=True, loo=False, **SETTINGS)
-    return render_report(result.paths[0], folder / "report.html", sweeps_dir=fitted[1])
+    return draw_report(result.paths[0], folder / "report.html", sweeps_dir=fitted[1], extensions=extensions_for)
 
 
 def _self_contained(text):
@@ -157,7 +159,7 @@ def test_headline_figures_are_the_fits_own(report, fitted):
 
 def test_drawn_twice_from_one_fit_the_report_is_the_same(report, fitted):
     first = report.path.read_bytes()
-    render_report(fitted[0], report.path, sweeps_dir=fitted[1])
+    draw_report(fitted[0], report.path, sweeps_dir=fitted[1], extensions=extensions_for)
     assert report.path.read_bytes() == first
 
 
@@ -168,7 +170,7 @@ def test_a_fit_without_loo_or_log_densities_says_so(fitted, tmp_path):
     for group in ("log_prior", "log_likelihood"):
         del idata[group]
     bare = write_netcdf(idata, tmp_path / "bare.nc")
-    result = render_report(bare, tmp_path / "bare.html", sweeps_dir=tmp_path / "no-sweeps")
+    result = draw_report(bare, tmp_path / "bare.html", sweeps_dir=tmp_path / "no-sweeps", extensions=extensions_for)
     assert len(result.missing) == 3
     text = result.path.read_text(encoding="utf-8")
     assert "No leave-one-out check and no forecast" in text
@@ -186,7 +188,7 @@ def test_a_sweep_of_the_fits_own_model_is_charted_and_another_data_version_is_st
     (tmp_path / "sweeps").mkdir()
     result.attrs["model"] = "hierarchical_han"  # a result of another model under a dated sweep's name
     write_netcdf(result, tmp_path / "sweeps" / "dated_thesis.nc")
-    report = render_report(fitted[0], tmp_path / "other.html", sweeps_dir=tmp_path / "sweeps")
+    report = draw_report(fitted[0], tmp_path / "other.html", sweeps_dir=tmp_path / "sweeps", extensions=extensions_for)
     text = report.path.read_text(encoding="utf-8")
     assert "Stale: a sweep of hierarchical_han, not of the fit&#x27;s dated." in text
     assert "left out of the chart" in text
@@ -194,7 +196,7 @@ def test_a_sweep_of_the_fits_own_model_is_charted_and_another_data_version_is_st
     result.attrs["model"] = "dated"
     result.attrs["data_version"] = "sha256:0000000000000000"
     write_netcdf(result, tmp_path / "sweeps" / "dated_thesis.nc")
-    report = render_report(fitted[0], tmp_path / "stale.html", sweeps_dir=tmp_path / "sweeps")
+    report = draw_report(fitted[0], tmp_path / "stale.html", sweeps_dir=tmp_path / "sweeps", extensions=extensions_for)
     text = report.path.read_text(encoding="utf-8")
     assert f"Stale: data sha256:0000000000000000, the fit&#x27;s is {fit.attrs['data_version']}." in text
 
@@ -210,7 +212,7 @@ def test_a_failed_render_leaves_the_old_report_untouched(fitted, tmp_path, monke
 
     monkeypatch.setattr(plots, "forest_plot", broken)
     with pytest.raises(RuntimeError):
-        render_report(fitted[0], target, sweeps_dir=None)
+        draw_report(fitted[0], target, sweeps_dir=None, extensions=extensions_for)
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 

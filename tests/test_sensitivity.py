@@ -22,11 +22,12 @@ from scipy import stats
 from dnamodel import dims
 from dnamodel.cli import main
 from dnamodel.errors import UsageError
+from dnamodel.families import load_model
 from dnamodel.montecarlo.engine import Engine
 from dnamodel.montecarlo.run import MAX_IN_MEMORY
 from dnamodel.montecarlo.sensitivity import sobol, sobol_to_dict, tornado, uniform_sobol_indices
-from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR, tornado_plot
-from dnamodel.spec import load_model
+from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
+from dnamodel.outputs.sweep_plots import tornado_plot
 
 ALPHA = 1e-3
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

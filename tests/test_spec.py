@@ -6,7 +6,8 @@ import pytest
 
 from dnamodel.cli import main
 from dnamodel.errors import DataError, UsageError
-from dnamodel.spec import available_models, load_model
+from dnamodel.families import load_model
+from dnamodel.spec import available_models
 from dnamodel.spec.montecarlo import DISTRIBUTIONS, resolve
 
 GOOD = """

@@ -15,14 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dnamodel import families
 from dnamodel.checks import gates
 from dnamodel.checks.gates import diagnose
 from dnamodel.cli import main
 from dnamodel.data import load_data
 from dnamodel.errors import DataError, UsageError
+from dnamodel.families import load_model
+from dnamodel.families.base import QUANTILE_NAMES, SWEEP_PROBABILITIES
 from dnamodel.inference.dated import fit_dated
 from dnamodel.outputs.sweep import reference_interval, tornado_rows
-from dnamodel.spec import load_model
 from dnamodel.spec import sweep as sweep_spec
 from dnamodel.spec.dated import resolve_dated
 from dnamodel.spec.resolve import resolve_hierarchical
@@ -43,7 +45,7 @@ def test_unknown_path_gets_did_you_mean():
 
 
 def test_paths_include_optional_schema_keys():
-    paths = sweep_spec.known_paths(load_model("hierarchical_han").raw)
+    paths = families.known_paths(load_model("hierarchical_han"))
     assert "observations.qushui.base" in paths  # not in the file: it defaults to the census
     assert "population.uplift_areas" in paths
 
@@ -81,16 +83,16 @@ def test_shipped_sweeps_load_and_address_real_paths(data):
     ]
     assert len(sweep_spec.shipped_sweeps()) == 10
     for name in sweep_spec.shipped_sweeps():
-        job = sweep_spec.load_sweep(name)
+        job = families.load_sweep(name)
         spec = load_model(job.model)
-        known = sweep_spec.known_paths(spec.raw)
+        known = families.known_paths(spec)
         for key, values in job.grid.items():
             sweep_spec.check_path(key, known)
             # each grid holds the spec's own value, so each sweep contains the default fit
-            own = sweep_spec.coordinate(sweep_spec.current_value(spec, key))
+            own = sweep_spec.coordinate(families.current_value(spec, key))
             assert own in [sweep_spec.coordinate(v) for v in values], (name, key)
         for combo in itertools.product(*job.grid.values()):
-            point = sweep_spec.point_spec(spec.path, spec.text, dict(zip(job.grid, combo, strict=True)))
+            point = families.point_spec(spec.path, spec.text, dict(zip(job.grid, combo, strict=True)))
             (resolve_dated if job.model == "dated" else resolve_hierarchical)(point, data)
 
 
@@ -98,11 +100,11 @@ def test_bad_sweep_file(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('[sweep]\nmodel = "hierarchical_han"\n[grid]\n"thesis.use" = []\n[extra]\n', encoding="utf-8")
     with pytest.raises(DataError) as caught:
-        sweep_spec.load_sweep(path)
+        families.load_sweep(path)
     fields = {p.field for p in caught.value.problems}
-    assert fields == {"extra", "sweep.description", "grid.thesis.use"}
+    assert fields == {"extra", "sweep.description", 'grid."thesis.use"'}  # the key as TOML writes it
     with pytest.raises(UsageError, match="did you mean 'thesis'"):
-        sweep_spec.load_sweep("thesys")
+        families.load_sweep("thesys")
 
 
 def test_monte_carlo_sweep_values_and_sobol(tmp_path):
@@ -167,7 +169,7 @@ def test_cli_sweep_usage_errors(capsys):
 
 def test_every_key_of_the_dated_spec_is_a_path():
     spec = load_model("dated")
-    known = sweep_spec.known_paths(spec.raw)
+    known = families.known_paths(spec)
     for path in ("fraction.reported.sigma", "campaign.start.default.sd_years", "databases.typed_share.alpha"):
         assert path in known
     # keys the spec leaves to its schema's defaults
@@ -180,20 +182,20 @@ def test_every_key_of_the_dated_spec_is_a_path():
 
 def test_a_table_takes_a_table_or_false_and_linked_paths_move_together(data):
     spec = load_model("dated")
-    off = sweep_spec.point_spec(spec.path, spec.text, {"fraction.reported": False, "fraction.group_sd": False})
+    off = families.point_spec(spec.path, spec.text, {"fraction.reported": False, "fraction.group_sd": False})
     assert off.fraction.reported is None
     assert off.fraction.group_sd is None
     inputs = resolve_dated(off, data)
     assert not inputs.reported_effect
     assert not inputs.group_effects
-    wider = sweep_spec.point_spec(spec.path, spec.text, {"fraction.reported": {"dist": "normal", "sigma": 3.0}})
+    wider = families.point_spec(spec.path, spec.text, {"fraction.reported": {"dist": "normal", "sigma": 3.0}})
     assert wider.priors["reported"].sigma == 3.0
-    both = sweep_spec.point_spec(spec.path, spec.text, {THESIS: False})
+    both = families.point_spec(spec.path, spec.text, {THESIS: False})
     assert not both.observations["thesis_stock"].use
     assert not both.observations["thesis_added"].use
     assert both.hash != spec.hash
     with pytest.raises(UsageError, match="is a table"):
-        sweep_spec.point_spec(spec.path, spec.text, {"databases.typed_share": 8.0})
+        families.point_spec(spec.path, spec.text, {"databases.typed_share": 8.0})
 
 
 def test_a_bad_dated_value_fails_before_anything_runs(monkeypatch):
@@ -213,7 +215,7 @@ def test_a_dated_point_at_the_specs_values_is_its_fit(data):
     fit = fit_dated(load_model("dated"), data, **DATED_SMALL)
     post = fit.idata.posterior
     total = post["total"].values.ravel()
-    for name, q in zip(sweeps.QUANTILE_NAMES, sweeps.PROBABILITIES, strict=True):
+    for name, q in zip(QUANTILE_NAMES, SWEEP_PROBABILITIES, strict=True):
         assert float(point[f"total_{name}"]) == float(np.quantile(total, q))
     assert float(point["total_mean"]) == float(total.mean())
     assert float(point["share_median"]) == float(np.median(post["share"].values))
@@ -280,7 +282,7 @@ def _fake_point(settings, overrides):
     shift = sum(float(v) for v in overrides.values() if isinstance(v, int | float) and not isinstance(v, bool))
     total = 1.0e6 * (1 + shift / 100)
     return {
-        "total": {name: total for name in sweeps.QUANTILE_NAMES} | {"mean": total},
+        "total": {name: total for name in QUANTILE_NAMES} | {"mean": total},
         "share_median": 0.3,
         "prefecture_median": dict.fromkeys(PREFECTURES, 1.0),
         "divergences": 0,

@@ -22,7 +22,7 @@ from dnamodel.cli import main
 from dnamodel.data.synthetic import TRUTH
 from dnamodel.errors import UsageError
 from dnamodel.inference.dated import COVERAGE, LOWER, UPPER, constrain, expected, layout_of, totals
-from dnamodel.spec import load_model
+from dnamodel.families import load_model
 from dnamodel.spec.dated import resolve_dated
 
 BUNDLED = Path(__file__).parent.parent / "dnamodel" / "data" / "bundled"
@@ -138,7 +138,7 @@ def test_a_small_synthetic_fit_passes_its_gates_and_covers_its_truth(tmp_path):
     total's truth must also lie in its 90% interval, as ``benchmarks/bench_scale.py`` reports it.
     """
     made = dnamodel.synthetic(tmp_path, units=77, groups=7, seed=20240601)
-    idata = dnamodel.fit(made.spec, dnamodel.load_data(made.data), prior_draws=100)
+    idata = dnamodel.fit(made.spec, data=dnamodel.load_data(made.data), prior_draws=100)
     gates = dnamodel.diagnose(idata)
     assert gates.passed, gates.failures
     posterior = idata.posterior

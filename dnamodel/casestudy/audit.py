@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from dnamodel.casestudy.replicate import Replication, replicate
-from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, load_data
+from dnamodel.data import POPULATION_KINDS, SAMPLE_KINDS, SHARE_KINDS, Dataset, Observation, given_data
 from dnamodel.data.printed import (
     Printed,
     format_count,
@@ -43,6 +43,7 @@ from dnamodel.data.printed import (
     rounding_rule,
     truncate,
 )
+from dnamodel.deprecation import keyword_only_since
 from dnamodel.provenance import provenance
 
 Status = Literal["agrees", "disagrees", "note"]
@@ -128,7 +129,8 @@ class Audit:
         }
 
 
-def audit(data: Dataset | None = None) -> Audit:
+@keyword_only_since("data")
+def audit(*, data: Dataset | None = None) -> Audit:
     """Recompute every derived figure in the report and set its quoted figures against the census.
 
     Parameters
@@ -149,8 +151,8 @@ def audit(data: Dataset | None = None) -> Audit:
     >>> dalong.printed, dalong.recomputed
     ('9.1%', '8.0643%')
     """
-    data = load_data() if data is None else data
-    chain = replicate(data)
+    data = given_data(data, "audit")
+    chain = replicate(data=data)
     checks = itertools.chain(
         _share_checks(data),
         _chain_checks(chain),

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from dnamodel.data import Dataset, Observation, load_data
+from dnamodel.data import Dataset, Observation, given_data
 from dnamodel.data.printed import Printed, format_exact, format_like, round_half_up, rounding_rule, truncate
+from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import DataError, Problem
 from dnamodel.provenance import provenance
 
@@ -243,7 +244,8 @@ class Replication:
         }
 
 
-def replicate(data: Dataset | None = None) -> Replication:
+@keyword_only_since("data")
+def replicate(*, data: Dataset | None = None) -> Replication:
     """Recompute the report's estimate (Tables 4 and 5 and the thesis comparison).
 
     Parameters
@@ -270,7 +272,7 @@ def replicate(data: Dataset | None = None) -> Replication:
     >>> result.step("lhasa_rate").note
     'truncated; rounding would print 10.0%'
     """
-    data = load_data() if data is None else data
+    data = given_data(data, "replicate")
     data.require(observation_ids=INPUT_IDS, figure_ids=STEP_IDS)
     reported: dict[str, Fraction] = {oid: data.observations[oid].exact for oid in INPUT_IDS}
     unrounded = dict(reported)

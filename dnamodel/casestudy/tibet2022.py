@@ -1,45 +1,29 @@
-"""Citizen Lab report No. 158 (Dirks 2022): its estimates, and whether data hold the report's figures.
+"""Citizen Lab report No. 158 (Dirks 2022) on top of the engine: its figures in the data, and its part of the outputs.
 
 The report estimates 919,282 to 1,206,962 samples collected in the Tibet Autonomous Region,
-25.1% to 32.9% of the population (Table 5). The outputs read the figures a total is set against
-from the data (the bundled ``study.toml``'s ``[comparisons]``, which holds these); the constants
-here are the figures as printed, the rows ``total_low``, ``total_high``, ``share_low`` and
-``share_high`` of ``report_figures.csv``, which :func:`dnamodel.casestudy.replicate.replicate`
-recomputes from the data (a test checks that the three agree).
+25.1% to 32.9% of the population (Table 5). The engine reads the figures a total is set against
+from the data (the bundled ``study.toml``'s ``[comparisons]``), and the report's own figures are
+rows of ``report_figures.csv``, which :func:`dnamodel.casestudy.replicate.replicate` recomputes.
 
 :func:`report_gap` says whether data hold the report's figures, so that the replication and the
 audit run only on the case study's data; :func:`report_by_prefecture` gives the report's figures
-for the two prefectures it estimates alone, which the forest plot marks.
+for the two prefectures it estimates alone, which the forest plot marks. :data:`CASE_STUDY` is the
+case study's extension of the outputs (:class:`dnamodel.outputs.html.ReportExtension`): the audit in
+the HTML report's data section, and those marks on its forest plot. The interface passes it in
+(:func:`dnamodel.applications.extensions_for`); no engine module imports this one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import INPUT_IDS, STEP_IDS, replicate
-from dnamodel.data import Dataset
+from dnamodel.data import Dataset, load_data
+from dnamodel.deprecation import keyword_only_since
+from dnamodel.outputs.markup import escape, table
+from dnamodel.outputs.plots import GroupMarks
 
-REPORT_LOW = 919_282
-REPORT_HIGH = 1_206_962
-REPORT_LOW_SHARE = 0.251
-REPORT_HIGH_SHARE = 0.329
-"""The report's Estimates One and Two and their shares (Table 5; ``total_low`` … ``share_high``
-in ``report_figures.csv``)."""
-
-REPORT_ESTIMATES = (REPORT_LOW, REPORT_HIGH)
-"""The report's Estimates One and Two (Dirks 2022, Table 5), in samples collected."""
-
-ONE_MILLION = 1_000_000
-"""A round figure between the two estimates, which the outputs also set the total against."""
-
-THRESHOLDS = (REPORT_LOW, ONE_MILLION, REPORT_HIGH)
-"""The totals a fit's summary gives P(total > threshold) for, in this order."""
-
-ESTIMATE_ONE = "Estimate One"
-ESTIMATE_TWO = "Estimate Two"
-ONE_MILLION_LABEL = "one million"
-THRESHOLD_LABELS = (ESTIMATE_ONE, ONE_MILLION_LABEL, ESTIMATE_TWO)
-"""How the outputs name each of :data:`THRESHOLDS`."""
+NAME = "tibet2022"
+"""The case study's name, as a data folder's ``study.toml`` may give it (``[study] application``)."""
 
 
 def report_gap(data: Dataset) -> str | None:
@@ -86,31 +70,13 @@ REPORT = "Citizen Lab report No. 158 (Dirks 2022)"
 """The report the case study replicates and audits, as the outputs name it."""
 
 
-@dataclass(frozen=True)
-class GroupMarks:
-    """The report's own figure for each prefecture it estimates alone, for the forest plot's rows.
-
-    Attributes
-    ----------
-    values : dict of str to float
-        Prefecture id → the report's figure (samples).
-    caption : str
-        What the marks are, for the figure's caption.
-    label : str
-        What each mark's figure is labelled with, before its value.
-    """
-
-    values: dict[str, float]
-    caption: str
-    label: str = "report"
-
-
 REPORT_PREFECTURE_STEPS = {"lhasa": "lhasa_database_total", "nyingchi": "nyingchi_samples"}
 """The only prefectures the report estimates on their own, and the step of ``dnamodel replicate``
 that gives each figure; it puts the other five together (``rest_samples_low`` / ``_high``)."""
 
 
-def report_by_prefecture(data: Dataset) -> GroupMarks | None:
+@keyword_only_since("data")
+def report_by_prefecture(*, data: Dataset | None = None) -> GroupMarks | None:
     """The report's figure for each prefecture it estimates alone; ``None`` when the data are not the case study.
 
     From :func:`~dnamodel.casestudy.replicate.replicate` on ``data``, which reproduces the report's figures:
@@ -118,8 +84,8 @@ def report_by_prefecture(data: Dataset) -> GroupMarks | None:
 
     Parameters
     ----------
-    data : Dataset
-        The bundled data (:func:`dnamodel.load_data`), or another programme's.
+    data : Dataset, optional
+        The bundled data (the default), or another programme's.
 
     Returns
     -------
@@ -130,15 +96,16 @@ def report_by_prefecture(data: Dataset) -> GroupMarks | None:
     Examples
     --------
     >>> import dnamodel
-    >>> marks = report_by_prefecture(dnamodel.load_data())
+    >>> marks = report_by_prefecture()
     >>> sorted(marks.values) == ["lhasa", "nyingchi"]
     True
-    >>> report_by_prefecture(dnamodel.load_data(dnamodel.example_path("quillmoor") / "data")) is None
+    >>> report_by_prefecture(data=dnamodel.load_data(dnamodel.example_path("quillmoor") / "data")) is None
     True
     """
+    data = data if data is not None else load_data()
     if report_gap(data) is not None:
         return None
-    chain = replicate(data)
+    chain = replicate(data=data)
     values = {pid: float(chain.step(step).value) for pid, step in REPORT_PREFECTURE_STEPS.items() if pid in data.areas}
     low, high = float(chain.step("rest_samples_low").value), float(chain.step("rest_samples_high").value)
     names = " and ".join(data.place_name(pid).split(" (")[0] for pid in values)
@@ -149,3 +116,54 @@ def report_by_prefecture(data: Dataset) -> GroupMarks | None:
         "rows carry no mark."
     )
     return GroupMarks(values, caption)
+
+
+class CaseStudyReport:
+    """The case study's part of the outputs: the report's audit in the data section, its figures by prefecture.
+
+    A :class:`dnamodel.outputs.html.ReportExtension`. On data without the report's figures (a copy of
+    the bundled data with rows removed, whose ``study.toml`` still names the case study), the audit's
+    place says in one line why it is skipped, and nothing is marked.
+    """
+
+    name = NAME
+
+    def section_parts(self, section: str, data: Dataset) -> list[str]:
+        """The audit of the report's figures, after the data section's own parts.
+
+        Examples
+        --------
+        >>> from dnamodel.data import load_data
+        >>> parts = CASE_STUDY.section_parts("data", load_data())
+        >>> parts[0], CASE_STUDY.section_parts("model", load_data())
+        ("<h3>Audit of the report's figures</h3>", [])
+        """
+        if section != "data":
+            return []
+        gap = report_gap(data)
+        if gap is not None:
+            return [f'<p class="note">{escape(skipped(gap))}</p>']
+        result = audit(data=data)
+        counts = result.counts()
+        disagreements = [[f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.disagreements()]
+        notes = [
+            [f.id, f.where, f.quantity, f.printed, f.recomputed, f.cause] for f in result.findings if f.status == "note"
+        ]
+        return [
+            "<h3>Audit of the report's figures</h3>",
+            f"<p><code>dnamodel audit</code> recomputes every figure the report derives: {counts['agrees']} agree with "
+            f"their inputs, <b>{counts['disagrees']} disagree</b>, and {counts['note']} are notes on method or basis. "
+            "The model uses the sources' figures, not the report's derived ones.</p>",
+            table(["id", "where", "quantity", "printed", "recomputed", "likely cause"], disagreements),
+            f"<details><summary>The {len(notes)} notes</summary>"
+            + table(["id", "where", "quantity", "printed", "recomputed", "note"], notes)
+            + "</details>",
+        ]
+
+    def group_marks(self, data: Dataset) -> GroupMarks | None:
+        """The report's own figures for Lhasa and Nyingchi (:func:`report_by_prefecture`)."""
+        return report_by_prefecture(data=data)
+
+
+CASE_STUDY = CaseStudyReport()
+"""The case study's extension of the outputs."""

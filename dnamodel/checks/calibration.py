@@ -1,7 +1,7 @@
 """Is the hierarchical model's inference calibrated? Checks by simulation.
 
 :func:`simulate_from_prior` draws parameters and data from the model's prior, thesis
-bound included; :func:`sbc` refits the compiled model on each simulated data set and
+bound included; :func:`hierarchical_sbc` refits the compiled model on each simulated data set and
 ranks the truth among the posterior draws (simulation-based calibration);
 :func:`uniformity_pvalue` tests those ranks for uniformity; :func:`recovery` fits a
 synthetic region whose fractions are known and sets the posterior against them.
@@ -40,7 +40,7 @@ QUANTITIES = ("total", "alpha", "beta", "sigma")
 """The scalars calibration checks, when the model has them (the pooled variant has no β, σ)."""
 
 PROBABILITIES = (0.5, 0.9)
-"""The central credible intervals whose coverage :func:`sbc` records."""
+"""The central credible intervals whose coverage :func:`hierarchical_sbc` records."""
 
 PRIOR_BATCH = 1000
 """Forward draws per call of ``pm.sample_prior_predictive``. Fixed, so that the first ``n``
@@ -94,7 +94,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
     >>> from dnamodel.inference.sampling import compile_model
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec.resolve import resolve_hierarchical
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> prior = simulate_from_prior(compile_model(inputs, "pymc"), 5, seed=1)
     >>> prior.sizes["draw"], prior["obs"].dims
@@ -139,7 +139,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The result of :func:`sbc`: where each truth fell in its posterior, fit by fit.
+    """The result of :func:`hierarchical_sbc`: where each truth fell in its posterior, fit by fit.
 
     Arrays have the simulation axis first and the quantity axis next, in the order of
     ``quantities``.
@@ -199,7 +199,7 @@ class Calibration:
         }
 
 
-def sbc(
+def hierarchical_sbc(
     fitted: Fitted,
     n_sims: int,
     *,
@@ -253,7 +253,7 @@ def sbc(
     A useful check takes minutes (about 1.5 s a fit on two cores), so this is not run here;
     ``tests/test_calibration.py`` runs it:
 
-    >>> calibration = sbc(fitted, 100, draws=250, tune=400, chains=4, seed=20220913)  # doctest: +SKIP
+    >>> calibration = hierarchical_sbc(fitted, 100, draws=250, tune=400, chains=4, seed=20220913)  # doctest: +SKIP
     >>> calibration.ranks.shape, calibration.posterior_draws  # doctest: +SKIP
     ((100, 4), 100)
     >>> pvalues = calibration.uniformity(bins=10)  # doctest: +SKIP
@@ -430,7 +430,7 @@ def synthetic_region(
     --------
     >>> from dnamodel.data import load_data
     >>> from dnamodel.spec.resolve import resolve_hierarchical
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> region = synthetic_region(inputs, seed=1)
     >>> region.inputs.membership.shape, region.inputs.thesis

@@ -1,11 +1,11 @@
 """The dated model's checks: each observation against its predictive, left out, and forecast.
 
-- :func:`predictive_checks` sets each observation against the fit's posterior predictive;
-- :func:`leave_one_out` refits without each observation in turn and predicts it, with its exact
+- :func:`dated_predictive_checks` sets each observation against the fit's posterior predictive;
+- :func:`dated_leave_one_out` refits without each observation in turn and predicts it, with its exact
   leave-one-out log predictive density;
-- :func:`forecast_checks` refits on what was published by a date and predicts what came later
+- :func:`dated_forecasts` refits on what was published by a date and predicts what came later
   (the spec's ``[checks]`` table);
-- :func:`prior_check` says what the priors alone imply for the total.
+- :func:`dated_prior_check` says what the priors alone imply for the total.
 
 A refit changes only which observations the packed inputs mark active, so it reuses the one
 compiled density. A bound's PIT is its mid-PIT: the mean PIT over the values it allows, ``(F(L) + 1)
@@ -38,7 +38,7 @@ from dnamodel.inference.dated import (
     expected,
     log_likelihood,
     pack,
-    replicate,
+    predictive_draws,
     sample_packed,
 )
 from dnamodel.provenance import package_version
@@ -87,7 +87,7 @@ def passes(check: Check) -> bool:
     return check.pit_inside
 
 
-def predictive_checks(idata: object, inputs: DatedInputs) -> list[Check]:
+def dated_predictive_checks(idata: Any, inputs: DatedInputs) -> list[Check]:
     """Every observation against the fit's posterior predictive distribution."""
     predictive = idata.posterior_predictive["obs"].values.reshape(-1, len(inputs.observation))
     return [_check(inputs, k, predictive[:, k], None, None) for k in range(len(inputs.observation))]
@@ -171,7 +171,7 @@ def refits(
             yield pending.popleft().result()
 
 
-def leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
+def dated_leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
     Each check carries the refit's total (``total_median``) and the exact leave-one-out log
@@ -183,7 +183,7 @@ def leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, se
     fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
     checks = []
     for k, fit in enumerate(fits):
-        predictive = replicate(fit.expected, inputs, rng)[:, k]
+        predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
         lpd = _log_mean_exp(log_likelihood(fit.expected, inputs)[:, k])
         total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
         checks.append(_check(inputs, k, predictive, total, lpd))
@@ -199,7 +199,7 @@ class Forecast:
     checks: tuple[Check, ...]
 
 
-def forecast_checks(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Forecast]:
+def dated_forecasts(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Forecast]:
     """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later."""
     rng = np.random.default_rng(_seed(seed, 3))
     jobs = [
@@ -210,7 +210,7 @@ def forecast_checks(inputs: DatedInputs, *, draws: int, tune: int, chains: int, 
     out = []
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
-        predictive = replicate(fit.expected, inputs, rng)
+        predictive = predictive_draws(fit.expected, inputs, rng)
         ll = log_likelihood(fit.expected, inputs)
         total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
         checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k])) for k in targets)
@@ -226,7 +226,7 @@ def _log_mean_exp(values: np.ndarray) -> float:
     return top + math.log(float(np.mean(np.exp(values - top))))
 
 
-def prior_check(idata: object, inputs: DatedInputs) -> PriorCheck:
+def dated_prior_check(idata: Any, inputs: DatedInputs) -> PriorCheck:
     """Quantiles (1, 5, 50, 95, 99%) of the total under the prior alone.
 
     The dated model has no separate constraint to weigh the prior by (the thesis is data), so the
@@ -265,7 +265,7 @@ def _ranked(
     return out
 
 
-def sbc(
+def dated_sbc(
     inputs: DatedInputs,
     simulations: int,
     *,
@@ -294,7 +294,7 @@ def sbc(
     rng = np.random.default_rng(_seed(seed, 5))
     truths = draw_prior(inputs, simulations, rng)
     q_true = constrain(truths, inputs)
-    simulated = replicate(expected(q_true, inputs), inputs, rng)
+    simulated = predictive_draws(expected(q_true, inputs), inputs, rng)
     names: list[str] | None = None
     ranks, truth, covered, ess, divergences = [], [], [], [], []
     start = time.perf_counter()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
+from dnamodel.errors import UsageError, python_value
 from dnamodel.inference.sampling import quiet_arviz
 
 if TYPE_CHECKING:
@@ -109,7 +110,18 @@ def diagnose(idata: az.InferenceData) -> Diagnostics:
     >>> d.passed, d.failures[0].startswith("R-hat")
     (False, True)
     """
-    return diagnose_posterior(idata.posterior, int(idata.sample_stats["diverging"].sum()))
+    if not (hasattr(idata, "groups") and hasattr(idata, "attrs")):
+        raise TypeError(f"diagnose: idata must be an arviz.InferenceData (a fit), got {python_value(idata)}")
+    groups = idata.groups()
+    if "posterior" not in groups or "sample_stats" not in groups or "diverging" not in idata.sample_stats:
+        raise UsageError(
+            "diagnose: the InferenceData needs a posterior and sample_stats with 'diverging', as a fit of "
+            f"dnamodel.fit has; it has the groups {', '.join(groups) or 'none'}"
+        )
+    post = idata.posterior
+    if dims.CHAIN not in post.dims or dims.DRAW not in post.dims:
+        raise UsageError(f"diagnose: the posterior has no chain and draw dimensions (its dims: {', '.join(post.dims)})")
+    return diagnose_posterior(post, int(idata.sample_stats["diverging"].sum()))
 
 
 def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:

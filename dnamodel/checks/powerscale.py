@@ -5,13 +5,14 @@ Power-scaling (Kallioinen et al. 2024) raises one component of the posterior to 
 each marginal posterior moves, by Pareto-smoothed importance sampling (PSIS) of the
 existing draws: no refit. ArviZ's ``psens`` gives the sensitivity (the derivative of the
 cumulative Jensen-Shannon distance with respect to ``log2(alpha)`` at ``alpha = 1``);
-:func:`power_scaling` reports it for the quantities people cite and diagnoses each as
-priorsense does. :func:`scaled_estimate` is the same reweighting at a finite ``alpha``
-for one named prior, and :func:`refit_scaled` is the refit it stands in for, used to
+:func:`sensitivity_table` reports it for the quantities people cite and diagnoses each as
+priorsense does. :func:`reweighted_estimate` is the same reweighting at a finite ``alpha``
+for one named prior, and :func:`hierarchical_scaled_refit` is the refit it stands in for, used to
 check it (``tests/test_powerscale.py``).
 
 A fit of either kind is read from its ``log_prior`` and ``log_likelihood`` groups alone
-(:func:`power_scaling` without a compiled model). A hierarchical fit gains them with
+(:func:`hierarchical_log_densities`, :func:`dated_log_densities`; the public
+:func:`dnamodel.power_scaling` asks the fit's model family for them). A hierarchical fit gains them with
 :func:`add_log_densities`; a dated fit has them from :func:`dnamodel.inference.dated.fit_dated`, and
 :func:`dated_log_prior` takes its prior terms back to each parameter's own scale. Each quantity's
 sensitivity is reported to all the scaled priors together (the diagnosis), to each prior term alone,
@@ -39,7 +40,7 @@ And in the dated model (section 5; :data:`DATED_PRIOR_TERMS`):
   its logarithm; priorsense's ``lprior`` is the same).
 - Likelihood: ``obs``, every observation, the thesis's database figures among them.
 
-:func:`scaled_estimate`'s weighted mean and :func:`power_scaled_mean`, its array kernel,
+:func:`reweighted_estimate`'s weighted mean and :func:`power_scaled_mean`, its array kernel,
 take ``values`` and ``log_density`` over ``(chain, draw)``.
 
 References
@@ -67,8 +68,7 @@ from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.inference.dated import SCALARS, collected
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, holding, quiet_arviz, sample
-from dnamodel.spec import parse_model
-from dnamodel.spec.dated import DatedInputs, DatedSpec
+from dnamodel.spec.dated import DatedInputs, DatedSpec, parse_dated
 from dnamodel.spec.hierarchical import Prior
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ THESIS = "thesis"
 """The likelihood term of the thesis bound, in the ``log_likelihood`` group."""
 
 QUANTITIES = ("alpha", "beta", "sigma", "total")
-"""The quantities :func:`power_scaling` reports by default for a hierarchical fit."""
+"""The quantities :func:`dnamodel.power_scaling` reports by default for a hierarchical fit."""
 
 DATED_PRIOR_TERMS = (
     "alpha",
@@ -100,7 +100,8 @@ DATED_PRIOR_TERMS = (
 :data:`dnamodel.inference.dated.PRIOR_TERMS` but ``effects`` (see the module's notes)."""
 
 DATED_QUANTITIES = (*SCALARS, "total")
-"""The quantities :func:`power_scaling` reports by default for a dated fit: every scalar it has, and the total."""
+"""The quantities :func:`dnamodel.power_scaling` reports by default for a dated fit: every scalar it has, and the
+total."""
 
 THRESHOLD = 0.05
 """Sensitivity at or above which a component is called influential (priorsense's default)."""
@@ -359,7 +360,7 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
     --------
     A fit takes a compile; ``tests/test_powerscale.py`` runs this:
 
-    >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
+    >>> idata, fitted = fit_hierarchical(load_model("hierarchical_han"), draws=1000)  # doctest: +SKIP
     >>> sorted(add_log_densities(idata, fitted).log_prior.data_vars)  # doctest: +SKIP
     ['alpha', 'beta', 'log_uplift', 'row_centre', 'sigma', 'tau']
     """
@@ -374,19 +375,11 @@ def add_log_densities(idata: az.InferenceData, fitted: Fitted) -> az.InferenceDa
 # --- the dated model's log prior, on each parameter's own scale ----------------------------------
 
 
-def is_dated(idata: az.InferenceData) -> bool:
-    """Whether ``idata`` is a fit of a dated spec (:func:`dnamodel.inference.dated.fit_dated`)."""
-    return idata.attrs.get("model_kind") == "dated"
-
-
 def _dated_spec(idata: az.InferenceData) -> DatedSpec:
     text = idata.attrs.get("spec")
     if not isinstance(text, str):
         raise UsageError("the fit records no spec text in its attrs, so its start priors are unknown")
-    spec = parse_model(tomllib.loads(text), text, str(idata.attrs.get("spec_path", "the fit's spec")))
-    if not isinstance(spec, DatedSpec):
-        raise UsageError(f"the fit is marked dated, but its spec is a {type(spec).__name__}")
-    return spec
+    return parse_dated(tomllib.loads(text), text, str(idata.attrs.get("spec_path", "the fit's spec")))
 
 
 def _start_log_jacobian(idata: az.InferenceData) -> np.ndarray:
@@ -458,24 +451,38 @@ def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
     return xr.Dataset(terms)
 
 
-def _with_log_densities(idata: az.InferenceData, fitted: Fitted | None) -> az.InferenceData:
-    """``idata``'s posterior with the log-density groups that are power-scaled.
+def dated_log_densities(idata: az.InferenceData) -> az.InferenceData:
+    """A dated fit's posterior with the log densities power-scaling reads: its prior terms on their own scale.
 
-    A dated fit's prior terms on their own scale (:func:`dated_log_prior`); a hierarchical fit's own
-    groups if it has both, else computed from ``fitted``.
+    Raises
+    ------
+    UsageError
+        If the fit lacks its ``log_prior`` or ``log_likelihood`` group (it was not saved whole).
     """
     import arviz as az  # deferred: start-up time
 
     groups = idata.groups()
-    if is_dated(idata):
-        if "log_prior" not in groups or "log_likelihood" not in groups:
-            raise UsageError("the dated fit has no log_prior and log_likelihood groups; it was not saved whole")
-        return az.InferenceData(
-            posterior=idata.posterior,
-            log_likelihood=idata.log_likelihood,
-            log_prior=dated_log_prior(idata),
-            attrs=dict(idata.attrs),
-        )
+    if "log_prior" not in groups or "log_likelihood" not in groups:
+        raise UsageError("the dated fit has no log_prior and log_likelihood groups; it was not saved whole")
+    return az.InferenceData(
+        posterior=idata.posterior,
+        log_likelihood=idata.log_likelihood,
+        log_prior=dated_log_prior(idata),
+        attrs=dict(idata.attrs),
+    )
+
+
+def hierarchical_log_densities(idata: az.InferenceData, fitted: Fitted | None) -> az.InferenceData:
+    """A hierarchical fit with the log densities power-scaling reads: its own groups, or computed from ``fitted``.
+
+    Raises
+    ------
+    UsageError
+        If the fit has no log-density groups and no compiled model is given.
+    """
+    import arviz as az  # deferred: start-up time
+
+    groups = idata.groups()
     if "log_likelihood" in groups and "log_prior" in groups:
         return idata
     if fitted is None:
@@ -652,69 +659,6 @@ def sensitivity_table(
     return PowerScaling(tuple(rows), threshold, delta, prior_terms, likelihood_terms, provenance)
 
 
-def power_scaling(
-    idata: az.InferenceData,
-    fitted: Fitted | None = None,
-    var_names: Sequence[str] | None = None,
-    *,
-    threshold: float = THRESHOLD,
-    delta: float = DELTA,
-) -> PowerScaling:
-    """Power-scaling sensitivity of a fit to its top-level priors and to its likelihood.
-
-    No refit: psens reweights the posterior draws (Kallioinen et al. 2024). The log
-    densities are ``idata``'s own groups: a dated fit always has them (its prior terms are
-    taken to their parameters' own scale, :func:`dated_log_prior`), and a hierarchical fit has
-    them after :func:`add_log_densities` (``dnamodel estimate --sensitivity`` saves them).
-    A hierarchical fit without them needs ``fitted`` to compute them, without changing
-    ``idata``.
-
-    Parameters
-    ----------
-    idata : arviz.InferenceData
-        A fit, as :func:`dnamodel.inference.dated.fit_dated` or
-        :func:`dnamodel.inference.sampling.fit_model` returns it, or read back from its NetCDF.
-    fitted : Fitted, optional
-        The compiled hierarchical model the fit came from; only for a hierarchical fit saved
-        without its log densities.
-    var_names : sequence of str, optional
-        Posterior quantities to report: by default α, β, σ and the total of a hierarchical fit
-        (:data:`QUANTITIES`), every scalar and the total of a dated one (:data:`DATED_QUANTITIES`).
-    threshold, delta : float
-        As in :func:`sensitivity_table`.
-
-    Returns
-    -------
-    PowerScaling
-        A row per quantity with its prior and likelihood sensitivity, a diagnosis, and its
-        sensitivity to each prior term alone; ``flagged`` lists those that are prior-sensitive.
-
-    Raises
-    ------
-    UsageError
-        If the fit has no log densities and no ``fitted`` is given.
-
-    References
-    ----------
-    Kallioinen et al. (2024).
-
-    Examples
-    --------
-    A fit takes a minute; ``tests/test_powerscale.py`` runs these:
-
-    >>> power_scaling(fit_dated(load_model("dated")).idata).quantities  # doctest: +SKIP
-    ('alpha', 'contrast', 'group_sd', 'unit_sd', 'reported', 'typed_share', 'baseline_per_resident', 'total')
-    >>> idata, fitted = fit_model("hierarchical_han", draws=1000)  # doctest: +SKIP
-    >>> power_scaling(idata, fitted).quantities  # doctest: +SKIP
-    ('alpha', 'beta', 'sigma', 'total')
-    """
-    prepared = _with_log_densities(idata, fitted)
-    if var_names is None:
-        wanted = DATED_QUANTITIES if is_dated(idata) else QUANTITIES
-        var_names = [name for name in wanted if name in idata.posterior and idata.posterior[name].ndim == 2]
-    return sensitivity_table(prepared, var_names, threshold=threshold, delta=delta)
-
-
 # --- one prior, scaled by a finite power ---------------------------------------------------------
 
 
@@ -758,25 +702,20 @@ def _check_prior(names: Sequence[str], prior: str) -> None:
         )
 
 
-def scaled_estimate(
-    idata: az.InferenceData, fitted: Fitted | None, prior: str, alpha: float, var: str
-) -> ScaledEstimate:
+def reweighted_estimate(idata: az.InferenceData, prior: str, alpha: float, var: str) -> ScaledEstimate:
     """The posterior mean of ``var`` with the prior ``prior`` raised to the power ``alpha``.
 
     Importance sampling from the fit (:func:`power_scaled_mean`): no refit, and what psens
-    does at ``alpha = 1 ± 0.01``, here at a finite power. :func:`refit_scaled` and
-    :func:`refit_scaled_dated` are the refits it stands in for.
+    does at ``alpha = 1 ± 0.01``, here at a finite power. :func:`hierarchical_scaled_refit` and
+    :func:`dated_scaled_refit` are the refits it stands in for.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit; its ``log_prior`` group is used when it has one (a dated fit's on its parameters'
-        own scale, :func:`dated_log_prior`).
-    fitted : Fitted or None
-        The compiled hierarchical model the fit came from, or ``None`` for a fit with its log
-        densities (every dated fit).
+        A fit with its ``log_prior`` group on each parameter's own scale, as
+        :func:`hierarchical_log_densities` and :func:`dated_log_densities` give it.
     prior : str
-        A top-level prior (:data:`TOP_LEVEL_PRIORS`, :data:`DATED_PRIOR_TERMS`), e.g. ``"beta"``.
+        A prior term of ``log_prior`` (:data:`TOP_LEVEL_PRIORS`, :data:`DATED_PRIOR_TERMS`), e.g. ``"beta"``.
     alpha : float
         The power: below 1 weakens the prior, above 1 strengthens it.
     var : str
@@ -793,18 +732,17 @@ def scaled_estimate(
 
     Examples
     --------
-    >>> estimate = scaled_estimate(idata, fitted, "beta", 2.0, "total")  # doctest: +SKIP
+    >>> prepared = hierarchical_log_densities(idata, fitted)  # doctest: +SKIP
+    >>> estimate = reweighted_estimate(prepared, "beta", 2.0, "total")  # doctest: +SKIP
     >>> estimate.reliable  # doctest: +SKIP
     True
     """
-    with_densities = _with_log_densities(idata, fitted)
-    names = list(with_densities.log_prior.data_vars) if fitted is None else _priors_in(fitted)
-    _check_prior(names, prior)
+    _check_prior(list(idata.log_prior.data_vars), prior)
     _check_alpha(alpha)
     if var not in idata.posterior or idata.posterior[var].ndim != 2:
         raise UsageError(f"{var!r} is not a scalar quantity of the posterior")
     values = idata.posterior[var].transpose("chain", "draw").values
-    log_density = with_densities.log_prior[prior].transpose("chain", "draw").values
+    log_density = idata.log_prior[prior].transpose("chain", "draw").values
     mean, mcse, ess, pareto_k = power_scaled_mean(values, log_density, alpha)
     return ScaledEstimate(var, prior, float(alpha), mean, mcse, ess, pareto_k, pareto_k_threshold(values.size))
 
@@ -822,7 +760,7 @@ def scaled_prior_values(fitted: Fitted, prior: str, alpha: float) -> dict[str, f
     return {f"{prior}__{param}": float(value) for param, value in scaled.model_dump(exclude={"dist"}).items()}
 
 
-def refit_scaled(
+def hierarchical_scaled_refit(
     fitted: Fitted,
     prior: str,
     alpha: float,
@@ -860,7 +798,7 @@ def refit_scaled(
 
     Examples
     --------
-    >>> refit = refit_scaled(fitted, "beta", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
+    >>> refit = hierarchical_scaled_refit(fitted, "beta", 2.0, draws=500, tune=500, chains=4, seed=1)  # doctest: +SKIP
     >>> refit.attrs["beta__sigma"]  # doctest: +SKIP
     0.7071067811865475
     """
@@ -882,7 +820,7 @@ def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedI
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> scaled_dated_inputs(inputs, "unit_sd", 2.0).priors["unit_sd"]
@@ -905,12 +843,12 @@ def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedI
     return replace(inputs, priors=inputs.priors | {prior: power_scaled_prior(inputs.priors[prior], alpha)})
 
 
-def refit_scaled_dated(
+def dated_scaled_refit(
     inputs: DatedInputs, prior: str, alpha: float, *, draws: int, tune: int, chains: int, seed: int
 ) -> az.InferenceData:
     """Refit the dated model with one prior term raised to the power ``alpha``.
 
-    The refit :func:`scaled_estimate` stands in for, through the same compiled density
+    The refit :func:`reweighted_estimate` stands in for, through the same compiled density
     (:func:`scaled_dated_inputs`).
 
     Returns
@@ -921,7 +859,7 @@ def refit_scaled_dated(
 
     Examples
     --------
-    >>> refit = refit_scaled_dated(inputs, "unit_sd", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
+    >>> refit = dated_scaled_refit(inputs, "unit_sd", 2.0, draws=1000, tune=1000, chains=4, seed=1)  # doctest: +SKIP
     >>> refit.attrs["divergences"]  # doctest: +SKIP
     0
     """

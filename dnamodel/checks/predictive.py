@@ -1,8 +1,8 @@
 """Every observation against its predictive distribution, and the prior against the data.
 
-:func:`predictive_checks` sets each observation (and each within-county row) against its
-posterior predictive 90% interval; :func:`leave_one_out` refits without each observation and
-predicts it; :func:`prior_check` shows what the priors alone say about the total, without and
+:func:`hierarchical_predictive_checks` sets each observation (and each within-county row) against its
+posterior predictive 90% interval; :func:`hierarchical_leave_one_out` refits without each observation and
+predicts it; :func:`hierarchical_prior_check` shows what the priors alone say about the total, without and
 with the thesis bound.
 """
 
@@ -75,7 +75,7 @@ def _check(name: str, observed: float, draws: np.ndarray, total_median: float | 
     return Check(name, observed, float(med), float(lo), float(hi), float((draws <= observed).mean()), total_median)
 
 
-def predictive_checks(idata: az.InferenceData) -> list[Check]:
+def hierarchical_predictive_checks(idata: az.InferenceData) -> list[Check]:
     """Every observation (and within-county row) against its posterior predictive 90% interval."""
     checks = []
     for var in ("obs", "row_obs"):
@@ -89,7 +89,7 @@ def predictive_checks(idata: az.InferenceData) -> list[Check]:
     return checks
 
 
-def leave_one_out(fitted: Fitted, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
+def hierarchical_leave_one_out(fitted: Fitted, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
     """Refit without each observation and place it in its predictive distribution.
 
     An observation is left out by making its reporting error huge (``LOO_ERROR`` on the
@@ -128,7 +128,7 @@ def observation_dates(inputs: Any, data: Any) -> dict[str, float]:
     return dates
 
 
-def forecast_checks(
+def hierarchical_forecasts(
     fitted: Fitted,
     data: Any,
     cutoffs: list[tuple[str, float]],
@@ -152,7 +152,7 @@ def forecast_checks(
     dates = observation_dates(inputs, data)
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
-    out = []
+    out: list[tuple[str, tuple[str, ...], list[Check]]] = []
     for i, (label, cutoff) in enumerate(cutoffs):
         later = [k for k, name in enumerate(inputs.observation) if dates[name] > cutoff]
         used = tuple(name for name in inputs.observation if dates[name] <= cutoff)
@@ -194,7 +194,7 @@ class PriorCheck:
         return self.forward[0] >= 1_000 and self.forward[-1] <= 1.5 * self.population
 
 
-def prior_check(idata: az.InferenceData, inputs: Any) -> PriorCheck:
+def hierarchical_prior_check(idata: az.InferenceData, inputs: Any) -> PriorCheck:
     """Quantiles (1, 5, 50, 95, 99%) of the prior total, without and with the thesis constraint.
 
     The constrained quantiles weight each forward draw by the thesis factor (importance

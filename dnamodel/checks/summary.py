@@ -58,8 +58,19 @@ class Quantity:
     intervals: tuple[Interval, ...]
 
     def interval(self, prob: float, kind: str = "equal-tailed") -> Interval:
-        """The interval of this probability and kind."""
-        return next(i for i in self.intervals if i.prob == prob and i.kind == kind)
+        """The interval of this probability and kind.
+
+        Raises
+        ------
+        ValueError
+            For a probability or kind the summary has none of, naming those it has.
+        """
+        found = next((i for i in self.intervals if i.prob == prob and i.kind == kind), None)
+        if found is None:
+            probs = ", ".join(str(p) for p in dict.fromkeys(i.prob for i in self.intervals))
+            kinds = ", ".join(repr(k) for k in dict.fromkeys(i.kind for i in self.intervals))
+            raise ValueError(f"no {kind!r} interval of probability {prob!r}: the summary has {probs}, of kinds {kinds}")
+        return found
 
 
 @dataclass(frozen=True)
@@ -164,7 +175,7 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
 
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
     >>> summary = summarize_fit(idata)
     >>> interval = summary.total.interval(0.9)

@@ -8,7 +8,17 @@ for editing. :mod:`dnamodel.data.schema` holds the CSV files' row models,
 programme of any size with a known truth (:mod:`dnamodel.data.synthetic`).
 """
 
-from dnamodel.data.load import FILES, Dataset, bundled_dir, example_path, examples, examples_dir, export_data, load_data
+from dnamodel.data.load import (
+    FILES,
+    Dataset,
+    bundled_dir,
+    example_path,
+    examples,
+    examples_dir,
+    export_data,
+    given_data,
+    load_data,
+)
 from dnamodel.data.schema import (
     COUNT_KINDS,
     KINDS,
@@ -42,6 +52,7 @@ __all__ = [
     "examples",
     "examples_dir",
     "export_data",
+    "given_data",
     "load_data",
     "synthetic",
 ]

@@ -27,6 +27,7 @@ bundled files out for a user to edit; :func:`load_data` reads them back.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import os
@@ -51,9 +52,9 @@ from dnamodel.data.schema import (
     _Row,
     extra_number,
 )
-from dnamodel.data.study import STUDY_FILE, Study, parse_study
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-from dnamodel.files import atomic_write_bytes, read_input
+from dnamodel.data.study import STUDY_FILE, Study, first_day, last_day, parse_study
+from dnamodel.errors import DataError, Problem, UsageError, check_type, did_you_mean
+from dnamodel.files import atomic_write_files, make_folder, read_input, remove_folders
 
 FILES = ("units.csv", "areas.csv", "observations.csv", STUDY_FILE, "report_figures.csv")
 """The data files, in the order they are read and hashed."""
@@ -151,6 +152,27 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("dnamodel.data") / "bundled"))
 
 
+def given_data(data: Any, where: str) -> Dataset:
+    """``data`` as a function of the public API takes it: a :class:`Dataset`, or ``None`` for the bundled data.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a folder's path is read with :func:`load_data` first), naming ``where``.
+
+    Examples
+    --------
+    >>> given_data("mydata", "replicate")
+    Traceback (most recent call last):
+    ...
+    TypeError: replicate: data must be a Dataset (dnamodel.load_data(folder)) or None, got the str 'mydata'
+    """
+    if data is None:
+        return load_data()
+    check_type(data, Dataset, f"{where}: data", "a Dataset (dnamodel.load_data(folder)) or None")
+    return data
+
+
 def load_data(path: str | Path | None = None) -> Dataset:
     """Read and validate the data files.
 
@@ -226,6 +248,8 @@ def load_data(path: str | Path | None = None) -> Dataset:
     _check_observations(
         shown("observations.csv"), observations, units, areas, lines["observations.csv"], unparsed, problems
     )
+    period_end = (None, None) if study is None else (study.words.end, shown(STUDY_FILE))
+    _check_dates(shown("observations.csv"), observations, lines["observations.csv"], period_end, problems)
     if problems or study is None:
         raise DataError(sorted(problems, key=lambda p: (FILES.index(Path(p.file).name), p.row or 0)))
 
@@ -254,13 +278,14 @@ def export_data(directory: str | Path, *, overwrite: bool = False, example: str 
     Returns
     -------
     list of Path
-        The files written. Each is written atomically.
+        The files written: all of them, or none (:func:`dnamodel.files.atomic_write_files`).
 
     Raises
     ------
     UsageError
         If a file is already there and ``overwrite`` is false, the folder cannot
-        be made, or there is no such example.
+        be made, a file cannot be written (no space left, permission denied), or there
+        is no such example. Nothing is then written, and no folder is left created.
 
     Examples
     --------
@@ -285,16 +310,15 @@ def export_data(directory: str | Path, *, overwrite: bool = False, example: str 
     existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not overwrite:
         raise UsageError(f"{target} already holds {', '.join(existing)}; pass --force to replace them")
+    created: list[Path] = []
     try:
-        for name in names:
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"cannot create {target}: {error.strerror}") from None
-    written = []
-    for name in names:
-        atomic_write_bytes(target / name, (source / name).read_bytes())
-        written.append(target / name)
-    return written
+        for folder in dict.fromkeys((target / name).parent for name in names):
+            created += make_folder(folder, "folder")
+        # all or none: a full disk or a refused write leaves neither files nor folders of ours behind
+        return atomic_write_files({target / name: (source / name).read_bytes() for name in names})
+    except BaseException:
+        remove_folders(created)
+        raise
 
 
 def examples_dir() -> Path:
@@ -393,6 +417,19 @@ def _read_rows(
     except csv.Error as error:
         problems.append(Problem(file, reader.line_num or 1, None, f"cannot be read as CSV: {error}"))
         return _Parsed([], False, set())
+    seen: dict[str, int] = {}
+    duplicated = []
+    for position, column in enumerate(header, start=1):
+        if column in seen:
+            where = f"columns {seen[column]} and {position}"
+            duplicated.append(
+                Problem(file, 1, column, f"is in the header twice ({where}): which one holds the values?")
+            )
+        else:
+            seen[column] = position
+    if duplicated:  # csv would keep the last one's values without a word
+        problems.extend(duplicated)
+        return _Parsed([], False, set())
     fields = model.model_fields
     expected = [name for name in fields if name != EXTRA_FIELD]
     takes_extra = EXTRA_FIELD in fields
@@ -413,7 +450,7 @@ def _read_rows(
 
     parsed = _Parsed([], True, set())
     records = iter(reader)
-    line = reader.line_num  # the last line of the last record read: a record that cannot be read starts after it
+    end = reader.line_num  # the last line of the last record read: the next record starts after it
     while True:
         try:
             record = next(records, None)
@@ -421,14 +458,19 @@ def _read_rows(
             # The reader cannot go on past a line it cannot split (a field over csv's limit of
             # 131,072 characters): the file is left out of the checks across rows, whose rows
             # after this line would otherwise look missing.
-            problems.append(Problem(file, line + 1, None, f"cannot be read as CSV: {error}"))
+            problems.append(Problem(file, end + 1, None, f"cannot be read as CSV: {error}"))
             return _Parsed([], False, set())
         if record is None:
             break
-        line = reader.line_num
+        # A row is named by the line it starts on: a quoted field may run over several lines, and a
+        # quote left open runs on to the next quote, perhaps dozens of lines later.
+        line, end = end + 1, reader.line_num
         if None in record or any(value is None for value in record.values()):
             fewer_or_more = "more" if None in record else "fewer"
-            problems.append(Problem(file, line, None, f"has {fewer_or_more} fields than the header's {len(header)}"))
+            message = f"has {fewer_or_more} fields than the header's {len(header)}"
+            if end > line:
+                message += f'; it runs on to row {end}: is a quote (") opened on row {line} left unclosed?'
+            problems.append(Problem(file, line, None, message))
         else:
             extra: dict[str, Any] = {}
             failed = False
@@ -506,6 +548,9 @@ def _check_places(
             problems.append(
                 Problem(units_file, lines["units.csv"][uid], "folded_into", f"unknown unit {unit.folded_into!r}")
             )
+    for loop in _loops({uid: unit.folded_into for uid, unit in units.items()}):
+        message = "folded_into references go round in a loop: " + " → ".join([*loop, loop[0]])
+        problems.append(Problem(units_file, lines["units.csv"][loop[0]], "folded_into", message))
     for aid, area in prefectures.items():
         if area.parent not in regions:
             problems.append(Problem(areas_file, lines["areas.csv"][aid], "parent", f"unknown region {area.parent!r}"))
@@ -560,7 +605,7 @@ def _check_observations(
             largest[obs.unit] = max(largest.get(obs.unit, obs.value), obs.value)
 
     for oid, obs in observations.items():
-        if obs.date is not None and obs.period_start is not None and _earliest(obs.period_start) > _latest(obs.date):
+        if obs.date is not None and obs.period_start is not None and first_day(obs.period_start) > last_day(obs.date):
             report(oid, "period_start", f"{obs.period_start} is after the row's date, {obs.date}")
         if obs.part_of == oid:
             report(oid, "part_of", "a row cannot be part of itself")
@@ -579,7 +624,11 @@ def _check_observations(
                 "range's geometric midpoint",
             )
         if obs.kind in SHARE_KINDS and not 0 <= obs.value <= 1:
-            hint = f" (a percentage? write {obs.value}% as {obs.value / 100})" if obs.value <= 100 else ""
+            hint = ""
+            if 1 < obs.value <= 100:
+                hint = f" (a percentage? write {obs.value}% as {obs.value / 100})"
+            elif obs.value < 0:
+                hint = " (a share cannot be negative)"
             report(oid, "value", f"must be a share between 0 and 1 for kind {obs.kind!r}{hint}, got '{obs.value}'")
 
         for field, allowed in _reference_rules(obs.kind).items():
@@ -638,40 +687,82 @@ def _check_observations(
     _check_part_of_loops(observations, report)
 
 
+def _check_dates(
+    file: str,
+    observations: dict[str, Observation],
+    lines: dict[str, int],
+    period_end: tuple[str | None, str | None],
+    problems: list[Problem],
+) -> None:
+    """No row is dated after today, and none after the study's period (``study.toml``'s ``end``).
+
+    A figure dated in the future is a typing error (2202 for 2022); one after the period the study
+    declares would be fitted as if inside it, so both are refused, each with its fix. A source may
+    be published after the period (the report on it usually is), but not after today.
+    """
+    today = dt.date.today().isoformat()
+    end, study_file = period_end
+    for oid, obs in observations.items():
+        for field in ("date", "period_start"):
+            value = getattr(obs, field)
+            if value is None:
+                continue
+            if first_day(value) > today:
+                message = f"{value} is in the future (today is {today}): a figure reports what has happened"
+                problems.append(Problem(file, lines[oid], field, message))
+            elif end is not None and first_day(value) > last_day(end):
+                message = (
+                    f"{value} is after the study's period, which ends {end} ({study_file}, [study] end): "
+                    "correct the date, or extend the period"
+                )
+                problems.append(Problem(file, lines[oid], field, message))
+        for part in (obs.source_date or "").split("/"):
+            if part and first_day(part) > today:
+                message = f"{part} is in the future (today is {today}): a source cannot be published later than now"
+                problems.append(Problem(file, lines[oid], "source_date", message))
+
+
 def _check_part_of_loops(observations: dict[str, Observation], report: Callable[[str, str, str], None]) -> None:
     """Report each loop of ``part_of`` references (a → b → a) once, at its first row; in one pass."""
-    position = {oid: i for i, oid in enumerate(observations)}
+    links = {oid: obs.part_of for oid, obs in observations.items()}
+    for loop in _loops(links):
+        report(loop[0], "part_of", "part_of references go round in a loop: " + " → ".join([*loop, loop[0]]))
+
+
+def _loops(links: dict[str, str | None]) -> list[list[str]]:
+    """Each loop of references among ``links`` (id → the id it names), once, from its first id in order.
+
+    A reference to itself is not a loop here (the callers say so on their own); one pass, however
+    long the chains.
+
+    Examples
+    --------
+    >>> _loops({"a": "b", "b": "c", "c": "a", "d": "a", "e": None})
+    [['a', 'b', 'c']]
+    """
+    position = {key: i for i, key in enumerate(links)}
     state: dict[str, int] = {}  # 1: on the chain being followed, 2: done
-    for start in observations:
+    loops = []
+    for start in links:
         chain: list[str] = []
-        oid: str | None = start
-        while oid is not None and oid in observations and oid not in state:
-            state[oid] = 1
-            chain.append(oid)
-            oid = observations[oid].part_of
-        if oid is not None and state.get(oid) == 1 and observations[oid].part_of != oid:
-            loop = chain[chain.index(oid) :]
+        key: str | None = start
+        while key is not None and key in links and key not in state:
+            state[key] = 1
+            chain.append(key)
+            key = links[key]
+        if key is not None and state.get(key) == 1 and links[key] != key:
+            loop = chain[chain.index(key) :]
             first = loop.index(min(loop, key=position.__getitem__))
-            loop = loop[first:] + loop[:first]
-            report(loop[0], "part_of", "part_of references go round in a loop: " + " → ".join([*loop, loop[0]]))
+            loops.append(loop[first:] + loop[:first])
         for visited in chain:
             state[visited] = 2
+    return loops
 
 
 def _numeric(info: Any) -> bool:
     """Whether a row model's field holds numbers."""
     text = str(info.annotation)
     return any(word in text for word in ("int", "float", "Decimal"))
-
-
-def _earliest(date: str) -> str:
-    """The first day a date written as YYYY, YYYY-MM or YYYY-MM-DD can mean, as YYYY-MM-DD."""
-    return date + "-01-01"[len(date) - 4 :] if len(date) < 10 else date
-
-
-def _latest(date: str) -> str:
-    """The last day such a date can mean (any month's day 31 sorts after its last day)."""
-    return date + "-12-31"[len(date) - 4 :] if len(date) < 10 else date
 
 
 def _reference_rules(kind: str) -> dict[str, frozenset[str]]:

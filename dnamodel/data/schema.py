@@ -117,6 +117,7 @@ def _share(value: Any) -> Decimal:
     number = _decimal(value, "share", "must be a share between 0 and 1")
     if not 0 <= number <= 1:
         hint = f" (a percentage? write {number}% as {number / 100})" if 1 < number <= 100 else ""
+        hint = " (a share cannot be negative)" if number < 0 else hint
         raise _fail("share", "must be a share between 0 and 1" + hint, value)
     return number
 

@@ -19,17 +19,40 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dnamodel.errors import Problem, did_you_mean
+from dnamodel.errors import EXPECTED, Problem, did_you_mean, wrong_type
 
 STUDY_FILE = "study.toml"
 """The study file's name in a data folder."""
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: ``total = "919282"`` or ``marked = "no"`` is a mistake to name, not a value to convert
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 Words = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def first_day(date: str) -> str:
+    """The first day a date written as YYYY, YYYY-MM or YYYY-MM-DD can mean, as YYYY-MM-DD.
+
+    Examples
+    --------
+    >>> first_day("2022"), first_day("2022-07"), first_day("2022-07-15")
+    ('2022-01-01', '2022-07-01', '2022-07-15')
+    """
+    return date + "-01-01"[len(date) - 4 :] if len(date) < 10 else date
+
+
+def last_day(date: str) -> str:
+    """The last day such a date can mean, for comparisons as text (any month's day 31 sorts after its last day).
+
+    Examples
+    --------
+    >>> last_day("2022"), last_day("2022-06")
+    ('2022-12-31', '2022-06-31')
+    """
+    return date + "-12-31"[len(date) - 4 :] if len(date) < 10 else date
 
 
 def _date(text: str) -> str:
@@ -66,6 +89,9 @@ class StudyWords(_Table):
     """When it ends, for models without an estimand date (a dated model's date is its own)."""
     group: Words = "group"
     """What the data's groups of units are called (``areas.csv``'s level ``prefecture``)."""
+    application: Words | None = None
+    """An application on top of the engine whose parts the outputs add (the bundled case study's is
+    ``tibet2022``, and data holding its report's figures get it without naming it)."""
 
     @field_validator("start", "end")
     @classmethod
@@ -230,7 +256,11 @@ def parse_study(raw: bytes, file: str, problems: list[Problem]) -> Study | None:
             key = ".".join(str(part) for part in item["loc"])
             problems.append(Problem(file, None, key or None, _message(item)))
         return None
-    return Study(words=parsed.study, columns=dict(parsed.columns), comparisons=parsed.comparisons)
+    words = parsed.study
+    if words.start is not None and words.end is not None and first_day(words.start) > last_day(words.end):
+        problems.append(Problem(file, None, "study.start", f"{words.start} is after the period's end, {words.end}"))
+        return None
+    return Study(words=words, columns=dict(parsed.columns), comparisons=parsed.comparisons)
 
 
 _OWNERS: dict[str, Callable[[], Any]] = {
@@ -249,4 +279,6 @@ def _message(item: Any) -> str:
         return f"unknown key{did_you_mean(str(loc[-1]), owner.model_fields)}"
     if item["type"] == "missing":
         return "missing"
+    if item["type"] in EXPECTED:
+        return wrong_type(EXPECTED[item["type"]], item.get("input"))
     return str(item["msg"]).removeprefix("Value error, ")

@@ -13,13 +13,11 @@ The mathematics is ``docs/model.md``, section 5.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,8 +26,8 @@ from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.inference.dated_pymc import sample_twin
-from dnamodel.inference.sampling import SAMPLERS, _versions, check_sampler_settings, quiet_arviz, seeds
-from dnamodel.provenance import provenance
+from dnamodel.inference.sampling import SAMPLERS, check_sampler_settings, fitted_packages, quiet_arviz, seeds
+from dnamodel.provenance import fit_provenance
 from dnamodel.spec.dated import DatedInputs, DatedSpec, resolve_dated
 
 if TYPE_CHECKING:
@@ -493,7 +491,7 @@ def log_likelihood(mu: np.ndarray, inputs: DatedInputs, value: np.ndarray | None
     return np.where(inputs.censor == POINT, point, np.where(inputs.censor == LOWER, log_ndtr(-z), log_ndtr(z)))
 
 
-def replicate(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> np.ndarray:
+def predictive_draws(mu: np.ndarray, inputs: DatedInputs, rng: np.random.Generator) -> np.ndarray:
     """A replicated value for each observation and draw: the quantity a bound speaks of, for a bound."""
     noise = inputs.error * rng.standard_normal(mu.shape)
     linear = _linear(mu, inputs.kind) + noise
@@ -863,7 +861,7 @@ def to_inference_data(
     stats["tree_depth"] = stats["depth"]
     stats["lp"] = stats["logp"]
     rng = np.random.default_rng(predictive_seed)
-    predictive = _dataset({"obs": replicate(values["expected"], inputs, rng)}, chains, inputs)
+    predictive = _dataset({"obs": predictive_draws(values["expected"], inputs, rng)}, chains, inputs)
     log_lik = _dataset({"obs": log_likelihood(values["expected"], inputs)}, chains, inputs)
     terms = log_prior(flat, inputs)
     log_prior_ds = _dataset({name: terms[name] for name in PRIOR_TERMS}, chains, inputs, scalars=True)
@@ -871,7 +869,7 @@ def to_inference_data(
     prior_values = derived(prior_x, inputs)
     prior = _dataset(prior_values, 1, inputs)
     prior_predictive = _dataset(
-        {"obs": replicate(prior_values["expected"], inputs, np.random.default_rng(prior_seed + 1))}, 1, inputs
+        {"obs": predictive_draws(prior_values["expected"], inputs, np.random.default_rng(prior_seed + 1))}, 1, inputs
     )
     coords = _coords(inputs)
     active = np.ones(len(inputs.observation), bool) if active is None else np.asarray(active, bool)
@@ -989,28 +987,19 @@ def fit_dated(
     start = time.perf_counter()
     idata = to_inference_data(result, inputs, seed=seed, prior_draws=prior_draws, active=active)
     timings["derive"] = round(time.perf_counter() - start, 3)
-    import arviz as az  # deferred: start-up time (already imported by to_inference_data)
-
     idata.attrs.update(
-        {
-            **provenance(data),
-            "model": spec.name,
-            "model_kind": "dated",
-            "spec_path": spec.path,
-            "spec_hash": spec.hash,
-            "spec": spec.text,
-            "seed": seed,
-            "sampler": sampler,
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "target_accept": settings.target_accept,
-            "description": spec.header.description,
-            "estimand_date": spec.estimand.date,
-            "timings_json": json.dumps(timings),
-            "arviz_version": az.__version__,
-            **_versions(sampler),
-            **({"pymc_version": version("pymc")} if sampler == "pymc" else {}),
-        }
+        fit_provenance(
+            spec,
+            data,
+            kind="dated",
+            seed=seed,
+            sampler=sampler,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            timings=timings,
+            packages=fitted_packages(sampler, *(["pymc"] if sampler == "pymc" else [])),
+            extra={"estimand_date": spec.estimand.date},
+        )
     )
     return DatedFit(idata, inputs, timings)

@@ -109,7 +109,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.dated import resolve_dated
     >>> model = build_dated_model(resolve_dated(load_model("dated"), load_data()))
     >>> [v.name for v in model.value_vars][:4]

@@ -1,10 +1,10 @@
-"""The hierarchical model compiled once and sampled: ``compile_model``, ``sample``, ``fit``.
+"""The hierarchical model compiled once and sampled: ``compile_model``, ``sample``, ``fit_hierarchical``.
 
 :func:`compile_model` builds the PyMC model (:func:`dnamodel.inference.model.build_model`) and
 compiles it once into a :class:`Fitted`; :func:`compiled_for` keeps compiled models per process,
 by structure, and :func:`rebind` points one at other values. :func:`sample` samples it with nutpie
 (or PyMC's own NUTS), optionally with other values in its data containers (refits without
-recompiling). :func:`fit` returns an ``arviz.InferenceData`` with prior, posterior, posterior
+recompiling). :func:`fit_hierarchical` returns an ``arviz.InferenceData`` with prior, posterior, posterior
 predictive, observed data, constant data and provenance attrs. The mathematics is in
 ``docs/model.md``, section 4.
 
@@ -14,15 +14,12 @@ import, and the commands that do not fit a model should not wait for them.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,9 +28,8 @@ from dnamodel import dims
 from dnamodel.data import Dataset, load_data
 from dnamodel.errors import UsageError
 from dnamodel.inference.model import CONSTANT_ARRAYS, DATA_DIMS, build_model, data_values, structure
-from dnamodel.provenance import provenance
-from dnamodel.spec import load_model
-from dnamodel.spec.hierarchical import MAX_SEED, HierarchicalSpec
+from dnamodel.provenance import fit_provenance
+from dnamodel.spec.hierarchical import MAX_SEED, MAX_TUNE, HierarchicalSpec
 from dnamodel.spec.resolve import ModelInputs, resolve_hierarchical
 
 if TYPE_CHECKING:
@@ -52,7 +48,7 @@ the power-scaling log densities and the NetCDF writer's buffers."""
 
 
 def scalars_per_draw(inputs: ModelInputs) -> int:
-    """Numbers a fit stores per draw of each chain (:func:`fit` and ``dnamodel estimate``).
+    """Numbers a fit stores per draw of each chain (:func:`fit_hierarchical` and ``dnamodel estimate``).
 
     The posterior holds four vectors over ``unit`` (the logit or its standardised deviation, the
     census error, the fraction, the count collected), one over ``prefecture``, two over
@@ -92,12 +88,21 @@ def max_posterior_draws(scalars: int) -> int:
     return memory_bytes() // (MEMORY_SAFETY * 8 * max(scalars, 1))
 
 
+class MemoryCapError(UsageError):
+    """Draws × chains beyond what this machine can hold (:func:`check_sampler_settings`).
+
+    A caller that took draws or chains from a spec's ``[sampler]`` table blames the spec's key
+    (:func:`dnamodel.families.base.spec_settings_blamed`).
+    """
+
+
 def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, seed: int) -> None:
     """Raise :class:`UsageError` for settings a fit cannot run, before anything is compiled.
 
     ``scalars`` is how many numbers the fit stores per draw of each chain (:func:`scalars_per_draw`
     for the hierarchical model; every kind of model passes its own). Draws, tuning steps and chains
-    are positive whole numbers, chains at most :data:`MAX_CHAINS`, the seed between 0 and 2^63 − 1
+    are positive whole numbers, chains at most :data:`MAX_CHAINS`, tuning at most
+    :data:`~dnamodel.spec.hierarchical.MAX_TUNE`, the seed between 0 and 2^63 − 1
     (it is stored with the fit as a 64-bit integer), and ``draws × chains`` at most
     :func:`max_posterior_draws`, so that the fit does not abort for want of memory after compiling.
     """
@@ -109,12 +114,14 @@ def check_sampler_settings(scalars: int, *, draws: int, tune: int, chains: int, 
             raise UsageError(f"{name} must be at least 1, got {value:,}")
     if chains > MAX_CHAINS:
         raise UsageError(f"chains must be at most {MAX_CHAINS}, got {chains:,}")
+    if tune > MAX_TUNE:
+        raise UsageError(f"tune must be at most {MAX_TUNE:,} tuning steps per chain, got {tune:,}")
     if not 0 <= seed <= MAX_SEED:
         raise UsageError(f"seed must be a whole number from 0 to {MAX_SEED:,} (2^63 − 1), got {seed:,}")
     cap = max_posterior_draws(scalars)
     if draws * chains > cap:
         per_draw = 8 * scalars
-        raise UsageError(
+        raise MemoryCapError(
             f"draws × chains = {draws:,} × {chains:,} = {draws * chains:,} is more than the {cap:,} this machine "
             f"can hold: each draw stores {per_draw:,} bytes, and a fit may hold {MEMORY_SAFETY} copies in "
             f"{memory_bytes() / 2**30:.1f} GiB of memory"
@@ -262,7 +269,7 @@ def sample(
     ``data`` maps container names (:func:`data_values`) to values; ``observed``, ``error``
     and ``row_observed`` are shorthands for three of them. Values the fitted model was
     rebound to (:func:`rebind`) apply first. Returns the posterior and sample stats only;
-    :func:`fit` adds the rest.
+    :func:`fit_hierarchical` adds the rest.
     """
     import pymc as pm  # deferred: start-up time
 
@@ -310,62 +317,8 @@ def sample(
     return idata
 
 
-def fit(
-    spec: HierarchicalSpec | str,
-    data: Dataset | None = None,
-    *,
-    draws: int | None = None,
-    tune: int | None = None,
-    chains: int | None = None,
-    seed: int | None = None,
-    sampler: str = "nutpie",
-    progress: bool = False,
-    prior_draws: int = 2000,
-) -> az.InferenceData:
-    """Fit a hierarchical model and return everything a reviewer needs in one object.
-
-    ``fit(spec)`` is ``fit_model(spec)[0]``; :func:`fit_model` also returns the compiled
-    model, for refits.
-
-    Parameters
-    ----------
-    spec : HierarchicalSpec or str
-        A spec, or a name or path for :func:`dnamodel.load_model`.
-    data : Dataset, optional
-        Defaults to the bundled data.
-    draws, tune, chains, seed : int, optional
-        Default to the spec's ``[sampler]`` table.
-    sampler : {"nutpie", "pymc"}
-        nutpie's NUTS (default), or PyMC's own as the fallback.
-    progress : bool
-        Show progress bars while sampling.
-    prior_draws : int
-        Draws from the prior and prior predictive.
-
-    Returns
-    -------
-    arviz.InferenceData
-        Groups ``posterior``, ``sample_stats``, ``posterior_predictive``, ``prior``,
-        ``prior_predictive``, ``observed_data`` and ``constant_data``. The posterior names
-        the region's total ``total`` and its population share ``share``. ``attrs``
-        carry provenance (spec, spec hash, data version, seed, sampler, package version)
-        and the timings.
-    """
-    return fit_model(
-        spec,
-        data,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        sampler=sampler,
-        progress=progress,
-        prior_draws=prior_draws,
-    )[0]
-
-
-def fit_model(
-    spec: HierarchicalSpec | str,
+def fit_hierarchical(
+    spec: HierarchicalSpec,
     data: Dataset | None = None,
     *,
     draws: int | None = None,
@@ -376,12 +329,21 @@ def fit_model(
     progress: bool = False,
     prior_draws: int = 2000,
 ) -> tuple[az.InferenceData, Fitted]:
-    """:func:`fit`, returning the compiled model as well."""
-    if isinstance(spec, str):
-        loaded = load_model(spec)
-        if not isinstance(loaded, HierarchicalSpec):
-            raise UsageError(f"{spec!r} is a Monte Carlo model; `fit` takes a hierarchical one (use monte_carlo)")
-        spec = loaded
+    """Fit a hierarchical model: the fit and its compiled model, kept for refits.
+
+    The public :func:`dnamodel.fit` takes any Bayesian spec through its model family
+    (:mod:`dnamodel.families`); this is the hierarchical family's. ``draws``, ``tune``, ``chains``
+    and ``seed`` default to the spec's ``[sampler]`` table; ``sampler`` is ``"nutpie"`` or PyMC's own
+    NUTS (``"pymc"``), the fallback.
+
+    Returns
+    -------
+    tuple of (arviz.InferenceData, Fitted)
+        The fit: groups ``posterior`` (with the total ``total`` and its population share ``share``),
+        ``sample_stats``, ``posterior_predictive``, ``prior``, ``prior_predictive``,
+        ``observed_data`` and ``constant_data``, and ``attrs`` with its provenance
+        (:func:`dnamodel.provenance.fit_provenance`); and the compiled model it was sampled from.
+    """
     data = data if data is not None else load_data()
     settings = spec.sampler
     draws = settings.draws if draws is None else draws
@@ -390,7 +352,6 @@ def fit_model(
     seed = settings.seed if seed is None else seed
     resolved = resolve_hierarchical(spec, data)
     check_sampler_settings(scalars_per_draw(resolved), draws=draws, tune=tune, chains=chains, seed=seed)
-    import arviz as az  # deferred, and after the checks: start-up time
     import pymc as pm  # deferred, and after the checks: start-up time
 
     quiet_arviz()
@@ -420,36 +381,27 @@ def fit_model(
     idata.add_groups(posterior_predictive=predictive)
     fitted.timings.predictive = time.perf_counter() - start
     idata.attrs.update(
-        {
-            **provenance(data),
-            "model": spec.name,
-            "spec_path": spec.path,
-            "spec_hash": spec.hash,
-            "spec": spec.text,
-            "seed": seed,
-            "sampler": sampler,
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "target_accept": settings.target_accept,
-            "description": spec.header.description,
-            "timings_json": json.dumps(fitted.timings.as_dict()),
-            "arviz_version": az.__version__,
-            "pymc_version": pm.__version__,
-            **_versions(sampler),
-        }
+        fit_provenance(
+            spec,
+            data,
+            kind="hierarchical",
+            seed=seed,
+            sampler=sampler,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            timings=fitted.timings.as_dict(),
+            packages=fitted_packages(sampler, "pymc"),
+        )
     )
     for group in idata.groups():
         getattr(idata, group).attrs.pop("created_at", None)  # same seed, same file
     return idata, fitted
 
 
-def _versions(sampler: str) -> dict[str, str]:
-    """Versions of the numerical stack a fit ran on, for its provenance."""
-    out = {"numpy_version": np.__version__, "python_version": platform.python_version()}
-    if sampler == "nutpie":
-        out["nutpie_version"] = version("nutpie")
-    return out
+def fitted_packages(sampler: str, *model: str) -> list[str]:
+    """The distributions a fit records the versions of: ArviZ, NumPy, the sampler's, and the model's own."""
+    return ["arviz", "numpy", *(["nutpie"] if sampler == "nutpie" else []), *model]
 
 
 def posterior_predictive(idata: az.InferenceData, inputs: ModelInputs, seed: int) -> Any:

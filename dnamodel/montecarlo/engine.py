@@ -169,7 +169,10 @@ def evaluate(spec: ModelSpec, inputs: dict[str, Any], size: int | None = None) -
 
 
 RESULTS = ("total", "share")
-"""The quantities every result is made of; each must be finite in every draw."""
+"""The quantities every result is made of; each must be finite, and not negative, in every draw."""
+
+NEGATIVE = "a total counts what was collected and cannot be below 0; an input's range or a subtraction reaches there"
+"""Why a negative total or share is refused (its share is the total over a population)."""
 
 
 def require_finite(spec: ModelSpec, values: dict[str, Any]) -> None:
@@ -200,6 +203,17 @@ def require_finite(spec: ModelSpec, values: dict[str, Any]) -> None:
     raise DataError([Problem(spec.path, None, "quantities", "total or share is not a finite number in some draws")])
 
 
+def require_not_negative(spec: ModelSpec, values: dict[str, Any]) -> None:
+    """Raise :class:`DataError` if ``total`` or ``share`` is below 0 in any draw of ``values``, naming it."""
+    for name in RESULTS:
+        column = np.asarray(values[name], dtype=float)
+        negative = column < 0
+        if negative.any():
+            count = f"{int(negative.sum()):,} of {negative.size:,} draws"
+            message = f"is negative in {count} (as low as {float(column.min()):,.6g}): {NEGATIVE}"
+            raise DataError([Problem(spec.path, None, f"quantities.{name}", message)])
+
+
 def check_quantities(spec: ModelSpec, inputs: dict[str, Resolved]) -> None:
     """Evaluate every quantity once, each input at its median, before anything is drawn.
 
@@ -219,6 +233,10 @@ def check_quantities(spec: ModelSpec, inputs: dict[str, Resolved]) -> None:
         except ExpressionError as error:
             message = f"{error}, with every input at its median"
             raise DataError([Problem(spec.path, None, f"quantities.{name}", message)]) from None
+    for name in RESULTS:
+        if name in values and values[name] < 0:
+            message = f"is {values[name]:,.6g} with every input at its median: {NEGATIVE}"
+            raise DataError([Problem(spec.path, None, f"quantities.{name}", message)])
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -322,6 +340,7 @@ class Engine:
             }
         result = values | evaluate(self.spec, values, size=uniforms.shape[0])
         require_finite(self.spec, result)
+        require_not_negative(self.spec, result)
         return result
 
     def interpret(self, uniforms: np.ndarray, names: tuple[str, ...], out: np.ndarray | None = None) -> np.ndarray:

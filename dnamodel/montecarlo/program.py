@@ -131,7 +131,7 @@ def compile_program(spec: ModelSpec, inputs: Mapping[str, Resolved], random: tup
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> from dnamodel.spec.montecarlo import resolve
     >>> spec = load_model("report_uniform")  # total = rest_population * rest_rate + high_han_samples
     >>> program = compile_program(spec, resolve(spec, load_data()), ("rest_rate",))

@@ -3,7 +3,7 @@
 :func:`monte_carlo` draws through the :class:`~dnamodel.montecarlo.engine.Engine` and adds the
 xarray labels, once, at the edge. For QMC (``qmc=True``) the draws come in independent
 randomised replicates of scrambled Sobol points, whose spread gives the Monte Carlo standard
-error. :func:`summarize` streams any number of draws in chunks of bounded memory and returns the
+error. :func:`stream_summary` streams any number of draws in chunks of bounded memory and returns the
 mean and quantiles of ``total`` and ``share`` with their Monte Carlo standard errors (MCSE): one
 chunk by the NumPy reference, more through the compiled kernels (:mod:`dnamodel.montecarlo.kernels`).
 """
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.data import Dataset, load_data
-from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, Engine, UniformSource
+from dnamodel.data import Dataset, given_data
+from dnamodel.errors import DataError, Problem, UsageError, check_type, check_whole
+from dnamodel.montecarlo.engine import BLOCK_DRAWS, DEFAULT_CHUNK, DEFAULT_SEED, NEGATIVE, Engine, UniformSource
 from dnamodel.montecarlo.kernels import compiled
 from dnamodel.provenance import provenance
+from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.spec.montecarlo import ModelSpec
 
 if TYPE_CHECKING:
@@ -36,9 +37,9 @@ PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 SUMMARISED = ("total", "share")
 MAX_IN_MEMORY = 2**24
-"""Most draws :func:`monte_carlo` returns as arrays, and the largest chunk :func:`summarize` holds."""
+"""Most draws :func:`monte_carlo` returns as arrays, and the largest chunk :func:`stream_summary` holds."""
 MAX_DRAWS = 10**9
-"""Most draws :func:`summarize` streams: about three minutes for ``report_mc`` on two cores
+"""Most draws :func:`stream_summary` streams: about three minutes for ``report_mc`` on two cores
 (0.13 µs a draw, ``benchmarks/README.md``), where the MCSE of its median is about 8 samples. More
 would run for hours to shave a few samples off the error; QMC (``qmc=True``) reaches the accuracy
 of 10^8 to 10^9 plain draws with 2^20."""
@@ -49,8 +50,28 @@ SKETCH_BINS = 2**18
 # --- every draw ----------------------------------------------------------------------------
 
 
+def check_monte_carlo_spec(spec: Any, where: str) -> ModelSpec:
+    """``spec`` as a Monte Carlo function takes it: a loaded Monte Carlo spec.
+
+    Raises
+    ------
+    TypeError
+        For anything else: a name or path (load it with :func:`dnamodel.load_model`), or a dated or
+        hierarchical spec, which is fitted (:func:`dnamodel.fit`), not drawn.
+    """
+    expected = "a Monte Carlo spec: dnamodel.load_model(name or path); a dated or hierarchical one is fitted"
+    check_type(spec, ModelSpec, f"{where}: spec", expected)
+    checked: ModelSpec = spec
+    return checked
+
+
 def check_draws(draws: int, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK) -> None:
-    """Raise :class:`UsageError` unless ``draws`` and ``chunk_size`` can be run, before anything is drawn."""
+    """Raise :class:`UsageError` unless ``draws`` and ``chunk_size`` can be run, before anything is drawn.
+
+    Each is a whole number (:class:`TypeError` for anything else: a ``float`` or a string is not one).
+    """
+    check_whole(draws, "draws", -(2**63))
+    check_whole(chunk_size, "chunk size", -(2**63))
     if draws <= 0:
         raise UsageError(f"draws must be a positive whole number, got {draws}")
     if draws > MAX_DRAWS:
@@ -75,6 +96,11 @@ def check_draws(draws: int, qmc: bool = False, chunk_size: int = DEFAULT_CHUNK) 
             raise UsageError(f"quasi-Monte Carlo needs a chunk size that is a power of 2, got {chunk_size}")
 
 
+def check_seed(seed: Any, where: str) -> int:
+    """A seed as the command line takes it: a whole number from 0 to 2^63 − 1."""
+    return check_whole(seed, f"{where}: seed", 0, MAX_SEED)
+
+
 def monte_carlo(
     spec: ModelSpec,
     draws: int = 100_000,
@@ -91,7 +117,7 @@ def monte_carlo(
     spec : ModelSpec
         From :func:`dnamodel.load_model`.
     draws : int
-        Number of draws, at most :data:`MAX_IN_MEMORY` (use :func:`summarize` for more).
+        Number of draws, at most :data:`MAX_IN_MEMORY` (use :func:`stream_summary` for more).
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same draws.
     qmc : bool
@@ -112,17 +138,19 @@ def monte_carlo(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> result = monte_carlo(load_model("report_uniform"), draws=1000, seed=1)
     >>> float(result["total"].min()) >= 919_282
     True
     """
     import xarray as xr  # deferred: start-up time
 
+    spec = check_monte_carlo_spec(spec, "monte_carlo")
     check_draws(draws, qmc, chunk_size)
+    check_seed(seed, "monte_carlo")
     if draws > MAX_IN_MEMORY:
-        raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use summarize() (dnamodel mc) instead")
-    data = load_data() if data is None else data
+        raise UsageError(f"{draws:,} draws would not fit in memory as arrays; use dnamodel.summarize (`dnamodel mc`)")
+    data = given_data(data, "monte_carlo")
     engine = Engine.build(spec, data)
     parts = [engine.draws(u) for u in _uniform_stream(engine, draws, seed, qmc, chunk_size)]
     names = [*engine.random, *spec.quantities]
@@ -197,7 +225,7 @@ class _Sketch:
     The grid spans the first chunk's range widened by that range on each side, in
     :data:`SKETCH_BINS` bins; values beyond it are kept exactly. A quantile is read
     by linear interpolation within its bin, so its error is at most one bin width
-    (``resolution``), which :func:`summarize` reports beside the MCSE. The counts are
+    (``resolution``), which :func:`stream_summary` reports beside the MCSE. The counts are
     added by the compiled :func:`~dnamodel.montecarlo.kernels.accumulate`, through
     :meth:`_Collector.add`, as 16-bit counts (``recent``) that carry into 64-bit ones
     (``carried``) at 2^16: a stream scatters its increments over the bins, and a quarter of
@@ -285,7 +313,7 @@ class VariableSummary:
 
 @dataclass(frozen=True)
 class MonteCarloSummary:
-    """What :func:`summarize` returns: ``total`` and ``share``, with provenance."""
+    """What :func:`stream_summary` returns: ``total`` and ``share``, with provenance."""
 
     variables: dict[str, VariableSummary]
     attrs: dict[str, Any]
@@ -311,7 +339,7 @@ class MonteCarloSummary:
         }
 
 
-def summarize(
+def stream_summary(
     spec: ModelSpec,
     draws: int = 1_000_000,
     seed: int = DEFAULT_SEED,
@@ -347,14 +375,16 @@ def summarize(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
-    >>> result = summarize(load_model("report_uniform"), draws=100_000, seed=1, thresholds=(1_000_000,))
+    >>> from dnamodel.families import load_model
+    >>> result = stream_summary(load_model("report_uniform"), draws=100_000, seed=1, thresholds=(1_000_000,))
     >>> total = result.variables["total"]
     >>> 919_282 < total.quantiles[0.5].value < 1_206_962, 0 < total.exceedance[1_000_000].value < 1
     (True, True)
     """
+    spec = check_monte_carlo_spec(spec, "summarize")
     check_draws(draws, qmc, chunk_size)
-    data = load_data() if data is None else data
+    check_seed(seed, "summarize")
+    data = given_data(data, "summarize")
     engine = Engine.build(spec, data)
     attrs = _provenance(spec, data, draws, seed, qmc, chunk_size)
     with np.errstate(over="ignore", invalid="ignore"):  # finite draws near 1e308 can overflow their moments
@@ -506,6 +536,11 @@ def _collect(engine: Engine, draws: int, seed: int, qmc: bool, chunk_size: int) 
         for k, name in enumerate(SUMMARISED):
             if not collectors[name].add(block[:, k]):
                 _not_finite(engine.spec, name)
+    for name, collector in collectors.items():
+        smallest = collector._sketch().exact_min  # every block's smallest value, the first chunk's included
+        if smallest < 0:
+            message = f"is negative in some draws (as low as {smallest:,.6g}): {NEGATIVE}"
+            raise DataError([Problem(engine.spec.path, None, f"quantities.{name}", message)])
     return collectors
 
 

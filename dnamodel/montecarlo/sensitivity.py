@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.data import Dataset, load_data
+from dnamodel.data import Dataset, given_data
 from dnamodel.errors import UsageError
 from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine, evaluate, inverse_cdf, require_finite
-from dnamodel.montecarlo.run import MAX_IN_MEMORY
+from dnamodel.montecarlo.run import MAX_IN_MEMORY, check_monte_carlo_spec, check_seed
 from dnamodel.provenance import provenance
 from dnamodel.spec.montecarlo import ModelSpec, Resolved
 
@@ -318,7 +318,7 @@ def sobol(
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> indices = sobol(load_model("report_uniform"), n=2**8, seed=1, n_resamples=99)
     >>> indices["input"].values.tolist()
     ['rest_rate']
@@ -327,7 +327,10 @@ def sobol(
     """
     import xarray as xr  # deferred: start-up time
 
-    data = load_data() if data is None else data
+    spec = check_monte_carlo_spec(spec, "sobol")
+    if not isinstance(seed, np.random.Generator):
+        check_seed(seed, "sobol")
+    data = given_data(data, "sobol")
     check_sobol_size(spec, n)
     engine = Engine.build(spec, data)
     evaluations = n * (len(engine.random) + 2)
@@ -370,7 +373,7 @@ def sobol_to_dict(indices: xr.Dataset) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> payload = sobol_to_dict(sobol(load_model("report_uniform"), n=2**8, seed=1, n_resamples=99))
     >>> [row["input"] for row in payload["indices"]]
     ['rest_rate']
@@ -499,7 +502,7 @@ def tornado(spec: ModelSpec, *, data: Dataset | None = None, low: float = 0.05, 
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> result = tornado(load_model("report_uniform"))
     >>> row = result.rows[0]
     >>> row.input, round(row.low_value, 4), round(row.high_value, 4)
@@ -507,9 +510,10 @@ def tornado(spec: ModelSpec, *, data: Dataset | None = None, low: float = 0.05, 
     >>> f"{result.baseline:,.0f}"
     '1,063,122'
     """
+    spec = check_monte_carlo_spec(spec, "tornado")
     if not 0 < low < high < 1:
         raise UsageError(f"tornado needs probabilities 0 < low < high < 1, got low = {low}, high = {high}")
-    data = load_data() if data is None else data
+    data = given_data(data, "tornado")
     engine = Engine.build(spec, data)
     median = engine.draws(np.full((1, len(engine.random)), 0.5))
     baseline_inputs = {name: median[name] for name in engine.inputs}

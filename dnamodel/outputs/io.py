@@ -1,30 +1,33 @@
 """A fit's files: NetCDF written and read back, the CSV summary, and the figures.
 
-:func:`write_netcdf` writes an ``InferenceData`` (or any dataset) atomically and
-:func:`read_netcdf` reads a saved fit back; :func:`summary_csv` lays a summary out as a long CSV;
-:func:`write_outputs` writes the NetCDF, the CSV and the three figures of ``dnamodel estimate``
-into one folder.
+:func:`write_netcdf` writes an ``InferenceData`` (or any dataset) atomically: the file is built in
+memory (:func:`netcdf_bytes`) and handed to :func:`dnamodel.files.atomic_write_bytes`, so that a
+full disk or a refused write is one :class:`~dnamodel.errors.UsageError` (h5py writing to a full
+disk itself can crash the process). :func:`read_netcdf` reads a saved fit back, and refuses a file
+that is not a readable NetCDF with one message; :func:`summary_csv` lays a summary out as a long
+CSV; :func:`write_outputs` writes the NetCDF, the CSV, the tables authors paste and the figures of
+``dnamodel estimate`` (those its model family chooses) into one folder, all or none.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnamodel.checks.dated import prior_check as dated_prior_check
-from dnamodel.checks.predictive import prior_check
 from dnamodel.checks.summary import Summary
-from dnamodel.files import atomic_write_text
+from dnamodel.errors import UsageError
+from dnamodel.files import atomic_write_bytes, atomic_write_files, make_folder, remove_folders
 from dnamodel.inference.sampling import quiet_arviz
-from dnamodel.outputs import plots
-from dnamodel.spec.dated import DatedInputs
+from dnamodel.outputs.plots import figures_held
 
 if TYPE_CHECKING:
     import arviz as az
+
+Drawer = Callable[[Path], Path]
+"""Draws one figure into the PNG file it is given and returns its path."""
 
 
 def summary_csv(summary: Summary) -> str:
@@ -50,46 +53,88 @@ def summary_csv(summary: Summary) -> str:
     return out.getvalue()
 
 
-def write_netcdf(idata: az.InferenceData, path: str | Path) -> Path:
-    """Write the InferenceData to NetCDF atomically (temporary file, then rename)."""
+def netcdf_bytes(dataset: Any) -> bytes:
+    """An ``InferenceData``, or an ``xarray.Dataset``, as the bytes of a NetCDF-4 file, built in memory.
+
+    Each group is a NetCDF group, and its numeric variables are compressed (zlib), as
+    ``InferenceData.to_netcdf`` writes them; ``attrs`` are the file's (an ``InferenceData``'s at its root).
+    """
+    if hasattr(dataset, "to_datatree"):  # an InferenceData: one group per NetCDF group
+        tree = dataset.to_datatree()
+        encoding = {node.path: _compressed(node.dataset) for node in tree.subtree if node.path != "/"}
+        return bytes(tree.to_netcdf(engine="h5netcdf", encoding=encoding))
+    return bytes(dataset.to_netcdf(engine="h5netcdf", encoding=_compressed(dataset)))
+
+
+def _compressed(dataset: Any) -> dict[str, dict[str, bool]]:
+    return {name: {"zlib": True} for name, values in dataset.variables.items() if values.dtype.kind in "biufcS"}
+
+
+def write_netcdf(idata: Any, path: str | Path) -> Path:
+    """Write an ``InferenceData`` (or a dataset) to NetCDF atomically: built in memory, then written and renamed.
+
+    Raises
+    ------
+    UsageError
+        If the operating system refuses the write (:func:`dnamodel.files.atomic_write_bytes`).
+    """
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        idata.to_netcdf(temporary, engine="h5netcdf")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(target, netcdf_bytes(idata))
     return target
 
 
 def read_netcdf(path: str | Path) -> az.InferenceData:
-    """Read a saved fit back."""
+    """Read a saved fit back.
+
+    Raises
+    ------
+    UsageError
+        If the file cannot be read or is not a NetCDF file (a pickle renamed ``.nc``, a truncated
+        or damaged file), naming it and the reason.
+    """
     import arviz as az  # deferred: start-up time
 
     quiet_arviz()
-    return az.from_netcdf(path, engine="h5netcdf")
+    try:
+        return az.from_netcdf(path, engine="h5netcdf")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(f"{path}: not a readable NetCDF fit ({reason})") from None
 
 
-def write_outputs(idata: az.InferenceData, summary: Summary, out: str | Path, inputs: Any) -> list[Path]:
-    """Write the NetCDF, the CSV summary and the figures into ``out``; return the paths."""
+def write_outputs(
+    idata: az.InferenceData,
+    summary: Summary,
+    out: str | Path,
+    figures: Sequence[tuple[str, Drawer]],
+    tables: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write the NetCDF, the CSV summary, the tables and the figures into ``out``, all or none; return the paths.
+
+    ``figures`` are ``(suffix, drawer)``: each is drawn into ``MODEL_SUFFIX.png``, in order (the model
+    family chooses them: the total's posterior, its own figures, the prior predictive). ``tables``
+    are ``{suffix: text}``, each written to ``MODEL_SUFFIX`` (the Markdown and LaTeX tables).
+    Everything is rendered in memory first and then written with
+    :func:`dnamodel.files.atomic_write_files`: a refused write leaves no file of the set, and a
+    folder created for them is removed again.
+
+    Raises
+    ------
+    UsageError
+        If the folder cannot be created or a file cannot be written, naming it and the reason.
+    """
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = summary.model or "fit"
-    paths = [write_netcdf(idata, folder / f"{stem}.nc")]
-    csv_path = folder / f"{stem}_summary.csv"
-    atomic_write_text(csv_path, summary_csv(summary))
-    paths.append(csv_path)
-    paths.append(plots.total_posterior_plot(idata, summary, folder / f"{stem}_total.png"))
-    if isinstance(inputs, DatedInputs):
-        paths.append(plots.campaign_plot(idata, inputs, folder / f"{stem}_campaign.png"))
-        paths.append(plots.covariate_plot(idata, inputs, folder / f"{stem}_fraction.png"))
-        check = dated_prior_check(idata, inputs)
-    else:
-        paths.append(plots.fraction_plot(idata, inputs, folder / f"{stem}_fraction_han.png"))
-        check = prior_check(idata, inputs)
-    target = folder / f"{stem}_prior_predictive.png"
-    paths.append(plots.prior_predictive_plot(idata, check, target, study=summary.study, stocks=plots.stocks(inputs)))
-    return paths
+    created = make_folder(folder)
+    try:
+        stem = summary.model or "fit"
+        contents: dict[str | Path, bytes] = {folder / f"{stem}.nc": netcdf_bytes(idata)}
+        contents[folder / f"{stem}_summary.csv"] = summary_csv(summary).encode("utf-8")
+        with figures_held() as held:
+            drawn = [draw(folder / f"{stem}_{suffix}.png") for suffix, draw in figures]
+        contents.update((path, held[path]) for path in drawn)
+        for suffix, text in (tables or {}).items():
+            contents[folder / f"{stem}_{suffix}"] = text.encode("utf-8")
+        return atomic_write_files(contents)
+    except BaseException:
+        remove_folders(created)
+        raise

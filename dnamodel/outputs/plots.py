@@ -5,13 +5,15 @@ through ``pyplot``'s global state, rendered to memory and written with
 :func:`dnamodel.files.atomic_write_bytes`, so a reader never sees half a file.
 Each PNG carries its title and caption as metadata (``Title``, ``Description``).
 
-- Monte Carlo: :func:`tornado_plot`.
-- A fit: :func:`total_posterior_plot`, :func:`prior_predictive_plot`; the hierarchical
-  model's :func:`fraction_plot`, the dated model's :func:`campaign_plot` and
-  :func:`covariate_plot`; for the report also :func:`rank_plot`, :func:`parameter_plot`
-  and :func:`forest_plot`, drawn by ArviZ into axes made here (``ax=``), and
-  :func:`predictive_plot`.
-- Sweeps: :func:`sweep_line_plot`, :func:`sweep_tornado_plot`.
+This is the one style module for figures: the figure, its caption, its axes and its atomic write
+(:func:`_figure`, :func:`_save`, :func:`_count_axis`, :func:`_mark_comparisons`), which the other
+figure modules draw with (:mod:`~dnamodel.outputs.check_plots`, :mod:`~dnamodel.outputs.sweep_plots`,
+and each model's own, :mod:`~dnamodel.outputs.dated` and :mod:`~dnamodel.outputs.hierarchical`).
+
+- A fit: :func:`total_posterior_plot`, :func:`prior_predictive_plot`; for the report also
+  :func:`rank_plot`, :func:`parameter_plot` (each parameter labelled by its model family:
+  :func:`hierarchical_parameter_axes`, :func:`dated_parameter_axes`) and :func:`forest_plot` (with
+  an application's :class:`GroupMarks`), drawn by ArviZ into axes made here (``ax=``).
 """
 
 from __future__ import annotations
@@ -21,25 +23,25 @@ import contextvars
 import io
 import textwrap
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.casestudy.tibet2022 import GroupMarks
 from dnamodel.checks.gates import GATED
-from dnamodel.checks.powerscale import is_dated
 from dnamodel.data.study import NEUTRAL, Study
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
-from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
 from dnamodel.inference.sampling import quiet_arviz
-from dnamodel.montecarlo.sensitivity import TornadoRow
 
 if TYPE_CHECKING:
+    import arviz as az
     from matplotlib.figure import Figure
+
+    from dnamodel.checks.summary import Summary
 
 # matplotlib and ArviZ are imported in the functions that draw: the command line imports this module
 # at start-up, and `dnamodel replicate` or `mc` without --tornado should not wait for them.
@@ -48,116 +50,6 @@ LOW_COLOUR = "#4c72b0"
 HIGH_COLOUR = "#dd8452"
 DPI = 150
 CAPTION_WIDTH = 150  # characters a caption line holds at the figure's width and font size
-DEFAULT_CAPTION = (
-    "Each bar: the total with one input moved from its low value (blue) to its high value (orange), "
-    "every other input at its median (the solid line). Dashed lines: the figures the study sets the total against."
-)
-
-
-def _value_text(value: float, label: str | None) -> str:
-    return label if label is not None else f"{value:,.4g}"
-
-
-def tornado_plot(
-    rows: Sequence[TornadoRow],
-    baseline: float,
-    path: str | Path,
-    *,
-    title: str,
-    study: Study | None = None,
-    caption: str = DEFAULT_CAPTION,
-) -> Path:
-    r"""Draw a tornado plot of ``total`` and write it as a PNG file.
-
-    Parameters
-    ----------
-    rows : sequence of TornadoRow
-        From :func:`dnamodel.montecarlo.sensitivity.tornado`; drawn in the order given, the
-        first at the top.
-    baseline : float
-        The total with every input at its median (in the study's unit), drawn as a
-        solid line where the bars meet.
-    path : str or Path
-        The PNG file to create or replace; its folder must exist and its name must
-        end in ``.png``.
-    title : str
-        The figure's title.
-    study : Study, optional
-        The study (``Dataset.study``): its comparison figures are drawn as dashed vertical
-        lines and its unit labels the axis. None: no lines, neutral words.
-    caption : str
-        A note under the axis, saying what a bar is.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    UsageError
-        If the name does not end in ``.png``, the folder does not exist, or the
-        path is a folder.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from dnamodel.montecarlo.sensitivity import tornado
-    >>> from dnamodel.spec import load_model
-    >>> result = tornado(load_model("report_uniform"))
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     written = tornado_plot(result.rows, result.baseline, Path(folder) / "t.png", title="report_uniform")
-    ...     written.read_bytes()[:4]
-    b'\x89PNG'
-    """
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise UsageError(f"{target}: a tornado plot is a PNG file; give a name ending in .png")
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder; give a file name ending in .png")
-    if not target.parent.is_dir():
-        raise UsageError(f"{target.parent}: no such folder")
-
-    figure = _figure(9, 2.2 + 0.55 * max(len(rows), 1))
-    axes = figure.add_subplot()
-    positions = range(len(rows) - 1, -1, -1)  # the largest swing at the top
-    for position, row in zip(positions, rows, strict=True):
-        ends = [
-            (row.total_at_low, _value_text(row.low_value, row.low_label), LOW_COLOUR),
-            (row.total_at_high, _value_text(row.high_value, row.high_label), HIGH_COLOUR),
-        ]
-        for total, _, colour in ends:
-            axes.barh(position, total - baseline, left=baseline, height=0.6, color=colour)
-        # the smaller total's value goes left of the bar, the larger's right of it, so the two never overlap
-        (left_total, left_text, _), (right_total, right_text, _) = sorted(ends, key=lambda end: end[0])
-        for total, text, offset, align in ((left_total, left_text, -4, "right"), (right_total, right_text, 4, "left")):
-            x = min(total, baseline) if align == "right" else max(total, baseline)
-            axes.annotate(
-                text, (x, position), xytext=(offset, 0), textcoords="offset points", ha=align, va="center", fontsize=7
-            )
-    # lines are labelled where they meet the top of the plot: a legend would cover bars or the caption
-    lines = [(baseline, "baseline", {"color": "black", "linestyle": "-"})]
-    study = study or NEUTRAL
-    source = study.comparisons.source if study.comparisons is not None else ""
-    lines += [(estimate, source, {"color": "grey", "linestyle": "--"}) for estimate, _ in study.marks()]
-    for x, name, style in lines:
-        axes.axvline(x, linewidth=1, **style)
-        axes.text(
-            x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha="center", va="bottom", fontsize=7
-        )
-    axes.set_yticks(list(positions), [row.input for row in rows])
-    axes.set_xlabel(f"{study.words.counted} ({study.words.unit})")
-    _count_axis(axes.xaxis)
-    axes.margins(x=0.3)  # room for the value labels at the bar ends
-    axes.set_title(title, pad=26)
-    figure.supxlabel(textwrap.fill(caption, CAPTION_WIDTH), x=0.01, ha="left", fontsize=7)
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
-    atomic_write_bytes(target, buffer.getvalue())
-    return target
-
-
 # --- the hierarchical model's figures --------------------------------------------------------------
 
 
@@ -195,8 +87,42 @@ def captions_beside() -> Iterator[None]:
         _CAPTION_DRAWN.reset(token)
 
 
+_HELD: contextvars.ContextVar[dict[Path, bytes] | None] = contextvars.ContextVar("held", default=None)
+
+
+@contextlib.contextmanager
+def figures_held() -> Iterator[dict[Path, bytes]]:
+    """Within this block, figures are rendered to memory and held, not written: ``{path: PNG bytes}``.
+
+    For a caller that writes a figure with other files, all or none
+    (:func:`dnamodel.files.atomic_write_files`): ``dnamodel estimate``'s NetCDF, CSV and figures.
+
+    Examples
+    --------
+    >>> with figures_held() as held:
+    ...     _HELD.get() is held
+    True
+    """
+    held: dict[Path, bytes] = {}
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+
+
+def write_png(target: Path, content: bytes) -> Path:
+    """Write a rendered figure atomically, or hold it within :func:`figures_held`."""
+    held = _HELD.get()
+    if held is not None:
+        held[target] = content
+    else:
+        atomic_write_bytes(target, content)
+    return target
+
+
 def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
-    """Caption the figure, render it and write the PNG atomically."""
+    """Caption the figure, render it and write the PNG atomically (or hold it: :func:`figures_held`)."""
     target = _png_target(path)
     if _CAPTION_DRAWN.get():
         # a caption line holds CAPTION_WIDTH characters up to 8.5 inches wide, proportionally more beyond
@@ -204,8 +130,7 @@ def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
         figure.supxlabel(textwrap.fill(caption, width), x=0.01, ha="left", fontsize=7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Title": title, "Description": caption})
-    atomic_write_bytes(target, buffer.getvalue())
-    return target
+    return write_png(target, buffer.getvalue())
 
 
 def _count_axis(axis: Any) -> None:
@@ -238,7 +163,7 @@ def _words(summary: Any) -> Study:
     return getattr(summary, "study", None) or NEUTRAL
 
 
-def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
+def total_posterior_plot(idata: az.InferenceData, summary: Summary, path: str | Path) -> Path:
     """The posterior of the region's total, its 90% and 95% intervals, and the study's comparison figures.
 
     Parameters
@@ -246,7 +171,7 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     idata : arviz.InferenceData
         A fit (:func:`dnamodel.fit`).
     summary : Summary
-        Its summary (:func:`dnamodel.summarize_fit`), which gives the intervals and the study's words.
+        Its summary (:func:`dnamodel.summarize`), which gives the intervals and the study's words.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
 
@@ -259,9 +184,9 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
-    >>> total_posterior_plot(idata, dnamodel.summarize_fit(idata), "total.png").name
+    >>> total_posterior_plot(idata, dnamodel.summarize(idata), "total.png").name
     'total.png'
     """
     from arviz import kde  # deferred: start-up time
@@ -311,69 +236,6 @@ def total_posterior_plot(idata: Any, summary: Any, path: str | Path) -> Path:
     return _save(figure, path, title, caption)
 
 
-def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
-    """Each unit's collection fraction against its covariate, with observations and the fitted curve."""
-    post = idata.posterior
-    fraction = post["fraction"].values.reshape(-1, len(inputs.unit))
-    lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
-    han = inputs.han_share
-    figure = _figure(8.5, 5.2)
-    axes = figure.add_subplot()
-    axes.errorbar(
-        han * 100,
-        med * 100,
-        yerr=[(med - lo) * 100, (hi - med) * 100],
-        fmt="o",
-        markersize=3,
-        color=LOW_COLOUR,
-        ecolor="#9db4d8",
-        elinewidth=0.8,
-        label="each unit: posterior median, 90% interval",
-    )
-    grid = np.linspace(0, max(han.max() * 1.02, 0.01), 200)
-    alpha = post["alpha"].values.reshape(-1, 1)
-    eta = np.broadcast_to(alpha, (alpha.shape[0], grid.size))
-    if "beta" in post:
-        eta = alpha + post["beta"].values.reshape(-1, 1) * inputs.covariate(grid)[None, :]
-    curve = 1 / (1 + np.exp(-eta))
-    c_lo, c_med, c_hi = np.quantile(curve, [0.05, 0.5, 0.95], axis=0)
-    if inputs.variant == "han_share":
-        axes.plot(grid * 100, c_med * 100, color="black", linewidth=1.2, label="fitted centre, logistic(α + β·x)")
-        axes.fill_between(grid * 100, c_lo * 100, c_hi * 100, color="grey", alpha=0.2, label="its 90% interval")
-    # observed fractions: each observation's count over its units' census population (×uplift)
-    for k, name in enumerate(inputs.observation):
-        member = inputs.membership[k] > 0
-        base = inputs.population[member].sum()
-        share = (inputs.han_share * inputs.population)[member].sum() / inputs.population[member].sum()
-        axes.scatter(
-            [share * 100],
-            [inputs.observed[k] / base * 100],
-            marker="D",
-            s=40,
-            color=HIGH_COLOUR,
-            edgecolor="black",
-            zorder=5,
-            label="observed count ÷ census population" if k == 0 else None,
-        )
-        axes.annotate(
-            name, (share * 100, inputs.observed[k] / base * 100), xytext=(5, 4), textcoords="offset points", fontsize=7
-        )
-    axes.set_xlabel(f"{inputs.covariate_label} (%)")
-    axes.set_ylabel("share of the population counted (%)")
-    axes.set_ylim(0, 100)
-    axes.legend(fontsize=7, loc="upper right")
-    title = f"Collection fraction against {inputs.covariate_label}, by unit"
-    axes.set_title(title)
-    caption = (
-        f"Dots: each of the {len(inputs.unit)} units' posterior median fraction with its 90% credible interval. "
-        "Diamonds: each observation's count over its units' census population; an observation over several units "
-        "sits at their population-weighted covariate. Line and band: the fitted centre of the fraction distribution, "
-        "without the unit's own deviation. Where the spec uplifts a population for temporary residents, the count "
-        "includes them, so its diamond exceeds the census-based fraction."
-    )
-    return _save(figure, path, title, caption)
-
-
 def prior_predictive_plot(
     idata: Any, check: Any, path: str | Path, *, study: Study | None = None, stocks: Sequence[tuple[float, str]] = ()
 ) -> Path:
@@ -389,7 +251,7 @@ def prior_predictive_plot(
     bins = np.logspace(np.log10(max(total.min(), 1.0)), np.log10(total.max() * 1.01), 80)
     bounded = check.constrained != check.forward
     label = "prior, forward draws (no thesis bound)" if bounded else "prior, forward draws"
-    axes.hist(total, bins=bins, color=LOW_COLOUR, alpha=0.5, label=label)
+    axes.hist(total, bins=bins.tolist(), color=LOW_COLOUR, alpha=0.5, label=label)
     axes.set_xscale("log")
     for x, name in ((check.population, "census population"), *stocks):
         axes.axvline(x, color="black", linestyle=":", linewidth=1)
@@ -421,290 +283,6 @@ def prior_predictive_plot(
         if bounded
         else f"Forward draws from the priors: the prior's 1-99% range of the total is {check.forward[0]:,.0f} to "
         f"{check.forward[-1]:,.0f}. A plausible prior spans a few thousand people to the whole population."
-    )
-    return _save(figure, path, title, caption)
-
-
-def stocks(inputs: Any) -> list[tuple[float, str]]:
-    """The database stocks a model is fitted to or bounded by, ``(value, label)``, for the prior predictive plot.
-
-    A dated model's database observations that are not increments; a hierarchical model's thesis stock.
-    """
-    if hasattr(inputs, "database_index"):
-        return [
-            (float(inputs.value[k]), f"{inputs.observation[k]}: database")
-            for k in np.flatnonzero(inputs.kind == DATABASE_KIND)
-            if np.isnan(inputs.since[k])
-        ]
-    return [(float(inputs.stock), "thesis: database")] if getattr(inputs, "thesis", False) else []
-
-
-# --- the dated model ---------------------------------------------------------------------------------
-
-CURVE_DRAWS = 1000
-"""Posterior draws the time curves are computed from (thinned evenly from the fit's)."""
-
-
-def _dated_draws(idata: Any, inputs: Any) -> dict[str, np.ndarray]:
-    """Constrained quantities of an even thinning of the posterior's unconstrained draws."""
-    x = idata.posterior["unconstrained"].values
-    flat = x.reshape(-1, x.shape[-1])
-    step = max(1, flat.shape[0] // CURVE_DRAWS)
-    return constrain(flat[::step], inputs)
-
-
-def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
-    """Cumulative collection over time: the total and each database's stock, with the dated figures."""
-    q = _dated_draws(idata, inputs)
-    first = min(float(inputs.start_anchor.min()) - 1.0, float(np.nanmin(inputs.date)) - 0.5)
-    grid = np.linspace(first, inputs.estimand_date + 0.25, 120)
-    total = np.stack([collected(q, inputs, t).sum(axis=1) for t in grid], axis=1)
-    figure = _figure(9.0, 5.4)
-    axes = figure.add_subplot()
-    for band, alpha in ((0.9, 0.18), (0.5, 0.3)):
-        lo, hi = np.quantile(total, [(1 - band) / 2, (1 + band) / 2], axis=0)
-        axes.fill_between(grid, lo, hi, color=LOW_COLOUR, alpha=alpha, linewidth=0, label=f"{band:.0%} interval")
-    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people counted, C(t), median")
-    for d, name in enumerate(inputs.database):
-        stock = np.stack([database_stock(q, inputs, d, t) for t in grid], axis=1)
-        axes.plot(grid, np.median(stock, axis=0), linestyle="--", linewidth=1.1, label=f"database {name}, D(t), median")
-        for k in np.flatnonzero((inputs.kind == DATABASE_KIND) & (inputs.database_index == d)):
-            if np.isnan(inputs.since[k]):
-                axes.scatter(
-                    [inputs.date[k]], [inputs.value[k]], marker="D", color=HIGH_COLOUR, edgecolor="black", zorder=5
-                )
-                axes.annotate(
-                    inputs.observation[k],
-                    (inputs.date[k], inputs.value[k]),
-                    xytext=(5, -10),
-                    textcoords="offset points",
-                    fontsize=7,
-                )
-    axes.axvline(inputs.estimand_date, color="black", linestyle=":", linewidth=1)
-    axes.text(inputs.estimand_date, 0.98, " estimand date", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
-    axes.set_xlabel("year")
-    axes.set_ylabel("cumulative count (people)")
-    _count_axis(axes.yaxis)
-    axes.legend(fontsize=7, loc="upper left")
-    title = f"Collection over time under {idata.attrs.get('model', 'the model')}"
-    axes.set_title(title)
-    caption = (
-        "Solid line and bands: the posterior median and 50%/90% intervals of everyone sampled by each date, the sum "
-        "over units of fraction × campaign progress × population. Dashed: each database's stock, profiles held before "
-        "the campaign plus the typed share of what was collected. Diamonds: the database stocks the sources print."
-    )
-    return _save(figure, path, title, caption)
-
-
-def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
-    """Each unit's fraction at saturation against its covariate, with the units a report counts marked."""
-    fraction = idata.posterior["fraction"].values.reshape(-1, len(inputs.unit))
-    lo, med, hi = np.quantile(fraction, [0.05, 0.5, 0.95], axis=0)
-    x = inputs.covariate_raw * (100 if inputs.form == "composition" else 1)
-    figure = _figure(8.5, 5.2)
-    axes = figure.add_subplot()
-    axes.errorbar(
-        x,
-        med * 100,
-        yerr=[(med - lo) * 100, (hi - med) * 100],
-        fmt="o",
-        markersize=3,
-        color=LOW_COLOUR,
-        ecolor="#9db4d8",
-        elinewidth=0.8,
-        label="each unit: posterior median, 90% interval",
-    )
-    reported = inputs.reported > 0
-    axes.scatter(
-        x[reported],
-        med[reported] * 100,
-        marker="D",
-        s=45,
-        color=HIGH_COLOUR,
-        edgecolor="black",
-        zorder=5,
-        label="units a local report counts",
-    )
-    for i in np.flatnonzero(reported):
-        axes.annotate(inputs.unit[i], (x[i], med[i] * 100), xytext=(5, 4), textcoords="offset points", fontsize=7)
-    unit = " (%)" if inputs.form == "composition" else ""
-    label = inputs.covariate_label or inputs.covariate_name
-    axes.set_xlabel(f"{label}{unit}")
-    axes.set_ylabel("share of residents counted once the campaign saturates (%)")
-    axes.set_ylim(0, 100)
-    axes.legend(fontsize=7, loc="upper right")
-    title = f"Collection fraction at saturation against {label}, by unit"
-    axes.set_title(title)
-    caption = (
-        "Each unit's fraction π at saturation (posterior median and 90% interval) against its covariate. In the "
-        "composition form the covariate is the share of residents collected at a different rate (odds ratio exp θ). "
-        "Diamonds: the units a local report counts, which carry the reported-unit offset δ."
-    )
-    return _save(figure, path, title, caption)
-
-
-def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None) -> Path:
-    """Each model's total as a row (median, 50% and 90% intervals), the stacked total and the comparison figures."""
-    models = list(result.models)
-    rows = [(m.name, m.median, m.intervals[0.5], m.intervals[0.9]) for m in models]
-    if result.stacking is not None:
-        s = result.stacking
-        rows.append((f"stacked ({', '.join(f'{w:.2f}' for w in s.weights)})", s.total_median, None, s.total_interval))
-    figure = _figure(8.5, 1.2 + 0.45 * len(rows))
-    axes = figure.add_subplot()
-    for i, (name, median, fifty, ninety) in enumerate(rows):
-        y = len(rows) - 1 - i
-        colour = HIGH_COLOUR if name.startswith("stacked") else LOW_COLOUR
-        axes.plot(ninety, (y, y), color=colour, linewidth=1.2)
-        if fifty is not None:
-            axes.plot(fifty, (y, y), color=colour, linewidth=4)
-        axes.plot([median], [y], "o", color="black", markersize=4)
-    axes.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)], fontsize=7)
-    _mark_comparisons(axes, study)
-    _count_axis(axes.xaxis)
-    axes.set_xlabel(f"total ({(study or NEUTRAL).words.unit})")
-    title = "The total under each model, and stacked"
-    axes.set_title(title, pad=26)
-    caption = (
-        "Each row: a model's posterior median (dot), 50% (thick) and 90% (thin) equal-tailed intervals. The "
-        "stacked row mixes the models that share their data in the proportions given (stacking of their exact "
-        "leave-one-out predictive densities)." + _compared(study)
-    )
-    return _save(figure, path, title, caption)
-
-
-# --- sweeps ----------------------------------------------------------------------------------------
-
-
-def sweep_line_plot(result: Any, path: str | Path, *, title: str, study: Study | None = None) -> Path:
-    """A one-dimensional sweep: the total's median, 50% and 90% intervals at each grid value.
-
-    Points that failed a convergence gate are crossed in red.
-
-    Parameters
-    ----------
-    result : xarray.Dataset
-        A sweep's result (:func:`dnamodel.sweep`) over one path.
-    path : str or Path
-        The PNG file to create or replace; its folder must exist.
-    title : str
-        The figure's title (a sweep's description, say).
-    study : Study, optional
-        The study's words and comparison figures (``Dataset.study``); by default neutral words.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Examples
-    --------
-    >>> import dnamodel
-    >>> folder = dnamodel.example_path("quillmoor")
-    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
-    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
-    >>> sweep_line_plot(result, "offset.png", title="The offset of the reported units").name
-    'offset.png'
-    """
-    axis = next(iter(result["total_median"].dims))
-    labels = [str(v) for v in result[axis].values]
-    x = np.arange(len(labels))
-    figure = _figure()
-    axes = figure.add_subplot()
-    axes.fill_between(x, result["total_q05"], result["total_q95"], color="#9db4d8", alpha=0.6, label="90% interval")
-    axes.fill_between(x, result["total_q25"], result["total_q75"], color=LOW_COLOUR, alpha=0.6, label="50% interval")
-    axes.plot(x, result["total_median"], "o-", color="black", label="posterior median")
-    if "passed" in result:
-        failed = ~result["passed"].values.astype(bool)
-        if failed.any():
-            axes.plot(
-                x[failed], result["total_median"].values[failed], "x", color="red", markersize=10, label="failed a gate"
-            )
-    words = study or NEUTRAL
-    for y, name in words.marks():
-        axes.axhline(y, color="grey", linestyle="--", linewidth=1)
-        axes.text(x[-1], y, f" {name} {y:,.0f}", fontsize=7, va="bottom", ha="right")
-    axes.set_xticks(x, labels, fontsize=8)
-    axes.set_xlabel(f"{axis} (spec value)")
-    axes.set_ylabel(f"total for {words.words.place} ({words.words.unit})")
-    _count_axis(axes.yaxis)
-    axes.legend(fontsize=7, loc="upper left")
-    axes.set_title(title)
-    caption = (
-        f"Each point refits the model with {axis} set as on the axis, every other setting as in the spec, and the "
-        "same seed. Line: the total's posterior median; bands: 50% and 90% equal-tailed intervals."
-        + _compared(study, "Dashed")
-    )
-    return _save(figure, path, title, caption)
-
-
-def sweep_tornado_plot(
-    rows: Sequence[Any], reference: Any, path: str | Path, *, title: str, study: Study | None = None
-) -> Path:
-    """For each swept assumption, the total's median and 90% interval at its low and high setting.
-
-    ``rows`` are :class:`dnamodel.outputs.sweep.TornadoRow`; ``reference`` is the default fit's
-    ``(q05, median, q95)``, drawn as a band, or ``None``.
-
-    Parameters
-    ----------
-    rows : sequence of TornadoRow
-        One bar each: :func:`dnamodel.plots.tornado_rows` of one sweep or several.
-    reference : tuple of float, or None
-        The default fit's total ``(q05, median, q95)`` (:func:`dnamodel.plots.reference_interval`).
-    path : str or Path
-        The PNG file to create or replace; its folder must exist.
-    title : str
-        The figure's title.
-    study : Study, optional
-        The study's words and comparison figures (``Dataset.study``); by default neutral words.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Examples
-    --------
-    >>> import dnamodel
-    >>> folder = dnamodel.example_path("quillmoor")
-    >>> result = dnamodel.sweep(str(folder / "models" / "dated.toml"), {"fraction.unreported_offset": [-1.0, 0.0]},
-    ...                         data=dnamodel.load_data(folder / "data"), draws=100, tune=100, chains=2)
-    >>> from dnamodel.outputs.sweep import reference_interval, tornado_rows
-    >>> sweep_tornado_plot(tornado_rows(result), reference_interval(result), "tornado.png", title="Quillmoor").name
-    'tornado.png'
-    """
-    figure = _figure(10, 2.2 + 0.75 * max(len(rows), 1))
-    axes = figure.add_subplot()
-    positions = list(range(len(rows) - 1, -1, -1))
-    if reference is not None:
-        axes.axvspan(reference[0], reference[2], color="grey", alpha=0.18, label="default model, 90% interval")
-        axes.axvline(reference[1], color="black", linewidth=1, label="default model, median")
-    for position, row in zip(positions, rows, strict=True):
-        for offset, (interval, setting, colour) in zip(
-            (0.15, -0.15), ((row.low, row.low_label, LOW_COLOUR), (row.high, row.high_label, HIGH_COLOUR)), strict=True
-        ):
-            axes.plot([interval[0], interval[2]], [position + offset] * 2, color=colour, linewidth=3)
-            axes.plot([interval[1]], [position + offset], "o", color="black", markersize=4)
-            axes.annotate(
-                setting if len(setting) <= 28 else setting[:27] + "…",
-                (interval[2], position + offset),
-                xytext=(4, 0),
-                textcoords="offset points",
-                fontsize=7,
-                va="center",
-            )
-    _mark_comparisons(axes, study)
-    axes.set_yticks(positions, [textwrap.fill(row.label, 30) for row in rows], fontsize=8)
-    axes.set_xlabel(f"total for {(study or NEUTRAL).words.place} ({(study or NEUTRAL).words.unit})")
-    _count_axis(axes.xaxis)
-    axes.margins(x=0.25)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes.set_title(title, pad=26)
-    caption = (
-        "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "
-        "the bar is the total's 90% interval, the dot its median, every other setting as in the spec. Grey band: the "
-        "default model's 90% interval." + _compared(study, "Dashed")
     )
     return _save(figure, path, title, caption)
 
@@ -818,7 +396,7 @@ def _grid(figure: Figure, panels: int, columns: int) -> list[Any]:
     return [figure.add_subplot(rows, columns, k + 1) for k in range(panels)]
 
 
-def rank_plot(idata: Any, path: str | Path) -> Path:
+def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     r"""Rank plots of the gated scalars, one panel each, to show whether the chains agree.
 
     Each panel pools a quantity's draws from every chain, ranks them, and draws one
@@ -894,20 +472,32 @@ def rank_plot(idata: Any, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def _parameter_axis(idata: Any, name: str) -> str:
-    if is_dated(idata):
-        return _DATED_PARAMETER_AXES.get(name, f"{name} (model units)")
+def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
+    """The hierarchical model's parameter axes; ``beta`` is a difference of two strata when the covariate is 0 or 1.
+
+    Examples
+    --------
+    >>> import arviz as az, numpy as np
+    >>> two = az.from_dict(posterior={"beta": np.zeros((1, 2))}, constant_data={"covariate": np.array([0.0, 1.0])})
+    >>> hierarchical_parameter_axes(two)["beta"].startswith("difference in logit fraction")
+    True
+    """
+    axes = dict(_PARAMETER_AXES)
     if (
-        name == "beta"
-        and "constant_data" in idata
+        "constant_data" in idata
         and "covariate" in idata.constant_data
         and set(np.unique(idata.constant_data["covariate"].values)) <= {0.0, 1.0}
     ):
-        return "difference in logit fraction, high-Han stratum against the rest (logit scale)"
-    return _PARAMETER_AXES.get(name, f"{name} (model units)")
+        axes["beta"] = "difference in logit fraction, high-Han stratum against the rest (logit scale)"
+    return axes
 
 
-def parameter_plot(idata: Any, path: str | Path) -> Path:
+def dated_parameter_axes() -> dict[str, str]:
+    """The dated model's parameter axes."""
+    return dict(_DATED_PARAMETER_AXES)
+
+
+def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None) -> Path:
     r"""Each scalar parameter's posterior (:func:`arviz.plot_posterior`) over its prior, in grey.
 
     Parameters
@@ -918,6 +508,9 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
         its draws are drawn behind, so the reader sees what the data taught.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
+    axis_labels : mapping of str to str, optional
+        Each parameter's axis label, from its model family (:func:`hierarchical_parameter_axes`,
+        :func:`dated_parameter_axes`); a parameter without one is labelled in model units.
 
     Returns
     -------
@@ -966,7 +559,7 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
         )
     for k, (axis, name) in enumerate(zip(axes, names, strict=True)):
         values = idata.posterior[name].values.ravel()
-        if name in with_prior:
+        if name in with_prior and prior is not None:
             grid, density = az.kde(prior[name].values.ravel())
             axis.fill_between(grid, density, color=PRIOR_COLOUR, alpha=0.3, linewidth=0, zorder=0)
             axis.plot(grid, density, color=PRIOR_COLOUR, linewidth=0.8, zorder=0)
@@ -977,7 +570,7 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
         axis.set_title(
             f"{_SYMBOLS.get(name, name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8
         )
-        axis.set_xlabel(textwrap.fill(_parameter_axis(idata, name), 44), fontsize=7)
+        axis.set_xlabel(textwrap.fill((axis_labels or {}).get(name, f"{name} (model units)"), 44), fontsize=7)
         axis.set_ylim(bottom=0)
         if k % columns == 0:
             axis.set_ylabel("density (per parameter unit)", fontsize=7)
@@ -1002,7 +595,28 @@ def parameter_plot(idata: Any, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks | None = None) -> Path:
+@dataclass(frozen=True)
+class GroupMarks:
+    """Figures of a group's own to mark on the forest plot beside its total (an application's, such as a report's).
+
+    Attributes
+    ----------
+    values : dict of str to float
+        Group id → the figure, in the study's unit.
+    caption : str
+        What the marks are, for the figure's caption.
+    label : str
+        What each mark's figure is labelled with, before its value.
+    """
+
+    values: dict[str, float]
+    caption: str
+    label: str = "report"
+
+
+def forest_plot(
+    idata: az.InferenceData, summary: Summary, path: str | Path, *, marks: GroupMarks | None = None
+) -> Path:
     """Each group's (prefecture's) posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
 
     Parameters
@@ -1016,7 +630,8 @@ def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks
         The PNG file to create or replace; its folder must exist.
     marks : GroupMarks, optional
         A figure for some groups (drawn as a diamond on their rows) and what they are, for the
-        caption: the case study's :func:`~dnamodel.casestudy.tibet2022.report_by_prefecture`.
+        caption, from an application on top of the engine (the bundled case study's report figures,
+        :func:`dnamodel.plots.report_by_prefecture`).
 
     Returns
     -------
@@ -1032,9 +647,9 @@ def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
-    >>> forest_plot(idata, dnamodel.summarize_fit(idata), "forest.png").name
+    >>> forest_plot(idata, dnamodel.summarize(idata), "forest.png").name
     'forest.png'
     """
     target = _png_target(path)
@@ -1087,13 +702,14 @@ def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks
         color="#555555",
     )
     marked = []
+    label = marks.label if marks is not None else ""
     for pid, value in (marks.values if marks is not None else {}).items():
         y = rows.get(names.get(pid, pid))
         if y is None:
             continue
         axes.plot([value], [y], marker="D", markersize=5, color=HIGH_COLOUR, markeredgecolor="black", zorder=5)
         axes.annotate(
-            f"{marks.label} {value:,.0f}",
+            f"{label} {value:,.0f}",
             (value, y),
             xytext=(0, 6),
             textcoords="offset points",
@@ -1116,181 +732,3 @@ def forest_plot(idata: Any, summary: Any, path: str | Path, *, marks: GroupMarks
     if marked and marks is not None:
         caption += marks.caption
     return _save(figure, target, title, caption)
-
-
-FORECAST_COLOUR = "#55a868"
-
-
-def _interval_row(axes: Any, y: float, row: Any, colour: str, name: str) -> None:
-    """One predictive interval: its 90% line, its median, and its PIT at the right edge."""
-    axes.plot([row.low, row.high], [y, y], color=colour, linewidth=3, solid_capstyle="butt")
-    axes.plot([row.median], [y], "o", color=colour, markerfacecolor="white", markersize=5, zorder=4)
-    axes.annotate(
-        f"{name} {row.pit:.2f}",
-        (1.0, y),
-        xycoords=("axes fraction", "data"),
-        xytext=(4, 0),
-        textcoords="offset points",
-        va="center",
-        fontsize=7,
-        color=colour,
-    )
-
-
-OBSERVED_MARKER = {"none": "|", "lower": ">", "upper": "<"}
-"""The observed value's marker: a tick for a value, an arrowhead pointing the way a bound allows."""
-
-
-def _predictive_panel(
-    axes: Any, checks: Sequence[Any], left_out: dict[str, Any], ahead: dict[str, Any], shares: bool
-) -> None:
-    """Rows of predictive intervals, the first check at the top: counts on a log axis, shares on 0 to 1."""
-    from matplotlib.ticker import LogLocator, NullFormatter, PercentFormatter  # deferred: start-up time
-
-    extra = [int(c.observation in left_out) + int(c.observation in ahead) for c in checks]
-    heights = [1.0 + 0.4 * n for n in extra]
-    positions = [sum(heights[k + 1 :]) + heights[k] / 2 for k in range(len(checks))]
-    for y, check, n in zip(positions, checks, extra, strict=True):
-        rows = [(check, LOW_COLOUR, "PIT")]
-        if check.observation in left_out:
-            rows.append((left_out[check.observation], LOO_COLOUR, "LOO PIT"))
-        if check.observation in ahead:
-            rows.append((ahead[check.observation], FORECAST_COLOUR, "forecast PIT"))
-        for offset, (row, colour, name) in zip(np.linspace(0.2 * n, -0.2 * n, len(rows)), rows, strict=True):
-            _interval_row(axes, y + offset, row, colour, name)
-        # a vertical tick (or arrowhead), so the median circle under it stays visible; it spans every line of its row
-        marker = OBSERVED_MARKER.get(getattr(check, "bound", "none"), "|")
-        size = 11 + 5 * n if marker == "|" else 8
-        axes.plot([check.observed], [y], marker, color="black", markersize=size, markeredgewidth=2, zorder=5)
-    if shares:
-        axes.set_xlim(0, 1)
-        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
-    else:
-        axes.set_xscale("log")
-        axes.xaxis.set_major_locator(LogLocator(base=10))
-        axes.xaxis.set_minor_formatter(NullFormatter())
-        _count_axis(axes.xaxis)
-    axes.set_yticks(positions, [check.observation for check in checks], fontsize=8)
-    axes.set_ylim(0, sum(heights))
-    axes.grid(axis="x", which="major", color="#e5e5e5", linewidth=0.8)
-    axes.set_axisbelow(True)
-    axes.set_xlabel("share (coverage or share of a database)" if shares else "count (log scale)")
-
-
-def predictive_plot(checks: Sequence[Any], loo: Sequence[Any], path: str | Path, forecasts: Sequence[Any] = ()) -> Path:
-    r"""Every observation against its posterior predictive, leave-one-out and forecast 90% intervals.
-
-    :func:`arviz.plot_ppc` overlays the predictive density of many exchangeable
-    observations. These are a handful of distinct scalars (a few counts, shares and database
-    stocks, and for the hierarchical model its within-county rows), each on its own
-    scale, so each gets a row of its own: counts on a shared log axis, shares (values below 1)
-    on a panel of their own from 0 to 1, drawn with matplotlib.
-
-    Parameters
-    ----------
-    checks : sequence of Check
-        From :func:`dnamodel.checks.predictive.predictive_checks` or
-        :func:`dnamodel.checks.dated.predictive_checks`: one row each, drawn in the order
-        given, the first at the top. A check whose ``bound`` is ``lower`` or ``upper`` marks its
-        observed value with an arrowhead pointing the way the bound allows.
-    loo : sequence of Check
-        Leave-one-out checks, or empty if none were run; each is drawn under the posterior
-        predictive row of the same ``observation``.
-    path : str or Path
-        The PNG file to create or replace; its folder must exist.
-    forecasts : sequence of Check
-        Forecast checks (:func:`dnamodel.checks.dated.forecast_checks`, each forecast's
-        ``checks``), drawn under the row of the observation they predict.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    UsageError
-        If the name does not end in ``.png``, its folder does not exist, or
-        ``checks`` is empty.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from dnamodel.checks.predictive import Check
-    >>> checks = [Check("east", 17_194, 17_200, 15_300, 19_400, 0.49), Check("share", 0.75, 0.77, 0.6, 0.9, 0.4)]
-    >>> loo = [Check("east", 17_194, 20_400, 1_080, 50_000, 0.44, 1_127_000)]
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     predictive_plot(checks, loo, Path(folder) / "checks.png").read_bytes()[:4]
-    b'\x89PNG'
-    """
-    from matplotlib.lines import Line2D  # deferred: start-up time
-
-    target = _png_target(path)
-    if not checks:
-        raise UsageError("no predictive checks to draw")
-    left_out = {check.observation: check for check in loo}
-    ahead = {check.observation: check for check in forecasts}
-    shares = [check for check in checks if check.observed < 1]
-    counts = [check for check in checks if check.observed >= 1]
-    panels = [(rows, rows is shares) for rows in (counts, shares) if rows]
-
-    def height(rows: Sequence[Any]) -> float:
-        return sum(1.0 + 0.4 * (int(c.observation in left_out) + int(c.observation in ahead)) for c in rows)
-
-    figure = _figure(9.0, 1.9 + 0.6 * len(panels) + 0.3 * sum(height(rows) for rows, _ in panels))
-    grid = figure.add_gridspec(len(panels), 1, height_ratios=[height(rows) + 1.2 for rows, _ in panels])
-    axes = [figure.add_subplot(grid[k]) for k in range(len(panels))]
-    for axis, (rows, is_share) in zip(axes, panels, strict=True):
-        _predictive_panel(axis, rows, left_out, ahead, is_share)
-    handles = [
-        Line2D([], [], color=LOW_COLOUR, linewidth=3, label="posterior predictive, 90% interval"),
-        Line2D([], [], marker="o", color="grey", markerfacecolor="white", linestyle="", label="predictive median"),
-        Line2D([], [], marker="|", color="black", markersize=9, markeredgewidth=2, linestyle="", label="observed"),
-    ]
-    if left_out:
-        handles.insert(1, Line2D([], [], color=LOO_COLOUR, linewidth=3, label="left out, refit's 90% interval"))
-    if ahead:
-        handles.insert(-2, Line2D([], [], color=FORECAST_COLOUR, linewidth=3, label="forecast, 90% interval"))
-    bounds = any(getattr(check, "bound", "none") != "none" for check in checks)
-    if bounds:
-        handles.append(
-            Line2D([], [], marker=">", color="black", markersize=6, linestyle="", label="observed bound (≥ or ≤)")
-        )
-    axes[0].legend(
-        handles=handles,
-        fontsize=7,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=min(len(handles), 3),
-        frameon=False,
-    )
-    title = "Predictive checks: each observation against what the model predicts for it"
-    axes[0].set_title(title, pad=34 if len(handles) > 3 else 22)
-    caption = (
-        "Each row is one observation (for the hierarchical model, also each within-county row): blue, "
-        "the posterior predictive distribution of the fit to all the data (line: 90% equal-tailed interval; circle: "
-        "median); black tick: the value observed. PIT is the share of predictive draws at or below the observed "
-        "value: near 0.5, the observation sits mid-distribution; near 0 or 1, in a tail. The posterior predictive "
-        "check is lenient, because each observation helped fit the model that predicts it. "
-    )
-    if shares:
-        caption += "Shares (a coverage, a share of a database) have a panel of their own, from 0 to 100%. "
-    if bounds:
-        caption += (
-            "An arrowhead marks a bound: the value is at least (▶) or at most (◀) the one observed; its interval is "
-            "of the quantity the bound speaks of, and its PIT is the mid-PIT, the mean PIT over the values it allows. "
-        )
-    if left_out:
-        caption += (
-            "Red, just below: the leave-one-out predictive, from a refit without that observation. An observation "
-            "outside its red interval (LOO PIT near 0 or 1) is one the rest of the data would not have predicted: "
-            "it alone drives part of the estimate, or it conflicts with the others. "
-        )
-    else:
-        caption += "No leave-one-out refits were given, so only the posterior predictive is drawn. "
-    if ahead:
-        caption += (
-            "Green, below: the forecast from a refit on only what was published before the observation's date. A "
-            "forecast PIT near 0 or 1 means the model, fitted to the past, did not see the later figure coming."
-        )
-    return _save(figure, target, title, caption.strip())

@@ -1,35 +1,29 @@
-"""A sweep's result presented: tornado rows, the spec's own point, table rows, and plots.
+"""A sweep's result presented: tornado rows, the spec's own point, table rows, plots; saved sweeps read back.
 
 :func:`tornado_rows` takes each grid path at its first and last value; :func:`reference_interval`
 finds the point where every path has the spec's own value; :func:`table_rows` lays every point out
 for a table; :func:`write_plots` draws a sweep's tornado and, for a one-dimensional sweep, its line
-plot. The sweep itself runs in :func:`dnamodel.workflows.sweep.sweep`.
+plot; :func:`read_sweeps` reads the shipped sweeps' results for a report. The sweep itself runs in
+:func:`dnamodel.workflows.sweep.sweep`.
 """
 
 from __future__ import annotations
 
 import itertools
-import tomllib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dnamodel.errors import DataError
-from dnamodel.outputs.plots import sweep_line_plot, sweep_tornado_plot
-from dnamodel.spec import parse_model
-from dnamodel.spec.sweep import coordinate, current_value
+from dnamodel.outputs.sweep_plots import SweepRow, sweep_line_plot, sweep_tornado_plot
+from dnamodel.spec.sweep import read_sweep, shipped_sweeps
 
+if TYPE_CHECKING:
+    import xarray as xr
 
-@dataclass(frozen=True)
-class TornadoRow:
-    """One swept assumption at its first and last setting: ``(q05, median, q95)`` of the total."""
-
-    label: str
-    low_label: str
-    high_label: str
-    low: tuple[float, float, float]
-    high: tuple[float, float, float]
+OWN_VALUES = "own_values"
+"""The attr of a sweep's result holding, as JSON, each grid path's value in the swept spec (its coordinate)."""
 
 
 def _interval_at(result: Any, selection: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -41,7 +35,7 @@ def _grid_paths(result: Any) -> list[str]:
     return [d for d in result["total_median"].dims]
 
 
-def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
+def tornado_rows(result: xr.Dataset, label: str | None = None) -> list[SweepRow]:
     """One row per grid path: its first and last value, every other path at its first value.
 
     The rows :func:`dnamodel.plots.sweep_tornado_plot` draws; rows of several sweeps can be drawn
@@ -56,7 +50,7 @@ def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
 
     Returns
     -------
-    list of TornadoRow
+    list of SweepRow
         For each path: its label, first and last value (``low_label``, ``high_label``), and the
         total's ``(q05, median, q95)`` at each (``low``, ``high``).
 
@@ -75,7 +69,7 @@ def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
         others = {p: 0 for p in paths if p != path}
         values = [str(v) for v in result[path].values]
         rows.append(
-            TornadoRow(
+            SweepRow(
                 label if label and len(paths) == 1 else path,
                 values[0],
                 values[-1],
@@ -86,11 +80,12 @@ def tornado_rows(result: Any, label: str | None = None) -> list[TornadoRow]:
     return rows
 
 
-def reference_interval(result: Any) -> tuple[float, float, float] | None:
+def reference_interval(result: xr.Dataset) -> tuple[float, float, float] | None:
     """The point where every path has the spec's own value, if the grid contains it.
 
     A value the spec leaves to its schema's default (``fraction.unreported_offset``,
-    ``observations.NAME.use``) counts as the spec's own (:func:`dnamodel.spec.sweep.current_value`).
+    ``observations.NAME.use``) counts as the spec's own (:func:`dnamodel.spec.sweep.current_value`); the
+    sweep records each path's in its result (``attrs["own_values"]``) when it runs.
     Run with the fit's seed and settings, that point is the default fit under another name.
 
     Parameters
@@ -113,17 +108,16 @@ def reference_interval(result: Any) -> tuple[float, float, float] | None:
     >>> low < median < high
     True
     """
-    text = result.attrs["spec"]
-    try:
-        spec = parse_model(tomllib.loads(text), text, "the sweep's spec")
-    except DataError:  # a spec this version no longer reads: no reference point, rather than no plot
+    own = result.attrs.get(OWN_VALUES)
+    if not own:  # a sweep written before its result recorded the spec's own values: no reference point
         return None
+    values = json.loads(own)
     selection = {}
     for path in _grid_paths(result):
-        value = current_value(spec, path)
+        value = values.get(path)
         if value is None:
             return None
-        matches = [i for i, v in enumerate(result[path].values) if v == coordinate(value)]
+        matches = [i for i, v in enumerate(result[path].values) if v == value]
         if not matches:
             return None
         selection[path] = matches[0]
@@ -165,3 +159,55 @@ def table_rows(result: Any) -> list[list[str]]:
             ]
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """One shipped sweep read back from its NetCDF file."""
+
+    name: str
+    title: str
+    path: Path
+    result: Any
+    stale: str | None
+
+
+def read_sweeps(folder: str | Path, attrs: Mapping[str, Any]) -> tuple[list[SweepSummary], list[str]]:
+    """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
+
+    Only the sweeps shipped for the fit's model are read (the dated model's and the hierarchical
+    comparison model's share the folder). A sweep is marked stale when its result sweeps another
+    model than the fit's, when its data version differs from the fit's, or when it was run by
+    another dnamodel version.
+
+    Examples
+    --------
+    >>> found, missing = read_sweeps("no/such/folder", {"model": "hierarchical_han"})
+    >>> found, "thesis" in missing
+    ([], True)
+    """
+    import xarray as xr  # deferred: start-up time
+
+    found, missing = [], []
+    for name in shipped_sweeps(attrs.get("model")):
+        path = Path(folder) / f"{name}.nc"
+        if not path.is_file():
+            missing.append(name)
+            continue
+        result = xr.load_dataset(path, engine="h5netcdf")
+        stale = None
+        if result.attrs.get("model") != attrs.get("model"):
+            stale = f"a sweep of {result.attrs.get('model')}, not of the fit's {attrs.get('model')}"
+        elif result.attrs.get("data_version") != attrs.get("data_version"):
+            stale = f"data {result.attrs.get('data_version')}, the fit's is {attrs.get('data_version')}"
+        elif str(result.attrs.get("dnamodel_version")) != str(attrs.get("dnamodel_version")):
+            stale = (
+                f"run by dnamodel {result.attrs.get('dnamodel_version')}, the fit by {attrs.get('dnamodel_version')}"
+            )
+        found.append(SweepSummary(name, read_sweep(name).description, path, result, stale))
+    return found, missing
+
+
+def of_model(sweeps: Sequence[SweepSummary], model: str | None) -> list[SweepSummary]:
+    """The sweeps of ``model``: only they are set beside its fit's interval in the tornado chart."""
+    return [s for s in sweeps if s.result.attrs.get("model") == model]

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from dnamodel.files import check_interrupted
+
 
 def value_text(value: float) -> str:
     """An observed or predicted value: a count to the unit, a share (below 1) to three decimals.
@@ -62,7 +64,11 @@ def console(stream: TextIO | None = None) -> Console:
 
 
 def render(out: Console, *items: Table | Block | str) -> None:
-    """Print tables, blocks and paragraphs, styled on a terminal and plain elsewhere."""
+    """Print tables, blocks and paragraphs, styled on a terminal and plain elsewhere.
+
+    Nothing is printed after Ctrl-C (:func:`dnamodel.files.check_interrupted`): it could be a partial result.
+    """
+    check_interrupted()
     for item in items:
         if isinstance(item, Table):
             _table(out, item)

@@ -4,9 +4,9 @@ A spec is a TOML file, found by path or by name in ``dnamodel/models/`` (:func:`
 read by :func:`read_toml`. Its tables are pydantic models on :class:`_Strict` (unknown keys are
 errors), validated by :func:`_validate`, which reports every problem with its dotted key and a
 "did you mean …?" instead of stopping at the first. :class:`SpecIdentity` gives a spec its name
-and the hash of its text, for provenance. :func:`dnamodel.spec.load_model` dispatches on the
-``[model]`` table's ``kind`` to :mod:`dnamodel.spec.montecarlo` or
-:mod:`dnamodel.spec.hierarchical`.
+and the hash of its text, for provenance. :func:`dnamodel.families.load_model` gives a spec to the model
+family its ``[model]`` table's ``kind`` names, which parses it (:mod:`dnamodel.spec.montecarlo`,
+:mod:`dnamodel.spec.hierarchical`, :mod:`dnamodel.spec.dated`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
+from dnamodel.errors import EXPECTED, DataError, Problem, UsageError, did_you_mean, given, wrong_type
 from dnamodel.files import read_input
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -28,7 +30,39 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a number is never taken from a string or a boolean, nor a string from a number
+    # (``sigma = "1.5"``, ``draws = true``): a value of the wrong type is a mistake to name, not to convert.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+MAX_NAME = 100
+"""The longest model name: it names files (``NAME_prior_predictive.png``, and a hidden temporary file
+beside each) whose names must stay within the 255 bytes a file system allows."""
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""A model name is an id, as the data's ids are: it becomes part of the names of the files it writes."""
+
+RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+"""Names Windows keeps for devices, with any extension: a fit copied there could not be opened."""
+
+
+def _model_name(value: str) -> str:
+    """A spec's ``[model] name``: an id, since outputs are named after it (``results/NAME.nc``)."""
+    if not NAME.fullmatch(value) or len(value) > MAX_NAME:
+        raise PydanticCustomError(
+            "model_name",
+            f"must be an id, lowercase letters, digits, '-' or '_' and starting with a letter or digit, at most "
+            f"{MAX_NAME} characters (the output files are named after it), got {given(value)}",
+        )
+    if value in RESERVED_NAMES:
+        raise PydanticCustomError("model_name", f"{value!r} names a device on Windows; choose another name")
+    return value
+
+
+ModelName = Annotated[str, AfterValidator(_model_name)]
+"""The type of every spec kind's ``[model] name``."""
 
 
 class SpecIdentity:
@@ -112,7 +146,7 @@ def _problems(model: type[_Strict], error: ValidationError) -> list[tuple[tuple[
     for where, items in grouped.items():
         if len(items) > 1 and all(tags for tags, _ in items):
             forms = list(dict.fromkeys(_TYPE_FORMS.get(tags[-1], tags[-1]) for tags, _ in items))
-            problems.append((where, f"must be {' or '.join(forms)}"))
+            problems.append((where, wrong_type(" or ".join(forms), items[0][1].get("input"))))
             continue
         for tags, item in items:
             if item["type"] == "extra_forbidden":
@@ -120,8 +154,17 @@ def _problems(model: type[_Strict], error: ValidationError) -> list[tuple[tuple[
                 name = str(where[-1])
                 problems.append((where, f"unknown key{did_you_mean(name, owner.model_fields)}"))
             else:
-                problems.append((where, item["msg"]))
+                problems.append((where, _message(item)))
     return problems
+
+
+def _message(item: Any) -> str:
+    """The message for one of pydantic's problems, with the type given and expected where the type is wrong."""
+    if item["type"] in EXPECTED:
+        return wrong_type(EXPECTED[item["type"]], item.get("input"))
+    if item["type"] == "literal_error":
+        return f"{item['msg']}, got {given(item.get('input'))}"
+    return str(item["msg"]).removeprefix("Value error, ")
 
 
 @functools.cache

@@ -52,8 +52,9 @@ import numpy as np
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from dnamodel.data import Dataset
+from dnamodel.data.study import STUDY_FILE, first_day, last_day
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.hierarchical import (
     BetaPrior,
     GammaPrior,
@@ -119,7 +120,7 @@ Date = Annotated[str, AfterValidator(_date)]
 class DatedHeader(_Strict):
     """The ``[model]`` table."""
 
-    name: str
+    name: ModelName
     kind: Literal["dated"]
     description: str
 
@@ -494,12 +495,14 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     DataError
         Naming the spec file and key of every unknown place, group, database or observation id, a
         covariate that is not a numeric column or not a share where the form needs one, a date
-        missing or out of order, a bound the printed figure contradicts, or a value out of range.
+        missing or out of order, a bound the printed figure contradicts, a value out of range, an
+        estimand date before every observation or outside the study's period, or a forecast's
+        cut-off before every observation (a refit on no data).
 
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_dated(load_model("dated"), load_data())
     >>> len(inputs.unit), len(inputs.group), len(inputs.observation)
     (77, 7, 11)
@@ -675,9 +678,33 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         sources[name] = obs.value
         notes[name] = obs.note
 
+    # The total's date and the forecasts' cut-offs must each have observations to stand on.
+    first = int(np.argmin(dates)) if dates else None
+    if first is not None:
+        earliest = f"the first, {names[first]!r}, is dated {date_labels[first]}"
+        if decimal_year(spec.estimand.date) < dates[first]:
+            report(
+                "estimand.date",
+                f"{spec.estimand.date} is before every observation the model is fitted to ({earliest}): the total "
+                "would be the campaign curves run backwards to a date no figure describes",
+            )
+    words = data.study.words
+    start, end = words.start, words.end
+    if (start is not None and last_day(spec.estimand.date) < first_day(start)) or (
+        end is not None and first_day(spec.estimand.date) > last_day(end)
+    ):
+        period = f"{start or '…'} to {end or '…'}"
+        where = f"{data.path(STUDY_FILE)}, [study] start and end"
+        report("estimand.date", f"{spec.estimand.date} is outside the study's period, {period} ({where})")
     forecasts = []
     for i, forecast in enumerate(spec.checks.forecast):
         cutoff = decimal_year(forecast.data_to)
+        if first is not None and not any(d <= cutoff for d in dates):
+            report(
+                f"checks.forecast[{i}].data_to",
+                f"{forecast.data_to} is before every observation the model is fitted to ({earliest}): the refit "
+                "would have no data",
+            )
         targets = tuple(names.index(n) for n in forecast.predict if n in names)
         for k in targets:
             if not dates[k] > cutoff:

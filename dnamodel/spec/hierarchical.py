@@ -20,7 +20,7 @@ tables are, in order of the model card (``docs/model.md``, section 4):
 ``[sampler]``
     Draws, tuning steps, chains and seed.
 
-:func:`dnamodel.spec.load_model` reads such a file into a :class:`HierarchicalSpec`
+:func:`dnamodel.load_model` reads such a file into a :class:`HierarchicalSpec`
 (:func:`parse_hierarchical` validates its tables); every error names the file and the key.
 :func:`dnamodel.spec.resolve.resolve_hierarchical` then resolves it against the data.
 """
@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate  # shared with Monte Carlo specs
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 VARIANTS = ("han_share", "two_stratum", "pooled")
@@ -46,6 +46,10 @@ TABLES = ("model", "fraction", "population", "observations", "within_county", "t
 
 MAX_SEED = 2**63 - 1
 """Largest seed: a seed is stored with a fit as a 64-bit integer."""
+
+MAX_TUNE = 1_000_000
+"""Most tuning steps per chain: far beyond any fit's need (a fit tunes 1,000 to 1,500), and below what
+the samplers' integers hold."""
 
 PRIOR_LIMIT = 50.0
 """Largest size of a prior's location and scale. The priors are on logits and logs, where 50 is
@@ -175,7 +179,7 @@ def prior_text(prior: Prior) -> str:
 class HierarchicalHeader(_Strict):
     """The ``[model]`` table of a hierarchical spec."""
 
-    name: str
+    name: ModelName
     kind: Literal["hierarchical"]
     description: str
 
@@ -242,7 +246,7 @@ class SamplerSpec(_Strict):
     """``[sampler]``: default sampling settings, which callers may override."""
 
     draws: Annotated[int, Field(ge=10)] = 1000
-    tune: Annotated[int, Field(ge=10)] = 1000
+    tune: Annotated[int, Field(ge=10, le=MAX_TUNE)] = 1000
     chains: Annotated[int, Field(ge=1, le=64)] = 4
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 20220913
     target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9

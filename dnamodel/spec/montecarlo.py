@@ -25,7 +25,7 @@ another). Quantities are evaluated in order and may use inputs, earlier
 quantities, ``+ - * /``, parentheses, numbers, and the functions ``where(c, a, b)``,
 ``minimum(a, b)`` and ``maximum(a, b)``. ``total`` and ``share`` are required.
 
-:func:`dnamodel.spec.load_model` reads and validates a spec without data
+:func:`dnamodel.load_model` reads and validates a spec without data
 (:func:`parse_montecarlo` validates its tables). :func:`resolve`
 replaces references with numbers from a :class:`~dnamodel.data.Dataset` and checks
 every parameter (low below high, weights summing to one, a share's support inside
@@ -38,11 +38,13 @@ import ast
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, StrictStr
 
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, Problem, did_you_mean
-from dnamodel.spec.base import SpecIdentity, _Strict, _validate
+from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.expressions import ExpressionError, parse_expression
 
 FUNCTIONS = ("where", "minimum", "maximum")
@@ -57,7 +59,8 @@ class Ref(_Strict):
     observation: str | None = None
     figure: str | None = None
     census: str | None = None
-    ratio: tuple[str, str] | None = None
+    # a TOML list gives the pair (strict tuples take only a tuple); its two ids are strictly strings
+    ratio: Annotated[tuple[StrictStr, StrictStr], Field(strict=False)] | None = None
 
 
 Param = float | Ref
@@ -66,6 +69,9 @@ Param = float | Ref
 class _Dist(_Strict):
     kind: Kind = "number"
     note: str = ""
+    if TYPE_CHECKING:  # for the type checker only: each distribution declares these fields itself
+        dist: str
+        labels: list[str] | None
 
 
 class Point(_Dist):
@@ -163,7 +169,7 @@ DISTRIBUTIONS: dict[str, type[_Dist]] = {
 class ModelHeader(_Strict):
     """The ``[model]`` table."""
 
-    name: str
+    name: ModelName
     kind: Literal["monte_carlo"] = "monte_carlo"
     description: str
 
@@ -315,7 +321,7 @@ def resolve(spec: ModelSpec, data: Dataset) -> dict[str, Resolved]:
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> resolve(load_model("report_uniform"), load_data())["rest_rate"].params["low"]
     0.323
     """

@@ -139,7 +139,7 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
     Examples
     --------
     >>> from dnamodel.data import load_data
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> inputs = resolve_hierarchical(load_model("hierarchical_han"), load_data())
     >>> len(inputs.unit), len(inputs.observation), inputs.thesis
     (77, 4, True)

@@ -1,14 +1,17 @@
 """Sweeps as specs: sweep files, and a model spec changed at dotted paths.
 
 A sweep file (``dnamodel/models/sweeps/NAME.toml``) names a model, a description and a grid of
-dotted spec paths with their values; :func:`load_sweep` reads and checks it. A path addresses
-the spec's TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
+dotted spec paths with their values; :func:`read_sweep` reads and checks it
+(:func:`dnamodel.load_sweep` also checks its grid against its model). A path addresses the spec's
+TOML (``fraction.beta.sigma``, ``thesis.use``, ``observations.NAME.samples``,
 ``inputs.rest_position.high``, ``fraction.reported.sigma``, ``campaign.start.default.around``,
 ...): :func:`known_paths` lists every path a spec has or its schema allows, :func:`set_path` sets
 one (an unknown path gets "did you mean …?"; a table takes a whole table, or ``false`` to leave it
 out), :func:`linked` splits a grid key that sets several paths together (``a.use+b.use``), and
-:func:`point_spec` is the spec with a point's values set, recorded in its text so that its hash
-differs. :func:`current_value` is a spec's own value at a path, its schema's default included.
+:func:`changed_raw` is the spec's tables with a point's values set, recorded in its text so that its
+hash differs. :func:`current_value` is a spec's own value at a path, its schema's default included.
+What differs by kind of spec (the optional keys of its schema, the tables it may leave out) is its
+model family's (:meth:`dnamodel.families.base.Family.sweep_paths`).
 :func:`dnamodel.workflows.sweep.sweep` runs the grid.
 """
 
@@ -16,46 +19,36 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dnamodel.errors import DataError, Problem, UsageError, did_you_mean
-from dnamodel.spec import parse_model
-from dnamodel.spec.base import MODELS_DIR, _shown, read_toml
-from dnamodel.spec.dated import (
-    CampaignSpec,
-    DatedFractionSpec,
-    DatedObservationSpec,
-    DatedPopulationSpec,
-    StartSpec,
-)
-from dnamodel.spec.hierarchical import ObservationSpec, PopulationSpec, SamplerSpec, ThesisSpec
+from dnamodel.errors import DataError, Problem, UsageError, check_type, did_you_mean, wrong_type
+from dnamodel.spec.base import MODELS_DIR, _shown, available_models, read_toml
+
+GridPaths = Callable[[str], tuple[dict[str, Any], list[str], tuple[str, ...]]]
+"""A model's spec tables, the paths a sweep may set in it, and the tables it may leave out."""
 
 # --- paths ---------------------------------------------------------------------------------------
 
 LINK = "+"
 """Joins paths that one grid axis sets together: ``"a.use+b.use" = [true, false]`` sets both."""
 
-OPTIONAL_TABLES = {"dated": ("fraction.group_sd", "fraction.reported")}
-"""Tables a spec of each kind may leave out (the model then has no such level or offset)."""
 
+def known_paths(raw: Mapping[str, Any], optional: Sequence[str] = ()) -> list[str]:
+    """Every dotted path a sweep may set: the spec's own keys, and ``optional`` keys its schema allows.
 
-def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
-    """Every dotted path a sweep may set: the spec's own keys, and optional keys of its schema.
+    A model family gives its schema's optional keys (:meth:`dnamodel.families.base.Family.sweep_paths`);
+    :func:`dnamodel.families.known_paths` is this for a loaded spec.
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
-    >>> paths = known_paths(load_model("hierarchical_han").raw)
-    >>> "fraction.beta.sigma" in paths, "population.census_error" in paths
-    (True, True)
-    >>> paths = known_paths(load_model("dated").raw)
-    >>> "fraction.unreported_offset" in paths, "observations.thesis_stock.use" in paths
-    (True, True)
+    >>> known_paths({"fraction": {"beta": {"sigma": 1.0}}}, ["population.census_error"])
+    ['fraction.beta.sigma', 'population.census_error']
     """
     paths: list[str] = []
 
@@ -67,39 +60,10 @@ def known_paths(raw: Mapping[str, Any], spec: Any = None) -> list[str]:
             paths.append(prefix)
 
     walk(raw, "")
-    for path in _schema_paths(raw):
+    for path in optional:
         if path not in paths:
             paths.append(path)
     return paths
-
-
-def _kind(raw: Mapping[str, Any]) -> str | None:
-    model = raw.get("model")
-    return model.get("kind") if isinstance(model, Mapping) else None
-
-
-def _schema_paths(raw: Mapping[str, Any]) -> list[str]:
-    """Optional keys the spec's schema allows but a spec may leave out."""
-    kind = _kind(raw)
-    if kind == "hierarchical":
-        extra = [f"population.{k}" for k in PopulationSpec.model_fields]
-        extra += [f"thesis.{k}" for k in ThesisSpec.model_fields]
-        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-        for name in raw.get("observations", {}):
-            extra += [f"observations.{name}.{k}" for k in ObservationSpec.model_fields]
-        return extra
-    if kind == "dated":
-        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
-        extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
-        start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
-        for name in start:
-            extra += [f"campaign.start.{name}.{k}" for k in StartSpec.model_fields]
-        extra += [f"population.{k}" for k in DatedPopulationSpec.model_fields]
-        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
-        for name in raw.get("observations", {}):
-            extra += [f"observations.{name}.{k}" for k in DatedObservationSpec.model_fields]
-        return extra
-    return []
 
 
 def linked(key: str) -> list[str]:
@@ -129,12 +93,15 @@ def check_path(key: str, known: Sequence[str]) -> None:
             raise UsageError(f"unknown spec path {path!r}{did_you_mean(path, known)}")
 
 
-def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -> None:
+def set_path(
+    raw: dict[str, Any], path: str, value: Any, known: Sequence[str], optional_tables: Sequence[str] = ()
+) -> None:
     """Set ``raw``'s value at a dotted ``path`` (in place).
 
     A table is replaced by a table (a dict), and ``false`` leaves it out: a table the spec has, or
-    an optional one (:data:`OPTIONAL_TABLES`: ``fraction.reported = false`` fits no offset for the
-    reported units). Paths linked by ``+`` are each set to ``value``.
+    one of ``optional_tables``, which its model family lets a spec leave out (a dated spec's
+    ``fraction.reported = false`` fits no offset for the reported units). Paths linked by ``+`` are
+    each set to ``value``.
 
     Raises
     ------
@@ -144,14 +111,14 @@ def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -
     """
     if LINK in path:
         for part in linked(path):
-            set_path(raw, part, value, known)
+            set_path(raw, part, value, known, optional_tables)
         return
     parts = path.split(".")
     node: Any = raw
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, Mapping) else None
     current = node.get(parts[-1]) if isinstance(node, Mapping) else None
-    optional = path in OPTIONAL_TABLES.get(str(_kind(raw)), ())
+    optional = path in optional_tables
     if value is False and (isinstance(current, Mapping) or optional):
         if isinstance(node, dict):
             node.pop(parts[-1], None)
@@ -171,30 +138,32 @@ def set_path(raw: dict[str, Any], path: str, value: Any, known: Sequence[str]) -
     node[parts[-1]] = value
 
 
-def current_value(spec: Any, key: str) -> Any:
+def current_value(spec: Any, key: str, optional_tables: Sequence[str] = ()) -> Any:
     """A spec's own value at a grid key: from its TOML, else its schema's default; ``None`` if neither.
 
-    An optional table the spec leaves out is ``False`` (how a sweep says "left out"). For a
-    linked key, the value all its paths share (``None`` if they differ).
+    One of ``optional_tables`` that the spec leaves out is ``False`` (how a sweep says "left out").
+    For a linked key, the value all its paths share (``None`` if they differ).
 
     Examples
     --------
-    >>> from dnamodel.spec import load_model
+    >>> from dnamodel.families import load_model
     >>> spec = load_model("dated")
     >>> current_value(spec, "fraction.unreported_offset"), current_value(spec, "observations.thesis_stock.use")
     (0.0, True)
+    >>> current_value(spec, "fraction.nowhere", ["fraction.nowhere"])
+    False
     """
-    values = [_value_at(spec, path) for path in linked(key)]
+    values = [_value_at(spec, path, optional_tables) for path in linked(key)]
     return values[0] if all(v == values[0] for v in values) else None
 
 
-def _value_at(spec: Any, path: str) -> Any:
+def _value_at(spec: Any, path: str, optional_tables: Sequence[str]) -> Any:
     node: Any = spec.raw
     for part in path.split("."):
         node = node.get(part) if isinstance(node, Mapping) else None
     if node is not None:
         return node
-    if path in OPTIONAL_TABLES.get(str(_kind(spec.raw)), ()):
+    if path in optional_tables:
         return False
     node = spec
     for part in path.split("."):
@@ -238,7 +207,75 @@ def parse_values(text: str) -> list[Any]:
             values.append(json.loads(item))
         except json.JSONDecodeError:
             values.append(item)
+    twice = repeated(values)
+    if twice is not None:
+        raise UsageError(f"the value {json.dumps(twice)} is given twice: a point is run once")
     return values
+
+
+def repeated(values: Sequence[Any]) -> Any:
+    """The first value given twice in one axis of a grid (``0`` and ``0.0`` are one number), or ``None``.
+
+    Examples
+    --------
+    >>> repeated([0, -0.5, 0.0]), repeated([True, 1]), repeated(["a", "b"])
+    (0.0, None, None)
+    """
+    seen = set()
+    for value in values:
+        if isinstance(value, bool):
+            key: Any = ("bool", value)
+        elif isinstance(value, int | float):
+            key = ("number", float(value))
+        else:
+            key = ("other", json.dumps(value, sort_keys=True, default=str))
+        if key in seen:
+            return value
+        seen.add(key)
+    return None
+
+
+# --- the grid's size ------------------------------------------------------------------------------
+
+MAX_POINTS = 1_000
+"""The most points a sweep's grid may have. A point of the default dated model takes about 11 s at
+its spec's settings on two cores (``benchmarks/README.md``: 20 points in 222 s), so 1,000 points are
+about three hours there, and a Monte Carlo point about 0.5 s; the trial's grid of 120,000 points
+would have run for two weeks. A larger study is several sweeps, each checked and resumable."""
+
+
+def grid_points(grid: Mapping[str, Any]) -> int:
+    """How many points a grid has: the product of its axes' lengths (an axis that is not a list counts 1).
+
+    Examples
+    --------
+    >>> grid_points({"a": [1, 2, 3], "b+c": [True, False]})
+    6
+    """
+    return math.prod(len(values) if isinstance(values, list | tuple) else 1 for values in grid.values())
+
+
+def check_grid_size(grid: Mapping[str, Any], where: str | None = None) -> None:
+    """Refuse a grid of more than :data:`MAX_POINTS` points, before any point is checked or run.
+
+    ``where`` (``"--set"``, a sweep file) starts the message.
+
+    Raises
+    ------
+    UsageError
+        Giving the grid's size, each axis's length, and the cap.
+
+    Examples
+    --------
+    >>> check_grid_size({"fraction.unreported_offset": [0.0, -0.5, -1.0]})
+    """
+    count = grid_points(grid)
+    if count > MAX_POINTS:
+        axes = " × ".join(f"{len(v) if isinstance(v, list | tuple) else 1:,}" for v in grid.values())
+        raise UsageError(
+            f"{where + ': ' if where else ''}{count:,} points ({axes}), more than the {MAX_POINTS:,} a sweep may have "
+            "(a dated point takes about 11 s, so 1,000 take about three hours); split it into smaller sweeps"
+        )
 
 
 # --- shipped sweeps ----------------------------------------------------------------------------
@@ -264,7 +301,7 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     """Names of the shipped sweeps (``dnamodel/models/sweeps/``); with ``model``, only those of that model.
 
     Each names a model, a description and a grid of spec paths with the values each takes
-    (:func:`load_sweep`); :func:`dnamodel.sweep` runs one.
+    (:func:`read_sweep`); :func:`dnamodel.sweep` runs one.
 
     Parameters
     ----------
@@ -274,7 +311,14 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     Returns
     -------
     list of str
-        The sweeps' names, sorted, each one :func:`load_sweep` reads.
+        The sweeps' names, sorted, each one :func:`read_sweep` reads.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a string.
+    UsageError
+        If ``model`` is not a shipped model's name (a model without sweeps gives ``[]``).
 
     Examples
     --------
@@ -282,16 +326,26 @@ def shipped_sweeps(model: str | None = None) -> list[str]:
     (True, False)
     """
     names = sorted(p.stem for p in sweeps_dir().glob("*.toml"))
-    return names if model is None else [n for n in names if load_sweep(n).model == model]
+    if model is None:
+        return names
+    check_type(model, str, "shipped_sweeps: model", "a shipped model's name, such as 'dated'")
+    models = available_models()
+    if model not in models:
+        raise UsageError(f"no shipped model named {model!r}{did_you_mean(model, models)}; models: {', '.join(models)}")
+    return [n for n in names if read_sweep(n).model == model]
 
 
-def load_sweep(name_or_path: str | Path) -> SweepFile:
+def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> SweepFile:
     """Read and check a sweep file.
 
     Parameters
     ----------
     name_or_path : str or Path
         A shipped sweep's name (:func:`shipped_sweeps`), or the path of a sweep file.
+    paths : callable, optional
+        Given the sweep's model (a shipped name or a spec path), its spec's tables, the paths a sweep
+        may set in it and the tables it may leave out: with it, every grid path and value is checked
+        against the model (the model families provide it: ``dnamodel.load_sweep`` passes it).
 
     Returns
     -------
@@ -308,7 +362,7 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
 
     Examples
     --------
-    >>> load_sweep("thesis").grid
+    >>> read_sweep("thesis").grid
     {'thesis.use': [True, False]}
     """
     path = Path(name_or_path)
@@ -326,46 +380,96 @@ def load_sweep(name_or_path: str | Path) -> SweepFile:
         for k in raw
         if k not in ("sweep", "grid")
     ]
-    table = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    table: dict[str, Any] = raw["sweep"] if isinstance(raw.get("sweep"), dict) else {}
+    if "sweep" in raw and not isinstance(raw["sweep"], dict):
+        problems.append(Problem(file, None, "sweep", wrong_type("a table", raw["sweep"])))
     for key in table:
         if key not in ("model", "description"):
             problems.append(
                 Problem(file, None, f"sweep.{key}", f"unknown key{did_you_mean(key, ('model', 'description'))}")
             )
     for key in ("model", "description"):
-        if not isinstance(table.get(key), str):
+        if key not in table:
             problems.append(Problem(file, None, f"sweep.{key}", "missing: a string"))
+        elif not isinstance(table[key], str):
+            problems.append(Problem(file, None, f"sweep.{key}", wrong_type("a string", table[key])))
     grid = raw.get("grid")
     if not isinstance(grid, dict) or not grid:
         problems.append(Problem(file, None, "grid", "missing: at least one path and its list of values"))
         grid = {}
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            problems.append(Problem(file, None, f"grid.{key}", "must be a non-empty list of values"))
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", "must be a non-empty list of values"))
+        elif repeated(values) is not None:
+            message = f"the value {json.dumps(repeated(values), default=str)} is given twice: a point is run once"
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", message))
+    try:
+        check_grid_size(grid)
+    except UsageError as error:
+        problems.append(Problem(file, None, "grid", str(error)))
     if problems:
         raise DataError(problems)
     model = table["model"]
     beside = path.parent / model  # a model's path is read relative to the sweep file, as an include is
     if model.endswith(".toml") and not Path(model).is_absolute() and os.path.exists(beside):
         model = str(beside)
+    if paths is not None:
+        _check_grid_paths(file, model, grid, paths)
     return SweepFile(path.stem, model, table["description"], dict(grid), file)
+
+
+def _check_grid_paths(file: str, model: str, grid: Mapping[str, list[Any]], paths: GridPaths) -> None:
+    """The sweep's model exists, and each grid path is one its spec has and each value one it can be set to.
+
+    Every problem names the sweep file and its key (a value the spec's schema refuses is found
+    when the sweep checks its points, and blamed on the sweep file then).
+
+    Raises
+    ------
+    DataError
+        Naming the sweep file and ``sweep.model`` or ``grid."PATH"``.
+    """
+    try:
+        raw, known, optional_tables = paths(model)
+    except (UsageError, DataError) as error:
+        raise DataError([Problem(file, None, "sweep.model", str(error))]) from None
+    problems = []
+    for key, values in grid.items():
+        try:
+            check_path(key, known)
+            for value in values:
+                set_path(copy.deepcopy(raw), key, value, known, optional_tables)
+        except UsageError as error:
+            problems.append(Problem(file, None, f"grid.{json.dumps(key)}", str(error)))
+    if problems:
+        raise DataError(problems)
 
 
 # --- points --------------------------------------------------------------------------------------
 
 
-def point_spec(spec_path: str, spec_text: str, overrides: Mapping[str, Any]) -> Any:
-    """The spec with ``overrides`` applied; its text records them, so its hash differs.
+def changed_raw(
+    spec_text: str, overrides: Mapping[str, Any], optional: Sequence[str] = (), optional_tables: Sequence[str] = ()
+) -> tuple[dict[str, Any], str]:
+    r"""A spec's tables with ``overrides`` applied, and its text recording them (so that its hash differs).
 
-    A key may link several paths with ``+``; each is set to the key's value.
+    A key may link several paths with ``+``; each is set to the key's value. ``optional`` and
+    ``optional_tables`` are its model family's (:func:`known_paths`, :func:`set_path`);
+    :func:`dnamodel.families.point_spec` parses the result as a spec.
+
+    Examples
+    --------
+    >>> raw, text = changed_raw("[a]\nb = 1\n", {"a.b": 2})
+    >>> raw, text.splitlines()[-1]
+    ({'a': {'b': 2}}, '# sweep: a.b = 2')
     """
     raw = tomllib.loads(spec_text)
-    known = known_paths(raw)
+    known = known_paths(raw, optional)
     changed = copy.deepcopy(raw)
     for path, value in overrides.items():
-        set_path(changed, path, value, known)
+        set_path(changed, path, value, known, optional_tables)
     note = "".join(f"\n# sweep: {path} = {json.dumps(value)}" for path, value in overrides.items())
-    return parse_model(changed, spec_text + note, spec_path)
+    return changed, spec_text + note
 
 
 def coordinate(value: Any) -> Any:

@@ -1,46 +1,34 @@
 """The checks of a fit, from the ``InferenceData`` alone, as ArviZ's functions take it.
 
 A fit records its spec's text and hash and its data's location and version (``idata.attrs``):
-each function here rebuilds what it needs from them (:mod:`dnamodel.checks.rebuild`: the spec,
-the data, the model's inputs, and for a hierarchical fit its compiled model) and calls the check
-of the fit's kind, dated or hierarchical. These are the public :func:`dnamodel.loo`,
-:func:`dnamodel.predictive_checks`, :func:`dnamodel.forecasts`, :func:`dnamodel.psens`,
-:func:`dnamodel.sbc`, :func:`dnamodel.prior_check`, :func:`dnamodel.scaled_estimate`,
-:func:`dnamodel.scaled_refit`, :func:`dnamodel.report`, :func:`dnamodel.read_fit` and
-:func:`dnamodel.write_fit`.
+each function here rebuilds what it needs from them through the fit's model family
+(:func:`dnamodel.families.fit_of`: the spec, the data, the model's inputs) and asks the family for
+the check, which refuses one it does not support with a message saying why. These are the public
+:func:`dnamodel.predictive_checks`, :func:`dnamodel.leave_one_out`, :func:`dnamodel.forecast_checks`,
+:func:`dnamodel.prior_check`, :func:`dnamodel.power_scaling`, :func:`dnamodel.scaled_estimate`,
+:func:`dnamodel.scaled_refit`, :func:`dnamodel.sbc`, :func:`dnamodel.read_fit` and
+:func:`dnamodel.write_fit`. Every one takes the data as the keyword ``data=``.
 
 The examples fit the shipped example programme at reduced draws, so that they run in seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dnamodel.checks import dated as dated_checks
-from dnamodel.checks import predictive as hierarchical_checks
 from dnamodel.checks.calibration import Calibration
-from dnamodel.checks.calibration import sbc as hierarchical_sbc
-from dnamodel.checks.powerscale import (
-    PowerScaling,
-    ScaledEstimate,
-    power_scaling,
-    refit_scaled,
-    refit_scaled_dated,
-)
-from dnamodel.checks.powerscale import scaled_estimate as scaled_estimate_of
-from dnamodel.checks.predictive import LOO_DRAWS, Check, PriorCheck
-from dnamodel.checks.rebuild import data_of_fit, spec_of_fit
-from dnamodel.data import Dataset, load_data
-from dnamodel.errors import UsageError
-from dnamodel.inference.sampling import compiled_for
-from dnamodel.outputs.html import ReportResult, forecasts_of_fit, loo_of_fit, render_report
+from dnamodel.checks.dated import Forecast
+from dnamodel.checks.powerscale import PowerScaling, ScaledEstimate
+from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.rebuild import check_posterior
+from dnamodel.data import Dataset, given_data
+from dnamodel.deprecation import keyword_only_since
+from dnamodel.errors import UsageError, check_type, check_whole
+from dnamodel.families import Capability, RefitSettings, family_of, fit_of, load_model, spec_of_fit
 from dnamodel.outputs.io import read_netcdf, write_netcdf
-from dnamodel.spec import load_model
-from dnamodel.spec.dated import DatedSpec, resolve_dated
-from dnamodel.spec.hierarchical import HierarchicalSpec
-from dnamodel.spec.resolve import resolve_hierarchical
-from dnamodel.workflows.estimate import REFIT_DRAWS, REFIT_TUNE
+from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
 
 if TYPE_CHECKING:
     import arviz as az
@@ -63,25 +51,31 @@ def read_fit(path: str | Path) -> az.InferenceData:
     Raises
     ------
     UsageError
-        If there is no such file, or it is not a NetCDF fit.
+        If there is no such file, it is not a NetCDF file, or it is not a fit of dnamodel (a plain
+        NetCDF, another program's ``InferenceData``), its spec text does not hash to its recorded
+        hash, or its posterior total is not finite: what ``dnamodel report --from`` refuses.
+    TypeError
+        If ``path`` is not a path.
 
     Examples
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
     >>> data = dnamodel.load_data(folder / "data")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data, draws=200, tune=200, chains=2, prior_draws=200)
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=data, draws=200, tune=200, chains=2,
+    ...                      prior_draws=200)
     >>> path = dnamodel.write_fit(idata, "quillmoor_dated.nc")
     >>> dnamodel.read_fit(path).attrs["spec_hash"] == idata.attrs["spec_hash"]
     True
     """
+    check_type(path, (str, Path), "read_fit: path", "a fit's path")
     source = Path(path)
     if not source.is_file():
         raise UsageError(f"{source}: no such fit; make one with dnamodel.fit and dnamodel.write_fit")
-    try:
-        return read_netcdf(source)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{source}: not a readable NetCDF fit ({error})") from None
+    idata = read_netcdf(source)
+    spec_of_fit(idata, str(source))
+    check_posterior(idata, str(source))
+    return idata
 
 
 def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
@@ -101,18 +95,25 @@ def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
 
     Raises
     ------
+    TypeError
+        If ``idata`` is not an ``InferenceData`` or ``path`` not a path.
     UsageError
-        If the folder does not exist or ``path`` is a folder.
+        If ``idata`` is not a fit of dnamodel (its provenance is missing or does not verify, or its
+        posterior total is not finite), the folder does not exist, ``path`` is a folder, or the
+        operating system refuses the write.
 
     Examples
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
     >>> write_fit(idata, "fit.nc").name
     'fit.nc'
     """
+    check_type(path, (str, Path), "write_fit: path", "a file's path")
+    spec_of_fit(idata, "write_fit: idata")
+    check_posterior(idata, "write_fit: idata")
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .nc")
@@ -121,15 +122,8 @@ def write_fit(idata: az.InferenceData, path: str | Path) -> Path:
     return write_netcdf(idata, target)
 
 
-def _rebuilt(idata: Any, data: Dataset | None) -> tuple[HierarchicalSpec | DatedSpec, Dataset, Any]:
-    """The fit's spec, data and inputs, rebuilt from its attrs (and checked against them)."""
-    spec = spec_of_fit(idata)
-    data = data_of_fit(idata, data)
-    inputs = resolve_dated(spec, data) if isinstance(spec, DatedSpec) else resolve_hierarchical(spec, data)
-    return spec, data, inputs
-
-
-def prior_check(idata: az.InferenceData, data: Dataset | None = None) -> PriorCheck:
+@keyword_only_since("data")
+def prior_check(idata: az.InferenceData, *, data: Dataset | None = None) -> PriorCheck:
     """Prior predictive check: quantiles of the total under the priors alone, against the population.
 
     The fit's ``prior`` group holds draws of the parameters from their priors, pushed forward to
@@ -159,20 +153,21 @@ def prior_check(idata: az.InferenceData, data: Dataset | None = None) -> PriorCh
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=200)
     >>> check = dnamodel.prior_check(idata)
     >>> check.quantiles, check.forward[0] < check.forward[-1]
     ((0.01, 0.05, 0.5, 0.95, 0.99), True)
     """
-    spec, _, inputs = _rebuilt(idata, data)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.PRIOR_CHECK, fit.spec.name)
     if "prior" not in idata.groups():
         raise UsageError("the fit has no prior draws: fit it with prior_draws above 0")
-    checks = dated_checks if isinstance(spec, DatedSpec) else hierarchical_checks
-    return checks.prior_check(idata, inputs)
+    return family.prior_check(fit)
 
 
-def predictive_checks(idata: az.InferenceData, data: Dataset | None = None) -> list[Check]:
+@keyword_only_since("data")
+def predictive_checks(idata: az.InferenceData, *, data: Dataset | None = None) -> list[Check]:
     """Posterior predictive checks: each observation against its 90% predictive interval.
 
     Parameters
@@ -198,36 +193,22 @@ def predictive_checks(idata: az.InferenceData, data: Dataset | None = None) -> l
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=200, tune=200, chains=2, prior_draws=200)
     >>> checks = dnamodel.predictive_checks(idata)
     >>> [c.observation for c in checks][:3]
     ['fernhollow', 'fernhollow_added', 'greyvale']
     """
-    spec, _, inputs = _rebuilt(idata, data)
-    if isinstance(spec, DatedSpec):
-        return dated_checks.predictive_checks(idata, inputs)
-    return hierarchical_checks.predictive_checks(idata)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.PREDICTIVE_CHECKS, fit.spec.name)
+    return family.predictive_checks(fit)
 
 
-def _refit_settings(
-    idata: Any, draws: int | None, tune: int | None, chains: int | None, cap: int, tune_cap: int | None
-) -> dict[str, int]:
-    """Each refit's settings as ``dnamodel estimate`` chooses them: the fit's, with draws (and tuning) capped."""
-    attrs = idata.attrs
-    fit_tune = int(attrs.get("tune", REFIT_TUNE))
-    return {
-        "draws": int(draws if draws is not None else min(int(attrs["draws"]), cap)),
-        "tune": int(tune if tune is not None else (fit_tune if tune_cap is None else min(fit_tune, tune_cap))),
-        "chains": int(chains if chains is not None else int(attrs["chains"])),
-        "seed": int(attrs["seed"]),
-    }
-
-
-def loo(
+@keyword_only_since("data")
+def leave_one_out(
     idata: az.InferenceData,
-    data: Dataset | None = None,
     *,
+    data: Dataset | None = None,
     refit: bool = False,
     draws: int | None = None,
     tune: int | None = None,
@@ -267,32 +248,30 @@ def loo(
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=200, tune=200, chains=2, prior_draws=200)
-    >>> checks = dnamodel.loo(idata, draws=100, tune=100)
+    >>> checks = dnamodel.leave_one_out(idata, draws=100, tune=100)
     >>> len(checks), all(c.lpd is not None for c in checks)
     (10, True)
     """
-    saved = None if refit else loo_of_fit(idata)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.LEAVE_ONE_OUT, fit.spec.name)
+    saved = None if refit else family.saved_checks(idata).loo
     if saved is not None:
-        return saved
-    spec, _, inputs = _rebuilt(idata, data)
-    if isinstance(spec, DatedSpec):
-        settings = _refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE)
-        return dated_checks.leave_one_out(inputs, **settings)
-    settings = _refit_settings(idata, draws, tune, chains, LOO_DRAWS, None)
-    return hierarchical_checks.leave_one_out(compiled_for(inputs), **settings)
+        return list(saved)
+    return family.leave_one_out(fit, family.refit_settings(idata.attrs, draws, tune, chains))
 
 
-def forecasts(
+@keyword_only_since("data")
+def forecast_checks(
     idata: az.InferenceData,
-    data: Dataset | None = None,
     *,
+    data: Dataset | None = None,
     refit: bool = False,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
-) -> list[dated_checks.Forecast]:
+) -> list[Forecast]:
     """A dated fit's forecast checks: refit on what was published by each date, predict what came later.
 
     The dates are the spec's ``[[checks.forecast]]``. A fit made by ``dnamodel estimate`` carries
@@ -324,24 +303,23 @@ def forecasts(
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=200, tune=200, chains=2, prior_draws=200)
-    >>> [(f.data_to, [c.observation for c in f.checks]) for f in dnamodel.forecasts(idata, draws=100, tune=100)]
+    >>> [(f.data_to, [c.observation for c in f.checks]) for f in dnamodel.forecast_checks(idata, draws=100, tune=100)]
     [('2021-12', ['larkspur', 'larkspur_coverage', 'mossgate', 'kestrel_point'])]
     """
-    spec = spec_of_fit(idata)
-    if not isinstance(spec, DatedSpec):
-        raise UsageError(
-            f"the fit of {spec.name} is hierarchical, which has no time: its forecasts are `dnamodel forecast-check`'s"
-        )
-    saved = None if refit else forecasts_of_fit(idata)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.FORECAST_CHECKS, f"the fit of {fit.spec.name}")
+    saved = None if refit else family.saved_checks(idata).forecasts
     if saved is not None:
-        return saved
-    _, _, inputs = _rebuilt(idata, data)
-    return dated_checks.forecast_checks(inputs, **_refit_settings(idata, draws, tune, chains, REFIT_DRAWS, REFIT_TUNE))
+        return list(saved)
+    return family.forecast_checks(fit, family.refit_settings(idata.attrs, draws, tune, chains))
 
 
-def psens(idata: az.InferenceData, data: Dataset | None = None, var_names: Any = None) -> PowerScaling:
+@keyword_only_since("data", "var_names")
+def power_scaling(
+    idata: az.InferenceData, *, data: Dataset | None = None, var_names: Sequence[str] | None = None
+) -> PowerScaling:
     """Power-scaling sensitivity of a fit to its priors and its likelihood (Kallioinen et al. 2024).
 
     No refit: ``arviz.psens`` reweights the posterior draws by the fit's log densities. A dated
@@ -372,23 +350,23 @@ def psens(idata: az.InferenceData, data: Dataset | None = None, var_names: Any =
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=200, tune=200, chains=2, prior_draws=200)
-    >>> "total" in [row.quantity for row in dnamodel.psens(idata).rows]
+    >>> "total" in [row.quantity for row in dnamodel.power_scaling(idata).rows]
     True
     """
-    spec, _, inputs = _rebuilt(idata, data)
-    has_densities = "log_prior" in idata.groups() and "log_likelihood" in idata.groups()
-    fitted = None if isinstance(spec, DatedSpec) or has_densities else compiled_for(inputs)
-    return power_scaling(idata, fitted, var_names)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.POWER_SCALING, fit.spec.name)
+    return family.power_scaling(fit, var_names)
 
 
+@keyword_only_since("var", "data")
 def scaled_estimate(
-    idata: az.InferenceData, prior: str, alpha: float, var: str = "total", data: Dataset | None = None
+    idata: az.InferenceData, prior: str, alpha: float, *, var: str = "total", data: Dataset | None = None
 ) -> ScaledEstimate:
     """A posterior mean with one prior raised to a finite power, by reweighting the fit's draws.
 
-    :func:`psens` says *whether* a quantity is sensitive to a prior; this says *by how much*, in
+    :func:`power_scaling` says *whether* a quantity is sensitive to a prior; this says *by how much*, in
     the quantity's units. Pareto-smoothed importance sampling from the fit's saved log prior
     (no refit): a power below 1 weakens (widens) the prior, above 1 strengthens it.
     :func:`scaled_refit` is the refit it stands in for.
@@ -398,7 +376,7 @@ def scaled_estimate(
     idata : arviz.InferenceData
         A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
     prior : str
-        A prior term of the model, as :func:`psens` names them (its ``prior_terms``), e.g.
+        A prior term of the model, as :func:`power_scaling` names them (its ``prior_terms``), e.g.
         ``"typed_share"``.
     alpha : float
         The power, above 0.
@@ -423,24 +401,24 @@ def scaled_estimate(
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=200, tune=200, chains=2, prior_draws=100)
     >>> estimate = dnamodel.scaled_estimate(idata, "typed_share", 2.0)
     >>> estimate.quantity, estimate.prior, estimate.alpha, estimate.mean > 0
     ('total', 'typed_share', 2.0, True)
     """
-    spec, _, inputs = _rebuilt(idata, data)
-    has_densities = "log_prior" in idata.groups()
-    fitted = None if isinstance(spec, DatedSpec) or has_densities else compiled_for(inputs)
-    return scaled_estimate_of(idata, fitted, prior, alpha, var)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.POWER_SCALING, fit.spec.name)
+    return family.scaled_estimate(fit, prior, alpha, var)
 
 
+@keyword_only_since("data")
 def scaled_refit(
     idata: az.InferenceData,
     prior: str,
     alpha: float,
-    data: Dataset | None = None,
     *,
+    data: Dataset | None = None,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
@@ -483,29 +461,29 @@ def scaled_refit(
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                      draws=100, tune=100, chains=2, prior_draws=100)
     >>> refit = dnamodel.scaled_refit(idata, "typed_share", 2.0)
     >>> refit.posterior.sizes["draw"], "total" in refit.posterior
     (100, True)
     """
-    spec, _, inputs = _rebuilt(idata, data)
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.SCALED_REFIT, fit.spec.name)
     attrs = idata.attrs
-    settings = {
-        "draws": int(draws if draws is not None else attrs["draws"]),
-        "tune": int(tune if tune is not None else attrs["tune"]),
-        "chains": int(chains if chains is not None else attrs["chains"]),
-        "seed": int(seed if seed is not None else int(attrs["seed"]) + 1),
-    }
-    if isinstance(spec, DatedSpec):
-        return refit_scaled_dated(inputs, prior, alpha, **settings)
-    return refit_scaled(compiled_for(inputs), prior, alpha, **settings)
+    settings = RefitSettings(
+        draws=draws if draws is not None else int(attrs["draws"]),
+        tune=tune if tune is not None else int(attrs["tune"]),
+        chains=chains if chains is not None else int(attrs["chains"]),
+        seed=seed if seed is not None else int(attrs["seed"]) + 1,
+    )
+    return family.scaled_refit(fit, prior, alpha, settings)
 
 
+@keyword_only_since("data")
 def sbc(
     model: az.InferenceData | HierarchicalSpec | DatedSpec | str | Path,
-    data: Dataset | None = None,
     *,
+    data: Dataset | None = None,
     simulations: int,
     draws: int = 500,
     tune: int = 500,
@@ -545,72 +523,26 @@ def sbc(
     --------
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> calibration = dnamodel.sbc(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
+    >>> calibration = dnamodel.sbc(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
     ...                            simulations=2, draws=100, tune=100, chains=2, seed=1)
     >>> calibration.ranks.shape[0], "total" in calibration.quantities
     (2, True)
     """
-    if hasattr(model, "posterior") and hasattr(model, "attrs"):
-        spec, data, inputs = _rebuilt(model, data)
+    check_whole(simulations, "sbc: simulations", 1)
+    settings = RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    if hasattr(model, "groups") and hasattr(model, "attrs"):  # an InferenceData
+        family, fit, _ = fit_of(model, data)
+        spec, inputs = fit.spec, fit.inputs
     else:
-        spec = model if isinstance(model, HierarchicalSpec | DatedSpec) else load_model(model)
-        if not isinstance(spec, HierarchicalSpec | DatedSpec):
-            raise UsageError(f"{spec.name} is a Monte Carlo spec; calibration is of a dated or hierarchical one")
-        data = data if data is not None else load_data()
-        inputs = resolve_dated(spec, data) if isinstance(spec, DatedSpec) else resolve_hierarchical(spec, data)
-    if isinstance(spec, DatedSpec):
-        return dated_checks.sbc(inputs, simulations, seed=seed, draws=draws, tune=tune, chains=chains)
-    return hierarchical_sbc(compiled_for(inputs), simulations, draws=draws, tune=tune, chains=chains, seed=seed)
-
-
-def report(
-    fit: az.InferenceData | str | Path,
-    out: str | Path,
-    *,
-    data: Dataset | None = None,
-    sweeps_dir: str | Path | None = None,
-) -> ReportResult:
-    """The HTML report of a fit: one self-contained file to read, check and cite.
-
-    Parameters
-    ----------
-    fit : arviz.InferenceData, str or Path
-        A fit, or its saved NetCDF. A fit not yet saved is written beside the report first
-        (``out`` with the suffix ``.nc``), so that the report's "how to reproduce" names a file
-        that exists.
-    out : str or Path
-        The HTML file to write (its name ends in ``.html``).
-    data : Dataset, optional
-        The data the fit was made from; by default read again from the location it records.
-    sweeps_dir : str or Path, optional
-        Where the shipped sweeps' results are (``make sweeps``); by default none are shown.
-
-    Returns
-    -------
-    ReportResult
-        The file written, the summary, the figures' ids, the sweeps shown and the parts missing.
-
-    Raises
-    ------
-    UsageError
-        If ``out`` is not an HTML file name, the fit is not a dnamodel fit, or its data are not ``data``.
-
-    Examples
-    --------
-    >>> import dnamodel
-    >>> folder = dnamodel.example_path("quillmoor")
-    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", dnamodel.load_data(folder / "data"),
-    ...                      draws=200, tune=200, chains=2, prior_draws=200)
-    >>> result = dnamodel.report(idata, "quillmoor.html")
-    >>> result.path.name, result.path.with_suffix(".nc").is_file()
-    ('quillmoor.html', True)
-    """
-    target = Path(out)
-    if target.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"{target}: a report is an HTML file; give a name ending in .html")
-    if isinstance(fit, str | Path):
-        source = Path(fit)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = write_fit(fit, target.with_suffix(".nc"))
-    return render_report(source, target, data=data, sweeps_dir=sweeps_dir)
+        check_type(
+            model,
+            (str, Path, DatedSpec, HierarchicalSpec, ModelSpec),
+            "sbc: model",
+            "a fit, a spec, or a model's name or path",
+        )
+        spec = load_model(model) if isinstance(model, str | Path) else model
+        family = family_of(spec)
+        family.require(Capability.SBC, spec.name)
+        inputs = family.resolve(spec, given_data(data, "sbc"))
+    family.require(Capability.SBC, spec.name)
+    return family.sbc(inputs, simulations, settings)

@@ -10,40 +10,47 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.compare import Stacking, stack
+from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
-from dnamodel.checks.predictive import Check, leave_one_out
+from dnamodel.checks.predictive import Check
+from dnamodel.checks.rebuild import check_posterior
 from dnamodel.checks.summary import round_significant
-from dnamodel.errors import UsageError
-from dnamodel.files import atomic_write_text, check_output_folder
-from dnamodel.inference.dated import fit_dated
-from dnamodel.inference.sampling import fit_model
-from dnamodel.outputs import plots
-from dnamodel.outputs.io import read_netcdf, write_netcdf
+from dnamodel.data import Dataset, given_data
+from dnamodel.data.study import Study
+from dnamodel.deprecation import keyword_only_since
+from dnamodel.errors import UsageError, check_type, check_whole, python_value
+from dnamodel.families import Capability, FitSettings, family_of, load_model, spec_of_fit
+from dnamodel.families.base import spec_settings_blamed
+from dnamodel.files import atomic_write_files, check_output_folder, make_folder, remove_folders
+from dnamodel.outputs.io import netcdf_bytes, read_netcdf
+from dnamodel.outputs.plots import figures_held
+from dnamodel.outputs.sweep_plots import comparison_plot
 from dnamodel.provenance import package_version
-from dnamodel.spec import DatedSpec, HierarchicalSpec, available_models, load_model
-from dnamodel.workflows.estimate import COMPARISON_FILE, REFIT_DRAWS, REFIT_TUNE
+from dnamodel.spec import available_models
+from dnamodel.spec.hierarchical import MAX_SEED
+from dnamodel.workflows.estimate import COMPARISON_FILE
 
 PROBABILITIES = (0.5, 0.9, 0.95)
 BOOTSTRAP = 1000
 """Bayesian-bootstrap replicates of the stacking weights."""
 
 
+DEFAULT_MODEL = "dated"
+"""The shipped default model, listed first, then its variants (``dated_*``), then the rest."""
+
+
 def shipped_models() -> list[str]:
-    """Every shipped spec that fits a Bayesian model (dated or hierarchical), the default first."""
-    names = []
-    for name in available_models():
-        spec = load_model(name)
-        if isinstance(spec, DatedSpec | HierarchicalSpec):
-            names.append(name)
-    return sorted(names, key=lambda n: (n != "dated", not n.startswith("dated"), n))
+    """Every shipped spec whose family fits a posterior (dated or hierarchical), the default first."""
+    names = [name for name in available_models() if family_of(load_model(name)).supports(Capability.POSTERIOR)]
+    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, not n.startswith(DEFAULT_MODEL), n))
 
 
 @dataclass
@@ -58,7 +65,7 @@ class ModelResult:
     median: float
     passed: bool
     loo: list[Check]
-    forecasts: list[Any] = field(default_factory=list)
+    forecasts: list[Forecast] = field(default_factory=list)
 
     @property
     def observations(self) -> tuple[str, ...]:
@@ -151,50 +158,58 @@ class Comparison:
         return text + "."
 
 
-def _result_dated(spec: DatedSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
-    fit = fit_dated(spec, data, seed=seed, prior_draws=200, **settings)
-    refits = {"draws": REFIT_DRAWS, "tune": REFIT_TUNE, "chains": fit.idata.attrs["chains"]}
-    loo = dated_checks.leave_one_out(fit.inputs, seed=seed, **refits)
-    forecasts = dated_checks.forecast_checks(fit.inputs, seed=seed, **refits)
-    return _result(spec.name, "dated", spec.hash, fit.idata, loo, forecasts)
+def _fitted_result(spec: Any, data: Dataset, settings: FitSettings) -> ModelResult:
+    """Fit ``spec``, refit it without each observation, and run its forecasts where its family has them."""
+    family = family_of(spec)
+    with spec_settings_blamed(spec, settings.draws, settings.chains):
+        fit = family.fit(spec, data, settings)
+    refits = family.refit_settings(fit.idata.attrs)
+    loo = family.leave_one_out(fit, refits)
+    forecasts = family.forecast_checks(fit, refits) if family.supports(Capability.FORECAST_CHECKS) else []
+    return _result(spec.name, family.kind, spec.hash, fit.idata, loo, forecasts)
 
 
-def _result_hierarchical(spec: HierarchicalSpec, data: Any, settings: dict[str, Any], seed: int) -> ModelResult:
-    idata, fitted = fit_model(spec, data, seed=seed, prior_draws=200, **settings)
-    a = idata.attrs
-    loo = leave_one_out(fitted, draws=min(a["draws"], 1000), tune=a["tune"], chains=a["chains"], seed=a["seed"])
-    return _result(spec.name, "hierarchical", spec.hash, idata, loo, [])
-
-
-def _result(name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Any]) -> ModelResult:
+def _result(
+    name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Forecast]
+) -> ModelResult:
     total = idata.posterior["total"].values.ravel()
-    intervals = {p: tuple(float(v) for v in np.quantile(total, [(1 - p) / 2, (1 + p) / 2])) for p in PROBABILITIES}
+    intervals = {}
+    for p in PROBABILITIES:
+        low, high = np.quantile(total, [(1 - p) / 2, (1 + p) / 2])
+        intervals[p] = (float(low), float(high))
     return ModelResult(
         name, kind, spec_hash, total, intervals, float(np.median(total)), diagnose(idata).passed, loo, forecasts
     )
 
 
+@keyword_only_since("data")
 def compare(
-    models: list[str] | None,
-    data: Any,
+    models: Sequence[str | Path] | None = None,
     *,
+    data: Dataset | None = None,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
     seed: int = 20220913,
     bootstrap: int = BOOTSTRAP,
+    status: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Fit each model, score it by exact leave-one-out, and stack those scored on the same observations.
 
     Parameters
     ----------
-    models : list of str, optional
-        Names or paths of dated or hierarchical specs; every shipped one by default.
-    data : Dataset
+    models : sequence of str or Path, optional
+        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); every shipped model by default.
+    data : Dataset, optional
+        The data every model is fitted to; the bundled data by default.
     draws, tune, chains : int, optional
         Each main fit's settings (the spec's by default); refits use the estimate's refit settings.
     seed : int
         The seed of every fit, and (through a SeedSequence) of the bootstrap.
+    bootstrap : int
+        Bayesian-bootstrap replicates of the stacking weights.
+    status : callable, optional
+        Called with a line saying which model is fitted now (the command line shows it on a terminal).
 
     Returns
     -------
@@ -214,37 +229,60 @@ def compare(
 
     >>> import dnamodel
     >>> folder = dnamodel.example_path("quillmoor")
-    >>> result = compare([str(folder / "models" / "dated.toml")], dnamodel.load_data(folder / "data"),
+    >>> result = compare([folder / "models" / "dated.toml"], data=dnamodel.load_data(folder / "data"),
     ...                  draws=200, tune=200, chains=2)
     >>> [m.name for m in result.models], len(result.models[0].loo), result.stacking is None
     (['quillmoor_dated'], 10, True)
     """
-    names = models or shipped_models()
-    saved = {name: _read_fit(name, data) for name in names if str(name).endswith(".nc")}
+    data = given_data(data, "compare")
+    names = _model_names(models)
+    check_whole(seed, "compare: seed", 0, MAX_SEED)
+    check_whole(bootstrap, "compare: bootstrap", 1)
+    saved = {name: _read_fit(name, data) for name in names if name.endswith(".nc")}
     specs = {}
     for name in names:
         if name in saved:
             continue
         spec = load_model(name)
-        if not isinstance(spec, DatedSpec | HierarchicalSpec):
-            raise UsageError(f"{name} is a Monte Carlo model; compare fits dated and hierarchical models")
+        family_of(spec).require(Capability.POSTERIOR, name)
         specs[name] = spec
-    settings = {"draws": draws, "tune": tune, "chains": chains}
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, prior_draws=200)
     results, timings = [], {}
-    for name in names:
+    for number, name in enumerate(names, start=1):
+        if status is not None:
+            what = "Reading" if name in saved else "Fitting and refitting"
+            status(f"{what} {name} ({number} of {len(names)})")
         begin = time.perf_counter()
-        spec = specs.get(name)
-        if spec is None:
-            results.append(saved[name])
-        elif isinstance(spec, DatedSpec):
-            results.append(_result_dated(spec, data, settings, seed))
-        else:
-            results.append(_result_hierarchical(spec, data, settings, seed))
+        results.append(saved[name] if name in saved else _fitted_result(specs[name], data, settings))
         timings[results[-1].name] = round(time.perf_counter() - begin, 1)
     return _compare(results, data.version, seed, bootstrap, timings)
 
 
-def _read_fit(path: str, data: Any) -> ModelResult:
+def _model_names(models: Any) -> list[str]:
+    """The models to compare: every shipped one for ``None``, else each name or path as a string.
+
+    Raises
+    ------
+    TypeError
+        For a string given whole (a list of names is meant) or anything but a sequence of names and paths.
+    ValueError
+        For an empty sequence: ``None`` means every shipped model, ``[]`` none.
+    """
+    if models is None:
+        return shipped_models()
+    if isinstance(models, str | Path) or not isinstance(models, Sequence):
+        raise TypeError(
+            f"compare: models must be a list of names or paths, or None for every shipped one, got "
+            f"{python_value(models)}"
+        )
+    for model in models:
+        check_type(model, (str, Path), "compare: each model", "a model's name or path, or a fit's .nc path")
+    if not models:
+        raise ValueError("compare: models is empty; give at least one, or None for every shipped model")
+    return [str(m) for m in models]
+
+
+def _read_fit(path: str, data: Dataset) -> ModelResult:
     """A fit saved by ``dnamodel estimate``, with its leave-one-out results; it must be of ``data``.
 
     Raises
@@ -257,21 +295,20 @@ def _read_fit(path: str, data: Any) -> ModelResult:
     if not target.is_file():
         raise UsageError(f"{path}: no such fit (a NetCDF file written by dnamodel estimate)")
     idata = read_netcdf(target)
+    family = family_of(spec_of_fit(idata, path))
+    check_posterior(idata, path)
     attrs = dict(idata.attrs)
     if attrs.get("data_version") != data.version:
         raise UsageError(
             f"{path} was fitted to data {attrs.get('data_version')}, not to {data.version}: models compared "
             "and stacked must share their data; refit it, or give the data it was fitted to with --data"
         )
-    loo = [Check(**c) for c in json.loads(attrs.get("leave_one_out_json", "[]"))]
+    saved = family.saved_checks(idata)
+    loo = list(saved.loo or ())
     if not loo or any(c.lpd is None for c in loo):
         raise UsageError(f"{path} has no leave-one-out densities; refit it with dnamodel estimate (without --no-loo)")
-    forecasts = [
-        dated_checks.Forecast(f["data_to"], tuple(f["used"]), tuple(Check(**c) for c in f["checks"]))
-        for f in json.loads(attrs.get("forecasts_json", "[]"))
-    ]
-    kind = str(attrs.get("model_kind", "hierarchical"))
-    return _result(str(attrs.get("model")), kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
+    forecasts = list(saved.forecasts or ())
+    return _result(str(attrs.get("model")), family.kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
 
 
 def _compare(
@@ -290,16 +327,17 @@ def _compare(
     return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
 
 
-def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) -> list[Path]:
-    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure.
+def write_comparison(result: Comparison, out: str | Path, *, study: Study | None = None) -> list[Path]:
+    """The comparison as NetCDF (model × draw totals, weights, bootstrap), CSV and a figure, all or none.
 
     ``study`` (``Dataset.study``) gives the figure's words and the comparison figures drawn dashed.
+    The three are rendered in memory and written together (:func:`dnamodel.files.atomic_write_files`);
+    a folder created for them is removed again if the write fails.
     """
     import xarray as xr  # deferred: start-up time
 
     folder = Path(out)
     check_output_folder(folder, "output folder")
-    folder.mkdir(parents=True, exist_ok=True)
     n = min(m.total.size for m in result.models)
     thin = {m.name: m.total[np.linspace(0, m.total.size - 1, n).round().astype(int)] for m in result.models}
     ds = xr.Dataset(
@@ -322,15 +360,22 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Any = None) 
         ds["weight"] = (("stacked",), s.weights)
         ds["weight_bootstrap"] = (("bootstrap", "stacked"), s.bootstrap)
         ds = ds.assign_coords(stacked=list(s.models))
-    paths = [write_netcdf(ds, folder / COMPARISON_FILE)]
     rows = ["model,kind,median,low_90,high_90,passed_gates,elpd_loo,weight"]
     weights = dict(zip(result.stacking.models, result.stacking.weights, strict=True)) if result.stacking else {}
     for m in result.models:
         low, high = m.intervals[0.9]
         weight = weights.get(m.name, "")
         rows.append(f"{m.name},{m.kind},{m.median!r},{low!r},{high!r},{m.passed},{float(m.lpd.sum())!r},{weight!r}")
-    csv_path = folder / "compare.csv"
-    atomic_write_text(csv_path, "\n".join(rows) + "\n")
-    paths.append(csv_path)
-    paths.append(plots.comparison_plot(result, folder / "compare.png", study=study))
-    return paths
+    created = make_folder(folder)
+    try:
+        with figures_held() as held:
+            figure = comparison_plot(result, folder / "compare.png", study=study)
+        contents: dict[str | Path, bytes] = {
+            folder / COMPARISON_FILE: netcdf_bytes(ds),
+            folder / "compare.csv": ("\n".join(rows) + "\n").encode("utf-8"),
+            figure: held[figure],
+        }
+        return atomic_write_files(contents)
+    except BaseException:
+        remove_folders(created)
+        raise

@@ -1,45 +1,34 @@
-"""The work of ``dnamodel estimate``: fit, summarise, check, write.
+"""The work of ``dnamodel estimate``: fit, summarise, check, write; and of ``dnamodel forecast-check``.
 
-:func:`run_estimate` fits a hierarchical or a dated spec, summarises the fit for citation, runs the
-predictive, leave-one-out (and for a dated spec, forecast) and prior checks (and, when asked,
-power-scaling sensitivity), writes the NetCDF, CSV and figures, and returns it all as an
-:class:`EstimateResult`.
+:func:`run_estimate` asks the spec's model family to fit it, summarises the fit for citation, runs
+the checks the family supports (predictive, leave-one-out, forecasts, prior; power-scaling when
+asked), saves them with the fit, writes the NetCDF, CSV, the tables authors paste (Markdown and LaTeX) and the
+figures, all or none, and returns it all as an
+:class:`EstimateResult`: one pipeline for every family. :func:`run_forecast_check` runs a model's
+forecasts and a comparison model's at the same cutoffs.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dnamodel.checks import dated as dated_checks
-from dnamodel.checks.powerscale import add_log_densities, power_scaling
-from dnamodel.checks.predictive import (
-    LOO_DRAWS,
-    Check,
-    PriorCheck,
-    forecast_checks,
-    leave_one_out,
-    predictive_checks,
-    prior_check,
-)
-from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.checks.dated import Forecast
+from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.summary import Summary
+from dnamodel.data import Dataset
+from dnamodel.errors import UsageError
+from dnamodel.families import Capability, Family, Fit, FitSettings, RefitSettings, SavedChecks, family_of
+from dnamodel.families.base import spec_settings_blamed
 from dnamodel.files import check_output_folder
-from dnamodel.inference.dated import fit_dated
-from dnamodel.inference.sampling import compiled_for, fit_model
-from dnamodel.outputs.io import write_outputs
+from dnamodel.outputs import plots
+from dnamodel.outputs.formats import summary_documents
+from dnamodel.outputs.io import Drawer, write_outputs
 from dnamodel.provenance import package_version
-from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
-from dnamodel.spec.resolve import resolve_hierarchical
-
-REFIT_DRAWS = 400
-"""Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
-to ±0.02 and a 90% predictive interval, a tenth of the citation's draws."""
-REFIT_TUNE = 500
 
 
 @dataclass
@@ -54,7 +43,7 @@ class EstimateResult:
     timings: dict[str, float]
     description: str
     power_scaling: Any = None
-    forecasts: list[Any] = field(default_factory=list)
+    forecasts: list[Forecast] = field(default_factory=list)
     structural: str | None = None
     """The sentence on structural uncertainty, from a comparison saved in the output folder."""
 
@@ -82,7 +71,7 @@ class EstimateResult:
 
 def run_estimate(
     spec: Any,
-    data: Any,
+    data: Dataset,
     *,
     draws: int | None = None,
     tune: int | None = None,
@@ -95,136 +84,87 @@ def run_estimate(
     sensitivity: bool = False,
     status: Callable[[str], None] | None = None,
 ) -> EstimateResult:
-    """Fit, summarise, check and write: the work of ``dnamodel estimate``.
+    """Fit, summarise, check and write: the work of ``dnamodel estimate``, the same for every model family.
 
-    ``progress`` draws the sampler's own progress bar; ``status``, if given, is called with a
-    line saying what runs next (the command line shows it on a terminal, as a spinner).
+    The spec's family fits it and runs the checks it supports: the posterior predictive checks, the
+    leave-one-out refits and, where it has them, the forecasts (their refits capped at the family's
+    draws and tuning), the prior check and, with ``sensitivity``, power-scaling. The checks are saved
+    in the fit's ``attrs`` (:func:`dnamodel.families.base.write_saved_checks`), so a report drawn from
+    the file refits nothing. ``progress`` draws the sampler's own progress bar; ``status``, if given,
+    is called with a line saying what runs next (the command line shows it on a terminal, as a spinner).
 
     Raises
     ------
     UsageError
-        Before the fit, if ``out`` cannot be a folder to write in, or the sampler settings cannot run.
+        Before the fit, if ``out`` cannot be a folder to write in, the spec is not of a model with a
+        posterior, or the sampler settings cannot run.
     """
     check_output_folder(out, "output folder")
-    if isinstance(spec, DatedSpec):
-        return _run_dated(
-            spec,
-            data,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            sampler=sampler,
-            out=out,
-            loo=loo,
-            progress=progress,
-            sensitivity=sensitivity,
-            status=status,
-        )
-    say = status or _silent
-    start = time.perf_counter()
-    say(f"Compiling and sampling {spec.name} ({_plan(spec, draws, tune, chains)})")
-    idata, fitted = fit_model(
-        spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress
-    )
-    say("Summarising and checking the fit")
-    summary = summarize_fit(idata, data)
-    checks = predictive_checks(idata)
-    timings = dict(fitted.timings.as_dict())
-    loo_checks: list[Check] = []
-    if loo:
-        say("Leave-one-out: refitting without each observation")
-        begin = time.perf_counter()
-        a = idata.attrs
-        # A held-out observation's 90% predictive interval needs far fewer draws than the citation:
-        # LOO_DRAWS per chain keep the four refits to about a quarter of the main fit's sampling.
-        draws_loo = min(a["draws"], LOO_DRAWS)
-        loo_checks = leave_one_out(fitted, draws=draws_loo, tune=a["tune"], chains=a["chains"], seed=a["seed"])
-        timings["leave_one_out"] = time.perf_counter() - begin
-        # saved with the fit, so a report drawn from the file shows them without refitting
-        idata.attrs["leave_one_out_json"] = json.dumps([asdict(c) for c in loo_checks])
-        idata.attrs["leave_one_out_draws"] = draws_loo
-    prior = prior_check(idata, fitted.inputs)
-    scaling = None
-    if sensitivity:
-        say("Power-scaling sensitivity")
-        begin = time.perf_counter()
-        idata = add_log_densities(idata, fitted)  # saved with the fit, so psens can be rerun from the file
-        scaling = power_scaling(idata, fitted)
-        timings["power_scaling"] = time.perf_counter() - begin
-    say("Writing the NetCDF, CSV and figures")
-    begin = time.perf_counter()
-    paths = write_outputs(idata, summary, out, fitted.inputs)
-    timings["outputs"] = time.perf_counter() - begin
-    timings["total"] = time.perf_counter() - start
-    return EstimateResult(summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling)
-
-
-def _run_dated(
-    spec: DatedSpec,
-    data: Any,
-    *,
-    draws: int | None,
-    tune: int | None,
-    chains: int | None,
-    seed: int | None,
-    sampler: str,
-    out: str | Path,
-    loo: bool,
-    progress: bool,
-    sensitivity: bool = False,
-    status: Callable[[str], None] | None = None,
-) -> EstimateResult:
-    """``run_estimate`` for a dated spec: fit, summarise, refit for leave-one-out and forecasts, write.
-
-    Power-scaling reads the fit's own log-density groups, which every dated fit saves: no refit.
-    ``sampler`` chooses the main fit's; the refits sample the numba kernel with nutpie either way.
-    """
+    structural = structural_sentence(out, data, spec.name)  # read before the fit: a damaged file fails now
+    family = family_of(spec)
+    family.require(Capability.POSTERIOR, spec.name)
     say = status or _silent
     start = time.perf_counter()
     say(f"Sampling {spec.name} ({_plan(spec, draws, tune, chains)})")
-    fit = fit_dated(spec, data, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
-    idata, inputs = fit.idata, fit.inputs
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, progress=progress)
+    with spec_settings_blamed(spec, draws, chains):
+        fit = family.fit(spec, data, settings)
     timings = dict(fit.timings)
     say("Summarising and checking the fit")
-    summary = summarize_fit(idata, data)
-    checks = dated_checks.predictive_checks(idata, inputs)
-    a = idata.attrs
-    refits = {"draws": min(a["draws"], REFIT_DRAWS), "tune": min(a["tune"], REFIT_TUNE), "chains": a["chains"]}
+    summary = family.summarize(fit, data)
+    checks = family.predictive_checks(fit)
+    refits = family.refit_settings(fit.idata.attrs)
     loo_checks: list[Check] = []
-    forecasts: list[dated_checks.Forecast] = []
-    if loo:
-        say(f"Leave-one-out: {len(inputs.observation)} refits")
+    forecasts: list[Forecast] = []
+    if loo and family.supports(Capability.LEAVE_ONE_OUT):
+        say(f"Leave-one-out: {len(fit.inputs.observation)} refits")
         begin = time.perf_counter()
-        loo_checks = dated_checks.leave_one_out(inputs, seed=a["seed"], **refits)
+        loo_checks = family.leave_one_out(fit, refits)
         timings["leave_one_out"] = round(time.perf_counter() - begin, 3)
-        idata.attrs["leave_one_out_json"] = json.dumps([asdict(c) for c in loo_checks])
-        idata.attrs["leave_one_out_draws"] = refits["draws"]
-        say("Forecasts: refits on what was published by each date")
-        begin = time.perf_counter()
-        forecasts = dated_checks.forecast_checks(inputs, seed=a["seed"], **refits)
-        timings["forecasts"] = round(time.perf_counter() - begin, 3)
-        idata.attrs["forecasts_json"] = json.dumps(
-            [{"data_to": f.data_to, "used": list(f.used), "checks": [asdict(c) for c in f.checks]} for f in forecasts]
+        if family.supports(Capability.FORECAST_CHECKS):
+            say("Forecasts: refits on what was published by each date")
+            begin = time.perf_counter()
+            forecasts = family.forecast_checks(fit, refits)
+            timings["forecasts"] = round(time.perf_counter() - begin, 3)
+        family.save_checks(
+            fit,
+            SavedChecks(
+                loo=tuple(loo_checks),
+                loo_draws=refits.draws,
+                forecasts=tuple(forecasts) if family.supports(Capability.FORECAST_CHECKS) else None,
+            ),
         )
-    prior = dated_checks.prior_check(idata, inputs)
-    structural = structural_sentence(out, data, spec.name)
+    prior = family.prior_check(fit)
     if structural is not None:
-        idata.attrs["structural_uncertainty"] = structural
+        family.save_checks(fit, SavedChecks(structural=structural))
     scaling = None
     if sensitivity:
         say("Power-scaling sensitivity")
         begin = time.perf_counter()
-        scaling = power_scaling(idata)
+        fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
+        scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
-    say("Writing the NetCDF, CSV and figures")
+    say("Writing the NetCDF, CSV, tables and figures")
     begin = time.perf_counter()
-    paths = write_outputs(idata, summary, out, inputs)
+    paths = write_outputs(
+        fit.idata, summary, out, _figures(family, fit, summary, prior), tables=summary_documents(summary)
+    )
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(
         summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling, forecasts, structural
     )
+
+
+def _figures(family: Family, fit: Fit, summary: Summary, prior: PriorCheck) -> list[tuple[str, Drawer]]:
+    """The figures ``estimate`` writes: the total's posterior, the family's own, and the prior predictive."""
+    idata, study = fit.idata, summary.study
+    stocks = family.stocks(fit)
+    return [
+        ("total", lambda path: plots.total_posterior_plot(idata, summary, path)),
+        *family.figures(fit),
+        ("prior_predictive", lambda path: plots.prior_predictive_plot(idata, prior, path, study=study, stocks=stocks)),
+    ]
 
 
 def _silent(line: str) -> None:
@@ -243,16 +183,22 @@ COMPARISON_FILE = "compare.nc"
 """Where ``dnamodel compare`` writes its comparison, in its output folder (``estimate`` reads it there)."""
 
 
-def structural_sentence(folder: str | Path, data: Any, model: str) -> str | None:
+def structural_sentence(folder: str | Path, data: Dataset, model: str) -> str | None:
     """The sentence of a comparison saved in ``folder``, if it is of this data and dnamodel and has ``model``."""
     import xarray as xr  # deferred: start-up time
 
     target = Path(folder) / COMPARISON_FILE
     if not target.is_file():
         return None
-    with xr.open_dataset(target, engine="h5netcdf") as ds:
-        attrs = dict(ds.attrs)
-        models = [str(m) for m in ds["model"].values]
+    try:
+        with xr.open_dataset(target, engine="h5netcdf") as ds:
+            attrs = dict(ds.attrs)
+            models = [str(m) for m in ds["model"].values]
+    except (OSError, ValueError, KeyError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(
+            f"{target}: not a readable comparison ({reason}); remove it, or rerun dnamodel compare"
+        ) from None
     if attrs.get("data_version") != data.version or attrs.get("dnamodel_version") != package_version():
         return None
     if model not in models:
@@ -262,12 +208,12 @@ def structural_sentence(folder: str | Path, data: Any, model: str) -> str | None
 
 @dataclass
 class ForecastComparison:
-    """``dnamodel forecast-check``: a dated model's forecasts beside a comparison model's."""
+    """``dnamodel forecast-check``: a model's forecasts beside a comparison model's at the same cutoffs."""
 
     model: str
-    forecasts: list[Any]
+    forecasts: list[Forecast]
     comparison: str | None
-    comparison_forecasts: list[tuple[str, tuple[str, ...], list[Check]]]
+    comparison_forecasts: list[Forecast]
     timings: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
@@ -284,49 +230,61 @@ class ForecastComparison:
             ],
             "comparison": self.comparison,
             "comparison_forecasts": [
-                {"data_to": label, "used": list(used), "checks": [asdict(c) for c in checks]}
-                for label, used, checks in self.comparison_forecasts
+                {"data_to": f.data_to, "used": list(f.used), "checks": [asdict(c) for c in f.checks]}
+                for f in self.comparison_forecasts
             ],
             "timings": self.timings,
         }
 
 
 def run_forecast_check(
-    spec: DatedSpec,
-    data: Any,
+    spec: Any,
+    data: Dataset,
     *,
     comparison: Any = None,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> ForecastComparison:
-    """The dated spec's forecasts forward in time; the comparison hierarchical spec's at the same cutoffs."""
-    inputs = resolve_dated(spec, data)
+    """A model's forecasts forward in time, and a comparison model's at the same cutoffs.
+
+    ``spec``'s family must have forecast checks (the dated model's ``[[checks.forecast]]``), and
+    ``comparison``'s forecasts at given cutoffs (the hierarchical model's). No main fit is needed:
+    each forecast is a refit on the past. ``status``, if given, is called with a line saying what
+    runs next.
+
+    Raises
+    ------
+    UsageError
+        If either model's family lacks what it is asked for.
+    """
+    family = family_of(spec)
+    family.require(Capability.FORECAST_CHECKS, spec.name)
+    if comparison is not None:
+        family_of(comparison).require(Capability.FORECASTS_AT, f"--compare {comparison.name}")
+    inputs = family.resolve(spec, data)
     settings = spec.sampler
-    seed = settings.seed if seed is None else seed
-    refits = {
-        "draws": draws or REFIT_DRAWS,
-        "tune": tune or REFIT_TUNE,
-        "chains": chains or settings.chains,
-    }
+    refit = RefitSettings(
+        draws=draws or family.refit_draws,
+        tune=tune or family.refit_tune or settings.tune,
+        chains=chains or settings.chains,
+        seed=settings.seed if seed is None else seed,
+    )
+    say = status or _silent
     timings: dict[str, float] = {}
     begin = time.perf_counter()
-    forecasts = dated_checks.forecast_checks(inputs, seed=seed, **refits)
+    count = len(inputs.forecasts)
+    say(f"Forecasts of {spec.name}: {count} refit{'s' if count != 1 else ''} on what was published by a date")
+    forecasts = family.forecast_checks(Fit(spec, None, inputs), refit)
     timings["forecasts"] = round(time.perf_counter() - begin, 3)
-    other: list[tuple[str, tuple[str, ...], list[Check]]] = []
+    other: list[Forecast] = []
     if comparison is not None:
         begin = time.perf_counter()
-        fitted = compiled_for(resolve_hierarchical(comparison, data))
-        thesis = data.observations.get(comparison.thesis.stock)
-        thesis_date = decimal_year(str(thesis.date)) if thesis is not None and thesis.date else math.inf
-        other = forecast_checks(
-            fitted,
-            data,
-            [(label, cutoff) for label, cutoff, _ in inputs.forecasts],
-            thesis_date=thesis_date,
-            seed=comparison.sampler.seed,
-            **refits,
-        )
+        cutoffs = [(label, cutoff) for label, cutoff, _ in inputs.forecasts]
+        at = RefitSettings(refit.draws, refit.tune, refit.chains, comparison.sampler.seed)
+        say(f"The same cutoffs for {comparison.name}")
+        other = family_of(comparison).forecasts_at(comparison, data, cutoffs, at)
         timings["comparison"] = round(time.perf_counter() - begin, 3)
     return ForecastComparison(spec.name, forecasts, getattr(comparison, "name", None), other, timings)

@@ -44,61 +44,36 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.checks.gates import diagnose, diagnose_posterior
-from dnamodel.data import load_data
-from dnamodel.errors import DataError, Problem, UsageError
-from dnamodel.files import atomic_write_text, check_output_file, check_output_folder
-from dnamodel.inference.dated import constrain, pack, sample_packed, scalars, stored_per_draw, totals
-from dnamodel.inference.sampling import (
-    check_sampler_settings,
-    compiled_for,
-    quiet_arviz,
-    sample,
-    scalars_per_draw,
-    seeds,
-)
-from dnamodel.montecarlo.engine import DEFAULT_SEED, Engine
-from dnamodel.montecarlo.run import check_draws, summarize
-from dnamodel.montecarlo.sensitivity import sobol
+from dnamodel.data import Dataset, given_data, load_data
+from dnamodel.errors import DataError, Problem, UsageError, check_type, check_whole, python_value
+from dnamodel.families import Capability, Family, current_value, family_of, known_paths, load_model, point_spec
+from dnamodel.families.base import QUANTILE_NAMES, SweepSettings, spec_settings_blamed
+from dnamodel.files import atomic_write_text, check_output_file, check_output_folder, make_folder
+from dnamodel.montecarlo.run import check_draws, check_seed
 from dnamodel.outputs.io import write_netcdf
+from dnamodel.outputs.sweep import OWN_VALUES
 from dnamodel.provenance import package_version, provenance
-from dnamodel.spec import load_model
-from dnamodel.spec.dated import DatedSpec, resolve_dated
-from dnamodel.spec.hierarchical import HierarchicalSpec
-from dnamodel.spec.resolve import resolve_hierarchical
-from dnamodel.spec.sweep import check_path, coordinate, known_paths, point_spec
+from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
+from dnamodel.spec.sweep import check_grid_size, check_path, coordinate
 
-PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
-QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
+if TYPE_CHECKING:
+    import xarray as xr
+    from distributed import Client
+
 POINT_FORMAT = 1
 """Version of the point files' layout; a change makes old point files stale."""
-MC_DRAWS = 2**18
-"""Default draws per point of a Monte Carlo model."""
-SOBOL_N = 2**12
-"""Sobol base sample size per point of a Monte Carlo sweep."""
 
 
 # --- points ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What every point of one sweep shares."""
-
-    spec_path: str
-    spec_text: str
-    data_location: str | None
-    draws: int
-    tune: int
-    chains: int
-    seed: int
-    sampler: str
-    cores: int | None = None
+Settings = SweepSettings
+"""What every point of one sweep shares (:class:`dnamodel.families.base.SweepSettings`)."""
 
 
 def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, Any]) -> str:
@@ -118,117 +93,14 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
 
 
 def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one point of a sweep and return its summary as plain data.
+    """Run one point of a sweep and return its summary as plain data: its spec's family runs it.
 
     A top-level function, so that process pools and dask workers can run it; each worker
     keeps its own compiled models (:func:`dnamodel.inference.sampling.compiled_for`).
     """
     data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
     spec = point_spec(settings.spec_path, settings.spec_text, overrides)
-    if isinstance(spec, DatedSpec):
-        return _dated_point(spec, data, settings)
-    if isinstance(spec, HierarchicalSpec):
-        return _hierarchical_point(spec, data, settings)
-    return _monte_carlo_point(spec, data, settings)
-
-
-def _dated_point(spec: DatedSpec, data: Any, settings: Settings) -> dict[str, Any]:
-    """A dated model's point: a new packed vector for the one compiled density, and only the sweep's numbers.
-
-    As :func:`dnamodel.inference.dated.fit_dated` samples, with the same seed, so a point at the spec's
-    own values has its fit's draws; but no prior draws, predictives or ``InferenceData``. The gates
-    are :func:`dnamodel.checks.gates.diagnose_posterior`'s on the free parameters (every element of
-    the unconstrained vector), the gated scalars, the total, the share and the prefectures' totals:
-    a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every derived vector (each
-    unit's fraction and collection, each observation's expectation), functions of the same draws.
-    """
-    import xarray as xr  # deferred: start-up time
-
-    inputs = resolve_dated(spec, data)
-    result = sample_packed(
-        pack(inputs),
-        inputs,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
-        target_accept=spec.sampler.target_accept,
-        cores=settings.cores,
-    )
-    chains = result.x.shape[0]
-    q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
-    sums = totals(q, inputs)
-    total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
-    by_chain = scalars(q, inputs) | {"total": total, "share": share}
-    variables = {name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()}
-    variables["prefecture_total"] = (
-        (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
-        prefecture.reshape(chains, -1, prefecture.shape[1]),
-    )
-    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
-    posterior = xr.Dataset(variables)
-    d = diagnose_posterior(posterior, int(result.stats["diverging"].sum()))
-    return {
-        "total": dict(zip(QUANTILE_NAMES, np.quantile(total, PROBABILITIES).tolist(), strict=True))
-        | {"mean": float(total.mean())},
-        "share_median": float(np.median(share)),
-        "prefecture_median": {
-            group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
-        },
-        "divergences": d.divergences,
-        "max_rhat": d.max_rhat,
-        "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
-        "passed": d.passed,
-        "spec_hash": spec.hash,
-    }
-
-
-def _hierarchical_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    quiet_arviz()
-    fitted = compiled_for(resolve_hierarchical(spec, data), settings.sampler)
-    idata = sample(
-        fitted,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        seed=seeds(settings.seed)[0],  # as fit() seeds its sampler: a point at the spec's values is its fit
-        target_accept=spec.sampler.target_accept,
-        cores=settings.cores,
-    )
-    post = idata.posterior
-    total = post["total"].values.ravel()
-    d = diagnose(idata)
-    prefecture = post["prefecture_total"].median((dims.CHAIN, dims.DRAW))
-    return {
-        "total": dict(zip(QUANTILE_NAMES, np.quantile(total, PROBABILITIES).tolist(), strict=True))
-        | {"mean": float(total.mean())},
-        "share_median": float(np.median(post["share"].values)),
-        "prefecture_median": {
-            str(k): float(v) for k, v in zip(prefecture[dims.PREFECTURE].values, prefecture.values, strict=True)
-        },
-        "divergences": d.divergences,
-        "max_rhat": d.max_rhat,
-        "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
-        "passed": d.passed,
-        "spec_hash": spec.hash,
-    }
-
-
-def _monte_carlo_point(spec: Any, data: Any, settings: Settings) -> dict[str, Any]:
-    summary = summarize(spec, settings.draws, settings.seed, data=data)
-    total = summary.variables["total"]
-    random_inputs = [name for name, d in spec.inputs.items() if d.dist != "point"]
-    indices = sobol(spec, n=SOBOL_N, seed=settings.seed, data=data, n_resamples=99) if random_inputs else None
-    return {
-        "total": {name: total.quantiles[p].value for name, p in zip(QUANTILE_NAMES, PROBABILITIES, strict=True)}
-        | {"mean": total.mean.value},
-        "share_median": summary.variables["share"].quantiles[0.5].value,
-        "mcse_median": total.quantiles[0.5].mcse,
-        "sobol_total_order": {}
-        if indices is None
-        else {str(k): float(v) for k, v in zip(indices[dims.INPUT].values, indices["total_order"].values, strict=True)},
-        "spec_hash": spec.hash,
-    }
+    return family_of(spec).sweep_point(spec, data, settings)
 
 
 # --- the sweep -------------------------------------------------------------------------------------
@@ -239,23 +111,23 @@ class SweepPlan:
     """A sweep checked and laid out, before any point runs (:func:`plan_sweep`)."""
 
     spec: Any
-    data: Any
+    data: Dataset
     settings: Settings
-    kind: str  # "dated", "hierarchical" or "monte_carlo"
+    family: Family
     paths: list[str]
     axes: list[list[Any]]
     points: list[dict[str, Any]]
 
 
 def plan_sweep(
-    spec: Any,
+    spec: ModelSpec | HierarchicalSpec | DatedSpec | str | Path,
     grid: Mapping[str, Sequence[Any]],
     *,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
-    data: Any = None,
+    data: Dataset | None = None,
     out: str | Path | None = None,
     threads: int | None = None,
     sampler: str = "nutpie",
@@ -274,41 +146,59 @@ def plan_sweep(
     UsageError, DataError
         Naming the path, the value and where it was given (``origins``), or the spec key.
     """
+    check_type(
+        spec, (str, Path, ModelSpec, HierarchicalSpec, DatedSpec), "sweep: spec", "a spec, or a model's name or path"
+    )
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"sweep: grid must be a mapping of spec paths to lists of values, got {python_value(grid)}")
+    if threads is not None:
+        check_whole(threads, "sweep: threads", 1)
     loaded = load_model(spec) if isinstance(spec, str | Path) else spec
-    data = data if data is not None else load_data()
+    data = given_data(data, "sweep")
     if not grid:
         raise UsageError("the grid is empty: give at least one path and its values")
-    known = known_paths(loaded.raw)
+    known = known_paths(loaded)
     for path, values in grid.items():
+        check_type(path, str, "sweep: each path of the grid", "a dotted spec path such as 'fraction.beta.sigma'")
         check_path(path, known)  # an unknown path fails with "did you mean", before any value is tried
         if isinstance(values, str | bytes) or not isinstance(values, Iterable) or not list(values):
             raise UsageError(f"{path}: give a non-empty list of values")
-    dated = isinstance(loaded, DatedSpec)
-    kind = "dated" if dated else "hierarchical" if isinstance(loaded, HierarchicalSpec) else "monte_carlo"
-    if dated and sampler != "nutpie":
-        raise UsageError(f"the dated model samples with nutpie only, not {sampler!r}")
-    if threads is not None and threads > 1 and not dated:
-        raise UsageError("threads run a dated model's points (one compiled density); use processes")
-    if kind != "monte_carlo":
+    # numpy's scalars (from np.linspace, say) as the Python numbers a spec holds
+    grid = {path: [v.item() if isinstance(v, np.generic) else v for v in values] for path, values in grid.items()}
+    from_set = bool(origins) and set((origins or {}).values()) == {"--set"}
+    check_grid_size(grid, "--set" if from_set else "the grid")
+    family = family_of(loaded)
+    family.require(Capability.SWEEP, loaded.name)
+    sampled = family.supports(Capability.POSTERIOR)
+    if family.supports(Capability.SWEEP_THREADS) and sampler != "nutpie":
+        raise UsageError(f"{loaded.name} is {family.noun}, whose sweeps sample with nutpie only, not {sampler!r}")
+    if threads is not None and threads > 1 and not family.supports(Capability.SWEEP_THREADS):
+        raise UsageError(
+            f"threads run the points of a model with one compiled density; {loaded.name} is {family.noun}: "
+            "use processes"
+        )
+    if sampled:
+        bayesian: Any = loaded  # a spec whose family fits a posterior has a [sampler] table
         settings = Settings(
             loaded.path,
             loaded.text,
             data.location,
-            loaded.sampler.draws if draws is None else draws,
-            loaded.sampler.tune if tune is None else tune,
-            loaded.sampler.chains if chains is None else chains,
-            loaded.sampler.seed if seed is None else seed,
+            bayesian.sampler.draws if draws is None else draws,
+            bayesian.sampler.tune if tune is None else tune,
+            bayesian.sampler.chains if chains is None else chains,
+            bayesian.sampler.seed if seed is None else seed,
             sampler,
         )
     else:
+        default_draws, default_seed = family.sweep_defaults()
         settings = Settings(
             loaded.path,
             loaded.text,
             data.location,
-            MC_DRAWS if draws is None else draws,
+            default_draws if draws is None else draws,
             0,
             0,
-            DEFAULT_SEED if seed is None else seed,
+            default_seed if seed is None else seed,
             "monte_carlo",
         )
     paths = list(grid)
@@ -319,43 +209,36 @@ def plan_sweep(
     if out is not None:
         check_output_file(out, "the sweep's output file")
         check_output_folder(f"{out}.points", "the folder of finished points")
-    if kind == "monte_carlo":
+    if not sampled:
         check_draws(settings.draws)
-    for overrides in points:
-        try:
-            candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
-            if kind == "monte_carlo":
-                Engine.build(candidate, data)
-                continue
-            if kind == "dated":
-                per_draw = stored_per_draw(resolve_dated(candidate, data))
-            else:
-                per_draw = scalars_per_draw(resolve_hierarchical(candidate, data))
-            check_sampler_settings(
-                per_draw, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed
-            )
-        except DataError as error:
-            raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
-    return SweepPlan(loaded, data, settings, kind, paths, axes, points)
+        check_seed(settings.seed, "sweep")
+    with spec_settings_blamed(loaded, draws, chains):
+        for overrides in points:
+            try:
+                candidate = point_spec(settings.spec_path, settings.spec_text, overrides)
+                family.check_point(candidate, data, settings)
+            except DataError as error:
+                raise DataError(_blamed(error.problems, loaded.path, overrides, origins or {})) from None
+    return SweepPlan(loaded, data, settings, family, paths, axes, points)
 
 
 def sweep(
-    spec: Any,
+    spec: ModelSpec | HierarchicalSpec | DatedSpec | str | Path,
     grid: Mapping[str, Sequence[Any]],
     *,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
     seed: int | None = None,
-    data: Any = None,
+    data: Dataset | None = None,
     out: str | Path | None = None,
-    client: Any = None,
+    client: Client | None = None,
     processes: int | None = None,
     threads: int | None = None,
     sampler: str = "nutpie",
     progress: Callable[[int, int], None] | None = None,
     origins: Mapping[str, str] | None = None,
-) -> Any:
+) -> xr.Dataset:
     """Run a model at every point of a grid of spec values.
 
     Parameters
@@ -369,7 +252,7 @@ def sweep(
         values together. The sweep runs the Cartesian product.
     draws, tune, chains, seed : int, optional
         A Bayesian model's defaults are its ``[sampler]`` table; a Monte Carlo model
-        draws :data:`MC_DRAWS` per point.
+        draws :data:`dnamodel.families.montecarlo.SWEEP_DRAWS` per point.
     data : Dataset, optional
         Defaults to the bundled data.
     out : str or Path, optional
@@ -414,6 +297,10 @@ def sweep(
     >>> result["total_median"].dims, result["total_median"].shape
     (('fraction.unreported_offset',), (2,))
     """
+    if processes is not None:
+        check_whole(processes, "sweep: processes", 1)
+        if threads is not None:
+            raise UsageError("sweep: give threads or processes, not both (threads for a dated model's points)")
     plan = plan_sweep(
         spec,
         grid,
@@ -427,13 +314,14 @@ def sweep(
         sampler=sampler,
         origins=origins,
     )
-    loaded, data, settings, kind = plan.spec, plan.data, plan.settings, plan.kind
+    loaded, data, settings, family = plan.spec, plan.data, plan.settings, plan.family
     paths, axes, points = plan.paths, plan.axes, plan.points
-    dated = kind == "dated"
+    threadable = family.supports(Capability.SWEEP_THREADS)
+    sampled = family.supports(Capability.POSTERIOR)
 
     store = Path(f"{out}.points") if out is not None else None
     if store is not None:
-        store.mkdir(parents=True, exist_ok=True)
+        make_folder(store, "the folder of finished points")
     keys = [_point_key(settings, data.version, p) for p in points]
     results: dict[int, dict[str, Any]] = {}
     for i, key in enumerate(keys):
@@ -457,35 +345,36 @@ def sweep(
             progress(done, len(points))
 
     cpus = os.cpu_count() or 1
-    workers = processes if processes is not None else 1 if dated else max(1, cpus // 2)
+    workers = processes if processes is not None else 1 if threadable else max(1, cpus // 2)
     # A dated point at a time leaves a core idle while its last chains finish; on two cores, two points
     # in threads with one core each took 0.63 of the serial time (benchmarks/README.md).
-    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if dated and workers <= 1 else 1
-    if client is not None and kind != "monte_carlo":
-        if dated:  # each point's chains on its worker's threads; the draws do not depend on it
+    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if threadable and workers <= 1 else 1
+    if client is not None and sampled:
+        if threadable:  # each point's chains on its worker's threads; the draws do not depend on it
             settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
-        futures = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
+        futures: dict[Any, int] = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
         from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
 
         for future in dask_completed(futures):
             finish(futures[future], future.result())
-    elif workers > 1 and kind != "monte_carlo" and len(todo) > 1:
+    elif workers > 1 and sampled and len(todo) > 1:
         pooled = replace(settings, cores=max(1, cpus // workers))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_point, pooled, points[i]): i for i in todo}
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as processes_pool:
+            futures = {processes_pool.submit(run_point, pooled, points[i]): i for i in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     elif in_threads > 1 and len(todo) > 1:
         threaded = replace(settings, cores=max(1, cpus // in_threads))
-        with ThreadPoolExecutor(max_workers=in_threads) as pool:
-            futures = {pool.submit(run_point, threaded, points[i]): i for i in todo}
+        with ThreadPoolExecutor(max_workers=in_threads) as threads_pool:
+            futures = {threads_pool.submit(run_point, threaded, points[i]): i for i in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     else:
         for i in todo:
             finish(i, run_point(settings, points[i]))
 
-    result = _dataset(paths, axes, points, results, kind != "monte_carlo", data)
+    result = _dataset(paths, axes, points, results, sampled, data)
+    own = {path: current_value(loaded, path) for path in paths}
     result.attrs.update(
         {
             **provenance(data),
@@ -498,7 +387,8 @@ def sweep(
             "tune": settings.tune,
             "chains": settings.chains,
             "sampler": settings.sampler,
-            "kind": kind,
+            "kind": family.kind,
+            OWN_VALUES: json.dumps({path: coordinate(value) for path, value in own.items() if value is not None}),
         }
     )
     if out is not None:
@@ -545,7 +435,7 @@ def _dataset(
 
     variables: dict[str, Any] = {}
     for name in (*QUANTILE_NAMES, "mean"):
-        variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))
+        variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))  # type: ignore[misc]
     variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
     prefectures = [a for a, area in data.areas.items() if area.level == "prefecture"]
     if sampled:

@@ -1,0 +1,396 @@
+"""The commands of a fitted model: ``estimate``, ``report``, ``forecast-check`` and ``compare``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from dnamodel.applications import extensions_for
+from dnamodel.cli.common import (
+    DEFAULT_MODEL,
+    EXIT_BAD_FIT,
+    EXIT_OK,
+    count_text,
+    labelled,
+    load,
+    print_json,
+)
+from dnamodel.data import Dataset
+from dnamodel.errors import UsageError
+from dnamodel.families import Capability, family_of, load_model
+from dnamodel.files import check_output_file, check_output_folder
+from dnamodel.outputs.formats import group_table, headline_table
+from dnamodel.outputs.pdf import pdf_printer
+from dnamodel.outputs.tables import Table, render, value_text
+from dnamodel.workflows.compare import compare, write_comparison
+from dnamodel.workflows.estimate import run_estimate, run_forecast_check
+from dnamodel.workflows.report import draw_report, write_report_documents
+
+
+def _estimate(args: argparse.Namespace, out: Any) -> int:
+    data = load(args)
+    result = _run_estimate(args, data, out=args.out, sensitivity=args.sensitivity)
+    if args.json:
+        print_json(result.as_dict(), "estimate")
+    else:
+        render(out, *_estimate_tables(result))
+    if result.summary.diagnostics.passed or args.allow_bad_fit:
+        return EXIT_OK
+    print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
+    return EXIT_BAD_FIT
+
+
+def _fitted_spec(args: argparse.Namespace) -> Any:
+    """The spec of ``estimate`` and ``report``: of a model with a posterior."""
+    model = args.model or DEFAULT_MODEL
+    spec = load_model(model)
+    family_of(spec).require(Capability.POSTERIOR, model)
+    return spec
+
+
+def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
+    spec = _fitted_spec(args)
+    with _status_line(enabled=not args.json) as status:
+        return run_estimate(
+            spec,
+            data,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+            sampler=args.sampler or "nutpie",
+            out=out,
+            loo=args.loo,
+            sensitivity=sensitivity,
+            status=status,
+        )
+
+
+@contextlib.contextmanager
+def _status_line(*, enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on standard error saying what a long command does now, with its elapsed time.
+
+    Only on a terminal: when either stream is piped, or with ``--json``, nothing extra is written.
+    """
+    if not (enabled and sys.stdout.isatty() and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console  # deferred: only a command on a terminal draws it
+
+    console = Console(stderr=True)
+    begin = time.perf_counter()
+    with console.status("Starting") as spinner:
+
+        def say(line: str) -> None:
+            spinner.update(f"{line} … [dim](from {time.perf_counter() - begin:.0f} s)[/dim]")
+
+        yield say
+
+
+def _report(args: argparse.Namespace, out: Any) -> int:
+    data = load(args)
+    if args.source:
+        fitting = [
+            f"--{name}" for name in ("draws", "tune", "chains", "seed", "sampler") if getattr(args, name) is not None
+        ]
+        if args.model or fitting or not args.loo:
+            given = ", ".join(([args.model] if args.model else []) + fitting + ([] if args.loo else ["--no-loo"]))
+            raise UsageError(f"--from draws a saved fit as it is; {given} would need a new fit (drop --from)")
+        fit_path = Path(args.source)
+    else:
+        if not args.out:  # the report goes beside the fit: its name is known before the fit
+            check_output_file(Path(args.results) / f"{_fitted_spec(args).name}_report.html", "the report")
+        result = _run_estimate(args, data, out=args.results, sensitivity=True)
+        fit_path = result.paths[0]
+    target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
+    # a saved fit without --data is drawn with the data it records (data_of_fit), not the bundled data
+    fit_data = data if args.data or not args.source else None
+    sweeps = None if args.no_sweeps else args.sweeps
+    with _status_line(enabled=not args.json) as status:
+        if status is not None:
+            status(f"Drawing the report of {fit_path}")
+        report = draw_report(fit_path, target, data=fit_data, sweeps_dir=sweeps, extensions=extensions_for)
+        if status is not None and args.pdf:
+            status("Printing the report as PDF")
+        documents = write_report_documents(report, chromium=pdf_printer() if args.pdf else None)
+    pdf = next((str(p) for p in documents if p.suffix == ".pdf"), None)
+    s = report.summary
+    if args.json:
+        print_json(
+            {
+                "report": str(report.path),
+                "fit": str(fit_path),
+                "pdf": pdf,
+                "tables": [str(p) for p in documents if p.suffix != ".pdf"],
+                "figures": report.figures,
+                "sweeps": report.sweeps,
+                "missing": report.missing,
+                "sentence": s.sentence,
+                "withheld": s.withheld,
+                "passed": s.diagnostics.passed,
+            },
+            "report",
+        )
+    else:
+        lines = [("To cite: " + s.sentence) if s.sentence else ("No sentence to cite: " + (s.withheld or "")), ""]
+        lines.append(f"Wrote {report.path}: {len(report.figures)} figures, drawn from {fit_path}.")
+        lines.append("Beside it: " + ", ".join(str(p) for p in documents) + ".")
+        if report.missing:
+            lines.append("Not in it: " + "; ".join(report.missing) + ".")
+        render(out, *lines)
+    if s.diagnostics.passed or args.allow_bad_fit:
+        return EXIT_OK
+    print("dnamodel: error: the fit failed its convergence gates; the report says which", file=sys.stderr)
+    return EXIT_BAD_FIT
+
+
+def _estimate_tables(result: Any) -> list[Table | str]:
+    s = result.summary
+    study = s.study
+    exceed = [
+        [labelled(e.label, e.note), f"{e.threshold:,.0f}", f"{e.probability:.3f}", f"{e.mcse:.3f}"]
+        for e in s.exceedance
+    ]
+    d = s.diagnostics
+    gates = [
+        [r.name, f"{r.rhat:.4f}", f"{r.ess_bulk:,.0f}", f"{r.ess_tail:,.0f}", "ok" if r.passed else "FAIL"]
+        for r in d.rows
+    ]
+    checks = [
+        [
+            c.observation + _bound_mark(c),
+            value_text(c.observed),
+            value_text(c.median),
+            f"{value_text(c.low)} to {value_text(c.high)}",
+            f"{c.pit:.2f}",
+            "" if c.inside else "outside",
+        ]
+        for c in result.checks
+    ]
+    items: list[Table | str] = [
+        f"{s.model}: {result.description}",
+        f"{d.chains} chains × {d.draws:,} draws, {s.provenance.get('sampler')}, seed {s.provenance.get('seed')}.",
+        "",
+        headline_table(s),
+    ]
+    if study.comparisons is not None:
+        items.append(Table(study.comparisons.title, ["", "total>", "P(total above it)>", "MCSE>"], exceed))
+    items += [
+        group_table(s),
+        Table(
+            f"Diagnostics: {d.divergences} divergences, max R-hat {d.max_rhat:.4f} ({d.max_rhat_variable})",
+            ["", "R-hat>", "ESS bulk>", "ESS tail>", "gate"],
+            gates,
+        ),
+        Table("Posterior predictive checks (90% intervals)", ["", "observed>", "median>", "90%>", "PIT>", ""], checks),
+    ]
+    if result.loo:
+        items.append(
+            Table(
+                "Leave one observation out: refit without it, then predict it",
+                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>"],
+                [
+                    [
+                        c.observation + _bound_mark(c),
+                        value_text(c.observed),
+                        value_text(c.median),
+                        f"{value_text(c.low)} to {value_text(c.high)}",
+                        f"{c.pit:.2f}",
+                        count_text(c.total_median or 0),
+                    ]
+                    for c in result.loo
+                ],
+            )
+        )
+    for forecast in getattr(result, "forecasts", []):
+        items.append(_forecast_table(forecast))
+    if result.power_scaling is not None:
+        ps = result.power_scaling
+        items.append(
+            Table(
+                f"Power-scaling sensitivity (psens, CJS distance; flagged at {ps.threshold})",
+                ["", "prior>", "likelihood>", "diagnosis"],
+                [[r.quantity, f"{r.prior:.3f}", f"{r.likelihood:.3f}", r.diagnosis] for r in ps.rows],
+            )
+        )
+        if len(ps.prior_terms) > 1:
+            items.append(
+                Table(
+                    "Prior sensitivity to each prior term alone (psens)",
+                    ["", *[f"{term.replace('_per_resident', '')}>" for term in ps.prior_terms]],
+                    [[r.quantity, *[f"{r.by_prior[term]:.3f}" for term in ps.prior_terms]] for r in ps.rows],
+                )
+            )
+    pc = result.prior
+    bounded = (
+        ""
+        if pc.constrained == pc.forward
+        else f" ({_range(pc.constrained[0], pc.constrained[-1])} with the thesis bound)"
+    )
+    items.append(
+        "Prior check: the prior alone puts the total's 1-99% range at "
+        f"{_range(pc.forward[0], pc.forward[-1])}{bounded}."
+    )
+    if any(c.bound != "none" for c in result.checks):
+        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.9).")
+    items.append("")
+    if s.sentence:
+        items.append("To cite: " + s.sentence)
+        structural = getattr(result, "structural", None)
+        if structural:
+            items.append("And on how much it depends on the model: " + structural)
+        elif getattr(result, "forecasts", None) is not None and result.forecasts:
+            items.append(
+                "How much the total depends on the model: run `dnamodel compare` on this model and its variants (it "
+                "writes compare.nc into this folder, and estimate then adds its sentence here)."
+            )
+    else:
+        items.append("No sentence to cite: " + (s.withheld or ""))
+    items.append("")
+    items.append("Wrote " + ", ".join(str(p) for p in result.paths) + ".")
+    items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
+    return items
+
+
+def _range(low: float, high: float) -> str:
+    return f"{count_text(low)} to {count_text(high)}"
+
+
+def _bound_mark(check: Any) -> str:
+    return {"lower": " ≥", "upper": " ≤"}.get(getattr(check, "bound", "none"), "")
+
+
+def _forecast_check(args: argparse.Namespace, out: Any) -> int:
+    data = load(args)
+    spec = load_model(args.model or DEFAULT_MODEL)
+    comparison = None if args.no_compare else load_model(args.compare)
+    with _status_line(enabled=not args.json) as status:
+        result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed, status=status)
+    failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
+    if args.json:
+        print_json(result.as_dict() | {"failed": failed}, "forecast-check")
+    else:
+        items: list[Table | str] = [f"Forecasts of {spec.name}, each a refit on what was published by a date.", ""]
+        for forecast in result.forecasts:
+            items.append(_forecast_table(forecast))
+        if comparison is not None:
+            items.append(
+                f"The same cutoffs for {comparison.name}, which has no time: it predicts its own later figures."
+            )
+            for forecast in result.comparison_forecasts:
+                if not forecast.checks:
+                    nothing = f"{comparison.name} has no observation after this date to predict"
+                    items.append(f"  data to {forecast.data_to}: {nothing}.")
+                    continue
+                items.append(_forecast_table(forecast))
+        count = sum(len(f.checks) for f in result.forecasts)
+        listed = ": " + ", ".join(failed) if failed else ""
+        items.append(f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}.")
+        items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
+        render(out, *items)
+    return EXIT_BAD_FIT if failed else EXIT_OK
+
+
+def _compare(args: argparse.Namespace, out: Any) -> int:
+    data = load(args)
+    check_output_folder(args.out, "--out")
+    with _status_line(enabled=not args.json) as status:
+        result = compare(
+            args.models or None, data=data, draws=args.draws, tune=args.tune, seed=args.seed, status=status
+        )
+        if status is not None:
+            status("Writing the comparison")
+        paths = write_comparison(result, args.out, study=data.study)
+    if args.json:
+        print_json(result.as_dict() | {"files": [str(p) for p in paths]}, "compare")
+        return EXIT_OK
+    weights = {}
+    if result.stacking is not None:
+        s = result.stacking
+        weights = {
+            name: f"{w:.2f} ({lo:.2f} to {hi:.2f})"
+            for name, w, (lo, hi) in zip(s.models, s.weights, s.weight_interval(), strict=True)
+        }
+    rows = []
+    for m in result.models:
+        loo_out = sum(not 0.05 < c.pit < 0.95 for c in m.loo)
+        forecast_out = sum(not 0.05 < c.pit < 0.95 for f in m.forecasts for c in f.checks)
+        forecasts = f"{forecast_out} of {sum(len(f.checks) for f in m.forecasts)}" if m.forecasts else "-"
+        rows.append(
+            [
+                m.name,
+                count_text(m.median),
+                _range(*m.intervals[0.5]),
+                _range(*m.intervals[0.9]),
+                _range(*m.intervals[0.95]),
+                "ok" if m.passed else "FAIL",
+                f"{m.lpd.sum():.1f}",
+                f"{loo_out} of {len(m.loo)}",
+                forecasts,
+                weights.get(m.name, ""),
+            ]
+        )
+    items: list[Table | str] = [
+        Table(
+            "The total under each model",
+            [
+                "",
+                "median>",
+                "50%>",
+                "90%>",
+                "95%>",
+                "gates",
+                "elpd LOO>",
+                "LOO PIT out",
+                "forecasts out",
+                "weight (90%)",
+            ],
+            rows,
+        )
+    ]
+    if result.stacking is not None:
+        s = result.stacking
+        se = ", ".join(
+            f"{n} {d:+.1f} ± {d_se:.1f}" for n, d, d_se in zip(s.models, s.elpd_diff, s.elpd_diff_se, strict=True)
+        )
+        items.append(
+            f"Stacked ({', '.join(s.models)}, scored on the same {len(result.models[0].loo)} observations): median "
+            f"{count_text(s.total_median)}, 90% {_range(*s.total_interval)}. elpd LOO against the best, ± its standard "
+            f"error: {se}."
+        )
+        if s.too_uncertain:
+            items.append(
+                "The weights are too uncertain to lean on: some model's bootstrap 90% interval of its weight is wider "
+                "than 0.5. With this few observations, read the stacked total as one more model, not as the answer."
+            )
+    others = [m.name for m in result.models if m.name not in result.stacked_family]
+    if others:
+        items.append(f"Not stacked: {', '.join(others)}, scored on other observations (their elpd is not comparable).")
+    items.extend(["", result.sentence(), "", "Wrote " + ", ".join(str(p) for p in paths) + "."])
+    render(out, *items)
+    return EXIT_OK
+
+
+def _forecast_table(forecast: Any) -> Table:
+    """One forecast check: what a refit on the past predicted for what came later."""
+    return Table(
+        f"Forecast from the data published by {forecast.data_to} ({len(forecast.used)} observations)",
+        ["predicted", "observed>", "forecast>", "90%>", "PIT>", "total then>", ""],
+        [
+            [
+                c.observation + _bound_mark(c),
+                value_text(c.observed),
+                value_text(c.median),
+                f"{value_text(c.low)} to {value_text(c.high)}",
+                f"{c.pit:.2f}",
+                count_text(c.total_median or 0),
+                "" if 0.05 < c.pit < 0.95 else "PIT outside (0.05, 0.95)",
+            ]
+            for c in forecast.checks
+        ],
+    )

@@ -1,0 +1,279 @@
+"""The dated model's family (``docs/model.md``, section 5): each figure at its date, one compiled density.
+
+Its spec is :class:`~dnamodel.spec.dated.DatedSpec` (``kind = "dated"``), resolved by
+:func:`~dnamodel.spec.dated.resolve_dated`; it is fitted by :func:`~dnamodel.inference.dated.fit_dated`
+(nutpie on the numba kernel, or PyMC on its twin), and every refit (leave-one-out, forecasts, SBC, a
+sweep's point, a scaled prior) is a new packed vector for the one density compiled per machine, so a
+refit needs the model's inputs and nothing compiled. Its checks are :mod:`dnamodel.checks.dated`'s;
+its log prior is taken to each parameter's own scale for power-scaling
+(:func:`~dnamodel.checks.powerscale.dated_log_densities`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from dnamodel import dims
+from dnamodel.checks.calibration import Calibration
+from dnamodel.checks.dated import (
+    Forecast,
+    dated_forecasts,
+    dated_leave_one_out,
+    dated_predictive_checks,
+    dated_prior_check,
+    dated_sbc,
+)
+from dnamodel.checks.gates import diagnose_posterior
+from dnamodel.checks.powerscale import (
+    DATED_QUANTITIES,
+    PowerScaling,
+    ScaledEstimate,
+    dated_log_densities,
+    dated_scaled_refit,
+    reweighted_estimate,
+    sensitivity_table,
+)
+from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.families.base import (
+    Capability,
+    Family,
+    Fit,
+    FitSettings,
+    RefitSettings,
+    SweepSettings,
+    point_total,
+)
+from dnamodel.inference.dated import constrain, fit_dated, pack, sample_packed, scalars, stored_per_draw, totals
+from dnamodel.inference.sampling import check_sampler_settings, seeds
+from dnamodel.outputs import dated as presented
+from dnamodel.outputs import plots
+from dnamodel.outputs.html import ReportModel
+from dnamodel.spec.dated import (
+    CampaignSpec,
+    DatedFractionSpec,
+    DatedInputs,
+    DatedObservationSpec,
+    DatedPopulationSpec,
+    DatedSpec,
+    StartSpec,
+    parse_dated,
+    resolve_dated,
+)
+from dnamodel.spec.hierarchical import SamplerSpec
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from dnamodel.data import Dataset
+
+REFIT_DRAWS = 400
+"""Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
+to ±0.02 and a 90% predictive interval, a tenth of the citation's draws."""
+REFIT_TUNE = 500
+
+OPTIONAL_TABLES = ("fraction.group_sd", "fraction.reported")
+"""Tables a dated spec may leave out (the model then has no group level, or no offset of the reported units)."""
+
+
+class DatedFamily(Family):
+    """The dated model: each unit's fraction at saturation, its group's campaign over time, the databases."""
+
+    kind: ClassVar[str] = "dated"
+    noun: ClassVar[str] = "a dated model"
+    spec_class: ClassVar[type] = DatedSpec
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.POSTERIOR,
+            Capability.PREDICTIVE_CHECKS,
+            Capability.LEAVE_ONE_OUT,
+            Capability.FORECAST_CHECKS,
+            Capability.PRIOR_CHECK,
+            Capability.POWER_SCALING,
+            Capability.SCALED_REFIT,
+            Capability.SBC,
+            Capability.REPORT,
+            Capability.SWEEP,
+            Capability.SWEEP_THREADS,
+        }
+    )
+    hints: ClassVar[Mapping[Capability, str]] = {
+        Capability.DRAWS: "fit it with `dnamodel estimate {what}` (dnamodel.fit from Python)",
+        Capability.FORECASTS_AT: "its forecasts are its spec's own ([[checks.forecast]])",
+    }
+    refit_draws: ClassVar[int] = REFIT_DRAWS
+    refit_tune: ClassVar[int | None] = REFIT_TUNE
+
+    # --- the spec
+
+    def parse(self, raw: dict[str, Any], text: str, file: str) -> DatedSpec:
+        """:func:`~dnamodel.spec.dated.parse_dated`."""
+        return parse_dated(raw, text, file)
+
+    def sweep_paths(self, raw: Mapping[str, Any]) -> tuple[list[str], tuple[str, ...]]:
+        """Keys a spec may leave to their defaults, and the tables it may leave out (:data:`OPTIONAL_TABLES`).
+
+        The fraction, campaign, each start, population, sampler and each observation keys.
+        """
+        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
+        extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
+        start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
+        for name in start:
+            extra += [f"campaign.start.{name}.{k}" for k in StartSpec.model_fields]
+        extra += [f"population.{k}" for k in DatedPopulationSpec.model_fields]
+        extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
+        for name in raw.get("observations", {}):
+            extra += [f"observations.{name}.{k}" for k in DatedObservationSpec.model_fields]
+        return extra, OPTIONAL_TABLES
+
+    def resolve(self, spec: DatedSpec, data: Dataset) -> DatedInputs:
+        """:func:`~dnamodel.spec.dated.resolve_dated`."""
+        return resolve_dated(spec, data)
+
+    # --- the fit
+
+    def fit(self, spec: DatedSpec, data: Dataset, settings: FitSettings) -> Fit:
+        """:func:`~dnamodel.inference.dated.fit_dated`; refits need only its inputs."""
+        fitted = fit_dated(spec, data, **settings.sampling())
+        asked = spec.sampler.draws if settings.draws is None else settings.draws
+        if fitted.idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
+            raise KeyboardInterrupt
+        return Fit(spec, fitted.idata, fitted.inputs, dict(fitted.timings))
+
+    def rebuild(self, idata: Any, spec: DatedSpec, data: Dataset) -> Fit:
+        """A saved fit with its inputs resolved again."""
+        return Fit(spec, idata, resolve_dated(spec, data))
+
+    def summarize(self, fit: Fit, data: Dataset) -> Summary:
+        """:func:`~dnamodel.checks.summary.summarize_fit`."""
+        return summarize_fit(fit.idata, data)
+
+    # --- its checks
+
+    def predictive_checks(self, fit: Fit) -> list[Check]:
+        """Each observation against its posterior predictive; a bound's PIT is its mid-PIT."""
+        return dated_predictive_checks(fit.idata, fit.inputs)
+
+    def leave_one_out(self, fit: Fit, refit: RefitSettings) -> list[Check]:
+        """Refits with each observation left out of the likelihood (a new packed vector each)."""
+        return dated_leave_one_out(fit.inputs, **refit.sampling())
+
+    def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
+        """The spec's ``[[checks.forecast]]``: refits on what was published by each date."""
+        return dated_forecasts(fit.inputs, **refit.sampling())
+
+    def prior_check(self, fit: Fit) -> PriorCheck:
+        """The prior total (the thesis is data here: no separate bound to weigh it by)."""
+        return dated_prior_check(fit.idata, fit.inputs)
+
+    def with_log_densities(self, fit: Fit) -> az.InferenceData:
+        """The fit itself: every dated fit saves its log densities."""
+        idata: az.InferenceData = fit.idata
+        return idata
+
+    def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
+        """Power-scaling of every scalar and the total (by default), each prior on its own scale, the likelihood."""
+        post = fit.idata.posterior
+        names = var_names or [n for n in DATED_QUANTITIES if n in post and post[n].ndim == 2]
+        return sensitivity_table(dated_log_densities(fit.idata), names)
+
+    def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
+        """:func:`~dnamodel.checks.powerscale.reweighted_estimate` on the prior terms on their own scale."""
+        return reweighted_estimate(dated_log_densities(fit.idata), prior, alpha, var)
+
+    def scaled_refit(self, fit: Fit, prior: str, alpha: float, refit: RefitSettings) -> az.InferenceData:
+        """:func:`~dnamodel.checks.powerscale.dated_scaled_refit`: the same density, the prior's numbers changed."""
+        return dated_scaled_refit(fit.inputs, prior, alpha, **refit.sampling())
+
+    def sbc(self, inputs: DatedInputs, simulations: int, refit: RefitSettings) -> Calibration:
+        """:func:`~dnamodel.checks.dated.dated_sbc`."""
+        return dated_sbc(inputs, simulations, seed=refit.seed, draws=refit.draws, tune=refit.tune, chains=refit.chains)
+
+    # --- what a person reads
+
+    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """The campaign over time (``_campaign.png``); each unit's fraction by its covariate (``_fraction.png``)."""
+        return [
+            ("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path)),
+            ("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)),
+        ]
+
+    def stocks(self, fit: Fit) -> list[tuple[float, str]]:
+        """The database stocks it is fitted to, which the prior predictive plot marks."""
+        return presented.database_stocks(fit.inputs)
+
+    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
+        """Its parameters' axis labels (:func:`dnamodel.outputs.plots.dated_parameter_axes`)."""
+        return plots.dated_parameter_axes()
+
+    def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
+        """:func:`dnamodel.outputs.dated.report_model`."""
+        return presented.report_model(fit.spec, fit.inputs, fit.idata, data, prior, target)
+
+    # --- sweeps
+
+    def sweep_point(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> dict[str, Any]:
+        """A new packed vector for the one compiled density, and only the sweep's numbers.
+
+        As :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed, so a point at the
+        spec's own values has its fit's draws; but no prior draws, predictives or ``InferenceData``.
+        The gates are :func:`~dnamodel.checks.gates.diagnose_posterior`'s on the free parameters
+        (every element of the unconstrained vector), the gated scalars, the total, the share and the
+        groups' totals: a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every
+        derived vector (each unit's fraction and collection, each observation's expectation),
+        functions of the same draws.
+        """
+        import xarray as xr  # deferred: start-up time
+
+        inputs = resolve_dated(spec, data)
+        result = sample_packed(
+            pack(inputs),
+            inputs,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
+            target_accept=spec.sampler.target_accept,
+            cores=settings.cores,
+        )
+        chains = result.x.shape[0]
+        q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
+        sums = totals(q, inputs)
+        total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
+        by_chain = scalars(q, inputs) | {"total": total, "share": share}
+        variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+            name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
+        }
+        variables["prefecture_total"] = (
+            (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
+            prefecture.reshape(chains, -1, prefecture.shape[1]),
+        )
+        variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
+        posterior = xr.Dataset(variables)
+        d = diagnose_posterior(posterior, int(result.stats["diverging"].sum()))
+        return {
+            "total": point_total(total),
+            "share_median": float(np.median(share)),
+            "prefecture_median": {
+                group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
+            },
+            "divergences": d.divergences,
+            "max_rhat": d.max_rhat,
+            "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
+            "passed": d.passed,
+            "spec_hash": spec.hash,
+        }
+
+    def check_point(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> None:
+        """The point's inputs resolve, and its draws fit in memory."""
+        check_sampler_settings(
+            stored_per_draw(resolve_dated(spec, data)),
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=settings.seed,
+        )
