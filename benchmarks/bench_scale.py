@@ -57,8 +57,8 @@ def worker(folder: str) -> None:
     import nutpie  # noqa: F401
 
     import dnamodel
-    from dnamodel.inference.dated import pack
     from dnamodel.families import load_model
+    from dnamodel.inference.dated import pack
     from dnamodel.spec.dated import resolve_dated
 
     root = Path(folder)
@@ -150,8 +150,8 @@ def gradient_worker(folder: str) -> None:
     import numpy as np
 
     import dnamodel
-    from dnamodel.inference.dated import initial_point, pack
     from dnamodel.families import load_model
+    from dnamodel.inference.dated import initial_point, pack
     from dnamodel.spec.dated import resolve_dated
 
     root = Path(folder)

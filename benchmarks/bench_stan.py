@@ -308,9 +308,9 @@ def worker(sampler: str, seed: int, check: bool) -> None:
     import nutpie  # noqa: F401
 
     from dnamodel.data import load_data
+    from dnamodel.families import load_model
     from dnamodel.inference.dated import fit_dated, layout_of, pack
     from dnamodel.inference.sampling import quiet_arviz, seeds
-    from dnamodel.families import load_model
     from dnamodel.spec.dated import resolve_dated
 
     quiet_arviz()

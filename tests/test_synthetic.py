@@ -21,8 +21,8 @@ import dnamodel
 from dnamodel.cli import main
 from dnamodel.data.synthetic import TRUTH
 from dnamodel.errors import UsageError
-from dnamodel.inference.dated import COVERAGE, LOWER, UPPER, constrain, expected, layout_of, totals
 from dnamodel.families import load_model
+from dnamodel.inference.dated import COVERAGE, LOWER, UPPER, constrain, expected, layout_of, totals
 from dnamodel.spec.dated import resolve_dated
 
 BUNDLED = Path(__file__).parent.parent / "dnamodel" / "data" / "bundled"
