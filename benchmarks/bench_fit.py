@@ -47,7 +47,9 @@ EXIT_OK, EXIT_BAD_FIT = 0, 3
 """``dnamodel estimate``'s exit statuses for a fit that passed or failed its gates."""
 SOURCES = (
     "dnamodel/inference/dated.py",
+    "dnamodel/inference/dated_packing.py",
     "dnamodel/inference/dated_kernel.py",
+    "dnamodel/inference/dated_quantities.py",
     "dnamodel/inference/dated_pymc.py",
     "dnamodel/checks/dated.py",
     "dnamodel/workflows/estimate.py",

@@ -211,6 +211,6 @@ def parameter_plot(idata: az.InferenceData, path: str | Path, *, data: Dataset |
     """
     axes = None
     if "spec" in idata.attrs:
-        family, fit, _ = fit_of(idata, data)
-        axes = family.parameter_axes(fit)
+        family, fit, fit_data = fit_of(idata, data)
+        axes = family.parameter_axes(fit, fit_data.study)
     return figures.parameter_plot(idata, path, axis_labels=axes)

@@ -22,7 +22,7 @@ from dnamodel.cli import main
 from dnamodel.data.synthetic import TRUTH
 from dnamodel.errors import UsageError
 from dnamodel.families import load_model
-from dnamodel.inference.dated import COVERAGE, LOWER, UPPER, constrain, expected, layout_of, totals
+from dnamodel.inference.dated import COVERAGE, LOWER, UPPER, constrain, derive_draws, layout_of, totals
 from dnamodel.spec.dated import resolve_dated
 
 BUNDLED = Path(__file__).parent.parent / "dnamodel" / "data" / "bundled"
@@ -94,7 +94,7 @@ def test_the_truth_is_the_dated_models_at_its_parameters(made):
     q = constrain(x[None, :], inputs)
     np.testing.assert_allclose(q["fraction"][0], truth["unit"]["fraction"], rtol=1e-12)
     np.testing.assert_allclose(
-        expected(q, inputs)[0], [truth["expected"][name] for name in inputs.observation], rtol=1e-10
+        derive_draws(x[None, :], inputs)["expected"][0], [truth["expected"][name] for name in inputs.observation], rtol=1e-10
     )
     assert totals(q, inputs)["total"][0] == pytest.approx(truth["total"], rel=1e-12)
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from dnamodel.checks.predictive import PriorCheck
     from dnamodel.checks.summary import Summary
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
     from dnamodel.outputs.html import ReportModel
 
 
@@ -367,8 +368,8 @@ class ModelFamily(Protocol):
         """The database stocks the prior predictive plot marks: ``(value, label)``."""
         ...
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """The parameter plot's axis label of each scalar parameter."""
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """The parameter plot's axis label of each scalar parameter, in the study's words (its registry's)."""
         ...
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Any) -> ReportModel:
@@ -536,7 +537,7 @@ class Family:
         """The database stocks the prior predictive plot marks: none."""
         return []
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
         """The parameter plot's axis labels: none (each in model units)."""
         return {}
 

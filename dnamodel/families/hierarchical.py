@@ -24,12 +24,9 @@ from dnamodel.checks.calibration import Calibration, hierarchical_sbc
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.powerscale import (
-    QUANTITIES,
     PowerScaling,
     ScaledEstimate,
-    add_log_densities,
-    hierarchical_log_densities,
-    hierarchical_scaled_refit,
+    reported_quantities,
     reweighted_estimate,
     sensitivity_table,
 )
@@ -42,6 +39,7 @@ from dnamodel.checks.predictive import (
     hierarchical_predictive_checks,
     hierarchical_prior_check,
 )
+from dnamodel.checks.scaled_priors import add_log_densities, hierarchical_log_densities, hierarchical_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.families.base import (
     Capability,
@@ -65,6 +63,7 @@ from dnamodel.inference.sampling import (
 from dnamodel.outputs import hierarchical as presented
 from dnamodel.outputs import plots
 from dnamodel.outputs.html import ReportModel
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import decimal_year
 from dnamodel.spec.hierarchical import (
     HierarchicalSpec,
@@ -80,6 +79,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
 
 
 class HierarchicalFamily(Family):
@@ -190,7 +190,9 @@ class HierarchicalFamily(Family):
     def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
         """Power-scaling of α, β, σ and the total (by default) to the top-level priors and the likelihood."""
         post = fit.idata.posterior
-        names = var_names or [n for n in QUANTITIES if n in post and post[n].ndim == 2]
+        names = var_names or [
+            n for n in reported_quantities(parameters.HIERARCHICAL) if n in post and post[n].ndim == 2
+        ]
         return sensitivity_table(self._log_densities(fit), names)
 
     def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
@@ -211,9 +213,9 @@ class HierarchicalFamily(Family):
         """Each unit's fraction against its Han share (``_fraction_han.png``)."""
         return [("fraction_han", lambda path: presented.fraction_plot(fit.idata, fit.inputs, path))]
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """Its parameters' axis labels, β a difference of strata in the two-stratum variant."""
-        return plots.hierarchical_parameter_axes(fit.idata)
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """Its registry's axis labels in the study's words; β a difference of strata in the two-stratum variant."""
+        return plots.hierarchical_parameter_axes(fit.idata, study, fit.inputs.covariate_column)
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
         """:func:`dnamodel.outputs.hierarchical.report_model`."""

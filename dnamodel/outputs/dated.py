@@ -20,7 +20,7 @@ from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.summary import month_year
 from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
 from dnamodel.outputs import plots
-from dnamodel.outputs.html import DATED_PARAMETER_MEANING, ReportModel
+from dnamodel.outputs.html import ReportModel
 from dnamodel.outputs.markup import (
     BOUND_SIGN,
     Html,
@@ -37,6 +37,7 @@ from dnamodel.outputs.markup import (
 )
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
 from dnamodel.outputs.tables import value_text
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs, DatedSpec
 from dnamodel.spec.hierarchical import prior_text
 
@@ -93,7 +94,7 @@ def report_model(
             ("covariate", lambda path: covariate_plot(idata, inputs, path)),
             ("campaign", lambda path: campaign_plot(idata, inputs, path)),
         ),
-        parameter_axes=plots.dated_parameter_axes(),
+        parameter_axes=plots.dated_parameter_axes(data.study, inputs.covariate_name),
         stocks=tuple(database_stocks(inputs)),
     )
 
@@ -201,6 +202,12 @@ def _start_text(prior: Any) -> str:
     return f"{prior.kind} {getattr(prior, prior.kind)}, by a half-normal lead of scale {prior.scale_years:g} years"
 
 
+def meaning(name: str, data: Dataset, inputs: DatedInputs) -> str:
+    """What a parameter of the dated model is, in one line in the study's words: its registry entry's meaning."""
+    entry = parameters.find(name, parameters.DATED)
+    return entry.meaning_in(data.study, inputs.covariate_name) if entry is not None else ""
+
+
 def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData, data: Dataset, target: Path) -> str:
     """Section 3 of a dated fit's report: the model card in short, the priors beside their posteriors, the campaigns."""
     post = idata.posterior
@@ -251,7 +258,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             [
                 Html(f"<code>{escape(name)}</code>"),
                 prior_text(prior),
-                DATED_PARAMETER_MEANING.get(name, "").replace("prefecture", group),
+                meaning(name, data, inputs),
                 posterior,
             ]
         )
@@ -260,7 +267,7 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             [
                 Html(f"<code>log_uplift[{escape(name)}]</code>"),
                 f"Normal({uplift.log_uplift.get('mu', 0.0):g}, {uplift.log_uplift.get('sigma', 1.0):g})",
-                DATED_PARAMETER_MEANING["log_uplift"] + f" ({place_names(uplift.areas, data)})",
+                meaning("uplift", data, inputs) + f" ({place_names(uplift.areas, data)})",
                 posterior_text(np.log(post["uplift"].values[..., ell])),
             ]
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel.outputs import plots
-from dnamodel.outputs.html import PARAMETER_MEANING, VARIANT_TEXT, ReportModel
+from dnamodel.outputs.html import VARIANT_TEXT, ReportModel
 from dnamodel.outputs.markup import (
     Html,
     count_text,
@@ -29,6 +29,7 @@ from dnamodel.outputs.markup import (
     table,
 )
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
+from dnamodel.spec import parameters
 from dnamodel.spec.hierarchical import HierarchicalSpec, prior_text
 from dnamodel.spec.resolve import ModelInputs
 
@@ -54,7 +55,7 @@ def report_model(
     words = data.study.words
     return ReportModel(
         data_section=data_section(spec, inputs, data),
-        model_section=model_section(spec, inputs, idata, target),
+        model_section=model_section(spec, inputs, idata, data, target),
         estimand_date=words.end,
         denominator=f"Shares divide by the 2020 census total, {count_text(inputs.census_total)}.",
         predicted="observation and within-county row",
@@ -76,7 +77,7 @@ def report_model(
         "groups",
         no_densities_short="fit made without --sensitivity",
         figures=(("fraction", lambda path: fraction_plot(idata, inputs, path)),),
-        parameter_axes=plots.hierarchical_parameter_axes(idata),
+        parameter_axes=plots.hierarchical_parameter_axes(idata, data.study, inputs.covariate_column),
         stocks=tuple(thesis_stocks(inputs)),
     )
 
@@ -172,7 +173,15 @@ def data_section(spec: HierarchicalSpec, inputs: ModelInputs, data: Dataset) -> 
     return "".join(parts)
 
 
-def model_section(spec: HierarchicalSpec, inputs: ModelInputs, idata: az.InferenceData, target: Path) -> str:
+def meaning(name: str, data: Dataset, inputs: ModelInputs) -> str:
+    """What a top-level parameter of the hierarchical model is, in one line in the study's words (its registry's)."""
+    entry = parameters.find(name, parameters.HIERARCHICAL)
+    return entry.meaning_in(data.study, inputs.covariate_column) if entry is not None else ""
+
+
+def model_section(
+    spec: HierarchicalSpec, inputs: ModelInputs, idata: az.InferenceData, data: Dataset, target: Path
+) -> str:
     """Section 3 of a hierarchical fit's report: the model card in short, each prior beside its posterior."""
     post = idata.posterior
     variant = spec.fraction.variant
@@ -205,9 +214,7 @@ def model_section(spec: HierarchicalSpec, inputs: ModelInputs, idata: az.Inferen
             posterior = f"{med:.3g} ({lo:.3g} to {hi:.3g})"
         else:
             posterior = "integrated out" if name == "pace" else "not in the fit"
-        rows.append(
-            [Html(f"<code>{escape(name)}</code>"), prior_text(prior), PARAMETER_MEANING.get(name, ""), posterior]
-        )
+        rows.append([Html(f"<code>{escape(name)}</code>"), prior_text(prior), meaning(name, data, inputs), posterior])
     settings = [
         ["census error (log sd)", f"{spec.population.census_error:g}"],
         *[[f"reporting error of {n} (log sd)", f"{o.error:g}"] for n, o in spec.observations.items()],

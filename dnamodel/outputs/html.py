@@ -75,33 +75,6 @@ SECTIONS = (
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """No fetch leaves the page: only inline styles and embedded images are allowed."""
 
-PARAMETER_MEANING = {
-    "alpha": "logit collection fraction of a unit of average Han share",
-    "beta": "change in logit fraction per standard deviation of Han share (per stratum, two-stratum variant)",
-    "sigma": "spread of units' logit fractions beyond Han share",
-    "log_uplift": "log of the uplift areas' resident base over their census population (temporary residents)",
-    "tau": "spread of the within-county rows' logit fractions",
-    "row_centre": "the within-county rows' free centre on the logit scale",
-    "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
-}
-"""What each top-level parameter of the hierarchical model is, in one line (``docs/model.md`` section 4.8
-gives the reasons)."""
-
-DATED_PARAMETER_MEANING = {
-    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group",
-    "contrast": "log odds ratio of the covariate's group against the others (composition form), or the change in "
-    "logit fraction per sd of the covariate (linear form)",
-    "group_sd": "spread between prefectures' logit fractions",
-    "unit_sd": "spread between the units of one prefecture",
-    "reported": "offset of the units a local report counts alone, which sources chose to publicise",
-    "pace": "each prefecture's pace towards saturation, per year",
-    "start": "when each prefecture's campaign started",
-    "typed_share": "share of the collected samples typed into the database",
-    "baseline_per_resident": "profiles a database held before the campaign, per resident",
-    "log_uplift": "log of the residents an uplift area's collection counts over its census population",
-}
-"""What each prior of the dated model is about, in one line (``docs/model.md`` section 5 gives the reasons)."""
-
 VARIANT_TEXT = {
     "han_share": "x<sub>u</sub> is unit u's covariate, standardised over the units",
     "two_stratum": "x<sub>u</sub> is 1 in the high-Han areas and 0 elsewhere",

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.checks.gates import GATED
 from dnamodel.data.study import NEUTRAL, Study
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
 from dnamodel.inference.sampling import quiet_arviz
+from dnamodel.spec import parameters
 
 if TYPE_CHECKING:
     import arviz as az
@@ -292,62 +292,25 @@ def prior_predictive_plot(
 PRIOR_COLOUR = "#9a9a9a"
 LOO_COLOUR = "#c44e52"
 
-PARAMETERS = (
-    "alpha",
-    "beta",
-    "sigma",
-    "log_uplift",
-    "tau",
-    "row_centre",
-    "pace",
-    "contrast",
-    "group_sd",
-    "unit_sd",
-    "reported",
-    "typed_share",
-    "baseline_per_resident",
-)
-"""The scalar parameters, those a fit has, in the order the model card lists them: the hierarchical
-model's (section 4.8), then the dated model's not already named (section 5; its α is the
-hierarchical one's name with another meaning, and its pace is one per prefecture, not a scalar)."""
 
-_SYMBOLS = {
-    "alpha": "α",
-    "beta": "β",
-    "sigma": "σ",
-    "log_uplift": "ℓ",
-    "tau": "τ",
-    "row_centre": "c_L",
-    "pace": "p",
-    "contrast": "θ",
-    "group_sd": "σ_g",
-    "unit_sd": "σ_u",
-    "reported": "δ",
-    "typed_share": "κ",
-    "baseline_per_resident": "b",
-    "total": "T",
-    "share": "T / population",
-}
+def _symbol(name: str) -> str:
+    """How the model card writes a parameter or the estimand: the registry's symbol, else the name."""
+    entry = parameters.find(name)
+    return entry.symbol if entry is not None else name
 
-_PARAMETER_AXES = {
-    "alpha": "logit fraction at average Han share (logit scale)",
-    "beta": "change in logit fraction per sd of Han share (logit per sd)",
-    "sigma": "spread between units beyond Han share (logit scale, sd)",
-    "log_uplift": "log of the uplift areas' resident uplift: their census base is multiplied by exp(ℓ) (log scale)",
-    "tau": "spread between the within-county rows (logit scale, sd)",
-    "row_centre": "centre of the within-county rows (logit scale)",
-    "pace": "database growth against Jan–Jun 2020 (ratio)",
-}
 
-_DATED_PARAMETER_AXES = {
-    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group (logit)",
-    "contrast": "θ: log odds ratio of the covariate's group (composition form), or logit per sd (linear form)",
-    "group_sd": "spread between prefectures' logit fractions (logit scale, sd)",
-    "unit_sd": "spread between units of one prefecture (logit scale, sd)",
-    "reported": "offset of the units a local report counts (logit scale)",
-    "typed_share": "share of collected samples typed into the database (0 to 1)",
-    "baseline_per_resident": "profiles held before the campaign, per resident (per person)",
-}
+def parameter_axes(
+    registry: tuple[parameters.Parameter, ...], study: Study | None = None, covariate: str = ""
+) -> dict[str, str]:
+    """Each scalar parameter's axis label, in a study's words: its registry entry's (``Parameter.axis_in``).
+
+    Examples
+    --------
+    >>> from dnamodel.spec.parameters import DATED
+    >>> parameter_axes(DATED)["group_sd"]
+    "spread between groups' logit fractions (logit scale, sd)"
+    """
+    return {p.name: p.axis_in(study, covariate) for p in registry if p.scalar and p.posterior}
 
 
 def _png_target(path: str | Path) -> Path:
@@ -407,8 +370,8 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     ----------
     idata : arviz.InferenceData
         A fit with a ``posterior`` group over ``chain`` and ``draw``; every name of
-        :data:`dnamodel.checks.gates.GATED` it holds as a scalar per draw is drawn (``total``
-        always is).
+        the registries' gated scalars (:func:`dnamodel.spec.parameters.gated_names`) it holds as a
+        scalar per draw is drawn (``total`` always is).
     path : str or Path
         The PNG file to create or replace; its folder must exist.
 
@@ -440,7 +403,7 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     target = _png_target(path)
     az = _arviz()
     post = idata.posterior
-    names = _scalars(post, tuple(dict.fromkeys((*GATED, "total"))))
+    names = _scalars(post, tuple(dict.fromkeys((*parameters.gated_names(), "total"))))
     if not names:
         raise UsageError("the posterior holds none of the gated scalars; nothing to rank")
     rhat = az.rhat(post[names])
@@ -450,7 +413,7 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     axes = _grid(figure, len(names), columns)
     az.plot_rank(post, var_names=names, ax=axes, ref_line=True, labels=True, show=False)
     for axis, name in zip(axes, names, strict=True):
-        axis.set_title(f"{_SYMBOLS.get(name, name)} ({name}), R-hat {float(rhat[name]):.3f}", fontsize=8)
+        axis.set_title(f"{_symbol(name)} ({name}), R-hat {float(rhat[name]):.3f}", fontsize=8)
         axis.set_xlabel("rank among all draws (all chains)", fontsize=7)
         _count_axis(axis.xaxis)
         axis.set_ylabel("chain", fontsize=7)
@@ -472,8 +435,8 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
-    """The hierarchical model's parameter axes; ``beta`` is a difference of two strata when the covariate is 0 or 1.
+def hierarchical_parameter_axes(idata: Any, study: Study | None = None, covariate: str = "") -> dict[str, str]:
+    """The hierarchical model's parameter axes (its registry's); ``beta`` is a difference of strata for a 0/1 covariate.
 
     Examples
     --------
@@ -482,7 +445,7 @@ def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
     >>> hierarchical_parameter_axes(two)["beta"].startswith("difference in logit fraction")
     True
     """
-    axes = dict(_PARAMETER_AXES)
+    axes = parameter_axes(parameters.HIERARCHICAL, study, covariate)
     if (
         "constant_data" in idata
         and "covariate" in idata.constant_data
@@ -492,9 +455,9 @@ def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
     return axes
 
 
-def dated_parameter_axes() -> dict[str, str]:
-    """The dated model's parameter axes."""
-    return dict(_DATED_PARAMETER_AXES)
+def dated_parameter_axes(study: Study | None = None, covariate: str = "") -> dict[str, str]:
+    """The dated model's parameter axes: its registry's, in the study's words."""
+    return parameter_axes(parameters.DATED, study, covariate)
 
 
 def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None) -> Path:
@@ -503,9 +466,10 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit with a ``posterior`` group; each of :data:`PARAMETERS` it holds as a
-        scalar per draw gets a panel. Where the ``prior`` group holds the same name,
-        its draws are drawn behind, so the reader sees what the data taught.
+        A fit with a ``posterior`` group; each scalar parameter of the registries
+        (:func:`dnamodel.spec.parameters.scalar_names`) it holds as a scalar per draw gets a
+        panel. Where the ``prior`` group holds the same name, its draws are drawn behind, so
+        the reader sees what the data taught.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     axis_labels : mapping of str to str, optional
@@ -535,9 +499,10 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     """
     target = _png_target(path)
     az = _arviz()
-    names = _scalars(idata.posterior, PARAMETERS)
+    known = parameters.scalar_names()
+    names = _scalars(idata.posterior, known)
     if not names:
-        raise UsageError(f"the posterior holds none of the parameters {', '.join(PARAMETERS)}; nothing to draw")
+        raise UsageError(f"the posterior holds none of the parameters {', '.join(known)}; nothing to draw")
     prior = idata.prior if "prior" in idata else None
     with_prior = _scalars(prior, names) if prior is not None else []
     columns = min(3, len(names))
@@ -567,9 +532,7 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
         median = float(np.median(values))
         axis.plot([low, high], [0, 0], color="black", linewidth=3, solid_capstyle="butt", clip_on=False, zorder=3)
         axis.axvline(median, color=LOW_COLOUR, linewidth=1, linestyle="-")
-        axis.set_title(
-            f"{_SYMBOLS.get(name, name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8
-        )
+        axis.set_title(f"{_symbol(name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8)
         axis.set_xlabel(textwrap.fill((axis_labels or {}).get(name, f"{name} (model units)"), 44), fontsize=7)
         axis.set_ylim(bottom=0)
         if k % columns == 0:

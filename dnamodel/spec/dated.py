@@ -54,20 +54,19 @@ from pydantic import AfterValidator, Field, StrictBool, model_validator
 from dnamodel.data import Dataset
 from dnamodel.data.study import STUDY_FILE, first_day, last_day
 from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec import parameters
 from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.hierarchical import (
-    BetaPrior,
-    GammaPrior,
-    HalfNormalPrior,
+    PRIOR_TABLES,
     Location,
     LogError,
-    LogNormalPrior,
     NormalPrior,
     Prior,
     SamplerSpec,
     Years,
     _check_expression,
 )
+from dnamodel.spec.parameters import START_CODE, Parameter
 from dnamodel.spec.resolve import _evaluate, covariate_values
 
 TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "checks", "sampler")
@@ -132,15 +131,14 @@ class EstimandSpec(_Strict):
 
 
 class DatedFractionSpec(_Strict):
-    """``[fraction]``: how a unit's fraction at saturation is built."""
+    """``[fraction]``: how a unit's fraction at saturation is built.
+
+    Its priors (α, θ, the spreads, δ) are keys the parameter registry names
+    (:func:`dnamodel.spec.parameters.spec_priors`), validated by :func:`parse_dated`.
+    """
 
     covariate: str
     form: Literal["composition", "linear"]
-    alpha: dict[str, Any]
-    contrast: dict[str, Any]
-    unit_sd: dict[str, Any]
-    group_sd: dict[str, Any] | None = None
-    reported: dict[str, Any] | None = None
     unreported_offset: Location = 0.0
 
 
@@ -181,10 +179,9 @@ class StartSpec(_Strict):
 
 
 class CampaignSpec(_Strict):
-    """``[campaign]``: the curve's ramp, and each group's pace and start priors."""
+    """``[campaign]``: the curve's ramp, and each group's start prior (the pace's prior is the registry's key)."""
 
     ramp_years: Annotated[float, Field(gt=0, le=2, allow_inf_nan=False)] = 0.25
-    pace: dict[str, Any]
     start: dict[str, StartSpec]
 
 
@@ -203,10 +200,8 @@ class DatedPopulationSpec(_Strict):
 
 
 class DatabasesSpec(_Strict):
-    """``[databases]``: named databases and the priors they share."""
+    """``[databases]``: named databases; the priors they share (κ, b) are the registry's keys."""
 
-    typed_share: dict[str, Any]
-    baseline_per_resident: dict[str, Any]
     areas: dict[str, list[str]]
 
 
@@ -259,21 +254,13 @@ class DatedSpec(SpecIdentity):
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
-REAL = {"normal": NormalPrior}
-SCALE = {"halfnormal": HalfNormalPrior, "gamma": GammaPrior, "lognormal": LogNormalPrior}
-SHARE = {"beta": BetaPrior}
-LOGNORMAL = {"lognormal": LogNormalPrior}
-PRIOR_FAMILIES: dict[str, dict[str, type[_Strict]]] = {
-    "alpha": REAL,
-    "contrast": REAL,
-    "unit_sd": SCALE,
-    "group_sd": SCALE,
-    "reported": REAL,
-    "pace": LOGNORMAL,
-    "typed_share": SHARE,
-    "baseline_per_resident": LOGNORMAL,
-}
-"""The prior families each parameter admits: those the compiled density implements."""
+def prior_families() -> dict[str, dict[str, type[_Strict]]]:
+    """The prior families each parameter whose prior the spec gives admits (the registry's), by name."""
+    return {p.name: {f: PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors(parameters.DATED)}
+
+
+PRIOR_FAMILIES = prior_families()
+"""The prior families each parameter admits: those the compiled density implements (the shipped registry's)."""
 
 
 def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
@@ -292,14 +279,31 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     for key in raw:
         if key not in TABLES:
             report(key, f"unknown table{did_you_mean(key, TABLES)}")
+    prior_keys: dict[str, dict[str, Parameter]] = {}
+    for parameter in parameters.spec_priors(parameters.DATED):
+        table_name, key = str(parameter.prior).split(".")  # spec_priors: each has a prior key
+        prior_keys.setdefault(table_name, {})[key] = parameter
+
+    def settings(model: type[_Strict], name: str) -> Any:
+        """A table validated without the prior keys the registry gives it (they are checked below)."""
+        table, own = raw.get(name), prior_keys.get(name, {})
+
+        def here(key: str, message: str) -> None:
+            if message.startswith("unknown key"):  # the registry's keys are known too
+                message = f"unknown key{did_you_mean(key.rsplit('.', 1)[-1], [*model.model_fields, *own])}"
+            report(key, message)
+
+        kept = {k: v for k, v in table.items() if k not in own} if isinstance(table, dict) else table
+        return _validate(model, kept, name, here)
+
     header = _validate(DatedHeader, raw.get("model"), "model", report)
     estimand = _validate(EstimandSpec, raw.get("estimand"), "estimand", report)
-    fraction = _validate(DatedFractionSpec, raw.get("fraction"), "fraction", report)
-    campaign = _validate(CampaignSpec, raw.get("campaign"), "campaign", report)
+    fraction = settings(DatedFractionSpec, "fraction")
+    campaign = settings(CampaignSpec, "campaign")
     population = _validate(DatedPopulationSpec, raw.get("population"), "population", report)
     databases = None
     if "databases" in raw:
-        databases = _validate(DatabasesSpec, raw["databases"], "databases", report)
+        databases = settings(DatabasesSpec, "databases")
     sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
     checks = _validate(ChecksSpec, raw.get("checks", {}), "checks", report)
     observations: dict[str, DatedObservationSpec] = {}
@@ -315,10 +319,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     priors: dict[str, Prior] = {}
 
     def prior(name: str, table: Any, key: str) -> None:
-        families = PRIOR_FAMILIES[name]
-        if table is None:
-            report(key, f"missing: the prior of {name}")
-            return
+        families = prior_families()[name]
         dist = table.get("dist") if isinstance(table, dict) else None
         if dist not in families:
             allowed = ", ".join(families)
@@ -328,16 +329,16 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         if parsed is not None:
             priors[name] = parsed
 
-    if fraction is not None:
-        for name in ("alpha", "contrast", "unit_sd"):
-            prior(name, getattr(fraction, name), f"fraction.{name}")
-        for name in ("group_sd", "reported"):
-            if getattr(fraction, name) is not None:
-                prior(name, getattr(fraction, name), f"fraction.{name}")
-    if campaign is not None:
-        prior("pace", campaign.pace, "campaign.pace")
-        if "default" not in campaign.start:
-            report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
+    for name, table in (("fraction", fraction), ("campaign", campaign), ("databases", databases)):
+        if table is None:  # missing or invalid: said above (an absent [databases] has no priors)
+            continue
+        for key, parameter in prior_keys.get(name, {}).items():
+            if key in raw[name]:
+                prior(parameter.name, raw[name][key], f"{name}.{key}")
+            elif not parameter.optional:
+                report(f"{name}.{key}", f"missing: the prior of {parameter.name}")
+    if campaign is not None and "default" not in campaign.start:
+        report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
     if population is not None:
         for name, uplift in population.uplift.items():
             key = f"population.uplift.{name}.log_uplift"
@@ -345,9 +346,6 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
                 report(f"{key}.dist", "the log uplift's prior must be normal")
             else:
                 _validate(NormalPrior, uplift.log_uplift, key, report)
-    if databases is not None:
-        prior("typed_share", databases.typed_share, "databases.typed_share")
-        prior("baseline_per_resident", databases.baseline_per_resident, "databases.baseline_per_resident")
     for name, obs in observations.items():
         key = f"observations.{name}"
         _check_expression(obs.value, f"{key}.value", report)
@@ -484,7 +482,6 @@ class DatedInputs:
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
 BOUND_CODE = {"none": 0, "lower": 1, "upper": 2}
-START_CODE = {"around": 0, "before": 1, "after": 2}
 
 
 def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
