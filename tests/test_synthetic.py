@@ -94,7 +94,9 @@ def test_the_truth_is_the_dated_models_at_its_parameters(made):
     q = constrain(x[None, :], inputs)
     np.testing.assert_allclose(q["fraction"][0], truth["unit"]["fraction"], rtol=1e-12)
     np.testing.assert_allclose(
-        derive_draws(x[None, :], inputs)["expected"][0], [truth["expected"][name] for name in inputs.observation], rtol=1e-10
+        derive_draws(x[None, :], inputs)["expected"][0],
+        [truth["expected"][name] for name in inputs.observation],
+        rtol=1e-10,
     )
     assert totals(q, inputs)["total"][0] == pytest.approx(truth["total"], rel=1e-12)
 
