@@ -42,7 +42,7 @@ def _fit_figures(idata: Any) -> dict[str, Any]:
     }
     groups = {
         name: post[name].values.reshape(-1, *post[name].shape[2:]).mean(axis=0).tolist()
-        for name in ("prefecture_total", "start", "pace", "fraction")
+        for name in ("group_total", "start", "pace", "fraction")
         if name in post
     }
     diagnostics = dnamodel.diagnose(idata)
@@ -82,7 +82,8 @@ def montecarlo_figures() -> dict[str, Any]:
     draws = dnamodel.monte_carlo(spec, draws=100_000, seed=1)
     summary = dnamodel.summarize(spec, 2_000_000, seed=1, chunk_size=2**20).to_dict()
     # the data's hash names the data files, not a figure: issue 20 added a row (Qushui's 53,600) and
-    # notes, which report_mc does not read, so the hash changed and every number stayed
+    # notes, and issue 23 renamed the CSV headers, which report_mc does not read: the hash changed and
+    # every number stayed
     summary.get("provenance", {}).pop("data_version", None)
     return {
         "draws_total_quantiles": np.quantile(draws["total"].values, QUANTILES).tolist(),

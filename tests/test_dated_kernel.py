@@ -280,3 +280,37 @@ def test_a_fixed_parameter_is_held_at_its_value(inputs):
     assert x.shape[1] == layout.ndim == D.layout_of(inputs).ndim - 1
     values = derive_draws(x, variant)["value"]
     assert (values[:, layout.blocks["logit_typed_share"]] == 0.7).all()
+
+
+def test_a_spec_without_a_covariate_has_no_covariate_term():
+    """No θ in the vector, the density or its gradient: the density as the sum of its parts, and finite differences."""
+    from dnamodel.data import example_path
+
+    folder = example_path("maravel")
+    inputs = resolve_dated(load_model(folder / "models" / "dated.toml"), load_data(folder / "data"))
+    assert (inputs.covariate_effect, inputs.form) == (False, "none")
+    assert "contrast" not in inputs.priors
+    layout = D.layout_of(inputs)
+    assert not layout.has("contrast")
+    x = D.draw_prior(inputs, 4, np.random.default_rng(3))
+    assert "contrast" not in D.scalars(D.constrain(x, inputs), inputs)
+    packed = D.pack(inputs)
+    grad, scratch = np.zeros(layout.ndim), np.zeros(layout.ndim)
+    parts = derive_draws(x, inputs, packed)
+    assert np.isfinite(parts["log_prior"]).all()
+    np.testing.assert_allclose(
+        [K.logp_grad(xi, packed, grad) for xi in x],
+        parts["log_prior"].sum(axis=1) + parts["log_likelihood"].sum(axis=1),
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    K.logp_grad(x[0], packed, grad)
+    numeric = np.empty(layout.ndim)
+    for i in range(layout.ndim):
+        step = np.zeros(layout.ndim)
+        step[i] = 1e-6
+        numeric[i] = (K.logp_grad(x[0] + step, packed, scratch) - K.logp_grad(x[0] - step, packed, scratch)) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
+    # the fraction is the level alone: the same as a zero covariate in the linear form would give
+    q = D.constrain(x, inputs)
+    np.testing.assert_allclose(q["fraction"], 1 / (1 + np.exp(-q["logit_fraction"])), rtol=1e-12)

@@ -123,3 +123,13 @@ def test_the_twin_agrees_with_the_new_pieces(inputs, name):
     active[[0, 4]] = False
     agree(variant, usable(variant), D.draw_prior(variant, 4, np.random.default_rng(11)))
     agree(variant, active, D.draw_prior(variant, 2, np.random.default_rng(12)))
+
+
+def test_the_twin_agrees_without_a_covariate():
+    """A spec without a covariate (the Maravel example): no θ in either, no database, a reported offset."""
+    from dnamodel.data import example_path
+
+    folder = example_path("maravel")
+    inputs = resolve_dated(load_model(folder / "models" / "dated.toml"), load_data(folder / "data"))
+    assert not inputs.covariate_effect
+    agree(inputs, None, D.draw_prior(inputs, 4, np.random.default_rng(5)))

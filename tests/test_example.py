@@ -180,7 +180,7 @@ def test_a_unit_of_the_study_without_a_label_is_refused(tmp_path, capsys):
 def test_the_example_ships_with_the_package_and_exports(tmp_path):
     from dnamodel.data import examples, export_data
 
-    assert examples() == ["quillmoor"]
+    assert examples() == ["maravel", "quillmoor"]
     written = export_data(tmp_path, example="quillmoor")
     assert {p.relative_to(tmp_path).as_posix() for p in written} >= {
         "README.md",

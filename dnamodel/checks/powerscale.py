@@ -32,7 +32,7 @@ Which terms are scaled in the hierarchical model (the model card is ``docs/model
 
 And in the dated model (section 5; ``scaled_priors.DATED_PRIOR_TERMS``, the registry's power-scaled terms):
 
-- Prior: every prior the spec states (α, θ, the two spreads, δ, each prefecture's start and pace,
+- Prior: every prior the spec states (α, θ, the two spreads, δ, each group's start and pace,
   κ, b, the uplifts), not ``effects``, the standard-normal group, unit and census effects, for the
   same reason as ``z`` above. Each term is on its parameter's own scale, as the spec states it: the
   fit saves them on the sampler's unconstrained scale, and ``dated_log_prior`` takes off the

@@ -199,7 +199,7 @@ def _transform(parameter: parameters.Parameter, idata: az.InferenceData) -> tupl
     if parameter.transform != "start":
         return parameters.TRANSFORMS[parameter.transform], 0.0, 0.0
     spec = _dated_spec(idata)
-    groups = [str(g) for g in idata.posterior[parameter.name][dims.PREFECTURE].values]
+    groups = [str(g) for g in idata.posterior[parameter.name][dims.GROUP].values]
     starts = [spec.campaign.start.get(g, spec.campaign.start["default"]) for g in groups]
     return parameters.start_transforms(
         [parameters.START_CODE[s.kind] for s in starts], [s.anchor for s in starts], [s.scale for s in starts]
@@ -235,7 +235,7 @@ def dated_log_prior(idata: az.InferenceData) -> xr.Dataset:
     ----------
     idata : arviz.InferenceData
         A dated fit, with its ``posterior`` and ``log_prior`` groups and the spec text in ``attrs``
-        (for the kind of each prefecture's start prior).
+        (for the kind of each group's start prior).
 
     Returns
     -------
@@ -380,8 +380,8 @@ def scaled_dated_inputs(inputs: DatedInputs, prior: str, alpha: float) -> DatedI
     Each prior of the dated model raised to a power is a prior of the same family
     (:func:`power_scaled_prior`), and the compiled density reads every prior's parameters from the
     packed vector (:func:`dnamodel.inference.dated.pack`): the refit changes numbers, not the model.
-    ``start`` scales every prefecture's start prior (its sd or half-normal scale), ``pace`` and
-    ``uplift`` every prefecture's pace and every uplift group's.
+    ``start`` scales every group's start prior (its sd or half-normal scale), ``pace`` and
+    ``uplift`` every group's pace and every uplift group's.
 
     Examples
     --------

@@ -360,8 +360,8 @@ class ModelFamily(Protocol):
         """The checks a fit carries: the one reader."""
         ...
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """Its own figures of a fit, for ``dnamodel estimate``'s files: ``(file suffix, drawer)``."""
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
+        """Its own figures of a fit for ``dnamodel estimate``, ``(file suffix, drawer)``, in the study's words."""
         ...
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
@@ -399,6 +399,8 @@ class Family:
     hints: ClassVar[Mapping[Capability, str]] = {}
     """For a capability the family lacks, what to do instead (appended to the refusal; ``{what}`` is the model)."""
     refit_draws: ClassVar[int] = 0
+    sampling_section: ClassVar[str | None] = None
+    """The model card's section on how the family's models are sampled, cited when a fit diverges."""
     refit_tune: ClassVar[int | None] = None
 
     def supports(self, capability: Capability) -> bool:
@@ -529,7 +531,7 @@ class Family:
         """Simulation-based calibration of its model."""
         raise self._lacks(Capability.SBC)
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Its own figures of a fit: none."""
         return []
 

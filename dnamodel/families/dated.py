@@ -113,6 +113,8 @@ class DatedFamily(Family):
         Capability.FORECASTS_AT: "its forecasts are its spec's own ([[checks.forecast]])",
     }
     refit_draws: ClassVar[int] = REFIT_DRAWS
+    sampling_section: ClassVar[str] = "5.9"
+    """The model card's section on how this model is sampled, and why (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = REFIT_TUNE
 
     # --- the spec
@@ -159,7 +161,7 @@ class DatedFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 
@@ -207,12 +209,12 @@ class DatedFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """The campaign over time (``_campaign.png``); each unit's fraction by its covariate (``_fraction.png``)."""
-        return [
-            ("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path)),
-            ("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)),
-        ]
+        figures = [("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path, study=study))]
+        if fit.inputs.covariate_effect:  # a spec without a covariate has nothing to set the fractions against
+            figures.append(("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)))
+        return figures
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
         """The database stocks it is fitted to, which the prior predictive plot marks."""
@@ -220,7 +222,7 @@ class DatedFamily(Family):
 
     def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
         """Its registry's axis labels, in the study's words (:func:`dnamodel.outputs.plots.dated_parameter_axes`)."""
-        return plots.dated_parameter_axes(study, fit.inputs.covariate_name)
+        return plots.dated_parameter_axes(study, fit.inputs.covariate_name, covariate_term=fit.inputs.covariate_effect)
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
         """:func:`dnamodel.outputs.dated.report_model`."""
@@ -255,14 +257,14 @@ class DatedFamily(Family):
         chains = result.x.shape[0]
         q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
         sums = totals(q, inputs)
-        total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
+        total, share, by_group = sums["total"], sums["share"], sums["group_total"]
         by_chain = scalars(q, inputs) | {"total": total, "share": share}
         variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
             name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
         }
-        variables["prefecture_total"] = (
-            (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
-            prefecture.reshape(chains, -1, prefecture.shape[1]),
+        variables["group_total"] = (
+            (dims.CHAIN, dims.DRAW, dims.GROUP),
+            by_group.reshape(chains, -1, by_group.shape[1]),
         )
         variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
         posterior = xr.Dataset(variables)
@@ -270,8 +272,8 @@ class DatedFamily(Family):
         return {
             "total": point_total(total),
             "share_median": float(np.median(share)),
-            "prefecture_median": {
-                group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
+            "group_median": {
+                group: float(v) for group, v in zip(inputs.group, np.median(by_group, axis=0), strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

@@ -109,6 +109,8 @@ class HierarchicalFamily(Family):
         Capability.SWEEP_THREADS: "its points run in processes (one compiled model each)",
     }
     refit_draws: ClassVar[int] = LOO_DRAWS
+    sampling_section: ClassVar[str] = "4.9"
+    """The model card's section on how this model is fitted (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = None
 
     # --- the spec
@@ -150,7 +152,7 @@ class HierarchicalFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 
@@ -209,7 +211,7 @@ class HierarchicalFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Each unit's fraction against its Han share (``_fraction_han.png``)."""
         return [("fraction_han", lambda path: presented.fraction_plot(fit.idata, fit.inputs, path))]
 
@@ -242,12 +244,12 @@ class HierarchicalFamily(Family):
         )
         post = idata.posterior
         d = diagnose(idata)
-        prefecture = post["prefecture_total"].median((dims.CHAIN, dims.DRAW))
+        by_group = post["group_total"].median((dims.CHAIN, dims.DRAW))
         return {
             "total": point_total(post["total"].values.ravel()),
             "share_median": float(np.median(post["share"].values)),
-            "prefecture_median": {
-                str(k): float(v) for k, v in zip(prefecture[dims.PREFECTURE].values, prefecture.values, strict=True)
+            "group_median": {
+                str(k): float(v) for k, v in zip(by_group[dims.GROUP].values, by_group.values, strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

@@ -4,7 +4,7 @@ Sampling needs only the log density and its gradient over the free parameters. T
 once per machine (:mod:`dnamodel.inference.dated_kernel`, numba with an on-disk cache) and read
 every number from one packed vector (:mod:`dnamodel.inference.dated_packing`). Refits of any kind
 (leave-one-out, forecasts, SBC, sweeps) change only that vector. Everything derived from the draws
-(fractions, totals by unit and prefecture, campaign progress, expected observations, log
+(fractions, totals by unit and group, campaign progress, expected observations, log
 densities, predictive draws, prior draws) comes from the same kernel's functions over draws
 (:mod:`dnamodel.inference.dated_quantities`), with the draw axis first.
 
@@ -315,7 +315,7 @@ def to_inference_data(
             "population": ((dims.UNIT,), inputs.population),
             "covariate": ((dims.UNIT,), inputs.covariate_raw),
             "reported_unit": ((dims.UNIT,), inputs.reported),
-            "unit_prefecture": ((dims.UNIT,), [inputs.group[g] for g in inputs.unit_group]),
+            "unit_group": ((dims.UNIT,), [inputs.group[g] for g in inputs.unit_group]),
         },
         coords=obs_coord | unit_coord,
     )

@@ -299,7 +299,9 @@ def group_effects(x, p, value, a):
 def unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta):
     """η_u and the fraction at saturation π_u of every unit, with dπ/dη and dπ/dθ."""
     iDEL = int(p[P_DELTA])
-    alpha, theta, sigma_u = value[int(p[P_ALPHA])], value[int(p[P_THETA])], value[int(p[P_LSU])]
+    iTH = int(p[P_THETA])
+    alpha, sigma_u = value[int(p[P_ALPHA])], value[int(p[P_LSU])]
+    theta = value[iTH] if iTH >= 0 else 0.0  # a spec without a covariate has no covariate term (LINEAR, x = 0)
     delta = value[iDEL] if iDEL >= 0 else 0.0
     iZ, form = int(p[P_Z]), int(p[H_FORM])
     bX, bG, bOFF, bREP = int(p[B_X]), int(p[B_GROUP]), int(p[B_OFFSET]), int(p[B_REPORTED])
@@ -706,7 +708,9 @@ def logp_grad(x, p, grad_):
         if ell >= 0:
             grad[iLAM + ell] += gp
         g_eta = g_pi[u] * dpi_deta[u]
-        if form == COMPOSITION:
+        if iTH < 0:
+            pass
+        elif form == COMPOSITION:
             grad[iTH] += g_pi[u] * dpi_dtheta[u]
         else:
             grad[iTH] += g_eta * p[bX + u]

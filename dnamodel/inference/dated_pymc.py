@@ -175,7 +175,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     around = np.flatnonzero(inputs.start_kind == AROUND)
     leading = np.flatnonzero(inputs.start_kind != AROUND)
     coords = {
-        dims.PREFECTURE: list(inputs.group),
+        dims.GROUP: list(inputs.group),
         dims.UNIT: list(inputs.unit),
         "uplift": list(inputs.uplift_name),
         "around_group": [inputs.group[j] for j in around],
@@ -191,12 +191,14 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         if inputs.group_effects:
             group_sd = _fixed(priors, "group_sd")
             group_sd = _scale("group_sd", priors["group_sd"]) if group_sd is None else group_sd
-            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.PREFECTURE)
+            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.GROUP)
             group_effect = group_sd * group_z
         unit_sd = _fixed(priors, "unit_sd")
         unit_sd = _scale("unit_sd", priors["unit_sd"]) if unit_sd is None else unit_sd
         unit_z = pm.Normal("unit_z", 0.0, 1.0, dims=dims.UNIT)
-        contrast = _fixed(priors, "contrast")
+        contrast = _fixed(priors, "contrast")  # held at a value, else sampled; none without a covariate
+        if contrast is None and not inputs.covariate_effect:
+            contrast = pt.constant(0.0)
         if contrast is None:
             contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
         start = pt.as_tensor_variable(inputs.start_anchor)
@@ -209,7 +211,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             start_lead = pm.HalfNormal("start_lead", sigma=inputs.start_scale[leading], dims="lead_group")
             sign = np.where(inputs.start_kind[leading] == BEFORE, -1.0, 1.0)
             start = pt.inc_subtensor(start[leading], sign * start_lead)
-        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.PREFECTURE))
+        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.GROUP))
         typed_share, baseline = pt.constant(1.0), pt.constant(0.0)
         if inputs.database:
             typed_share = _fixed(priors, "typed_share")

@@ -22,7 +22,7 @@ from dnamodel.inference.dated_packing import LAYOUT_KEY, SATURATING, campaign_cu
 from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs
 
-GROUP = dims.PREFECTURE
+GROUP = dims.GROUP
 UPLIFT = "uplift"
 DATABASE = "database"
 SHAPE_DIMS = {parameters.GROUP: (GROUP,), parameters.UNIT: (dims.UNIT,), parameters.UPLIFT: (UPLIFT,)}
@@ -214,7 +214,7 @@ def scalars(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarr
 def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarray]:
     """The estimand from named quantities ``q``, each array with the draw axis first.
 
-    What each unit (``collected``) and prefecture (``prefecture_total``) has collected by the
+    What each unit (``collected``) and group (``group_total``) has collected by the
     estimand's date, the ``total``, and the total as a ``share`` of the population.
     :func:`derived` and a sweep's point (:mod:`dnamodel.workflows.sweep`) both take their totals from
     here, so that a point at a spec's own values gives its fit's numbers exactly.
@@ -225,7 +225,7 @@ def totals(q: dict[str, np.ndarray], inputs: DatedInputs) -> dict[str, np.ndarra
     np.add.at(by_group.T, inputs.unit_group, collected_now.T)
     return {
         "collected": collected_now,
-        "prefecture_total": by_group,
+        "group_total": by_group,
         "total": total,
         "share": total / q["population"].sum(axis=1),
     }
@@ -249,7 +249,7 @@ def derived(x: np.ndarray, inputs: DatedInputs, draws: dict[str, np.ndarray] | N
     out |= {
         "fraction": q["fraction"],
         "collected": sums["collected"],
-        "prefecture_total": sums["prefecture_total"],
+        "group_total": sums["group_total"],
         "total": sums["total"],
         "share": sums["share"],
         "expected": draws["expected"],
@@ -272,7 +272,7 @@ DIMS = {
     "progress": (GROUP,),
     "fraction": (dims.UNIT,),
     "collected": (dims.UNIT,),
-    "prefecture_total": (GROUP,),
+    "group_total": (GROUP,),
     "expected": (dims.OBSERVATION,),
     "database_stock": (DATABASE,),
     "obs": (dims.OBSERVATION,),

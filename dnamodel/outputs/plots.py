@@ -133,20 +133,83 @@ def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
     return write_png(target, buffer.getvalue())
 
 
+TITLE_WIDTH = 70
+"""Characters a figure's title holds on one line at the narrowest figure's width (8 inches, 12 points)."""
+
+
+def wrapped_title(title: str) -> str:
+    r"""A title that names a study's own words (a covariate's label) on lines that fit the figure, not cut off.
+
+    Examples
+    --------
+    >>> wrapped_title("Collection fraction at saturation against the share of residents in towns of more than "
+    ...               "ten thousand, 2021 census, by unit").count("\n")
+    1
+    """
+    return textwrap.fill(title, TITLE_WIDTH)
+
+
 def _count_axis(axis: Any) -> None:
     from matplotlib.ticker import FuncFormatter  # deferred: start-up time
 
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
 
 
-def _mark_comparisons(axes: Any, study: Study | None) -> None:
-    """The study's marked comparison figures as dashed vertical lines, each labelled above the plot."""
+TITLE_PAD = 26
+"""Points between a plot and its title that hold one row of labels above the plot (two lines at 7 points)."""
+LABEL_ROW = 22
+"""Points each further row of labels above a plot takes."""
+
+
+def _mark_comparisons(axes: Any, study: Study | None) -> float:
+    """The study's marked comparison figures as dashed vertical lines, each labelled above the plot.
+
+    Returns the title's pad that clears the labels (:func:`_label_lines`).
+    """
     marks = (study or NEUTRAL).marks()
-    # neighbouring figures sit close on a wide axis: labels alternate to the left and to the right of their line
-    for i, (x, name) in enumerate(marks):
-        align = "center" if len(marks) == 1 else ("right", "left")[i % 2]
+    for x, _ in marks:
         axes.axvline(x, color="grey", linestyle="--", linewidth=1)
-        axes.text(x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha=align, va="bottom", fontsize=7)
+    return _label_lines(axes, [(x, f"{name}\n{x:,.0f}") for x, name in marks])
+
+
+def _label_lines(axes: Any, lines: Sequence[tuple[float, str]], fontsize: float = 7) -> float:
+    """Label vertical lines above the plot, each over its line, a label that would overlap another raised a row.
+
+    Figures close together on a wide axis (two estimates a few per cent apart on an axis of hundreds of
+    millions) would print their labels over each other; each label goes in the lowest row where it
+    overlaps none, centred on its line, or flush to it near an edge. Returns the title's pad that
+    clears every row.
+    """
+    if not lines:
+        return TITLE_PAD
+    axes.autoscale_view()  # the lines' own limits, so positions are where they will be drawn
+    to_axes = axes.transAxes.inverted()
+    width = axes.figure.get_figwidth() * 72 * 0.8  # the plot's width in points, before layout: about
+    placed: list[tuple[int, float, float]] = []
+    for x, text in sorted(lines):
+        where = float(to_axes.transform(axes.transData.transform((x, 0.0)))[0])
+        span = max(len(line) for line in text.split("\n")) * fontsize * 0.55 / width
+        align = "center"
+        left, right = where - span / 2, where + span / 2
+        if left < 0:
+            align, left, right = "left", where, where + span
+        elif right > 1:
+            align, left, right = "right", where - span, where
+        row = 0
+        while any(r == row and left < r_right + 0.01 and right > r_left - 0.01 for r, r_left, r_right in placed):
+            row += 1
+        placed.append((row, left, right))
+        axes.annotate(
+            text,
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + LABEL_ROW * row),
+            textcoords="offset points",
+            ha=align,
+            va="bottom",
+            fontsize=fontsize,
+        )
+    return TITLE_PAD + LABEL_ROW * max(row for row, _, _ in placed)
 
 
 def _compared(study: Study | None, what: str = "Dashed lines") -> str:
@@ -220,13 +283,13 @@ def total_posterior_plot(idata: az.InferenceData, summary: Summary, path: str | 
         fontsize=7,
     )
     study = _words(summary)
-    _mark_comparisons(axes, study)
+    pad = _mark_comparisons(axes, study)
     axes.set_xlabel(f"{study.title(idata.attrs.get('estimand_date'))} ({study.words.unit})")
     axes.set_ylabel("posterior density")
     _count_axis(axes.xaxis)
     axes.set_yticks([])
     title = f"Total for {study.words.place}: posterior of {summary.model}"
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     i90, i95 = summary.total.interval(0.9), summary.total.interval(0.95)
     caption = (
         f"Histogram and kernel density of {total.size:,} posterior draws of the total. Black line: median "
@@ -266,7 +329,7 @@ def prior_predictive_plot(
             ha="right",
             va="center",
         )
-    _mark_comparisons(axes, study)
+    pad = _mark_comparisons(axes, study)
     lo, hi = check.constrained[0], check.constrained[-1]
     if bounded:
         axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
@@ -275,14 +338,16 @@ def prior_predictive_plot(
     _count_axis(axes.xaxis)
     axes.legend(fontsize=7, loc="upper left")
     title = "Prior predictive check: the total before seeing the data"
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     caption = (
         f"Forward draws from the priors. Without the thesis bound the prior's 1-99% range is "
-        f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f}; weighting each draw by the thesis factor gives "
-        f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand to the whole population."
+        f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f} ({check.span()}); weighting each draw by the thesis "
+        f"factor gives {lo:,.0f} to {hi:,.0f} (orange band). A plausible prior reaches from a small share of the "
+        "population to about all of it."
         if bounded
         else f"Forward draws from the priors: the prior's 1-99% range of the total is {check.forward[0]:,.0f} to "
-        f"{check.forward[-1]:,.0f}. A plausible prior spans a few thousand people to the whole population."
+        f"{check.forward[-1]:,.0f}, {check.span()}. A plausible prior reaches from a small share of the population to "
+        "about all of it."
     )
     return _save(figure, path, title, caption)
 
@@ -300,7 +365,11 @@ def _symbol(name: str) -> str:
 
 
 def parameter_axes(
-    registry: tuple[parameters.Parameter, ...], study: Study | None = None, covariate: str = ""
+    registry: tuple[parameters.Parameter, ...],
+    study: Study | None = None,
+    covariate: str = "",
+    *,
+    covariate_term: bool = True,
 ) -> dict[str, str]:
     """Each scalar parameter's axis label, in a study's words: its registry entry's (``Parameter.axis_in``).
 
@@ -310,7 +379,9 @@ def parameter_axes(
     >>> parameter_axes(DATED)["group_sd"]
     "spread between groups' logit fractions (logit scale, sd)"
     """
-    return {p.name: p.axis_in(study, covariate) for p in registry if p.scalar and p.posterior}
+    return {
+        p.name: p.axis_in(study, covariate, covariate_term=covariate_term) for p in registry if p.scalar and p.posterior
+    }
 
 
 def _png_target(path: str | Path) -> Path:
@@ -455,12 +526,16 @@ def hierarchical_parameter_axes(idata: Any, study: Study | None = None, covariat
     return axes
 
 
-def dated_parameter_axes(study: Study | None = None, covariate: str = "") -> dict[str, str]:
-    """The dated model's parameter axes: its registry's, in the study's words."""
-    return parameter_axes(parameters.DATED, study, covariate)
+def dated_parameter_axes(
+    study: Study | None = None, covariate: str = "", *, covariate_term: bool = True
+) -> dict[str, str]:
+    """The dated model's parameter axes: its registry's, in the study's words (a model without a covariate: its own)."""
+    return parameter_axes(parameters.DATED, study, covariate, covariate_term=covariate_term)
 
 
-def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None) -> Path:
+def parameter_plot(
+    idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None, prior_note: str = ""
+) -> Path:
     r"""Each scalar parameter's posterior (:func:`arviz.plot_posterior`) over its prior, in grey.
 
     Parameters
@@ -475,6 +550,9 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     axis_labels : mapping of str to str, optional
         Each parameter's axis label, from its model family (:func:`hierarchical_parameter_axes`,
         :func:`dated_parameter_axes`); a parameter without one is labelled in model units.
+    prior_note : str, optional
+        What the prior draws leave out, as the caption says it after "as specified" (the hierarchical
+        model's " (without the thesis bound)", where it has the bound).
 
     Returns
     -------
@@ -547,9 +625,8 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     if with_prior:
         missing = [name for name in names if name not in with_prior]
         caption += (
-            "Grey: the prior, from forward draws of the priors as specified (without the thesis bound). Where blue is "
-            "narrower than grey or sits elsewhere, the data moved the parameter; where the two match, the prior "
-            "alone sets it."
+            f"Grey: the prior, from forward draws of the priors as specified{prior_note}. Where blue is narrower than "
+            "grey or sits elsewhere, the data moved the parameter; where the two match, the prior alone sets it."
         )
         if missing:
             caption += f" No prior draws were saved for {', '.join(missing)}."
@@ -580,15 +657,15 @@ class GroupMarks:
 def forest_plot(
     idata: az.InferenceData, summary: Summary, path: str | Path, *, marks: GroupMarks | None = None
 ) -> Path:
-    """Each group's (prefecture's) posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
+    """Each group's posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit whose posterior holds ``prefecture_total`` over ``prefecture`` (ids as
+        A fit whose posterior holds ``group_total`` over ``group`` (ids as
         in ``areas.csv``).
     summary : Summary
-        From :func:`dnamodel.checks.summary.summarize_fit`; its ``prefectures`` name the rows.
+        From :func:`dnamodel.checks.summary.summarize_fit`; its ``groups`` name the rows.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     marks : GroupMarks, optional
@@ -617,17 +694,17 @@ def forest_plot(
     """
     target = _png_target(path)
     az = _arviz()
-    names = {row.prefecture: row.name for row in summary.prefectures}
-    by_prefecture = idata.posterior["prefecture_total"]
-    ids = [str(pid) for pid in by_prefecture[dims.PREFECTURE].values]
+    names = {row.group: row.name for row in summary.groups}
+    by_group = idata.posterior["group_total"]
+    ids = [str(pid) for pid in by_group[dims.GROUP].values]
     labeller = az.labels.mix_labellers((az.labels.MapLabeller, az.labels.NoVarLabeller))(
-        coord_map={dims.PREFECTURE: {pid: names.get(pid, pid) for pid in ids}}
+        coord_map={dims.GROUP: {pid: names.get(pid, pid) for pid in ids}}
     )
     figure = _figure(8.5, 1.6 + 0.5 * len(ids))
     axes = figure.add_subplot()
     az.plot_forest(
         idata,
-        var_names=["prefecture_total"],
+        var_names=["group_total"],
         combined=True,
         hdi_prob=0.9,
         quartiles=True,
@@ -642,7 +719,7 @@ def forest_plot(
     axes.spines["top"].set_visible(False)
     # each row's label as ArviZ placed it, to put the report's figure and the share on the right row
     rows = {tick.get_text(): y for tick, y in zip(axes.get_yticklabels(), axes.get_yticks(), strict=True)}
-    for row in summary.prefectures:
+    for row in summary.groups:
         y = rows.get(row.name)
         if y is not None:
             axes.annotate(

@@ -7,10 +7,11 @@ Its tables:
 ``[estimand]``
     The date the total refers to: ``C(date) = Σ_u C_u(date)``.
 ``[fraction]``
-    The covariate (a numeric column of ``units.csv``) and its ``form``: ``"composition"`` (the
-    covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
-    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ,
-    the group and unit spreads, the offset of reported units, and a fixed offset of the others.
+    The covariate (a numeric column of ``units.csv``; optional) and its ``form``: ``"composition"``
+    (the covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
+    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ (with a
+    covariate only), the group and unit spreads, the offset of reported units, and a fixed offset of
+    the others. Without a covariate the model has no covariate term: no θ, no form.
 ``[campaign]``
     The curve's family (``curve``: ``"saturating"``, the default; ``"logistic"``; or
     ``"constant_after"``, saturating until ``constant_from`` and at that date's rate after it, by
@@ -41,11 +42,13 @@ Its tables:
 
 Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
 ``samples_added`` row's ``period_start`` is its ``since``. A printed "at least", "over" or "more
-than" makes a lower bound; "at most", "up to", "less than" or "nearly" an upper bound; a
+than" makes a lower bound; "at most", "up to" or "less than" an upper bound; a
 ``samples_reported`` row (a count over an unstated period) a lower bound; a printed range ("2
 million to 3 million") is fitted as the row's value, with an error at least wide enough for the
-range to be its 90% reporting interval (``dnamodel/data/bundled/README.md``). Every error names
-the file and the key.
+range to be its 90% reporting interval; "nearly X" ("almost", "just under") as a value a little
+under X: the range from X·(1 − w) to X, with w the observation's ``nearly`` or the study's
+(``study.toml``'s ``[readings] nearly``), fitted at its midpoint with its half-width added to the
+reporting error (``dnamodel/data/bundled/README.md``). Every error names the file and the key.
 """
 
 from __future__ import annotations
@@ -153,14 +156,14 @@ class EstimandSpec(_Strict):
 
 
 class DatedFractionSpec(_Strict):
-    """``[fraction]``: how a unit's fraction at saturation is built.
+    """``[fraction]``: how a unit's fraction at saturation is built (a covariate term only with a covariate).
 
-    Its priors (α, θ, the spreads, δ) are keys the parameter registry names
+    Its priors (α, θ with a covariate only, the spreads, δ) are keys the parameter registry names
     (:func:`dnamodel.spec.parameters.spec_priors`), validated by :func:`parse_dated`.
     """
 
-    covariate: str
-    form: Literal["composition", "linear"]
+    covariate: str | None = None
+    form: Literal["composition", "linear"] | None = None
     unreported_offset: Location = 0.0
 
 
@@ -251,6 +254,9 @@ class DatedObservationSpec(_Strict):
     database: str | None = None
     numerator: Literal["profiles", "samples"] | None = None
     error: LogError
+    nearly: Annotated[float, Field(gt=0, le=0.5, allow_inf_nan=False)] | None = None
+    """For a figure printed "nearly X": how far under X it may lie, as a fraction of X (the study's
+    ``[readings] nearly`` by default)."""
     note: str = ""
     use: StrictBool = True  # strict: a string such as "no" is an error, not a silent False
 
@@ -427,10 +433,24 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         if table is None:  # missing or invalid: said above (an absent [databases] has no priors)
             continue
         for key, parameter in prior_keys.get(name, {}).items():
+            if name == "fraction" and key == "contrast" and fraction.covariate is None:
+                continue  # no covariate, no covariate term: said below if its prior is given
             if key in raw[name]:
                 prior(parameter.name, raw[name][key], f"{name}.{key}")
-            elif not parameter.optional:
+            elif not parameter.optional or (key == "contrast" and fraction.covariate is not None):
                 report(f"{name}.{key}", f"missing: the prior of {parameter.name}")
+    if fraction is not None:
+        if fraction.covariate is not None:  # a covariate term: its form and the prior of its contrast θ
+            if fraction.form is None:
+                report("fraction.form", "missing: how the covariate enters, 'composition' or 'linear'")
+        else:
+            for name in ("contrast", "form"):
+                if name in raw["fraction"]:
+                    report(
+                        f"fraction.{name}",
+                        "the spec names no covariate, so the model has no covariate term: remove it, or name a "
+                        "covariate (a numeric column of units.csv)",
+                    )
     if campaign is not None and "default" not in campaign.start:
         report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
     if population is not None:
@@ -494,12 +514,13 @@ class DatedInputs:
     Attributes
     ----------
     unit, group : tuple of str
-        Unit ids; group (prefecture) ids.
+        Unit ids; group ids (``areas.csv``'s rows of level ``group``).
     unit_group : ndarray of int
     population : ndarray of float
         Census population of each unit.
     covariate : ndarray of float
-        The covariate as the model uses it: a share (composition) or standardised (linear).
+        The covariate as the model uses it: a share (composition) or standardised (linear); zeros
+        without one.
     covariate_raw : ndarray of float
         The covariate as the data give it.
     uplift : ndarray of int
@@ -592,6 +613,12 @@ class DatedInputs:
     unverified_error: np.ndarray = field(default_factory=lambda: np.zeros(0))
     unverified_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     """Each observation's unverified source (index into ``unverified_name``), or -1."""
+    reading: tuple[str, ...] = ()
+    """How each observation's printed figure is read beyond a value or a bound: ``"under"`` ("nearly X", fitted
+    a little under X), ``"range"`` (a range, fitted as a value), or ``""``."""
+    covariate_effect: bool = True
+    """Whether the model has a covariate term (θ): a spec without a covariate has none (``form`` is then
+    ``"none"`` and ``covariate`` all zeros)."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -628,8 +655,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     index = {u: i for i, u in enumerate(units)}
     groups = data.groups
     regions = (data.region,)
-    unit_group = np.array([groups.index(data.units[u].prefecture) for u in units])
-    population = np.array([float(data.units[u].population_2020) for u in units])
+    unit_group = np.array([groups.index(data.units[u].group) for u in units])
+    population = np.array([float(data.units[u].population) for u in units])
     places = (*units, *groups, *regions)
 
     def expand(given: list[str], key: str) -> set[int]:
@@ -638,26 +665,30 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
             if place in index:
                 chosen.add(index[place])
             elif place in groups:
-                chosen |= {i for i, u in enumerate(units) if data.units[u].prefecture == place}
+                chosen |= {i for i, u in enumerate(units) if data.units[u].group == place}
             elif place in regions:
                 chosen |= set(range(len(units)))
             else:
                 report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
         return chosen
 
-    # the covariate
+    # the covariate, if the spec names one (without one the model has no covariate term)
     fraction = spec.fraction
     raw_covariate = np.zeros(len(units))
-    found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
-    if found is not None:
-        raw_covariate = found
-    if fraction.form == "composition":
-        covariate = raw_covariate
-        if ((raw_covariate < 0) | (raw_covariate > 1)).any():
-            report("fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not")
-    else:
-        scale = float(raw_covariate.std()) or 1.0
-        covariate = (raw_covariate - raw_covariate.mean()) / scale
+    covariate = raw_covariate
+    if fraction.covariate is not None:
+        found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
+        if found is not None:
+            raw_covariate = found
+        if fraction.form == "composition":
+            covariate = raw_covariate
+            if ((raw_covariate < 0) | (raw_covariate > 1)).any():
+                report(
+                    "fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not"
+                )
+        else:
+            scale = float(raw_covariate.std()) or 1.0
+            covariate = (raw_covariate - raw_covariate.mean()) / scale
 
     # the campaign's groups
     campaign = spec.campaign
@@ -694,6 +725,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     kinds, censors, values, errors, dates, sinces, bases, dbs = [], [], [], [], [], [], [], []
     date_labels: list[str] = []
     since_labels: list[str] = []
+    readings: list[str] = []
     members: list[tuple[int, ...]] = []
     reported = np.zeros(len(units))
     sources: dict[str, str] = {}
@@ -711,10 +743,14 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         if since is None and rows and all(r.kind == "samples_added" for r in rows):
             since = _shared(rows, "period_start", f"{key}.since", report)
         printed_bound = _bound_of(rows)
-        bound = obs.bound or ("none" if printed_bound == "range" else printed_bound)
-        if obs.bound is not None and obs.bound != "none" and printed_bound not in ("none", obs.bound):
-            said = "a range" if printed_bound == "range" else f"{printed_bound} bound"
+        bound = obs.bound or ("none" if printed_bound in ("range", "under") else printed_bound)
+        allowed = ("none", obs.bound, "under") if obs.bound == "upper" else ("none", obs.bound)
+        if obs.bound is not None and obs.bound != "none" and printed_bound not in allowed:
+            said = {"range": "a range", "under": "nearly"}.get(printed_bound, f"{printed_bound} bound")
             report(f"{key}.bound", f"the printed figure says {said}, not {obs.bound}")
+        if obs.nearly is not None and printed_bound != "under":
+            report(f"{key}.nearly", "only a figure printed 'nearly', 'almost' or 'just under' has a width to read")
+        error = obs.error
         if printed_bound == "range" and bound == "none":
             # a range is fitted as a value (the row's, within it) whose 90% reporting interval covers it
             needed = _range_error(rows, obs.kind)
@@ -774,17 +810,23 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
                 report(f"{key}.value", "is not a finite number")
         if value is None or not chosen:
             continue
+        if printed_bound == "under" and bound == "none" and value > 0 and (obs.kind != "coverage" or value < 1):
+            # "nearly X": a value a little under X, the range X·(1 − w) to X as its 90% interval (model card 5.7)
+            width = obs.nearly if obs.nearly is not None else data.study.readings.nearly
+            value, half_width = nearly_reading(value, width, logit=obs.kind == "coverage")
+            error = math.hypot(error, half_width)
         if obs.kind in ("count", "coverage") and len(chosen) == 1 and not obs.exclude:
             reported[next(iter(chosen))] = 1.0
         names.append(name)
         kinds.append(KIND_CODE[obs.kind])
         censors.append(BOUND_CODE[bound])
         values.append(value)
-        errors.append(obs.error)
+        errors.append(error)
         dates.append(t2)
         sinces.append(t1)
         date_labels.append(date)
         since_labels.append(since or "")
+        readings.append(printed_bound if printed_bound in ("under", "range") and bound == "none" else "")
         bases.append(base)
         dbs.append(d)
         members.append(tuple(sorted(chosen)))
@@ -867,9 +909,10 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         population=population,
         covariate=covariate,
         covariate_raw=raw_covariate,
-        covariate_name=fraction.covariate,
-        covariate_label=data.study.label(fraction.covariate),
-        form=fraction.form,
+        covariate_name=fraction.covariate or "",
+        covariate_label=data.study.label(fraction.covariate) if fraction.covariate else "",
+        form=fraction.form or "none",
+        covariate_effect=fraction.covariate is not None,
         uplift=uplift,
         uplift_name=tuple(uplift_names),
         uplift_mu=np.array(uplift_mu),
@@ -918,6 +961,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         unverified_wrong=np.array(wrong, dtype=float),
         unverified_error=np.array(error_if_wrong, dtype=float),
         unverified_group=unverified_group,
+        reading=tuple(readings),
     )
 
 
@@ -936,9 +980,10 @@ def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | Non
 def _bound_of(rows: list[Any]) -> str:
     """What the printed figures say (:attr:`~dnamodel.data.printed.Printed.bound`).
 
-    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than", "nearly"),
-    ``range`` (a range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an
-    unstated period) is ``lower``.
+    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than"),
+    ``under`` ("nearly", "almost", "just under": a value a little under the number), ``range`` (a
+    range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an unstated
+    period) is ``lower``.
     """
     for row in rows:
         if row.kind == "samples_reported":
@@ -951,6 +996,31 @@ def _bound_of(rows: list[Any]) -> str:
 
 Z90 = 1.6448536269514722
 """The standard normal's 95% quantile: a 90% interval is ±Z90 standard deviations."""
+
+
+def nearly_reading(value: float, width: float, *, logit: bool = False) -> tuple[float, float]:
+    """A figure printed "nearly ``value``" as the value fitted and the error its width adds.
+
+    The range ``value·(1 − width)`` to ``value`` is read as a 90% interval, on the log scale (the
+    logit scale for a coverage).
+
+    Returns
+    -------
+    tuple of float
+        The range's midpoint on that scale (its geometric midpoint for a count), and its half-width in
+        standard deviations of a 90% interval, ``log(1 / (1 − width)) / (2 × Z90)`` for a count.
+
+    Examples
+    --------
+    >>> centre, extra = nearly_reading(20_000, 0.1)
+    >>> round(centre), round(extra, 4)
+    (18974, 0.032)
+    """
+    low = value * (1 - width)
+    if logit:
+        a, b = math.log(low / (1 - low)), math.log(value / (1 - value))
+        return 1 / (1 + math.exp(-(a + b) / 2)), (b - a) / (2 * Z90)
+    return math.sqrt(low * value), math.log(value / low) / (2 * Z90)
 
 
 def _range_error(rows: list[Any], kind: str) -> tuple[float, str] | None:

@@ -31,7 +31,7 @@ import numpy as np
 from dnamodel.data.study import NEUTRAL, Study
 
 SCALAR, GROUP, UNIT, UPLIFT = "scalar", "group", "unit", "uplift"
-"""Shapes: one value, one per group (prefecture), per unit, per uplift group."""
+"""Shapes: one value, one per group of units, per unit, per uplift group."""
 
 # --- transforms: the sampler's coordinate x and the parameter's value v ----------------------------
 
@@ -172,8 +172,11 @@ class Parameter:
     symbol : str
         As the model card writes it.
     meaning : str
-        What it is, in one wording; ``{group}``, ``{covariate}``, ``{unit}`` and ``{persons}`` stand for the
-        study's words (:meth:`meaning_in`).
+        What it is, in one wording; ``{group}``, ``{groups}``, ``{covariate}``, ``{unit}`` and ``{persons}``
+        stand for the study's words (:meth:`meaning_in`).
+    without_covariate : str
+        What it is in a model without a covariate term (a dated spec naming no covariate), where
+        :attr:`meaning` names the covariate; empty when the same.
     units : str
         Its scale and units, for an axis: ``axis_in`` is ``meaning (units)``.
     block : str
@@ -238,14 +241,26 @@ class Parameter:
     vector: int = -1
     summed: int = -1
     posterior: bool = True
+    without_covariate: str = ""
 
-    def meaning_in(self, study: Study | None = None, covariate: str = "") -> str:
-        """:attr:`meaning` in a study's words; ``covariate`` is the covariate's column (its label is used)."""
-        return words(self.meaning, study, covariate)
+    def meaning_in(self, study: Study | None = None, covariate: str = "", *, covariate_term: bool = True) -> str:
+        """:attr:`meaning` in a study's words; ``covariate`` is the covariate's column (its label is used).
 
-    def axis_in(self, study: Study | None = None, covariate: str = "") -> str:
+        ``covariate_term`` False: the meaning in a model without a covariate term (:attr:`without_covariate`).
+
+        Examples
+        --------
+        >>> alpha = find("alpha", DATED)
+        >>> alpha.meaning_in(covariate_term=False)
+        "logit fraction at saturation of an average unit's residents"
+        """
+        text = self.meaning if covariate_term or not self.without_covariate else self.without_covariate
+        return words(text, study, covariate)
+
+    def axis_in(self, study: Study | None = None, covariate: str = "", *, covariate_term: bool = True) -> str:
         """An axis label: the meaning and, in parentheses, the units."""
-        return f"{self.meaning_in(study, covariate)} ({words(self.units, study, covariate)})"
+        meaning = self.meaning_in(study, covariate, covariate_term=covariate_term)
+        return f"{meaning} ({words(self.units, study, covariate)})"
 
     @property
     def scalar(self) -> bool:
@@ -278,12 +293,18 @@ def words(text: str, study: Study | None = None, covariate: str = "") -> str:
 
     Examples
     --------
-    >>> words("spread between {group}s' logit fractions")
+    >>> words("spread between {groups}' logit fractions")
     "spread between groups' logit fractions"
     """
     study = study or NEUTRAL
     label = study.label(covariate) if covariate else "the covariate"
-    return text.format(group=study.words.group, covariate=label, unit=study.words.unit, persons=study.words.persons)
+    return text.format(
+        group=study.words.group,
+        groups=study.groups_word,
+        covariate=label,
+        unit=study.words.unit,
+        persons=study.words.persons,
+    )
 
 
 # --- the dated model (docs/model.md, section 5) ------------------------------------------------------
@@ -295,6 +316,7 @@ DATED: tuple[Parameter, ...] = (
         "α",
         "logit fraction at saturation of an average unit's residents outside the covariate's group",
         "logit scale",
+        without_covariate="logit fraction at saturation of an average unit's residents",
         block="alpha",
         prior="fraction.alpha",
         families=("normal",),
@@ -315,10 +337,12 @@ DATED: tuple[Parameter, ...] = (
         block="contrast",
         prior="fraction.contrast",
         families=("normal",),
+        when="contrast",
         gated=True,
         sbc=True,
         power_scaled=True,
         term="contrast",
+        optional=True,
         slot="P_THETA",
         vector=5,
         summed=1,
@@ -326,7 +350,7 @@ DATED: tuple[Parameter, ...] = (
     Parameter(
         "group_sd",
         "σ_g",
-        "spread between {group}s' logit fractions",
+        "spread between {groups}' logit fractions",
         "logit scale, sd",
         block="log_group_sd",
         transform="log",
