@@ -627,7 +627,8 @@ class TestDeterminism:
         assert sorted(os.listdir(home / "out")) == sorted(EXPORTED)
 
     def test_the_checks_change_no_data(self, data):
-        assert load_data().version == data.version == "sha256:712232db7a290560"  # issue 23 renamed headers; issue 20 reworded two notes
+        # issue 23 renamed the CSV headers; issue 20 reworded two notes
+        assert load_data().version == data.version == "sha256:712232db7a290560"
 
 
 def test_a_data_error_for_each_problem_at_once(home):

@@ -184,8 +184,8 @@ def data_section(spec: DatedSpec, inputs: DatedInputs, data: Dataset) -> str:
     uplift = spec.population.uplift
     parts += [
         "<h3>Population</h3>",
-        f"<p>The census population of all {len(inputs.unit)} units ({count_text(inputs.census_total)} "
-        f"{escape(data.study.words.persons)}), each with "
+        f"<p>The census population of all {len(inputs.unit)} units ({count_text(inputs.census_total)} people), "
+        "each with "
         f"a log-normal census error of sd {spec.population.census_error:g}; "
         + (
             "; ".join(

@@ -36,9 +36,8 @@ SCALAR, GROUP, UNIT, UPLIFT = "scalar", "group", "unit", "uplift"
 # --- transforms: the sampler's coordinate x and the parameter's value v ----------------------------
 
 IDENTITY, LOG, LOGIT, SHIFT, LEAD, FIXED = 0, 1, 2, 3, 4, 5
-"""v = x; v = exp(x); v = σ(x); v = a + b·x (a start around a date: a the date, b its sd); v = a + b·exp(x)
-(a start before or after the date a by a lead on the log scale: b = -1 or +1); v = a (a parameter the
-spec fixes: no coordinate of the sampler's, its value held after the sampled ones)."""
+"""v = x; v = exp(x); v = σ(x); v = a + b·x (a start around the date a, b its sd); v = a + b·exp(x) (a start
+before or after a by a lead on the log scale, b = -1 or +1); v = a (fixed by the spec: held after the sampled)."""
 TRANSFORMS = {"identity": IDENTITY, "log": LOG, "logit": LOGIT, "shift": SHIFT, "lead": LEAD, "fixed": FIXED}
 
 START_CODE = {"around": 0, "before": 1, "after": 2}
