@@ -28,7 +28,7 @@ SCHEMAS = {
     "replicate": 1,
     "audit": 1,
     "mc": 1,
-    "estimate": 1,
+    "estimate": 2,
     "report": 1,
     "forecast-check": 1,
     "compare": 1,
@@ -46,7 +46,7 @@ def schema_id(command: str) -> str:
     Examples
     --------
     >>> schema_id("estimate")
-    'dnamodel.estimate/1'
+    'dnamodel.estimate/2'
     """
     return f"dnamodel.{command}/{SCHEMAS[command]}"
 

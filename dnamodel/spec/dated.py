@@ -46,6 +46,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -70,7 +71,18 @@ from dnamodel.spec.hierarchical import (
 )
 from dnamodel.spec.resolve import _evaluate, covariate_values
 
-TABLES = ("model", "estimand", "fraction", "campaign", "population", "databases", "observations", "checks", "sampler")
+TABLES = (
+    "model",
+    "estimand",
+    "fraction",
+    "campaign",
+    "population",
+    "databases",
+    "observations",
+    "checks",
+    "sampler",
+    "assumptions",
+)
 FORMS = ("composition", "linear")
 OBSERVATION_KINDS = ("count", "database", "database_share", "coverage")
 BOUNDS = ("none", "lower", "upper")
@@ -257,11 +269,34 @@ class DatedSpec(SpecIdentity):
     path: str
     text: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    assumption_sweeps: tuple[str, ...] = ()
+    """``[assumptions] sweeps``: the sweep files (paths, resolved against the spec's folder) whose
+    settings ``estimate`` refits to find the assumptions that decide the total
+    (:mod:`dnamodel.workflows.assumptions`)."""
+
+
+class AssumptionsSpec(_Strict):
+    """``[assumptions]``: the sweeps of assumptions no datum tests, as paths relative to the spec."""
+
+    sweeps: list[str]
 
 
 REAL = {"normal": NormalPrior}
 SCALE = {"halfnormal": HalfNormalPrior, "gamma": GammaPrior, "lognormal": LogNormalPrior}
-SHARE = {"beta": BetaPrior}
+
+
+class ConcentratedBetaPrior(BetaPrior):
+    """``beta(alpha, beta)`` for a share, whose parameters may reach 10⁵ (a prior concentrated at one value).
+
+    The κ-conditional refits (:func:`dnamodel.workflows.assumptions.spec_with_fixed`) hold the typed
+    share at a value with Beta(v·10⁴, (1 − v)·10⁴); other priors keep the limit of 50.
+    """
+
+    alpha: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)]
+    beta: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)]
+
+
+SHARE = {"beta": ConcentratedBetaPrior}
 LOGNORMAL = {"lognormal": LogNormalPrior}
 PRIOR_FAMILIES: dict[str, dict[str, type[_Strict]]] = {
     "alpha": REAL,
@@ -366,6 +401,15 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         for name in forecast.predict:
             if name not in observations:
                 report(f"{key}.predict", f"no observation {name!r} in the spec{did_you_mean(name, observations)}")
+    assumption_sweeps: list[str] = []
+    if "assumptions" in raw:
+        assumptions = _validate(AssumptionsSpec, raw["assumptions"], "assumptions", report)
+        for i, declared in enumerate(assumptions.sweeps if assumptions is not None else []):
+            found = Path(file).parent / declared
+            if not declared.strip() or not found.is_file():
+                report(f"assumptions.sweeps[{i}]", f"no sweep file {declared!r} beside the spec ({found})")
+            else:
+                assumption_sweeps.append(str(found))
     if problems or None in (header, estimand, fraction, campaign, population, sampler, checks):
         raise DataError(problems)
     return DatedSpec(
@@ -382,6 +426,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         file,
         text,
         raw,
+        tuple(assumption_sweeps),
     )
 
 
@@ -480,6 +525,14 @@ class DatedInputs:
     since_label: tuple[str, ...] = ()
     covariate_label: str = ""
     """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
+    last_regionwide_date: float = float("nan")
+    """The date (decimal year) of the last active observation covering every unit (a database over
+    the whole region, or a count over it); NaN when there is none. After it, no datum speaks of the
+    region as a whole: the campaign's shape there is the model's assumption."""
+    last_regionwide_label: str = ""
+    """That observation's date as the spec or the data write it (``""`` when none)."""
+    last_regionwide_observation: str = ""
+    """That observation's id (``""`` when none)."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -764,7 +817,23 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         notes=notes,
         date_label=tuple(date_labels),
         since_label=tuple(since_labels),
+        **_last_regionwide(names, members, dates, date_labels, len(units)),
     )
+
+
+def _last_regionwide(
+    names: list[str], members: list[tuple[int, ...]], dates: list[float], labels: list[str], units: int
+) -> dict[str, Any]:
+    """The ``last_regionwide_*`` fields of :class:`DatedInputs`: the last observation that counts every unit."""
+    covering = [i for i, m in enumerate(members) if len(set(m)) == units]
+    if not covering:
+        return {"last_regionwide_date": float("nan"), "last_regionwide_label": "", "last_regionwide_observation": ""}
+    last = max(covering, key=lambda i: dates[i])
+    return {
+        "last_regionwide_date": float(dates[last]),
+        "last_regionwide_label": labels[last],
+        "last_regionwide_observation": names[last],
+    }
 
 
 def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | None:

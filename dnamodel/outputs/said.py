@@ -1,0 +1,70 @@
+"""What decides the figure, as ``estimate`` prints it: the κ table, the widths table and the sentences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dnamodel.checks.decisive import MOSTLY_PRIOR
+from dnamodel.checks.summary import round_significant
+from dnamodel.outputs.tables import Table, value_text
+
+
+def _count(value: float) -> str:
+
+    return f"{round_significant(value, 3):,.0f}"
+
+
+def fixed_table(said: Any) -> Table | None:
+    """The total with the typed share held at each value, or None (no database, or not computed)."""
+    a = said.assumptions if said is not None else None
+    if a is None or not a.computed or not a.fixed:
+        return None
+    rows = [
+        [f"{r.value:.1f}", _count(r.median), f"{_count(r.low)} to {_count(r.high)}", "" if r.passed else "gates failed"]
+        for r in a.fixed
+    ]
+    return Table(
+        f"The total if the typed share κ were known (refits with κ held at each value, {a.chains} × {a.draws:,} draws)",
+        ["κ", "median>", "90%>", ""],
+        rows,
+    )
+
+
+def widths_table(said: Any) -> Table | None:
+    """Each quantity's posterior 90% width against its prior's, "mostly prior" above the threshold."""
+    if said is None or not said.widths:
+        return None
+    rows = [
+        [
+            w.quantity,
+            value_text(w.prior_width),
+            value_text(w.posterior_width),
+            f"{w.ratio:.2f}",
+            "mostly prior" if w.mostly_prior else "",
+        ]
+        for w in said.widths
+    ]
+    return Table(
+        f'How much the data say: posterior 90% width against the prior\'s ("mostly prior" above {MOSTLY_PRIOR:.0%})',
+        ["", "prior>", "posterior>", "ratio>", ""],
+        rows,
+    )
+
+
+def said_lines(said: Any, summary: Any) -> tuple[list[str], list[str], list[str]]:
+    """The lines before the sentence to cite (selection), after it (what decides it, the data), and after those.
+
+    The last: the share collected after the last region-wide figure, said with or without a sentence.
+    """
+    if said is None:
+        return [], [], []
+    before = [f"Selection: {said.selection}"] if said.selection else []
+    after = []
+    decisive = said.decisive_sentence(summary)
+    if decisive:
+        after.append("What decides it: " + decisive)
+    data = said.data_sentence()
+    if data:
+        after.append(data)
+    share = said.share_after_sentence()
+    return before, after, [share] if share else []
