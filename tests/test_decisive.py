@@ -269,3 +269,24 @@ def test_the_campaign_figure_shades_after_the_last_regionwide_figure(small_fit, 
     with Image.open(path) as image:
         text = " ".join(str(v) for v in image.text.values())
     assert f"Shaded: after {small_fit.inputs.last_regionwide_label}" in text
+
+
+def test_the_reports_first_section_quotes_what_decides_it():
+    from types import SimpleNamespace
+
+    from dnamodel.outputs.said import said_html
+    from dnamodel.workflows.said import Said
+
+    default = {"median": 100_000, "low": 80_000, "high": 130_000}
+    found = (outcome("s", "a = 1", "fewer had reached the store", _total(140_000, 95_000, 200_000), True, default),)
+    said = Said(
+        assumptions=Assumptions(default=default, outcomes=found, chains=4, draws=100),
+        widths=[Width("total", 10.0, 8.0)],
+        persons="records",
+    )
+    interval = SimpleNamespace(low=82_000, high=131_000)
+    summary = SimpleNamespace(sentence="Under the model …", total=SimpleNamespace(interval=lambda p: interval))
+    html = said_html(said, summary)
+    assert "If fewer had reached the store, the median would be 140,000 records" in html
+    assert "The data say little about this total" in html  # the total's width is 80% of its prior's
+    assert "mostly prior" in html

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+import dnamodel
 from dnamodel.cli import main
+from dnamodel.spec.dated import resolve_dated
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "dnamodel" / "examples" / "quillmoor"
@@ -93,6 +95,19 @@ def test_the_example_runs_end_to_end_in_its_own_words(tmp_path):
     low, high = summary["total"]["intervals"][2]["low"], summary["total"]["intervals"][2]["high"]
     assert low < 115_505 < high  # the truth the figures were made from (README.md), inside the 90% interval
     assert len(estimate["leave_one_out"]) == 10
+    # issue 20: what decides the figure, from the example's own spec and data, in its own words
+    spec = dnamodel.load_model(str(folder / "models" / "dated.toml"))
+    inputs = resolve_dated(spec, dnamodel.load_data(folder / "data"))
+    assert estimate["assumptions"]["computed"]
+    names = {c["name"] for c in estimate["assumptions"]["candidates"]}
+    assert {Path(p).stem for p in spec.assumption_sweeps} <= names
+    assert estimate["decisive_sentence"]
+    assert [r["value"] for r in estimate["total_by_fixed"]["rows"]] == [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    robust = estimate["robust_range"]
+    assert robust[0] <= low
+    assert robust[1] >= high
+    assert estimate["after_last_regionwide"]["date"] == inputs.last_regionwide_label
+    assert {w["quantity"] for w in estimate["prior_widths"]} >= {"total", "typed_share"}
     outputs.append(out)
 
     fit = "results/quillmoor_dated.nc"
@@ -106,6 +121,7 @@ def test_the_example_runs_end_to_end_in_its_own_words(tmp_path):
     assert "Citizen Lab" not in html
     assert "Audit of the report" not in html
     assert "5. By district" in html
+    assert "What decides it" in html  # the refits estimate cached in results/, read again
     outputs += [out, html]
 
     code, out, err, timings["sweep"] = run(

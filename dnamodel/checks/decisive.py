@@ -313,5 +313,8 @@ def data_sentence(widths: Sequence[Width], power_scaling: Any = None) -> str | N
             "narrow it little"
         )
     if by_scaling:
-        reasons.append("it moves more with the assumptions than with the data (power-scaling)")
+        reasons.append(
+            "it moves when the priors are made stronger or weaker, and little when the data are (power-scaling: "
+            "strong prior / weak likelihood)"
+        )
     return "The data say little about this total: " + "; ".join(reasons) + "."

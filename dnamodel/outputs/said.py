@@ -6,6 +6,7 @@ from typing import Any
 
 from dnamodel.checks.decisive import MOSTLY_PRIOR
 from dnamodel.checks.summary import round_significant
+from dnamodel.outputs.markup import escape, table
 from dnamodel.outputs.tables import Table, value_text
 
 
@@ -68,3 +69,22 @@ def said_lines(said: Any, summary: Any) -> tuple[list[str], list[str], list[str]
         after.append(data)
     share = said.share_after_sentence()
     return before, after, [share] if share else []
+
+
+def said_html(said: Any, summary: Any) -> str:
+    """The report's first section's part: selection, what decides the figure, the data, the share after, the tables."""
+    if said is None:
+        return ""
+    before, after, always = said_lines(said, summary)
+    parts = [f'<p class="warning">{escape(line)}</p>' for line in before]
+    if after or always:
+        parts.append("<h3>What decides it</h3>")
+        parts += [f'<p class="cite">{escape(line.removeprefix("What decides it: "))}</p>' for line in after]
+        parts += [f"<p>{escape(line)}</p>" for line in always]
+    for made in (fixed_table(said), widths_table(said)):
+        if made is not None:
+            parts.append(f"<h3>{escape(made.title)}</h3>")
+            parts.append(
+                table([h.rstrip(">") for h in made.columns], made.rows, numeric=range(1, len(made.columns) - 1))
+            )
+    return "".join(parts)
