@@ -290,3 +290,20 @@ def test_the_reports_first_section_quotes_what_decides_it():
     assert "If fewer had reached the store, the median would be 140,000 records" in html
     assert "The data say little about this total" in html  # the total's width is 80% of its prior's
     assert "mostly prior" in html
+
+
+def test_a_spec_without_the_reported_offset_is_warned_when_the_unreported_hold_most():
+    from dnamodel.families.base import Fit
+    from dnamodel.inference.dated import fit_dated
+    from dnamodel.workflows.assumptions import selection_warning
+
+    spec, data = load_model("dated"), load_data()
+    without = point_spec(spec.path, spec.text, {"fraction.reported": False})
+    fitted = fit_dated(without, data, draws=100, tune=150, chains=2, seed=3, prior_draws=100)
+    said = selection_warning(Fit(without, fitted.idata, fitted.inputs), data.study.words)
+    assert said is not None
+    assert data.study.words.counted.lower() in said
+    assert "chosen, not sampled" in said
+    # the same fit with the offset in its spec: nothing to warn of
+    inputs = resolve_dated(spec, data)
+    assert selection_warning(Fit(spec, fitted.idata, inputs), data.study.words) is None

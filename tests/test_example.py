@@ -55,7 +55,7 @@ def png_text(path: Path) -> str:
 
 @pytest.mark.slow
 def test_the_example_runs_end_to_end_in_its_own_words(tmp_path):
-    """About 80 s: the estimate's fit and its eleven refits take most of it."""
+    """About 150 s: the estimate's fit, its eleven refits and the twelve refits of its assumptions take most of it."""
     timings: dict[str, float] = {}
     code, out, err, timings["data export"] = run(tmp_path, "data", "export", "quillmoor", "--example", "quillmoor")
     assert code == 0, err

@@ -350,7 +350,8 @@ def selection_warning(fit: Any, words: Any) -> str | None:
     inputs = fit.inputs
     if inputs is None or getattr(inputs, "reported_effect", True):
         return None
-    named = {u for k, m in zip(inputs.kind, inputs.members, strict=True) if k == 0 for u in m}
+    # the units the model would give the offset: those a count or a coverage names alone
+    named = {m[0] for k, m in zip(inputs.kind, inputs.members, strict=True) if k in (0, 3) and len(m) == 1}
     unnamed = [u for u in range(len(inputs.unit)) if u not in named]
     if not unnamed:
         return None
@@ -361,7 +362,7 @@ def selection_warning(fit: Any, words: Any) -> str | None:
     if share <= 0.5:
         return None
     return (
-        f"Places no report counts hold {share:.0%} of the {words.counted.lower()}, and this model treats them as "
-        "like the places that are reported on. Reported places are chosen, not sampled: add "
+        f"Places no report counts on their own hold {share:.0%} of the {words.counted.lower()}, and this model "
+        "treats them as like the places that are reported on. Reported places are chosen, not sampled: add "
         "[fraction] reported = {...} (an offset of the reported places) to let them differ."
     )
