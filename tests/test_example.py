@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -141,9 +142,12 @@ def test_the_example_runs_end_to_end_in_its_own_words(tmp_path):
 
 
 def _spec_with(tmp_path: Path, old: str, new: str) -> Path:
+    """The example's spec edited, in a copy of its folder layout (its [assumptions] sweeps are ../sweeps/)."""
     text = (EXAMPLE / "models" / "dated.toml").read_text(encoding="utf-8")
     assert old in text
-    path = tmp_path / "dated.toml"
+    shutil.copytree(EXAMPLE / "sweeps", tmp_path / "sweeps")
+    path = tmp_path / "models" / "dated.toml"
+    path.parent.mkdir()
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
 

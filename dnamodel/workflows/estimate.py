@@ -208,11 +208,11 @@ COMPARISON_FILE = "compare.nc"
 
 def structural_sentence(folder: str | Path, data: Dataset, model: str) -> str | None:
     """The sentence of a comparison saved in ``folder``, if it is of this data and dnamodel and has ``model``."""
-    import xarray as xr  # deferred: start-up time
-
     target = Path(folder) / COMPARISON_FILE
     if not target.is_file():
         return None
+    import xarray as xr  # deferred, and only when there is a comparison: a refused spec is refused at once
+
     try:
         with xr.open_dataset(target, engine="h5netcdf") as ds:
             attrs = dict(ds.attrs)
