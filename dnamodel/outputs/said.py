@@ -76,6 +76,8 @@ def said_html(said: Any, summary: Any) -> str:
     if said is None:
         return ""
     before, after, always = said_lines(said, summary)
+    if summary.sentence is None:  # as the terminal: nothing said beside a sentence that is withheld
+        after = []
     parts = [f'<p class="warning">{escape(line)}</p>' for line in before]
     if after or always:
         parts.append("<h3>What decides it</h3>")
