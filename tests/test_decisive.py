@@ -307,3 +307,15 @@ def test_a_spec_without_the_reported_offset_is_warned_when_the_unreported_hold_m
     # the same fit with the offset in its spec: nothing to warn of
     inputs = resolve_dated(spec, data)
     assert selection_warning(Fit(spec, fitted.idata, inputs), data.study.words) is None
+
+
+def test_the_sentence_says_when_a_refit_failed_its_gates():
+    default = {"median": 100.0, "low": 80.0, "high": 130.0}
+    found = (
+        outcome("s", "a = 1", "a were one", _total(150, 80, 130), False, default),
+        outcome("s", "a = 2", "a were two", _total(101, 80, 130), True, default),
+    )
+    text = decisive_sentence(Assumptions(default=default, outcomes=found, chains=4, draws=2000), 80, 130, "records")
+    assert text.endswith(
+        "1 of the 2 refits did not pass the convergence gates at 4 × 2,000 draws: read their figures as indicative."
+    )

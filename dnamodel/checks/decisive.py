@@ -199,16 +199,16 @@ def decisive_sentence(assumptions: Assumptions, low: float, high: float, persons
     tried = len(assumptions.outcomes)
     unconverged = [o for o in assumptions.outcomes if not o.passed]
     caveat = (
-        f" ({len(unconverged)} of the {tried} refits did not pass the convergence gates at "
-        f"{assumptions.chains} × {assumptions.draws:,} draws: read their figures as indicative)"
+        f" {len(unconverged)} of the {tried} refits did not pass the convergence gates at "
+        f"{assumptions.chains} × {assumptions.draws:,} draws: read their figures as indicative."
         if unconverged
         else ""
     )
     found = assumptions.decisive
     if not found:
         return (
-            f"No assumption the model declares or its structure admits ({tried} tried{caveat}) moves the median "
-            f"or an end of the 90% interval by more than {DECISIVE:.0%}: the interval stands as it is."
+            f"No assumption the model declares or its structure admits ({tried} tried) moves the median "
+            f"or an end of the 90% interval by more than {DECISIVE:.0%}: the interval stands as it is.{caveat}"
         )
     clauses = []
     for o in found:
@@ -222,7 +222,7 @@ def decisive_sentence(assumptions: Assumptions, low: float, high: float, persons
     listed = "; ".join([first, *clauses[1:]])
     return (
         f"This figure rests on assumptions no datum tests. {listed}. Across these and the default, the 90% "
-        f"intervals run from {_count(lo)} to {_count(hi)} (the robust range){caveat}."
+        f"intervals run from {_count(lo)} to {_count(hi)} (the robust range).{caveat}"
     )
 
 
