@@ -45,7 +45,7 @@ def generate(folder: Path, megabytes: float) -> int:
         k = 0
         while handle.tell() < target:
             unit = units[k % len(units)]
-            uid, population = unit["id"], int(unit["population_2020"])
+            uid, population = unit["id"], int(unit["population"])
             g = f"gen{k}"
             samples = 1 + k % max(1, population // 2)
             writer.writerows(

@@ -10,8 +10,9 @@ byte for byte (``git diff`` shows nothing).
 
 What it does:
 
-- keeps the 2020 population and the published Han share (``100 - minority
-  share``, two decimals in percent) as a fraction with four decimals;
+- keeps the 2020 population (``population``; a prefecture is a ``group`` of units) and the
+  published Han share (``100 - minority share``, two decimals in percent) as a fraction with four
+  decimals;
 - gives every unit a stable ASCII id from its English name (the report's own
   spelling where it names the unit: ``qushui``, ``zhagyab``);
 - keeps the three non-formal Lhasa zones as units of their own, as the census
@@ -103,7 +104,7 @@ def main(census_csv: str) -> None:
                 [
                     PREFECTURE_IDS[row["prefecture"]],
                     row["code"],
-                    "prefecture",
+                    "group",
                     "tibet",
                     row["name"],
                     row["name_zh"],
@@ -146,7 +147,7 @@ def main(census_csv: str) -> None:
                 "parent",
                 "name",
                 "name_zh",
-                "population_2020",
+                "population",
                 "han_share_2020",
                 "han_population_2020",
                 "tibetan_population_2020",
@@ -161,10 +162,10 @@ def main(census_csv: str) -> None:
                 "id",
                 "code",
                 "level",
-                "prefecture",
+                "group",
                 "name",
                 "name_zh",
-                "population_2020",
+                "population",
                 "han_share_2020",
                 "population_2010",
                 "han_share_2010",

@@ -9,6 +9,8 @@ The public API:
 
 - :func:`load_data` and :func:`export_data`: the bundled, sourced data, or a folder of your own;
   :func:`examples` and :func:`example_path`: the example programmes shipped with the package;
+  :func:`synthetic`: a synthetic programme of any size, simulated from the dated model at a known
+  truth (a data folder, its spec and the truth);
 - :func:`replicate`: the report's own estimate, step by step, exactly;
 - :func:`audit`: where the report disagrees with itself and with the 2020 census;
 - :func:`load_model`: a model spec of any kind (Monte Carlo, hierarchical, dated);
@@ -50,7 +52,7 @@ from dnamodel.casestudy.audit import audit
 from dnamodel.casestudy.replicate import replicate
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.summary import Summary
-from dnamodel.data import Dataset, example_path, examples, export_data, load_data
+from dnamodel.data import Dataset, example_path, examples, export_data, load_data, synthetic
 from dnamodel.deprecation import REMOVAL, deprecated_alias
 from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.families import load_model, load_sweep
@@ -108,6 +110,7 @@ __all__ = [
     "sobol",
     "summarize",
     "sweep",
+    "synthetic",
     "tornado",
     "write_fit",
 ]

@@ -10,10 +10,11 @@ CHAIN = "chain"
 """An MCMC chain."""
 
 UNIT = "unit"
-"""One of the 77 county-level units; coordinates are the ids of ``units.csv``."""
+"""A unit of the study (the bundled data's 77 county-level units); coordinates are the ids of ``units.csv``."""
 
-PREFECTURE = "prefecture"
-"""One of the seven prefectures; coordinates are the ids of ``areas.csv``."""
+GROUP = "group"
+"""A group of units (the study's word for it is ``study.toml``'s ``group``: a prefecture, a district);
+coordinates are the ids of ``areas.csv``'s rows of level ``group``."""
 
 OBSERVATION = "observation"
 """An observation; coordinates are the ids of ``observations.csv``."""

@@ -172,8 +172,8 @@ def covariate_plot(idata: az.InferenceData, path: str | Path, *, data: Dataset |
 
 def _family_figure(idata: az.InferenceData, data: Dataset | None, figure: str, lacking: str) -> Callable[[Path], Path]:
     """The drawer of one of a fit's own figures, as its model family gives them; refused when it has none."""
-    family, fit, _ = fit_of(idata, data)
-    own: dict[str, Callable[[Path], Path]] = dict(family.figures(fit))
+    family, fit, recorded = fit_of(idata, data)
+    own: dict[str, Callable[[Path], Path]] = dict(family.figures(fit, recorded.study))
     if figure not in own:
         raise UsageError(f"the fit of {fit.spec.name} is {family.noun}, which has {lacking}")
     return own[figure]
@@ -211,6 +211,6 @@ def parameter_plot(idata: az.InferenceData, path: str | Path, *, data: Dataset |
     """
     axes = None
     if "spec" in idata.attrs:
-        family, fit, _ = fit_of(idata, data)
-        axes = family.parameter_axes(fit)
+        family, fit, fit_data = fit_of(idata, data)
+        axes = family.parameter_axes(fit, fit_data.study)
     return figures.parameter_plot(idata, path, axis_labels=axes)

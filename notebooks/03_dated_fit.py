@@ -230,14 +230,14 @@ plt.show()
 az.plot_pair(
     idata,
     var_names=["start", "pace", "typed_share", "total"],
-    coords={"prefecture": ["qamdo"]},
+    coords={"group": ["qamdo"]},
     divergences=True,
     figsize=(8, 8),
     scatter_kwargs={"alpha": 0.2},
 )
 plt.show()
 post = idata.posterior
-qamdo = post.sel(prefecture="qamdo")
+qamdo = post.sel(group="qamdo")
 ridge = np.corrcoef(qamdo["start"].values.ravel(), np.log(qamdo["pace"].values.ravel()))[0, 1]
 thesis = np.corrcoef(post["typed_share"].values.ravel(), post["total"].values.ravel())[0, 1]
 print(f"posterior correlation of Qamdo's start and log pace: {ridge:.2f}")
@@ -360,7 +360,7 @@ pd.DataFrame(
         "pace per year (median)": post["pace"].median(("chain", "draw")).values,
         "progress by the estimand date (median)": post["progress"].median(("chain", "draw")).values,
     },
-    index=pd.Index(post["prefecture"].values, name="prefecture"),
+    index=pd.Index(post["group"].values, name="prefecture"),
 ).round(2)
 
 # %% [markdown]
@@ -416,7 +416,7 @@ pd.DataFrame(
             "high ÷ low": round(p.high / p.low, 1),
             "median share": f"{p.share_median:.1%}",
         }
-        for p in summary.prefectures
+        for p in summary.groups
     ]
 ).set_index("prefecture")
 

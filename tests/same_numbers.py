@@ -40,7 +40,7 @@ def _fit_figures(idata: Any) -> dict[str, Any]:
     }
     groups = {
         name: post[name].values.reshape(-1, *post[name].shape[2:]).mean(axis=0).tolist()
-        for name in ("prefecture_total", "start", "pace", "fraction")
+        for name in ("group_total", "start", "pace", "fraction")
         if name in post
     }
     diagnostics = dnamodel.diagnose(idata)

@@ -174,10 +174,10 @@ def test_default_fit_has_every_group_and_its_provenance(default_fit):
     post = idata.posterior
     assert (post.sizes["chain"], post.sizes["draw"]) == (4, 2500)
     assert post["fraction"].sizes["unit"] == 77
-    assert post["prefecture_total"].sizes["prefecture"] == 7
+    assert post["group_total"].sizes["group"] == 7
     # total is the sum of the units, and of the prefectures; share divides by the census total
     np.testing.assert_allclose(post["total"], post["collected"].sum("unit"), rtol=1e-12)
-    np.testing.assert_allclose(post["total"], post["prefecture_total"].sum("prefecture"), rtol=1e-12)
+    np.testing.assert_allclose(post["total"], post["group_total"].sum("group"), rtol=1e-12)
     np.testing.assert_allclose(post["share"], post["total"] / 3_648_100, rtol=1e-12)
     spec = load_model("hierarchical_han")
     assert idata.attrs["spec_hash"] == spec.hash
@@ -252,9 +252,9 @@ def test_data_update_refits_without_recompiling(default_fit):
     k = fitted.inputs.observation.index("qushui")
     error[k] = LOO_ERROR
     refit = sample(fitted, draws=500, tune=500, chains=2, seed=3, error=error)
-    lhasa = {"prefecture": "lhasa"}
-    assert float(refit.posterior["prefecture_total"].sel(lhasa).median()) < float(
-        idata.posterior["prefecture_total"].sel(lhasa).median()
+    lhasa = {"group": "lhasa"}
+    assert float(refit.posterior["group_total"].sel(lhasa).median()) < float(
+        idata.posterior["group_total"].sel(lhasa).median()
     )
 
 
@@ -286,7 +286,7 @@ def test_summary_intervals_and_exceedance(default_fit, data):
     for e in s.exceedance:
         assert e.probability == (total > e.threshold).mean()
         assert 0 <= e.mcse < 0.05
-    assert [p.prefecture for p in s.prefectures] == [
+    assert [p.group for p in s.groups] == [
         "lhasa",
         "shigatse",
         "qamdo",

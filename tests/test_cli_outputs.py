@@ -80,7 +80,7 @@ def test_every_schema_is_listed_in_the_changelog():
     ],
 )
 def test_the_quick_commands_carry_their_schema(capsys, argv, command):
-    assert run_json(capsys, *argv)["schema"] == f"dnamodel.{command}/1"
+    assert run_json(capsys, *argv)["schema"] == schema_id(command)
 
 
 def test_the_commands_that_fit_carry_their_schema(fit, tmp_path, capsys):
@@ -110,7 +110,7 @@ def test_the_commands_that_fit_carry_their_schema(fit, tmp_path, capsys):
     [
         ("data-check", lambda p: p.update(valid=False), "True was expected"),
         ("data-check", lambda p: p.pop("units"), "'units' is a required property"),
-        ("data-check", lambda p: p.update(schema="dnamodel.data-check/2"), "'dnamodel.data-check/1' was expected"),
+        ("data-check", lambda p: p.update(schema="dnamodel.data-check/1"), "'dnamodel.data-check/2' was expected"),
         ("replicate", lambda p: p.pop("steps"), "is not valid under any of the given schemas"),
         ("mc", lambda p: p["variables"]["total"].pop("quantiles"), "'quantiles' is a required property"),
     ],

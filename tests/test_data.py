@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dnamodel.cli import main
-from dnamodel.data import FILES, KINDS, bundled_dir, export_data, load_data
+from dnamodel.data import FILES, KINDS, bundled_dir, example_path, examples, export_data, load_data
 from dnamodel.data.printed import parse_printed
 from dnamodel.errors import DataError, UsageError
 
@@ -18,13 +18,13 @@ from dnamodel.errors import DataError, UsageError
 def test_units_cover_the_census(data):
     assert len(data.units) == 77
     assert sum(unit.level == "zone" for unit in data.units.values()) == 3
-    assert sum(unit.population_2020 for unit in data.units.values()) == 3_648_100
-    assert data.areas["tibet"].population_2020 == 3_648_100
-    prefectures = [area for area in data.areas.values() if area.level == "prefecture"]
+    assert sum(unit.population for unit in data.units.values()) == 3_648_100
+    assert data.areas["tibet"].population == 3_648_100
+    prefectures = [area for area in data.areas.values() if area.level == "group"]
     assert len(prefectures) == 7
     for prefecture in prefectures:
-        members = [u.population_2020 for u in data.units.values() if u.prefecture == prefecture.id]
-        assert sum(members) == prefecture.population_2020
+        members = [u.population for u in data.units.values() if u.group == prefecture.id]
+        assert sum(members) == prefecture.population
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_units_cover_the_census(data):
     [("lhorong", 53_185, "0.0287"), ("zhagyab", 57_065, "0.0346"), ("qushui", 41_851, "0.1395")],
 )
 def test_report_counties_equal_the_census(data, unit, population, han_share):
-    assert data.units[unit].population_2020 == population
+    assert data.units[unit].population == population
     assert str(data.units[unit].han_share_2020) == han_share
 
 
@@ -47,7 +47,7 @@ def test_non_formal_zones_are_kept_and_say_where_others_fold_them(data):
 
 
 def test_region_totals_both_ways(data):
-    assert data.areas["tibet"].population_2020 == 3_648_100
+    assert data.areas["tibet"].population == 3_648_100
     estimate = data.observations["tibet_population_2021"]
     assert (estimate.value, estimate.date) == (3_660_000, "2021-12-31")
 
@@ -197,9 +197,9 @@ def test_bad_observation(data_copy, capsys, row_id, column, value, words):
         ("lhorong", "han_share_2020", "2.87", "(a percentage? write 2.87% as 0.0287)"),
         ("lhorong", "han_share_2020", "1.01", "must be a share between 0 and 1"),
         ("lhorong", "han_share_2020", "NaN", "must be a share between 0 and 1"),
-        ("lhorong", "population_2020", "Infinity", "must be a whole number"),
-        ("lhorong", "population_2020", "53185.0001", "must be a whole number"),
-        ("lhorong", "prefecture", "qamd", "unknown prefecture 'qamd'; did you mean 'qamdo'?"),
+        ("lhorong", "population", "Infinity", "must be a whole number"),
+        ("lhorong", "population", "53185.0001", "must be a whole number"),
+        ("lhorong", "group", "qamd", "unknown group 'qamd'; did you mean 'qamdo'?"),
         ("lhorong", "code", "54 03", "must be an administrative code"),
         ("lhorong", "level", "township", "unknown value 'township'"),
     ],
@@ -210,9 +210,9 @@ def test_bad_unit(data_copy, capsys, row_id, column, value, words):
 
 
 def test_units_that_do_not_add_up_to_their_prefecture(data_copy, capsys):
-    _set(data_copy / "units.csv", "lhorong", "population_2020", "53186")
+    _set(data_copy / "units.csv", "lhorong", "population", "53186")
     line = next(i for i, row in enumerate(_rows(data_copy / "areas.csv"), start=2) if row["id"] == "qamdo")
-    _problem(data_copy, capsys, "areas.csv", line, "population_2020", "760,966 but its 11 units in units.csv sum to")
+    _problem(data_copy, capsys, "areas.csv", line, "population", "760,966 but its 11 units in units.csv sum to")
 
 
 def test_duplicate_id(data_copy, capsys):
@@ -267,7 +267,7 @@ def test_every_problem_is_reported_at_once(data_copy):
 
 def test_a_row_that_fails_is_reported_once(data_copy):
     """A bad row is not also reported through the sums and references that need it."""
-    _set(data_copy / "units.csv", "lhorong", "population_2020", "many")
+    _set(data_copy / "units.csv", "lhorong", "population", "many")
     _set(data_copy / "observations.csv", "lhorong_atoka_population", "value", "x")
     with pytest.raises(DataError) as caught:
         load_data(data_copy)
@@ -315,3 +315,59 @@ def test_exported_files_get_the_usual_mode(tmp_path):
     current = os.umask(0o022)
     os.umask(current)
     assert stat.S_IMODE(written[0].stat().st_mode) == 0o666 & ~current
+
+
+# --- the columns renamed to generic names (issue 23) --------------------------------------------------
+
+
+def _rename_header(path: Path, old: str, new: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    lines[0] = ",".join(new if column == old else column for column in header)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        ("units.csv", "prefecture", "group"),
+        ("units.csv", "population_2020", "population"),
+        ("areas.csv", "population_2020", "population"),
+    ],
+)
+def test_a_column_under_its_old_name_is_named_with_its_new_one(data_copy, capsys, file, old, new):
+    """Files written for dnamodel 0.1 fail once, naming the column and its new name, not as unknown and missing."""
+    _rename_header(data_copy / file, new, old)
+    with pytest.raises(DataError) as caught:
+        load_data(data_copy)
+    assert len(caught.value.problems) == 1
+    _problem(
+        data_copy, capsys, file, 1, old, f"renamed to {new!r} after dnamodel 0.1.0: rename the column in the header"
+    )
+
+
+def test_both_old_columns_of_units_are_named_in_one_error(data_copy):
+    _rename_header(data_copy / "units.csv", "group", "prefecture")
+    _rename_header(data_copy / "units.csv", "population", "population_2020")
+    with pytest.raises(DataError) as caught:
+        load_data(data_copy)
+    assert [(p.field, "renamed" in p.message) for p in caught.value.problems] == [
+        ("prefecture", True),
+        ("population_2020", True),
+    ]
+
+
+def test_a_group_row_under_its_old_level_is_named_with_its_new_one(data_copy, capsys):
+    line = _set(data_copy / "areas.csv", "qamdo", "level", "prefecture")
+    _problem(
+        data_copy, capsys, "areas.csv", line, "level", "'prefecture' is now 'group' (renamed after dnamodel 0.1.0)"
+    )
+
+
+def test_the_bundled_and_example_data_use_the_generic_names():
+    for folder in (bundled_dir(), *(example_path(name) / "data" for name in examples())):
+        units, areas = _rows(folder / "units.csv"), _rows(folder / "areas.csv")
+        assert {"group", "population"} <= set(units[0])
+        assert "population" in areas[0]
+        assert not {"prefecture", "population_2020"} & (set(units[0]) | set(areas[0]))
+        assert {row["level"] for row in areas} == {"region", "group"}

@@ -12,6 +12,7 @@ from dnamodel.data import load_data
 from dnamodel.errors import DataError
 from dnamodel.families import load_model, parse_model
 from dnamodel.inference import dated as D
+from dnamodel.inference.dated_quantities import derive_draws
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.dated import DatedSpec, decimal_year, resolve_dated
 
@@ -162,7 +163,7 @@ def test_observations_take_their_dates_and_bounds_from_the_data(inputs):
 
 
 def test_the_databases_cover_their_areas(inputs, data):
-    lhasa = {u for u in data.units if data.units[u].prefecture == "lhasa"}
+    lhasa = {u for u in data.units if data.units[u].group == "lhasa"}
     assert {inputs.unit[i] for i in inputs.database_members[inputs.database.index("lhasa")]} == lhasa
     assert len(inputs.database_members[inputs.database.index("tibet")]) == 77
 
@@ -185,7 +186,7 @@ def test_increments_equal_differences_of_cumulative_counts(inputs):
     k = inputs.observation.index("zhagyab_added")
     z = inputs.unit.index("zhagyab")
     difference = D.collected(q, inputs, inputs.date[k])[:, z] - D.collected(q, inputs, inputs.since[k])[:, z]
-    np.testing.assert_allclose(D.expected(q, inputs)[:, k], difference, rtol=1e-9)
+    np.testing.assert_allclose(derive_draws(x, inputs)["expected"][:, k], difference, rtol=1e-9)
 
 
 def test_a_bound_contributes_the_probability_of_its_side(inputs):
@@ -232,10 +233,10 @@ def test_a_fit_has_every_group_and_its_provenance(small_fit):
     post = idata.posterior
     assert post["total"].shape == (2, 150)
     assert post["fraction"].dims == ("chain", "draw", "unit")
-    assert post["prefecture_total"].sizes["prefecture"] == 7
+    assert post["group_total"].sizes["group"] == 7
     # the total is the sum of the units' counts, and of the prefectures'
     np.testing.assert_allclose(post["collected"].sum("unit"), post["total"], rtol=1e-12)
-    np.testing.assert_allclose(post["prefecture_total"].sum("prefecture"), post["total"], rtol=1e-12)
+    np.testing.assert_allclose(post["group_total"].sum("group"), post["total"], rtol=1e-12)
     attrs = idata.attrs
     assert attrs["model"] == "dated"
     assert attrs["spec_hash"].startswith("sha256:")
@@ -325,3 +326,106 @@ def test_estimate_adds_nothing_when_piped_or_json(tmp_path, capsys, monkeypatch,
         monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     assert main([*_estimate_args(tmp_path), "--no-loo", *json_flag]) == 0
     assert capsys.readouterr().err == ""
+
+
+# --- figures printed "nearly X" (issue 23) -------------------------------------------------------------
+
+
+EXAMPLE = MODELS_DIR.parent / "examples" / "quillmoor"
+
+
+def _example_with(tmp_path, printed: str, readings: str = ""):
+    """The example's data with Greyvale's "about 13,000" printed otherwise, and its spec's tables."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in (EXAMPLE / "data").iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "observations.csv":
+            text = text.replace('"about 13,000"', f'"{printed}"')
+        if path.name == "study.toml" and readings:
+            text = text.replace("[columns]", f"[readings]\n{readings}\n\n[columns]")
+        (folder / path.name).write_text(text, encoding="utf-8")
+    raw = tomllib.loads((EXAMPLE / "models" / "dated.toml").read_text(encoding="utf-8"))
+    return load_data(folder), raw
+
+
+def _greyvale(spec_raw, data):
+    inputs = resolve_dated(parse_model(spec_raw, "spec", "dated.toml"), data)
+    k = inputs.observation.index("greyvale")
+    return inputs.value[k], inputs.error[k], int(inputs.censor[k])
+
+
+def test_nearly_is_a_value_a_little_under_not_a_bound(tmp_path):
+    data, raw = _example_with(tmp_path, "nearly 13,000")
+    value, error, censor = _greyvale(raw, data)
+    half_width = math.log(1 / 0.9) / (2 * 1.6448536269514722)  # the default width, 10%, as a 90% interval
+    assert censor == 0  # fitted as a value, not censored
+    assert value == pytest.approx(13_000 * math.sqrt(0.9))
+    assert 13_000 * 0.9 < value < 13_000
+    assert error == pytest.approx(math.hypot(0.15, half_width))
+
+
+def test_the_width_of_nearly_comes_from_the_study_or_the_spec(tmp_path):
+    data, raw = _example_with(tmp_path, "almost 13,000", readings="nearly = 0.2")
+    assert data.study.readings.nearly == 0.2
+    value, _, _ = _greyvale(raw, data)
+    assert value == pytest.approx(13_000 * math.sqrt(0.8))
+    raw["observations"]["greyvale"]["nearly"] = 0.05  # the spec's own, for this figure, wins
+    value, error, _ = _greyvale(raw, data)
+    assert value == pytest.approx(13_000 * math.sqrt(0.95))
+    assert error == pytest.approx(math.hypot(0.15, math.log(1 / 0.95) / (2 * 1.6448536269514722)))
+
+
+def test_nearly_as_a_pure_bound_is_the_specs_choice(tmp_path):
+    data, raw = _example_with(tmp_path, "just under 13,000")
+    raw["observations"]["greyvale"]["bound"] = "upper"
+    value, error, censor = _greyvale(raw, data)
+    assert (value, error, censor) == (13_000, 0.15, 2)
+    raw["observations"]["greyvale"]["bound"] = "lower"
+    with pytest.raises(DataError, match=r"observations\.greyvale\.bound.*says nearly, not lower"):
+        _greyvale(raw, data)
+
+
+def test_a_width_for_a_figure_not_printed_nearly_is_refused(tmp_path):
+    data, raw = _example_with(tmp_path, "about 13,000")
+    raw["observations"]["greyvale"]["nearly"] = 0.1
+    with pytest.raises(DataError, match=r"observations\.greyvale\.nearly.*only a figure printed 'nearly'"):
+        _greyvale(raw, data)
+
+
+@pytest.mark.parametrize("width", ["0.1", "0", "0.6", "true"])
+def test_a_studys_width_of_nearly_is_checked(tmp_path, width):
+    if width == "0.1":
+        data, _ = _example_with(tmp_path, "nearly 13,000", readings=f"nearly = {width}")
+        assert data.study.readings.nearly == 0.1
+        return
+    with pytest.raises(DataError, match=r"study\.toml.*readings\.nearly"):
+        _example_with(tmp_path, "nearly 13,000", readings=f"nearly = {width}")
+
+
+# --- a spec without a covariate (issue 23) ---------------------------------------------------------------
+
+
+def test_a_spec_without_a_covariate_fits_no_covariate_term():
+    spec = edited(fraction__covariate=None, fraction__form=None, fraction__contrast=None)
+    assert spec.fraction.covariate is None
+    assert "contrast" not in spec.priors
+    inputs = resolve_dated(spec, load_data())
+    assert (inputs.covariate_effect, inputs.form, inputs.covariate_name) == (False, "none", "")
+    assert not inputs.covariate.any()
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"fraction__covariate": None, "fraction__form": None}, "fraction.contrast", "names no covariate"),
+        ({"fraction__covariate": None, "fraction__contrast": None}, "fraction.form", "names no covariate"),
+        ({"fraction__form": None}, "fraction.form", "missing: how the covariate enters"),
+        ({"fraction__contrast": None}, "fraction.contrast", "missing: the prior of contrast"),
+    ],
+)
+def test_a_covariate_term_needs_a_covariate_and_a_covariate_its_term(change, key, words):
+    with pytest.raises(DataError) as error:
+        edited(**change)
+    assert key in problems(error.value)
+    assert words in problems(error.value)

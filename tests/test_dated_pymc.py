@@ -1,20 +1,26 @@
 """The dated model's PyMC twin against the numba kernel, point for point.
 
 Both state the same density on the same unconstrained vector (the twin's value variables are the
-kernel's blocks), so at any point their log densities and gradients must agree to rounding. The
-kernel is itself checked against SciPy and finite differences (``tests/test_dated_kernel.py``).
+kernel's blocks), so at any point their log densities and gradients must agree to rounding, and
+so must each observation's expected value and log likelihood: the twin's graph against the
+kernel's functions over draws (:func:`dnamodel.inference.dated_quantities.derive_draws`), which
+compute every figure a fit reports. The kernel's gradient is also checked against finite
+differences (``tests/test_dated_kernel.py``).
 """
 
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from pytensor.graph.traversal import ancestors
 
 from dnamodel.data import load_data
 from dnamodel.families import load_model
 from dnamodel.inference import dated as D
 from dnamodel.inference import dated_kernel as K
-from dnamodel.inference.dated_pymc import build_dated_model, to_point, value_positions
+from dnamodel.inference.dated_pymc import EXPECTED, TWIN_BLOCKS, build_dated_model, to_point, value_positions
+from dnamodel.inference.dated_quantities import derive_draws
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import resolve_dated
 
 # The kernel's log Φ below z = −20 is an asymptotic series, good to 1e-8 absolute (test_dated_kernel);
@@ -28,15 +34,33 @@ def inputs():
 
 
 def agree(inputs, active, points):
-    """Assert the twin's log density and gradient equal the kernel's at each point."""
+    """Assert the twin's log density and gradient, expected values and log likelihoods equal the kernel's."""
     layout = D.layout_of(inputs)
     model = build_dated_model(inputs, active)
     positions = value_positions(model, layout, inputs)
     order = np.concatenate([positions[v.name] for v in model.value_vars])
     assert sorted(order) == list(range(layout.ndim))  # every kernel parameter is one twin value, once
     logp, dlogp = model.compile_logp(jacobian=True), model.compile_dlogp(jacobian=True)
+    terms = [model[name] for name in ("obs", "coverage_obs", "bounds") if name in model.named_vars]
+    expected = next(v for v in ancestors([model.logp()]) if v.name == EXPECTED)
+    each = model.compile_fn([expected, *model.logp(vars=terms, sum=False)], point_fn=True)
+    # each free variable's prior, Jacobian included, summed into the kernel's term for its block
+    priors = model.compile_fn(model.logp(vars=model.free_RVs, sum=False), point_fn=True)
+    term_of_block = {p.block: p.term for p in parameters.DATED}
+    prior_terms = parameters.prior_terms(parameters.DATED)
+    rows = np.flatnonzero(np.ones(len(inputs.observation), bool) if active is None else active)
+    # the twin's terms list its active observations by kind: point values, coverages, then bounds
+    kind, censor = inputs.kind[rows], inputs.censor[rows]
+    by_term = {
+        "obs": rows[(censor == D.POINT) & (kind != D.COVERAGE)],
+        "coverage_obs": rows[(censor == D.POINT) & (kind == D.COVERAGE)],
+        "bounds": rows[censor != D.POINT],
+    }
     packed = D.pack(inputs, active)
-    for x in points:
+    derived = derive_draws(points, inputs, packed)
+    for x, mu, log_likelihood, log_prior in zip(
+        points, derived["expected"], derived["log_likelihood"], derived["log_prior"], strict=True
+    ):
         kernel_grad = np.zeros(layout.ndim)
         kernel = K.logp_grad(x, packed, kernel_grad)
         point = to_point(x, model, layout, inputs)
@@ -44,6 +68,14 @@ def agree(inputs, active, points):
         twin_grad[order] = dlogp(point)
         assert float(logp(point)) == pytest.approx(kernel, rel=RTOL)
         np.testing.assert_allclose(twin_grad, kernel_grad, rtol=RTOL, atol=RTOL * np.abs(kernel_grad).max())
+        twin_mu, *twin_terms = each(point)
+        np.testing.assert_allclose(twin_mu, mu[rows], rtol=1e-12)
+        for term, values in zip(terms, twin_terms, strict=True):
+            np.testing.assert_allclose(values, log_likelihood[by_term[term.name]], rtol=RTOL, atol=1e-8)
+        twin_prior = np.zeros(len(prior_terms))
+        for rv, values in zip(model.free_RVs, priors(point), strict=True):
+            twin_prior[prior_terms.index(term_of_block[TWIN_BLOCKS[rv.name]])] += values.sum()
+        np.testing.assert_allclose(twin_prior, log_prior, rtol=1e-12, atol=1e-10)
 
 
 def test_the_twin_is_the_kernels_density(inputs):
@@ -66,3 +98,13 @@ def test_the_twin_agrees_on_a_variant_with_observations_left_out(inputs):
     active = np.ones(len(inputs.observation), bool)
     active[[0, 4, 9]] = False
     agree(variant, active, D.draw_prior(variant, 4, np.random.default_rng(1)))
+
+
+def test_the_twin_agrees_without_a_covariate():
+    """A spec without a covariate (the Maravel example): no θ in either, no database, a reported offset."""
+    from dnamodel.data import example_path
+
+    folder = example_path("maravel")
+    inputs = resolve_dated(load_model(folder / "models" / "dated.toml"), load_data(folder / "data"))
+    assert not inputs.covariate_effect
+    agree(inputs, None, D.draw_prior(inputs, 4, np.random.default_rng(5)))

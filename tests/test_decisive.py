@@ -197,7 +197,7 @@ def test_widths_are_the_fits_own_prior_and_posterior_90_percent_widths():
     rng = np.random.default_rng(1)
     prior, post = rng.normal(0, 10, (1, 4000)), rng.normal(0, 1, (2, 2000))
     idata = az.from_dict(posterior={"total": post, "alpha": post * 9}, prior={"total": prior, "alpha": prior})
-    rows = {w.quantity: w for w in prior_widths(idata, "prefecture", ["alpha"])}
+    rows = {w.quantity: w for w in prior_widths(idata, "group", ["alpha"])}
     width = lambda v: float(np.subtract(*np.quantile(v, [0.95, 0.05])))  # noqa: E731
     assert rows["total"].prior_width == width(prior)
     assert rows["total"].posterior_width == width(post)

@@ -161,10 +161,10 @@ def test_a_column_of_the_studys_own_must_be_labelled_and_hold_numbers(data_copy)
 
 
 def test_built_in_columns_beyond_the_required_may_be_left_out(data_copy):
-    keep = ("id", "prefecture", "name", "population_2020")
+    keep = ("id", "group", "name", "population")
     _write(data_copy / "units.csv", [{k: row[k] for k in keep} for row in _rows(data_copy / "units.csv")])
     data = load_data(data_copy)
-    assert data.numeric_columns() == ["population_2020"]
+    assert data.numeric_columns() == ["population"]
     with pytest.raises(DataError, match="'han_share_2020' is not a numeric column of units"):
         resolve_dated(load_model("dated"), data)
 
@@ -255,8 +255,9 @@ def test_two_strata_name_the_areas_they_set_apart():
         ("up to 5,000", "at_most", "upper"),
         ("less than 1%", "below", "upper"),
         ("under 300", "below", "upper"),
-        ("nearly 20,000", "nearly", "upper"),
-        ("almost 20,000", "nearly", "upper"),
+        ("nearly 20,000", "nearly", "under"),
+        ("almost 20,000", "nearly", "under"),
+        ("just under 20,000", "nearly", "under"),
         ("2 million to 3 million", "range", "range"),
         ("2 to 3 million", "range", "range"),
         ("between 10% and 20%", "range", "range"),
@@ -298,7 +299,8 @@ def _with_printed(data_copy: Path, oid: str, printed: str, value: str | None = N
 
 @pytest.mark.parametrize(
     ("printed", "censor"),
-    [("over 40,200", 1), ("more than 40,200", 1), ("nearly 40,200", 2), ("up to 40,200", 2), ("about 40,200", 0)],
+    # "nearly 40,200" is a value a little under it, not a bound (issue 23): tests/test_dated.py reads it
+    [("over 40,200", 1), ("more than 40,200", 1), ("nearly 40,200", 0), ("up to 40,200", 2), ("about 40,200", 0)],
 )
 def test_the_dated_model_reads_a_bound_from_the_printed_words(data_copy, printed, censor):
     _with_printed(data_copy, "qushui_samples_2021", printed)

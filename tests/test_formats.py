@@ -289,7 +289,7 @@ def expected_rows(figures: dict, groups: list[tuple[str, str]]) -> tuple[list[li
         )
     group_rows = []
     for group, name in groups:
-        q = f"prefecture_total[{group}]"
+        q = f"group_total[{group}]"
         median, low, high = (figures[(q, "median", "", "")], figures[(q, "low", "equal-tailed", "0.9")],
                              figures[(q, "high", "equal-tailed", "0.9")])  # fmt: skip
         group_rows.append([name, count(median), f"{count(low)} to {count(high)}"])
@@ -313,7 +313,8 @@ def test_estimate_writes_markdown_and_latex_with_the_csvs_figures(estimated):
     assert second.rows[0] == ["", "population", "total", "90%", "share"]
     assert [[r[0], r[2], r[3]] for r in second.rows[1:]] == [[n.replace("\\", ""), m, i] for n, m, i in group_rows]
     summary = dnamodel.summarize(dnamodel.read_fit(estimated / f"{model}.nc"), data=data)
-    assert markdown.rstrip().endswith("> " + markdown_escape(f"No sentence to cite: {summary.withheld}"))
+    withheld = f"No sentence to cite: {summary.withheld}" + (f" {summary.advice}" if summary.advice else "")
+    assert markdown.rstrip().endswith("> " + markdown_escape(withheld))  # the reason, then what to do
 
     latex = (estimated / f"{model}_tables.tex").read_text(encoding="utf-8")
     first_table, second_table = latex.split("\\end{table}\n")[:2]

@@ -309,7 +309,7 @@ def fake_point(settings, overrides):
     return {
         "total": total,
         "share_median": 0.3,
-        "prefecture_median": dict.fromkeys(prefectures, 1e5),
+        "group_median": dict.fromkeys(prefectures, 1e5),
         "divergences": 12,
         "max_rhat": 1.2,
         "min_ess": 40.0,
@@ -501,6 +501,6 @@ def test_the_readme_states_the_guarantee_and_the_hash():
 def test_no_output_file_is_left_by_a_refused_command(home, capsys):
     """The checks above write nothing; neither does a data error in the middle of a command's inputs."""
     folder = data_folder(home)
-    set_cell(folder, "units.csv", "lhorong", "population_2020", "many")
+    set_cell(folder, "units.csv", "lhorong", "population", "many")
     refused(capsys, home, ["estimate", "hierarchical_han", "--data", str(folder), "--out", "results/new"], "units.csv")
     assert not os.path.exists(home / "results" / "new")

@@ -108,11 +108,11 @@ def test_report_uniform_share_is_total_over_366_million(uniform_spec):
 def exact_mean_report_mc(data) -> Fraction:
     """E[total] of report_mc: every choice equally likely, rest_position uniform (total is linear in it)."""
     obs = {oid: o.exact for oid, o in data.observations.items()}
-    populations = [Fraction(data.areas["tibet"].population_2020), obs["tibet_population_2021"]]
+    populations = [Fraction(data.areas["tibet"].population), obs["tibet_population_2021"]]
     later = [Fraction(0), obs["zhagyab_samples_added_2018"]]
     zhagyab_bases = [obs["zhagyab_population_findings"], obs["zhagyab_population_table4"]]
     lhasa_bases = [obs["lhasa_population"], obs["lhasa_population_with_temporary"]]
-    lhasa_census, nyingchi = Fraction(data.areas["lhasa"].population_2020), obs["nyingchi_population"]
+    lhasa_census, nyingchi = Fraction(data.areas["lhasa"].population), obs["nyingchi_population"]
     lhorong_rate = obs["lhorong_samples_2016"] / obs["lhorong_population_table4"]
     lhasa_samples = obs["qushui_samples_2021"] / obs["qushui_lhasa_database_share"]
     totals = []

@@ -25,8 +25,8 @@ CHAINS, DRAWS = 2, 150
 def idata(data):
     """Posterior, prior and sample stats over the seven real prefectures, drawn from fixed lognormals."""
     rng = np.random.default_rng(20220913)
-    prefectures = [area.id for area in data.areas.values() if area.level == "prefecture"]
-    population = np.array([data.areas[p].population_2020 for p in prefectures], dtype=float)
+    prefectures = list(data.groups)
+    population = np.array([data.areas[p].population for p in prefectures], dtype=float)
     by_prefecture = population * rng.lognormal(np.log(0.3), 0.2, size=(CHAINS, DRAWS, len(prefectures)))
     total = by_prefecture.sum(axis=-1)
     shape = (CHAINS, DRAWS)
@@ -35,8 +35,8 @@ def idata(data):
         "beta": rng.normal(-1.0, 0.5, shape),
         "sigma": np.abs(rng.normal(1.5, 0.3, shape)),
         "total": total,
-        "share": total / data.areas["tibet"].population_2020,
-        "prefecture_total": by_prefecture,
+        "share": total / data.areas["tibet"].population,
+        "group_total": by_prefecture,
     }
     prior = {
         "alpha": rng.normal(-1, 1.5, (1, 400)),
@@ -47,8 +47,8 @@ def idata(data):
         posterior=posterior,
         prior=prior,
         sample_stats={"diverging": np.zeros(shape, dtype=bool)},
-        coords={dims.PREFECTURE: prefectures},
-        dims={"prefecture_total": [dims.PREFECTURE]},
+        coords={dims.GROUP: prefectures},
+        dims={"group_total": [dims.GROUP]},
         attrs={"model": "synthetic"},
     )
 

@@ -13,29 +13,32 @@ import pytest
 from scipy import stats
 
 from dnamodel.checks.powerscale import (
-    DATED_PRIOR_TERMS,
     DATED_QUANTITIES,
     NO_FLAG,
     PRIOR_DATA_CONFLICT,
     QUANTITIES,
     STRONG_PRIOR,
     THRESHOLD,
+    diagnosis,
+    pareto_k_threshold,
+    power_scaled_mean,
+    sensitivity_table,
+)
+from dnamodel.checks.scaled_priors import (
+    DATED_PRIOR_TERMS,
     TOP_LEVEL_PRIORS,
     add_log_densities,
     dated_log_prior,
     dated_scaled_refit,
-    diagnosis,
     hierarchical_scaled_refit,
-    pareto_k_threshold,
-    power_scaled_mean,
     power_scaled_prior,
     scaled_dated_inputs,
     scaled_prior_values,
-    sensitivity_table,
 )
 from dnamodel.errors import UsageError
 from dnamodel.families import Fit, family_named, load_model
 from dnamodel.inference import dated as D
+from dnamodel.inference.dated_packing import PRIOR_COLUMNS, TRANSFORM_COLUMNS
 from dnamodel.inference.sampling import compiled_for, fit_hierarchical, quiet_arviz
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec.hierarchical import (
@@ -384,16 +387,14 @@ def test_a_dated_prior_scaled_changes_only_prior_numbers_of_the_packed_vector(da
     assert before.shape == after.shape
     changed = np.flatnonzero(~((before == after) | (np.isnan(before) & np.isnan(after))))  # an increment's NaN `since`
     assert changed.size > 0, prior
-    slot = D.SLOT
-    blocks = {
-        "start": "B_T0SCALE",
-        "pace": ("B_RATE_MU", "B_RATE_SD"),
-        "uplift": "B_LAM_SD",
-    }.get(prior, "B_PRIOR")
-    allowed = set()
-    for block in (blocks,) if isinstance(blocks, str) else blocks:
-        start = int(before[slot[block]])
-        allowed |= set(range(start, start + 16 if block == "B_PRIOR" else start + len(inputs.group)))
+    # the prior table's numbers a and b (columns 3 and 4 of each row), and for a start around a date
+    # the sd its standardised coordinate is scaled by (column 4, b, of the transform table)
+    prior_table = int(before[D.SLOT["B_PRIOR"]])
+    rows = int(before[D.SLOT["H_NPRIOR"]])
+    allowed = {prior_table + PRIOR_COLUMNS * r + c for r in range(rows) for c in (3, 4)}
+    if prior == "start":
+        transform = int(before[D.SLOT["B_TRANSFORM"]])
+        allowed |= {transform + TRANSFORM_COLUMNS * r + 4 for r in range(int(before[D.SLOT["H_NTRANSFORM"]]))}
     assert set(changed) <= allowed, prior
 
 

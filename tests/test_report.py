@@ -21,7 +21,7 @@ from dnamodel.applications import extensions_for
 from dnamodel.checks.summary import summarize_fit
 from dnamodel.cli import main
 from dnamodel.families import load_model, load_sweep
-from dnamodel.outputs.html import SECTIONS
+from dnamodel.outputs.html import headings
 from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import MODELS_DIR
 from dnamodel.workflows.estimate import run_estimate
@@ -85,7 +85,7 @@ def _self_contained(text):
 
 def test_every_section_and_figure_is_in_the_file(report):
     text = report.path.read_text(encoding="utf-8")
-    for section_id, heading in SECTIONS:
+    for section_id, heading in headings("prefecture"):
         assert f'<section id="{section_id}"><h2>{heading}</h2>' in text
     assert set(report.figures) == EXPECTED_FIGURES
     assert len(re.findall(r'<img src="data:image/png;base64,', text)) == len(EXPECTED_FIGURES)
@@ -127,7 +127,7 @@ def test_the_dated_report_shows_each_observation_its_priors_forecasts_and_psens(
 def test_a_hierarchical_fit_still_draws_every_section(hierarchical_report):
     report = hierarchical_report
     text = report.path.read_text(encoding="utf-8")
-    for section_id, heading in SECTIONS:
+    for section_id, heading in headings("prefecture"):
         assert f'<section id="{section_id}"><h2>{heading}</h2>' in text
     assert set(report.figures) == HIERARCHICAL_FIGURES
     assert report.sweeps == ["sigma_scale"]
@@ -176,7 +176,7 @@ def test_a_fit_without_loo_or_log_densities_says_so(fitted, tmp_path):
     assert "No leave-one-out check and no forecast" in text
     assert "<h3>Forecasts forward in time</h3>" not in text
     assert "Not computed: the fit was saved without the log-prior and log-likelihood groups" in text
-    assert "run <code>make sweeps</code>" in text
+    assert "run `make sweeps`" in text
     assert "tornado" not in result.figures
 
 
@@ -345,7 +345,7 @@ def test_the_report_in_chromium_shows_every_figure_and_fetches_nothing(browser, 
         assert f["width"] > 400, f
         assert f["height"] > 200, f
         assert len(f["caption"]) > len(f["alt"]) > 10, f
-    for section_id, heading in SECTIONS:
+    for section_id, heading in headings("prefecture"):
         assert page.locator(f"section#{section_id} h2").inner_text() == heading
     assert [r for r in requests if not r.startswith("data:")] == [url]
     assert blocked == []

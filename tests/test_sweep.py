@@ -123,7 +123,7 @@ def test_hierarchical_sweep_resumes_from_its_point_files(tmp_path, monkeypatch):
     out = tmp_path / "s.nc"
     first = sweeps.sweep("hierarchical_han", GRID, out=out, processes=1, **SMALL)
     assert first["total_median"].dims == ("fraction.beta.sigma",)
-    assert first["prefecture_median"].sizes["prefecture"] == 7
+    assert first["group_median"].sizes["group"] == 7
     assert first.attrs["spec_hash"] == load_model("hierarchical_han").hash
     files = sorted((tmp_path / "s.nc.points").glob("*.json"))
     assert len(files) == 2
@@ -183,8 +183,8 @@ def test_every_key_of_the_dated_spec_is_a_path():
 def test_a_table_takes_a_table_or_false_and_linked_paths_move_together(data):
     spec = load_model("dated")
     off = families.point_spec(spec.path, spec.text, {"fraction.reported": False, "fraction.group_sd": False})
-    assert off.fraction.reported is None
-    assert off.fraction.group_sd is None
+    assert "reported" not in off.priors
+    assert "group_sd" not in off.priors
     inputs = resolve_dated(off, data)
     assert not inputs.reported_effect
     assert not inputs.group_effects
@@ -219,7 +219,7 @@ def test_a_dated_point_at_the_specs_values_is_its_fit(data):
         assert float(point[f"total_{name}"]) == float(np.quantile(total, q))
     assert float(point["total_mean"]) == float(total.mean())
     assert float(point["share_median"]) == float(np.median(post["share"].values))
-    np.testing.assert_array_equal(point["prefecture_median"], post["prefecture_total"].median(("chain", "draw")))
+    np.testing.assert_array_equal(point["group_median"], post["group_total"].median(("chain", "draw")))
     gates = diagnose(fit.idata)
     assert int(point["divergences"]) == gates.divergences
     assert float(point["min_ess"]) == min(gates.min_ess_bulk, gates.min_ess_tail)
@@ -274,7 +274,7 @@ def test_the_vectorised_rhat_is_arviz_s():
     np.testing.assert_array_equal(gates.average_ranks(draws[:, :, 2]), stats.rankdata(draws[:, :, 2], axis=1))
 
 
-PREFECTURES = [a for a, area in load_data().areas.items() if area.level == "prefecture"]
+PREFECTURES = list(load_data().groups)
 
 
 def _fake_point(settings, overrides):
@@ -284,7 +284,7 @@ def _fake_point(settings, overrides):
     return {
         "total": {name: total for name in QUANTILE_NAMES} | {"mean": total},
         "share_median": 0.3,
-        "prefecture_median": dict.fromkeys(PREFECTURES, 1.0),
+        "group_median": dict.fromkeys(PREFECTURES, 1.0),
         "divergences": 0,
         "max_rhat": 1.0,
         "min_ess": 1000.0,
@@ -403,3 +403,68 @@ def test_dated_points_in_a_process_pool_match_the_serial_run(data):
     pooled = sweeps.sweep("dated", grid, data=data, processes=2, **DATED_SMALL)
     for name in ("total_median", "total_q05", "total_q95", "share_median"):
         np.testing.assert_array_equal(pooled[name], serial[name])
+
+
+def _sweep_result(model: str, spec_hash: str, *, description: str | None = None):
+    """A sweep's result as ``dnamodel sweep`` writes it, with only what a report reads back."""
+    import xarray as xr
+
+    from dnamodel import __version__
+
+    result = xr.Dataset({"total_median": (("fraction.unreported_offset",), [1.0e5, 0.9e5])})
+    result = result.assign_coords({"fraction.unreported_offset": [0.0, -1.0]})
+    result.attrs.update(
+        {
+            "model": model,
+            "spec_hash": spec_hash,
+            "data_version": "d1",
+            "dnamodel_version": __version__,
+            "grid": json.dumps({"fraction.unreported_offset": [0.0, -1.0]}),
+            **({"description": description} if description else {}),
+        }
+    )
+    return result
+
+
+def test_a_report_reads_the_users_own_sweeps_of_its_fit_and_marks_the_rest_stale(tmp_path):
+    """Issue 23: `report --sweeps DIR` took only the shipped sweeps' names and suggested `make sweeps`."""
+    from dnamodel import __version__
+    from dnamodel.outputs.sweep import of_model, read_sweeps
+
+    write = sweeps.write_sweep
+    write(_sweep_result("quillmoor_dated", "h1", description="The lag of the others"), tmp_path / "lag.nc")
+    write(_sweep_result("quillmoor_dated", "h1"), tmp_path / "untitled.nc")
+    write(_sweep_result("quillmoor_dated", "h0"), tmp_path / "old_spec.nc")
+    write(_sweep_result("another_model", "h1"), tmp_path / "other.nc")  # another model's: passed over
+    (tmp_path / "notes.nc").write_text("not a NetCDF file")
+    attrs = {"model": "quillmoor_dated", "spec_hash": "h1", "data_version": "d1", "dnamodel_version": __version__}
+    found, missing = read_sweeps(tmp_path, attrs)
+    assert missing == []  # no shipped sweep of a user's model to miss
+    by_name = {s.name: s for s in found}
+    assert sorted(by_name) == ["lag", "old_spec", "untitled"]
+    assert by_name["lag"].title == "The lag of the others"
+    assert by_name["untitled"].title == "Sweep of fraction.unreported_offset"
+    assert by_name["lag"].stale is None
+    assert by_name["old_spec"].stale == "a sweep of spec h0, the fit's is h1"
+    assert [s.name for s in of_model(found, "quillmoor_dated")] == ["lag", "untitled"]
+
+
+def test_a_sweep_keeps_the_description_it_was_run_with(tmp_path):
+    folder = Path(__file__).parent.parent / "dnamodel" / "examples" / "maravel"
+    data = load_data(folder / "data")
+    result = sweeps.sweep(
+        str(folder / "models" / "dated.toml"),
+        {"fraction.unreported_offset": [0.0, -1.0]},
+        data=data,
+        description="How much the towns without reports lag",
+        **DATED_SMALL,
+    )
+    assert result.attrs["description"] == "How much the towns without reports lag"
+
+
+def test_a_sweep_tornado_without_the_models_own_interval_draws_without_a_warning(tmp_path):
+    """A sweep whose grid leaves out the spec's own values has no reference interval: no empty legend (issue 23)."""
+    from dnamodel.outputs.sweep_plots import SweepRow, sweep_tornado_plot
+
+    row = SweepRow("lag of the others", "-1", "0", (80_000.0, 90_000.0, 100_000.0), (90_000.0, 1.0e5, 1.1e5))
+    assert sweep_tornado_plot([row], None, tmp_path / "t.png", title="A sweep").is_file()  # warnings are errors

@@ -564,9 +564,9 @@ def _explain_population(data: Dataset, obs: Observation, census: int, printed: P
 
 def _census_counts(data: Dataset) -> Iterator[tuple[str, int]]:
     for uid, unit in data.units.items():
-        yield uid, unit.population_2020
+        yield uid, unit.population
     for aid, area in data.areas.items():
-        yield aid, area.population_2020
+        yield aid, area.population
 
 
 def _census_ethnic(data: Dataset, obs: Observation) -> Finding:
@@ -585,13 +585,13 @@ def _census_ethnic(data: Dataset, obs: Observation) -> Finding:
         arithmetic = f"2020 census, published count: {recomputed}"
     elif obs.kind == "han_population":
         half = Fraction(1, 20000)  # the share is published to 0.01 percentage points
-        low = place.population_2020 * (Fraction(place.han_share_2020) - half)
-        high = place.population_2020 * (Fraction(place.han_share_2020) + half)
+        low = place.population * (Fraction(place.han_share_2020) - half)
+        high = place.population * (Fraction(place.han_share_2020) + half)
         inside = low - step <= printed.value <= high + step
         rule = "within the census share's rounding" if inside else None
         recomputed = f"{format_count(round(low))}–{format_count(round(high))}"
         arithmetic = (
-            f"{format_count(place.population_2020)} × ({float(place.han_share_2020) * 100:.2f}% ± 0.005 points) "
+            f"{format_count(place.population)} × ({float(place.han_share_2020) * 100:.2f}% ± 0.005 points) "
             f"= {recomputed}"
         )
     else:

@@ -31,13 +31,18 @@ from dnamodel.errors import UsageError
 from dnamodel.inference.model import thesis_log_factor
 from dnamodel.inference.sampling import Fitted, compile_model, holding, quiet_arviz, sample
 from dnamodel.provenance import package_version
+from dnamodel.spec import parameters
 from dnamodel.spec.resolve import ModelInputs
 
 if TYPE_CHECKING:
     import xarray as xr
 
-QUANTITIES = ("total", "alpha", "beta", "sigma")
-"""The scalars calibration checks, when the model has them (the pooled variant has no β, σ)."""
+QUANTITIES = (
+    *(q.name for q in parameters.ESTIMAND if q.sbc),
+    *parameters.names(parameters.HIERARCHICAL, sbc=True, scalar=True),
+)
+"""The scalars calibration checks, when the model has them (the pooled variant has no β, σ): the total
+and the registry's SBC scalars."""
 
 PROBABILITIES = (0.5, 0.9)
 """The central credible intervals whose coverage :func:`hierarchical_sbc` records."""
@@ -46,7 +51,17 @@ PRIOR_BATCH = 1000
 """Forward draws per call of ``pm.sample_prior_predictive``. Fixed, so that the first ``n``
 accepted draws do not depend on ``n``: a run of 3 simulations repeats the start of a run of 100."""
 
-_SIMULATED = ("alpha", "beta", "sigma", "total", "share", "fraction", "obs", "row_obs")
+
+def _simulated() -> tuple[str, ...]:
+    """What a simulation keeps: the registry's SBC scalars (read when called), the estimand, the fractions and data."""
+    return (
+        *parameters.names(parameters.HIERARCHICAL, sbc=True, scalar=True),
+        "total",
+        "share",
+        "fraction",
+        "obs",
+        "row_obs",
+    )
 
 
 def _prior_predictive(fitted: Fitted, draws: int, seed: int) -> dict[str, np.ndarray]:
@@ -117,7 +132,7 @@ def simulate_from_prior(fitted: Fitted, n: int, *, seed: int) -> xr.Dataset:
         keep = np.flatnonzero(log_u < thesis_log_factor(draws["total"], inputs))[: n - accepted]
         proposed += int(keep[-1]) + 1 if accepted + keep.size == n else PRIOR_BATCH
         accepted += keep.size
-        kept.append({name: draws[name][keep] for name in _SIMULATED if name in draws})
+        kept.append({name: draws[name][keep] for name in _simulated() if name in draws})
     arrays = {name: np.concatenate([batch[name] for batch in kept]) for name in kept[0]}
     variable_dims = {
         "fraction": (dims.DRAW, dims.UNIT),

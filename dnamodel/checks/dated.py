@@ -21,27 +21,17 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.predictive import Check, PriorCheck
-from dnamodel.inference.dated import (
-    LOWER,
-    POINT,
-    UPPER,
-    collected,
-    constrain,
-    draw_prior,
-    expected,
-    log_likelihood,
-    pack,
-    predictive_draws,
-    sample_packed,
-)
+from dnamodel.inference.dated import LOWER, POINT, UPPER, draw_prior, pack, sample_packed
+from dnamodel.inference.dated_quantities import derive_draws, log_likelihood, named, predictive_draws, totals
 from dnamodel.provenance import package_version
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs
 
 BOUND_NAMES = {POINT: "none", LOWER: "lower", UPPER: "upper"}
@@ -95,13 +85,19 @@ def dated_predictive_checks(idata: Any, inputs: DatedInputs) -> list[Check]:
 
 @dataclass(frozen=True)
 class Refit:
-    """A refit's draws, constrained, and what it predicts for every observation."""
+    """A refit's draws, named, what it predicts for every observation and each one's log likelihood.
+
+    ``log_likelihood`` is against the refit's own data (a simulated data set's, for SBC), every
+    observation's, left out or not; ``total`` is the estimand at each draw.
+    """
 
     quantities: dict[str, np.ndarray]
     expected: np.ndarray
     divergences: int
     x: np.ndarray
     chains: int
+    log_likelihood: np.ndarray
+    total: np.ndarray
 
 
 def refit(
@@ -121,8 +117,9 @@ def refit(
     ``cores`` spreads the chains over that many threads (default: one per chain, up to the
     machine's cores); the draws do not depend on it.
     """
+    packed = pack(inputs, active, value, censor)
     result = sample_packed(
-        pack(inputs, active, value, censor),
+        packed,
         inputs,
         draws=draws,
         tune=tune,
@@ -132,8 +129,11 @@ def refit(
         cores=cores,
     )
     flat = result.x.reshape(-1, result.x.shape[-1])
-    q = constrain(flat, inputs)
-    return Refit(q, expected(q, inputs), int(result.stats["diverging"].sum()), flat, result.x.shape[0])
+    derived = derive_draws(flat, inputs, packed)
+    q = named(derived, inputs)
+    total = totals(q, inputs)["total"]
+    divergences = int(result.stats["diverging"].sum())
+    return Refit(q, derived["expected"], divergences, flat, result.x.shape[0], derived["log_likelihood"], total)
 
 
 def _seed(seed: int, *words: int) -> int:
@@ -184,8 +184,8 @@ def dated_leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: i
     checks = []
     for k, fit in enumerate(fits):
         predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
-        lpd = _log_mean_exp(log_likelihood(fit.expected, inputs)[:, k])
-        total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
+        lpd = _log_mean_exp(fit.log_likelihood[:, k])
+        total = float(np.median(fit.total))
         checks.append(_check(inputs, k, predictive, total, lpd))
     return checks
 
@@ -211,8 +211,8 @@ def dated_forecasts(inputs: DatedInputs, *, draws: int, tune: int, chains: int, 
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
         predictive = predictive_draws(fit.expected, inputs, rng)
-        ll = log_likelihood(fit.expected, inputs)
-        total = float(np.median(collected(fit.quantities, inputs, inputs.estimand_date).sum(axis=1)))
+        total = float(np.median(fit.total))
+        ll = fit.log_likelihood
         checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k])) for k in targets)
         used = tuple(name for name, on in zip(inputs.observation, active, strict=True) if on)
         out.append(Forecast(label, used, checks))
@@ -240,28 +240,35 @@ def dated_prior_check(idata: Any, inputs: DatedInputs) -> PriorCheck:
 
 # --- simulation-based calibration -----------------------------------------------------------------
 
-SBC_SCALARS = ("total", "alpha", "contrast", "group_sd", "unit_sd", "reported", "typed_share", "baseline_per_resident")
+
+def sbc_scalars() -> tuple[str, ...]:
+    """The scalars SBC ranks, when the model has them: the total and the registry's SBC scalars."""
+    estimand = tuple(q.name for q in parameters.ESTIMAND if q.sbc)
+    return (*estimand, *(p.name for p in parameters.DATED if p.sbc and p.scalar))
+
+
+SBC_SCALARS = sbc_scalars()
+"""The scalars SBC ranks (the shipped registry's): the total and every scalar parameter the model has."""
 
 
 def _ranked(
-    q: dict[str, np.ndarray], inputs: DatedInputs, value: np.ndarray, censor: np.ndarray
+    q: dict[str, np.ndarray], total: np.ndarray, log_likelihood: np.ndarray, inputs: DatedInputs
 ) -> dict[str, np.ndarray]:
-    """The quantities SBC ranks, each (draws,): scalars, each group's start and pace, the log likelihood."""
-    out = {"total": collected(q, inputs, inputs.estimand_date).sum(axis=1)}
-    for name in SBC_SCALARS[1:]:
-        if (
-            name in q
-            and (name != "group_sd" or inputs.group_effects)
-            and (name != "reported" or inputs.reported_effect)
-        ):
-            if name in ("typed_share", "baseline_per_resident") and not inputs.database:
-                continue
-            out[name] = q[name]
+    """The quantities SBC ranks, each (draws,).
+
+    The total and the scalars, each group's element of the registry's per-group SBC parameters
+    (start, pace), and the log likelihood of the simulated data.
+    """
+    out = {"total": total}
+    registry = [p for p in parameters.DATED if p.sbc and parameters.present(p, inputs)]
+    for parameter in registry:
+        if parameter.scalar:
+            out[parameter.name] = q[parameter.name]
     for j, group in enumerate(inputs.group):
-        out[f"start[{group}]"] = q["start"][:, j]
-        out[f"pace[{group}]"] = q["pace"][:, j]
-    simulated = replace(inputs, value=value, censor=censor)
-    out["log_likelihood"] = log_likelihood(expected(q, inputs), simulated).sum(axis=1)
+        for parameter in registry:
+            if parameter.shape == parameters.GROUP:
+                out[f"{parameter.name}[{group}]"] = q[parameter.name][:, j]
+    out["log_likelihood"] = log_likelihood.sum(axis=1)
     return out
 
 
@@ -293,8 +300,10 @@ def dated_sbc(
 
     rng = np.random.default_rng(_seed(seed, 5))
     truths = draw_prior(inputs, simulations, rng)
-    q_true = constrain(truths, inputs)
-    simulated = predictive_draws(expected(q_true, inputs), inputs, rng)
+    true_draws = derive_draws(truths, inputs)
+    q_true = named(true_draws, inputs)
+    true_total = totals(q_true, inputs)["total"]
+    simulated = predictive_draws(true_draws["expected"], inputs, rng)
     names: list[str] | None = None
     ranks, truth, covered, ess, divergences = [], [], [], [], []
     start = time.perf_counter()
@@ -309,8 +318,9 @@ def dated_sbc(
     fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
     for i, (job, fit) in enumerate(zip(jobs, fits, strict=True)):
         value, censor = job["value"], job["censor"]
-        post = _ranked(fit.quantities, inputs, value, censor)
-        true = _ranked({k: v[i : i + 1] for k, v in q_true.items()}, inputs, value, censor)
+        post = _ranked(fit.quantities, fit.total, fit.log_likelihood, inputs)
+        true_ll = log_likelihood(true_draws["expected"][i : i + 1], inputs, value, censor)
+        true = _ranked({k: v[i : i + 1] for k, v in q_true.items()}, true_total[i : i + 1], true_ll, inputs)
         names = list(post)
         thin = np.linspace(0, fit.x.shape[0] - 1, posterior_draws).round().astype(int)
         ranks.append([int((post[n][thin] < true[n][0]).sum()) for n in names])

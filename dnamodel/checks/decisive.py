@@ -274,7 +274,7 @@ def prior_widths(idata: Any, group_dim: str, scalars: Sequence[str]) -> list[Wid
     """The total, each of ``scalars`` and each group's total: posterior 90% width against the prior's.
 
     Both from the fit: its posterior and its prior draws (``idata.prior``); a quantity the prior group
-    lacks is left out. Groups are ``prefecture_total`` over ``group_dim``, named ``total: GROUP``.
+    lacks is left out. Groups are ``group_total`` over ``group_dim``, named ``total: GROUP``.
     """
     post, prior = idata.posterior, getattr(idata, "prior", None)
     if prior is None:
@@ -283,14 +283,14 @@ def prior_widths(idata: Any, group_dim: str, scalars: Sequence[str]) -> list[Wid
     for name in ("total", *scalars):
         if name in post and name in prior and post[name].ndim == 2:
             rows.append(Width(name, _width(prior[name].values), _width(post[name].values)))
-    if "prefecture_total" in post and "prefecture_total" in prior:
-        for group in post["prefecture_total"][group_dim].values:
+    if "group_total" in post and "group_total" in prior:
+        for group in post["group_total"][group_dim].values:
             where = {group_dim: group}
             rows.append(
                 Width(
                     f"total: {group}",
-                    _width(prior["prefecture_total"].sel(where).values),
-                    _width(post["prefecture_total"].sel(where).values),
+                    _width(prior["group_total"].sel(where).values),
+                    _width(post["group_total"].sel(where).values),
                 )
             )
     return rows

@@ -17,6 +17,7 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.errors import UsageError, python_value
 from dnamodel.inference.sampling import quiet_arviz
+from dnamodel.spec import parameters
 
 if TYPE_CHECKING:
     import arviz as az
@@ -24,23 +25,9 @@ if TYPE_CHECKING:
 MAX_DIVERGENCES = 0
 MAX_RHAT = 1.01
 MIN_ESS = 400
-GATED = (
-    "alpha",
-    "beta",
-    "sigma",
-    "log_uplift",
-    "tau",
-    "row_centre",
-    "contrast",
-    "group_sd",
-    "unit_sd",
-    "reported",
-    "typed_share",
-    "baseline_per_resident",
-    "total",
-    "share",
-)
-"""The scalars the gates apply to, when the model has them."""
+GATED = parameters.gated_names()
+"""The scalars the gates apply to, when the model has them: every model's, from the registries
+(:func:`dnamodel.spec.parameters.gated_names`; the shipped ones, for figures)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +129,7 @@ def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:
         value = float(np.nanmax(values)) if values.size else 1.0
         if value > worst:
             worst_name, worst = name, value
-    gated = [name for name in GATED if name in post and post[name].ndim == 2]
+    gated = [name for name in parameters.gated_names() if name in post and post[name].ndim == 2]
     bulk = az.ess(post[gated], method="bulk")
     tail = az.ess(post[gated], method="tail")
     rows, failures = [], []

@@ -179,6 +179,10 @@ def hierarchical_forecasts(
 # --- the prior -------------------------------------------------------------------------------
 
 
+PLAUSIBLE_LOW = 1e-4
+"""The smallest 1% quantile of the prior total a plausible prior has, as a share of the population."""
+
+
 @dataclass(frozen=True)
 class PriorCheck:
     """What the prior alone says about the total: quantiles without and with the thesis bound."""
@@ -190,8 +194,24 @@ class PriorCheck:
 
     @property
     def plausible(self) -> bool:
-        """Whether the prior's 1–99% range spans a few thousand to the whole population, no more."""
-        return self.forward[0] >= 1_000 and self.forward[-1] <= 1.5 * self.population
+        """Whether the prior's 1–99% range reaches from a small share of the population to about all of it, no more.
+
+        Its 1% quantile at least one in ten thousand of the population (not a prior with its mass at no
+        collection), its 99% quantile at most 1.5 times the population (a prior of no more than everyone,
+        with the census error's room): measured against the population, whatever its size.
+        """
+        return self.forward[0] >= PLAUSIBLE_LOW * self.population and self.forward[-1] <= 1.5 * self.population
+
+    def span(self) -> str:
+        """The prior's 1–99% range as shares of the population, in words: "3.2% to 88% of the population".
+
+        Examples
+        --------
+        >>> PriorCheck((0.01, 0.99), (117_326.0, 3_210_366.0), (117_326.0, 3_210_366.0), 3_648_100.0).span()
+        '3.2% to 88% of the population (3,648,100)'
+        """
+        low, high = (100 * v / self.population for v in (self.forward[0], self.forward[-1]))
+        return f"{low:.2g}% to {high:.2g}% of the population ({self.population:,.0f})"
 
 
 def hierarchical_prior_check(idata: az.InferenceData, inputs: Any) -> PriorCheck:

@@ -2,7 +2,7 @@
 
 :func:`summarize_fit` computes the total's and the share's intervals (equal-tailed and HDI)
 with their Monte Carlo standard errors, the probability that the total exceeds each figure the
-study sets it against (``study.toml``'s ``[comparisons]``), the table by group (prefecture), and
+study sets it against (``study.toml``'s ``[comparisons]``), the table by group, and
 the citation sentence (:func:`citation`, in the study's words), rounded so that no quoted digit
 is noise, or the reason it is withheld.
 """
@@ -89,10 +89,10 @@ class Exceedance:
 
 
 @dataclass(frozen=True)
-class PrefectureRow:
-    """One prefecture's posterior total."""
+class GroupRow:
+    """One group's posterior total (a group of units: what the study calls a prefecture, a district)."""
 
-    prefecture: str
+    group: str
     name: str
     population: int
     median: float
@@ -109,13 +109,21 @@ class Summary:
     total: Quantity
     share: Quantity
     exceedance: tuple[Exceedance, ...]
-    prefectures: tuple[PrefectureRow, ...]
+    groups: tuple[GroupRow, ...]
     diagnostics: Diagnostics
     sentence: str | None
     withheld: str | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    advice: str | None = None
+    """What to do when the sentence is withheld: how many draws would pass the Monte Carlo gate, or the
+    spec key and the model card's section for divergent transitions; ``None`` when it is not withheld."""
     study: Study | None = field(default=None, repr=False, compare=False)
     """The study's words and comparison figures, for the outputs drawn from this summary."""
+
+    @property
+    def cited(self) -> bool:
+        """Whether every gate holds, the Monte Carlo gate on the quoted figures included: the sentence is given."""
+        return self.sentence is not None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; the comparison figures are ``exceedance``'s labelled rows."""
@@ -146,7 +154,7 @@ def _quantity(name: str, values: Any) -> Quantity:
     )
 
 
-def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
+def summarize_fit(idata: az.InferenceData, data: Any = None, *, sampling_section: str | None = None) -> Summary:
     """Summarise a fit for citation.
 
     Parameters
@@ -156,6 +164,9 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
     data : Dataset, optional
         The data the fit was made from, for the groups' names and populations and the study's
         words and comparison figures; read again from the location the fit records by default.
+    sampling_section : str, optional
+        The model card's section on sampling the fit's kind of model (its family's), which the advice on
+        divergent transitions cites.
 
     Returns
     -------
@@ -197,37 +208,39 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
         ess = float(az.ess(indicator)) if 0 < p < 1 else float(indicator.size)
         mcse = math.sqrt(p * (1 - p) / ess) if ess > 0 else math.nan
         exceed.append(Exceedance(figure.total, p, mcse, figure.label, figure.share, figure.note))
-    prefectures = []
-    by = post["prefecture_total"]
-    for pid in by[dims.PREFECTURE].values:
-        values = by.sel({dims.PREFECTURE: pid}).values.ravel()
+    groups = []
+    by = post["group_total"]
+    for pid in by[dims.GROUP].values:
+        values = by.sel({dims.GROUP: pid}).values.ravel()
         area = data.areas[str(pid)]
         lo, med, hi = np.quantile(values, [0.05, 0.5, 0.95])
-        prefectures.append(
-            PrefectureRow(
+        groups.append(
+            GroupRow(
                 str(pid),
                 area.name,
-                area.population_2020,
+                area.population,
                 float(med),
                 float(lo),
                 float(hi),
-                float(med) / area.population_2020,
+                float(med) / area.population,
             )
         )
     summary_total = _quantity("total", total)
     summary_share = _quantity("share", post["share"].values)
     attrs = dict(idata.attrs)
-    withheld = None
+    withheld = advice = None
     noisy = _noisy_figures(summary_total, total)
     if not diagnostics.passed:
         withheld = (
             f"The fit failed its convergence gates ({'; '.join(diagnostics.failures)}), so no figure is fit to cite."
         )
+        advice = gate_advice(diagnostics, attrs, sampling_section)
     elif noisy:
         withheld = (
             f"The Monte Carlo error of {', '.join(noisy)} is not below {MCSE_GATE:.0%} of its rounding step, so the "
-            "rounded figure could change on a rerun; draw more."
+            "rounded figure could change on a rerun."
         )
+        advice = _draws_advice(max(noisy.values()), diagnostics.draws)
     sentence = None if withheld else citation(summary_total, summary_share, attrs, study)
     provenance = {
         k: attrs[k]
@@ -250,12 +263,13 @@ def summarize_fit(idata: az.InferenceData, data: Any = None) -> Summary:
         total=summary_total,
         share=summary_share,
         exceedance=tuple(exceed),
-        prefectures=tuple(prefectures),
+        groups=tuple(groups),
         diagnostics=diagnostics,
         sentence=sentence,
         withheld=withheld,
         provenance=provenance,
         study=study,
+        advice=advice,
     )
 
 
@@ -265,8 +279,11 @@ def _interval_mcse(values: np.ndarray, prob: float) -> float:
     return max(float(az.mcse(values, method="quantile", prob=q)) for q in ((1 - prob) / 2, (1 + prob) / 2))
 
 
-def _noisy_figures(total: Quantity, draws: np.ndarray) -> list[str]:
-    """The quoted figures whose Monte Carlo error is too large for their rounding (the MCSE gate)."""
+def _noisy_figures(total: Quantity, draws: np.ndarray) -> dict[str, float]:
+    """The quoted figures whose Monte Carlo error is too large for their rounding (the MCSE gate).
+
+    Each with the ratio of its Monte Carlo error to the most the gate allows (above 1).
+    """
     import arviz as az  # deferred: start-up time
 
     interval = total.interval(0.9)
@@ -275,7 +292,62 @@ def _noisy_figures(total: Quantity, draws: np.ndarray) -> list[str]:
         "the 5% quantile": (interval.low, float(az.mcse(draws, method="quantile", prob=0.05))),
         "the 95% quantile": (interval.high, float(az.mcse(draws, method="quantile", prob=0.95))),
     }
-    return [name for name, (value, mcse) in figures.items() if not mcse < MCSE_GATE * significant_step(value)]
+    allowed = {name: MCSE_GATE * significant_step(value) for name, (value, _) in figures.items()}
+    return {name: mcse / allowed[name] for name, (_, mcse) in figures.items() if not mcse < allowed[name]}
+
+
+def draws_to_pass(ratio: float, draws: int) -> int:
+    """About how many draws per chain would bring a Monte Carlo error ``ratio`` times the gate's below it.
+
+    The error falls as one over the square root of the effective sample size, which grows in proportion
+    to the draws: ``draws × ratio²``, with a fifth more for the error's own noise, rounded up to 500.
+
+    Examples
+    --------
+    >>> draws_to_pass(1.3, 1000)  # an error 1.3 times the gate's at 1,000 draws per chain
+    2500
+    """
+    needed = draws * ratio**2 * 1.2
+    return int(math.ceil(needed / 500) * 500)
+
+
+def _draws_advice(ratio: float, draws: int) -> str:
+    return (
+        f"Draw more: about {draws_to_pass(ratio, draws):,} draws per chain (--draws, or the spec's [sampler] draws; "
+        f"now {draws:,}) would bring it below, since the Monte Carlo error falls as one over the square root of "
+        "the draws."
+    )
+
+
+def gate_advice(diagnostics: Diagnostics, attrs: dict[str, Any], sampling_section: str | None = None) -> str:
+    """What to do about the convergence gates a fit failed, in one sentence per kind of failure.
+
+    Divergent transitions: raise the spec's ``[sampler] target_accept`` (and where the model card says
+    why its model is parameterised as it is); an R-hat or an ESS: more draws, or more tuning.
+
+    Examples
+    --------
+    >>> from dnamodel.checks.gates import Diagnostics
+    >>> d = Diagnostics(3, 1000, 4, 1.0, "alpha", 900.0, 900.0, (), ("3 divergent transitions (gate: 0)",))
+    >>> advice = gate_advice(d, {"target_accept": 0.9}, "5.9")
+    >>> "[sampler] target_accept from 0.9" in advice, "model card 5.9" in advice
+    (True, True)
+    """
+    parts = []
+    if diagnostics.divergences:
+        accept = attrs.get("target_accept")
+        now = f" from {accept}" if accept is not None else ""
+        card = f"; model card {sampling_section} says why this model needs it" if sampling_section else ""
+        parts.append(
+            f"Divergent transitions: raise the spec's [sampler] target_accept{now} (to 0.95 or 0.99{card}), or "
+            "look at the rank and pair plots for where the sampler struggles."
+        )
+    if any(failure.startswith(("R-hat", "ESS")) for failure in diagnostics.failures):
+        parts.append(
+            f"R-hat or ESS: draw more (--draws, or the spec's [sampler] draws; now {diagnostics.draws:,} per chain) "
+            "or tune longer (--tune)."
+        )
+    return " ".join(parts)
 
 
 def significant_step(value: float, digits: int = SIGNIFICANT) -> float:

@@ -11,18 +11,18 @@ Subcommands:
     ``--sensitivity`` ranks its inputs (Sobol indices and a tornado), and
     ``--tornado PATH`` draws the tornado as a PNG file.
 ``estimate [MODEL]``
-    Fit a Bayesian model (the dated model, ``dated``, by default; a hierarchical one such as
-    ``hierarchical_han`` for comparison) and print the total with its credible intervals, the
+    Fit a Bayesian model (a dated or hierarchical one; by default the model the data's
+    ``study.toml`` names, ``[models] default``) and print the total with its credible intervals, the
     diagnostics, the predictive checks and a sentence to cite; write the fit (NetCDF), a CSV
     summary and figures to ``--out``; ``--sensitivity`` adds power-scaling sensitivity.
 ``report [MODEL] [--from FIT.nc] [--out FILE]``
     One self-contained HTML report of a fit (made now, or read from ``--from``): the
-    estimate to cite, the data and audit, the model, the diagnostics and checks, the
-    prefectures, sensitivity, and how to reproduce it.
+    estimate to cite, the data (and an application's part, such as the case study's audit), the
+    model, the diagnostics and checks, the groups, sensitivity, and how to reproduce it.
 ``sweep TARGET [--set PATH=V1,V2,...]``
     Refit a model over a grid of spec values (a shipped sweep in ``dnamodel/models/sweeps/`` or
     a model with ``--set``), resumably and in parallel; ``--shipped [MODEL]`` runs every shipped
-    sweep of a model (the default model's unless named) and draws one tornado chart of them all.
+    sweep of a model (the data's default model's unless named) and draws one tornado chart of them all.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.casestudy.audit import CATEGORIES
-from dnamodel.cli.common import DEFAULT_MODEL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from dnamodel.cli.common import DEFAULT_MODEL_HELP, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dnamodel.cli.fits import _compare, _estimate, _forecast_check, _report
 from dnamodel.cli.montecarlo import _mc
 from dnamodel.cli.study import _audit, _check, _replicate
@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit_option = _Parser(add_help=False)
     fit_option.add_argument(
-        "model", metavar="MODEL", nargs="?", default=None, help=f"a model name or TOML path ({DEFAULT_MODEL})"
+        "model", metavar="MODEL", nargs="?", default=None, help=f"a model name or TOML path ({DEFAULT_MODEL_HELP})"
     )
     fit_option.add_argument("--draws", type=_positive_int, help="draws per chain (default: the spec's)")
     fit_option.add_argument("--tune", type=_tune, help="tuning steps per chain (default: the spec's)")
@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate",
         parents=[fit_option, data_option, json_option],
         help="fit a Bayesian model (dated or hierarchical) and print a citable interval",
-        description="Fit a dated or hierarchical model and print the region's total (median, mean, 50/90/95% "
+        description="Fit a dated or hierarchical model (the data's default, study.toml's [models] default, when "
+        "none is named) and print the region's total (median, mean, 50/90/95% "
         "equal-tailed and HDI intervals), its share of the population, P(total > each figure the study sets it "
         "against), the table by group, the diagnostics, the predictive checks, and a sentence to cite. Writes "
         "the InferenceData (NetCDF), a CSV summary and PNG figures to --out.",
@@ -188,18 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast forward in time: refit on what was published by a date, predict what came later",
         description="For each forecast in the dated model's [checks] table, refit on the observations dated up to "
         "its date and place each later observation in the refit's predictive distribution (PIT; a bound's is its "
-        "mid-PIT). The same cutoffs are run on a comparison model (hierarchical_han by default), which predicts its "
-        "own later observations where it can. Exits 3 when a PIT of the dated model lies outside (0.05, 0.95).",
+        "mid-PIT). The same cutoffs are run on a comparison model (--compare, or the data's study.toml's [models] "
+        "forecast_compare), which predicts its own later observations where it can. Exits 3 when a PIT of the "
+        "dated model lies outside (0.05, 0.95).",
     )
     forecast_parser.add_argument(
-        "model", metavar="MODEL", nargs="?", default=None, help=f"a dated model's name or TOML path ({DEFAULT_MODEL})"
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        default=None,
+        help=f"a dated model's name or TOML path ({DEFAULT_MODEL_HELP})",
     )
     comparison = forecast_parser.add_mutually_exclusive_group()
     comparison.add_argument(
         "--compare",
-        default="hierarchical_han",
+        default=None,
         metavar="MODEL",
-        help="a hierarchical model to compare (default hierarchical_han)",
+        help="a hierarchical model to compare (default: the data's study.toml's [models] forecast_compare, if any)",
     )
     comparison.add_argument("--no-compare", action="store_true", help="run the dated model's forecasts only")
     forecast_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each refit")
@@ -209,11 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         parents=[data_option, json_option],
         help="fit models side by side, score them by exact leave-one-out, and stack those that share their data",
-        description="Fit each model (every shipped dated and hierarchical spec by default, or saved fits given as "
-        "FIT.nc), refit it without each observation for its exact leave-one-out log predictive densities, run the "
-        "dated models' forecasts, and stack the models scored on the same observations (Yao et al. 2018), with "
-        "the weights' Bayesian-bootstrap uncertainty. Prints each model's total beside the others and the "
-        "stacked total; writes compare.nc, compare.csv and compare.png to --out.",
+        description="Fit each model (the models the data's study.toml lists, [models] compare, by default; or saved "
+        "fits given as FIT.nc), refit it without each observation for its exact leave-one-out log predictive "
+        "densities, run the dated models' forecasts, and stack the models scored on the same observations (Yao et "
+        "al. 2018), with the weights' Bayesian-bootstrap uncertainty. Prints each model's total beside the others "
+        "and the stacked total; writes compare.nc, compare.csv and compare.png to --out.",
     )
     compare_parser.add_argument("models", metavar="MODEL", nargs="*", help="spec names or paths, or saved fits (.nc)")
     compare_parser.add_argument("--draws", type=_positive_int, metavar="N", help="draws per chain of each main fit")
@@ -226,10 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[fit_option, data_option, json_option],
         help="write a self-contained HTML report of a fit",
         description="Fit a model (as `estimate --sensitivity` does, writing the fit to --results) and "
-        "draw one self-contained HTML file: the estimate and a sentence to cite beside the report's figures, the "
-        "data and the audit, the model and its priors, the diagnostics and predictive checks, the prefectures, "
-        "power-scaling and the shipped sweeps, and how to reproduce it. With --from, draw it from a saved fit "
-        "instead: fit once, draw many times.",
+        "draw one self-contained HTML file: the estimate and a sentence to cite beside the study's comparison "
+        "figures, the data, the model and its priors, the diagnostics and predictive checks, the groups, "
+        "power-scaling and the sweeps of the fit's model, and how to reproduce it. With --from, draw it from a saved "
+        "fit instead: fit once, draw many times.",
     )
     report_parser.add_argument("--from", dest="source", metavar="FIT.nc", help="draw from this saved fit; no fitting")
     report_parser.add_argument("--out", metavar="FILE", help="the HTML file (default results/MODEL_report.html)")
@@ -246,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweeps",
         default="results/sweeps",
         metavar="DIR",
-        help="the shipped sweeps' results, as `make sweeps` writes them (default results/sweeps/)",
+        help="a folder of sweep results (`dnamodel sweep ... --out DIR/NAME.nc`); those of the fit's spec and data "
+        "are shown (default results/sweeps/)",
     )
     sweeps.add_argument("--no-sweeps", action="store_true", help="leave the sweeps out of the report")
 
@@ -263,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
         "target",
         metavar="TARGET",
         nargs="?",
-        help=f"a shipped sweep, a sweep file or a model; with --shipped, the model whose sweeps run ({DEFAULT_MODEL})",
+        help="a shipped sweep, a sweep file or a model; with --shipped, the model whose shipped sweeps run (default: "
+        "the data's study.toml's [models] default)",
     )
     sweep_parser.add_argument(
         "--set",
@@ -293,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_parser.add_argument(
         "--shipped",
         action="store_true",
-        help=f"run every shipped sweep of the model TARGET ({DEFAULT_MODEL} if none; hierarchical_han for the "
-        "comparison model's) and draw one tornado chart of them",
+        help="run every shipped sweep of the model TARGET (the data's default model if none) and draw one tornado "
+        "chart of them",
     )
     sweep_parser.add_argument(
         "--allow-bad-fit",
@@ -317,11 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="write an example programme instead (its data/, models/ and sweeps/): quillmoor, an invented province",
     )
-    data_commands.add_parser(
+    check_parser = data_commands.add_parser(
         "check",
         parents=[data_option, json_option],
         help="validate the data files and summarise them",
-        description="Validate the data files (bundled, or --data DIR) and list what they hold.",
+        description="Validate the data files (bundled, or --data DIR) and the models study.toml names, and list "
+        "what they hold; --verbose (and --json) shows how each printed figure is read.",
+    )
+    check_parser.add_argument(
+        "--verbose", action="store_true", help="show how each printed figure is read: a value, a bound, a range"
     )
     return parser
 

@@ -1,4 +1,4 @@
-"""What the commands share: exit codes, the default model, the data they read, JSON and numbers as text."""
+"""What the commands share: exit codes, the data they read and the models it names, JSON and numbers as text."""
 
 from __future__ import annotations
 
@@ -10,18 +10,42 @@ from importlib import resources
 from typing import Any
 
 from dnamodel.data import Dataset, load_data
+from dnamodel.data.study import STUDY_FILE
 from dnamodel.errors import UsageError
 from dnamodel.files import check_interrupted
 
 EXIT_OK, EXIT_USAGE, EXIT_BAD_FIT, EXIT_INTERRUPTED = 0, 2, 3, 130
 """Exit status: success, a usage or data error, a fit that failed its gates, Ctrl-C."""
-DEFAULT_MODEL = "dated"
-"""The model of `estimate`, `report`, `forecast-check` and `sweep --shipped` when none is named."""
+DEFAULT_MODEL_HELP = "default: the data's own, study.toml's [models] default"
+"""What a command's help says of the model it fits when none is named: the data name it."""
 
 
 def load(args: argparse.Namespace) -> Dataset:
     """The data a command reads: ``--data DIR``, or the bundled data."""
     return load_data(args.data)
+
+
+def default_model(data: Dataset, command: str) -> str:
+    """The model the data name for a command given none (``study.toml``'s ``[models] default``).
+
+    Raises
+    ------
+    UsageError
+        In one line, when the data name none: which spec to name, and how.
+    """
+    reference = data.study.models.default
+    if reference is None:
+        folder = "DIR" if data.location == "bundled" else data.location
+        raise UsageError(
+            f"{data.path(STUDY_FILE)} names no default model ([models] default): name a spec: "
+            f"`dnamodel {command} SPEC --data {folder}`"
+        )
+    return data.model(reference)
+
+
+def named_by_study(data: Dataset, key: str, reference: str) -> str:
+    """Where an error about a model the study names says it was named: the file and its key."""
+    return f"{data.path(STUDY_FILE)}, key 'models.{key}' ({reference!r})"
 
 
 SCHEMAS = {
@@ -33,7 +57,7 @@ SCHEMAS = {
     "forecast-check": 1,
     "compare": 1,
     "sweep": 1,
-    "data-check": 1,
+    "data-check": 2,
 }
 """Each command's ``--json`` shape and its version: ``"schema": "dnamodel.<command>/<N>"`` in the output,
 and the JSON Schema ``dnamodel/cli/schemas/<command>.json`` shipped with the package. A change of shape
@@ -57,7 +81,7 @@ def json_schema(command: str) -> dict[str, Any]:
     Examples
     --------
     >>> json_schema("data-check")["properties"]["schema"]["const"]
-    'dnamodel.data-check/1'
+    'dnamodel.data-check/2'
     """
     if command not in SCHEMAS:
         raise UsageError(f"no JSON output of {command!r}; commands with --json: {', '.join(SCHEMAS)}")

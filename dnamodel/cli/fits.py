@@ -12,12 +12,13 @@ from typing import Any
 
 from dnamodel.applications import extensions_for
 from dnamodel.cli.common import (
-    DEFAULT_MODEL,
     EXIT_BAD_FIT,
     EXIT_OK,
     count_text,
+    default_model,
     labelled,
     load,
+    named_by_study,
     print_json,
 )
 from dnamodel.data import Dataset
@@ -40,22 +41,43 @@ def _estimate(args: argparse.Namespace, out: Any) -> int:
         print_json(result.as_dict(), "estimate")
     else:
         render(out, *_estimate_tables(result))
-    if result.summary.diagnostics.passed or args.allow_bad_fit:
+    return _gated(result.summary, args)
+
+
+def _gated(summary: Any, args: argparse.Namespace) -> int:
+    """The exit status of a fit: 3 when a gate withheld the sentence, saying why and what to do.
+
+    A convergence gate, or the Monte Carlo error of a quoted figure; 0 with ``--allow-bad-fit``, or
+    when the sentence is given.
+    """
+    if summary.cited or args.allow_bad_fit:
         return EXIT_OK
-    print("dnamodel: error: the fit failed its convergence gates; see the diagnostics above", file=sys.stderr)
+    reason = summary.withheld[:1].lower() + summary.withheld[1:]  # after a colon, mid-sentence
+    print(f"dnamodel: error: no sentence to cite: {reason} {summary.advice or ''}".rstrip(), file=sys.stderr)
     return EXIT_BAD_FIT
 
 
-def _fitted_spec(args: argparse.Namespace) -> Any:
-    """The spec of ``estimate`` and ``report``: of a model with a posterior."""
-    model = args.model or DEFAULT_MODEL
-    spec = load_model(model)
+def _fitted_spec(args: argparse.Namespace, data: Dataset) -> Any:
+    """The spec of ``estimate`` and ``report``: of a model with a posterior, the one named or the data's default."""
+    model = args.model or default_model(data, args.command)
+    spec = _load(model, data, None if args.model else "default")
     family_of(spec).require(Capability.POSTERIOR, model)
     return spec
 
 
+def _load(model: str, data: Dataset, key: str | None) -> Any:
+    """A spec; one the data's study names (``key`` of its ``[models]``) is named with where it was named."""
+    try:
+        return load_model(model)
+    except UsageError as error:
+        if key is None:
+            raise
+        reference = data.study.models.default if key == "default" else data.study.models.forecast_compare
+        raise UsageError(f"{named_by_study(data, key, str(reference))}: {error}") from None
+
+
 def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitivity: bool) -> Any:
-    spec = _fitted_spec(args)
+    spec = _fitted_spec(args, data)
     with _status_line(enabled=not args.json) as status:
         return run_estimate(
             spec,
@@ -106,7 +128,7 @@ def _report(args: argparse.Namespace, out: Any) -> int:
         fit_path = Path(args.source)
     else:
         if not args.out:  # the report goes beside the fit: its name is known before the fit
-            check_output_file(Path(args.results) / f"{_fitted_spec(args).name}_report.html", "the report")
+            check_output_file(Path(args.results) / f"{_fitted_spec(args, data).name}_report.html", "the report")
         result = _run_estimate(args, data, out=args.results, sensitivity=True)
         fit_path = result.paths[0]
     target = Path(args.out) if args.out else fit_path.parent / f"{fit_path.stem}_report.html"
@@ -139,16 +161,14 @@ def _report(args: argparse.Namespace, out: Any) -> int:
             "report",
         )
     else:
-        lines = [("To cite: " + s.sentence) if s.sentence else ("No sentence to cite: " + (s.withheld or "")), ""]
+        withheld = "No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else "")
+        lines = [("To cite: " + s.sentence) if s.sentence else withheld, ""]
         lines.append(f"Wrote {report.path}: {len(report.figures)} figures, drawn from {fit_path}.")
         lines.append("Beside it: " + ", ".join(str(p) for p in documents) + ".")
         if report.missing:
             lines.append("Not in it: " + "; ".join(report.missing) + ".")
         render(out, *lines)
-    if s.diagnostics.passed or args.allow_bad_fit:
-        return EXIT_OK
-    print("dnamodel: error: the fit failed its convergence gates; the report says which", file=sys.stderr)
-    return EXIT_BAD_FIT
+    return _gated(s, args)
 
 
 def _estimate_tables(result: Any) -> list[Table | str]:
@@ -241,7 +261,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         f"{_range(pc.forward[0], pc.forward[-1])}{bounded}."
     )
     if any(c.bound != "none" for c in result.checks):
-        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.9).")
+        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.10).")
     items.append("")
     before, after, always = said_lines(said, s)
     items += before
@@ -257,7 +277,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                 "writes compare.nc into this folder, and estimate then adds its sentence here)."
             )
     else:
-        items.append("No sentence to cite: " + (s.withheld or ""))
+        items.append("No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else ""))
     items += always
     items.append("")
     items.append("Wrote " + ", ".join(str(p) for p in result.paths) + ".")
@@ -275,8 +295,12 @@ def _bound_mark(check: Any) -> str:
 
 def _forecast_check(args: argparse.Namespace, out: Any) -> int:
     data = load(args)
-    spec = load_model(args.model or DEFAULT_MODEL)
-    comparison = None if args.no_compare else load_model(args.compare)
+    spec = _load(args.model or default_model(data, "forecast-check"), data, None if args.model else "default")
+    comparison = None
+    if not args.no_compare and args.compare:
+        comparison = load_model(args.compare)
+    elif not args.no_compare and data.study.models.forecast_compare is not None:
+        comparison = _load(data.model(data.study.models.forecast_compare), data, "forecast_compare")
     with _status_line(enabled=not args.json) as status:
         result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed, status=status)
     failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
@@ -296,6 +320,11 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
                     items.append(f"  data to {forecast.data_to}: {nothing}.")
                     continue
                 items.append(_forecast_table(forecast))
+        elif not args.no_compare:
+            items.append(
+                "No comparison model: the data name none (study.toml's [models] forecast_compare); give one with "
+                "--compare MODEL."
+            )
         count = sum(len(f.checks) for f in result.forecasts)
         listed = ": " + ", ".join(failed) if failed else ""
         items.append(f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}.")

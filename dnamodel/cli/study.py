@@ -15,8 +15,11 @@ from dnamodel.cli.common import (
     provenance_line,
 )
 from dnamodel.data import Dataset
-from dnamodel.data.printed import format_count, format_exact
+from dnamodel.data.printed import format_count, format_exact, reading
+from dnamodel.data.study import STUDY_FILE
+from dnamodel.errors import DataError, Problem, UsageError
 from dnamodel.outputs.tables import Block, Table, render
+from dnamodel.spec.base import find_model
 
 
 def _case_study(args: argparse.Namespace, out: Any) -> Dataset | None:
@@ -135,22 +138,31 @@ def _conventions_line(result: Audit) -> str:
 
 def _check(args: argparse.Namespace, out: Any) -> None:
     data = load(args)
+    _check_models(data)
     region = data.areas[data.region]
     study = data.study
     study_figures = [f.label for f in study.figures]
     columns = data.numeric_columns()
+    readings = _readings(data)
+    models = study.models
     summary = {
         "location": data.location,
         "data_version": data.version,
         "region": data.region,
         "units": len(data.units),
-        "prefectures": len(data.groups),
-        "region_population_2020": region.population_2020,
+        "groups": len(data.groups),
+        "region_population": region.population,
         "observations": len(data.observations),
         "report_figures": len(data.report_figures),
         "study": study.title(),
         "comparisons": study_figures,
         "columns": columns,
+        "models": {
+            "default": models.default,
+            "compare": list(models.compare),
+            "forecast_compare": models.forecast_compare,
+        },
+        "readings": readings,
         "case_study": report_gap(data) is None,
     }
     if args.json:
@@ -159,19 +171,79 @@ def _check(args: argparse.Namespace, out: Any) -> None:
     kinds: dict[str, int] = {}
     for obs in data.observations.values():
         kinds[obs.kind] = kinds.get(obs.kind, 0) + 1
-    group = study.words.group
     figures = f"; {summary['report_figures']} figures of the report's own" if data.report_figures else ""
     compared = ", ".join(study_figures) or "none"
-    render(
-        out,
+    named = [
+        f"{key} {value}"
+        for key, value in (("default", models.default), ("forecast_compare", models.forecast_compare))
+        if value
+    ]
+    named += [f"compare {', '.join(models.compare)}"] if models.compare else []
+    lines: list[Table | str] = [
         f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
         f"({data.version}): {study.title()}.",
-        f"{summary['units']} units in {summary['prefectures']} {group}s of {region.name} ({data.region}), "
-        f"{format_count(region.population_2020)} people; {summary['observations']} observations{figures}.",
-        f"Numeric columns of units.csv (covariates): {', '.join(columns)}. Compared with: {compared}.",
+        f"{summary['units']} units in {summary['groups']} {study.groups_word} of {region.name} ({data.region}), "
+        f"{format_count(region.population)} {study.words.persons}; {summary['observations']} observations{figures}.",
+        f"Numeric columns of units.csv (covariates): {', '.join(columns) or 'none'}. Compared with: {compared}.",
+        "Models the data name ([models]): "
+        + ("; ".join(named) if named else "none; a command then needs a spec named")
+        + ".",
         "",
         Table("Observations by kind", ["Kind", "Rows>"], [[k, str(n)] for k, n in sorted(kinds.items())]),
-    )
+    ]
+    if args.verbose:
+        lines.append(
+            Table(
+                f"How each printed figure is read (a dated spec's observation may set its own width of nearly; "
+                f"the study's is {study.readings.nearly:g})",
+                ["id", "printed", "read as"],
+                [[r["id"], r["printed"], r["reading"]] for r in readings],
+            )
+        )
+    else:
+        lines.append(f"{len(readings)} printed figures: --verbose shows how each is read.")
+    render(out, *lines)
+
+
+def _readings(data: Dataset) -> list[dict[str, Any]]:
+    """How each row's printed figure is read (:func:`dnamodel.data.printed.reading`), in the data's words."""
+    found = []
+    for oid, obs in data.observations.items():
+        if obs.printed is None:
+            continue
+        read = reading(obs.printed, data.study.readings.nearly)
+        text = read.text
+        if obs.kind == "samples_reported" and read.meaning != "lower":
+            text = "a lower bound, whatever its words: a count over a period the source does not state"
+        found.append(
+            {
+                "id": oid,
+                "printed": obs.printed.text,
+                "qualifier": obs.printed.qualifier,
+                "meaning": "lower" if obs.kind == "samples_reported" else read.meaning,
+                "low": None if read.low is None else float(read.low),
+                "high": None if read.high is None else float(read.high),
+                "reading": text,
+            }
+        )
+    return found
+
+
+def _check_models(data: Dataset) -> None:
+    """Every model the study names (``[models]``) is a shipped model or a spec file: one error naming each key."""
+    models = data.study.models
+    named = [("default", models.default), ("forecast_compare", models.forecast_compare)]
+    named += [(f"compare[{i}]", reference) for i, reference in enumerate(models.compare)]
+    problems = []
+    for key, reference in named:
+        if reference is None:
+            continue
+        try:
+            find_model(data.model(reference))
+        except UsageError as error:
+            problems.append(Problem(data.path(STUDY_FILE), None, f"models.{key}", str(error)))
+    if problems:
+        raise DataError(problems)
 
 
 def _percent(value: Fraction) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.cli.common import (
-    DEFAULT_MODEL,
     EXIT_BAD_FIT,
     EXIT_OK,
+    default_model,
     load,
     print_json,
 )
@@ -23,7 +23,7 @@ from dnamodel.outputs.sweep import reference_interval, table_rows, tornado_rows,
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import Table, render
 from dnamodel.spec import available_models
-from dnamodel.spec.base import find_model
+from dnamodel.spec.base import find_model, looks_like_path
 from dnamodel.spec.sweep import parse_values, shipped_sweeps
 from dnamodel.workflows.sweep import plan_sweep, sweep
 
@@ -34,11 +34,16 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
     if args.shipped:
         if args.settings:
             raise UsageError("--shipped runs the shipped sweeps as they are; give no --set with it")
-        model_of_shipped = args.target or DEFAULT_MODEL
-        names = shipped_sweeps(model_of_shipped)
+        model_of_shipped = args.target or default_model(data, "sweep --shipped")
+        names = shipped_sweeps(model_of_shipped) if model_of_shipped in available_models() else []
         if not names:
-            models = sorted({load_sweep(n).model for n in shipped_sweeps()})
-            raise UsageError(f"no shipped sweep of {model_of_shipped!r}; shipped sweeps are of {', '.join(models)}")
+            # the shipped sweeps are the bundled case study's: on other data, their models are not named
+            models = sorted({load_sweep(n).model for n in shipped_sweeps()}) if data.location == "bundled" else []
+            which = f"shipped sweeps are of {', '.join(models)}" if models else "the shipped sweeps are of other models"
+            raise UsageError(
+                f"no shipped sweep of {model_of_shipped!r}; {which}: run a sweep file or a model with --set "
+                "(`dnamodel sweep SWEEP.toml --data DIR`)"
+            )
         jobs = [load_sweep(name) for name in names]
         folder = Path(args.out or "results/sweeps")
         targets = [
@@ -69,6 +74,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             threads=args.threads,
             progress=None if args.json else _progress(title),
             origins=origins,
+            description=title,
         )
         if "passed" in result and not bool(result["passed"].all()):
             failed.append(f"{int((~result['passed']).sum())} of {result['passed'].size} points of {title}")
@@ -139,7 +145,9 @@ def _sweep_target(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]], 
     else:
         try:
             find_model(args.target)
-        except UsageError:
+        except UsageError as error:
+            if looks_like_path(args.target):  # a file of the user's own: no shipped names to suggest
+                raise UsageError(f"no sweep file or model spec {args.target!r}: {error}") from None
             known = [*shipped_sweeps(), *available_models()]
             raise UsageError(
                 f"no shipped sweep, sweep file or model named {args.target!r}{did_you_mean(args.target, known)}; "

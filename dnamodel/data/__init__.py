@@ -3,8 +3,9 @@
 :func:`load_data` reads and validates a data folder's files (``bundled/``, the case study's, or a
 folder the user names) into a :class:`Dataset`; :func:`export_data` writes the bundled files out
 for editing. :mod:`dnamodel.data.schema` holds the CSV files' row models,
-:mod:`dnamodel.data.study` the study's words and reference figures (``study.toml``), and
-:mod:`dnamodel.data.printed` figures as sources print them.
+:mod:`dnamodel.data.study` the study's words and reference figures (``study.toml``),
+:mod:`dnamodel.data.printed` figures as sources print them, and :func:`synthetic` writes a synthetic
+programme of any size with a known truth (:mod:`dnamodel.data.synthetic`).
 """
 
 from dnamodel.data.load import (
@@ -30,6 +31,7 @@ from dnamodel.data.schema import (
     Unit,
 )
 from dnamodel.data.study import Study
+from dnamodel.data.synthetic import Synthetic, synthetic
 
 __all__ = [
     "COUNT_KINDS",
@@ -43,6 +45,7 @@ __all__ = [
     "Observation",
     "ReportFigure",
     "Study",
+    "Synthetic",
     "Unit",
     "bundled_dir",
     "example_path",
@@ -51,4 +54,5 @@ __all__ = [
     "export_data",
     "given_data",
     "load_data",
+    "synthetic",
 ]

@@ -8,7 +8,7 @@ columns are the row models of :mod:`dnamodel.data.schema`):
     The units the region is made of, each in a group, with its population and any numeric
     columns of the study's own (a covariate).
 ``areas.csv``
-    The region and its groups of units (``prefecture`` rows), with their populations.
+    The region and its groups of units (``group`` rows), with their populations.
 ``observations.csv``
     Every figure the sources print about a place: counts, population bases, shares, each
     with its source.
@@ -43,6 +43,7 @@ from dnamodel.data.schema import (
     COUNT_KINDS,
     EXTRA_FIELD,
     POPULATION_KINDS,
+    RENAMED_COLUMNS,
     SAMPLE_KINDS,
     SHARE_KINDS,
     Area,
@@ -104,8 +105,8 @@ class Dataset:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """The ids of the groups of units (``areas.csv``'s ``prefecture`` rows), in file order."""
-        return tuple(aid for aid, area in self.areas.items() if area.level == "prefecture")
+        """The ids of the groups of units (``areas.csv``'s ``group`` rows), in file order."""
+        return tuple(aid for aid, area in self.areas.items() if area.level == "group")
 
     def numeric_columns(self) -> list[str]:
         """The columns of ``units.csv`` that hold numbers: the built-in ones the file has, and the study's own."""
@@ -117,6 +118,24 @@ class Dataset:
     def path(self, name: str) -> str:
         """The path of one of the data files, as error messages name it."""
         return name if self.location == "bundled" else str(Path(self.location) / name)
+
+    def model(self, reference: str) -> str:
+        """A model the study names (``study.toml``'s ``[models]``) as ``load_model`` takes it.
+
+        A shipped model's name is itself; a spec file's path (ending in ``.toml``) is relative to
+        the data folder, so that a study's folder can travel with its specs beside it.
+
+        Examples
+        --------
+        >>> load_data().model("dated")
+        'dated'
+        >>> Path(load_data("some/data").model("../models/dated.toml")).as_posix()  # doctest: +SKIP
+        'some/data/../models/dated.toml'
+        """
+        if not reference.endswith(".toml"):
+            return reference
+        folder = bundled_dir() if self.location == "bundled" else Path(self.location)
+        return str(folder / reference)
 
     def require(self, observation_ids: tuple[str, ...] = (), figure_ids: tuple[str, ...] = ()) -> None:
         """Raise :class:`DataError` naming every id a computation needs but the data lacks."""
@@ -133,15 +152,15 @@ class Dataset:
             raise DataError(problems)
 
     def census_population(self, place: str) -> int | None:
-        """2020 census population of a unit, prefecture or the region; ``None`` if unknown."""
+        """The population of a unit, a group or the region (``population``); ``None`` if unknown."""
         if place in self.units:
-            return self.units[place].population_2020
+            return self.units[place].population
         if place in self.areas:
-            return self.areas[place].population_2020
+            return self.areas[place].population
         return None
 
     def place_name(self, place: str) -> str:
-        """English name of a unit, prefecture or the region."""
+        """English name of a unit, a group or the region."""
         if place in self.units:
             return self.units[place].name
         return self.areas[place].name if place in self.areas else place
@@ -338,7 +357,7 @@ def examples() -> list[str]:
     Examples
     --------
     >>> examples()
-    ['quillmoor']
+    ['maravel', 'quillmoor']
     """
     folder = examples_dir()
     return sorted(p.name for p in folder.iterdir() if (p / "data").is_dir()) if folder.is_dir() else []
@@ -435,15 +454,32 @@ def _read_rows(
     takes_extra = EXTRA_FIELD in fields
     own = [c for c in header if c not in expected and takes_extra and (labelled is None or c in labelled)]
     hint = " (a column of the study's own holds numbers and needs a label in study.toml's [columns])"
-    header_problems = [
-        Problem(file, 1, column, "missing column")
-        for column in expected
-        if column not in header and fields[column].is_required()
-    ] + [
-        Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}{hint if takes_extra else ''}")
-        for column in header
-        if column not in expected and column not in own
-    ]
+    # a column dnamodel renamed is named with its new name, once, not as an unknown one and a missing one
+    renamed = {old: new for old, new in RENAMED_COLUMNS.get(Path(file).name, {}).items() if old in header}
+    header_problems = (
+        [
+            Problem(
+                file,
+                1,
+                old,
+                f"renamed to {new!r} after dnamodel 0.1.0: rename the column in the header (its values stay)",
+            )
+            for old, new in renamed.items()
+            if new not in header
+        ]
+        + [
+            Problem(file, 1, column, "missing column")
+            for column in expected
+            if column not in header and fields[column].is_required() and column not in renamed.values()
+        ]
+        + [
+            Problem(file, 1, column, f"unknown column{did_you_mean(column, expected)}{hint if takes_extra else ''}")
+            for column in header
+            if column not in expected
+            and column not in own
+            and not (column in renamed and renamed[column] not in header)
+        ]
+    )
     if header_problems:
         problems.extend(header_problems)
         return _Parsed([], False, set())
@@ -515,9 +551,9 @@ def _check_places(
     lines: dict[str, dict[str, int]],
     problems: list[Problem],
 ) -> None:
-    """Units belong to known prefectures and add up to them; prefectures add up to the region."""
+    """Units belong to known groups and add up to them; groups add up to the region."""
     units_file, areas_file = shown("units.csv"), shown("areas.csv")
-    prefectures = {aid: area for aid, area in areas.items() if area.level == "prefecture"}
+    prefectures = {aid: area for aid, area in areas.items() if area.level == "group"}
     regions = [aid for aid, area in areas.items() if area.level == "region"]
     if areas and len(regions) != 1:
         problems.append(Problem(areas_file, None, "level", f"needs exactly one region row, found {len(regions)}"))
@@ -525,25 +561,22 @@ def _check_places(
         problems.append(Problem(units_file, lines["units.csv"][uid], "id", f"{uid!r} is also an id in areas.csv"))
     for name, rows in (("units.csv", units), ("areas.csv", areas)):
         for rid, row in rows.items():
-            if row.population_2020 == 0:
-                problems.append(Problem(shown(name), lines[name][rid], "population_2020", "must be more than 0"))
+            if row.population == 0:
+                problems.append(Problem(shown(name), lines[name][rid], "population", "must be more than 0"))
     for rid in regions:
         if areas[rid].parent is not None:
             message = "the region is part of no other area; leave it empty"
             problems.append(Problem(areas_file, lines["areas.csv"][rid], "parent", message))
     members: dict[str, list[int]] = {}
     for unit in units.values():
-        members.setdefault(unit.prefecture, []).append(unit.population_2020)
+        members.setdefault(unit.group, []).append(unit.population)
     for uid, unit in units.items():
         if unit.folded_into == uid:
             problems.append(Problem(units_file, lines["units.csv"][uid], "folded_into", "names the unit itself"))
-        if unit.prefecture not in prefectures:
-            hint = did_you_mean(unit.prefecture, prefectures)
-            problems.append(
-                Problem(
-                    units_file, lines["units.csv"][uid], "prefecture", f"unknown prefecture {unit.prefecture!r}{hint}"
-                )
-            )
+        if unit.group not in prefectures:
+            hint = did_you_mean(unit.group, prefectures)
+            message = f"unknown group {unit.group!r}{hint} (a row of areas.csv of level group)"
+            problems.append(Problem(units_file, lines["units.csv"][uid], "group", message))
         if unit.folded_into is not None and unit.folded_into not in units:
             problems.append(
                 Problem(units_file, lines["units.csv"][uid], "folded_into", f"unknown unit {unit.folded_into!r}")
@@ -555,25 +588,24 @@ def _check_places(
         if area.parent not in regions:
             problems.append(Problem(areas_file, lines["areas.csv"][aid], "parent", f"unknown region {area.parent!r}"))
         populations = members.get(aid, [])
-        if populations and sum(populations) != area.population_2020:
+        if populations and sum(populations) != area.population:
             problems.append(
                 Problem(
                     areas_file,
                     lines["areas.csv"][aid],
-                    "population_2020",
-                    f"{area.population_2020:,} but its {len(populations)} units in units.csv sum to "
-                    f"{sum(populations):,}",
+                    "population",
+                    f"{area.population:,} but its {len(populations)} units in units.csv sum to {sum(populations):,}",
                 )
             )
-    total = sum(area.population_2020 for area in prefectures.values())
+    total = sum(area.population for area in prefectures.values())
     for rid in regions:
-        if prefectures and total != areas[rid].population_2020:
+        if prefectures and total != areas[rid].population:
             problems.append(
                 Problem(
                     areas_file,
                     lines["areas.csv"][rid],
-                    "population_2020",
-                    f"{areas[rid].population_2020:,} but its prefectures sum to {total:,}",
+                    "population",
+                    f"{areas[rid].population:,} but its groups sum to {total:,}",
                 )
             )
 
@@ -677,7 +709,7 @@ def _check_observations(
         ):
             report(oid, "value", f"a share of 0 cannot be made of {numerator.value:,} samples ({numerator.id!r})")
         if obs.kind in SAMPLE_KINDS and not obs.subarea and obs.unit in places:
-            base = max(places[obs.unit].population_2020, largest.get(obs.unit, 0))
+            base = max(places[obs.unit].population, largest.get(obs.unit, 0))
             if obs.value > base:
                 report(
                     oid,

@@ -1,12 +1,13 @@
 """Figures as the report prints them: parsing, precision and rounding.
 
-Sources print figures such as ``32.3%``, ``1.18 million``, ``roughly 54,388``,
-``1,500 (est.)``, ``at least 17,335``, ``nearly 20,000`` or ``2 million to 3 million``.
+Sources print figures such as ``32.3%``, ``45 per cent``, ``one in five``, ``1.18 million``,
+``roughly 54,388``, ``1,500 (est.)``, ``at least 17,335``, ``nearly 20,000`` or ``2 to 3 million``.
 This module turns such a text into an exact value, the step of its last printed digit,
 and a qualifier (what the words around the number say: :data:`QUALIFIERS`, and
-:attr:`Printed.bound`, what a model reads from it), and rounds exact values to that step
-the way the report does (truncation toward zero) or the conventional way (half up), so
-that each printed figure can be matched to its recomputation.
+:attr:`Printed.bound`, what a model reads from it), says in words how a model reads it
+(:func:`reading`), and rounds exact values to that step the way the report does (truncation
+toward zero) or the conventional way (half up), so that each printed figure can be matched to
+its recomputation.
 
 All arithmetic is exact (:class:`fractions.Fraction`); no float is involved.
 """
@@ -21,7 +22,7 @@ from fractions import Fraction
 from typing import Literal
 
 Qualifier = Literal["exact", "approx", "at_least", "over", "at_most", "below", "nearly", "range"]
-Style = Literal["count", "percent", "millions"]
+Style = Literal["count", "percent", "millions", "one_in"]
 
 QUALIFIERS: dict[str, tuple[tuple[str, ...], str]] = {
     "exact": ((), "none"),
@@ -30,11 +31,17 @@ QUALIFIERS: dict[str, tuple[tuple[str, ...], str]] = {
     "over": (("over", "more than", "above"), "lower"),
     "at_most": (("at most", "up to"), "upper"),
     "below": (("less than", "fewer than", "under", "below"), "upper"),
-    "nearly": (("nearly", "almost"), "upper"),
+    "nearly": (("nearly", "almost", "just under"), "under"),
     "range": (("A to B", "between A and B", "A-B"), "range"),
 }
-"""Each qualifier: the words that print it, and the bound a model reads from it (``none``: a value;
-``lower``: the true figure is at least the number; ``upper``: at most; ``range``: between the two)."""
+"""Each qualifier: the words that print it, and what a model reads from it (``none``: a value;
+``lower``: the true figure is at least the number; ``upper``: at most; ``under``: a value a little
+under the number, within the study's or the spec's width; ``range``: between the two)."""
+
+NEARLY_WIDTH = 0.10
+"""How far under its number "nearly X" may lie, as a fraction of X, unless the study (``study.toml``'s
+``[readings] nearly``) or the spec (an observation's ``nearly``) says otherwise: "nearly 20,000" is read
+as a value between 18,000 and 20,000."""
 
 _PREFIXES: dict[str, Qualifier] = {
     f"{words} ": qualifier
@@ -54,8 +61,22 @@ _WORDS = {
     "eight": 8,
     "nine": 9,
     "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "a hundred": 100,
+    "one hundred": 100,
+    "a thousand": 1000,
+    "one thousand": 1000,
 }
-_NUMBER = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>%| million)?$")
+_NUMBER = re.compile(
+    r"^(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>%| percent| per cent| millions?)?$", re.IGNORECASE
+)
+_ONE_IN = re.compile(r"^(?:one|1) in (?P<n>\d{1,3}(?:,\d{3})+|\d+|[a-z]+(?: [a-z]+)?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,13 +89,15 @@ class Printed:
         The text as printed, for example ``"roughly 2.48 million"``.
     value : Fraction
         The exact value the text states; percentages as fractions of one
-        (``"9.9%"`` is ``99/1000``), millions as whole counts.
+        (``"9.9%"`` and ``"9.9 per cent"`` are ``99/1000``, ``"one in five"`` is ``1/5``),
+        millions as whole counts.
     step : Fraction
         The value of one unit in the last printed digit (``1/1000`` for
-        ``"9.9%"``, ``10000`` for ``"1.18 million"``, ``1`` for ``"94,588"``).
+        ``"9.9%"``, ``10000`` for ``"1.18 million"``, ``1`` for ``"94,588"``); for "one in N",
+        the gap to the next figure printed the same way, one in N + 1: ``1/(N(N + 1))``.
     qualifier : {"exact", "approx", "at_least", "over", "at_most", "below", "nearly", "range"}
         What the words around the number say about it (:data:`QUALIFIERS`).
-    style : {"count", "percent", "millions"}
+    style : {"count", "percent", "millions", "one_in"}
         How the number was written, used to print recomputed values alike.
     high : Fraction or None
         A range's upper end (``value`` is its lower end); ``None`` for a single figure.
@@ -89,12 +112,12 @@ class Printed:
 
     @property
     def bound(self) -> str:
-        """What a model reads from the words: ``"none"`` (a value), ``"lower"``, ``"upper"`` or ``"range"``.
+        """What a model reads from the words: ``"none"`` (a value), ``"lower"``, ``"upper"``, ``"under"``, ``"range"``.
 
         Examples
         --------
         >>> [parse_printed(t).bound for t in ("about 5,000", "over 5,000", "nearly 5,000", "4,000 to 6,000")]
-        ['none', 'lower', 'upper', 'range']
+        ['none', 'lower', 'under', 'range']
         """
         return QUALIFIERS[self.qualifier][1]
 
@@ -117,10 +140,11 @@ def parse_printed(text: str) -> Printed:
     Parameters
     ----------
     text : str
-        For example ``"32.3%"``, ``"roughly 2.48 million"``, ``"1,500 (est.)"``,
-        ``"at least 17,335"``, ``"less than 1%"``, ``"eight"``, ``"nearly 20,000"``,
-        ``"up to 4,000"`` or ``"2 million to 3 million"`` (a range; ``"2 to 3 million"``
-        and ``"between 2 and 3 million"`` too).
+        For example ``"32.3%"``, ``"32.3 percent"``, ``"32.3 per cent"``, ``"one in five"``
+        (or ``"1 in 5"``), ``"roughly 2.48 million"`` (or ``"millions"``), ``"1,500 (est.)"``,
+        ``"at least 17,335"``, ``"less than 1%"``, ``"eight"``, ``"nearly 20,000"`` (``"almost"``,
+        ``"just under"``), ``"up to 4,000"`` or ``"2 million to 3 million"`` (a range;
+        ``"2 to 3 million"`` and ``"between 2 and 3 million"`` too).
 
     Returns
     -------
@@ -140,6 +164,8 @@ def parse_printed(text: str) -> Printed:
     >>> r = parse_printed("2 million to 3 million")
     >>> r.value, r.high, r.qualifier
     (Fraction(2000000, 1), Fraction(3000000, 1), 'range')
+    >>> parse_printed("nearly one in five").value, parse_printed("45 per cent").value
+    (Fraction(1, 5), Fraction(9, 20))
     """
     rest = text.strip()
     ranged = _RANGE.match(rest)
@@ -166,6 +192,13 @@ def parse_printed(text: str) -> Printed:
         qualifier, rest = "approx", rest.removesuffix("(est.)").strip()
     if rest.lower() in _WORDS:
         return Printed(text, Fraction(_WORDS[rest.lower()]), Fraction(1), qualifier, "count")
+    one_in = _ONE_IN.match(rest)
+    if one_in is not None:
+        word = one_in["n"].lower()
+        n = _WORDS.get(word) or (int(word.replace(",", "")) if word.replace(",", "").isdigit() else 0)
+        if n < 1:
+            raise ValueError(f"not a printed figure: {text!r}")
+        return Printed(text, Fraction(1, n), Fraction(1, n * (n + 1)), qualifier, "one_in")
     match = _NUMBER.match(rest)
     if match is None:
         raise ValueError(f"not a printed figure: {text!r}")
@@ -173,11 +206,96 @@ def parse_printed(text: str) -> Printed:
     step = Fraction(1, 10 ** len(match["frac"][1:])) if match["frac"] else Fraction(1)
     value = Fraction(digits)
     style: Style = "count"
-    if match["unit"] == "%":
+    unit = (match["unit"] or "").strip().lower()
+    if unit in ("%", "percent", "per cent"):
         value, step, style = value / 100, step / 100, "percent"
-    elif match["unit"] == " million":
+    elif unit in ("million", "millions"):
         value, step, style = value * 10**6, step * 10**6, "millions"
     return Printed(text, value, step, qualifier, style)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a model reads a printed figure: what it is, and the values it allows.
+
+    Attributes
+    ----------
+    meaning : {"value", "lower", "upper", "under", "range"}
+        A value (with the reporting error its model gives it), a lower or an upper bound, a value a
+        little under the number (within ``low`` to ``high``), or a value within a range.
+    low, high : Fraction or None
+        The values it allows: a bound's number on its side, the ends of a range, or of "nearly X"'s
+        ``X·(1 − width)`` to ``X``; ``None`` where it has no end on that side.
+    text : str
+        The reading in words, as ``dnamodel data check --verbose`` prints it.
+    """
+
+    meaning: str
+    low: Fraction | None
+    high: Fraction | None
+    text: str
+
+
+def reading(printed: Printed, nearly_width: float = NEARLY_WIDTH) -> Reading:
+    """How a model reads a printed figure, in words: a value, a bound, a value a little under, a range.
+
+    Parameters
+    ----------
+    printed : Printed
+        The figure (:func:`parse_printed`).
+    nearly_width : float
+        How far under its number "nearly X" may lie, as a fraction of X (:data:`NEARLY_WIDTH`).
+
+    Returns
+    -------
+    Reading
+
+    Examples
+    --------
+    >>> reading(parse_printed("nearly 20,000")).text
+    'a value a little under 20,000: from 18,000 to 20,000 (width 10%)'
+    >>> reading(parse_printed("about one in five")).text
+    'a value, about one in five (20%), with its reporting error'
+    >>> reading(parse_printed("at least 11,000")).meaning
+    'lower'
+    """
+    shown = _number_text(printed)
+    as_share = f" ({_percent(printed.value)})" if printed.style == "one_in" else ""
+    bound = printed.bound
+    if bound == "lower":
+        return Reading("lower", printed.value, None, f"a lower bound: the true figure is at least {shown}{as_share}")
+    if bound == "upper":
+        return Reading("upper", None, printed.value, f"an upper bound: the true figure is at most {shown}{as_share}")
+    if bound == "range" and printed.high is not None:
+        low, high = format_like(printed.value, printed), format_like(printed.high, printed)
+        text = f"a value from {low} to {high}, the range as its 90% interval"
+        return Reading("range", printed.value, printed.high, text)
+    if bound == "under":
+        low = printed.value * (1 - Fraction(str(nearly_width)))
+        low_text = {
+            "percent": _percent(low),
+            "one_in": _percent(low),
+            "millions": f"{float(low) / 10**6:.3g} million",
+        }.get(printed.style, f"{float(low):,.0f}")
+        high_text = _percent(printed.value) if printed.style in ("percent", "one_in") else shown
+        text = f"a value a little under {shown}{as_share}: from {low_text} to {high_text} (width {nearly_width:.0%})"
+        return Reading("under", low, printed.value, text)
+    if printed.qualifier == "approx":
+        return Reading("value", None, None, f"a value, about {shown}{as_share}, with its reporting error")
+    return Reading("value", None, None, f"a value, {shown}{as_share}, with its reporting error")
+
+
+def _number_text(printed: Printed) -> str:
+    """The printed figure without its qualifier's words: ``"nearly one in five"`` is ``"one in five"``."""
+    rest = printed.text.strip()
+    for prefix in _PREFIXES:
+        if rest.lower().startswith(prefix):
+            return rest[len(prefix) :].strip()
+    return rest.removesuffix("(est.)").strip()
+
+
+def _percent(value: Fraction) -> str:
+    return f"{float(value) * 100:.3g}%"
 
 
 def truncate(value: Fraction, step: Fraction) -> Fraction:
@@ -240,6 +358,8 @@ def format_like(value: Fraction, printed: Printed) -> str:
     if printed.style == "millions":
         decimals = _decimals(printed.step / 10**6)
         return f"{float(value / 10**6):.{decimals}f} million"
+    if printed.style == "one_in":
+        return f"one in {round(1 / value):,}" if value else "none"
     decimals = _decimals(printed.step)
     return f"{float(value):,.{decimals}f}" if decimals else f"{round(value):,}"
 
@@ -254,7 +374,7 @@ def format_exact(value: Fraction, style: Style) -> str:
     >>> format_exact(Fraction(40200 * 1000, 425), "count")
     '94,588.235'
     """
-    if style == "percent":
+    if style in ("percent", "one_in"):
         return f"{float(value * 100):.4f}%"
     if value.denominator == 1:
         return f"{value.numerator:,}"

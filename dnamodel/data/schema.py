@@ -221,8 +221,8 @@ class _Row(BaseModel):
 class Unit(_Row):
     """A unit of the study region (a county-level unit of the 2020 census, in the bundled data).
 
-    ``id``, ``prefecture``, ``name`` and ``population_2020`` are required; the other built-in
-    columns may be left out of the file. Any other column holds numbers (or is empty) and needs
+    ``id``, ``group``, ``name`` and ``population`` are required; the other built-in columns may be
+    left out of the file. Any other column holds numbers (or is empty) and needs
     a label in ``study.toml``'s ``[columns]``: it is in :attr:`extra`, and a dated spec may name
     it as its covariate.
     """
@@ -230,10 +230,12 @@ class Unit(_Row):
     id: Slug
     code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
     level: Annotated[str | None, BeforeValidator(_optional(_one_of(("county", "zone"))))] = None
-    prefecture: Slug
+    group: Slug
+    """The id of its group of units in ``areas.csv`` (what the study calls a group: ``study.toml``'s ``group``)."""
     name: Text
     name_zh: OptionalText = ""
-    population_2020: Count
+    population: Count
+    """Its resident population (the bundled data: the 2020 census)."""
     han_share_2020: OptionalShare = None
     population_2010: OptionalCount = None
     han_share_2010: OptionalShare = None
@@ -249,19 +251,19 @@ class Unit(_Row):
 
 
 class Area(_Row):
-    """The region or one of its groups of units (prefectures), with its census totals.
+    """The region or one of its groups of units, with its population.
 
-    ``id``, ``level``, ``parent``, ``name`` and ``population_2020`` are required; the others may
-    be left out of the file.
+    ``id``, ``level`` (``region`` or ``group``), ``parent``, ``name`` and ``population`` are
+    required; the others may be left out of the file.
     """
 
     id: Slug
     code: Annotated[str | None, BeforeValidator(_optional(lambda v: _code(v)))] = None
-    level: Annotated[str, BeforeValidator(_one_of(("region", "prefecture")))]
+    level: Annotated[str, BeforeValidator(_level)]
     parent: OptionalSlug
     name: Text
     name_zh: OptionalText = ""
-    population_2020: Count
+    population: Count
     han_share_2020: OptionalShare = None
     han_population_2020: OptionalCount = None
     tibetan_population_2020: OptionalCount = None
@@ -300,6 +302,24 @@ class ReportFigure(_Row):
     printed: Annotated[Printed, BeforeValidator(_printed)]
     where: Text
     statement: Text
+
+
+def _level(value: Any) -> str:
+    if isinstance(value, str) and value.strip() in RENAMED_LEVELS:
+        old = value.strip()
+        new = RENAMED_LEVELS[old]
+        raise PydanticCustomError("choice", f"{old!r} is now {new!r} (renamed after dnamodel 0.1.0): write {new} here")
+    return _one_of(("region", "group"))(value)
+
+
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "units.csv": {"prefecture": "group", "population_2020": "population"},
+    "areas.csv": {"population_2020": "population"},
+}
+"""The columns renamed to generic names after dnamodel 0.1.0 (issue 23), by file: old name → new name."""
+
+RENAMED_LEVELS = {"prefecture": "group"}
+"""The ``level`` values of ``areas.csv`` renamed after dnamodel 0.1.0: old → new."""
 
 
 def _code(value: Any) -> str:

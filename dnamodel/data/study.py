@@ -17,8 +17,9 @@ import tomllib
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dnamodel.data.printed import NEARLY_WIDTH
 from dnamodel.errors import EXPECTED, Problem, did_you_mean, wrong_type
 
 STUDY_FILE = "study.toml"
@@ -88,7 +89,9 @@ class StudyWords(_Table):
     end: str | None = None
     """When it ends, for models without an estimand date (a dated model's date is its own)."""
     group: Words = "group"
-    """What the data's groups of units are called (``areas.csv``'s level ``prefecture``)."""
+    """What the data's groups of units are called (``areas.csv``'s rows of level ``group``): ``"district"``."""
+    groups: Words | None = None
+    """The same in the plural, where adding an "s" will not do (``"counties"``)."""
     application: Words | None = None
     """An application on top of the engine whose parts the outputs add (the bundled case study's is
     ``tibet2022``, and data holding its report's figures get it without naming it)."""
@@ -123,9 +126,49 @@ class Comparisons(_Table):
     figures: Annotated[list[ComparisonFigure], Field(min_length=1)]
 
 
+class Readings(_Table):
+    """``[readings]``: how the study's printed words are read where a number alone does not say."""
+
+    nearly: Annotated[float, Field(gt=0, le=0.5, allow_inf_nan=False)] = NEARLY_WIDTH
+    """How far under its number "nearly X" ("almost X", "just under X") may lie, as a fraction of X:
+    0.1 reads "nearly 20,000" as a value between 18,000 and 20,000. A dated spec's observation may
+    give its own (``nearly``)."""
+
+
+def _model_reference(text: str) -> str:
+    if text.endswith(".toml"):
+        if "\x00" in text:
+            raise ValueError(f"is not a usable path: {text!r}")
+        return text
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", text):
+        raise ValueError(
+            f"must be a shipped model's name (lowercase letters, digits, '-' or '_') or a spec file ending in .toml, "
+            f"got {text!r}"
+        )
+    return text
+
+
+ModelReference = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_model_reference)]
+"""A model a study names: a shipped model's name (``dated``), or a spec file's path ending in ``.toml``,
+relative to the data folder (``../models/dated.toml``)."""
+
+
+class Models(_Table):
+    """``[models]``: the models the commands fit when none is named, the data's own defaults."""
+
+    default: ModelReference | None = None
+    """The model of ``estimate``, ``report``, ``forecast-check`` and ``sweep --shipped`` when none is named."""
+    compare: list[ModelReference] = Field(default_factory=list, max_length=100)
+    """The models ``compare`` fits and stacks when none is named, the default first."""
+    forecast_compare: ModelReference | None = None
+    """The model whose forecasts ``forecast-check`` sets beside the default's at the same cut-offs."""
+
+
 class _StudyFile(_Table):
     study: StudyWords
     columns: dict[str, Words] = Field(default_factory=dict)
+    readings: Readings = Field(default_factory=Readings)
+    models: Models = Field(default_factory=Models)
     comparisons: Comparisons | None = None
 
 
@@ -141,6 +184,11 @@ class Study(BaseModel):
         numeric column that a figure's axis may show): ``{"han_share_2020": "Han share …"}``.
     comparisons : Comparisons or None
         The figures the total is set against; ``None`` when the study has none.
+    readings : Readings
+        How printed words are read (the width of "nearly X").
+    models : Models
+        The models the commands fit when none is named (``[models]``: ``default``, ``compare``,
+        ``forecast_compare``), as the file writes them; :meth:`dnamodel.data.Dataset.model` finds them.
 
     Examples
     --------
@@ -155,6 +203,8 @@ class Study(BaseModel):
     words: StudyWords
     columns: dict[str, str] = Field(default_factory=dict)
     comparisons: Comparisons | None = None
+    readings: Readings = Field(default_factory=Readings)
+    models: Models = Field(default_factory=Models)
 
     @property
     def figures(self) -> tuple[ComparisonFigure, ...]:
@@ -189,6 +239,18 @@ class Study(BaseModel):
         """What the total counts, where and when: ``"DNA samples collected in the North, 2016 to July 2022"``."""
         period = self.period(end)
         return f"{_capital(self.words.counted)} in {self.words.place}" + (f", {period}" if period else "")
+
+    @property
+    def groups_word(self) -> str:
+        """What the study calls its groups, in the plural: ``[study] groups``, else ``group`` with an "s".
+
+        Examples
+        --------
+        >>> from dnamodel.data import load_data
+        >>> load_data().study.groups_word
+        'prefectures'
+        """
+        return self.words.groups or f"{self.words.group}s"
 
     def label(self, column: str) -> str:
         """The label of a column for an axis: its ``[columns]`` entry, else the column's name."""
@@ -260,7 +322,13 @@ def parse_study(raw: bytes, file: str, problems: list[Problem]) -> Study | None:
     if words.start is not None and words.end is not None and first_day(words.start) > last_day(words.end):
         problems.append(Problem(file, None, "study.start", f"{words.start} is after the period's end, {words.end}"))
         return None
-    return Study(words=words, columns=dict(parsed.columns), comparisons=parsed.comparisons)
+    return Study(
+        words=words,
+        columns=dict(parsed.columns),
+        comparisons=parsed.comparisons,
+        readings=parsed.readings,
+        models=parsed.models,
+    )
 
 
 _OWNERS: dict[str, Callable[[], Any]] = {
@@ -268,6 +336,8 @@ _OWNERS: dict[str, Callable[[], Any]] = {
     "study": lambda: StudyWords,
     "comparisons": lambda: Comparisons,
     "figures": lambda: ComparisonFigure,
+    "readings": lambda: Readings,
+    "models": lambda: Models,
 }
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from dnamodel.checks.predictive import PriorCheck
     from dnamodel.checks.summary import Summary
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
     from dnamodel.outputs.html import ReportModel
 
 
@@ -359,16 +360,16 @@ class ModelFamily(Protocol):
         """The checks a fit carries: the one reader."""
         ...
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """Its own figures of a fit, for ``dnamodel estimate``'s files: ``(file suffix, drawer)``."""
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
+        """Its own figures of a fit for ``dnamodel estimate``, ``(file suffix, drawer)``, in the study's words."""
         ...
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
         """The database stocks the prior predictive plot marks: ``(value, label)``."""
         ...
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """The parameter plot's axis label of each scalar parameter."""
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """The parameter plot's axis label of each scalar parameter, in the study's words (its registry's)."""
         ...
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Any) -> ReportModel:
@@ -398,6 +399,8 @@ class Family:
     hints: ClassVar[Mapping[Capability, str]] = {}
     """For a capability the family lacks, what to do instead (appended to the refusal; ``{what}`` is the model)."""
     refit_draws: ClassVar[int] = 0
+    sampling_section: ClassVar[str | None] = None
+    """The model card's section on how the family's models are sampled, cited when a fit diverges."""
     refit_tune: ClassVar[int | None] = None
 
     def supports(self, capability: Capability) -> bool:
@@ -528,7 +531,7 @@ class Family:
         """Simulation-based calibration of its model."""
         raise self._lacks(Capability.SBC)
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Its own figures of a fit: none."""
         return []
 
@@ -536,7 +539,7 @@ class Family:
         """The database stocks the prior predictive plot marks: none."""
         return []
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
         """The parameter plot's axis labels: none (each in model units)."""
         return {}
 

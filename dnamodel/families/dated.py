@@ -6,7 +6,7 @@ Its spec is :class:`~dnamodel.spec.dated.DatedSpec` (``kind = "dated"``), resolv
 sweep's point, a scaled prior) is a new packed vector for the one density compiled per machine, so a
 refit needs the model's inputs and nothing compiled. Its checks are :mod:`dnamodel.checks.dated`'s;
 its log prior is taken to each parameter's own scale for power-scaling
-(:func:`~dnamodel.checks.powerscale.dated_log_densities`).
+(:func:`~dnamodel.checks.scaled_priors.dated_log_densities`).
 """
 
 from __future__ import annotations
@@ -29,15 +29,14 @@ from dnamodel.checks.dated import (
 )
 from dnamodel.checks.gates import diagnose_posterior
 from dnamodel.checks.powerscale import (
-    DATED_QUANTITIES,
     PowerScaling,
     ScaledEstimate,
-    dated_log_densities,
-    dated_scaled_refit,
+    reported_quantities,
     reweighted_estimate,
     sensitivity_table,
 )
 from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.scaled_priors import dated_log_densities, dated_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.families.base import (
     Capability,
@@ -53,6 +52,7 @@ from dnamodel.inference.sampling import check_sampler_settings, seeds
 from dnamodel.outputs import dated as presented
 from dnamodel.outputs import plots
 from dnamodel.outputs.html import ReportModel
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import (
     CampaignSpec,
     DatedFractionSpec,
@@ -70,14 +70,21 @@ if TYPE_CHECKING:
     import arviz as az
 
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
 
 REFIT_DRAWS = 400
 """Draws per chain of each leave-one-out and forecast refit of the dated model: enough for a PIT
 to ±0.02 and a 90% predictive interval, a tenth of the citation's draws."""
 REFIT_TUNE = 500
 
-OPTIONAL_TABLES = ("fraction.group_sd", "fraction.reported")
-"""Tables a dated spec may leave out (the model then has no group level, or no offset of the reported units)."""
+
+def optional_tables() -> tuple[str, ...]:
+    """Tables a dated spec may leave out: the priors the registry calls optional, by their spec key.
+
+    Without ``fraction.group_sd`` the model has no group level, without ``fraction.reported`` no offset of
+    the reported units. Read from the registry when called, so a parameter added there is one too.
+    """
+    return tuple(str(p.prior) for p in parameters.spec_priors(parameters.DATED) if p.optional)
 
 
 class DatedFamily(Family):
@@ -106,6 +113,8 @@ class DatedFamily(Family):
         Capability.FORECASTS_AT: "its forecasts are its spec's own ([[checks.forecast]])",
     }
     refit_draws: ClassVar[int] = REFIT_DRAWS
+    sampling_section: ClassVar[str] = "5.9"
+    """The model card's section on how this model is sampled, and why (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = REFIT_TUNE
 
     # --- the spec
@@ -115,11 +124,13 @@ class DatedFamily(Family):
         return parse_dated(raw, text, file)
 
     def sweep_paths(self, raw: Mapping[str, Any]) -> tuple[list[str], tuple[str, ...]]:
-        """Keys a spec may leave to their defaults, and the tables it may leave out (:data:`OPTIONAL_TABLES`).
+        """Keys a spec may leave to their defaults, and the tables it may leave out (:func:`optional_tables`).
 
-        The fraction, campaign, each start, population, sampler and each observation keys.
+        The registry's optional priors, and the fraction, campaign, each start, population, sampler and
+        each observation keys; a prior the spec gives is a path of its own tables.
         """
-        extra = [f"fraction.{k}" for k in DatedFractionSpec.model_fields]
+        tables = optional_tables()
+        extra = [*tables, *(f"fraction.{k}" for k in DatedFractionSpec.model_fields)]
         extra += [f"campaign.{k}" for k in CampaignSpec.model_fields]
         start = raw.get("campaign", {}).get("start", {}) if isinstance(raw.get("campaign"), Mapping) else {}
         for name in start:
@@ -128,7 +139,7 @@ class DatedFamily(Family):
         extra += [f"sampler.{k}" for k in SamplerSpec.model_fields]
         for name in raw.get("observations", {}):
             extra += [f"observations.{name}.{k}" for k in DatedObservationSpec.model_fields]
-        return extra, OPTIONAL_TABLES
+        return extra, tables
 
     def resolve(self, spec: DatedSpec, data: Dataset) -> DatedInputs:
         """:func:`~dnamodel.spec.dated.resolve_dated`."""
@@ -150,7 +161,7 @@ class DatedFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 
@@ -176,9 +187,12 @@ class DatedFamily(Family):
         return idata
 
     def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
-        """Power-scaling of every scalar and the total (by default), each prior on its own scale, the likelihood."""
+        """Power-scaling of every scalar and the total (by default), each prior on its own scale, the likelihood.
+
+        The scalars are the registry's when called (:func:`~dnamodel.checks.powerscale.reported_quantities`).
+        """
         post = fit.idata.posterior
-        names = var_names or [n for n in DATED_QUANTITIES if n in post and post[n].ndim == 2]
+        names = var_names or [n for n in reported_quantities(parameters.DATED) if n in post and post[n].ndim == 2]
         return sensitivity_table(dated_log_densities(fit.idata), names)
 
     def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
@@ -186,7 +200,7 @@ class DatedFamily(Family):
         return reweighted_estimate(dated_log_densities(fit.idata), prior, alpha, var)
 
     def scaled_refit(self, fit: Fit, prior: str, alpha: float, refit: RefitSettings) -> az.InferenceData:
-        """:func:`~dnamodel.checks.powerscale.dated_scaled_refit`: the same density, the prior's numbers changed."""
+        """:func:`~dnamodel.checks.scaled_priors.dated_scaled_refit`: the same density, the prior's numbers changed."""
         return dated_scaled_refit(fit.inputs, prior, alpha, **refit.sampling())
 
     def sbc(self, inputs: DatedInputs, simulations: int, refit: RefitSettings) -> Calibration:
@@ -195,20 +209,20 @@ class DatedFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """The campaign over time (``_campaign.png``); each unit's fraction by its covariate (``_fraction.png``)."""
-        return [
-            ("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path)),
-            ("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)),
-        ]
+        figures = [("campaign", lambda path: presented.campaign_plot(fit.idata, fit.inputs, path, study=study))]
+        if fit.inputs.covariate_effect:  # a spec without a covariate has nothing to set the fractions against
+            figures.append(("fraction", lambda path: presented.covariate_plot(fit.idata, fit.inputs, path)))
+        return figures
 
     def stocks(self, fit: Fit) -> list[tuple[float, str]]:
         """The database stocks it is fitted to, which the prior predictive plot marks."""
         return presented.database_stocks(fit.inputs)
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """Its parameters' axis labels (:func:`dnamodel.outputs.plots.dated_parameter_axes`)."""
-        return plots.dated_parameter_axes()
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """Its registry's axis labels, in the study's words (:func:`dnamodel.outputs.plots.dated_parameter_axes`)."""
+        return plots.dated_parameter_axes(study, fit.inputs.covariate_name, covariate_term=fit.inputs.covariate_effect)
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
         """:func:`dnamodel.outputs.dated.report_model`."""
@@ -243,14 +257,14 @@ class DatedFamily(Family):
         chains = result.x.shape[0]
         q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
         sums = totals(q, inputs)
-        total, share, prefecture = sums["total"], sums["share"], sums["prefecture_total"]
+        total, share, by_group = sums["total"], sums["share"], sums["group_total"]
         by_chain = scalars(q, inputs) | {"total": total, "share": share}
         variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
             name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
         }
-        variables["prefecture_total"] = (
-            (dims.CHAIN, dims.DRAW, dims.PREFECTURE),
-            prefecture.reshape(chains, -1, prefecture.shape[1]),
+        variables["group_total"] = (
+            (dims.CHAIN, dims.DRAW, dims.GROUP),
+            by_group.reshape(chains, -1, by_group.shape[1]),
         )
         variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
         posterior = xr.Dataset(variables)
@@ -258,8 +272,8 @@ class DatedFamily(Family):
         return {
             "total": point_total(total),
             "share_median": float(np.median(share)),
-            "prefecture_median": {
-                group: float(v) for group, v in zip(inputs.group, np.median(prefecture, axis=0), strict=True)
+            "group_median": {
+                group: float(v) for group, v in zip(inputs.group, np.median(by_group, axis=0), strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

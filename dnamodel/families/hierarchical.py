@@ -24,12 +24,9 @@ from dnamodel.checks.calibration import Calibration, hierarchical_sbc
 from dnamodel.checks.dated import Forecast
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.powerscale import (
-    QUANTITIES,
     PowerScaling,
     ScaledEstimate,
-    add_log_densities,
-    hierarchical_log_densities,
-    hierarchical_scaled_refit,
+    reported_quantities,
     reweighted_estimate,
     sensitivity_table,
 )
@@ -42,6 +39,7 @@ from dnamodel.checks.predictive import (
     hierarchical_predictive_checks,
     hierarchical_prior_check,
 )
+from dnamodel.checks.scaled_priors import add_log_densities, hierarchical_log_densities, hierarchical_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.families.base import (
     Capability,
@@ -65,6 +63,7 @@ from dnamodel.inference.sampling import (
 from dnamodel.outputs import hierarchical as presented
 from dnamodel.outputs import plots
 from dnamodel.outputs.html import ReportModel
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import decimal_year
 from dnamodel.spec.hierarchical import (
     HierarchicalSpec,
@@ -80,6 +79,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from dnamodel.data import Dataset
+    from dnamodel.data.study import Study
 
 
 class HierarchicalFamily(Family):
@@ -109,6 +109,8 @@ class HierarchicalFamily(Family):
         Capability.SWEEP_THREADS: "its points run in processes (one compiled model each)",
     }
     refit_draws: ClassVar[int] = LOO_DRAWS
+    sampling_section: ClassVar[str] = "4.9"
+    """The model card's section on how this model is fitted (cited when a fit diverges)."""
     refit_tune: ClassVar[int | None] = None
 
     # --- the spec
@@ -150,7 +152,7 @@ class HierarchicalFamily(Family):
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
-        return summarize_fit(fit.idata, data)
+        return summarize_fit(fit.idata, data, sampling_section=self.sampling_section)
 
     # --- its checks
 
@@ -190,7 +192,9 @@ class HierarchicalFamily(Family):
     def power_scaling(self, fit: Fit, var_names: Sequence[str] | None) -> PowerScaling:
         """Power-scaling of α, β, σ and the total (by default) to the top-level priors and the likelihood."""
         post = fit.idata.posterior
-        names = var_names or [n for n in QUANTITIES if n in post and post[n].ndim == 2]
+        names = var_names or [
+            n for n in reported_quantities(parameters.HIERARCHICAL) if n in post and post[n].ndim == 2
+        ]
         return sensitivity_table(self._log_densities(fit), names)
 
     def scaled_estimate(self, fit: Fit, prior: str, alpha: float, var: str) -> ScaledEstimate:
@@ -207,13 +211,13 @@ class HierarchicalFamily(Family):
 
     # --- what a person reads
 
-    def figures(self, fit: Fit) -> list[tuple[str, Any]]:
+    def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Each unit's fraction against its Han share (``_fraction_han.png``)."""
         return [("fraction_han", lambda path: presented.fraction_plot(fit.idata, fit.inputs, path))]
 
-    def parameter_axes(self, fit: Fit) -> Mapping[str, str]:
-        """Its parameters' axis labels, β a difference of strata in the two-stratum variant."""
-        return plots.hierarchical_parameter_axes(fit.idata)
+    def parameter_axes(self, fit: Fit, study: Study) -> Mapping[str, str]:
+        """Its registry's axis labels in the study's words; β a difference of strata in the two-stratum variant."""
+        return plots.hierarchical_parameter_axes(fit.idata, study, fit.inputs.covariate_column)
 
     def report_model(self, fit: Fit, data: Dataset, prior: PriorCheck, target: Path) -> ReportModel:
         """:func:`dnamodel.outputs.hierarchical.report_model`."""
@@ -240,12 +244,12 @@ class HierarchicalFamily(Family):
         )
         post = idata.posterior
         d = diagnose(idata)
-        prefecture = post["prefecture_total"].median((dims.CHAIN, dims.DRAW))
+        by_group = post["group_total"].median((dims.CHAIN, dims.DRAW))
         return {
             "total": point_total(post["total"].values.ravel()),
             "share_median": float(np.median(post["share"].values)),
-            "prefecture_median": {
-                str(k): float(v) for k, v in zip(prefecture[dims.PREFECTURE].values, prefecture.values, strict=True)
+            "group_median": {
+                str(k): float(v) for k, v in zip(by_group[dims.GROUP].values, by_group.values, strict=True)
             },
             "divergences": d.divergences,
             "max_rhat": d.max_rhat,

@@ -1,22 +1,37 @@
-"""The dated model's log density and its gradient, in numba, compiled once per machine.
+"""The dated model's density in numba, compiled once per machine: the sampler's and every draw's.
 
-Everything the density reads is one float64 vector, the *packed* inputs (built by
-:func:`dnamodel.spec.dated.pack`): a header of sizes and offsets, then the data and the prior
-parameters. The compiled code holds no region, no size and no data, so one compile (cached on
-disk by numba) serves every data set, spec, leave-one-out refit, forecast, SBC data set and sweep
-point. nutpie calls :data:`logp_cfunc` directly from its sampling threads, without the GIL.
+Everything the density reads is one float64 vector, the *packed* inputs
+(:func:`dnamodel.inference.dated_packing.pack`): a header of sizes and offsets, then the data, each
+unconstrained coordinate's transform and the prior table. The compiled code holds no region, no
+size and no data, so one compile (cached on disk by numba) serves every data set, spec,
+leave-one-out refit, forecast, SBC data set and sweep point. nutpie calls :data:`logp_cfunc`
+directly from its sampling threads, without the GIL.
 
-The mathematics is ``docs/model.md``, section 5; the names below follow it:
+The forward pass is a set of functions, each written once and used both by :func:`logp_grad` (the
+log density and its gradient, written out by hand in reverse mode) and by :func:`derive` and the
+other functions over draws, which compute every quantity the fit reports:
 
-- ``alpha`` α, ``group_effect`` a_j = σ_p w_j, ``unit effect`` σ_u z_u, ``reported`` δ R_u;
-- ``eta`` η_u = α + a_j(u) + δ R_u + o_u + σ_u z_u (+ θ x_u in the linear form);
-- ``fraction`` π_u = (1 − h_u) σ(η_u) + h_u σ(η_u + θ) (composition form) or σ(η_u) (linear form);
-- ``progress`` F_j(t) = 1 − exp(−r_j · ε · softplus((t − t0_j) / ε)), the campaign curve;
-- ``collected`` C_u(t) = π_u F_j(u)(t) N_u exp(c e_u) λ_g(u);
-- a database's stock D_d(t) = b N_d + κ Σ_{u ∈ d} C_u(t).
+- :func:`prior_density`: a coordinate's prior, by its kind (:data:`dnamodel.spec.parameters.PRIOR_KINDS`),
+  summed over the prior table's rows in one loop (:func:`prior_sum`, :func:`prior_by_term`);
+- :func:`constrain_into`: every coordinate's value through its transform; the model's own code
+  reads values by index, and :func:`chain` takes a gradient back through a transform;
+- :func:`unit_fractions`: η_u = α + a_j(u) + δ R_u + o_u + σ_u z_u (+ θ x_u in the linear form), and
+  π_u = (1 − h_u) σ(η_u) + h_u σ(η_u + θ) (composition form) or σ(η_u) (linear form);
+- :func:`populations`: N_u = P_u exp(c e_u) λ_g(u);
+- :func:`campaign`: the campaign curve, its increments and derivatives, by the packed curve family;
+- :func:`expected_value`: each observation's μ_k (and the curve at its dates); :func:`database_level`:
+  D_d = b N_d + κ Σ C_u;
+- :func:`observation_density`: each observation's log likelihood, by its likelihood code.
 
-The gradient is written out by hand (reverse mode). ``tests/test_dated_kernel.py`` checks it
-against finite differences, and the density against an independent NumPy/SciPy implementation.
+The mathematics is ``docs/model.md``, section 5. ``tests/test_dated_kernel.py`` checks the gradient
+against finite differences, and ``tests/test_dated_pymc.py`` the density, its gradient, each
+observation's expected value and log likelihood against the independent PyMC twin.
+
+The floating-point order of :func:`logp_grad` is the sampler's: nutpie's draws depend on every bit
+of the log density and its gradient, so a term is summed, and a gradient accumulated, in the order
+the prior table and the code below give it. Its pieces are inlined and take few arrays (each array
+an inlined function takes costs an atomic reference count): written as pieces, the density costs
+the sampler 4 to 8% more time than written in one (``benchmarks/README.md``).
 """
 
 import math
@@ -24,106 +39,102 @@ import math
 import numba
 import numpy as np
 
-# --- layout of the packed vector -----------------------------------------------------------------
-# Header slots hold sizes, switches and the offsets of the blocks that follow.
-(
-    H_LEN,
-    H_NDIM,
-    H_U,
-    H_J,
-    H_K,
-    H_D,
-    H_L,
-    H_FORM,
-    H_CE,
-    H_EPS,
-    # offsets of the data blocks
-    B_N,
-    B_X,
-    B_GROUP,
-    B_UPLIFT,
-    B_OFFSET,
-    B_REPORTED,
-    B_T0KIND,
-    B_T0ANCHOR,
-    B_T0SCALE,
-    B_RATE_MU,
-    B_RATE_SD,
-    B_PRIOR,
-    B_LAM_MU,
-    B_LAM_SD,
-    B_KIND,
+from dnamodel.inference.dated_packing import (
+    B_ACTIVE,
+    B_BASE,
     B_CENSOR,
-    B_Y,
+    B_DB,
+    B_DGIDX,
+    B_DGPTR,
+    B_DIDX,
+    B_DPTR,
+    B_DWHOLE,
+    B_GIDX,
+    B_GPTR,
+    B_GROUP,
+    B_KIND,
+    B_LIKELIHOOD,
+    B_N,
+    B_ND,
+    B_OFFSET,
+    B_OIDX,
+    B_OPTR,
+    B_OW,
+    B_PRIOR,
+    B_REPORTED,
     B_S,
     B_T1,
     B_T2,
-    B_DB,
-    B_BASE,
-    B_ACTIVE,
-    B_OPTR,
-    B_OIDX,
-    B_OW,
-    B_GPTR,
-    B_GIDX,
-    B_DPTR,
-    B_DIDX,
-    B_ND,
+    B_TRANSFORM,
+    B_UPLIFT,
     B_WHOLE,
-    B_DGPTR,
-    B_DGIDX,
-    B_DWHOLE,
-    # index of each parameter block in the unconstrained vector (-1 when absent)
+    B_X,
+    B_Y,
+    COMPOSITION,
+    COUNT,
+    DATABASE_KIND,
+    DATABASE_SHARE,
+    H_CE,
+    H_CURVE,
+    H_D,
+    H_EPS,
+    H_FORM,
+    H_J,
+    H_K,
+    H_LEN,
+    H_NDIM,
+    H_NPRIOR,
+    H_NTRANSFORM,
+    H_U,
+    HEADER,
+    LAYOUT_KEY,
+    LINEAR,
+    LOGIT_NORMAL_ERROR,
+    LOWER,
     P_ALPHA,
+    P_DELTA,
+    P_E,
+    P_KAPPA,
+    P_LAM,
+    P_LB,
     P_LSP,
-    P_W,
     P_LSU,
-    P_Z,
+    P_RHO,
     P_THETA,
     P_V,
-    P_RHO,
-    P_KAPPA,
-    P_LB,
-    P_LAM,
-    P_E,
-    P_DELTA,
-    HEADER,
-) = range(59)
+    P_W,
+    P_Z,
+    POINT,
+    PRIOR_COLUMNS,
+    SATURATING,
+    TRANSFORM_COLUMNS,
+)
+from dnamodel.spec.parameters import (
+    GAMMA,
+    HALFNORMAL,
+    IDENTITY,
+    LOG,
+    LOGIT,
+    LOGNORMAL,
+    NORMAL,
+    SHIFT,
+    STANDARD_NORMAL,
+)
 
-# prior parameters, in the B_PRIOR block
-(
-    PR_ALPHA_MU,
-    PR_ALPHA_SD,
-    PR_THETA_MU,
-    PR_THETA_SD,
-    PR_SP_KIND,
-    PR_SP_A,
-    PR_SP_B,
-    PR_SU_KIND,
-    PR_SU_A,
-    PR_SU_B,
-    PR_KAPPA_A,
-    PR_KAPPA_B,
-    PR_LB_MU,
-    PR_LB_SD,
-    PR_DELTA_MU,
-    PR_DELTA_SD,
-    N_PRIOR,
-) = range(17)
-
-# the fraction's form
-COMPOSITION, LINEAR = 0, 1
-# kinds of scale prior: HalfNormal(a), Gamma(shape a, rate b), LogNormal(a, b)
-SCALE_HALFNORMAL, SCALE_GAMMA, SCALE_LOGNORMAL = 0, 1, 2
-# kinds of start-date prior: Normal(anchor, scale), anchor − HalfNormal(scale), anchor + HalfNormal(scale)
-START_AROUND, START_BEFORE, START_AFTER = 0, 1, 2
-# kinds of observation
-COUNT, DATABASE, DATABASE_SHARE, COVERAGE = 0, 1, 2, 3
-# what an observed value says: the value itself, or a lower or an upper bound
-POINT, LOWER, UPPER = 0, 1, 2
+compiled = numba.njit(cache=True, error_model="numpy")
+"""An entry point: a division by zero gives inf or NaN, as in NumPy, and the sampler is told so by the
+non-finite density, not by an exception (which a C callback cannot raise)."""
+inlined = numba.njit(cache=True, error_model="numpy", inline="always")
+"""A piece of the forward pass, inlined where it is used: as fast as the density written in one piece."""
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_HALFNORMAL = 0.5 * math.log(2.0 / math.pi)
+
+
+@numba.njit(cache=True)
+def layout_key():
+    """The layout key this compiled code was built with (:data:`~dnamodel.inference.dated_packing.LAYOUT_KEY`)."""
+    return LAYOUT_KEY
 
 
 @numba.njit(cache=True, inline="always")
@@ -155,169 +166,131 @@ def log_ndtr_ratio(z):
     return -0.5 * z2 - LOG_SQRT_2PI - math.log(-z) + math.log(series), -z / series
 
 
-@numba.njit(cache=True)
-def scale_prior(log_scale, kind, a, b):
-    """Log density of a scale parameter on the log scale (Jacobian included), and its derivative."""
-    s = math.exp(log_scale)
-    if kind == SCALE_HALFNORMAL:
-        return LOG_HALFNORMAL - math.log(a) - 0.5 * (s / a) ** 2 + log_scale, 1.0 - (s / a) ** 2
-    if kind == SCALE_GAMMA:
-        return a * math.log(b) - math.lgamma(a) + a * log_scale - b * s, a - b * s
-    z = (log_scale - a) / b
-    return -0.5 * z * z - math.log(b) - LOG_SQRT_2PI, -z / b
+# --- priors and transforms: generic over the packed tables -------------------------------------------
 
 
-@numba.njit(cache=True, inline="always")
-def _normal(x, mu, sd):
-    z = (x - mu) / sd
-    return -0.5 * z * z - math.log(sd) - LOG_SQRT_2PI, -z / sd
+@inlined
+def prior_density(kind, x, a, b):
+    """Log density of a coordinate ``x`` under a prior kind with numbers ``a``, ``b`` (Jacobian included), and d/dx."""
+    if kind == STANDARD_NORMAL:
+        return -0.5 * x * x - LOG_SQRT_2PI, -x
+    if kind in (NORMAL, LOGNORMAL):  # a log-normal value's coordinate is its log
+        z = (x - a) / b
+        return -0.5 * z * z - math.log(b) - LOG_SQRT_2PI, -z / b
+    if kind == HALFNORMAL:
+        s = math.exp(x)
+        return LOG_HALFNORMAL - math.log(a) - 0.5 * (s / a) ** 2 + x, 1.0 - (s / a) ** 2
+    if kind == GAMMA:
+        s = math.exp(x)
+        return a * math.log(b) - math.lgamma(a) + a * x - b * s, a - b * s
+    # BETA on the logit, with the logit's Jacobian share · (1 − share)
+    share = _sigmoid(x)
+    return (
+        -a * _softplus(-x) - b * _softplus(x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)),
+        a * (1.0 - share) - b * share,
+    )
 
 
-@numba.njit(cache=True, error_model="numpy")
-def logp_grad(x, p, grad):
-    """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
-    U = int(p[H_U])
-    J = int(p[H_J])
-    K = int(p[H_K])
-    L = int(p[H_L])
-    form = int(p[H_FORM])
-    ce = p[H_CE]
-    eps = p[H_EPS]
-    bN, bX, bG, bUP = int(p[B_N]), int(p[B_X]), int(p[B_GROUP]), int(p[B_UPLIFT])
-    bOFF, bREP = int(p[B_OFFSET]), int(p[B_REPORTED])
-    bT0K, bT0A, bT0S = int(p[B_T0KIND]), int(p[B_T0ANCHOR]), int(p[B_T0SCALE])
-    bRMU, bRSD, bPR = int(p[B_RATE_MU]), int(p[B_RATE_SD]), int(p[B_PRIOR])
-    bLMU, bLSD = int(p[B_LAM_MU]), int(p[B_LAM_SD])
-    bKIND, bCEN, bY, bS = int(p[B_KIND]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
-    bT1, bT2, bDB, bBASE, bACT = int(p[B_T1]), int(p[B_T2]), int(p[B_DB]), int(p[B_BASE]), int(p[B_ACTIVE])
-    bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
-    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
-    bDPTR, bDIDX, bND = int(p[B_DPTR]), int(p[B_DIDX]), int(p[B_ND])
-    bWHOLE, bDGPTR, bDGIDX, bDWHOLE = int(p[B_WHOLE]), int(p[B_DGPTR]), int(p[B_DGIDX]), int(p[B_DWHOLE])
-    iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
-    iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
-    iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
+@inlined
+def constrain_into(x, p, value, slope, codes):
+    """Each coordinate's value through its transform, dvalue/dx, and the transform's code."""
+    bT = int(p[B_TRANSFORM])
+    for r in range(int(p[H_NTRANSFORM])):
+        row = bT + TRANSFORM_COLUMNS * r
+        first, count, code, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        codes[first : first + count] = code
+        if code == IDENTITY:  # most coordinates: copied as a block
+            value[first : first + count] = x[first : first + count]
+            slope[first : first + count] = 1.0
+            continue
+        for i in range(first, first + count):
+            if code == LOG:
+                value[i] = math.exp(x[i])
+                slope[i] = value[i]
+            elif code == LOGIT:
+                value[i] = _sigmoid(x[i])
+                slope[i] = value[i] * (1.0 - value[i])
+            elif code == SHIFT:
+                value[i] = a + b * x[i]
+                slope[i] = b
+            else:  # LEAD: a date and a lead before (b = −1) or after it, on the log scale
+                lead = math.exp(x[i])
+                value[i] = a + b * lead
+                slope[i] = b * lead
 
-    for i in range(grad.shape[0]):
-        grad[i] = 0.0
 
-    # --- priors, and the transforms to the model's quantities ----------------------------------
-    alpha = x[iA]
-    lp, g = _normal(alpha, p[bPR + PR_ALPHA_MU], p[bPR + PR_ALPHA_SD])
-    grad[iA] += g
+@inlined
+def chain(code, g, value, slope):
+    """The gradient in a coordinate of a term whose gradient in the coordinate's value is ``g``."""
+    if code == LOGIT:
+        return g * value * (1.0 - value)
+    return g * slope
 
-    theta = x[iTH]
-    v_, g = _normal(theta, p[bPR + PR_THETA_MU], p[bPR + PR_THETA_SD])
-    lp += v_
-    grad[iTH] += g
 
-    delta = 0.0
-    if iDEL >= 0:
-        delta = x[iDEL]
-        v_, g = _normal(delta, p[bPR + PR_DELTA_MU], p[bPR + PR_DELTA_SD])
-        lp += v_
-        grad[iDEL] += g
+@inlined
+def prior_sum(x, p, grad):
+    """Every coordinate's prior, in the prior table's order: their sum, each one's gradient added to ``grad``."""
+    bPR = int(p[B_PRIOR])
+    lp = 0.0
+    for r in range(int(p[H_NPRIOR])):
+        row = bPR + PRIOR_COLUMNS * r
+        first, count, kind, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        if kind == STANDARD_NORMAL:  # most coordinates (the effects): a loop the compiler specialises
+            for i in range(first, first + count):
+                v, g = prior_density(STANDARD_NORMAL, x[i], a, b)
+                lp += v
+                grad[i] += g
+        else:
+            for i in range(first, first + count):
+                v, g = prior_density(kind, x[i], a, b)
+                lp += v
+                grad[i] += g
+    return lp
 
-    a = np.zeros(J)
-    sigma_p = 0.0
-    if iLSP >= 0:
-        lsp = x[iLSP]
-        sigma_p = math.exp(lsp)
-        v_, g = scale_prior(lsp, int(p[bPR + PR_SP_KIND]), p[bPR + PR_SP_A], p[bPR + PR_SP_B])
-        lp += v_
-        grad[iLSP] += g
-        for j in range(J):
-            w = x[iW + j]
-            lp += -0.5 * w * w - LOG_SQRT_2PI
-            grad[iW + j] -= w
-            a[j] = sigma_p * w
 
-    lsu = x[iLSU]
-    sigma_u = math.exp(lsu)
-    v_, g = scale_prior(lsu, int(p[bPR + PR_SU_KIND]), p[bPR + PR_SU_A], p[bPR + PR_SU_B])
-    lp += v_
-    grad[iLSU] += g
+@inlined
+def prior_by_term(x, p, terms):
+    """Every coordinate's prior, each added into its term of ``terms``."""
+    bPR = int(p[B_PRIOR])
+    for r in range(int(p[H_NPRIOR])):
+        row = bPR + PRIOR_COLUMNS * r
+        first, count, kind, a, b = int(p[row]), int(p[row + 1]), int(p[row + 2]), p[row + 3], p[row + 4]
+        term = int(p[row + 5])
+        for i in range(first, first + count):
+            terms[term] += prior_density(kind, x[i], a, b)[0]
 
-    # unit effects, non-centred: eta = mu + sigma_u z, z ~ N(0, 1)
-    eta = np.empty(U)
-    for u in range(U):
-        z = x[iZ + u]
-        lp += -0.5 * z * z - LOG_SQRT_2PI
-        grad[iZ + u] -= z
+
+# --- the model --------------------------------------------------------------------------------------
+
+
+@inlined
+def group_effects(x, p, value, a):
+    """a_j = σ_p w_j, zero without a group level; returns σ_p."""
+    iLSP, iW = int(p[P_LSP]), int(p[P_W])
+    if iLSP < 0:
+        return 0.0
+    sigma_p = value[iLSP]
+    for j in range(a.shape[0]):
+        a[j] = sigma_p * x[iW + j]
+    return sigma_p
+
+
+@inlined
+def unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta):
+    """η_u and the fraction at saturation π_u of every unit, with dπ/dη and dπ/dθ."""
+    iDEL = int(p[P_DELTA])
+    iTH = int(p[P_THETA])
+    alpha, sigma_u = value[int(p[P_ALPHA])], value[int(p[P_LSU])]
+    theta = value[iTH] if iTH >= 0 else 0.0  # a spec without a covariate has no covariate term (LINEAR, x = 0)
+    delta = value[iDEL] if iDEL >= 0 else 0.0
+    iZ, form = int(p[P_Z]), int(p[H_FORM])
+    bX, bG, bOFF, bREP = int(p[B_X]), int(p[B_GROUP]), int(p[B_OFFSET]), int(p[B_REPORTED])
+    for u in range(eta.shape[0]):
         m = alpha + a[int(p[bG + u])] + p[bOFF + u] + delta * p[bREP + u]
         if form == LINEAR:
             m += theta * p[bX + u]
-        eta[u] = m + sigma_u * z
-
-    # campaign start and pace of each group
-    t0 = np.empty(J)
-    dt0 = np.empty(J)
-    rate = np.empty(J)
-    for j in range(J):
-        kind = int(p[bT0K + j])
-        anchor = p[bT0A + j]
-        scale = p[bT0S + j]
-        v = x[iV + j]
-        if kind == START_AROUND:
-            t0[j] = anchor + scale * v
-            dt0[j] = scale
-            lp += -0.5 * v * v - LOG_SQRT_2PI
-            grad[iV + j] -= v
-        else:
-            # the delay or lead is HalfNormal(scale), sampled on the log scale
-            lead = math.exp(v)
-            v_, g = scale_prior(v, SCALE_HALFNORMAL, scale, 0.0)
-            lp += v_
-            grad[iV + j] += g
-            sign = -1.0 if kind == START_BEFORE else 1.0
-            t0[j] = anchor + sign * lead
-            dt0[j] = sign * lead
-        rho = x[iRHO + j]
-        v_, g = _normal(rho, p[bRMU + j], p[bRSD + j])
-        lp += v_
-        grad[iRHO + j] += g
-        rate[j] = math.exp(rho)
-
-    kappa = 1.0
-    baseline = 0.0
-    if iK >= 0:
-        k = x[iK]
-        kappa = _sigmoid(k)
-        ka, kb = p[bPR + PR_KAPPA_A], p[bPR + PR_KAPPA_B]
-        # Beta(ka, kb) on kappa, with the logit's Jacobian kappa (1 − kappa)
-        lp += -ka * _softplus(-k) - kb * _softplus(k) - (math.lgamma(ka) + math.lgamma(kb) - math.lgamma(ka + kb))
-        grad[iK] += ka * (1.0 - kappa) - kb * kappa
-        lb = x[iLB]
-        baseline = math.exp(lb)
-        v_, g = _normal(lb, p[bPR + PR_LB_MU], p[bPR + PR_LB_SD])
-        lp += v_
-        grad[iLB] += g
-
-    lam = np.ones(max(L, 1))
-    for ell in range(L):
-        v_, g = _normal(x[iLAM + ell], p[bLMU + ell], p[bLSD + ell])
-        lp += v_
-        grad[iLAM + ell] += g
-        lam[ell] = math.exp(x[iLAM + ell])
-
-    pop = np.empty(U)
-    for u in range(U):
-        value = p[bN + u]
-        if iE >= 0:
-            e = x[iE + u]
-            lp += -0.5 * e * e - LOG_SQRT_2PI
-            grad[iE + u] -= e
-            value *= math.exp(ce * e)
-        ell = int(p[bUP + u])
-        if ell >= 0:
-            value *= lam[ell]
-        pop[u] = value
-
-    # fractions at saturation, and their derivatives in eta and theta
-    pi = np.empty(U)
-    dpi_deta = np.empty(U)
-    dpi_dtheta = np.zeros(U)
-    for u in range(U):
+        eta[u] = m + sigma_u * x[iZ + u]
+    for u in range(eta.shape[0]):
         q = _sigmoid(eta[u])
         if form == COMPOSITION:
             h = p[bX + u]
@@ -328,122 +301,249 @@ def logp_grad(x, p, grad):
         else:
             pi[u] = q
             dpi_deta[u] = q * (1.0 - q)
+            dpi_dtheta[u] = 0.0
 
-    # Observations over whole groups (a database of prefectures, a prefecture's count) sum over
-    # groups: Σ_u π_u G_j(u) N_u = Σ_j G_j S_j with S_j = Σ_{u in j} π_u N_u; their adjoints collect
-    # in g_S and are spread over the units once, at the end.
-    S = np.zeros(J)
-    for u in range(U):
+
+@inlined
+def populations(x, p, value, pop):
+    """N_u = P_u exp(c e_u) λ_g(u): the census population with its error and the uplift."""
+    iE, iLAM, ce = int(p[P_E]), int(p[P_LAM]), p[H_CE]
+    bN, bUP = int(p[B_N]), int(p[B_UPLIFT])
+    for u in range(pop.shape[0]):
+        people = p[bN + u]
+        if iE >= 0:
+            people *= math.exp(ce * x[iE + u])
+        ell = int(p[bUP + u])
+        if ell >= 0:
+            people *= value[iLAM + ell]
+        pop[u] = people
+
+
+@inlined
+def group_sums(p, pi, pop, S):
+    """S_j = Σ_{u in j} π_u N_u: observations over whole groups sum over groups."""
+    bG = int(p[B_GROUP])
+    for j in range(S.shape[0]):
+        S[j] = 0.0
+    for u in range(pi.shape[0]):
         S[int(p[bG + u])] += pi[u] * pop[u]
-    g_S = np.zeros(J)
 
-    # --- observations ---------------------------------------------------------------------------
-    g_pi = np.zeros(U)
-    g_pop = np.zeros(U)
-    g_rate = np.zeros(J)
-    g_t0 = np.zeros(J)
+
+@inlined
+def campaign(family, t1, t2, t0, rate, eps):
+    """The campaign curve of one group: ``(G, dG/dr, dG/dt0, F(t2), dF(t2)/dr, dF(t2)/dt0)``.
+
+    G = F(t2) − F(t1), written without cancellation (both near 1 late in a campaign), or F(t2)
+    when ``t1`` is NaN. The saturating family: F(t) = 1 − exp(−r·ε·softplus((t − t0)/ε)).
+    Another family is another branch here, with its code in the packed header.
+    """
+    if family != SATURATING:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    tau2 = (t2 - t0) / eps
+    ramp2 = eps * _softplus(tau2)
+    e2 = math.exp(-rate * ramp2)
+    F2 = -math.expm1(-rate * ramp2)
+    dF2_dr = ramp2 * e2
+    dF2_dt0 = -rate * e2 * _sigmoid(tau2)
+    if math.isnan(t1):
+        return F2, dF2_dr, dF2_dt0, F2, dF2_dr, dF2_dt0
+    tau1 = (t1 - t0) / eps
+    ramp1 = eps * _softplus(tau1)
+    e1 = math.exp(-rate * ramp1)
+    G = e1 * -math.expm1(-rate * (ramp2 - ramp1))  # e1 − e2, without cancellation
+    dG_dr = -ramp1 * e1 + ramp2 * e2
+    dG_dt0 = rate * e1 * _sigmoid(tau1) + dF2_dt0
+    return G, dG_dr, dG_dt0, F2, dF2_dr, dF2_dt0
+
+
+@inlined
+def database_level(baseline, residents, kappa, held):
+    """D = b·N_d + κ·held: profiles from before the campaign and the typed share of what was collected."""
+    return baseline * residents + kappa * held
+
+
+@inlined
+def stock(d, p, pi, pop, F, S):
+    """Σ_{u in d} π_u F_j(u) N_u: what database ``d``'s area has collected, by whole groups when it can."""
+    held = 0.0
+    if p[int(p[B_DWHOLE]) + d] != 0.0:
+        bDGPTR, bDGIDX = int(p[B_DGPTR]), int(p[B_DGIDX])
+        for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
+            j = int(p[bDGIDX + gi])
+            held += F[j] * S[j]
+    else:
+        bDPTR, bDIDX, bG = int(p[B_DPTR]), int(p[B_DIDX]), int(p[B_GROUP])
+        for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
+            u = int(p[bDIDX + di])
+            held += pi[u] * F[int(p[bG + u])] * pop[u]
+    return held
+
+
+CURVE_G, CURVE_G_RATE, CURVE_G_START, CURVE_F, CURVE_F_RATE, CURVE_F_START = range(6)
+"""Rows of the ``curve`` array (6, group): :func:`campaign`'s outputs at an observation's dates."""
+
+
+@inlined
+def expected_value(k, p, value, pi, pop, S, curve, kappa, baseline):
+    """What the model expects of observation ``k``: ``(μ_k, its numerator, its denominator, the database's stock)``.
+
+    Fills ``curve`` with the campaign's gain since ``since`` and its progress at the date, with their
+    derivatives, in the groups the observation touches (one array, not six: each array an
+    inlined function takes costs a reference count).
+    """
+    family, eps = int(p[H_CURVE]), p[H_EPS]
+    iV, iRHO = int(p[P_V]), int(p[P_RHO])
+    t1, t2 = p[int(p[B_T1]) + k], p[int(p[B_T2]) + k]
+    bGPTR, bGIDX = int(p[B_GPTR]), int(p[B_GIDX])
+    for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+        j = int(p[bGIDX + gi])
+        (
+            curve[CURVE_G, j],
+            curve[CURVE_G_RATE, j],
+            curve[CURVE_G_START, j],
+            curve[CURVE_F, j],
+            curve[CURVE_F_RATE, j],
+            curve[CURVE_F_START, j],
+        ) = campaign(family, t1, t2, value[iV + j], value[iRHO + j], eps)
+    kind = int(p[int(p[B_KIND]) + k])
+    increment = not math.isnan(t1)
+    base = p[int(p[B_BASE]) + k]
+    d = int(p[int(p[B_DB]) + k])
+    residents = p[int(p[B_ND]) + d] if int(p[H_D]) > 0 else 0.0
+    bOPTR, bOIDX, bOW, bG = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW]), int(p[B_GROUP])
+    o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
+    num = 0.0
+    if p[int(p[B_WHOLE]) + k] != 0.0:
+        for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
+            j = int(p[bGIDX + gi])
+            num += curve[CURVE_G, j] * S[j]
+    else:
+        for oi in range(o0, o1):
+            u = int(p[bOIDX + oi])
+            num += p[bOW + oi] * pi[u] * curve[CURVE_G, int(p[bG + u])] * (base if base > 0.0 else pop[u])
+    denominator = 1.0
+    held = 0.0
+    if kind == COUNT:
+        mu = num
+    elif kind == DATABASE_KIND:
+        mu = kappa * num + (0.0 if increment else baseline * residents)
+    elif kind == DATABASE_SHARE:
+        held = stock(d, p, pi, pop, curve[CURVE_F], S)
+        denominator = database_level(baseline, residents, kappa, held)
+        mu = num / denominator
+    else:  # COVERAGE: collected over the base population
+        denominator = 0.0
+        for oi in range(o0, o1):
+            denominator += p[bOW + oi] * (base if base > 0.0 else pop[int(p[bOIDX + oi])])
+        mu = num / denominator
+    return mu, num, denominator, held
+
+
+@inlined
+def observation_density(likelihood, censor, y, mu, s):
+    """The log likelihood of an observed ``y`` (a value, or a bound on one) given μ, and its derivative in μ.
+
+    A value is log-normal about μ (``LOG_NORMAL_ERROR``) or logit-normal (``LOGIT_NORMAL_ERROR``, a
+    coverage) with scale ``s``, its density that of the value as printed (the link's Jacobian); a
+    bound contributes the probability that the value falls on its side. Another likelihood is
+    another code here.
+    """
+    if likelihood == LOGIT_NORMAL_ERROR:
+        linear_mu = math.log(mu) - math.log1p(-mu)
+        linear_y = math.log(y) - math.log1p(-y)
+        dlin_dmu = 1.0 / (mu * (1.0 - mu))
+        log_jacobian = -math.log(y) - math.log1p(-y)
+    else:
+        linear_mu = math.log(mu)
+        linear_y = math.log(y)
+        dlin_dmu = 1.0 / mu
+        log_jacobian = -linear_y
+    if censor == POINT:
+        zz = (linear_y - linear_mu) / s
+        return -0.5 * zz * zz - math.log(s) - LOG_SQRT_2PI + log_jacobian, zz / s * dlin_dmu
+    if censor == LOWER:
+        log_cdf, ratio = log_ndtr_ratio((linear_mu - linear_y) / s)
+        return log_cdf, ratio / s * dlin_dmu
+    log_cdf, ratio = log_ndtr_ratio((linear_y - linear_mu) / s)
+    return log_cdf, -ratio / s * dlin_dmu
+
+
+@inlined
+def observation_draw(likelihood, mu, s, z):
+    """A replicated value: μ on the likelihood's link scale plus ``s`` times a standard normal ``z``."""
+    if likelihood == LOGIT_NORMAL_ERROR:
+        return _sigmoid(math.log(mu) - math.log1p(-mu) + s * z)
+    return math.exp(math.log(mu) + s * z)
+
+
+# --- the log density and its gradient ---------------------------------------------------------------
+
+
+@compiled
+def logp_grad(x, p, grad):
+    """The log density at the unconstrained point ``x``; its gradient is written into ``grad``."""
+    U, J, K = int(p[H_U]), int(p[H_J]), int(p[H_K])
+    form = int(p[H_FORM])
+    ce = p[H_CE]
+    n = x.shape[0]
+    bG, bUP, bX, bREP = int(p[B_GROUP]), int(p[B_UPLIFT]), int(p[B_X]), int(p[B_REPORTED])
+    bACT = int(p[B_ACTIVE])
+    iA, iLSP, iW, iLSU, iZ = int(p[P_ALPHA]), int(p[P_LSP]), int(p[P_W]), int(p[P_LSU]), int(p[P_Z])
+    iTH, iV, iRHO, iK, iLB = int(p[P_THETA]), int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
+    iLAM, iE, iDEL = int(p[P_LAM]), int(p[P_E]), int(p[P_DELTA])
+
+    for i in range(n):
+        grad[i] = 0.0
+    lp = prior_sum(x, p, grad)
+
+    # --- the model's quantities ---------------------------------------------------------------------
+    value, slope, codes = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    constrain_into(x, p, value, slope, codes)
+    a = np.zeros(J)
+    sigma_p = group_effects(x, p, value, a)
+    sigma_u = value[iLSU]
+    eta, pi, dpi_deta, dpi_dtheta = np.empty(U), np.empty(U), np.empty(U), np.empty(U)
+    unit_fractions(x, p, value, a, eta, pi, dpi_deta, dpi_dtheta)
+    pop = np.empty(U)
+    populations(x, p, value, pop)
+    kappa = value[iK] if iK >= 0 else 1.0
+    baseline = value[iLB] if iK >= 0 else 0.0
+    S = np.zeros(J)
+    group_sums(p, pi, pop, S)
+
+    # --- the observations; adjoints of groups' sums collect in g_S, spread over units at the end --------
+    g_pi, g_pop = np.zeros(U), np.zeros(U)
+    g_S, g_rate, g_t0 = np.zeros(J), np.zeros(J), np.zeros(J)
     g_kappa = 0.0
     g_baseline = 0.0
-    G = np.zeros(J)
-    dG_dr = np.zeros(J)
-    dG_dt0 = np.zeros(J)
-    F2 = np.zeros(J)
-    dF2_dr = np.zeros(J)
-    dF2_dt0 = np.zeros(J)
+    curve = np.zeros((6, J))
+    bKIND, bLIK, bCEN, bY, bS = int(p[B_KIND]), int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
+    bT1, bBASE, bDB, bND = int(p[B_T1]), int(p[B_BASE]), int(p[B_DB]), int(p[B_ND])
+    bOPTR, bOIDX, bOW = int(p[B_OPTR]), int(p[B_OIDX]), int(p[B_OW])
+    bGPTR, bGIDX, bWHOLE = int(p[B_GPTR]), int(p[B_GIDX]), int(p[B_WHOLE])
+    bDPTR, bDIDX, bDGPTR, bDGIDX, bDWHOLE = (
+        int(p[B_DPTR]),
+        int(p[B_DIDX]),
+        int(p[B_DGPTR]),
+        int(p[B_DGIDX]),
+        int(p[B_DWHOLE]),
+    )
     for k in range(K):
         if p[bACT + k] == 0.0:
             continue
         kind = int(p[bKIND + k])
-        censor = int(p[bCEN + k])
-        y = p[bY + k]
-        s = p[bS + k]
-        t1 = p[bT1 + k]
-        t2 = p[bT2 + k]
-        increment = not math.isnan(t1)
-        base = p[bBASE + k]
-        d = int(p[bDB + k])
-        # the campaign's progress at t2 (and its gain since t1) in the groups this observation touches
-        for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
-            j = int(p[bGIDX + gi])
-            tau2 = (t2 - t0[j]) / eps
-            ramp2 = eps * _softplus(tau2)
-            e2 = math.exp(-rate[j] * ramp2)
-            F2[j] = -math.expm1(-rate[j] * ramp2)
-            dF2_dr[j] = ramp2 * e2
-            dF2_dt0[j] = -rate[j] * e2 * _sigmoid(tau2)
-            if increment:
-                tau1 = (t1 - t0[j]) / eps
-                ramp1 = eps * _softplus(tau1)
-                e1 = math.exp(-rate[j] * ramp1)
-                G[j] = e1 * -math.expm1(-rate[j] * (ramp2 - ramp1))  # e1 − e2, without cancellation
-                dG_dr[j] = -ramp1 * e1 + ramp2 * e2
-                dG_dt0[j] = rate[j] * e1 * _sigmoid(tau1) + dF2_dt0[j]
-            else:
-                G[j] = F2[j]
-                dG_dr[j] = dF2_dr[j]
-                dG_dt0[j] = dF2_dt0[j]
-
-        o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
-        whole = p[bWHOLE + k] != 0.0
-        num = 0.0
-        if whole:
-            for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
-                j = int(p[bGIDX + gi])
-                num += G[j] * S[j]
-        else:
-            for oi in range(o0, o1):
-                u = int(p[bOIDX + oi])
-                num += p[bOW + oi] * pi[u] * G[int(p[bG + u])] * (base if base > 0.0 else pop[u])
-        stock = 0.0
-        if kind == COUNT:
-            mu = num
-        elif kind == DATABASE:
-            mu = kappa * num + (0.0 if increment else baseline * p[bND + d])
-        elif kind == DATABASE_SHARE:
-            if p[bDWHOLE + d] != 0.0:
-                for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
-                    j = int(p[bDGIDX + gi])
-                    stock += F2[j] * S[j]
-            else:
-                for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
-                    u = int(p[bDIDX + di])
-                    stock += pi[u] * F2[int(p[bG + u])] * pop[u]
-            denominator = baseline * p[bND + d] + kappa * stock
-            mu = num / denominator
-        else:  # COVERAGE: collected over the base population
-            denominator = 0.0
-            for oi in range(o0, o1):
-                denominator += p[bOW + oi] * (base if base > 0.0 else pop[int(p[bOIDX + oi])])
-            mu = num / denominator
-
-        # the likelihood of this observation, and its derivative in mu
-        if kind == COVERAGE:
-            linear_mu = math.log(mu) - math.log1p(-mu)
-            linear_y = math.log(y) - math.log1p(-y)
-            dlin_dmu = 1.0 / (mu * (1.0 - mu))
-            log_jacobian = -math.log(y) - math.log1p(-y)
-        else:
-            linear_mu = math.log(mu)
-            linear_y = math.log(y)
-            dlin_dmu = 1.0 / mu
-            log_jacobian = -linear_y
-        if censor == POINT:
-            zz = (linear_y - linear_mu) / s
-            lp += -0.5 * zz * zz - math.log(s) - LOG_SQRT_2PI + log_jacobian
-            g_mu = zz / s * dlin_dmu
-        elif censor == LOWER:
-            log_cdf, ratio = log_ndtr_ratio((linear_mu - linear_y) / s)
-            lp += log_cdf
-            g_mu = ratio / s * dlin_dmu
-        else:
-            log_cdf, ratio = log_ndtr_ratio((linear_y - linear_mu) / s)
-            lp += log_cdf
-            g_mu = -ratio / s * dlin_dmu
+        mu, num, denominator, held = expected_value(k, p, value, pi, pop, S, curve, kappa, baseline)
+        ll, g_mu = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])
+        lp += ll
 
         # back through mu
+        increment = not math.isnan(p[bT1 + k])
+        base = p[bBASE + k]
+        d = int(p[bDB + k])
+        o0, o1 = int(p[bOPTR + k]), int(p[bOPTR + k + 1])
         if kind == COUNT:
             g_num = g_mu
-        elif kind == DATABASE:
+        elif kind == DATABASE_KIND:
             g_num = g_mu * kappa
             g_kappa += g_mu * num
             if not increment:
@@ -452,53 +552,54 @@ def logp_grad(x, p, grad):
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
             g_baseline += g_den * p[bND + d]
-            g_kappa += g_den * stock
+            g_kappa += g_den * held
             gs = g_den * kappa
             if p[bDWHOLE + d] != 0.0:
                 for gi in range(int(p[bDGPTR + d]), int(p[bDGPTR + d + 1])):
                     j = int(p[bDGIDX + gi])
-                    g_S[j] += gs * F2[j]
-                    g_rate[j] += gs * S[j] * dF2_dr[j]
-                    g_t0[j] += gs * S[j] * dF2_dt0[j]
+                    g_S[j] += gs * curve[CURVE_F, j]
+                    g_rate[j] += gs * S[j] * curve[CURVE_F_RATE, j]
+                    g_t0[j] += gs * S[j] * curve[CURVE_F_START, j]
             else:
                 for di in range(int(p[bDPTR + d]), int(p[bDPTR + d + 1])):
                     u = int(p[bDIDX + di])
                     j = int(p[bG + u])
-                    g_pi[u] += gs * F2[j] * pop[u]
-                    g_pop[u] += gs * pi[u] * F2[j]
-                    g_rate[j] += gs * pi[u] * pop[u] * dF2_dr[j]
-                    g_t0[j] += gs * pi[u] * pop[u] * dF2_dt0[j]
-        else:
+                    g_pi[u] += gs * curve[CURVE_F, j] * pop[u]
+                    g_pop[u] += gs * pi[u] * curve[CURVE_F, j]
+                    g_rate[j] += gs * pi[u] * pop[u] * curve[CURVE_F_RATE, j]
+                    g_t0[j] += gs * pi[u] * pop[u] * curve[CURVE_F_START, j]
+        else:  # COVERAGE
             g_num = g_mu / denominator
             g_den = -g_mu * num / (denominator * denominator)
             if base <= 0.0:
                 for oi in range(o0, o1):
                     g_pop[int(p[bOIDX + oi])] += g_den * p[bOW + oi]
-        if whole:
+        if p[bWHOLE + k] != 0.0:
             for gi in range(int(p[bGPTR + k]), int(p[bGPTR + k + 1])):
                 j = int(p[bGIDX + gi])
-                g_S[j] += g_num * G[j]
-                g_rate[j] += g_num * S[j] * dG_dr[j]
-                g_t0[j] += g_num * S[j] * dG_dt0[j]
+                g_S[j] += g_num * curve[CURVE_G, j]
+                g_rate[j] += g_num * S[j] * curve[CURVE_G_RATE, j]
+                g_t0[j] += g_num * S[j] * curve[CURVE_G_START, j]
             continue
         for oi in range(o0, o1):
             u = int(p[bOIDX + oi])
             j = int(p[bG + u])
             people = base if base > 0.0 else pop[u]
             gn = g_num * p[bOW + oi]
-            g_pi[u] += gn * G[j] * people
+            g_pi[u] += gn * curve[CURVE_G, j] * people
             if base <= 0.0:
-                g_pop[u] += gn * pi[u] * G[j]
-            g_rate[j] += gn * pi[u] * people * dG_dr[j]
-            g_t0[j] += gn * pi[u] * people * dG_dt0[j]
+                g_pop[u] += gn * pi[u] * curve[CURVE_G, j]
+            g_rate[j] += gn * pi[u] * people * curve[CURVE_G_RATE, j]
+            g_t0[j] += gn * pi[u] * people * curve[CURVE_G_START, j]
 
-    # --- back through the transforms ------------------------------------------------------------
+    # --- back through the transforms: the values the observations reached, then the units' ----------
     if iK >= 0:
-        grad[iK] += g_kappa * kappa * (1.0 - kappa)
-        grad[iLB] += g_baseline * baseline
+        grad[iK] += chain(codes[iK], g_kappa, value[iK], slope[iK])
+        grad[iLB] += chain(codes[iLB], g_baseline, value[iLB], slope[iLB])
     for j in range(J):
-        grad[iRHO + j] += g_rate[j] * rate[j]
-        grad[iV + j] += g_t0[j] * dt0[j]
+        grad[iRHO + j] += chain(codes[iRHO + j], g_rate[j], value[iRHO + j], slope[iRHO + j])
+        grad[iV + j] += chain(codes[iV + j], g_t0[j], value[iV + j], slope[iV + j])
+    # σ_u, σ_p, λ, e and the effects collect their gradient in the coordinate directly, unit by unit
     for u in range(U):
         gs = g_S[int(p[bG + u])]
         g_pi[u] += gs * pop[u]
@@ -510,7 +611,9 @@ def logp_grad(x, p, grad):
         if ell >= 0:
             grad[iLAM + ell] += gp
         g_eta = g_pi[u] * dpi_deta[u]
-        if form == COMPOSITION:
+        if iTH < 0:
+            pass
+        elif form == COMPOSITION:
             grad[iTH] += g_pi[u] * dpi_dtheta[u]
         else:
             grad[iTH] += g_eta * p[bX + u]
@@ -568,7 +671,7 @@ EXPAND_SIGNATURE = numba.types.int64(
 
 @numba.cfunc(EXPAND_SIGNATURE, cache=True)
 def store_cfunc(dim, stored, x_, out_, user_data_):
-    """Store the unconstrained draw as it is; everything derived from it is computed in NumPy."""
+    """Store the unconstrained draw as it is; everything derived from it is computed by :func:`derive`."""
     if dim != stored:
         return -1
     x = numba.carray(x_, (dim,))
@@ -576,3 +679,94 @@ def store_cfunc(dim, stored, x_, out_, user_data_):
     for i in range(dim):
         out[i] = x[i]
     return 0
+
+
+# --- over draws: what the fit reports ---------------------------------------------------------------
+
+
+@compiled
+def derive(X, p, t, value, group_effect, eta, fraction, population, expected, log_lik, log_prior, progress, stocks):
+    """Every quantity of each draw ``X[n]``, written into the arrays given (the draw axis first).
+
+    The values of the coordinates, each group's effect, each unit's η, π and N, each observation's
+    μ and log likelihood (active or not: a left-out observation is the one predicted), each prior
+    term, and at the date ``t`` each group's progress F_j(t) and each database's stock D_d(t).
+    """
+    U, J, K, D = int(p[H_U]), int(p[H_J]), int(p[H_K]), int(p[H_D])
+    n = X.shape[1]
+    iV, iRHO, iK, iLB = int(p[P_V]), int(p[P_RHO]), int(p[P_KAPPA]), int(p[P_LB])
+    bLIK, bCEN, bY, bS, bND = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S]), int(p[B_ND])
+    family, eps = int(p[H_CURVE]), p[H_EPS]
+    slope, codes = np.empty(n), np.empty(n, np.int64)
+    dpi_deta, dpi_dtheta = np.empty(U), np.empty(U)
+    S = np.zeros(J)
+    curve = np.zeros((6, J))
+    for s in range(X.shape[0]):
+        x = X[s]
+        prior_by_term(x, p, log_prior[s])
+        constrain_into(x, p, value[s], slope, codes)
+        group_effects(x, p, value[s], group_effect[s])
+        unit_fractions(x, p, value[s], group_effect[s], eta[s], fraction[s], dpi_deta, dpi_dtheta)
+        populations(x, p, value[s], population[s])
+        group_sums(p, fraction[s], population[s], S)
+        t0, rate = value[s, iV : iV + J], value[s, iRHO : iRHO + J]
+        kappa = value[s, iK] if iK >= 0 else 1.0
+        baseline = value[s, iLB] if iK >= 0 else 0.0
+        for k in range(K):
+            mu = expected_value(k, p, value[s], fraction[s], population[s], S, curve, kappa, baseline)[0]
+            expected[s, k] = mu
+            log_lik[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu, p[bS + k])[0]
+        for j in range(J):
+            progress[s, j] = campaign(family, math.nan, t, t0[j], rate[j], eps)[0]
+        for d in range(D):
+            held = stock(d, p, fraction[s], population[s], progress[s], S)
+            stocks[s, d] = database_level(baseline, p[bND + d], kappa, held)
+
+
+@compiled
+def log_likelihoods(mu, p, out):
+    """Each observation's log likelihood at expected values ``mu`` (draws, observation), against the packed data."""
+    bLIK, bCEN, bY, bS = int(p[B_LIKELIHOOD]), int(p[B_CENSOR]), int(p[B_Y]), int(p[B_S])
+    for s in range(mu.shape[0]):
+        for k in range(mu.shape[1]):
+            out[s, k] = observation_density(int(p[bLIK + k]), int(p[bCEN + k]), p[bY + k], mu[s, k], p[bS + k])[0]
+
+
+@compiled
+def replicates(mu, likelihood, error, z, out):
+    """A replicated value of each observation and draw, from standard normals ``z`` (draws, observation)."""
+    for s in range(mu.shape[0]):
+        for k in range(mu.shape[1]):
+            out[s, k] = observation_draw(likelihood[k], mu[s, k], error[k], z[s, k])
+
+
+@compiled
+def progress_at(family, eps, t, start, pace, out):
+    """F_j(t) for each draw and group, from starts and paces (draws, group)."""
+    for s in range(start.shape[0]):
+        for j in range(start.shape[1]):
+            out[s, j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+
+
+@compiled
+def collected_at(family, eps, t, fraction, start, pace, population, unit_group, out):
+    """C_u(t) = π_u F_j(u)(t) N_u for each draw and unit."""
+    progress = np.empty(start.shape[1])
+    for s in range(fraction.shape[0]):
+        for j in range(start.shape[1]):
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+        for u in range(fraction.shape[1]):
+            out[s, u] = fraction[s, u] * progress[unit_group[u]] * population[s, u]
+
+
+@compiled
+def stock_at(family, eps, t, fraction, start, pace, population, unit_group, members, residents, kappa, baseline, out):
+    """D_d(t) = b·N_d + κ·Σ_{u in d} C_u(t) for each draw, over a database's ``members``."""
+    progress = np.empty(start.shape[1])
+    for s in range(fraction.shape[0]):
+        for j in range(start.shape[1]):
+            progress[j] = campaign(family, math.nan, t, start[s, j], pace[s, j], eps)[0]
+        held = 0.0
+        for u in members:
+            held += fraction[s, u] * progress[unit_group[u]] * population[s, u]
+        out[s] = database_level(baseline[s], residents, kappa[s], held)

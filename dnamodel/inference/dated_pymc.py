@@ -10,8 +10,8 @@ baseline nutpie is measured against (``benchmarks/bench_fit.py``) and a fallback
 (``fit_dated(..., sampler="pymc")``).
 
 The twin holds no ``Deterministic``: everything derived from a draw (fractions, totals,
-predictions) is computed afterwards in NumPy from the unconstrained vector, as for nutpie's draws,
-so both samplers give the same ``InferenceData``.
+predictions) is computed afterwards by the kernel's functions over draws from the unconstrained
+vector, as for nutpie's draws, so both samplers give the same ``InferenceData``.
 
 PyMC and PyTensor are imported inside the functions: they take seconds to import, and nothing but
 this twin needs them for the dated model.
@@ -32,7 +32,7 @@ from dnamodel.spec.dated import BOUND_CODE, KIND_CODE, START_CODE, DatedInputs
 if TYPE_CHECKING:
     import pymc as pm
 
-    from dnamodel.inference.dated import Layout
+    from dnamodel.inference.dated_packing import Layout
 
 COUNT, DATABASE, DATABASE_SHARE, COVERAGE = (KIND_CODE[k] for k in ("count", "database", "database_share", "coverage"))
 POINT, LOWER, UPPER = (BOUND_CODE[b] for b in ("none", "lower", "upper"))
@@ -55,6 +55,9 @@ TWIN_BLOCKS = {
     "reported": "reported",
 }
 """Each free variable of the twin, and the block of the unconstrained vector its value fills."""
+
+EXPECTED = "expected"
+"""The name of the tensor of the active observations' expected values μ_k in the twin's graph."""
 
 STATS = {
     "diverging": "diverging",
@@ -103,8 +106,9 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     -------
     pymc.Model
         Free variables in the order of the blocks of :func:`dnamodel.inference.dated.layout_of`
-        (:data:`TWIN_BLOCKS`); a point value is log-normal (a coverage logit-normal) around its
-        expected value, and the bounds are one ``Potential`` of log Φ.
+        (:data:`TWIN_BLOCKS`); a point value is log-normal (``obs``; a coverage logit-normal,
+        ``coverage_obs``) around its expected value (the tensor named :data:`EXPECTED`), and the
+        bounds are a ``Potential`` of log Φ, one term per bound.
 
     Examples
     --------
@@ -125,7 +129,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
     around = np.flatnonzero(inputs.start_kind == AROUND)
     leading = np.flatnonzero(inputs.start_kind != AROUND)
     coords = {
-        dims.PREFECTURE: list(inputs.group),
+        dims.GROUP: list(inputs.group),
         dims.UNIT: list(inputs.unit),
         "uplift": list(inputs.uplift_name),
         "around_group": [inputs.group[j] for j in around],
@@ -137,11 +141,13 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         group_effect = pt.zeros(J)
         if inputs.group_effects:
             group_sd = _scale("group_sd", priors["group_sd"])
-            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.PREFECTURE)
+            group_z = pm.Normal("group_z", 0.0, 1.0, dims=dims.GROUP)
             group_effect = group_sd * group_z
         unit_sd = _scale("unit_sd", priors["unit_sd"])
         unit_z = pm.Normal("unit_z", 0.0, 1.0, dims=dims.UNIT)
-        contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
+        contrast = pt.constant(0.0)  # no covariate term without a covariate
+        if inputs.covariate_effect:
+            contrast = pm.Normal("contrast", mu=_f(priors["contrast"].mu), sigma=_f(priors["contrast"].sigma))
         start = pt.as_tensor_variable(inputs.start_anchor)
         if around.size:
             start_around = pm.Normal("start_around", 0.0, 1.0, dims="around_group")
@@ -152,7 +158,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             start_lead = pm.HalfNormal("start_lead", sigma=inputs.start_scale[leading], dims="lead_group")
             sign = np.where(inputs.start_kind[leading] == BEFORE, -1.0, 1.0)
             start = pt.inc_subtensor(start[leading], sign * start_lead)
-        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.PREFECTURE))
+        pace = pt.exp(pm.Normal("log_pace", mu=inputs.pace_mu, sigma=inputs.pace_sd, dims=dims.GROUP))
         typed_share, baseline = pt.constant(1.0), pt.constant(0.0)
         if inputs.database:
             typed = priors["typed_share"]
@@ -223,8 +229,9 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
         coverage = np.flatnonzero(kind == COVERAGE)
         if coverage.size:
             mu = pt.set_subtensor(mu[coverage], counted[coverage] / people[coverage].sum(axis=1))
+        mu.name = EXPECTED  # not a model variable: found by name to check the kernel's expected values
 
-        # --- the likelihood, as dnamodel.inference.dated.log_likelihood -----------------------
+        # --- the likelihood, as the kernel's observation_density ---------------------------------
         names = np.array(inputs.observation)[rows]
         logs = np.flatnonzero((censor == POINT) & (kind != COVERAGE))
         if logs.size:
@@ -237,6 +244,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             pm.LogitNormal("coverage_obs", mu=logit_mu, sigma=s[logits], observed=y[logits], dims="coverage_point")
         bounds = np.flatnonzero(censor != POINT)
         if bounds.size:
+            model.add_coord("bound", names[bounds])
             mu_b = mu[bounds]
             cov = kind[bounds] == COVERAGE
             linear_mu = pt.where(cov, pt.log(mu_b) - pt.log1p(-pt.where(cov, mu_b, 0.0)), pt.log(mu_b))
@@ -245,7 +253,7 @@ def build_dated_model(inputs: DatedInputs, active: np.ndarray | None = None) -> 
             # P(the value falls on the bound's side): Φ((μ − y) / s) for "at least y", Φ((y − μ) / s) for "at most"
             sign = np.where(censor[bounds] == LOWER, 1.0, -1.0)
             z = sign * (linear_mu - linear_y) / s[bounds]
-            pm.Potential("bounds", pm.logcdf(pm.Normal.dist(0.0, 1.0), z).sum())
+            pm.Potential("bounds", pm.logcdf(pm.Normal.dist(0.0, 1.0), z), dims="bound")
     return model
 
 

@@ -91,8 +91,8 @@ def structure(inputs: ModelInputs) -> tuple[Any, ...]:
         baked,
         inputs.variant,
         inputs.unit,
-        inputs.prefecture,
-        tuple(inputs.unit_prefecture.tolist()),
+        inputs.group,
+        tuple(inputs.unit_group.tolist()),
         inputs.observation,
         inputs.row,
         inputs.row_centre,
@@ -133,7 +133,7 @@ def build_model(inputs: ModelInputs) -> pm.Model:
 
     coords = {
         dims.UNIT: list(inputs.unit),
-        dims.PREFECTURE: list(inputs.prefecture),
+        dims.GROUP: list(inputs.group),
         dims.OBSERVATION: list(inputs.observation),
     }
     if inputs.row:
@@ -174,9 +174,9 @@ def build_model(inputs: ModelInputs) -> pm.Model:
         collected = pm.Deterministic("collected", pi * true_population * lam, dims=dims.UNIT)
         total = pm.Deterministic("total", collected.sum())
         pm.Deterministic("share", total / d["census_total"])
-        by_prefecture = np.zeros((len(inputs.prefecture), n))
-        by_prefecture[inputs.unit_prefecture, np.arange(n)] = 1.0
-        pm.Deterministic("prefecture_total", pt.dot(by_prefecture, collected), dims=dims.PREFECTURE)
+        by_group = np.zeros((len(inputs.group), n))
+        by_group[inputs.unit_group, np.arange(n)] = 1.0
+        pm.Deterministic("group_total", pt.dot(by_group, collected), dims=dims.GROUP)
 
         ratio = d["base_low"]
         uncertain = np.flatnonzero(inputs.base_high > inputs.base_low)

@@ -51,7 +51,7 @@ def scalars_per_draw(inputs: ModelInputs) -> int:
     """Numbers a fit stores per draw of each chain (:func:`fit_hierarchical` and ``dnamodel estimate``).
 
     The posterior holds four vectors over ``unit`` (the logit or its standardised deviation, the
-    census error, the fraction, the count collected), one over ``prefecture``, two over
+    census error, the fraction, the count collected), one over ``group``, two over
     ``observation`` (the expected count, a base) and two over ``row``, and about ten scalars; the
     posterior predictive and the log-likelihood add one per observation and row each, and the sample
     statistics and log prior about 30 more. Measured on a fit of ``hierarchical_han`` with its log
@@ -59,8 +59,8 @@ def scalars_per_draw(inputs: ModelInputs) -> int:
     statistics 13), 3.2 KB a draw; this count gives 407.
     """
     units, rows = len(inputs.unit), len(inputs.row)
-    observations, prefectures = len(inputs.observation), len(inputs.prefecture)
-    return 4 * units + prefectures + 4 * observations + 4 * rows + 40
+    observations, groups = len(inputs.observation), len(inputs.group)
+    return 4 * units + groups + 4 * observations + 4 * rows + 40
 
 
 def memory_bytes() -> int:
@@ -443,7 +443,7 @@ def _complete(idata: az.InferenceData, fitted: Fitted) -> az.InferenceData:
         observed["row_obs"] = array(inputs.row_observed, (dims.ROW,))
     constant = {name: array(value, DATA_DIMS.get(name, ())) for name, value in data_values(inputs).items()}
     constant["han_share"] = array(inputs.han_share, (dims.UNIT,))
-    constant["unit_prefecture"] = array([inputs.prefecture[i] for i in inputs.unit_prefecture], (dims.UNIT,))
+    constant["unit_group"] = array([inputs.group[i] for i in inputs.unit_group], (dims.UNIT,))
     for group in [g for g in idata.groups() if g.startswith("warmup") or g in ("observed_data", "constant_data")]:
         del idata[group]
     idata.add_groups(observed_data=xr.Dataset(observed), constant_data=xr.Dataset(constant))

@@ -20,7 +20,7 @@ from dnamodel.checks import dated as dated_checks
 from dnamodel.checks.summary import month_year
 from dnamodel.inference.dated import DATABASE_KIND, collected, constrain, database_stock
 from dnamodel.outputs import plots
-from dnamodel.outputs.html import DATED_PARAMETER_MEANING, ReportModel
+from dnamodel.outputs.html import ReportModel
 from dnamodel.outputs.markup import (
     BOUND_SIGN,
     Html,
@@ -37,6 +37,7 @@ from dnamodel.outputs.markup import (
 )
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
 from dnamodel.outputs.tables import value_text
+from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs, DatedSpec
 from dnamodel.spec.hierarchical import prior_text
 
@@ -57,43 +58,48 @@ def report_model(
     >>> report_model(spec, inputs, idata, data, prior, Path("report.html")).loo_lpd  # doctest: +SKIP
     True
     """
-    words = data.study.words
-    group = words.group
+    study = data.study
+    words = study.words
+    group, groups = words.group, study.groups_word
     note = words.counting_note
+    # what the model has decides what the report says: no covariate, database or uplift, no words of them
+    covariate = inputs.covariate_label or inputs.covariate_name
+    base = "its units' " + covariate + ", " if inputs.covariate_effect else ""
+    within = "the total the database figures allow" if inputs.database else "what the other figures allow"
+    uplift = " and the uplift of the areas whose collection counts more residents" if inputs.uplift_name else ""
+    figures: list[tuple[str, Any]] = [("campaign", lambda path: campaign_plot(idata, inputs, path, study=study))]
+    group_figures: list[str | Html] = [Html("<h3>The campaign over time</h3>"), "campaign"]
+    if inputs.covariate_effect:
+        figures.insert(0, ("covariate", lambda path: covariate_plot(idata, inputs, path)))
+        group_figures.insert(0, "covariate")
     return ReportModel(
         data_section=data_section(spec, inputs, data),
         model_section=model_section(spec, inputs, idata, data, target),
         estimand_date=inputs.estimand_label,
         denominator=(
-            "Shares divide by the population the model infers: the 2020 census total, "
-            f"{count_text(inputs.census_total)}, with its error and the uplift of the areas whose collection counts "
-            "more residents." + (f" {escape(note[:1].upper() + note[1:])}." if note else "")
+            f"Shares divide by the population the model infers: the census total, {count_text(inputs.census_total)}, "
+            f"with its error{uplift}." + (f" {escape(note[:1].upper() + note[1:])}." if note else "")
         ),
         predicted="observation",
         loo_how="left out of the likelihood",
         loo_lpd=True,
         forecasts=True,
-        prior_range=f"{range_text(prior.forward[0], prior.forward[-1])}; the thesis is data here, not a separate "
-        "bound, so there is nothing else to weigh the prior by. ",
+        prior_range=f"{range_text(prior.forward[0], prior.forward[-1])}. ",
         group_intro=(
-            f"<p>Each {escape(group)}'s people counted by {escape(month_year(inputs.estimand_label))} (posterior "
-            f"median and 90% equal-tailed interval) and its median share of the census population. A {escape(group)} "
-            f"no figure counts is estimated from its units' {escape(inputs.covariate_label or inputs.covariate_name)}, "
-            f"the spread between {escape(group)}s and units, and its campaign's start prior alone, within the total "
-            "the database figures allow; its interval is wide.</p>"
+            f"<p>Each {escape(group)}'s {escape(words.unit)} counted by {escape(month_year(inputs.estimand_label))} "
+            "(posterior median and 90% equal-tailed interval) and its median share of the census population. A "
+            f"{escape(group)} no figure counts is estimated from {escape(base)}the spread between {escape(groups)} "
+            f"and units, and its campaign's start prior alone, within {within}; its interval is wide.</p>"
         ),
-        group_count="people counted, median",
-        group_figures=("covariate", Html("<h3>The campaign over time</h3>"), "campaign"),
+        group_count=f"{words.unit} counted, median",
+        group_figures=tuple(group_figures),
         prior_terms="each on its parameter's own scale; the standard-normal group, unit and census effects are the "
         "model's structure and are not scaled",
-        likelihood_terms="every observation, the thesis's database figures among them",
+        likelihood_terms="every observation" + (", the database figures among them" if inputs.database else ""),
         no_densities="the fit was saved without the log-prior and log-likelihood groups every dated fit has",
         no_densities_short="the fit was saved without its log densities",
-        figures=(
-            ("covariate", lambda path: covariate_plot(idata, inputs, path)),
-            ("campaign", lambda path: campaign_plot(idata, inputs, path)),
-        ),
-        parameter_axes=plots.dated_parameter_axes(),
+        figures=tuple(figures),
+        parameter_axes=plots.dated_parameter_axes(study, inputs.covariate_name, covariate_term=inputs.covariate_effect),
         stocks=tuple(database_stocks(inputs)),
     )
 
@@ -126,21 +132,30 @@ def data_section(spec: DatedSpec, inputs: DatedInputs, data: Dataset) -> str:
         date = inputs.date_label[k] if inputs.date_label else ""
         since = inputs.since_label[k] if inputs.since_label else ""
         bound_text = {"none": "", "lower": ", lower bound", "upper": ", upper bound"}[bound]
+        read = inputs.reading[k] if inputs.reading else ""
+        bound_text += {"under": ", a value a little under the figure printed", "range": ", a range"}.get(read, "")
         rows.append(
             [
                 Html(f"<code>{escape(name)}</code><br>{escape(KIND_TEXT[o.kind])}{escape(bound_text)}"),
                 BOUND_SIGN[bound] + value_text(inputs.value[k]),
                 Html(f"{escape(since)} to<br>{escape(date)}" if since else escape(date)),
                 Html(f"{escape(over)}<br>{base}"),
-                f"{inputs.error[k]:g} ({scale})",
+                f"{inputs.error[k]:.3g} ({scale})",
                 Html(f"{source_lines(referenced([o.value], data), data)}<br><i>{escape(o.note)}</i>"),
             ]
         )
     parts = [
         "<p>Every figure the model is fitted to, each at its own date, with its source as the data give it "
         "(ids are rows of <code>observations.csv</code>). A figure with two dates is an increment: "
-        "what was collected between them. A bound (≥, ≤) says only on which side of it the true figure lies. The "
-        "error is the sd of the figure's reporting error, on the log scale (logit for a coverage).</p>",
+        "what was collected between them."
+        + (" A bound (≥, ≤) says only on which side of it the true figure lies." if inputs.censor.any() else "")
+        + (
+            " A figure printed \u201cnearly X\u201d is fitted as a value a little under X, the midpoint of the range "
+            "the study's or the spec's width gives, with that range's half-width added to its error."
+            if "under" in inputs.reading
+            else ""
+        )
+        + " The error is the sd of the figure's reporting error, on the log scale (logit for a coverage).</p>",
         "<h3>Observations</h3>",
         table(
             ["observation, kind, bound", "value", "date (since)", "over; base or database", "error (sd)", "sources"],
@@ -170,8 +185,8 @@ def data_section(spec: DatedSpec, inputs: DatedInputs, data: Dataset) -> str:
     uplift = spec.population.uplift
     parts += [
         "<h3>Population</h3>",
-        f"<p>The census population of all {len(inputs.unit)} units ({count_text(inputs.census_total)} people), each "
-        "with "
+        f"<p>The census population of all {len(inputs.unit)} units ({count_text(inputs.census_total)} "
+        f"{escape(data.study.words.persons)}), each with "
         f"a log-normal census error of sd {spec.population.census_error:g}; "
         + (
             "; ".join(
@@ -201,34 +216,62 @@ def _start_text(prior: Any) -> str:
     return f"{prior.kind} {getattr(prior, prior.kind)}, by a half-normal lead of scale {prior.scale_years:g} years"
 
 
+def meaning(name: str, data: Dataset, inputs: DatedInputs) -> str:
+    """What a parameter of the dated model is, in one line in the study's words: its registry entry's meaning."""
+    entry = parameters.find(name, parameters.DATED)
+    if entry is None:
+        return ""
+    if isinstance(entry, parameters.Parameter):  # without a covariate, no covariate's group to be outside of
+        return entry.meaning_in(data.study, inputs.covariate_name, covariate_term=inputs.covariate_effect)
+    return entry.meaning_in(data.study, inputs.covariate_name)
+
+
 def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData, data: Dataset, target: Path) -> str:
     """Section 3 of a dated fit's report: the model card in short, the priors beside their posteriors, the campaigns."""
     post = idata.posterior
-    group = data.study.words.group
+    study = data.study
+    group, unit = study.words.group, study.words.unit
     composition = inputs.form == "composition"
-    fraction = (
-        "π<sub>u</sub> = (1 − h<sub>u</sub>)·σ(η<sub>u</sub>) + h<sub>u</sub>·σ(η<sub>u</sub> + θ), h<sub>u</sub> "
-        f"the unit's <code>{escape(inputs.covariate_name)}</code>: the covariate's group is collected at odds "
-        "e<sup>θ</sup> times the others'"
-        if composition
-        else f"π<sub>u</sub> = σ(η<sub>u</sub> + θ·x<sub>u</sub>), x<sub>u</sub> the unit's standardised "
-        f"<code>{escape(inputs.covariate_name)}</code>"
-    )
+    if not inputs.covariate_effect:
+        fraction = "π<sub>u</sub> = σ(η<sub>u</sub>), with no covariate term"
+    elif composition:
+        fraction = (
+            "π<sub>u</sub> = (1 − h<sub>u</sub>)·σ(η<sub>u</sub>) + h<sub>u</sub>·σ(η<sub>u</sub> + θ), h<sub>u</sub> "
+            f"the unit's <code>{escape(inputs.covariate_name)}</code>: the covariate's group is collected at odds "
+            "e<sup>θ</sup> times the others'"
+        )
+    else:
+        fraction = (
+            f"π<sub>u</sub> = σ(η<sub>u</sub> + θ·x<sub>u</sub>), x<sub>u</sub> the unit's standardised "
+            f"<code>{escape(inputs.covariate_name)}</code>"
+        )
+    # η as the model has it: the group level, the reported units' offset δ, the others' fixed offset
+    terms, defined = ["α"], []
+    if inputs.group_effects:
+        terms.append("g<sub>j(u)</sub>")
+        defined.append(f"g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its {escape(group)} j, w standard normal")
+    if inputs.reported_effect:
+        terms.append("δ·r<sub>u</sub>")
+        defined.append("r<sub>u</sub> = 1 for a unit a local report counts alone")
+    if spec.fraction.unreported_offset:
+        terms.append("o<sub>u</sub>")
+        defined.append(f"o<sub>u</sub> = {spec.fraction.unreported_offset:g} for the units no report counts alone")
+    terms.append("σ<sub>u</sub>·z<sub>u</sub>")
+    defined.append("z standard normal")
+    uplift = " (times the uplift λ where the spec gives one)" if inputs.uplift_name else ""
     card = (
         "<p>The full model card, with every prior's reason and every observation's source, is "
         f"{model_card_link(target)} "
         "(section 5). In short:</p><ul class=maths>"
         f"<li>Each of the {len(inputs.unit)} units u has a fraction of its residents counted once its campaign "
-        f"saturates: {fraction}; η<sub>u</sub> = α + g<sub>j(u)</sub> + δ·r<sub>u</sub> + σ<sub>u</sub>·z<sub>u</sub>, "
-        f"g<sub>j</sub> = σ<sub>g</sub>·w<sub>j</sub> for its {escape(group)} j, "
-        "r<sub>u</sub> = 1 for a unit a local report counts alone, z and w standard normal.</li>"
+        f"saturates: {fraction}; η<sub>u</sub> = {' + '.join(terms)}, {', '.join(defined)}.</li>"
         f"<li>Each {escape(group)}'s campaign starts at t0<sub>j</sub> and approaches saturation at pace "
         "r<sub>j</sub>: "
         "F<sub>j</sub>(t) = 1 − exp(−r<sub>j</sub>·ε·softplus((t − t0<sub>j</sub>)/ε)), "
         f"ε = {inputs.ramp_years:g} years.</li>"
-        "<li>People sampled by t: C<sub>u</sub>(t) = π<sub>u</sub>·F<sub>j(u)</sub>(t)·N<sub>u</sub>, with "
-        f"N<sub>u</sub> = P<sub>u</sub>·exp({spec.population.census_error:g}·e<sub>u</sub>) the census count with "
-        "error (times the uplift λ where the spec gives one). The estimand is C(T) = Σ<sub>u</sub> C<sub>u</sub>(T) "
+        f"<li>What is counted by t ({escape(unit)}): C<sub>u</sub>(t) = π<sub>u</sub>·F<sub>j(u)</sub>(t)·"
+        f"N<sub>u</sub>, with N<sub>u</sub> = P<sub>u</sub>·exp({spec.population.census_error:g}·e<sub>u</sub>) the "
+        f"census count with error{uplift}. The estimand is C(T) = Σ<sub>u</sub> C<sub>u</sub>(T) "
         f"at T = {escape(month_year(inputs.estimand_label))}; the share divides it by Σ<sub>u</sub> N<sub>u</sub>.</li>"
         + (
             "<li>A database's stock: D<sub>d</sub>(t) = b·N<sub>d</sub> + κ·Σ<sub>u in d</sub> C<sub>u</sub>(t).</li>"
@@ -236,8 +279,9 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             else ""
         )
         + "<li>Each observation is log-normal (logit-normal for a coverage) about what the model predicts for it "
-        "at its date (an increment: between its two dates), with its reporting error; a bound contributes the "
-        "probability of its side.</li></ul>"
+        "at its date (an increment: between its two dates), with its reporting error"
+        + ("; a bound contributes the probability of its side" if inputs.censor.any() else "")
+        + ".</li></ul>"
     )
     rows = []
     for name, prior in spec.priors.items():
@@ -251,25 +295,26 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
             [
                 Html(f"<code>{escape(name)}</code>"),
                 prior_text(prior),
-                DATED_PARAMETER_MEANING.get(name, "").replace("prefecture", group),
+                meaning(name, data, inputs),
                 posterior,
             ]
         )
-    for ell, (name, uplift) in enumerate(spec.population.uplift.items()):
+    for ell, (name, group_uplift) in enumerate(spec.population.uplift.items()):
+        log_uplift = group_uplift.log_uplift
         rows.append(
             [
                 Html(f"<code>log_uplift[{escape(name)}]</code>"),
-                f"Normal({uplift.log_uplift.get('mu', 0.0):g}, {uplift.log_uplift.get('sigma', 1.0):g})",
-                DATED_PARAMETER_MEANING["log_uplift"] + f" ({place_names(uplift.areas, data)})",
+                f"Normal({log_uplift.get('mu', 0.0):g}, {log_uplift.get('sigma', 1.0):g})",
+                meaning("uplift", data, inputs) + f" ({place_names(group_uplift.areas, data)})",
                 posterior_text(np.log(post["uplift"].values[..., ell])),
             ]
         )
     campaign = []
-    for j, group in enumerate(inputs.group):
-        start = spec.campaign.start.get(group, spec.campaign.start["default"])
+    for j, group_id in enumerate(inputs.group):  # not `group`: the study's word for a group is used below
+        start = spec.campaign.start.get(group_id, spec.campaign.start["default"])
         campaign.append(
             [
-                data.place_name(group),
+                data.place_name(group_id),
                 _start_text(start),
                 posterior_text(post["start"].values[..., j], year_month),
                 posterior_text(post["pace"].values[..., j], lambda v: f"{v:.2f}"),
@@ -278,7 +323,10 @@ def model_section(spec: DatedSpec, inputs: DatedInputs, idata: az.InferenceData,
         )
     settings = [
         ["estimand date", spec.estimand.date],
-        ["covariate, form", f"{inputs.covariate_name}, {inputs.form}"],
+        [
+            "covariate, form",
+            f"{inputs.covariate_name}, {inputs.form}" if inputs.covariate_effect else "none (no covariate term)",
+        ],
         ["fixed logit offset of the units no report counts alone", f"{spec.fraction.unreported_offset:g}"],
         ["campaign ramp ε (years)", f"{inputs.ramp_years:g}"],
         ["census error (log sd)", f"{spec.population.census_error:g}"],
@@ -328,8 +376,12 @@ def _dated_draws(idata: Any, inputs: Any) -> dict[str, np.ndarray]:
     return constrain(flat[::step], inputs)
 
 
-def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
-    """Cumulative collection over time: the total and each database's stock, with the dated figures."""
+def campaign_plot(idata: Any, inputs: Any, path: str | Path, *, study: Any = None) -> Path:
+    """Cumulative collection over time: the total and each database's stock, with the dated figures.
+
+    ``study`` (``Dataset.study``) gives the unit of the count on the axis; by default neutral words.
+    """
+    unit = (study or plots.NEUTRAL).words.unit
     q = _dated_draws(idata, inputs)
     first = min(float(inputs.start_anchor.min()) - 1.0, float(np.nanmin(inputs.date)) - 0.5)
     grid = np.linspace(first, inputs.estimand_date + 0.25, 120)
@@ -339,7 +391,7 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     for band, alpha in ((0.9, 0.18), (0.5, 0.3)):
         lo, hi = np.quantile(total, [(1 - band) / 2, (1 + band) / 2], axis=0)
         axes.fill_between(grid, lo, hi, color=LOW_COLOUR, alpha=alpha, linewidth=0, label=f"{band:.0%} interval")
-    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label="people counted, C(t), median")
+    axes.plot(grid, np.median(total, axis=0), color=LOW_COLOUR, linewidth=1.6, label=f"{unit} counted, C(t), median")
     for d, name in enumerate(inputs.database):
         stock = np.stack([database_stock(q, inputs, d, t) for t in grid], axis=1)
         axes.plot(grid, np.median(stock, axis=0), linestyle="--", linewidth=1.1, label=f"database {name}, D(t), median")
@@ -359,16 +411,22 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     axes.text(inputs.estimand_date, 0.98, " estimand date", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
     shade_after_last_regionwide(axes, inputs, grid[-1])
     axes.set_xlabel("year")
-    axes.set_ylabel("cumulative count (people)")
+    axes.set_ylabel(f"cumulative count ({unit})")
     plots._count_axis(axes.yaxis)
     axes.legend(fontsize=7, loc="upper left")
     title = f"Collection over time under {idata.attrs.get('model', 'the model')}"
     axes.set_title(title)
     caption = (
-        "Solid line and bands: the posterior median and 50%/90% intervals of everyone sampled by each date, the sum "
-        "over units of fraction × campaign progress × population. Dashed: each database's stock, profiles held before "
-        "the campaign plus the typed share of what was collected. Diamonds: the database stocks the sources print."
+        f"Solid line and bands: the posterior median and 50%/90% intervals of the {unit} counted by each date, the "
+        "sum over units of fraction × campaign progress × population."
     )
+    if inputs.database:  # the databases' curves and printed stocks are drawn only when the model has them
+        caption += (
+            " Dashed: each database's stock, profiles held before the campaign plus the typed share of what was "
+            "collected."
+        )
+        if any(np.isnan(inputs.since[k]) for k in np.flatnonzero(inputs.kind == DATABASE_KIND)):
+            caption += " Diamonds: the database stocks the sources print."
     if np.isfinite(getattr(inputs, "last_regionwide_date", float("nan"))):
         caption += (
             f" Shaded: after {inputs.last_regionwide_label}, the date of the last figure covering the whole region; "
@@ -416,16 +474,17 @@ def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
         label="each unit: posterior median, 90% interval",
     )
     reported = inputs.reported > 0
-    axes.scatter(
-        x[reported],
-        med[reported] * 100,
-        marker="D",
-        s=45,
-        color=HIGH_COLOUR,
-        edgecolor="black",
-        zorder=5,
-        label="units a local report counts",
-    )
+    if reported.any():  # without the offset δ no unit is marked, and the legend names no marks
+        axes.scatter(
+            x[reported],
+            med[reported] * 100,
+            marker="D",
+            s=45,
+            color=HIGH_COLOUR,
+            edgecolor="black",
+            zorder=5,
+            label="units a local report counts",
+        )
     for i in np.flatnonzero(reported):
         axes.annotate(inputs.unit[i], (x[i], med[i] * 100), xytext=(5, 4), textcoords="offset points", fontsize=7)
     unit = " (%)" if inputs.form == "composition" else ""
@@ -435,10 +494,10 @@ def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     axes.set_ylim(0, 100)
     axes.legend(fontsize=7, loc="upper right")
     title = f"Collection fraction at saturation against {label}, by unit"
-    axes.set_title(title)
-    caption = (
-        "Each unit's fraction π at saturation (posterior median and 90% interval) against its covariate. In the "
-        "composition form the covariate is the share of residents collected at a different rate (odds ratio exp θ). "
-        "Diamonds: the units a local report counts, which carry the reported-unit offset δ."
-    )
+    axes.set_title(plots.wrapped_title(title))
+    caption = "Each unit's fraction π at saturation (posterior median and 90% interval) against its covariate."
+    if inputs.form == "composition":
+        caption += " The covariate is the share of residents collected at a different rate (odds ratio exp θ)."
+    if reported.any():  # drawn only where the model has the offset δ (without it no unit is marked reported)
+        caption += " Diamonds: the units a local report counts, which carry the reported-unit offset δ."
     return plots._save(figure, path, title, caption)

@@ -299,13 +299,13 @@ def group_table(summary: Summary) -> Table:
     study = summary.study or NEUTRAL
     rows = [
         [
-            p.name,
-            f"{p.population:,}",
-            count_text(p.median),
-            f"{count_text(p.low)} to {count_text(p.high)}",
-            percent_text(p.share_median),
+            g.name,
+            f"{g.population:,}",
+            count_text(g.median),
+            f"{count_text(g.low)} to {count_text(g.high)}",
+            percent_text(g.share_median),
         ]
-        for p in summary.prefectures
+        for g in summary.groups
     ]
     return Table(
         f"By {study.words.group} (posterior median, 90% interval)",
@@ -318,7 +318,7 @@ def citation_text(summary: Summary) -> str:
     """The sentence to cite, or why it is withheld, as ``dnamodel estimate`` prints it."""
     if summary.sentence:
         return "To cite: " + summary.sentence
-    return "No sentence to cite: " + (summary.withheld or "")
+    return "No sentence to cite: " + (summary.withheld or "") + (f" {summary.advice}" if summary.advice else "")
 
 
 def summary_documents(summary: Summary) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel.outputs import plots
-from dnamodel.outputs.html import PARAMETER_MEANING, VARIANT_TEXT, ReportModel
+from dnamodel.outputs.html import VARIANT_TEXT, ReportModel
 from dnamodel.outputs.markup import (
     Html,
     count_text,
@@ -29,6 +29,7 @@ from dnamodel.outputs.markup import (
     table,
 )
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
+from dnamodel.spec import parameters
 from dnamodel.spec.hierarchical import HierarchicalSpec, prior_text
 from dnamodel.spec.resolve import ModelInputs
 
@@ -52,17 +53,22 @@ def report_model(
     False
     """
     words = data.study.words
+    thesis = spec.thesis is not None and spec.thesis.use  # its words only where the model has the bound
+    forward = range_text(prior.forward[0], prior.forward[-1])
     return ReportModel(
         data_section=data_section(spec, inputs, data),
-        model_section=model_section(spec, inputs, idata, target),
+        model_section=model_section(spec, inputs, idata, data, target),
         estimand_date=words.end,
-        denominator=f"Shares divide by the 2020 census total, {count_text(inputs.census_total)}.",
+        denominator=f"Shares divide by the census total, {count_text(inputs.census_total)}.",
         predicted="observation and within-county row",
         loo_how="its reporting error made uninformative",
         loo_lpd=False,
         forecasts=False,
-        prior_range=f"{range_text(prior.forward[0], prior.forward[-1])} without the thesis bound, "
-        f"{range_text(prior.constrained[0], prior.constrained[-1])} with it. ",
+        prior_range=(
+            f"{forward} without the thesis bound, {range_text(prior.constrained[0], prior.constrained[-1])} with it. "
+            if thesis
+            else f"{forward}. "
+        ),
         group_intro=(
             f"<p>Each {escape(words.group)}'s collected total (posterior median and 90% equal-tailed interval) and its "
             f"median share of the census population. A {escape(words.group)} without an observation is estimated from "
@@ -71,13 +77,14 @@ def report_model(
         group_count=f"{words.unit}, median",
         group_figures=("fraction",),
         prior_terms="the top-level priors",
-        likelihood_terms="the thesis bound too",
+        likelihood_terms="the thesis bound too" if thesis else "every count",
         no_densities="the fit was made without <code>--sensitivity</code>, so it has no log-prior and log-likelihood "
         "groups",
         no_densities_short="fit made without --sensitivity",
         figures=(("fraction", lambda path: fraction_plot(idata, inputs, path)),),
-        parameter_axes=plots.hierarchical_parameter_axes(idata),
+        parameter_axes=plots.hierarchical_parameter_axes(idata, data.study, inputs.covariate_column),
         stocks=tuple(thesis_stocks(inputs)),
+        prior_note=" (without the thesis bound)" if thesis else "",
     )
 
 
@@ -172,7 +179,15 @@ def data_section(spec: HierarchicalSpec, inputs: ModelInputs, data: Dataset) -> 
     return "".join(parts)
 
 
-def model_section(spec: HierarchicalSpec, inputs: ModelInputs, idata: az.InferenceData, target: Path) -> str:
+def meaning(name: str, data: Dataset, inputs: ModelInputs) -> str:
+    """What a top-level parameter of the hierarchical model is, in one line in the study's words (its registry's)."""
+    entry = parameters.find(name, parameters.HIERARCHICAL)
+    return entry.meaning_in(data.study, inputs.covariate_column) if entry is not None else ""
+
+
+def model_section(
+    spec: HierarchicalSpec, inputs: ModelInputs, idata: az.InferenceData, data: Dataset, target: Path
+) -> str:
     """Section 3 of a hierarchical fit's report: the model card in short, each prior beside its posterior."""
     post = idata.posterior
     variant = spec.fraction.variant
@@ -205,9 +220,7 @@ def model_section(spec: HierarchicalSpec, inputs: ModelInputs, idata: az.Inferen
             posterior = f"{med:.3g} ({lo:.3g} to {hi:.3g})"
         else:
             posterior = "integrated out" if name == "pace" else "not in the fit"
-        rows.append(
-            [Html(f"<code>{escape(name)}</code>"), prior_text(prior), PARAMETER_MEANING.get(name, ""), posterior]
-        )
+        rows.append([Html(f"<code>{escape(name)}</code>"), prior_text(prior), meaning(name, data, inputs), posterior])
     settings = [
         ["census error (log sd)", f"{spec.population.census_error:g}"],
         *[[f"reporting error of {n} (log sd)", f"{o.error:g}"] for n, o in spec.observations.items()],
@@ -284,7 +297,7 @@ def fraction_plot(idata: Any, inputs: Any, path: str | Path) -> Path:
     axes.set_ylim(0, 100)
     axes.legend(fontsize=7, loc="upper right")
     title = f"Collection fraction against {inputs.covariate_label}, by unit"
-    axes.set_title(title)
+    axes.set_title(plots.wrapped_title(title))
     caption = (
         f"Dots: each of the {len(inputs.unit)} units' posterior median fraction with its 90% credible interval. "
         "Diamonds: each observation's count over its units' census population; an observation over several units "

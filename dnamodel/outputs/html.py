@@ -67,41 +67,26 @@ SECTIONS = (
     ("data", "2. The data"),
     ("model", "3. The model"),
     ("fit", "4. The fit"),
-    ("prefectures", "5. By prefecture"),
+    ("groups", "5. By group"),
     ("sensitivity", "6. Sensitivity"),
     ("reproduce", "7. Reproduce"),
 )
-"""The report's sections, in order: ``(id, heading)``."""
+"""The report's sections, in order: ``(id, heading)``; "group" in a heading is the study's word for it."""
+
+
+def headings(group: str) -> list[tuple[str, str]]:
+    """The sections' ids and headings in the study's words: ``group`` is what it calls a group of units.
+
+    Examples
+    --------
+    >>> headings("district")[4]
+    ('groups', '5. By district')
+    """
+    return [(section_id, heading.replace("group", group)) for section_id, heading in SECTIONS]
+
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """No fetch leaves the page: only inline styles and embedded images are allowed."""
-
-PARAMETER_MEANING = {
-    "alpha": "logit collection fraction of a unit of average Han share",
-    "beta": "change in logit fraction per standard deviation of Han share (per stratum, two-stratum variant)",
-    "sigma": "spread of units' logit fractions beyond Han share",
-    "log_uplift": "log of the uplift areas' resident base over their census population (temporary residents)",
-    "tau": "spread of the within-county rows' logit fractions",
-    "row_centre": "the within-county rows' free centre on the logit scale",
-    "pace": "database growth after mid-2020, relative to January-June 2020 (integrated out)",
-}
-"""What each top-level parameter of the hierarchical model is, in one line (``docs/model.md`` section 4.8
-gives the reasons)."""
-
-DATED_PARAMETER_MEANING = {
-    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group",
-    "contrast": "log odds ratio of the covariate's group against the others (composition form), or the change in "
-    "logit fraction per sd of the covariate (linear form)",
-    "group_sd": "spread between prefectures' logit fractions",
-    "unit_sd": "spread between the units of one prefecture",
-    "reported": "offset of the units a local report counts alone, which sources chose to publicise",
-    "pace": "each prefecture's pace towards saturation, per year",
-    "start": "when each prefecture's campaign started",
-    "typed_share": "share of the collected samples typed into the database",
-    "baseline_per_resident": "profiles a database held before the campaign, per resident",
-    "log_uplift": "log of the residents an uplift area's collection counts over its census population",
-}
-"""What each prior of the dated model is about, in one line (``docs/model.md`` section 5 gives the reasons)."""
 
 VARIANT_TEXT = {
     "han_share": "x<sub>u</sub> is unit u's covariate, standardised over the units",
@@ -163,6 +148,8 @@ class ReportModel:
     """The parameter plot's axis label of each scalar parameter."""
     stocks: tuple[tuple[float, str], ...]
     """The database stocks the prior predictive plot marks."""
+    prior_note: str = ""
+    """What the parameter plot's prior draws leave out, as its caption says it (" (without the thesis bound)")."""
 
 
 class ReportExtension(Protocol):
@@ -261,8 +248,8 @@ def render_report(view: ReportView, out: str | Path, *, extensions: Sequence[Rep
         missing.append(f"leave-one-out{' and forecasts' if view.model.forecasts else ''} (fit made with --no-loo)")
     if view.scaling is None:
         missing.append(f"power-scaling ({view.model.no_densities_short})")
-    if view.sweeps_dir is not None and not view.sweeps:
-        missing.append(f"shipped sweeps (none in {view.sweeps_dir}; run `make sweeps`)")
+    if view.sweeps_dir is not None and not of_model(view.sweeps, view.idata.attrs.get("model")):
+        missing.append(f"sweeps (none of this fit's spec and data in {view.sweeps_dir}; {_how_to_sweep(view)})")
     context = _Context(view, figures, target, tuple(extensions))
     atomic_write_text(target, _page(context))
     return ReportResult(target, view.summary, list(figures), [s.name for s in view.sweeps], missing)
@@ -274,7 +261,10 @@ def _draw(view: ReportView, folder: Path, marks: GroupMarks | None) -> dict[str,
     drawers: list[tuple[str, Drawer]] = [
         ("total", lambda p: plots.total_posterior_plot(idata, summary, p)),
         ("rank", lambda p: plots.rank_plot(idata, p)),
-        ("parameters", lambda p: plots.parameter_plot(idata, p, axis_labels=model.parameter_axes)),
+        (
+            "parameters",
+            lambda p: plots.parameter_plot(idata, p, axis_labels=model.parameter_axes, prior_note=model.prior_note),
+        ),
         ("predictive", lambda p: predictive_plot(view.checks, view.loo or [], p, ahead)),
         (
             "prior",
@@ -323,13 +313,13 @@ def _page(c: _Context) -> str:
     s = v.summary
     attrs = v.idata.attrs
     group = v.data.study.words.group
-    nav = "".join(f'<li><a href="#{i}">{escape(h.replace("prefecture", group))}</a></li>' for i, h in SECTIONS)
+    nav = "".join(f'<li><a href="#{i}">{escape(h)}</a></li>' for i, h in headings(group))
     body = [
         _headline(c),
         _section("data", c.model.data_section, *c.extended("data")),
         _section("model", c.model.model_section, *c.extended("model")),
         _fit_section(c),
-        _prefecture_section(c),
+        _group_section(c),
         _sensitivity_section(c),
         _reproduce_section(c),
     ]
@@ -360,8 +350,8 @@ def _page(c: _Context) -> str:
     )
 
 
-def _section(section_id: str, *parts: str, group: str = "prefecture") -> str:
-    heading = dict(SECTIONS)[section_id].replace("prefecture", group)
+def _section(section_id: str, *parts: str, group: str = "group") -> str:
+    heading = dict(headings(group))[section_id]
     return f'<section id="{section_id}"><h2>{escape(heading)}</h2>{"".join(parts)}</section>'
 
 
@@ -395,7 +385,8 @@ def _headline(c: _Context) -> str:
     if s.sentence:
         cite = f'<h3>To cite</h3><p class="cite">{escape(s.sentence)}</p>'
     else:
-        cite = f'<h3>To cite</h3><p class="warning"><b>Nothing to cite.</b> {escape(s.withheld)}</p>'
+        advice = f" {escape(s.advice)}" if s.advice else ""
+        cite = f'<h3>To cite</h3><p class="warning"><b>Nothing to cite.</b> {escape(s.withheld)}{advice}</p>'
     intervals = []
     for prob in (0.5, 0.9, 0.95):
         et, hdi = t.interval(prob), t.interval(prob, "HDI")
@@ -563,9 +554,10 @@ def _fit_section(c: _Context) -> str:
         "<h3>Prior predictive check</h3>",
         f"<p>What the priors alone say about the total, before the counts: 1–99% range {bounded}"
         + (
-            "That spans a few thousand samples to the whole population, as a weakly informative prior should."
+            f"That is {escape(pc.span())}: from a small share to about all of it, as a weakly informative prior should."
             if pc.plausible
-            else "<b>That is outside a few thousand to the whole population: check the priors.</b>"
+            else f"<b>That is {escape(pc.span())}, not from a small share of the population to about all of it: "
+            "check the priors.</b>"
         )
         + "</p>",
         _fig(c, "prior"),
@@ -597,10 +589,10 @@ def _forecast_parts(c: _Context) -> list[str]:
     return parts
 
 
-# --- 5. prefectures --------------------------------------------------------------------------------
+# --- 5. groups ------------------------------------------------------------------------------------
 
 
-def _prefecture_section(c: _Context) -> str:
+def _group_section(c: _Context) -> str:
     words = c.view.data.study.words
     group = words.group
     rows = [
@@ -611,7 +603,7 @@ def _prefecture_section(c: _Context) -> str:
             range_text(p.low, p.high),
             percent_text(p.share_median),
         ]
-        for p in c.view.summary.prefectures
+        for p in c.view.summary.groups
     ]
     intro = c.model.group_intro
     figures = [_fig(c, "forest")] + [
@@ -619,7 +611,7 @@ def _prefecture_section(c: _Context) -> str:
     ]
     headers = [group, "population", c.model.group_count]
     return _section(
-        "prefectures",
+        "groups",
         intro,
         table([*headers, "90% interval", "share"], rows, numeric=(1, 2, 3, 4)),
         *figures,
@@ -667,30 +659,30 @@ def _sensitivity_section(c: _Context) -> str:
                 f"({leaning[0][0]:.3f}).</p>",
                 table(["quantity", *ps.prior_terms], each, numeric=range(1, len(ps.prior_terms) + 1)),
             ]
-    parts.append("<h3>The shipped sweeps</h3>")
+    parts.append("<h3>Sweeps</h3>")
+    own = of_model(c.view.sweeps, c.view.idata.attrs.get("model"))
     if c.view.sweeps_dir is None:
         parts.append("<p>Left out of this report (<code>--no-sweeps</code>).</p>")
     elif not c.view.sweeps:
         parts.append(
-            f'<p class="warning">No sweep results in <code>{escape(c.view.sweeps_dir)}</code>: run <code>make '
-            "sweeps</code> "
-            "(or <code>dnamodel sweep --shipped</code>) and draw the report again.</p>"
+            f'<p class="warning">No sweep results of this fit\'s spec and data in <code>{escape(c.view.sweeps_dir)}'
+            f"</code>: {escape(_how_to_sweep(c.view))}, and draw the report again.</p>"
         )
     else:
         parts.append(
-            "<p>Each shipped sweep in <code>models/sweeps/</code> refits the model with one assumption changed, "
-            "every other setting as in the spec and the same seed.</p>"
+            "<p>Each sweep of this fit's spec and data refits the model with one assumption changed, every other "
+            "setting as in the spec and the same seed.</p>"
         )
-        others = [s.name for s in c.view.sweeps if s not in of_model(c.view.sweeps, c.view.idata.attrs.get("model"))]
+        others = [s.name for s in c.view.sweeps if s not in own]
         if others:
             parts.append(
-                f'<p class="note">{escape(", ".join(others))} {"sweeps" if len(others) == 1 else "sweep"} another '
-                "model "
-                f"than this fit's {escape(c.view.idata.attrs.get('model'))}: listed below and marked stale, but left "
-                "out of the "
+                f'<p class="note">{escape(", ".join(others))}: {"a sweep" if len(others) == 1 else "sweeps"} of '
+                f"another model, spec, data or dnamodel than this fit's "
+                f"{escape(c.view.idata.attrs.get('model'))}: listed below and marked stale, but left out of the "
                 "chart, which sets each assumption against this fit's own interval.</p>"
             )
-        parts.append(_fig(c, "tornado"))
+        if own:
+            parts.append(_fig(c, "tornado"))
         for s in c.view.sweeps:
             paths = list(s.result["total_median"].dims)
             headers = [*paths, "median", "90% interval", "share"]
@@ -707,6 +699,16 @@ def _sensitivity_section(c: _Context) -> str:
         if c.view.missing_sweeps:
             parts.append(f'<p class="note">Not run yet: {escape(", ".join(c.view.missing_sweeps))}.</p>')
     return _section("sensitivity", *parts)
+
+
+def _how_to_sweep(view: ReportView) -> str:
+    """How to make the sweep results a report reads: the shipped model's `make sweeps`, or a sweep of one's own."""
+    folder = view.sweeps_dir or "results/sweeps"
+    if view.missing_sweeps:  # a shipped model, with shipped sweeps not yet run
+        return "run `make sweeps` (or `dnamodel sweep --shipped`)"
+    location = view.idata.attrs.get("data_location", "bundled")
+    data = "" if location == "bundled" else f" --data {location}"
+    return f"run `dnamodel sweep SWEEP.toml{data} --out {folder}/NAME.nc` (or `--set PATH=V1,V2` on the fit's spec)"
 
 
 def _leaning_most(by_prior: dict[str, float]) -> str:

@@ -44,10 +44,10 @@ def summary_csv(summary: Summary) -> str:
     for e in summary.exceedance:
         writer.writerow(["total", f"P(total > {e.threshold:.0f})", "", "", repr(e.probability)])
         writer.writerow(["total", f"mcse P(total > {e.threshold:.0f})", "", "", repr(e.mcse)])
-    for p in summary.prefectures:
-        writer.writerow([f"prefecture_total[{p.prefecture}]", "median", "", "", repr(p.median)])
-        writer.writerow([f"prefecture_total[{p.prefecture}]", "low", "equal-tailed", 0.9, repr(p.low)])
-        writer.writerow([f"prefecture_total[{p.prefecture}]", "high", "equal-tailed", 0.9, repr(p.high)])
+    for g in summary.groups:
+        writer.writerow([f"group_total[{g.group}]", "median", "", "", repr(g.median)])
+        writer.writerow([f"group_total[{g.group}]", "low", "equal-tailed", 0.9, repr(g.low)])
+        writer.writerow([f"group_total[{g.group}]", "high", "equal-tailed", 0.9, repr(g.high)])
     for key, value in summary.provenance.items():
         writer.writerow(["provenance", key, "", "", value])
     return out.getvalue()

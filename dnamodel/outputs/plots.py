@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dnamodel import dims
-from dnamodel.checks.gates import GATED
 from dnamodel.data.study import NEUTRAL, Study
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_bytes
 from dnamodel.inference.sampling import quiet_arviz
+from dnamodel.spec import parameters
 
 if TYPE_CHECKING:
     import arviz as az
@@ -133,20 +133,83 @@ def _save(figure: Figure, path: str | Path, title: str, caption: str) -> Path:
     return write_png(target, buffer.getvalue())
 
 
+TITLE_WIDTH = 70
+"""Characters a figure's title holds on one line at the narrowest figure's width (8 inches, 12 points)."""
+
+
+def wrapped_title(title: str) -> str:
+    r"""A title that names a study's own words (a covariate's label) on lines that fit the figure, not cut off.
+
+    Examples
+    --------
+    >>> wrapped_title("Collection fraction at saturation against the share of residents in towns of more than "
+    ...               "ten thousand, 2021 census, by unit").count("\n")
+    1
+    """
+    return textwrap.fill(title, TITLE_WIDTH)
+
+
 def _count_axis(axis: Any) -> None:
     from matplotlib.ticker import FuncFormatter  # deferred: start-up time
 
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
 
 
-def _mark_comparisons(axes: Any, study: Study | None) -> None:
-    """The study's marked comparison figures as dashed vertical lines, each labelled above the plot."""
+TITLE_PAD = 26
+"""Points between a plot and its title that hold one row of labels above the plot (two lines at 7 points)."""
+LABEL_ROW = 22
+"""Points each further row of labels above a plot takes."""
+
+
+def _mark_comparisons(axes: Any, study: Study | None) -> float:
+    """The study's marked comparison figures as dashed vertical lines, each labelled above the plot.
+
+    Returns the title's pad that clears the labels (:func:`_label_lines`).
+    """
     marks = (study or NEUTRAL).marks()
-    # neighbouring figures sit close on a wide axis: labels alternate to the left and to the right of their line
-    for i, (x, name) in enumerate(marks):
-        align = "center" if len(marks) == 1 else ("right", "left")[i % 2]
+    for x, _ in marks:
         axes.axvline(x, color="grey", linestyle="--", linewidth=1)
-        axes.text(x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha=align, va="bottom", fontsize=7)
+    return _label_lines(axes, [(x, f"{name}\n{x:,.0f}") for x, name in marks])
+
+
+def _label_lines(axes: Any, lines: Sequence[tuple[float, str]], fontsize: float = 7) -> float:
+    """Label vertical lines above the plot, each over its line, a label that would overlap another raised a row.
+
+    Figures close together on a wide axis (two estimates a few per cent apart on an axis of hundreds of
+    millions) would print their labels over each other; each label goes in the lowest row where it
+    overlaps none, centred on its line, or flush to it near an edge. Returns the title's pad that
+    clears every row.
+    """
+    if not lines:
+        return TITLE_PAD
+    axes.autoscale_view()  # the lines' own limits, so positions are where they will be drawn
+    to_axes = axes.transAxes.inverted()
+    width = axes.figure.get_figwidth() * 72 * 0.8  # the plot's width in points, before layout: about
+    placed: list[tuple[int, float, float]] = []
+    for x, text in sorted(lines):
+        where = float(to_axes.transform(axes.transData.transform((x, 0.0)))[0])
+        span = max(len(line) for line in text.split("\n")) * fontsize * 0.55 / width
+        align = "center"
+        left, right = where - span / 2, where + span / 2
+        if left < 0:
+            align, left, right = "left", where, where + span
+        elif right > 1:
+            align, left, right = "right", where - span, where
+        row = 0
+        while any(r == row and left < r_right + 0.01 and right > r_left - 0.01 for r, r_left, r_right in placed):
+            row += 1
+        placed.append((row, left, right))
+        axes.annotate(
+            text,
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + LABEL_ROW * row),
+            textcoords="offset points",
+            ha=align,
+            va="bottom",
+            fontsize=fontsize,
+        )
+    return TITLE_PAD + LABEL_ROW * max(row for row, _, _ in placed)
 
 
 def _compared(study: Study | None, what: str = "Dashed lines") -> str:
@@ -220,13 +283,13 @@ def total_posterior_plot(idata: az.InferenceData, summary: Summary, path: str | 
         fontsize=7,
     )
     study = _words(summary)
-    _mark_comparisons(axes, study)
+    pad = _mark_comparisons(axes, study)
     axes.set_xlabel(f"{study.title(idata.attrs.get('estimand_date'))} ({study.words.unit})")
     axes.set_ylabel("posterior density")
     _count_axis(axes.xaxis)
     axes.set_yticks([])
     title = f"Total for {study.words.place}: posterior of {summary.model}"
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     i90, i95 = summary.total.interval(0.9), summary.total.interval(0.95)
     caption = (
         f"Histogram and kernel density of {total.size:,} posterior draws of the total. Black line: median "
@@ -266,7 +329,7 @@ def prior_predictive_plot(
             ha="right",
             va="center",
         )
-    _mark_comparisons(axes, study)
+    pad = _mark_comparisons(axes, study)
     lo, hi = check.constrained[0], check.constrained[-1]
     if bounded:
         axes.axvspan(lo, hi, ymin=0, ymax=0.04, color=HIGH_COLOUR, label="98% range with the thesis bound")
@@ -275,14 +338,16 @@ def prior_predictive_plot(
     _count_axis(axes.xaxis)
     axes.legend(fontsize=7, loc="upper left")
     title = "Prior predictive check: the total before seeing the data"
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     caption = (
         f"Forward draws from the priors. Without the thesis bound the prior's 1-99% range is "
-        f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f}; weighting each draw by the thesis factor gives "
-        f"{lo:,.0f} to {hi:,.0f} (orange band). A plausible prior spans a few thousand to the whole population."
+        f"{check.forward[0]:,.0f} to {check.forward[-1]:,.0f} ({check.span()}); weighting each draw by the thesis "
+        f"factor gives {lo:,.0f} to {hi:,.0f} (orange band). A plausible prior reaches from a small share of the "
+        "population to about all of it."
         if bounded
         else f"Forward draws from the priors: the prior's 1-99% range of the total is {check.forward[0]:,.0f} to "
-        f"{check.forward[-1]:,.0f}. A plausible prior spans a few thousand people to the whole population."
+        f"{check.forward[-1]:,.0f}, {check.span()}. A plausible prior reaches from a small share of the population to "
+        "about all of it."
     )
     return _save(figure, path, title, caption)
 
@@ -292,62 +357,31 @@ def prior_predictive_plot(
 PRIOR_COLOUR = "#9a9a9a"
 LOO_COLOUR = "#c44e52"
 
-PARAMETERS = (
-    "alpha",
-    "beta",
-    "sigma",
-    "log_uplift",
-    "tau",
-    "row_centre",
-    "pace",
-    "contrast",
-    "group_sd",
-    "unit_sd",
-    "reported",
-    "typed_share",
-    "baseline_per_resident",
-)
-"""The scalar parameters, those a fit has, in the order the model card lists them: the hierarchical
-model's (section 4.8), then the dated model's not already named (section 5; its α is the
-hierarchical one's name with another meaning, and its pace is one per prefecture, not a scalar)."""
 
-_SYMBOLS = {
-    "alpha": "α",
-    "beta": "β",
-    "sigma": "σ",
-    "log_uplift": "ℓ",
-    "tau": "τ",
-    "row_centre": "c_L",
-    "pace": "p",
-    "contrast": "θ",
-    "group_sd": "σ_g",
-    "unit_sd": "σ_u",
-    "reported": "δ",
-    "typed_share": "κ",
-    "baseline_per_resident": "b",
-    "total": "T",
-    "share": "T / population",
-}
+def _symbol(name: str) -> str:
+    """How the model card writes a parameter or the estimand: the registry's symbol, else the name."""
+    entry = parameters.find(name)
+    return entry.symbol if entry is not None else name
 
-_PARAMETER_AXES = {
-    "alpha": "logit fraction at average Han share (logit scale)",
-    "beta": "change in logit fraction per sd of Han share (logit per sd)",
-    "sigma": "spread between units beyond Han share (logit scale, sd)",
-    "log_uplift": "log of the uplift areas' resident uplift: their census base is multiplied by exp(ℓ) (log scale)",
-    "tau": "spread between the within-county rows (logit scale, sd)",
-    "row_centre": "centre of the within-county rows (logit scale)",
-    "pace": "database growth against Jan–Jun 2020 (ratio)",
-}
 
-_DATED_PARAMETER_AXES = {
-    "alpha": "logit fraction at saturation of an average unit's residents outside the covariate's group (logit)",
-    "contrast": "θ: log odds ratio of the covariate's group (composition form), or logit per sd (linear form)",
-    "group_sd": "spread between prefectures' logit fractions (logit scale, sd)",
-    "unit_sd": "spread between units of one prefecture (logit scale, sd)",
-    "reported": "offset of the units a local report counts (logit scale)",
-    "typed_share": "share of collected samples typed into the database (0 to 1)",
-    "baseline_per_resident": "profiles held before the campaign, per resident (per person)",
-}
+def parameter_axes(
+    registry: tuple[parameters.Parameter, ...],
+    study: Study | None = None,
+    covariate: str = "",
+    *,
+    covariate_term: bool = True,
+) -> dict[str, str]:
+    """Each scalar parameter's axis label, in a study's words: its registry entry's (``Parameter.axis_in``).
+
+    Examples
+    --------
+    >>> from dnamodel.spec.parameters import DATED
+    >>> parameter_axes(DATED)["group_sd"]
+    "spread between groups' logit fractions (logit scale, sd)"
+    """
+    return {
+        p.name: p.axis_in(study, covariate, covariate_term=covariate_term) for p in registry if p.scalar and p.posterior
+    }
 
 
 def _png_target(path: str | Path) -> Path:
@@ -407,8 +441,8 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     ----------
     idata : arviz.InferenceData
         A fit with a ``posterior`` group over ``chain`` and ``draw``; every name of
-        :data:`dnamodel.checks.gates.GATED` it holds as a scalar per draw is drawn (``total``
-        always is).
+        the registries' gated scalars (:func:`dnamodel.spec.parameters.gated_names`) it holds as a
+        scalar per draw is drawn (``total`` always is).
     path : str or Path
         The PNG file to create or replace; its folder must exist.
 
@@ -440,7 +474,7 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     target = _png_target(path)
     az = _arviz()
     post = idata.posterior
-    names = _scalars(post, tuple(dict.fromkeys((*GATED, "total"))))
+    names = _scalars(post, tuple(dict.fromkeys((*parameters.gated_names(), "total"))))
     if not names:
         raise UsageError("the posterior holds none of the gated scalars; nothing to rank")
     rhat = az.rhat(post[names])
@@ -450,7 +484,7 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     axes = _grid(figure, len(names), columns)
     az.plot_rank(post, var_names=names, ax=axes, ref_line=True, labels=True, show=False)
     for axis, name in zip(axes, names, strict=True):
-        axis.set_title(f"{_SYMBOLS.get(name, name)} ({name}), R-hat {float(rhat[name]):.3f}", fontsize=8)
+        axis.set_title(f"{_symbol(name)} ({name}), R-hat {float(rhat[name]):.3f}", fontsize=8)
         axis.set_xlabel("rank among all draws (all chains)", fontsize=7)
         _count_axis(axis.xaxis)
         axis.set_ylabel("chain", fontsize=7)
@@ -472,8 +506,8 @@ def rank_plot(idata: az.InferenceData, path: str | Path) -> Path:
     return _save(figure, target, title, caption)
 
 
-def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
-    """The hierarchical model's parameter axes; ``beta`` is a difference of two strata when the covariate is 0 or 1.
+def hierarchical_parameter_axes(idata: Any, study: Study | None = None, covariate: str = "") -> dict[str, str]:
+    """The hierarchical model's parameter axes (its registry's); ``beta`` is a difference of strata for a 0/1 covariate.
 
     Examples
     --------
@@ -482,7 +516,7 @@ def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
     >>> hierarchical_parameter_axes(two)["beta"].startswith("difference in logit fraction")
     True
     """
-    axes = dict(_PARAMETER_AXES)
+    axes = parameter_axes(parameters.HIERARCHICAL, study, covariate)
     if (
         "constant_data" in idata
         and "covariate" in idata.constant_data
@@ -492,25 +526,33 @@ def hierarchical_parameter_axes(idata: Any) -> dict[str, str]:
     return axes
 
 
-def dated_parameter_axes() -> dict[str, str]:
-    """The dated model's parameter axes."""
-    return dict(_DATED_PARAMETER_AXES)
+def dated_parameter_axes(
+    study: Study | None = None, covariate: str = "", *, covariate_term: bool = True
+) -> dict[str, str]:
+    """The dated model's parameter axes: its registry's, in the study's words (a model without a covariate: its own)."""
+    return parameter_axes(parameters.DATED, study, covariate, covariate_term=covariate_term)
 
 
-def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None) -> Path:
+def parameter_plot(
+    idata: Any, path: str | Path, *, axis_labels: Mapping[str, str] | None = None, prior_note: str = ""
+) -> Path:
     r"""Each scalar parameter's posterior (:func:`arviz.plot_posterior`) over its prior, in grey.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit with a ``posterior`` group; each of :data:`PARAMETERS` it holds as a
-        scalar per draw gets a panel. Where the ``prior`` group holds the same name,
-        its draws are drawn behind, so the reader sees what the data taught.
+        A fit with a ``posterior`` group; each scalar parameter of the registries
+        (:func:`dnamodel.spec.parameters.scalar_names`) it holds as a scalar per draw gets a
+        panel. Where the ``prior`` group holds the same name, its draws are drawn behind, so
+        the reader sees what the data taught.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     axis_labels : mapping of str to str, optional
         Each parameter's axis label, from its model family (:func:`hierarchical_parameter_axes`,
         :func:`dated_parameter_axes`); a parameter without one is labelled in model units.
+    prior_note : str, optional
+        What the prior draws leave out, as the caption says it after "as specified" (the hierarchical
+        model's " (without the thesis bound)", where it has the bound).
 
     Returns
     -------
@@ -535,9 +577,10 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     """
     target = _png_target(path)
     az = _arviz()
-    names = _scalars(idata.posterior, PARAMETERS)
+    known = parameters.scalar_names()
+    names = _scalars(idata.posterior, known)
     if not names:
-        raise UsageError(f"the posterior holds none of the parameters {', '.join(PARAMETERS)}; nothing to draw")
+        raise UsageError(f"the posterior holds none of the parameters {', '.join(known)}; nothing to draw")
     prior = idata.prior if "prior" in idata else None
     with_prior = _scalars(prior, names) if prior is not None else []
     columns = min(3, len(names))
@@ -567,9 +610,7 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
         median = float(np.median(values))
         axis.plot([low, high], [0, 0], color="black", linewidth=3, solid_capstyle="butt", clip_on=False, zorder=3)
         axis.axvline(median, color=LOW_COLOUR, linewidth=1, linestyle="-")
-        axis.set_title(
-            f"{_SYMBOLS.get(name, name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8
-        )
+        axis.set_title(f"{_symbol(name)} ({name})\nmedian {median:.2f}, 90% HDI {low:.2f} to {high:.2f}", fontsize=8)
         axis.set_xlabel(textwrap.fill((axis_labels or {}).get(name, f"{name} (model units)"), 44), fontsize=7)
         axis.set_ylim(bottom=0)
         if k % columns == 0:
@@ -584,9 +625,8 @@ def parameter_plot(idata: Any, path: str | Path, *, axis_labels: Mapping[str, st
     if with_prior:
         missing = [name for name in names if name not in with_prior]
         caption += (
-            "Grey: the prior, from forward draws of the priors as specified (without the thesis bound). Where blue is "
-            "narrower than grey or sits elsewhere, the data moved the parameter; where the two match, the prior "
-            "alone sets it."
+            f"Grey: the prior, from forward draws of the priors as specified{prior_note}. Where blue is narrower than "
+            "grey or sits elsewhere, the data moved the parameter; where the two match, the prior alone sets it."
         )
         if missing:
             caption += f" No prior draws were saved for {', '.join(missing)}."
@@ -617,15 +657,15 @@ class GroupMarks:
 def forest_plot(
     idata: az.InferenceData, summary: Summary, path: str | Path, *, marks: GroupMarks | None = None
 ) -> Path:
-    """Each group's (prefecture's) posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
+    """Each group's posterior total (:func:`arviz.plot_forest`), with figures of a group's own marked.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A fit whose posterior holds ``prefecture_total`` over ``prefecture`` (ids as
+        A fit whose posterior holds ``group_total`` over ``group`` (ids as
         in ``areas.csv``).
     summary : Summary
-        From :func:`dnamodel.checks.summary.summarize_fit`; its ``prefectures`` name the rows.
+        From :func:`dnamodel.checks.summary.summarize_fit`; its ``groups`` name the rows.
     path : str or Path
         The PNG file to create or replace; its folder must exist.
     marks : GroupMarks, optional
@@ -654,17 +694,17 @@ def forest_plot(
     """
     target = _png_target(path)
     az = _arviz()
-    names = {row.prefecture: row.name for row in summary.prefectures}
-    by_prefecture = idata.posterior["prefecture_total"]
-    ids = [str(pid) for pid in by_prefecture[dims.PREFECTURE].values]
+    names = {row.group: row.name for row in summary.groups}
+    by_group = idata.posterior["group_total"]
+    ids = [str(pid) for pid in by_group[dims.GROUP].values]
     labeller = az.labels.mix_labellers((az.labels.MapLabeller, az.labels.NoVarLabeller))(
-        coord_map={dims.PREFECTURE: {pid: names.get(pid, pid) for pid in ids}}
+        coord_map={dims.GROUP: {pid: names.get(pid, pid) for pid in ids}}
     )
     figure = _figure(8.5, 1.6 + 0.5 * len(ids))
     axes = figure.add_subplot()
     az.plot_forest(
         idata,
-        var_names=["prefecture_total"],
+        var_names=["group_total"],
         combined=True,
         hdi_prob=0.9,
         quartiles=True,
@@ -679,7 +719,7 @@ def forest_plot(
     axes.spines["top"].set_visible(False)
     # each row's label as ArviZ placed it, to put the report's figure and the share on the right row
     rows = {tick.get_text(): y for tick, y in zip(axes.get_yticklabels(), axes.get_yticks(), strict=True)}
-    for row in summary.prefectures:
+    for row in summary.groups:
         y = rows.get(row.name)
         if y is not None:
             axes.annotate(

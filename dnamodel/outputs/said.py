@@ -24,9 +24,11 @@ def fixed_table(said: Any) -> Table | None:
         [f"{r.value:.1f}", _count(r.median), f"{_count(r.low)} to {_count(r.high)}", "" if r.passed else "gates failed"]
         for r in a.fixed
     ]
+    symbol = said.fixed_symbol
     return Table(
-        f"The total if the typed share κ were known (refits with κ held at each value, {a.chains} × {a.draws:,} draws)",
-        ["κ", "median>", "90%>", ""],
+        f"The total if the {said.fixed_words} ({symbol}) were known (refits with {symbol} held at each value, "
+        f"{a.chains} × {a.draws:,} draws)",
+        [symbol, "median>", "90%>", ""],
         rows,
     )
 
@@ -37,7 +39,7 @@ def widths_table(said: Any) -> Table | None:
         return None
     rows = [
         [
-            w.quantity,
+            said.labels.get(w.quantity, w.quantity),
             value_text(w.prior_width),
             value_text(w.posterior_width),
             f"{w.ratio:.2f}",

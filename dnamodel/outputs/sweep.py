@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnamodel.outputs.sweep_plots import SweepRow, sweep_line_plot, sweep_tornado_plot
+from dnamodel.spec import available_models
 from dnamodel.spec.sweep import read_sweep, shipped_sweeps
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def table_rows(result: Any) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class SweepSummary:
-    """One shipped sweep read back from its NetCDF file."""
+    """One sweep result read back from its NetCDF file: a shipped sweep's, or one of the user's own."""
 
     name: str
     title: str
@@ -173,12 +174,15 @@ class SweepSummary:
 
 
 def read_sweeps(folder: str | Path, attrs: Mapping[str, Any]) -> tuple[list[SweepSummary], list[str]]:
-    """The shipped sweeps' results in ``folder`` (``make sweeps`` writes them), and those missing.
+    """Every sweep result in ``folder`` of the fit's model (``attrs``, a fit's), and the shipped ones missing.
 
-    Only the sweeps shipped for the fit's model are read (the dated model's and the hierarchical
-    comparison model's share the folder). A sweep is marked stale when its result sweeps another
-    model than the fit's, when its data version differs from the fit's, or when it was run by
-    another dnamodel version.
+    A sweep result is any NetCDF file ``dnamodel sweep`` wrote there (``--out FOLDER/NAME.nc``; ``make
+    sweeps`` writes the shipped ones): the user's own sweeps as the shipped ones. Those of the fit's
+    spec (its hash) and data (their version) are its sweeps; those of the same model but another spec,
+    data or dnamodel version, and those of another model under the name of a shipped sweep of the fit's,
+    are marked stale (``SweepSummary.stale``); other models' results, and files that are not sweep
+    results, are passed over. The missing are the shipped sweeps of the fit's model (a shipped model's)
+    not found.
 
     Examples
     --------
@@ -188,26 +192,43 @@ def read_sweeps(folder: str | Path, attrs: Mapping[str, Any]) -> tuple[list[Swee
     """
     import xarray as xr  # deferred: start-up time
 
-    found, missing = [], []
-    for name in shipped_sweeps(attrs.get("model")):
-        path = Path(folder) / f"{name}.nc"
-        if not path.is_file():
-            missing.append(name)
+    model = attrs.get("model")
+    # a model of the user's own has no shipped sweeps (shipped_sweeps refuses a name it does not ship)
+    shipped = shipped_sweeps(model) if model in available_models() else []
+    found: list[SweepSummary] = []
+    paths = sorted(Path(folder).glob("*.nc")) if Path(folder).is_dir() else []
+    for path in paths:
+        try:
+            result = xr.load_dataset(path, engine="h5netcdf")
+        except (OSError, ValueError):  # not a NetCDF file dnamodel can read: not a sweep's result
             continue
-        result = xr.load_dataset(path, engine="h5netcdf")
+        if "grid" not in result.attrs or "total_median" not in result:
+            continue
+        if result.attrs.get("model") != model and path.stem not in shipped:
+            continue
         stale = None
-        if result.attrs.get("model") != attrs.get("model"):
-            stale = f"a sweep of {result.attrs.get('model')}, not of the fit's {attrs.get('model')}"
+        if result.attrs.get("model") != model:
+            stale = f"a sweep of {result.attrs.get('model')}, not of the fit's {model}"
+        elif result.attrs.get("spec_hash") != attrs.get("spec_hash"):
+            stale = f"a sweep of spec {result.attrs.get('spec_hash')}, the fit's is {attrs.get('spec_hash')}"
         elif result.attrs.get("data_version") != attrs.get("data_version"):
             stale = f"data {result.attrs.get('data_version')}, the fit's is {attrs.get('data_version')}"
         elif str(result.attrs.get("dnamodel_version")) != str(attrs.get("dnamodel_version")):
             stale = (
                 f"run by dnamodel {result.attrs.get('dnamodel_version')}, the fit by {attrs.get('dnamodel_version')}"
             )
-        found.append(SweepSummary(name, read_sweep(name).description, path, result, stale))
+        found.append(SweepSummary(path.stem, _title(path.stem, result, shipped), path, result, stale))
+    missing = [name for name in shipped if name not in {s.name for s in found}]
     return found, missing
 
 
+def _title(name: str, result: Any, shipped: Sequence[str]) -> str:
+    """A sweep's title: its shipped sweep file's description, the one it was run with, or its grid's paths."""
+    if name in shipped:
+        return read_sweep(name).description
+    return str(result.attrs.get("description") or "Sweep of " + ", ".join(_grid_paths(result)))
+
+
 def of_model(sweeps: Sequence[SweepSummary], model: str | None) -> list[SweepSummary]:
-    """The sweeps of ``model``: only they are set beside its fit's interval in the tornado chart."""
-    return [s for s in sweeps if s.result.attrs.get("model") == model]
+    """The sweeps of ``model``'s fit, none stale: only they are set beside its interval in the tornado chart."""
+    return [s for s in sweeps if s.result.attrs.get("model") == model and s.stale is None]

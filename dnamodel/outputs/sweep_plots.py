@@ -130,16 +130,14 @@ def tornado_plot(
     study = study or NEUTRAL
     source = study.comparisons.source if study.comparisons is not None else ""
     lines += [(estimate, source, {"color": "grey", "linestyle": "--"}) for estimate, _ in study.marks()]
-    for x, name, style in lines:
+    axes.margins(x=0.3)  # room for the value labels at the bar ends
+    for x, _, style in lines:
         axes.axvline(x, linewidth=1, **style)
-        axes.text(
-            x, 1.01, f"{name}\n{x:,.0f}", transform=axes.get_xaxis_transform(), ha="center", va="bottom", fontsize=7
-        )
+    pad = plots._label_lines(axes, [(x, f"{name}\n{x:,.0f}") for x, name, _ in lines])
     axes.set_yticks(list(positions), [row.input for row in rows])
     axes.set_xlabel(f"{study.words.counted} ({study.words.unit})")
     plots._count_axis(axes.xaxis)
-    axes.margins(x=0.3)  # room for the value labels at the bar ends
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     figure.supxlabel(textwrap.fill(caption, CAPTION_WIDTH), x=0.01, ha="left", fontsize=7)
 
     buffer = io.BytesIO()
@@ -164,11 +162,11 @@ def comparison_plot(result: Any, path: str | Path, *, study: Study | None = None
             axes.plot(fifty, (y, y), color=colour, linewidth=4)
         axes.plot([median], [y], "o", color="black", markersize=4)
     axes.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)], fontsize=7)
-    plots._mark_comparisons(axes, study)
+    pad = plots._mark_comparisons(axes, study)
     plots._count_axis(axes.xaxis)
     axes.set_xlabel(f"total ({(study or NEUTRAL).words.unit})")
     title = "The total under each model, and stacked"
-    axes.set_title(title, pad=26)
+    axes.set_title(title, pad=pad)
     caption = (
         "Each row: a model's posterior median (dot), 50% (thick) and 90% (thin) equal-tailed intervals. The "
         "stacked row mixes the models that share their data in the proportions given (stacking of their exact "
@@ -303,13 +301,14 @@ def sweep_tornado_plot(
                 fontsize=7,
                 va="center",
             )
-    plots._mark_comparisons(axes, study)
+    axes.margins(x=0.25)
+    pad = plots._mark_comparisons(axes, study)
     axes.set_yticks(positions, [textwrap.fill(row.label, 30) for row in rows], fontsize=8)
     axes.set_xlabel(f"total for {(study or NEUTRAL).words.place} ({(study or NEUTRAL).words.unit})")
     plots._count_axis(axes.xaxis)
-    axes.margins(x=0.25)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes.set_title(title, pad=26)
+    if reference is not None:  # the legend names only the default model's interval: without it, nothing to name
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes.set_title(title, pad=pad)
     caption = (
         "Each row is one swept assumption at its first (blue) and last (orange) setting, the label beside each bar: "
         "the bar is the total's 90% interval, the dot its median, every other setting as in the spec. Grey band: the "

@@ -194,10 +194,29 @@ def find_model(path_or_name: str | Path) -> Path:
     if not os.path.lexists(path) and path.suffix != ".toml" and os.path.exists(shipped):
         path = shipped
     if not os.path.lexists(path):
+        if looks_like_path(path_or_name):  # a spec file of the user's own: its folder's specs, not the shipped names
+            try:
+                siblings = [p.name for p in path.parent.glob("*.toml")] if path.parent.is_dir() else []
+            except OSError:  # a folder that cannot be listed: no suggestion
+                siblings = []
+            hint = did_you_mean(path.name, siblings)
+            raise UsageError(f"no such spec file: {_shown(path_or_name)!r}{hint}")
         known = available_models()
         hint = did_you_mean(str(path_or_name), known)
         raise UsageError(f"no model file or model named {_shown(path_or_name)!r}{hint}; models: {', '.join(known)}")
     return path
+
+
+def looks_like_path(path_or_name: str | Path) -> bool:
+    """Whether a model or sweep is given as a file's path (``models/my.toml``), not a shipped name (``dated``).
+
+    Examples
+    --------
+    >>> looks_like_path("dated"), looks_like_path("models/my.toml"), looks_like_path("my.toml")
+    (False, True, True)
+    """
+    text = str(path_or_name)
+    return text.endswith(".toml") or "/" in text or os.sep in text
 
 
 MAX_SPEC_BYTES = 2**20

@@ -7,10 +7,11 @@ Its tables:
 ``[estimand]``
     The date the total refers to: ``C(date) = Σ_u C_u(date)``.
 ``[fraction]``
-    The covariate (a numeric column of ``units.csv``) and its ``form``: ``"composition"`` (the
-    covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
-    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ,
-    the group and unit spreads, the offset of reported units, and a fixed offset of the others.
+    The covariate (a numeric column of ``units.csv``; optional) and its ``form``: ``"composition"``
+    (the covariate is the share of a second group, collected at odds ``exp(θ)`` times the first's) or
+    ``"linear"`` (θ is a slope on the logit scale per standard deviation); the priors of α, θ (with a
+    covariate only), the group and unit spreads, the offset of reported units, and a fixed offset of
+    the others. Without a covariate the model has no covariate term: no θ, no form.
 ``[campaign]``
     The ramp, the prior of each group's pace, and each group's start prior (a ``default`` and
     overrides by group id): ``{around = DATE, sd_years = S}``, ``{before = DATE, scale_years = S}``
@@ -32,11 +33,13 @@ Its tables:
 
 Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
 ``samples_added`` row's ``period_start`` is its ``since``. A printed "at least", "over" or "more
-than" makes a lower bound; "at most", "up to", "less than" or "nearly" an upper bound; a
+than" makes a lower bound; "at most", "up to" or "less than" an upper bound; a
 ``samples_reported`` row (a count over an unstated period) a lower bound; a printed range ("2
 million to 3 million") is fitted as the row's value, with an error at least wide enough for the
-range to be its 90% reporting interval (``dnamodel/data/bundled/README.md``). Every error names
-the file and the key.
+range to be its 90% reporting interval; "nearly X" ("almost", "just under") as a value a little
+under X: the range from X·(1 − w) to X, with w the observation's ``nearly`` or the study's
+(``study.toml``'s ``[readings] nearly``), fitted at its midpoint with its half-width added to the
+reporting error (``dnamodel/data/bundled/README.md``). Every error names the file and the key.
 """
 
 from __future__ import annotations
@@ -55,20 +58,20 @@ from pydantic import AfterValidator, Field, StrictBool, model_validator
 from dnamodel.data import Dataset
 from dnamodel.data.study import STUDY_FILE, first_day, last_day
 from dnamodel.errors import DataError, Problem, did_you_mean
+from dnamodel.spec import parameters
 from dnamodel.spec.base import ModelName, SpecIdentity, _Strict, _validate
 from dnamodel.spec.hierarchical import (
+    PRIOR_TABLES,
     BetaPrior,
-    GammaPrior,
-    HalfNormalPrior,
     Location,
     LogError,
-    LogNormalPrior,
     NormalPrior,
     Prior,
     SamplerSpec,
     Years,
     _check_expression,
 )
+from dnamodel.spec.parameters import START_CODE, Parameter
 from dnamodel.spec.resolve import _evaluate, covariate_values
 
 TABLES = (
@@ -144,15 +147,14 @@ class EstimandSpec(_Strict):
 
 
 class DatedFractionSpec(_Strict):
-    """``[fraction]``: how a unit's fraction at saturation is built."""
+    """``[fraction]``: how a unit's fraction at saturation is built (a covariate term only with a covariate).
 
-    covariate: str
-    form: Literal["composition", "linear"]
-    alpha: dict[str, Any]
-    contrast: dict[str, Any]
-    unit_sd: dict[str, Any]
-    group_sd: dict[str, Any] | None = None
-    reported: dict[str, Any] | None = None
+    Its priors (α, θ with a covariate only, the spreads, δ) are keys the parameter registry names
+    (:func:`dnamodel.spec.parameters.spec_priors`), validated by :func:`parse_dated`.
+    """
+
+    covariate: str | None = None
+    form: Literal["composition", "linear"] | None = None
     unreported_offset: Location = 0.0
 
 
@@ -193,10 +195,9 @@ class StartSpec(_Strict):
 
 
 class CampaignSpec(_Strict):
-    """``[campaign]``: the curve's ramp, and each group's pace and start priors."""
+    """``[campaign]``: the curve's ramp, and each group's start prior (the pace's prior is the registry's key)."""
 
     ramp_years: Annotated[float, Field(gt=0, le=2, allow_inf_nan=False)] = 0.25
-    pace: dict[str, Any]
     start: dict[str, StartSpec]
 
 
@@ -215,10 +216,8 @@ class DatedPopulationSpec(_Strict):
 
 
 class DatabasesSpec(_Strict):
-    """``[databases]``: named databases and the priors they share."""
+    """``[databases]``: named databases; the priors they share (κ, b) are the registry's keys."""
 
-    typed_share: dict[str, Any]
-    baseline_per_resident: dict[str, Any]
     areas: dict[str, list[str]]
 
 
@@ -235,6 +234,9 @@ class DatedObservationSpec(_Strict):
     base: str | None = None
     database: str | None = None
     error: LogError
+    nearly: Annotated[float, Field(gt=0, le=0.5, allow_inf_nan=False)] | None = None
+    """For a figure printed "nearly X": how far under X it may lie, as a fraction of X (the study's
+    ``[readings] nearly`` by default)."""
     note: str = ""
     use: StrictBool = True  # strict: a string such as "no" is an error, not a silent False
 
@@ -281,10 +283,6 @@ class AssumptionsSpec(_Strict):
     sweeps: list[str]
 
 
-REAL = {"normal": NormalPrior}
-SCALE = {"halfnormal": HalfNormalPrior, "gamma": GammaPrior, "lognormal": LogNormalPrior}
-
-
 class ConcentratedBetaPrior(BetaPrior):
     """``beta(alpha, beta)`` for a share, whose parameters may reach 10⁵ (a prior concentrated at one value).
 
@@ -296,19 +294,17 @@ class ConcentratedBetaPrior(BetaPrior):
     beta: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)]
 
 
-SHARE = {"beta": ConcentratedBetaPrior}
-LOGNORMAL = {"lognormal": LogNormalPrior}
-PRIOR_FAMILIES: dict[str, dict[str, type[_Strict]]] = {
-    "alpha": REAL,
-    "contrast": REAL,
-    "unit_sd": SCALE,
-    "group_sd": SCALE,
-    "reported": REAL,
-    "pace": LOGNORMAL,
-    "typed_share": SHARE,
-    "baseline_per_resident": LOGNORMAL,
-}
-"""The prior families each parameter admits: those the compiled density implements."""
+DATED_PRIOR_TABLES: dict[str, type[_Strict]] = {**PRIOR_TABLES, "beta": ConcentratedBetaPrior}
+"""The dated spec's prior tables: the hierarchical spec's, with a share's beta allowed to be concentrated."""
+
+
+def prior_families() -> dict[str, dict[str, type[_Strict]]]:
+    """The prior families each parameter whose prior the spec gives admits (the registry's), by name."""
+    return {p.name: {f: DATED_PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors(parameters.DATED)}
+
+
+PRIOR_FAMILIES = prior_families()
+"""The prior families each parameter admits: those the compiled density implements (the shipped registry's)."""
 
 
 def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
@@ -327,14 +323,31 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     for key in raw:
         if key not in TABLES:
             report(key, f"unknown table{did_you_mean(key, TABLES)}")
+    prior_keys: dict[str, dict[str, Parameter]] = {}
+    for parameter in parameters.spec_priors(parameters.DATED):
+        table_name, key = str(parameter.prior).split(".")  # spec_priors: each has a prior key
+        prior_keys.setdefault(table_name, {})[key] = parameter
+
+    def settings(model: type[_Strict], name: str) -> Any:
+        """A table validated without the prior keys the registry gives it (they are checked below)."""
+        table, own = raw.get(name), prior_keys.get(name, {})
+
+        def here(key: str, message: str) -> None:
+            if message.startswith("unknown key"):  # the registry's keys are known too
+                message = f"unknown key{did_you_mean(key.rsplit('.', 1)[-1], [*model.model_fields, *own])}"
+            report(key, message)
+
+        kept = {k: v for k, v in table.items() if k not in own} if isinstance(table, dict) else table
+        return _validate(model, kept, name, here)
+
     header = _validate(DatedHeader, raw.get("model"), "model", report)
     estimand = _validate(EstimandSpec, raw.get("estimand"), "estimand", report)
-    fraction = _validate(DatedFractionSpec, raw.get("fraction"), "fraction", report)
-    campaign = _validate(CampaignSpec, raw.get("campaign"), "campaign", report)
+    fraction = settings(DatedFractionSpec, "fraction")
+    campaign = settings(CampaignSpec, "campaign")
     population = _validate(DatedPopulationSpec, raw.get("population"), "population", report)
     databases = None
     if "databases" in raw:
-        databases = _validate(DatabasesSpec, raw["databases"], "databases", report)
+        databases = settings(DatabasesSpec, "databases")
     sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
     checks = _validate(ChecksSpec, raw.get("checks", {}), "checks", report)
     observations: dict[str, DatedObservationSpec] = {}
@@ -350,10 +363,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     priors: dict[str, Prior] = {}
 
     def prior(name: str, table: Any, key: str) -> None:
-        families = PRIOR_FAMILIES[name]
-        if table is None:
-            report(key, f"missing: the prior of {name}")
-            return
+        families = prior_families()[name]
         dist = table.get("dist") if isinstance(table, dict) else None
         if dist not in families:
             allowed = ", ".join(families)
@@ -363,16 +373,30 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         if parsed is not None:
             priors[name] = parsed
 
+    for name, table in (("fraction", fraction), ("campaign", campaign), ("databases", databases)):
+        if table is None:  # missing or invalid: said above (an absent [databases] has no priors)
+            continue
+        for key, parameter in prior_keys.get(name, {}).items():
+            if name == "fraction" and key == "contrast" and fraction.covariate is None:
+                continue  # no covariate, no covariate term: said below if its prior is given
+            if key in raw[name]:
+                prior(parameter.name, raw[name][key], f"{name}.{key}")
+            elif not parameter.optional or (key == "contrast" and fraction.covariate is not None):
+                report(f"{name}.{key}", f"missing: the prior of {parameter.name}")
     if fraction is not None:
-        for name in ("alpha", "contrast", "unit_sd"):
-            prior(name, getattr(fraction, name), f"fraction.{name}")
-        for name in ("group_sd", "reported"):
-            if getattr(fraction, name) is not None:
-                prior(name, getattr(fraction, name), f"fraction.{name}")
-    if campaign is not None:
-        prior("pace", campaign.pace, "campaign.pace")
-        if "default" not in campaign.start:
-            report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
+        if fraction.covariate is not None:  # a covariate term: its form and the prior of its contrast θ
+            if fraction.form is None:
+                report("fraction.form", "missing: how the covariate enters, 'composition' or 'linear'")
+        else:
+            for name in ("contrast", "form"):
+                if name in raw["fraction"]:
+                    report(
+                        f"fraction.{name}",
+                        "the spec names no covariate, so the model has no covariate term: remove it, or name a "
+                        "covariate (a numeric column of units.csv)",
+                    )
+    if campaign is not None and "default" not in campaign.start:
+        report("campaign.start", "missing: a default start prior ([campaign.start] default = {...})")
     if population is not None:
         for name, uplift in population.uplift.items():
             key = f"population.uplift.{name}.log_uplift"
@@ -380,9 +404,6 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
                 report(f"{key}.dist", "the log uplift's prior must be normal")
             else:
                 _validate(NormalPrior, uplift.log_uplift, key, report)
-    if databases is not None:
-        prior("typed_share", databases.typed_share, "databases.typed_share")
-        prior("baseline_per_resident", databases.baseline_per_resident, "databases.baseline_per_resident")
     for name, obs in observations.items():
         key = f"observations.{name}"
         _check_expression(obs.value, f"{key}.value", report)
@@ -444,12 +465,13 @@ class DatedInputs:
     Attributes
     ----------
     unit, group : tuple of str
-        Unit ids; group (prefecture) ids.
+        Unit ids; group ids (``areas.csv``'s rows of level ``group``).
     unit_group : ndarray of int
     population : ndarray of float
         Census population of each unit.
     covariate : ndarray of float
-        The covariate as the model uses it: a share (composition) or standardised (linear).
+        The covariate as the model uses it: a share (composition) or standardised (linear); zeros
+        without one.
     covariate_raw : ndarray of float
         The covariate as the data give it.
     uplift : ndarray of int
@@ -525,6 +547,12 @@ class DatedInputs:
     since_label: tuple[str, ...] = ()
     covariate_label: str = ""
     """The covariate's label for axes (``study.toml``'s ``[columns]``, else the column's name)."""
+    reading: tuple[str, ...] = ()
+    """How each observation's printed figure is read beyond a value or a bound: ``"under"`` ("nearly X", fitted
+    a little under X), ``"range"`` (a range, fitted as a value), or ``""``."""
+    covariate_effect: bool = True
+    """Whether the model has a covariate term (θ): a spec without a covariate has none (``form`` is then
+    ``"none"`` and ``covariate`` all zeros)."""
     last_regionwide_date: float = float("nan")
     """The date (decimal year) of the last active observation covering every unit (a database over
     the whole region, or a count over it); NaN when there is none. After it, no datum speaks of the
@@ -537,7 +565,6 @@ class DatedInputs:
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
 BOUND_CODE = {"none": 0, "lower": 1, "upper": 2}
-START_CODE = {"around": 0, "before": 1, "after": 2}
 
 
 def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
@@ -570,8 +597,8 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     index = {u: i for i, u in enumerate(units)}
     groups = data.groups
     regions = (data.region,)
-    unit_group = np.array([groups.index(data.units[u].prefecture) for u in units])
-    population = np.array([float(data.units[u].population_2020) for u in units])
+    unit_group = np.array([groups.index(data.units[u].group) for u in units])
+    population = np.array([float(data.units[u].population) for u in units])
     places = (*units, *groups, *regions)
 
     def expand(given: list[str], key: str) -> set[int]:
@@ -580,26 +607,30 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
             if place in index:
                 chosen.add(index[place])
             elif place in groups:
-                chosen |= {i for i, u in enumerate(units) if data.units[u].prefecture == place}
+                chosen |= {i for i, u in enumerate(units) if data.units[u].group == place}
             elif place in regions:
                 chosen |= set(range(len(units)))
             else:
                 report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
         return chosen
 
-    # the covariate
+    # the covariate, if the spec names one (without one the model has no covariate term)
     fraction = spec.fraction
     raw_covariate = np.zeros(len(units))
-    found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
-    if found is not None:
-        raw_covariate = found
-    if fraction.form == "composition":
-        covariate = raw_covariate
-        if ((raw_covariate < 0) | (raw_covariate > 1)).any():
-            report("fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not")
-    else:
-        scale = float(raw_covariate.std()) or 1.0
-        covariate = (raw_covariate - raw_covariate.mean()) / scale
+    covariate = raw_covariate
+    if fraction.covariate is not None:
+        found = covariate_values(data, fraction.covariate, "fraction.covariate", report)
+        if found is not None:
+            raw_covariate = found
+        if fraction.form == "composition":
+            covariate = raw_covariate
+            if ((raw_covariate < 0) | (raw_covariate > 1)).any():
+                report(
+                    "fraction.form", f"the composition form needs a share between 0 and 1; {fraction.covariate} is not"
+                )
+        else:
+            scale = float(raw_covariate.std()) or 1.0
+            covariate = (raw_covariate - raw_covariate.mean()) / scale
 
     # the campaign's groups
     campaign = spec.campaign
@@ -635,6 +666,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     kinds, censors, values, errors, dates, sinces, bases, dbs = [], [], [], [], [], [], [], []
     date_labels: list[str] = []
     since_labels: list[str] = []
+    readings: list[str] = []
     members: list[tuple[int, ...]] = []
     reported = np.zeros(len(units))
     sources: dict[str, str] = {}
@@ -651,10 +683,14 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         if since is None and rows and all(r.kind == "samples_added" for r in rows):
             since = _shared(rows, "period_start", f"{key}.since", report)
         printed_bound = _bound_of(rows)
-        bound = obs.bound or ("none" if printed_bound == "range" else printed_bound)
-        if obs.bound is not None and obs.bound != "none" and printed_bound not in ("none", obs.bound):
-            said = "a range" if printed_bound == "range" else f"{printed_bound} bound"
+        bound = obs.bound or ("none" if printed_bound in ("range", "under") else printed_bound)
+        allowed = ("none", obs.bound, "under") if obs.bound == "upper" else ("none", obs.bound)
+        if obs.bound is not None and obs.bound != "none" and printed_bound not in allowed:
+            said = {"range": "a range", "under": "nearly"}.get(printed_bound, f"{printed_bound} bound")
             report(f"{key}.bound", f"the printed figure says {said}, not {obs.bound}")
+        if obs.nearly is not None and printed_bound != "under":
+            report(f"{key}.nearly", "only a figure printed 'nearly', 'almost' or 'just under' has a width to read")
+        error = obs.error
         if printed_bound == "range" and bound == "none":
             # a range is fitted as a value (the row's, within it) whose 90% reporting interval covers it
             needed = _range_error(rows, obs.kind)
@@ -714,17 +750,23 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
                 report(f"{key}.value", "is not a finite number")
         if value is None or not chosen:
             continue
+        if printed_bound == "under" and bound == "none" and value > 0 and (obs.kind != "coverage" or value < 1):
+            # "nearly X": a value a little under X, the range X·(1 − w) to X as its 90% interval (model card 5.7)
+            width = obs.nearly if obs.nearly is not None else data.study.readings.nearly
+            value, half_width = nearly_reading(value, width, logit=obs.kind == "coverage")
+            error = math.hypot(error, half_width)
         if obs.kind in ("count", "coverage") and len(chosen) == 1 and not obs.exclude:
             reported[next(iter(chosen))] = 1.0
         names.append(name)
         kinds.append(KIND_CODE[obs.kind])
         censors.append(BOUND_CODE[bound])
         values.append(value)
-        errors.append(obs.error)
+        errors.append(error)
         dates.append(t2)
         sinces.append(t1)
         date_labels.append(date)
         since_labels.append(since or "")
+        readings.append(printed_bound if printed_bound in ("under", "range") and bound == "none" else "")
         bases.append(base)
         dbs.append(d)
         members.append(tuple(sorted(chosen)))
@@ -777,9 +819,10 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         population=population,
         covariate=covariate,
         covariate_raw=raw_covariate,
-        covariate_name=fraction.covariate,
-        covariate_label=data.study.label(fraction.covariate),
-        form=fraction.form,
+        covariate_name=fraction.covariate or "",
+        covariate_label=data.study.label(fraction.covariate) if fraction.covariate else "",
+        form=fraction.form or "none",
+        covariate_effect=fraction.covariate is not None,
         uplift=uplift,
         uplift_name=tuple(uplift_names),
         uplift_mu=np.array(uplift_mu),
@@ -817,6 +860,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         notes=notes,
         date_label=tuple(date_labels),
         since_label=tuple(since_labels),
+        reading=tuple(readings),
         **_last_regionwide(names, members, dates, date_labels, len(units)),
     )
 
@@ -851,9 +895,10 @@ def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | Non
 def _bound_of(rows: list[Any]) -> str:
     """What the printed figures say (:attr:`~dnamodel.data.printed.Printed.bound`).
 
-    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than", "nearly"),
-    ``range`` (a range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an
-    unstated period) is ``lower``.
+    ``lower`` ("at least", "over", "more than"), ``upper`` ("at most", "up to", "less than"),
+    ``under`` ("nearly", "almost", "just under": a value a little under the number), ``range`` (a
+    range, fitted as a value), else ``none``; a ``samples_reported`` row (a count over an unstated
+    period) is ``lower``.
     """
     for row in rows:
         if row.kind == "samples_reported":
@@ -866,6 +911,31 @@ def _bound_of(rows: list[Any]) -> str:
 
 Z90 = 1.6448536269514722
 """The standard normal's 95% quantile: a 90% interval is ±Z90 standard deviations."""
+
+
+def nearly_reading(value: float, width: float, *, logit: bool = False) -> tuple[float, float]:
+    """A figure printed "nearly ``value``" as the value fitted and the error its width adds.
+
+    The range ``value·(1 − width)`` to ``value`` is read as a 90% interval, on the log scale (the
+    logit scale for a coverage).
+
+    Returns
+    -------
+    tuple of float
+        The range's midpoint on that scale (its geometric midpoint for a count), and its half-width in
+        standard deviations of a 90% interval, ``log(1 / (1 − width)) / (2 × Z90)`` for a count.
+
+    Examples
+    --------
+    >>> centre, extra = nearly_reading(20_000, 0.1)
+    >>> round(centre), round(extra, 4)
+    (18974, 0.032)
+    """
+    low = value * (1 - width)
+    if logit:
+        a, b = math.log(low / (1 - low)), math.log(value / (1 - value))
+        return 1 / (1 + math.exp(-(a + b) / 2)), (b - a) / (2 * Z90)
+    return math.sqrt(low * value), math.log(value / low) / (2 * Z90)
 
 
 def _range_error(rows: list[Any], kind: str) -> tuple[float, str] | None:

@@ -134,6 +134,17 @@ class BetaPrior(_Prior):
     beta: Scale
 
 
+PRIOR_TABLES: dict[str, type[_Strict]] = {
+    "normal": NormalPrior,
+    "student_t": StudentTPrior,
+    "halfnormal": HalfNormalPrior,
+    "halfstudent_t": HalfStudentTPrior,
+    "exponential": ExponentialPrior,
+    "gamma": GammaPrior,
+    "lognormal": LogNormalPrior,
+    "beta": BetaPrior,
+}
+"""Each prior family's table, by its ``dist``; a model's registry says which it admits for each parameter."""
 REAL_PRIORS = {"normal": NormalPrior, "student_t": StudentTPrior}
 POSITIVE_PRIORS = {"halfnormal": HalfNormalPrior, "halfstudent_t": HalfStudentTPrior, "exponential": ExponentialPrior}
 PACE_PRIORS = {"halfnormal": HalfNormalPrior, "exponential": ExponentialPrior}

@@ -53,10 +53,10 @@ class ModelInputs:
 
     Attributes
     ----------
-    unit, prefecture : tuple of str
-        Unit ids, and prefecture ids.
-    unit_prefecture : ndarray of int
-        Index into ``prefecture`` for each unit.
+    unit, group : tuple of str
+        Unit ids, and group ids.
+    unit_group : ndarray of int
+        Index into ``group`` for each unit.
     population : ndarray of float
         2020 census population per unit.
     han_share : ndarray of float
@@ -88,8 +88,8 @@ class ModelInputs:
 
     variant: str
     unit: tuple[str, ...]
-    prefecture: tuple[str, ...]
-    unit_prefecture: np.ndarray
+    group: tuple[str, ...]
+    unit_group: np.ndarray
     population: np.ndarray
     han_share: np.ndarray
     x: np.ndarray
@@ -152,19 +152,19 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
 
     units = tuple(data.units)
     index = {u: i for i, u in enumerate(units)}
-    prefectures = data.groups
+    groups = data.groups
     region = data.region
-    unit_prefecture = np.array([prefectures.index(data.units[u].prefecture) for u in units])
-    population = np.array([float(data.units[u].population_2020) for u in units])
-    places = (*units, *prefectures, region)
+    unit_group = np.array([groups.index(data.units[u].group) for u in units])
+    population = np.array([float(data.units[u].population) for u in units])
+    places = (*units, *groups, region)
 
     def expand(places_given: list[str], key: str) -> set[int]:
         chosen: set[int] = set()
         for place in places_given:
             if place in index:
                 chosen.add(index[place])
-            elif place in prefectures or place == region:
-                chosen |= {i for i, u in enumerate(units) if place == region or data.units[u].prefecture == place}
+            elif place in groups or place == region:
+                chosen |= {i for i, u in enumerate(units) if place == region or data.units[u].group == place}
             else:
                 report(key, f"unknown unit or area {place!r}{did_you_mean(place, places)}")
         return chosen
@@ -270,8 +270,8 @@ def resolve_hierarchical(spec: HierarchicalSpec, data: Dataset) -> ModelInputs:
     return ModelInputs(
         variant=variant,
         unit=units,
-        prefecture=prefectures,
-        unit_prefecture=unit_prefecture,
+        group=groups,
+        unit_group=unit_group,
         population=population,
         han_share=han,
         x=x,

@@ -38,6 +38,7 @@ from dnamodel.families import current_value, known_paths, load_sweep
 from dnamodel.families.base import SweepSettings
 from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.inference.dated import collected, constrain
+from dnamodel.spec import parameters
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.sweep import check_path, coordinate, shipped_sweeps
 from dnamodel.workflows.sweep import POINT_FORMAT, _point_key, run_point
@@ -48,7 +49,21 @@ gates (max R-hat 1.007), where 4 × 1,000 does not (1.027); an eighth of the fit
 ASSUMPTION_TUNE = 1000
 FIXED_VALUES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """The values at which the κ table holds the typed share."""
-FIXED_PATH = "databases.typed_share"
+FIXED = "typed_share"
+"""The parameter the κ table holds at values (its spec key and words are the registry's)."""
+OFFSET = "reported"
+"""The parameter of the structural alternative: the offset of the units a report counts alone."""
+
+
+def prior_key(name: str) -> str:
+    """The spec key of a dated parameter's prior, from the registry (``databases.typed_share``)."""
+    entry = parameters.find(name, parameters.DATED)
+    if not isinstance(entry, parameters.Parameter) or entry.prior is None:
+        raise KeyError(name)
+    return entry.prior
+
+
+FIXED_PATH = prior_key(FIXED)
 POINTS_FOLDER = "assumptions.points"
 
 
@@ -131,13 +146,14 @@ def _structural(spec: Any, skipped: list[tuple[str, str]]) -> list[Candidate]:
     """The structural alternatives the spec's schema admits."""
     out = []
     priors = getattr(spec, "priors", {})
-    if "reported" in priors:
+    key = prior_key(OFFSET)
+    if OFFSET in priors:
         out.append(
             Candidate(
                 "structural",
-                "fraction.reported = false",
+                f"{key} = false",
                 "the places the reports name were assumed no different from the places they do not name",
-                {"fraction.reported": False},
+                {key: False},
             )
         )
     elif hasattr(spec, "fraction"):
@@ -145,9 +161,9 @@ def _structural(spec: Any, skipped: list[tuple[str, str]]) -> list[Candidate]:
         out.append(
             Candidate(
                 "structural",
-                f"fraction.reported = {json.dumps(table)}",
+                f"{key} = {json.dumps(table)}",
                 "the places the reports name were allowed to differ from the places they do not name",
-                {"fraction.reported": table},
+                {key: table},
             )
         )
     curve = _curve_families(spec)
@@ -181,7 +197,7 @@ def _curve_families(spec: Any) -> list[str] | None:
 
 def fixed_parameter(spec: Any) -> str | None:
     """The parameter the κ table holds at values: the typed share, when the spec has a database."""
-    return "typed_share" if getattr(spec, "databases", None) is not None and "typed_share" in spec.priors else None
+    return FIXED if getattr(spec, "databases", None) is not None and FIXED in spec.priors else None
 
 
 def run_assumptions(
@@ -361,8 +377,9 @@ def selection_warning(fit: Any, words: Any) -> str | None:
     share = float(np.median(held / total))
     if share <= 0.5:
         return None
+    table, key = prior_key(OFFSET).rsplit(".", 1)
     return (
         f"Places no report counts on their own hold {share:.0%} of the {words.counted.lower()}, and this model "
         "treats them as like the places that are reported on. Reported places are chosen, not sampled: add "
-        "[fraction] reported = {...} (an offset of the reported places) to let them differ."
+        f"[{table}] {key} = {{...}} (an offset of the reported places) to let them differ."
     )

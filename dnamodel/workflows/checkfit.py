@@ -141,8 +141,8 @@ def prior_check(idata: az.InferenceData, *, data: Dataset | None = None) -> Prio
     PriorCheck
         ``quantiles`` (1, 5, 50, 95 and 99%), the total at each without (``forward``) and with
         (``constrained``) a hierarchical model's thesis constraint (a dated model's are the same),
-        the census ``population``, and ``plausible``: the 1% quantile at least 1,000 and the
-        99% at most 1.5 times the population.
+        the census ``population``, and ``plausible``: the 1% quantile at least one in ten thousand
+        of the population and the 99% at most 1.5 times the population.
 
     Raises
     ------

@@ -24,7 +24,7 @@ from dnamodel.checks.predictive import Check
 from dnamodel.checks.rebuild import check_posterior
 from dnamodel.checks.summary import round_significant
 from dnamodel.data import Dataset, given_data
-from dnamodel.data.study import Study
+from dnamodel.data.study import STUDY_FILE, Study
 from dnamodel.deprecation import keyword_only_since
 from dnamodel.errors import UsageError, check_type, check_whole, python_value
 from dnamodel.families import Capability, FitSettings, family_of, load_model, spec_of_fit
@@ -34,7 +34,6 @@ from dnamodel.outputs.io import netcdf_bytes, read_netcdf
 from dnamodel.outputs.plots import figures_held
 from dnamodel.outputs.sweep_plots import comparison_plot
 from dnamodel.provenance import package_version
-from dnamodel.spec import available_models
 from dnamodel.spec.hierarchical import MAX_SEED
 from dnamodel.workflows.estimate import COMPARISON_FILE
 
@@ -43,14 +42,28 @@ BOOTSTRAP = 1000
 """Bayesian-bootstrap replicates of the stacking weights."""
 
 
-DEFAULT_MODEL = "dated"
-"""The shipped default model, listed first, then its variants (``dated_*``), then the rest."""
+def study_models(data: Dataset) -> list[str]:
+    """The models the data's study names for a comparison (``study.toml``'s ``[models] compare``), for ``load_model``.
 
+    Raises
+    ------
+    UsageError
+        In one line, when the study names none: which specs to name, and how.
 
-def shipped_models() -> list[str]:
-    """Every shipped spec whose family fits a posterior (dated or hierarchical), the default first."""
-    names = [name for name in available_models() if family_of(load_model(name)).supports(Capability.POSTERIOR)]
-    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, not n.startswith(DEFAULT_MODEL), n))
+    Examples
+    --------
+    >>> import dnamodel
+    >>> study_models(dnamodel.load_data())[:2]
+    ['dated', 'dated_exchangeable']
+    """
+    listed = data.study.models.compare
+    if not listed:
+        folder = "DIR" if data.location == "bundled" else data.location
+        raise UsageError(
+            f"{data.path(STUDY_FILE)} names no models to compare ([models] compare): name the specs: "
+            f"`dnamodel compare SPEC [SPEC ...] --data {folder}`"
+        )
+    return [data.model(reference) for reference in listed]
 
 
 @dataclass
@@ -143,7 +156,7 @@ class Comparison:
         medians = [m.median for m in self.models]
         count = lambda v: f"{round_significant(v):,.0f}"  # noqa: E731
         text = (
-            f"Across the {len(self.models)} shipped models the median ranges from {count(min(medians))} to "
+            f"Across the {len(self.models)} models the median ranges from {count(min(medians))} to "
             f"{count(max(medians))}"
         )
         if self.stacking is not None:
@@ -199,7 +212,8 @@ def compare(
     Parameters
     ----------
     models : sequence of str or Path, optional
-        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); every shipped model by default.
+        Names or paths of dated or hierarchical specs, or saved fits (``.nc``); by default the models the
+        data's study names (``study.toml``'s ``[models] compare``, :func:`study_models`).
     data : Dataset, optional
         The data every model is fitted to; the bundled data by default.
     draws, tune, chains : int, optional
@@ -221,7 +235,8 @@ def compare(
     Raises
     ------
     UsageError
-        Before any fit, for a model that is not a dated or hierarchical spec.
+        Before any fit, for a model that is not a dated or hierarchical spec, or when no model is named
+        and the data's study names none.
 
     Examples
     --------
@@ -235,7 +250,7 @@ def compare(
     (['quillmoor_dated'], 10, True)
     """
     data = given_data(data, "compare")
-    names = _model_names(models)
+    names = _model_names(models, data)
     check_whole(seed, "compare: seed", 0, MAX_SEED)
     check_whole(bootstrap, "compare: bootstrap", 1)
     saved = {name: _read_fit(name, data) for name in names if name.endswith(".nc")}
@@ -258,27 +273,27 @@ def compare(
     return _compare(results, data.version, seed, bootstrap, timings)
 
 
-def _model_names(models: Any) -> list[str]:
-    """The models to compare: every shipped one for ``None``, else each name or path as a string.
+def _model_names(models: Any, data: Dataset) -> list[str]:
+    """The models to compare: the study's for ``None`` (:func:`study_models`), else each name or path as a string.
 
     Raises
     ------
     TypeError
         For a string given whole (a list of names is meant) or anything but a sequence of names and paths.
     ValueError
-        For an empty sequence: ``None`` means every shipped model, ``[]`` none.
+        For an empty sequence: ``None`` means the models the data's study names, ``[]`` none.
     """
     if models is None:
-        return shipped_models()
+        return study_models(data)
     if isinstance(models, str | Path) or not isinstance(models, Sequence):
         raise TypeError(
-            f"compare: models must be a list of names or paths, or None for every shipped one, got "
+            f"compare: models must be a list of names or paths, or None for the models the data name, got "
             f"{python_value(models)}"
         )
     for model in models:
         check_type(model, (str, Path), "compare: each model", "a model's name or path, or a fit's .nc path")
     if not models:
-        raise ValueError("compare: models is empty; give at least one, or None for every shipped model")
+        raise ValueError("compare: models is empty; give at least one, or None for the models the data name")
     return [str(m) for m in models]
 
 
@@ -360,19 +375,27 @@ def write_comparison(result: Comparison, out: str | Path, *, study: Study | None
         ds["weight"] = (("stacked",), s.weights)
         ds["weight_bootstrap"] = (("bootstrap", "stacked"), s.bootstrap)
         ds = ds.assign_coords(stacked=list(s.models))
-    rows = ["model,kind,median,low_90,high_90,passed_gates,elpd_loo,weight"]
+    import csv  # deferred: only a comparison writes one
+    import io  # deferred: with it
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["model", "kind", "median", "low_90", "high_90", "passed_gates", "elpd_loo", "weight"])
     weights = dict(zip(result.stacking.models, result.stacking.weights, strict=True)) if result.stacking else {}
     for m in result.models:
         low, high = m.intervals[0.9]
-        weight = weights.get(m.name, "")
-        rows.append(f"{m.name},{m.kind},{m.median!r},{low!r},{high!r},{m.passed},{float(m.lpd.sum())!r},{weight!r}")
+        weight = weights.get(m.name)
+        # numbers as numbers: repr of a Python float (NumPy's repr is "np.float64(...)"); no weight, empty
+        numbers = [repr(float(v)) for v in (m.median, low, high)]
+        stacked = "" if weight is None else repr(float(weight))
+        writer.writerow([m.name, m.kind, *numbers, str(bool(m.passed)), repr(float(m.lpd.sum())), stacked])
     created = make_folder(folder)
     try:
         with figures_held() as held:
             figure = comparison_plot(result, folder / "compare.png", study=study)
         contents: dict[str | Path, bytes] = {
             folder / COMPARISON_FILE: netcdf_bytes(ds),
-            folder / "compare.csv": ("\n".join(rows) + "\n").encode("utf-8"),
+            folder / "compare.csv": text.getvalue().encode("utf-8"),
             figure: held[figure],
         }
         return atomic_write_files(contents)

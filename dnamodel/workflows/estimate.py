@@ -185,7 +185,7 @@ def _figures(family: Family, fit: Fit, summary: Summary, prior: PriorCheck) -> l
     stocks = family.stocks(fit)
     return [
         ("total", lambda path: plots.total_posterior_plot(idata, summary, path)),
-        *family.figures(fit),
+        *family.figures(fit, study),
         ("prior_predictive", lambda path: plots.prior_predictive_plot(idata, prior, path, study=study, stocks=stocks)),
     ]
 

@@ -18,7 +18,14 @@ from dnamodel import dims
 from dnamodel.checks.decisive import Assumptions, Width, data_sentence, decisive_sentence, prior_widths
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability
-from dnamodel.workflows.assumptions import ShareAfter, run_assumptions, selection_warning, share_after_last_regionwide
+from dnamodel.spec import parameters
+from dnamodel.workflows.assumptions import (
+    FIXED,
+    ShareAfter,
+    run_assumptions,
+    selection_warning,
+    share_after_last_regionwide,
+)
 
 MODES = ("compute", "cached", "off")
 
@@ -32,7 +39,14 @@ class Said:
     share_after: ShareAfter | None = None
     selection: str | None = None
     persons: str = "people"
+    region: str = "the region"
+    """The study's words for the region (``study.toml``'s ``region``)."""
     power_scaling: Any = None
+    labels: dict[str, str] = field(default_factory=dict)
+    """Each width row's quantity in words (the registry's symbol and meaning in the study's words)."""
+    fixed_symbol: str = "κ"
+    fixed_words: str = "the typed share"
+    """The κ table's parameter: its symbol and meaning, the registry's, in the study's words."""
 
     def decisive_sentence(self, summary: Any) -> str | None:
         """The second sentence (:func:`dnamodel.checks.decisive.decisive_sentence`), or None without one to cite."""
@@ -51,9 +65,9 @@ class Said:
         if s is None:
             return None
         return (
-            f"After {s.label} (the last figure covering the whole region, {s.observation}) no datum speaks of the "
-            f"region as a whole: {s.median:.0%} of the total (90%: {s.low:.0%} to {s.high:.0%}) was collected "
-            "after it, on the campaign curve the model assumes."
+            f"After {s.label} (the last figure covering the whole of {self.region}, {s.observation}) no datum "
+            f"speaks of {self.region} as a whole: {s.median:.0%} of the total (90%: {s.low:.0%} to {s.high:.0%}) "
+            "was collected after it, on the campaign curve the model assumes."
         )
 
     def as_dict(self, summary: Any) -> dict[str, Any]:
@@ -101,10 +115,16 @@ def what_decides(
         raise UsageError(f"assumptions must be one of {', '.join(MODES)}, not {assumptions!r}")
     post = fit.idata.posterior
     scalars = [n for n in post.data_vars if n != "total" and post[n].ndim == 2]
+    widths = prior_widths(fit.idata, dims.GROUP, scalars)
+    fixed = parameters.find(FIXED, parameters.DATED)
     said = Said(
-        widths=prior_widths(fit.idata, dims.PREFECTURE, scalars),
+        widths=widths,
         persons=data.study.words.persons,
+        region=data.study.words.region,
         power_scaling=scaling,
+        labels=width_labels(widths, family, data, fit.inputs),
+        fixed_symbol=fixed.symbol if fixed is not None else "",
+        fixed_words=fixed.meaning_in(data.study) if fixed is not None else "",
     )
     if fit.inputs is not None and hasattr(fit.inputs, "last_regionwide_date") and "unconstrained" in post:
         said.share_after = share_after_last_regionwide(fit)
@@ -113,3 +133,29 @@ def what_decides(
     if threaded and assumptions != "off" and summary.sentence is not None:
         said.assumptions = run_assumptions(fit.spec, data, out, compute=assumptions == "compute", status=status)
     return said
+
+
+def width_labels(widths: list[Width], family: Any, data: Any, inputs: Any) -> dict[str, str]:
+    """Each width row's quantity in words: the registry's symbol and meaning, in the study's words.
+
+    A group's total (``total: GROUP``) is the total of that group, named in the study's word for a group.
+    """
+    study = data.study
+    covariate = getattr(inputs, "covariate_name", None) or getattr(inputs, "covariate_column", "") or ""
+    covariate_term = bool(getattr(inputs, "covariate_effect", True))
+    registry = parameters.DATED if getattr(family, "kind", "") == "dated" else parameters.HIERARCHICAL
+    total = parameters.find("total")
+    labels = {}
+    for w in widths:
+        if w.quantity.startswith("total: "):
+            where = w.quantity.removeprefix("total: ")
+            labels[w.quantity] = f"{total.symbol if total else 'T'}, {study.words.group} {where}"
+            continue
+        entry = parameters.find(w.quantity, registry)
+        if entry is None:
+            labels[w.quantity] = w.quantity
+        elif isinstance(entry, parameters.Parameter):
+            labels[w.quantity] = f"{entry.symbol}, {entry.meaning_in(study, covariate, covariate_term=covariate_term)}"
+        else:
+            labels[w.quantity] = f"{entry.symbol}, {entry.meaning_in(study, covariate)}"
+    return labels

@@ -238,6 +238,7 @@ def sweep(
     sampler: str = "nutpie",
     progress: Callable[[int, int], None] | None = None,
     origins: Mapping[str, str] | None = None,
+    description: str | None = None,
 ) -> xr.Dataset:
     """Run a model at every point of a grid of spec values.
 
@@ -275,13 +276,16 @@ def sweep(
     origins : mapping of str to str, optional
         Where each grid path's values were given (``"--set"``, a sweep file), for errors: a
         value the spec cannot take is blamed there, not on the spec file.
+    description : str, optional
+        What the sweep varies, in words (a sweep file's ``description``): kept in the result's
+        ``attrs``, where a report takes its title from.
 
     Returns
     -------
     xarray.Dataset
         One dimension per grid key (named by it). Variables: ``total_median``,
         ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
-        ``prefecture_median`` (also over ``prefecture``) and, for a hierarchical or dated
+        ``group_median`` (also over ``group``) and, for a hierarchical or dated
         model, ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo
         model ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
         provenance and the grid.
@@ -388,6 +392,7 @@ def sweep(
             "chains": settings.chains,
             "sampler": settings.sampler,
             "kind": family.kind,
+            **({"description": description} if description else {}),
             OWN_VALUES: json.dumps({path: coordinate(value) for path, value in own.items() if value is not None}),
         }
     )
@@ -437,15 +442,15 @@ def _dataset(
     for name in (*QUANTILE_NAMES, "mean"):
         variables[f"total_{name}"] = (paths, grid_array(lambda r, n=name: r["total"][n]))  # type: ignore[misc]
     variables["share_median"] = (paths, grid_array(lambda r: r["share_median"]))
-    prefectures = [a for a, area in data.areas.items() if area.level == "prefecture"]
+    groups = list(data.groups)
     if sampled:
-        values = np.array([[results[i]["prefecture_median"][p] for p in prefectures] for i in range(len(points))])
-        variables["prefecture_median"] = ([*paths, dims.PREFECTURE], values.reshape(*shape, len(prefectures)))
+        values = np.array([[results[i]["group_median"][p] for p in groups] for i in range(len(points))])
+        variables["group_median"] = ([*paths, dims.GROUP], values.reshape(*shape, len(groups)))
         variables["divergences"] = (paths, grid_array(lambda r: r["divergences"], int))
         variables["max_rhat"] = (paths, grid_array(lambda r: r["max_rhat"]))
         variables["min_ess"] = (paths, grid_array(lambda r: r["min_ess"]))
         variables["passed"] = (paths, grid_array(lambda r: r["passed"], bool))
-        coords[dims.PREFECTURE] = prefectures
+        coords[dims.GROUP] = groups
     else:
         variables["mcse_median"] = (paths, grid_array(lambda r: r["mcse_median"]))
         inputs = sorted({k for r in results.values() for k in r["sobol_total_order"]})
