@@ -122,7 +122,7 @@ def what_decides(
         persons=data.study.words.persons,
         region=data.study.words.region,
         power_scaling=scaling,
-        labels=width_labels(widths, family, data, fit.inputs),
+        labels=width_labels(widths, family, fit, data),
         fixed_symbol=fixed.symbol if fixed is not None else "",
         fixed_words=fixed.meaning_in(data.study) if fixed is not None else "",
     )
@@ -135,27 +135,20 @@ def what_decides(
     return said
 
 
-def width_labels(widths: list[Width], family: Any, data: Any, inputs: Any) -> dict[str, str]:
-    """Each width row's quantity in words: the registry's symbol and meaning, in the study's words.
+def width_labels(widths: list[Width], family: Any, fit: Any, data: Any) -> dict[str, str]:
+    """Each width row's quantity in words: the registry's axis label in the study's words (the family's).
 
-    A group's total (``total: GROUP``) is the total of that group, named in the study's word for a group.
+    The total and the share are the estimand's; a group's total (``total: GROUP``) is named in the
+    study's word for a group.
     """
     study = data.study
-    covariate = getattr(inputs, "covariate_name", None) or getattr(inputs, "covariate_column", "") or ""
-    covariate_term = bool(getattr(inputs, "covariate_effect", True))
-    registry = parameters.DATED if getattr(family, "kind", "") == "dated" else parameters.HIERARCHICAL
-    total = parameters.find("total")
+    axes = dict(family.parameter_axes(fit, study))
+    estimand = {q.name: q.axis_in(study) for q in parameters.ESTIMAND}
     labels = {}
     for w in widths:
         if w.quantity.startswith("total: "):
             where = w.quantity.removeprefix("total: ")
-            labels[w.quantity] = f"{total.symbol if total else 'T'}, {study.words.group} {where}"
-            continue
-        entry = parameters.find(w.quantity, registry)
-        if entry is None:
-            labels[w.quantity] = w.quantity
-        elif isinstance(entry, parameters.Parameter):
-            labels[w.quantity] = f"{entry.symbol}, {entry.meaning_in(study, covariate, covariate_term=covariate_term)}"
+            labels[w.quantity] = f"total of the {study.words.group} {where} ({study.words.persons})"
         else:
-            labels[w.quantity] = f"{entry.symbol}, {entry.meaning_in(study, covariate)}"
+            labels[w.quantity] = estimand.get(w.quantity) or axes.get(w.quantity) or w.quantity
     return labels
