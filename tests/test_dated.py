@@ -173,7 +173,7 @@ def test_the_new_keys_resolve_to_the_inputs_the_density_reads(data):
     share = plain.observation.index("lhasa_database_share")
     assert plain.typed_numerator[share] == (0.0 if plain.typed_numerator.sum() == 0 else 1.0)
     after = resolve_dated(edited(campaign__curve="constant_after"), data)
-    assert after.constant_from == plain.last_regionwide
+    assert after.constant_from == plain.last_regionwide_date
     assert after.constant_from_label == "2020-06-30"
     chosen = resolve_dated(edited(campaign__curve="constant_after", campaign__constant_from="2021-01"), data)
     assert chosen.constant_from == decimal_year("2021-01")
@@ -431,6 +431,7 @@ def _example_with(tmp_path, printed: str, readings: str = ""):
             text = text.replace("[columns]", f"[readings]\n{readings}\n\n[columns]")
         (folder / path.name).write_text(text, encoding="utf-8")
     raw = tomllib.loads((EXAMPLE / "models" / "dated.toml").read_text(encoding="utf-8"))
+    raw.pop("assumptions")  # its sweeps are paths beside the spec's file, which this parsed copy has not
     return load_data(folder), raw
 
 

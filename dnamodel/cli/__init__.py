@@ -174,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report power-scaling sensitivity (arviz.psens) of the total and the scalar parameters to the "
         "priors (together and each alone) and the likelihood",
     )
+    estimate_parser.add_argument(
+        "--assumptions",
+        choices=("compute", "cached", "off"),
+        default="compute",
+        help="the refits that find the assumptions deciding the total, and the total by the typed share: "
+        "compute them (default; cached in --out), read them only from --out's cache (say what is missing "
+        "and the command that computes it), or skip them",
+    )
 
     forecast_parser = commands.add_parser(
         "forecast-check",

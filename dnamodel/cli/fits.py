@@ -27,6 +27,7 @@ from dnamodel.families import Capability, family_of, load_model
 from dnamodel.files import check_output_file, check_output_folder
 from dnamodel.outputs.formats import group_table, headline_table
 from dnamodel.outputs.pdf import pdf_printer
+from dnamodel.outputs.said import fixed_table, said_lines, widths_table
 from dnamodel.outputs.tables import Table, render, value_text
 from dnamodel.workflows.compare import compare, write_comparison
 from dnamodel.workflows.estimate import run_estimate, run_forecast_check
@@ -90,6 +91,7 @@ def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitiv
             loo=args.loo,
             sensitivity=sensitivity,
             status=status,
+            assumptions=getattr(args, "assumptions", "compute"),
         )
 
 
@@ -246,6 +248,8 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                     [[r.quantity, *[f"{r.by_prior[term]:.3f}" for term in ps.prior_terms]] for r in ps.rows],
                 )
             )
+    said = getattr(result, "said", None)
+    items += [t for t in (widths_table(said), fixed_table(said)) if t is not None]
     pc = result.prior
     bounded = (
         ""
@@ -259,8 +263,11 @@ def _estimate_tables(result: Any) -> list[Table | str]:
     if any(c.bound != "none" for c in result.checks):
         items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.10).")
     items.append("")
+    before, after, always = said_lines(said, s)
+    items += before
     if s.sentence:
         items.append("To cite: " + s.sentence)
+        items += after
         structural = getattr(result, "structural", None)
         if structural:
             items.append("And on how much it depends on the model: " + structural)
@@ -271,6 +278,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
             )
     else:
         items.append("No sentence to cite: " + (s.withheld or "") + (f" {s.advice}" if s.advice else ""))
+    items += always
     items.append("")
     items.append("Wrote " + ", ".join(str(p) for p in result.paths) + ".")
     items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")

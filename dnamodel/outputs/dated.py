@@ -408,6 +408,7 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path, *, study: Any = Non
                 )
     axes.axvline(inputs.estimand_date, color="black", linestyle=":", linewidth=1)
     axes.text(inputs.estimand_date, 0.98, " estimand date", transform=axes.get_xaxis_transform(), fontsize=7, va="top")
+    shade_after_last_regionwide(axes, inputs, grid[-1])
     axes.set_xlabel("year")
     axes.set_ylabel(f"cumulative count ({unit})")
     plots._count_axis(axes.yaxis)
@@ -425,7 +426,32 @@ def campaign_plot(idata: Any, inputs: Any, path: str | Path, *, study: Any = Non
         )
         if any(np.isnan(inputs.since[k]) for k in np.flatnonzero(inputs.kind == DATABASE_KIND)):
             caption += " Diamonds: the database stocks the sources print."
+    if np.isfinite(getattr(inputs, "last_regionwide_date", float("nan"))):
+        caption += (
+            f" Shaded: after {inputs.last_regionwide_label}, the date of the last figure covering the whole region; "
+            "there the curve is the model's assumption, not the data's."
+        )
     return plots._save(figure, path, title, caption)
+
+
+def shade_after_last_regionwide(axes: Any, inputs: Any, end: float) -> bool:
+    """Shade the campaign figure after the last figure covering the whole region; whether there was one.
+
+    After that date no datum speaks of the region as a whole: the curve there is the model's assumption.
+    """
+    when = getattr(inputs, "last_regionwide_date", float("nan"))
+    if not np.isfinite(when) or when >= end:
+        return False
+    axes.axvspan(when, end, color="#999999", alpha=0.15, linewidth=0, label="after the last region-wide figure")
+    axes.text(
+        when,
+        0.90,
+        f" after {inputs.last_regionwide_label}: no region-wide figure",
+        transform=axes.get_xaxis_transform(),
+        fontsize=7,
+        va="top",
+    )
+    return True
 
 
 def covariate_plot(idata: Any, inputs: Any, path: str | Path) -> Path:

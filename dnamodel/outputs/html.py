@@ -46,6 +46,7 @@ from dnamodel.outputs.markup import (
     values_text,
 )
 from dnamodel.outputs.plots import GroupMarks
+from dnamodel.outputs.said import said_html
 from dnamodel.outputs.sweep import SweepSummary, of_model, reference_interval, table_rows, tornado_rows
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import value_text
@@ -186,6 +187,8 @@ class ReportView:
     sweeps: list[SweepSummary] = field(default_factory=list)
     missing_sweeps: list[str] = field(default_factory=list)
     sweeps_dir: str | Path | None = None
+    said: Any = None
+    """What decides the figure (:class:`dnamodel.workflows.said.Said`), said beside the sentence to cite."""
 
 
 @dataclass
@@ -423,6 +426,7 @@ def _headline(c: _Context) -> str:
         "headline",
         lead,
         cite,
+        said_html(c.view.said, s),
         "<h3>Intervals</h3>",
         table(
             ["credible interval", "total, equal-tailed", "share", "total, HDI", "share, HDI"],

@@ -58,6 +58,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -92,6 +93,7 @@ TABLES = (
     "unverified",
     "checks",
     "sampler",
+    "assumptions",
 )
 CURVES = ("saturating", "logistic", "constant_after")
 NUMERATORS = ("profiles", "samples")
@@ -310,6 +312,10 @@ class DatedSpec(SpecIdentity):
     text: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     unverified: dict[str, UnverifiedSpec] = field(default_factory=dict)
+    assumption_sweeps: tuple[str, ...] = ()
+    """``[assumptions] sweeps``: the sweep files (paths, resolved against the spec's folder) whose
+    settings ``estimate`` refits to find the assumptions that decide the total
+    (:mod:`dnamodel.workflows.assumptions`)."""
 
 
 FIXED_DOMAIN = {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit": (0.0, 1.0)}
@@ -317,9 +323,19 @@ FIXED_DOMAIN = {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logi
 every collected sample typed)."""
 
 
+class AssumptionsSpec(_Strict):
+    """``[assumptions]``: the sweeps of assumptions no datum tests, as paths relative to the spec."""
+
+    sweeps: list[str]
+
+
+DATED_PRIOR_TABLES: dict[str, type[_Strict]] = dict(PRIOR_TABLES)
+"""The dated spec's prior tables: the hierarchical spec's (a value held fixed is ``FixedPrior``, apart)."""
+
+
 def prior_families() -> dict[str, dict[str, type[_Strict]]]:
     """The prior families each parameter whose prior the spec gives admits (the registry's), by name."""
-    return {p.name: {f: PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors(parameters.DATED)}
+    return {p.name: {f: DATED_PRIOR_TABLES[f] for f in p.families} for p in parameters.spec_priors(parameters.DATED)}
 
 
 PRIOR_FAMILIES = prior_families()
@@ -480,6 +496,15 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         for name in forecast.predict:
             if name not in observations:
                 report(f"{key}.predict", f"no observation {name!r} in the spec{did_you_mean(name, observations)}")
+    assumption_sweeps: list[str] = []
+    if "assumptions" in raw:
+        assumptions = _validate(AssumptionsSpec, raw["assumptions"], "assumptions", report)
+        for i, declared in enumerate(assumptions.sweeps if assumptions is not None else []):
+            found = Path(file).parent / declared
+            if not declared.strip() or not found.is_file():
+                report(f"assumptions.sweeps[{i}]", f"no sweep file {declared!r} beside the spec ({found})")
+            else:
+                assumption_sweeps.append(str(found))
     if problems or None in (header, estimand, fraction, campaign, population, sampler, checks):
         raise DataError(problems)
     return DatedSpec(
@@ -497,6 +522,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
         text,
         raw,
         unverified,
+        tuple(assumption_sweeps),
     )
 
 
@@ -601,11 +627,6 @@ class DatedInputs:
     constant_from: float = math.nan
     """Where a ``constant_after`` curve turns linear (decimal year); NaN for the other families."""
     constant_from_label: str = ""
-    last_regionwide: float = math.nan
-    """The date of the last active figure over every unit (a database over the region, or a count over it)."""
-    last_regionwide_label: str = ""
-    last_regionwide_observation: str = ""
-    """The observation that date comes from (``""`` when no figure covers every unit)."""
     typed_numerator: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """1 for a ``database_share`` whose numerator is typed profiles κ·C, else 0 (per observation)."""
     unverified_name: tuple[str, ...] = ()
@@ -619,6 +640,14 @@ class DatedInputs:
     covariate_effect: bool = True
     """Whether the model has a covariate term (θ): a spec without a covariate has none (``form`` is then
     ``"none"`` and ``covariate`` all zeros)."""
+    last_regionwide_date: float = float("nan")
+    """The date (decimal year) of the last active observation covering every unit (a database over
+    the whole region, or a count over it); NaN when there is none. After it, no datum speaks of the
+    region as a whole: the campaign's shape there is the model's assumption."""
+    last_regionwide_label: str = ""
+    """That observation's date as the spec or the data write it (``""`` when none)."""
+    last_regionwide_observation: str = ""
+    """That observation's id (``""`` when none)."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -953,7 +982,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         curve=campaign.curve,
         constant_from=constant_from,
         constant_from_label=constant_label,
-        last_regionwide=dates[last] if last >= 0 else math.nan,
+        last_regionwide_date=dates[last] if last >= 0 else math.nan,
         last_regionwide_label=date_labels[last] if last >= 0 else "",
         last_regionwide_observation=names[last] if last >= 0 else "",
         typed_numerator=np.array(typed_numerator, dtype=float),

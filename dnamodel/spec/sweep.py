@@ -23,7 +23,7 @@ import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +290,10 @@ class SweepFile:
     description: str
     grid: dict[str, list[Any]]
     path: str
+    words: dict[str, list[str]] = field(default_factory=dict)
+    """Optional ``[words]``: for a grid path, what each of its values means, in words a reader who is
+    not a statistician understands, as a clause after "If" ("fewer of the samples had reached the
+    database"); ``estimate``'s sentence on the decisive assumptions quotes them."""
 
 
 def sweeps_dir() -> Path:
@@ -376,9 +380,9 @@ def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> Swee
         )
     raw, _, file = read_toml(path)
     problems = [
-        Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid'))}")
+        Problem(file, None, k, f"unknown table{did_you_mean(k, ('sweep', 'grid', 'words'))}")
         for k in raw
-        if k not in ("sweep", "grid")
+        if k not in ("sweep", "grid", "words")
     ]
     table: dict[str, Any] = raw["sweep"] if isinstance(raw.get("sweep"), dict) else {}
     if "sweep" in raw and not isinstance(raw["sweep"], dict):
@@ -407,6 +411,26 @@ def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> Swee
         check_grid_size(grid)
     except UsageError as error:
         problems.append(Problem(file, None, "grid", str(error)))
+    words = raw.get("words", {})
+    if not isinstance(words, dict):
+        problems.append(Problem(file, None, "words", wrong_type("a table", words)))
+        words = {}
+    for key, phrases in words.items():
+        if key not in grid:
+            problems.append(
+                Problem(file, None, f"words.{json.dumps(key)}", f"not a path of [grid]{did_you_mean(key, list(grid))}")
+            )
+        elif not (isinstance(phrases, list) and all(isinstance(p, str) and p.strip() for p in phrases)):
+            problems.append(Problem(file, None, f"words.{json.dumps(key)}", "must be a list of non-empty strings"))
+        elif isinstance(grid[key], list) and len(phrases) != len(grid[key]):
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"words.{json.dumps(key)}",
+                    f"give one phrase per value: {len(grid[key])}, not {len(phrases)}",
+                )
+            )
     if problems:
         raise DataError(problems)
     model = table["model"]
@@ -415,7 +439,7 @@ def read_sweep(name_or_path: str | Path, paths: GridPaths | None = None) -> Swee
         model = str(beside)
     if paths is not None:
         _check_grid_paths(file, model, grid, paths)
-    return SweepFile(path.stem, model, table["description"], dict(grid), file)
+    return SweepFile(path.stem, model, table["description"], dict(grid), file, dict(words))
 
 
 def _check_grid_paths(file: str, model: str, grid: Mapping[str, list[Any]], paths: GridPaths) -> None:

@@ -29,6 +29,7 @@ from dnamodel.outputs import plots
 from dnamodel.outputs.formats import summary_documents
 from dnamodel.outputs.io import Drawer, write_outputs
 from dnamodel.provenance import package_version
+from dnamodel.workflows.said import MODES, Said, what_decides
 
 
 @dataclass
@@ -46,10 +47,13 @@ class EstimateResult:
     forecasts: list[Forecast] = field(default_factory=list)
     structural: str | None = None
     """The sentence on structural uncertainty, from a comparison saved in the output folder."""
+    said: Said | None = None
+    """What decides the figure, said beside it (:mod:`dnamodel.workflows.said`)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            **(self.said.as_dict(self.summary) if self.said is not None else Said().as_dict(self.summary)),
             "structural_uncertainty": self.structural,
             "forecasts": [
                 {
@@ -83,6 +87,7 @@ def run_estimate(
     progress: bool = False,
     sensitivity: bool = False,
     status: Callable[[str], None] | None = None,
+    assumptions: str = "compute",
 ) -> EstimateResult:
     """Fit, summarise, check and write: the work of ``dnamodel estimate``, the same for every model family.
 
@@ -92,6 +97,9 @@ def run_estimate(
     in the fit's ``attrs`` (:func:`dnamodel.families.base.write_saved_checks`), so a report drawn from
     the file refits nothing. ``progress`` draws the sampler's own progress bar; ``status``, if given,
     is called with a line saying what runs next (the command line shows it on a terminal, as a spinner).
+    ``assumptions`` (``"compute"``, ``"cached"`` or ``"off"``) says whether the refits that find the
+    assumptions deciding the figure are run, only read from ``out``'s cache, or skipped
+    (:func:`dnamodel.workflows.said.what_decides`).
 
     Raises
     ------
@@ -100,6 +108,8 @@ def run_estimate(
         posterior, or the sampler settings cannot run.
     """
     check_output_folder(out, "output folder")
+    if assumptions not in MODES:  # before the fit, not after it
+        raise UsageError(f"assumptions must be one of {', '.join(MODES)}, not {assumptions!r}")
     structural = structural_sentence(out, data, spec.name)  # read before the fit: a damaged file fails now
     family = family_of(spec)
     family.require(Capability.POSTERIOR, spec.name)
@@ -144,6 +154,9 @@ def run_estimate(
         fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
+    said = what_decides(family, fit, data, summary, out, assumptions=assumptions, scaling=scaling, status=say)
+    if said.assumptions is not None:
+        timings["assumptions"] = said.assumptions.seconds
     say("Writing the NetCDF, CSV, tables and figures")
     begin = time.perf_counter()
     paths = write_outputs(
@@ -152,7 +165,17 @@ def run_estimate(
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(
-        summary, checks, loo_checks, prior, paths, timings, spec.header.description, scaling, forecasts, structural
+        summary,
+        checks,
+        loo_checks,
+        prior,
+        paths,
+        timings,
+        spec.header.description,
+        scaling,
+        forecasts,
+        structural,
+        said,
     )
 
 
@@ -185,11 +208,11 @@ COMPARISON_FILE = "compare.nc"
 
 def structural_sentence(folder: str | Path, data: Dataset, model: str) -> str | None:
     """The sentence of a comparison saved in ``folder``, if it is of this data and dnamodel and has ``model``."""
-    import xarray as xr  # deferred: start-up time
-
     target = Path(folder) / COMPARISON_FILE
     if not target.is_file():
         return None
+    import xarray as xr  # deferred, and only when there is a comparison: a refused spec is refused at once
+
     try:
         with xr.open_dataset(target, engine="h5netcdf") as ds:
             attrs = dict(ds.attrs)

@@ -23,6 +23,7 @@ from dnamodel.outputs.html import ReportExtension, ReportResult, ReportView, ren
 from dnamodel.outputs.io import read_netcdf
 from dnamodel.outputs.pdf import page_pdf
 from dnamodel.outputs.sweep import read_sweeps
+from dnamodel.workflows.said import what_decides
 
 
 def draw_report(
@@ -86,10 +87,14 @@ def draw_report(
     # from the saved groups, no refit; a fit saved without them is drawn without power-scaling
     scaling = family.power_scaling(fit, None) if "log_prior" in groups and "log_likelihood" in groups else None
     sweeps, missing_sweeps = read_sweeps(sweeps_dir, idata.attrs) if sweeps_dir is not None else ([], [])
+    summary = family.summarize(fit, data)
+    # the refits are read from the fit's folder, where estimate cached them: the report refits nothing
+    said = what_decides(family, fit, data, summary, source.parent, assumptions="cached", scaling=scaling)
     view = ReportView(
         idata=idata,
         data=data,
-        summary=family.summarize(fit, data),
+        summary=summary,
+        said=said,
         model=family.report_model(fit, data, prior, target),
         checks=family.predictive_checks(fit),
         loo=None if saved.loo is None else list(saved.loo),

@@ -1,0 +1,94 @@
+"""What decides the figure, as ``estimate`` prints it: the κ table, the widths table and the sentences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dnamodel.checks.decisive import MOSTLY_PRIOR
+from dnamodel.checks.summary import round_significant
+from dnamodel.outputs.markup import escape, table
+from dnamodel.outputs.tables import Table, value_text
+
+
+def _count(value: float) -> str:
+
+    return f"{round_significant(value, 3):,.0f}"
+
+
+def fixed_table(said: Any) -> Table | None:
+    """The total with the typed share held at each value, or None (no database, or not computed)."""
+    a = said.assumptions if said is not None else None
+    if a is None or not a.computed or not a.fixed:
+        return None
+    rows = [
+        [f"{r.value:.1f}", _count(r.median), f"{_count(r.low)} to {_count(r.high)}", "" if r.passed else "gates failed"]
+        for r in a.fixed
+    ]
+    symbol = said.fixed_symbol
+    return Table(
+        f"The total if the {said.fixed_words} ({symbol}) were known (refits with {symbol} held at each value, "
+        f"{a.chains} × {a.draws:,} draws)",
+        [symbol, "median>", "90%>", ""],
+        rows,
+    )
+
+
+def widths_table(said: Any) -> Table | None:
+    """Each quantity's posterior 90% width against its prior's, "mostly prior" above the threshold."""
+    if said is None or not said.widths:
+        return None
+    rows = [
+        [
+            said.labels.get(w.quantity, w.quantity),
+            value_text(w.prior_width),
+            value_text(w.posterior_width),
+            f"{w.ratio:.2f}",
+            "mostly prior" if w.mostly_prior else "",
+        ]
+        for w in said.widths
+    ]
+    return Table(
+        f'How much the data say: posterior 90% width against the prior\'s ("mostly prior" above {MOSTLY_PRIOR:.0%})',
+        ["", "prior>", "posterior>", "ratio>", ""],
+        rows,
+    )
+
+
+def said_lines(said: Any, summary: Any) -> tuple[list[str], list[str], list[str]]:
+    """The lines before the sentence to cite (selection), after it (what decides it, the data), and after those.
+
+    The last: the share collected after the last region-wide figure, said with or without a sentence.
+    """
+    if said is None:
+        return [], [], []
+    before = [f"Selection: {said.selection}"] if said.selection else []
+    after = []
+    decisive = said.decisive_sentence(summary)
+    if decisive:
+        after.append("What decides it: " + decisive)
+    data = said.data_sentence()
+    if data:
+        after.append(data)
+    share = said.share_after_sentence()
+    return before, after, [share] if share else []
+
+
+def said_html(said: Any, summary: Any) -> str:
+    """The report's first section's part: selection, what decides the figure, the data, the share after, the tables."""
+    if said is None:
+        return ""
+    before, after, always = said_lines(said, summary)
+    if summary.sentence is None:  # as the terminal: nothing said beside a sentence that is withheld
+        after = []
+    parts = [f'<p class="warning">{escape(line)}</p>' for line in before]
+    if after or always:
+        parts.append("<h3>What decides it</h3>")
+        parts += [f'<p class="cite">{escape(line.removeprefix("What decides it: "))}</p>' for line in after]
+        parts += [f"<p>{escape(line)}</p>" for line in always]
+    for made in (fixed_table(said), widths_table(said)):
+        if made is not None:
+            parts.append(f"<h3>{escape(made.title)}</h3>")
+            parts.append(
+                table([h.rstrip(">") for h in made.columns], made.rows, numeric=range(1, len(made.columns) - 1))
+            )
+    return "".join(parts)
