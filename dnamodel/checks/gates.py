@@ -123,13 +123,18 @@ def diagnose_posterior(post: Any, divergences: int) -> Diagnostics:
     rhat = {}
     for name, variable in post.data_vars.items():
         values = variable.transpose(dims.CHAIN, dims.DRAW, ...).values
-        rhat[name] = rhat_columns(values.reshape(values.shape[0], values.shape[1], -1))
+        columns = values.reshape(values.shape[0], values.shape[1], -1)
+        if columns.size and np.all(columns == columns[:1, :1, :]):
+            continue  # a value the spec holds fixed (``dist = "fixed"``): not sampled, nothing to diagnose
+        rhat[name] = rhat_columns(columns)
     worst_name, worst = "", 0.0
     for name, values in rhat.items():
+        if values.size and np.all(np.isnan(values)):
+            continue
         value = float(np.nanmax(values)) if values.size else 1.0
         if value > worst:
             worst_name, worst = name, value
-    gated = [name for name in parameters.gated_names() if name in post and post[name].ndim == 2]
+    gated = [name for name in parameters.gated_names() if name in rhat and post[name].ndim == 2]
     bulk = az.ess(post[gated], method="bulk")
     tail = az.ess(post[gated], method="tail")
     rows, failures = [], []
