@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace, out: Any) -> None:
         f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
         f"({data.version}): {study.title()}.",
         f"{summary['units']} units in {summary['groups']} {study.groups_word} of {region.name} ({data.region}), "
-        f"{format_count(region.population)} people; {summary['observations']} observations{figures}.",
+        f"{format_count(region.population)} residents; {summary['observations']} observations{figures}.",
         f"Numeric columns of units.csv (covariates): {', '.join(columns) or 'none'}. Compared with: {compared}.",
         "Models the data name ([models]): "
         + ("; ".join(named) if named else "none; a command then needs a spec named")
