@@ -29,7 +29,7 @@ import numpy as np
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.inference.dated import LOWER, POINT, UPPER, draw_prior, pack, sample_packed
-from dnamodel.inference.dated_quantities import derive_draws, log_likelihood, named, predictive_draws, totals
+from dnamodel.inference.dated_quantities import derive_draws, named, predictive_draws, totals
 from dnamodel.provenance import package_version
 from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs
@@ -88,7 +88,9 @@ class Refit:
     """A refit's draws, named, what it predicts for every observation and each one's log likelihood.
 
     ``log_likelihood`` is against the refit's own data (a simulated data set's, for SBC), every
-    observation's, left out or not; ``total`` is the estimand at each draw.
+    observation's, left out or not (an unverified source's member's given the source's other
+    members); ``joint_log_likelihood`` is the log density of the whole data set at each draw (an
+    unverified source's members counted once, as their mixture); ``total`` is the estimand at each draw.
     """
 
     quantities: dict[str, np.ndarray]
@@ -98,6 +100,21 @@ class Refit:
     chains: int
     log_likelihood: np.ndarray
     total: np.ndarray
+    joint_log_likelihood: np.ndarray
+
+
+def joint_log_likelihood(derived: dict[str, np.ndarray], inputs: DatedInputs) -> np.ndarray:
+    """log p(y | θ) of the whole data set at each draw, from :func:`derive_draws`'s output.
+
+    An observation of no unverified source adds its own log likelihood; an unverified source adds its
+    members' joint mixture once. Summing the members' conditional log likelihoods instead would
+    not be the data's density, and SBC's rank of it would then not be uniform.
+    """
+    independent = np.asarray(inputs.unverified_group) < 0
+    if len(independent) != derived["log_likelihood"].shape[1]:  # a spec with no unverified source
+        independent = np.ones(derived["log_likelihood"].shape[1], bool)
+    own = derived["log_likelihood"][:, independent].sum(axis=1)
+    return own + derived["source_log_likelihood"].sum(axis=1)
 
 
 def refit(
@@ -133,7 +150,16 @@ def refit(
     q = named(derived, inputs)
     total = totals(q, inputs)["total"]
     divergences = int(result.stats["diverging"].sum())
-    return Refit(q, derived["expected"], divergences, flat, result.x.shape[0], derived["log_likelihood"], total)
+    return Refit(
+        q,
+        derived["expected"],
+        divergences,
+        flat,
+        result.x.shape[0],
+        derived["log_likelihood"],
+        total,
+        joint_log_likelihood(derived, inputs),
+    )
 
 
 def _seed(seed: int, *words: int) -> int:
@@ -257,7 +283,7 @@ def _ranked(
     """The quantities SBC ranks, each (draws,).
 
     The total and the scalars, each group's element of the registry's per-group SBC parameters
-    (start, pace), and the log likelihood of the simulated data.
+    (start, pace), and the joint log likelihood of the simulated data (:func:`joint_log_likelihood`).
     """
     out = {"total": total}
     registry = [p for p in parameters.DATED if p.sbc and parameters.present(p, inputs)]
@@ -268,7 +294,7 @@ def _ranked(
         for parameter in registry:
             if parameter.shape == parameters.GROUP:
                 out[f"{parameter.name}[{group}]"] = q[parameter.name][:, j]
-    out["log_likelihood"] = log_likelihood.sum(axis=1)
+    out["log_likelihood"] = log_likelihood
     return out
 
 
@@ -318,8 +344,10 @@ def dated_sbc(
     fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
     for i, (job, fit) in enumerate(zip(jobs, fits, strict=True)):
         value, censor = job["value"], job["censor"]
-        post = _ranked(fit.quantities, fit.total, fit.log_likelihood, inputs)
-        true_ll = log_likelihood(true_draws["expected"][i : i + 1], inputs, value, censor)
+        post = _ranked(fit.quantities, fit.total, fit.joint_log_likelihood, inputs)
+        # the truth's log likelihood by the same function as the refit's: the joint one, mixtures once
+        true_derived = derive_draws(truths[i : i + 1], inputs, pack(inputs, value=value, censor=censor))
+        true_ll = joint_log_likelihood(true_derived, inputs)
         true = _ranked({k: v[i : i + 1] for k, v in q_true.items()}, true_total[i : i + 1], true_ll, inputs)
         names = list(post)
         thin = np.linspace(0, fit.x.shape[0] - 1, posterior_draws).round().astype(int)
