@@ -104,7 +104,7 @@ class Refit:
 
 
 def joint_log_likelihood(derived: dict[str, np.ndarray], inputs: DatedInputs) -> np.ndarray:
-    """log p(y | θ) of the whole data set at each draw, from :func:`derive_draws`'s output.
+    """The log density p(y | θ) of the whole data set at each draw, from :func:`derive_draws`'s output.
 
     An observation of no unverified source adds its own log likelihood; an unverified source adds its
     members' joint mixture once. Summing the members' conditional log likelihoods instead would
