@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dnamodel
-from dnamodel.checks.decisive import DECISIVE, Assumptions, Width, decisive_sentence, outcome, prior_widths
+from dnamodel.checks.decisive import DECISIVE, STRUCTURAL, Assumptions, Width, decisive_sentence, outcome, prior_widths
 from dnamodel.data import load_data
 from dnamodel.errors import DataError
 from dnamodel.families import current_value, load_model, load_sweep, point_spec
@@ -82,6 +82,31 @@ def test_the_sentence_names_each_decisive_assumption_with_its_effect_and_the_ran
     assert decisive_sentence(missing, 1, 2, "records") == (
         "Not computed: the 3 refits. Run `dnamodel estimate x` to compute it."
     )
+
+
+def test_one_sweeps_decisive_settings_are_one_clause_giving_their_span():
+    default = {"median": 100_000, "low": 80_000, "high": 130_000}
+    held = [
+        outcome("held", "k = 0.5", "half had reached the store", _total(150_000, 120_000, 190_000), True, default),
+        outcome("held", "k = 0.6", "three in five had", _total(130_000, 110_000, 160_000), True, default),
+        outcome("held", "k = 1.0", "all had reached the store", _total(85_000, 70_000, 120_000), True, default),
+        outcome("held", "k = 0.8", "four in five had", _total(102_000, 82_000, 131_000), True, default),  # not
+    ]
+    alone = outcome(STRUCTURAL, "c = 1", "the curve had been straight", _total(120_000, 90_000, 170_000), True, default)
+    other = outcome(STRUCTURAL, "c = 2", "the curve had bent", _total(80_000, 60_000, 110_000), True, default)
+    a = Assumptions(default=default, outcomes=(*held, alone, other), chains=4, draws=100)
+    text = decisive_sentence(a, 80_000, 130_000, "records")
+    assert text.count("he median would run from") == 1
+    assert (
+        "he median would run from 85,000 records if all had reached the store, to 150,000 if half had reached "
+        "the store (90% intervals from 70,000 to 190,000; 3 decisive settings of one sweep, each in `--json`)"
+    ) in text
+    assert "three in five" not in text
+    assert "four in five" not in text
+    # structural alternatives share a name but are different assumptions: a clause each
+    assert "if the curve had been straight, the median would be 120,000 records" in text
+    assert "if the curve had bent, the median would be 80,000 records" in text
+    assert "from 60,000 to 190,000 (the robust range)" in text
 
 
 # --- the candidates, from the spec ------------------------------------------------------------------

@@ -26,6 +26,8 @@ from dnamodel.checks.summary import round_significant
 
 DECISIVE = 0.10
 """A candidate that moves the median or an end of the 90% interval by more than this share is decisive."""
+STRUCTURAL = "structural"
+"""The name of a candidate that is not a sweep's setting but an alternative the spec's schema admits."""
 MOSTLY_PRIOR = 0.70
 """A posterior 90% width above this share of the prior's marks a row "mostly prior"."""
 
@@ -210,19 +212,43 @@ def decisive_sentence(assumptions: Assumptions, low: float, high: float, persons
             f"No assumption the model declares or its structure admits ({tried} tried) moves the median "
             f"or an end of the 90% interval by more than {DECISIVE:.0%}: the interval stands as it is.{caveat}"
         )
-    clauses = []
-    for o in found:
-        moved = _moved(o)
-        clauses.append(
-            f"if {o.words}, the median would be {_count(o.median)} {persons} (90%: {_count(o.low)} to "
-            f"{_count(o.high)}; {moved})"
-        )
+    clauses = [_clause(group, persons) for group in _by_sweep(found)]
     lo, hi = assumptions.robust_range(low, high)
     first = clauses[0][0].upper() + clauses[0][1:]
     listed = "; ".join([first, *clauses[1:]])
     return (
         f"This figure rests on assumptions no datum tests. {listed}. Across these and the default, the 90% "
         f"intervals run from {_count(lo)} to {_count(hi)} (the robust range).{caveat}"
+    )
+
+
+def _by_sweep(found: list[Outcome]) -> list[list[Outcome]]:
+    """The decisive candidates in groups, largest change first: one sweep's settings together.
+
+    A sweep's settings are values of one assumption (a typed share held at 0.5, 0.6, ...): the
+    sentence gives their span in one clause rather than one clause each. Each structural
+    alternative is a group of its own.
+    """
+    groups: dict[str, list[Outcome]] = {}
+    for i, o in enumerate(found):
+        groups.setdefault(f"structural {i}" if o.name == STRUCTURAL else o.name, []).append(o)
+    return list(groups.values())
+
+
+def _clause(group: list[Outcome], persons: str) -> str:
+    """One clause of the sentence: a candidate and its effect, or one sweep's decisive settings' span."""
+    if len(group) == 1:
+        o = group[0]
+        return (
+            f"if {o.words}, the median would be {_count(o.median)} {persons} (90%: {_count(o.low)} to "
+            f"{_count(o.high)}; {_moved(o)})"
+        )
+    lowest = min(group, key=lambda o: o.median)
+    highest = max(group, key=lambda o: o.median)
+    return (
+        f"the median would run from {_count(lowest.median)} {persons} if {lowest.words}, to "
+        f"{_count(highest.median)} if {highest.words} (90% intervals from {_count(min(o.low for o in group))} "
+        f"to {_count(max(o.high for o in group))}; {len(group)} decisive settings of one sweep, each in `--json`)"
     )
 
 

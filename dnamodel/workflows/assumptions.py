@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from dnamodel.checks.decisive import Assumptions, FixedRow, Outcome, outcome
+from dnamodel.checks.decisive import STRUCTURAL, Assumptions, FixedRow, Outcome, outcome
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, UsageError
 from dnamodel.families import current_value, known_paths, load_sweep
@@ -145,7 +145,7 @@ def _structural(spec: Any, skipped: list[tuple[str, str]]) -> list[Candidate]:
     if OFFSET in priors:
         out.append(
             Candidate(
-                "structural",
+                STRUCTURAL,
                 f"{key} = false",
                 "the places the reports name were assumed no different from the places they do not name",
                 {key: False},
@@ -155,7 +155,7 @@ def _structural(spec: Any, skipped: list[tuple[str, str]]) -> list[Candidate]:
         table = {"dist": "normal", "mu": 0.0, "sigma": 1.5}
         out.append(
             Candidate(
-                "structural",
+                STRUCTURAL,
                 f"{key} = {json.dumps(table)}",
                 "the places the reports name were allowed to differ from the places they do not name",
                 {key: table},
@@ -170,7 +170,7 @@ def _structural(spec: Any, skipped: list[tuple[str, str]]) -> list[Candidate]:
             if family != own:
                 out.append(
                     Candidate(
-                        "structural",
+                        STRUCTURAL,
                         f"campaign.curve = {json.dumps(family)}",
                         f"the campaign had followed a {family.replace('_', ' ')} curve",
                         {"campaign.curve": family},
