@@ -63,3 +63,18 @@ def test_fixed_truths_are_recovered_where_the_prior_is_right_and_missed_where_it
     ceiling = 0.5 + stats.norm.ppf(1 - FAMILY / 2) * np.sqrt(1 / (12 * REPLICATES))
     assert low.quantile.mean() > ceiling, low.quantile
     assert rows[("kappa_half", "typed_share")].relative_error > 0  # κ read too high
+
+
+def test_sbcs_two_hundred_data_sets_are_what_its_power_needs():
+    """SBC's test (tests/test_dated_calibration.py): 23 quantities, Bonferroni at 0.5%, 10 bins, 99 draws.
+
+    200 data sets see a posterior 40% too narrow and one off-centre by half its sd at least 80% of the time;
+    100 would not see the second (measured: about one time in two). Each power is a share of 400 replicates,
+    good to ± 0.05 (two binomial sd at 0.8), so the margins below are wider than their noise.
+    """
+    from dnamodel.checks.calibration import rank_test_power
+
+    threshold = 0.005 / 23
+    assert rank_test_power(200, threshold, scale=0.6) > 0.85
+    assert rank_test_power(200, threshold, bias=0.5) > 0.85
+    assert rank_test_power(100, threshold, bias=0.5) < 0.75

@@ -319,7 +319,9 @@ def leave_one_source_out(
     if not refit and saved_checks.sources is not None:
         return list(saved_checks.sources)
     settings = family.refit_settings(idata.attrs, draws, tune, chains)
-    loo = None if refit or saved_checks.loo_draws != settings.draws else saved_checks.loo
+    # the saved leave-one-out's refits are these settings' only at estimate's own (no setting given)
+    default = draws is None and tune is None and chains is None and saved_checks.loo_draws == settings.draws
+    loo = saved_checks.loo if default and not refit else None
     return family.leave_one_source_out(fit, settings, loo)
 
 
