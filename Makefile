@@ -14,7 +14,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 NOTEBOOK_ENV = $(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )
 EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wildcard notebooks/[0-9][0-9]_*.py))
 
-.PHONY: assumptions compare run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
+.PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -124,6 +124,10 @@ docs: $(DOCS_STAMP) $(EXECUTED_NOTEBOOKS)
 ## bench-report: the report drawn from a saved fit against the report with its fit (about 3 minutes)
 bench-report: $(STAMP)
 	$(BIN)/python benchmarks/bench_report.py
+
+## power: what the checks can see on the default model: contraction beside SBC's ranks (200 refits) and coverage at fixed campaigns (80 refits); model card 5.10 (about 20 minutes on a loaded 2-core machine)
+power: $(STAMP)
+	$(BIN)/python -m dnamodel.workflows.power results
 
 ## compare: fit every shipped dated and hierarchical model, score them by leave-one-out, stack those that share their data (results/compare.*; estimate then adds its sentence)
 compare: $(STAMP)

@@ -23,10 +23,12 @@ The public API:
 - :func:`read_fit` and :func:`write_fit`: a fit saved to NetCDF and read back, provenance and all;
 - checks of a fit, from the ``InferenceData`` alone (each rebuilds what it needs from the fit's
   provenance, and its model family says whether it has the check): :func:`predictive_checks`,
-  :func:`leave_one_out`, :func:`forecast_checks`, :func:`prior_check`, :func:`power_scaling`,
-  :func:`scaled_estimate` (a posterior mean with one prior raised to a power, by reweighting the
-  fit's draws) and :func:`scaled_refit` (the refit it stands in for), and :func:`sbc` (of a fit's
-  model, or a spec's); :func:`report`, the HTML report of a fit;
+  :func:`leave_one_out`, :func:`leave_one_source_out`, :func:`forecast_checks`, :func:`prior_check`,
+  :func:`power_scaling`, :func:`scaled_estimate` (a posterior mean with one prior raised to a power, by reweighting the
+  fit's draws) and :func:`scaled_refit` (the refit it stands in for), :func:`sbc` (of a fit's
+  model, or a spec's), and what the data can see beside it: :func:`contraction` (prior to posterior)
+  and :func:`fixed_truth` (coverage at fixed campaigns, fitted with the spec's priors);
+  :func:`report`, the HTML report of a fit;
 - :func:`sweep`: a model refitted over a grid of spec values; :func:`shipped_sweeps` and
   :func:`load_sweep`: the grids shipped with the package;
 - :func:`compare`: models side by side, scored by exact leave-one-out, and stacked.
@@ -61,8 +63,11 @@ from dnamodel.montecarlo.sensitivity import sobol, tornado
 from dnamodel.provenance import package_version
 from dnamodel.spec.sweep import shipped_sweeps
 from dnamodel.workflows.checkfit import (
+    contraction,
+    fixed_truth,
     forecast_checks,
     leave_one_out,
+    leave_one_source_out,
     power_scaling,
     predictive_checks,
     prior_check,
@@ -86,13 +91,16 @@ __all__ = [
     "__version__",
     "audit",
     "compare",
+    "contraction",
     "diagnose",
     "example_path",
     "examples",
     "export_data",
     "fit",
+    "fixed_truth",
     "forecast_checks",
     "leave_one_out",
+    "leave_one_source_out",
     "load_data",
     "load_model",
     "load_sweep",

@@ -27,6 +27,13 @@ UNCERTAIN = 0.5
 """Stacking weights are flagged too uncertain to lean on when some model's bootstrap 90% interval
 of its weight is wider than this: the data cannot tell whether it should carry most of the mixture
 or little of it."""
+MIN_SCORED = 10
+"""Stacking weights are flagged too uncertain to lean on when fewer than this many independent units
+(sources, or observations where a model has no grouping) score the models: a Bayesian bootstrap of
+so few can agree with itself and still be noise."""
+SE_MULTIPLE = 2.0
+"""Stacking weights are flagged too uncertain to lean on when the model with the largest weight leads
+another by no more than this many standard errors of their elpd difference."""
 
 
 def stacking_weights(lpd: np.ndarray, observation_weights: np.ndarray | None = None) -> np.ndarray:
@@ -144,16 +151,45 @@ class Stacking:
     elpd_diff: np.ndarray
     elpd_diff_se: np.ndarray
     """Each model's elpd minus the best's, and the standard error of that difference (0 for the best)."""
+    scored_on: str = "observations"
+    """What each row of the scores is: ``"sources"`` (every observation of a source together) or ``"observations"``."""
+    scored: int = 0
+    """How many units (sources or observations) score the models."""
+    lead: np.ndarray | None = None
+    """Each model's elpd behind the model with the largest weight, and its standard error, shape (model, 2)."""
 
     def weight_interval(self, prob: float = 0.9) -> np.ndarray:
         """Each model's equal-tailed bootstrap interval of its weight, shape (model, 2)."""
         return np.quantile(self.bootstrap, [(1 - prob) / 2, (1 + prob) / 2], axis=0).T
 
     @property
-    def too_uncertain(self) -> bool:
-        """Whether some weight's bootstrap 90% interval is wider than :data:`UNCERTAIN`."""
+    def uncertain_reasons(self) -> tuple[str, ...]:
+        """Why the weights are too uncertain to lean on, each in words; empty when they are not.
+
+        Any of: fewer than :data:`MIN_SCORED` units score them; the model with the largest weight
+        leads another by no more than :data:`SE_MULTIPLE` standard errors of their elpd difference;
+        some model's bootstrap 90% interval of its weight is wider than :data:`UNCERTAIN`.
+        """
+        reasons = []
+        if self.scored < MIN_SCORED:
+            reasons.append(f"only {self.scored} {self.scored_on} score the models (fewer than {MIN_SCORED})")
+        if self.lead is not None:
+            top = int(np.argmax(self.weights))
+            for m, (behind, se) in enumerate(self.lead):
+                if m != top and behind <= SE_MULTIPLE * se:
+                    reasons.append(
+                        f"{self.models[top]} leads {self.models[m]} by {behind:.1f} ± {se:.1f} in elpd, "
+                        f"within {SE_MULTIPLE:g} standard errors"
+                    )
         interval = self.weight_interval()
-        return bool(((interval[:, 1] - interval[:, 0]) > UNCERTAIN).any())
+        if ((interval[:, 1] - interval[:, 0]) > UNCERTAIN).any():
+            reasons.append(f"some model's bootstrap 90% interval of its weight is wider than {UNCERTAIN:g}")
+        return tuple(reasons)
+
+    @property
+    def too_uncertain(self) -> bool:
+        """Whether the weights are too uncertain to lean on (:attr:`uncertain_reasons`)."""
+        return bool(self.uncertain_reasons)
 
 
 def stack(
@@ -163,8 +199,13 @@ def stack(
     *,
     bootstrap: int,
     rng: np.random.Generator,
+    scored_on: str = "observations",
 ) -> Stacking:
-    """Stack models from their leave-one-out densities (observation × model) and their total's draws."""
+    """Stack models from their leave-one-out densities (unit × model) and their total's draws.
+
+    A unit is an observation, or with ``scored_on="sources"`` every observation of one source together
+    (leave-one-source-out's joint densities).
+    """
     weights = stacking_weights(lpd)
     values, each = stacked_draws(totals, weights)
     low, median, high = weighted_quantiles(values, each, (0.05, 0.5, 0.95))
@@ -181,4 +222,14 @@ def stack(
         elpd_se=np.sqrt(K * lpd.var(axis=0, ddof=1)) if K > 1 else np.zeros(lpd.shape[1]),
         elpd_diff=differences.sum(axis=0),
         elpd_diff_se=np.sqrt(K * differences.var(axis=0, ddof=1)) if K > 1 else np.zeros(lpd.shape[1]),
+        scored_on=scored_on,
+        scored=K,
+        lead=np.array([_behind(lpd, int(np.argmax(weights)), m) for m in range(lpd.shape[1])]),
     )
+
+
+def _behind(lpd: np.ndarray, top: int, m: int) -> tuple[float, float]:
+    """Model ``m``'s elpd behind model ``top``'s, and the standard error of the difference."""
+    difference = lpd[:, top] - lpd[:, m]
+    K = len(difference)
+    return float(difference.sum()), float(np.sqrt(K * difference.var(ddof=1))) if K > 1 else 0.0

@@ -3,6 +3,8 @@
 - :func:`dated_predictive_checks` sets each observation against the fit's posterior predictive;
 - :func:`dated_leave_one_out` refits without each observation in turn and predicts it, with its exact
   leave-one-out log predictive density;
+- :func:`dated_leave_one_source_out` refits without every observation of one source at once (the
+  observations sharing a data row's source and date, or an unverified source) and predicts them;
 - :func:`dated_forecasts` refits on what was published by a date and predicts what came later
   (the spec's ``[checks]`` table);
 - :func:`dated_prior_check` says what the priors alone imply for the total.
@@ -28,7 +30,16 @@ import numpy as np
 
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.predictive import Check, PriorCheck
-from dnamodel.inference.dated import LOWER, POINT, UPPER, draw_prior, pack, sample_packed
+from dnamodel.inference.dated import (
+    LOWER,
+    POINT,
+    UPPER,
+    draw_prior,
+    initial_point,
+    layout_of,
+    pack,
+    sample_packed,
+)
 from dnamodel.inference.dated_quantities import derive_draws, named, predictive_draws, totals
 from dnamodel.provenance import package_version
 from dnamodel.spec import parameters
@@ -217,6 +228,111 @@ def dated_leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: i
 
 
 @dataclass(frozen=True)
+class SourceCheck:
+    """A source left out: a refit without every observation it gave, and each of them predicted.
+
+    ``lpd`` is the exact log predictive density of the source's figures together, log mean_s p(y_G | θ_s)
+    over the refit's draws (an unverified source's members as their joint mixture): the score stacking
+    uses. ``total_median`` is the refit's total.
+    """
+
+    source: str
+    checks: tuple[Check, ...]
+    lpd: float
+    total_median: float
+
+    @property
+    def observations(self) -> tuple[str, ...]:
+        """The observations the source gave, left out together."""
+        return tuple(c.observation for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``source``, ``observations``, ``lpd``, ``total_median`` and each check's dict."""
+        return {
+            "source": self.source,
+            "observations": list(self.observations),
+            "lpd": self.lpd,
+            "total_median": self.total_median,
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+def source_members(inputs: DatedInputs) -> dict[str, tuple[int, ...]]:
+    """Each source's observations (indices), in the order of their first observation (``inputs.source_group``).
+
+    A spec resolved before sources were grouped (no ``source_group``) has each observation its own source.
+    """
+    groups = inputs.source_group or inputs.observation
+    members: dict[str, list[int]] = {}
+    for k, group in enumerate(groups):
+        members.setdefault(group, []).append(k)
+    return {group: tuple(ks) for group, ks in members.items()}
+
+
+def group_log_likelihood(x: np.ndarray, inputs: DatedInputs, members: Sequence[int]) -> np.ndarray:
+    """The log density of the ``members``' values together at each draw ``x``: p(y_G | θ).
+
+    An unverified source's members count once, as their joint mixture; the others each their own
+    log likelihood. ``members`` must hold every member of an unverified source it touches (a source's
+    observations are grouped together, :func:`dnamodel.spec.dated.source_groups`).
+    """
+    chosen = np.zeros(len(inputs.observation), bool)
+    chosen[list(members)] = True
+    derived = derive_draws(x, inputs, pack(inputs, chosen))
+    grouped = np.asarray(inputs.unverified_group) >= 0
+    if len(grouped) != len(chosen):  # a spec with no unverified source
+        grouped = np.zeros(len(chosen), bool)
+    return derived["log_likelihood"][:, chosen & ~grouped].sum(axis=1) + derived["source_log_likelihood"].sum(axis=1)
+
+
+def dated_leave_one_source_out(
+    inputs: DatedInputs,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    loo: Sequence[Check] | None = None,
+) -> list[SourceCheck]:
+    """Refit without each source's observations together; predict each of them, and score them jointly.
+
+    Leave-one-out drops one figure and keeps its siblings from the same statement, which predict it;
+    leaving the source out drops them all. A source of one observation is a leave-one-out refit (the
+    same active observations and seed): with ``loo`` (:func:`dated_leave_one_out`'s checks, in the
+    observations' order) its check is reused, not refitted.
+    """
+    groups = source_members(inputs)
+    n = len(inputs.observation)
+    reused = {g: ks for g, ks in groups.items() if len(ks) == 1 and loo is not None}
+    jobs, refitted = [], []
+    for g, ks in groups.items():
+        if g in reused:
+            continue
+        active = np.ones(n, bool)
+        active[list(ks)] = False
+        # a single observation's refit is leave-one-out's (its seed); a group's has a seed of its own
+        word = [2, ks[0]] if len(ks) == 1 else [7, ks[0]]
+        jobs.append({"active": active, "seed": _seed(seed, *word)})
+        refitted.append(g)
+    fits = dict(zip(refitted, refits(inputs, jobs, draws=draws, tune=tune, chains=chains), strict=True))
+    out = []
+    for g, ks in groups.items():
+        if g in reused:
+            check = list(loo or ())[ks[0]]
+            out.append(SourceCheck(g, (check,), float(check.lpd or 0.0), float(check.total_median or 0.0)))
+            continue
+        fit = fits[g]
+        rng = np.random.default_rng(_seed(seed, 8, ks[0]))
+        predictive = predictive_draws(fit.expected, inputs, rng)
+        total = float(np.median(fit.total))
+        ll = fit.log_likelihood
+        group_checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k])) for k in ks)
+        joint = _log_mean_exp(group_log_likelihood(fit.x, inputs, ks))
+        out.append(SourceCheck(g, group_checks, joint, total))
+    return out
+
+
+@dataclass(frozen=True)
 class Forecast:
     """A forecast check: a refit on the observations dated up to ``data_to``, and what it predicted."""
 
@@ -381,3 +497,182 @@ def dated_sbc(
             "dnamodel_version": package_version(),
         },
     )
+
+
+# --- what the data can see: contraction, and coverage at fixed truths ------------------------------
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """How far the data narrow one quantity's prior: its prior and posterior sd and 90% widths."""
+
+    quantity: str
+    prior_sd: float
+    posterior_sd: float
+    prior_width: float
+    posterior_width: float
+
+    @property
+    def contraction(self) -> float:
+        """1 − posterior variance / prior variance: 0 when the data say nothing, 1 when they pin it."""
+        return 1.0 - (self.posterior_sd / self.prior_sd) ** 2 if self.prior_sd > 0 else float("nan")
+
+    @property
+    def width_ratio(self) -> float:
+        """The posterior's 90% width over the prior's: 1 when the data say nothing."""
+        return self.posterior_width / self.prior_width if self.prior_width > 0 else float("nan")
+
+
+def _spread(values: np.ndarray) -> tuple[float, float]:
+    low, high = np.quantile(values, [0.05, 0.95])
+    return float(np.std(values)), float(high - low)
+
+
+def dated_contraction(idata: Any, inputs: DatedInputs) -> list[Contraction]:
+    """For each quantity SBC ranks (but the log likelihood), its prior-to-posterior contraction on the fit's data.
+
+    SBC checks that the computation is calibrated: it passes for a quantity the data do not inform
+    (its posterior is its prior, and a prior is calibrated against itself). The contraction says
+    which quantities the data inform at all, from the fit's posterior and prior draws.
+    """
+
+    def quantities(group: Any) -> dict[str, np.ndarray]:
+        q = {}
+        for p in parameters.DATED:
+            if p.sbc and parameters.present(p, inputs) and p.name in group:
+                values = group[p.name].values
+                q[p.name] = values.reshape(-1, *values.shape[2:])
+        total = group["total"].values.ravel()
+        ranked = _ranked(q, total, np.zeros_like(total), inputs)
+        ranked.pop("log_likelihood")
+        return ranked
+
+    prior, posterior = quantities(idata.prior), quantities(idata.posterior)
+    out = []
+    for name, post in posterior.items():
+        prior_sd, prior_width = _spread(prior[name])
+        post_sd, post_width = _spread(post)
+        out.append(Contraction(name, prior_sd, post_sd, prior_width, post_width))
+    return out
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A fixed "true" campaign: parameter values (registry names, on their own scale) set in every element.
+
+    The others are at their priors' centres (:func:`~dnamodel.inference.dated.initial_point`).
+    """
+
+    name: str
+    values: dict[str, float]
+    words: str
+
+
+CAMPAIGNS = (
+    Campaign("central", {}, "every parameter at its prior's centre"),
+    Campaign("slow", {"pace": 0.3}, "every group's campaign saturating at a pace of 0.3 a year"),
+    Campaign("fast", {"pace": 3.0}, "every group's campaign saturating at a pace of 3 a year"),
+    Campaign("kappa_half", {"typed_share": 0.5}, "half of the collected samples typed into the database"),
+)
+"""The shipped fixed truths: the priors' centres, a slow and a fast campaign, and κ = 0.5 (far in the
+tail of κ's Beta(8, 2) prior)."""
+
+
+FIXED_TRUTH_QUANTITIES = ("total", "typed_share")
+"""The quantities the fixed-truth check reports, where the model has them."""
+
+
+@dataclass(frozen=True)
+class TruthRecovery:
+    """One quantity of one fixed campaign, over its replicate data sets.
+
+    ``quantile`` is the truth's quantile in each replicate's posterior (0.5 is centred; near 0 or 1, a
+    miss), ``covered`` whether each 90% interval held it, ``median`` each posterior median.
+    """
+
+    campaign: str
+    quantity: str
+    truth: float
+    quantile: np.ndarray
+    covered: np.ndarray
+    median: np.ndarray
+
+    @property
+    def coverage(self) -> float:
+        """The share of replicates whose 90% interval holds the truth."""
+        return float(self.covered.mean())
+
+    @property
+    def relative_error(self) -> float:
+        """The median over replicates of (posterior median − truth) / truth."""
+        return float(np.median((self.median - self.truth) / self.truth))
+
+    @property
+    def miss(self) -> float:
+        """How far the 90% interval misses the truth: the mean posterior quantile beyond its ends (0 when held)."""
+        beyond = np.maximum(0.0, 0.05 - self.quantile) + np.maximum(0.0, self.quantile - 0.95)
+        return float(beyond.mean())
+
+
+def campaign_truth(inputs: DatedInputs, campaign: Campaign) -> np.ndarray:
+    """The unconstrained vector of a fixed campaign: the priors' centres with its values set."""
+    x = initial_point(inputs)
+    layout = layout_of(inputs)
+    for name, value in campaign.values.items():
+        parameter = parameters.find(name, parameters.DATED)
+        if not isinstance(parameter, parameters.Parameter) or parameter.transform not in ("identity", "log", "logit"):
+            raise ValueError(f"{name}: a fixed campaign sets parameters on an identity, log or logit scale only")
+        block = layout.blocks[parameter.block]
+        x[block] = parameters.to_coordinate(parameters.TRANSFORMS[parameter.transform], value)
+    return x
+
+
+def dated_fixed_truth(
+    inputs: DatedInputs,
+    campaigns: Sequence[Campaign] = CAMPAIGNS,
+    *,
+    replicates: int,
+    seed: int,
+    draws: int = 400,
+    tune: int = 500,
+    chains: int = 4,
+) -> list[TruthRecovery]:
+    """Data simulated from fixed "true" campaigns, each fitted with the spec's priors: how far they miss.
+
+    SBC draws its truths from the prior, so it cannot see a prior that is wrong. Here each campaign
+    is one set of parameter values; ``replicates`` data sets are simulated from it (a bound's data
+    set says on which side of the bound its value fell, as SBC's), each refitted with the default
+    priors, and each reported quantity's truth placed in each posterior.
+    """
+    rng = np.random.default_rng(_seed(seed, 9))
+    jobs, truths = [], []
+    for c, campaign in enumerate(campaigns):
+        x = campaign_truth(inputs, campaign)[None, :]
+        derived = derive_draws(x, inputs)
+        q = named(derived, inputs)
+        true = {"total": float(totals(q, inputs)["total"][0])}
+        true |= {name: float(v[0]) for name, v in q.items() if name in FIXED_TRUTH_QUANTITIES and v.ndim == 1}
+        truths.append(true)
+        simulated = predictive_draws(np.repeat(derived["expected"], replicates, axis=0), inputs, rng)
+        for r in range(replicates):
+            censor = inputs.censor.copy()
+            bound = censor != POINT
+            censor[bound] = np.where(simulated[r, bound] >= inputs.value[bound], LOWER, UPPER)
+            value = np.where(bound, inputs.value, simulated[r])
+            active = np.ones(len(inputs.observation), bool)
+            jobs.append({"active": active, "seed": _seed(seed, 10, c, r), "value": value, "censor": censor})
+    fits = iter(refits(inputs, jobs, draws=draws, tune=tune, chains=chains))
+    out = []
+    for campaign, true in zip(campaigns, truths, strict=True):
+        rows: dict[str, list[tuple[float, bool, float]]] = {name: [] for name in true}
+        for _ in range(replicates):
+            fit = next(fits)
+            for name in true:
+                post = fit.total if name == "total" else fit.quantities[name]
+                low, high = np.quantile(post, [0.05, 0.95])
+                t = true[name]
+                rows[name].append((float((post < t).mean()), bool(low <= t <= high), float(np.median(post))))
+        for name in (n for n in FIXED_TRUTH_QUANTITIES if n in true):
+            quantile, covered, median = (np.array(v) for v in zip(*rows[name], strict=True))
+            out.append(TruthRecovery(campaign.name, name, true[name], quantile, covered, median))
+    return out

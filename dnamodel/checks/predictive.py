@@ -9,7 +9,7 @@ with the thesis bound.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -30,6 +30,9 @@ LOO_ERROR = 1e3
 
 PIT_LIMITS = (0.05, 0.95)
 """A check passes when its PIT lies strictly inside these (:attr:`Check.pit_inside`)."""
+UNINFORMATIVE = 0.99
+"""A bound is uninformative, neither a pass nor a miss, when at least this share of its predictive
+draws already lies on its side (:attr:`Check.uninformative`): it could not have failed."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Check:
 
     pit_limits: ClassVar[tuple[float, float]] = PIT_LIMITS
     """The PITs a held-out or forecast check may take and pass: strictly between these."""
+    uninformative_share: ClassVar[float] = UNINFORMATIVE
+    """The share of predictive draws on a bound's side from which it is uninformative."""
 
     observation: str
     observed: float
@@ -68,6 +73,52 @@ class Check:
     def pit_inside(self) -> bool:
         """Whether the PIT lies strictly inside :attr:`pit_limits`: a held-out or forecast figure predicted."""
         return self.pit_limits[0] < self.pit < self.pit_limits[1]
+
+    @property
+    def satisfied(self) -> float | None:
+        """For a bound, the share of its predictive draws on its side; ``None`` for a value.
+
+        Read off the mid-PIT, which the share fixes: ``(F(L) + 1) / 2`` for "at least L" gives
+        ``1 − F(L) = 2 − 2·PIT``, ``F(U) / 2`` for "at most U" gives ``2·PIT``.
+
+        Examples
+        --------
+        >>> Check("a", 218.0, 9e4, 7e4, 1e5, 0.5, bound="lower").satisfied
+        1.0
+        >>> round(Check("b", 2e3, 1e4, 200.0, 4e4, 0.59, bound="lower").satisfied, 2)
+        0.82
+        """
+        if self.bound == "lower":
+            return min(1.0, max(0.0, 2.0 - 2.0 * self.pit))
+        if self.bound == "upper":
+            return min(1.0, max(0.0, 2.0 * self.pit))
+        return None
+
+    @property
+    def uninformative(self) -> bool:
+        """Whether the check is a bound that at least :data:`UNINFORMATIVE` of its draws already satisfy.
+
+        Such a bound tests nothing: whatever the model, it would have passed. It is reported as
+        uninformative, and counted neither as a pass nor as a miss.
+        """
+        satisfied = self.satisfied
+        return satisfied is not None and satisfied >= self.uninformative_share
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the fields, and ``inside_90``, ``satisfied``, ``uninformative`` and ``verdict``."""
+        return asdict(self) | {
+            "inside_90": self.inside,
+            "satisfied": self.satisfied,
+            "uninformative": self.uninformative,
+            "verdict": self.verdict,
+        }
+
+    @property
+    def verdict(self) -> str:
+        """``"uninformative"`` (:attr:`uninformative`), ``"pass"`` (PIT inside :attr:`pit_limits`) or ``"miss"``."""
+        if self.uninformative:
+            return "uninformative"
+        return "pass" if self.pit_inside else "miss"
 
 
 def _check(name: str, observed: float, draws: np.ndarray, total_median: float | None = None) -> Check:

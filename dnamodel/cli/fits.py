@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.applications import extensions_for
+from dnamodel.checks.predictive import Check
 from dnamodel.cli.common import (
     EXIT_BAD_FIT,
     EXIT_OK,
@@ -190,7 +191,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
             value_text(c.median),
             f"{value_text(c.low)} to {value_text(c.high)}",
             f"{c.pit:.2f}",
-            "" if c.inside else "outside",
+            "uninformative" if c.uninformative else "" if c.inside else "outside",
         ]
         for c in result.checks
     ]
@@ -215,7 +216,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         items.append(
             Table(
                 "Leave one observation out: refit without it, then predict it",
-                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>"],
+                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>", ""],
                 [
                     [
                         c.observation + _bound_mark(c),
@@ -224,13 +225,19 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                         f"{value_text(c.low)} to {value_text(c.high)}",
                         f"{c.pit:.2f}",
                         count_text(c.total_median or 0),
+                        _verdict_text(c),
                     ]
                     for c in result.loo
                 ],
             )
         )
-    for forecast in getattr(result, "forecasts", []):
+        items.append(passes_line(result.loo, "left-out observations"))
+    items += _sources_items(getattr(result, "sources", []))
+    forecasts = list(getattr(result, "forecasts", []))
+    for forecast in forecasts:
         items.append(_forecast_table(forecast))
+    if forecasts:
+        items.append(passes_line([c for f in forecasts for c in f.checks], "forecasts"))
     if result.power_scaling is not None:
         ps = result.power_scaling
         items.append(
@@ -261,7 +268,10 @@ def _estimate_tables(result: Any) -> list[Table | str]:
         f"{_range(pc.forward[0], pc.forward[-1])}{bounded}."
     )
     if any(c.bound != "none" for c in result.checks):
-        items.append("≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT (model card 5.10).")
+        items.append(
+            "≥ marks a lower bound, ≤ an upper bound; a bound's PIT is its mid-PIT, and a bound at least "
+            f"{100 * Check.uninformative_share:g}% of whose draws satisfy it is uninformative (model card 5.10)."
+        )
     items.append("")
     before, after, always = said_lines(said, s)
     items += before
@@ -285,6 +295,71 @@ def _estimate_tables(result: Any) -> list[Table | str]:
     return items
 
 
+def _sources_items(sources: list[Any]) -> list[Table | str]:
+    """Leave one source out: a row per observation of each source of two or more, and how many pass."""
+    shared = [g for g in sources if len(g.checks) > 1]
+    if not shared:
+        return []
+    rows = [
+        [
+            g.source if i == 0 else "",
+            c.observation + _bound_mark(c),
+            value_text(c.observed),
+            value_text(c.median),
+            f"{value_text(c.low)} to {value_text(c.high)}",
+            f"{c.pit:.2f}",
+            f"{g.lpd:.2f}" if i == 0 else "",
+            count_text(g.total_median) if i == 0 else "",
+            _verdict_text(c),
+        ]
+        for g in shared
+        for i, c in enumerate(g.checks)
+    ]
+    alone = len(sources) - len(shared)
+    return [
+        Table(
+            "Leave one source out: refit without every figure of a source, then predict them",
+            ["source", "left out", "observed>", "predicted>", "90%>", "PIT>", "lpd>", "total without it>", ""],
+            rows,
+        ),
+        passes_line([c for g in shared for c in g.checks], "observations of shared sources")
+        + f" The other {alone} source{'s are' if alone != 1 else ' is'} one observation each: "
+        "leave-one-out's rows. lpd: the log predictive density of the source's figures together.",
+    ]
+
+
+def _verdict_text(check: Any) -> str:
+    """The last column of a held-out or forecast check: uninformative, a miss, or nothing for a pass."""
+    if check.uninformative:
+        return f"uninformative ({100 * check.satisfied:.0f}% of draws satisfy it)"
+    return "" if check.pit_inside else "PIT outside (0.05, 0.95)"
+
+
+def passes_line(checks: list[Any], what: str) -> str:
+    """How many checks pass, counting no uninformative bound: "6 of 9 left-out observations pass; …".
+
+    Examples
+    --------
+    >>> from dnamodel.checks.predictive import Check
+    >>> rows = [Check("a", 1.0, 1.0, 0.5, 2.0, 0.4), Check("b", 218.0, 9e4, 7e4, 1e5, 0.5, bound="lower")]
+    >>> for part in passes_line(rows, "forecasts").split("; "):
+    ...     print(part)
+    1 of 1 forecasts pass (PIT inside (0.05, 0.95))
+    1 more is a bound at least 99% of whose draws satisfy it: uninformative, not counted: b.
+    """
+    counted = [c for c in checks if not c.uninformative]
+    idle = [c.observation for c in checks if c.uninformative]
+    low, high = Check.pit_limits
+    text = f"{sum(c.pit_inside for c in counted)} of {len(counted)} {what} pass (PIT inside ({low:g}, {high:g}))"
+    if idle:
+        share = f"{100 * Check.uninformative_share:g}%"
+        text += (
+            f"; {len(idle)} more {'is a bound' if len(idle) == 1 else 'are bounds'} at least {share} of whose draws "
+            f"satisfy {'it' if len(idle) == 1 else 'them'}: uninformative, not counted: {', '.join(idle)}"
+        )
+    return text + "."
+
+
 def _range(low: float, high: float) -> str:
     return f"{count_text(low)} to {count_text(high)}"
 
@@ -303,7 +378,7 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
         comparison = _load(data.model(data.study.models.forecast_compare), data, "forecast_compare")
     with _status_line(enabled=not args.json) as status:
         result = run_forecast_check(spec, data, comparison=comparison, draws=args.draws, seed=args.seed, status=status)
-    failed = [c.observation for f in result.forecasts for c in f.checks if not 0.05 < c.pit < 0.95]
+    failed = [c.observation for f in result.forecasts for c in f.checks if c.verdict == "miss"]
     if args.json:
         print_json(result.as_dict() | {"failed": failed}, "forecast-check")
     else:
@@ -325,9 +400,14 @@ def _forecast_check(args: argparse.Namespace, out: Any) -> int:
                 "No comparison model: the data name none (study.toml's [models] forecast_compare); give one with "
                 "--compare MODEL."
             )
-        count = sum(len(f.checks) for f in result.forecasts)
+        every = [c for f in result.forecasts for c in f.checks]
+        count = sum(not c.uninformative for c in every)
         listed = ": " + ", ".join(failed) if failed else ""
-        items.append(f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}.")
+        idle = len(every) - count
+        uninformative = f" ({idle} uninformative bound{'s' if idle != 1 else ''} not counted)" if idle else ""
+        items.append(
+            f"{len(failed)} of {count} forecasts of {spec.name} have a PIT outside (0.05, 0.95){listed}{uninformative}."
+        )
         items.append("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ".")
         render(out, *items)
     return EXIT_BAD_FIT if failed else EXIT_OK
@@ -355,9 +435,11 @@ def _compare(args: argparse.Namespace, out: Any) -> int:
         }
     rows = []
     for m in result.models:
-        loo_out = sum(not 0.05 < c.pit < 0.95 for c in m.loo)
-        forecast_out = sum(not 0.05 < c.pit < 0.95 for f in m.forecasts for c in f.checks)
-        forecasts = f"{forecast_out} of {sum(len(f.checks) for f in m.forecasts)}" if m.forecasts else "-"
+        loo_out = sum(c.verdict == "miss" for c in m.loo)
+        loo_counted = sum(not c.uninformative for c in m.loo)
+        forecast_out = sum(c.verdict == "miss" for f in m.forecasts for c in f.checks)
+        forecast_counted = sum(not c.uninformative for f in m.forecasts for c in f.checks)
+        forecasts = f"{forecast_out} of {forecast_counted}" if m.forecasts else "-"
         rows.append(
             [
                 m.name,
@@ -367,7 +449,7 @@ def _compare(args: argparse.Namespace, out: Any) -> int:
                 _range(*m.intervals[0.95]),
                 "ok" if m.passed else "FAIL",
                 f"{m.lpd.sum():.1f}",
-                f"{loo_out} of {len(m.loo)}",
+                f"{loo_out} of {loo_counted}",
                 forecasts,
                 weights.get(m.name, ""),
             ]
@@ -396,14 +478,15 @@ def _compare(args: argparse.Namespace, out: Any) -> int:
             f"{n} {d:+.1f} ± {d_se:.1f}" for n, d, d_se in zip(s.models, s.elpd_diff, s.elpd_diff_se, strict=True)
         )
         items.append(
-            f"Stacked ({', '.join(s.models)}, scored on the same {len(result.models[0].loo)} observations): median "
+            f"Stacked ({', '.join(s.models)}, scored on the same {s.scored} {s.scored_on}): median "
             f"{count_text(s.total_median)}, 90% {_range(*s.total_interval)}. elpd LOO against the best, ± its standard "
             f"error: {se}."
         )
         if s.too_uncertain:
             items.append(
-                "The weights are too uncertain to lean on: some model's bootstrap 90% interval of its weight is wider "
-                "than 0.5. With this few observations, read the stacked total as one more model, not as the answer."
+                "Warning: the weights are too uncertain to lean on: "
+                + "; ".join(s.uncertain_reasons)
+                + ". Read the stacked total as one more model, not as the answer."
             )
     others = [m.name for m in result.models if m.name not in result.stacked_family]
     if others:
@@ -426,7 +509,7 @@ def _forecast_table(forecast: Any) -> Table:
                 f"{value_text(c.low)} to {value_text(c.high)}",
                 f"{c.pit:.2f}",
                 count_text(c.total_median or 0),
-                "" if 0.05 < c.pit < 0.95 else "PIT outside (0.05, 0.95)",
+                _verdict_text(c),
             ]
             for c in forecast.checks
         ],

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
-from dnamodel.checks.dated import Forecast
+from dnamodel.checks.dated import Campaign, Contraction, Forecast, SourceCheck, TruthRecovery
 from dnamodel.checks.predictive import Check
 from dnamodel.errors import DataError, Problem, UsageError, check_whole
 from dnamodel.inference.sampling import MAX_CHAINS, MemoryCapError
@@ -58,6 +58,8 @@ class Capability(StrEnum):
     """A posterior fitted to the data: ``fit``, ``diagnose``, ``dnamodel estimate``, ``compare``."""
     PREDICTIVE_CHECKS = "predictive_checks"
     LEAVE_ONE_OUT = "leave_one_out"
+    LEAVE_SOURCE_OUT = "leave_one_source_out"
+    """Refits without every observation of one source at once (``leave_one_source_out``)."""
     FORECAST_CHECKS = "forecast_checks"
     """Refits on what was published by each date of the spec's ``[checks]``, predicting what came later."""
     FORECASTS_AT = "forecasts_at"
@@ -67,6 +69,9 @@ class Capability(StrEnum):
     """``power_scaling`` and ``scaled_estimate``: the fit's log densities reweighted, no refit."""
     SCALED_REFIT = "scaled_refit"
     SBC = "sbc"
+    FIXED_TRUTH = "fixed_truth"
+    """What the data can see: ``contraction`` (prior to posterior, on the fit's data) and ``fixed_truth``
+    (coverage of data simulated from fixed campaigns, fitted with the spec's priors)."""
     REPORT = "report"
     SWEEP = "sweep"
     SWEEP_THREADS = "sweep_threads"
@@ -186,6 +191,7 @@ LOO_KEY = "leave_one_out_json"
 LOO_DRAWS_KEY = "leave_one_out_draws"
 FORECASTS_KEY = "forecasts_json"
 STRUCTURAL_KEY = "structural_uncertainty"
+SOURCES_KEY = "leave_one_source_out_json"
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,8 @@ class SavedChecks:
     forecasts: tuple[Forecast, ...] | None = None
     structural: str | None = None
     """The sentence on structural uncertainty, from a comparison saved beside the fit."""
+    sources: tuple[SourceCheck, ...] | None = None
+    """Leave-one-source-out: each source's refit without it (a family with ``LEAVE_SOURCE_OUT``)."""
 
 
 def write_saved_checks(idata: az.InferenceData, saved: SavedChecks) -> None:
@@ -229,6 +237,18 @@ def write_saved_checks(idata: az.InferenceData, saved: SavedChecks) -> None:
         )
     if saved.structural is not None:
         attrs[STRUCTURAL_KEY] = saved.structural
+    if saved.sources is not None:
+        attrs[SOURCES_KEY] = json.dumps(
+            [
+                {
+                    "source": g.source,
+                    "lpd": g.lpd,
+                    "total_median": g.total_median,
+                    "checks": [asdict(c) for c in g.checks],
+                }
+                for g in saved.sources
+            ]
+        )
 
 
 def read_saved_checks(idata: az.InferenceData) -> SavedChecks:
@@ -246,8 +266,17 @@ def read_saved_checks(idata: az.InferenceData) -> SavedChecks:
     )
     draws = attrs.get(LOO_DRAWS_KEY)
     structural = attrs.get(STRUCTURAL_KEY)
+    sources_text = attrs.get(SOURCES_KEY)
+    sources = (
+        tuple(
+            SourceCheck(g["source"], tuple(Check(**row) for row in g["checks"]), g["lpd"], g["total_median"])
+            for g in json.loads(sources_text)
+        )
+        if sources_text
+        else None
+    )
     return SavedChecks(
-        loo, None if draws is None else int(draws), forecasts, None if structural is None else str(structural)
+        loo, None if draws is None else int(draws), forecasts, None if structural is None else str(structural), sources
     )
 
 
@@ -318,6 +347,10 @@ class ModelFamily(Protocol):
         """Each observation against a refit without it, with its exact log predictive density."""
         ...
 
+    def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
+        """Each source's observations against a refit without all of them (``loo``'s refits reused for one)."""
+        ...
+
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
         """The spec's forecasts: refits on the past, each predicting what came later."""
         ...
@@ -350,6 +383,16 @@ class ModelFamily(Protocol):
 
     def sbc(self, inputs: Any, simulations: int, refit: RefitSettings) -> Calibration:
         """Simulation-based calibration of its model on these inputs."""
+        ...
+
+    def contraction(self, fit: Fit) -> list[Contraction]:
+        """Each SBC-ranked quantity's prior-to-posterior contraction on the fit's data."""
+        ...
+
+    def fixed_truth(
+        self, inputs: Any, campaigns: Sequence[Campaign], replicates: int, refit: RefitSettings
+    ) -> list[TruthRecovery]:
+        """Data simulated from fixed campaigns, fitted with the spec's priors: how far the intervals miss."""
         ...
 
     def save_checks(self, fit: Fit, saved: SavedChecks) -> None:
@@ -497,6 +540,10 @@ class Family:
         """Each observation against a refit without it."""
         raise self._lacks(Capability.LEAVE_ONE_OUT)
 
+    def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
+        """Each source's observations against a refit without all of them."""
+        raise self._lacks(Capability.LEAVE_SOURCE_OUT)
+
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
         """The spec's forecasts."""
         raise self._lacks(Capability.FORECAST_CHECKS)
@@ -530,6 +577,16 @@ class Family:
     def sbc(self, inputs: Any, simulations: int, refit: RefitSettings) -> Calibration:
         """Simulation-based calibration of its model."""
         raise self._lacks(Capability.SBC)
+
+    def contraction(self, fit: Fit) -> list[Contraction]:
+        """Each SBC-ranked quantity's prior-to-posterior contraction."""
+        raise self._lacks(Capability.FIXED_TRUTH)
+
+    def fixed_truth(
+        self, inputs: Any, campaigns: Sequence[Campaign], replicates: int, refit: RefitSettings
+    ) -> list[TruthRecovery]:
+        """Coverage at fixed campaigns."""
+        raise self._lacks(Capability.FIXED_TRUTH)
 
     def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Its own figures of a fit: none."""

@@ -20,9 +20,16 @@ import numpy as np
 from dnamodel import dims
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import (
+    Campaign,
+    Contraction,
     Forecast,
+    SourceCheck,
+    TruthRecovery,
+    dated_contraction,
+    dated_fixed_truth,
     dated_forecasts,
     dated_leave_one_out,
+    dated_leave_one_source_out,
     dated_predictive_checks,
     dated_prior_check,
     dated_sbc,
@@ -98,11 +105,13 @@ class DatedFamily(Family):
             Capability.POSTERIOR,
             Capability.PREDICTIVE_CHECKS,
             Capability.LEAVE_ONE_OUT,
+            Capability.LEAVE_SOURCE_OUT,
             Capability.FORECAST_CHECKS,
             Capability.PRIOR_CHECK,
             Capability.POWER_SCALING,
             Capability.SCALED_REFIT,
             Capability.SBC,
+            Capability.FIXED_TRUTH,
             Capability.REPORT,
             Capability.SWEEP,
             Capability.SWEEP_THREADS,
@@ -173,6 +182,10 @@ class DatedFamily(Family):
         """Refits with each observation left out of the likelihood (a new packed vector each)."""
         return dated_leave_one_out(fit.inputs, **refit.sampling())
 
+    def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
+        """Refits with every observation of one source left out at once (a new packed vector each)."""
+        return dated_leave_one_source_out(fit.inputs, **refit.sampling(), loo=loo)
+
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
         """The spec's ``[[checks.forecast]]``: refits on what was published by each date."""
         return dated_forecasts(fit.inputs, **refit.sampling())
@@ -206,6 +219,24 @@ class DatedFamily(Family):
     def sbc(self, inputs: DatedInputs, simulations: int, refit: RefitSettings) -> Calibration:
         """:func:`~dnamodel.checks.dated.dated_sbc`."""
         return dated_sbc(inputs, simulations, seed=refit.seed, draws=refit.draws, tune=refit.tune, chains=refit.chains)
+
+    def contraction(self, fit: Fit) -> list[Contraction]:
+        """:func:`~dnamodel.checks.dated.dated_contraction`, from the fit's prior and posterior draws."""
+        return dated_contraction(fit.idata, fit.inputs)
+
+    def fixed_truth(
+        self, inputs: DatedInputs, campaigns: Sequence[Campaign], replicates: int, refit: RefitSettings
+    ) -> list[TruthRecovery]:
+        """:func:`~dnamodel.checks.dated.dated_fixed_truth`."""
+        return dated_fixed_truth(
+            inputs,
+            campaigns,
+            replicates=replicates,
+            seed=refit.seed,
+            draws=refit.draws,
+            tune=refit.tune,
+            chains=refit.chains,
+        )
 
     # --- what a person reads
 

@@ -106,6 +106,7 @@ class HierarchicalFamily(Family):
         Capability.FORECAST_CHECKS: "it has no time; its forecasts at a dated model's cutoffs are "
         "`dnamodel forecast-check`'s",
         Capability.DRAWS: "fit it with `dnamodel estimate {what}` (dnamodel.fit from Python)",
+        Capability.LEAVE_SOURCE_OUT: "its observations are leave-one-out's (dnamodel.leave_one_out)",
         Capability.SWEEP_THREADS: "its points run in processes (one compiled model each)",
     }
     refit_draws: ClassVar[int] = LOO_DRAWS

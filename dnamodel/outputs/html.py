@@ -189,6 +189,8 @@ class ReportView:
     sweeps_dir: str | Path | None = None
     said: Any = None
     """What decides the figure (:class:`dnamodel.workflows.said.Said`), said beside the sentence to cite."""
+    sources: list[Any] | None = None
+    """Leave-one-source-out (:class:`dnamodel.checks.dated.SourceCheck`), as saved; ``None`` when not run."""
 
 
 @dataclass
@@ -467,6 +469,25 @@ def _check_row(check: Any, last: str, passed: bool | None = None) -> list[Any]:
     ]
 
 
+def _held_out_last(check: Any) -> str:
+    """A held-out or forecast check's last column: its refit's total, and "uninformative" for such a bound."""
+    total = count_text(check.total_median or 0)
+    return f"{total} (uninformative)" if check.uninformative else total
+
+
+def _uninformative_note(count: int) -> str:
+    """What the table says of its uninformative bounds (:attr:`Check.uninformative`), escaped; empty for none."""
+    if not count:
+        return ""
+    share = f"{100 * Check.uninformative_share:g}%"
+    which = "One bound is" if count == 1 else f"{count} bounds are"
+    return escape(
+        f" {which} uninformative: at least {share} of the predictive draws already satisfy "
+        f"{'it' if count == 1 else 'them'}, so {'it' if count == 1 else 'they'} could not have failed, and "
+        f"{'is' if count == 1 else 'are'} counted neither as a pass nor as a miss."
+    )
+
+
 def _fit_section(c: _Context) -> str:
     d = c.view.summary.diagnostics
     attrs = c.view.idata.attrs
@@ -493,8 +514,13 @@ def _fit_section(c: _Context) -> str:
         ]
         for r in d.rows
     ]
-    checks = [_check_row(ch, "inside" if ch.inside else "outside") for ch in c.view.checks]
-    inside = sum(ch.inside for ch in c.view.checks)
+    checks = [
+        _check_row(ch, "uninformative" if ch.uninformative else "inside" if ch.inside else "outside")
+        for ch in c.view.checks
+    ]
+    counted = [ch for ch in c.view.checks if not ch.uninformative]
+    inside = sum(ch.inside for ch in counted)
+    idle = len(c.view.checks) - len(counted)
     parts = [
         f"<p>{d.chains} chains of {d.draws:,} draws after {escape(attrs.get('tune'))} tuning steps, sampler "
         f"{escape(attrs.get('sampler'))}, target acceptance {escape(attrs.get('target_accept'))}, "
@@ -505,10 +531,11 @@ def _fit_section(c: _Context) -> str:
         _fig(c, "parameters"),
         "<h3>Posterior predictive checks</h3>",
         f"<p>Each {escape(c.model.predicted)} against its posterior "
-        f"predictive distribution: {inside} of {len(c.view.checks)} are consistent with their 90% interval (a bound, "
+        f"predictive distribution: {inside} of {len(counted)} are consistent with their 90% interval (a bound, "
         "≥ or "
         "≤, when its side of the interval allows it). The PIT is the share of predictive draws at or below the "
-        "observation (a bound's is its mid-PIT); values near 0 or 1 mean the model cannot reproduce it.</p>",
+        "observation (a bound's is its mid-PIT); values near 0 or 1 mean the model cannot reproduce it."
+        f"{_uninformative_note(idle)}</p>",
         table(
             ["observation", "observed", "predicted median", "90% interval", "PIT", ""],
             checks,
@@ -523,8 +550,9 @@ def _fit_section(c: _Context) -> str:
             "with <code>--no-loo</code>.</p>"
         )
     else:
-        loo_rows = [_check_row(ch, count_text(ch.total_median or 0)) for ch in c.view.loo]
-        outside = [ch.observation for ch in c.view.loo if not ch.inside]
+        loo_rows = [_check_row(ch, _held_out_last(ch)) for ch in c.view.loo]
+        outside = [ch.observation for ch in c.view.loo if not ch.inside and not ch.uninformative]
+        idle_loo = sum(ch.uninformative for ch in c.view.loo)
         verdict_loo = (
             f"{', '.join(outside)} {'falls' if len(outside) == 1 else 'fall'} outside the interval predicted without "
             "it: the other observations do not predict it, so the estimate leans on it. "
@@ -542,9 +570,10 @@ def _fit_section(c: _Context) -> str:
             f"<p>The model is refitted without each observation in turn ({how}), and predicts it from the others"
             f"{f' ({escape(draws)} draws per chain)' if draws else ''}. {escape(verdict_loo)}The column after the "
             "PIT shows "
-            "how the total moves without it.</p>",
+            f"how the total moves without it.{_uninformative_note(idle_loo)}</p>",
             table(headers, loo_rows, numeric=range(1, len(headers)), fail_column=len(headers)),
         ]
+    parts += _sources_parts(c.view.sources)
     if c.view.forecasts is not None:
         parts += _forecast_parts(c)
     parts.append(_fig(c, "predictive"))
@@ -565,6 +594,34 @@ def _fit_section(c: _Context) -> str:
     return _section("fit", *parts)
 
 
+def _sources_parts(sources: list[Any] | None) -> list[str]:
+    """Leave one source out: each source of two or more observations refitted without all of them."""
+    shared = [g for g in sources or [] if len(g.checks) > 1]
+    if not shared:
+        return []
+    rows = [
+        [*_check_row(ch, _held_out_last(ch))[:5], g.source, f"{g.lpd:.2f}", ch.pit_inside or ch.uninformative]
+        for g in shared
+        for ch in g.checks
+    ]
+    idle = sum(ch.uninformative for g in shared for ch in g.checks)
+    return [
+        "<h3>Leave one source out</h3>",
+        "<p>Leave-one-out drops one figure but keeps its siblings from the same statement, which predict it. Here "
+        "the figures that share a source (a data row's source and date, or one unverified source) are left out "
+        "together, and each is predicted from the other sources; the log predictive density is of the source's "
+        f"figures together. A row is marked when its PIT lies outside ({Check.pit_limits[0]:g}, "
+        f"{Check.pit_limits[1]:g}). The other sources are one figure each: their rows are leave-one-out's."
+        f"{_uninformative_note(idle)}</p>",
+        table(
+            ["left out", "observed", "predicted median", "90% interval", "PIT", "source", "log predictive density"],
+            rows,
+            numeric=(1, 2, 3, 4, 6),
+            fail_column=7,
+        ),
+    ]
+
+
 def _forecast_parts(c: _Context) -> list[str]:
     """The forecasts forward in time: refits on what was published by a date, and what they predicted."""
     parts = [
@@ -575,10 +632,11 @@ def _forecast_parts(c: _Context) -> list[str]:
         "did not see the later figure coming. The last column is the total that refit estimates.</p>",
     ]
     for forecast in c.view.forecasts or []:
-        rows = [_check_row(ch, count_text(ch.total_median or 0), ch.pit_inside) for ch in forecast.checks]
+        rows = [_check_row(ch, _held_out_last(ch), ch.pit_inside or ch.uninformative) for ch in forecast.checks]
+        idle = sum(ch.uninformative for ch in forecast.checks)
         parts += [
             f"<h4>From the data published by {escape(forecast.data_to)} ({len(forecast.used)} observations)</h4>",
-            f'<p class="note">Fitted to: {escape(", ".join(forecast.used))}.</p>',
+            f'<p class="note">Fitted to: {escape(", ".join(forecast.used))}.{_uninformative_note(idle)}</p>',
             table(
                 ["predicted", "observed", "forecast median", "90% interval", "PIT", "total then"],
                 rows,

@@ -57,6 +57,7 @@ import ast
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -648,6 +649,9 @@ class DatedInputs:
     """That observation's date as the spec or the data write it (``""`` when none)."""
     last_regionwide_observation: str = ""
     """That observation's id (``""`` when none)."""
+    source_group: tuple[str, ...] = ()
+    """Each observation's source, named by the observations that share it (:func:`source_groups`): what
+    leave-one-source-out leaves out together."""
 
 
 KIND_CODE = {"count": 0, "database": 1, "database_share": 2, "coverage": 3}
@@ -760,6 +764,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
     sources: dict[str, str] = {}
     notes: dict[str, str] = {}
     typed_numerator: list[float] = []
+    row_sources: list[set[tuple[str, str]]] = []
     for name, obs in spec.observations.items():
         if not obs.use:
             continue  # left out: it names no data, marks no unit as reported, and is not fitted
@@ -847,6 +852,7 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         if obs.kind in ("count", "coverage") and len(chosen) == 1 and not obs.exclude:
             reported[next(iter(chosen))] = 1.0
         names.append(name)
+        row_sources.append({(str(r.source), str(r.source_date or "")) for r in rows})
         kinds.append(KIND_CODE[obs.kind])
         censors.append(BOUND_CODE[bound])
         values.append(value)
@@ -991,7 +997,46 @@ def resolve_dated(spec: DatedSpec, data: Dataset) -> DatedInputs:
         unverified_error=np.array(error_if_wrong, dtype=float),
         unverified_group=unverified_group,
         reading=tuple(readings),
+        source_group=source_groups(names, row_sources, unverified_group),
     )
+
+
+def source_groups(
+    names: Sequence[str], row_sources: Sequence[set[tuple[str, str]]], unverified_group: np.ndarray
+) -> tuple[str, ...]:
+    """Each observation's source, named by the observations that share it (``"a + b"``), in their order.
+
+    Two observations share a source when a data row of one and a data row of the other have the
+    same ``source`` and ``source_date`` (one statement of one source, whatever it was read as), or
+    when they are members of one ``[unverified.NAME]`` source; the relation is joined transitively.
+
+    Examples
+    --------
+    >>> same = {("Report, p. 3", "2021-01")}
+    >>> source_groups(["a", "b", "c"], [same, same, {("Thesis", "2020")}], np.array([-1, -1, -1]))
+    ('a + b', 'a + b', 'c')
+    >>> source_groups(["a", "b", "c"], [{("x", "")}, {("y", "")}, {("z", "")}], np.array([-1, 0, 0]))
+    ('a', 'b + c', 'b + c')
+    """
+    parent = list(range(len(names)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first: dict[tuple[str, ...], int] = {}
+    for k, keys in enumerate(row_sources):
+        for key in sorted(keys):
+            parent[root(k)] = root(first.setdefault(("row", *key), k))
+    for k, g in enumerate(unverified_group):
+        if g >= 0:
+            parent[root(k)] = root(first.setdefault(("unverified", str(g)), k))
+    members: dict[int, list[str]] = {}
+    for k, name in enumerate(names):
+        members.setdefault(root(k), []).append(name)
+    return tuple(" + ".join(members[root(k)]) for k in range(len(names)))
 
 
 def _shared(rows: list[Any], attribute: str, key: str, report: Any) -> str | None:

@@ -4,9 +4,11 @@ A fit records its spec's text and hash and its data's location and version (``id
 each function here rebuilds what it needs from them through the fit's model family
 (:func:`dnamodel.families.fit_of`: the spec, the data, the model's inputs) and asks the family for
 the check, which refuses one it does not support with a message saying why. These are the public
-:func:`dnamodel.predictive_checks`, :func:`dnamodel.leave_one_out`, :func:`dnamodel.forecast_checks`,
+:func:`dnamodel.predictive_checks`, :func:`dnamodel.leave_one_out`, :func:`dnamodel.leave_one_source_out`,
+:func:`dnamodel.forecast_checks`,
 :func:`dnamodel.prior_check`, :func:`dnamodel.power_scaling`, :func:`dnamodel.scaled_estimate`,
-:func:`dnamodel.scaled_refit`, :func:`dnamodel.sbc`, :func:`dnamodel.read_fit` and
+:func:`dnamodel.scaled_refit`, :func:`dnamodel.sbc`, :func:`dnamodel.contraction`,
+:func:`dnamodel.fixed_truth`, :func:`dnamodel.read_fit` and
 :func:`dnamodel.write_fit`. Every one takes the data as the keyword ``data=``.
 
 The examples fit the shipped example programme at reduced draws, so that they run in seconds.
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnamodel.checks.calibration import Calibration
-from dnamodel.checks.dated import Forecast
+from dnamodel.checks.dated import CAMPAIGNS, Campaign, Contraction, Forecast, SourceCheck, TruthRecovery
 from dnamodel.checks.powerscale import PowerScaling, ScaledEstimate
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.checks.rebuild import check_posterior
@@ -260,6 +262,67 @@ def leave_one_out(
     if saved is not None:
         return list(saved)
     return family.leave_one_out(fit, family.refit_settings(idata.attrs, draws, tune, chains))
+
+
+def leave_one_source_out(
+    idata: az.InferenceData,
+    *,
+    data: Dataset | None = None,
+    refit: bool = False,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+) -> list[SourceCheck]:
+    """Leave one source out: every observation of a source against a refit without all of them.
+
+    Leave-one-out drops one figure and keeps its siblings from the same statement, which predict it.
+    Here observations that share a source leave together: those whose data rows have the same
+    ``source`` and ``source_date`` (joined transitively), and the members of one ``[unverified.NAME]``
+    source. The grouping is the data's, so another programme's data group their own. A fit made by
+    ``dnamodel estimate`` carries these checks (``attrs``); they are returned as saved unless
+    ``refit`` is true. A source of one observation is its leave-one-out refit.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit`, or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+    refit : bool
+        Refit even when the fit carries saved checks.
+    draws, tune, chains : int, optional
+        Sampler settings of each refit, as :func:`leave_one_out`'s.
+
+    Returns
+    -------
+    list of SourceCheck
+        One per source: its name (its observations joined by ``" + "``), a ``Check`` per observation,
+        ``lpd``, the exact log predictive density of its observations together, and the refit's total.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a fit of a family with this check (the dated model's), or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> [g.source for g in dnamodel.leave_one_source_out(idata, draws=100, tune=100) if len(g.checks) > 1]
+    ['larkspur + larkspur_coverage', 'database_stock + database_added']
+    """
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.LEAVE_SOURCE_OUT, fit.spec.name)
+    saved_checks = family.saved_checks(idata)
+    if not refit and saved_checks.sources is not None:
+        return list(saved_checks.sources)
+    settings = family.refit_settings(idata.attrs, draws, tune, chains)
+    # the saved leave-one-out's refits are these settings' only at estimate's own (no setting given)
+    default = draws is None and tune is None and chains is None and saved_checks.loo_draws == settings.draws
+    loo = saved_checks.loo if default and not refit else None
+    return family.leave_one_source_out(fit, settings, loo)
 
 
 @keyword_only_since("data")
@@ -546,3 +609,111 @@ def sbc(
         inputs = family.resolve(spec, given_data(data, "sbc"))
     family.require(Capability.SBC, spec.name)
     return family.sbc(inputs, simulations, settings)
+
+
+def contraction(idata: az.InferenceData, *, data: Dataset | None = None) -> list[Contraction]:
+    """How far the fit's data narrow each quantity SBC ranks: prior-to-posterior contraction.
+
+    SBC (:func:`sbc`) checks the computation: it passes for a quantity the data do not inform, whose
+    posterior is its prior. Beside its rank uniformity, this says which quantities the data inform at
+    all, from the fit's own prior and posterior draws: 1 − posterior variance / prior variance, and the
+    ratio of the 90% widths.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit from :func:`dnamodel.fit` (with its prior draws), or read back with :func:`read_fit`.
+    data : Dataset, optional
+        The data the fit was made from; by default read again from the location it records.
+
+    Returns
+    -------
+    list of Contraction
+        One per quantity (the total, each scalar, each group's start and pace): ``prior_sd``,
+        ``posterior_sd``, their 90% widths, ``contraction`` and ``width_ratio``.
+
+    Raises
+    ------
+    UsageError
+        If ``idata`` is not a fit of a family with this check (the dated model's), or its data are not ``data``.
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> idata = dnamodel.fit(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
+    ...                      draws=200, tune=200, chains=2, prior_draws=200)
+    >>> rows = {row.quantity: row for row in dnamodel.contraction(idata)}
+    >>> rows["total"].contraction > 0.5, rows["total"].width_ratio < 0.5
+    (True, True)
+    """
+    family, fit, _ = fit_of(idata, data)
+    family.require(Capability.FIXED_TRUTH, fit.spec.name)
+    return family.contraction(fit)
+
+
+def fixed_truth(
+    model: DatedSpec | str | Path,
+    *,
+    data: Dataset | None = None,
+    replicates: int,
+    campaigns: Sequence[Campaign] | None = None,
+    draws: int = 400,
+    tune: int = 500,
+    chains: int = 4,
+    seed: int = 20220913,
+) -> list[TruthRecovery]:
+    """Coverage at fixed "true" campaigns: data simulated from each, fitted with the spec's priors.
+
+    SBC draws its truths from the prior, so a prior that is wrong cannot show in it. Each campaign
+    here is one named set of parameter values (by default ``CAMPAIGNS``: the priors' centres, a slow
+    campaign, a fast one, κ = 0.5); ``replicates`` data sets are simulated from each and refitted with
+    the spec's own priors, and the truth of the total and of κ placed in each posterior.
+
+    Parameters
+    ----------
+    model : spec, str or Path
+        A dated spec, or its name or path.
+    data : Dataset, optional
+        The data whose structure (places, dates, kinds, bounds) the simulations keep; the bundled data
+        by default.
+    replicates : int
+        Data sets simulated from each campaign, and so refits.
+    campaigns : sequence of Campaign, optional
+        The fixed truths (:data:`dnamodel.checks.dated.CAMPAIGNS` by default).
+    draws, tune, chains : int
+        Sampler settings of each refit.
+    seed : int
+        Seeds the simulated data and every refit; the same seed gives the same numbers.
+
+    Returns
+    -------
+    list of TruthRecovery
+        Per campaign and quantity: the ``truth``, its ``quantile`` in each posterior, whether each 90%
+        interval ``covered`` it, each posterior ``median``; ``coverage``, ``miss`` and
+        ``relative_error`` summarise them.
+
+    Raises
+    ------
+    UsageError
+        If ``model`` is not of a family with this check (the dated model's).
+
+    Examples
+    --------
+    >>> import dnamodel
+    >>> folder = dnamodel.example_path("quillmoor")
+    >>> rows = dnamodel.fixed_truth(folder / "models" / "dated.toml", data=dnamodel.load_data(folder / "data"),
+    ...                             replicates=1, draws=100, tune=100, chains=2, seed=1)
+    >>> sorted({row.campaign for row in rows}), sorted({row.quantity for row in rows})
+    (['central', 'fast', 'kappa_half', 'slow'], ['total', 'typed_share'])
+    """
+    check_whole(replicates, "fixed_truth: replicates", 1)
+    check_type(model, (str, Path, DatedSpec), "fixed_truth: model", "a dated spec, or a model's name or path")
+    spec = load_model(model) if isinstance(model, str | Path) else model
+    family = family_of(spec)
+    family.require(Capability.FIXED_TRUTH, spec.name)
+    inputs = family.resolve(spec, given_data(data, "fixed_truth"))
+    chosen = CAMPAIGNS if campaigns is None else tuple(campaigns)
+    return family.fixed_truth(
+        inputs, chosen, replicates, RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    )

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dnamodel.checks.compare import Stacking, stack
-from dnamodel.checks.dated import Forecast
+from dnamodel.checks.dated import Forecast, SourceCheck
 from dnamodel.checks.gates import diagnose
 from dnamodel.checks.predictive import Check
 from dnamodel.checks.rebuild import check_posterior
@@ -79,6 +79,8 @@ class ModelResult:
     passed: bool
     loo: list[Check]
     forecasts: list[Forecast] = field(default_factory=list)
+    sources: list[SourceCheck] = field(default_factory=list)
+    """Leave-one-source-out where its family has it (else empty): stacking scores these when every model has them."""
 
     @property
     def observations(self) -> tuple[str, ...]:
@@ -89,6 +91,11 @@ class ModelResult:
     def lpd(self) -> np.ndarray:
         """Its exact leave-one-out log predictive densities, in the order of :attr:`observations`."""
         return np.array([c.lpd for c in self.loo], dtype=float)
+
+    @property
+    def source_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The observations of each source it was scored on by leave-one-source-out (empty without)."""
+        return tuple(g.observations for g in self.sources)
 
 
 @dataclass
@@ -112,6 +119,9 @@ class Comparison:
                 "weights": s.weights.tolist(),
                 "weights_90": s.weight_interval().tolist(),
                 "too_uncertain": s.too_uncertain,
+                "too_uncertain_reasons": list(s.uncertain_reasons),
+                "scored_on": s.scored_on,
+                "scored": s.scored,
                 "total_median": s.total_median,
                 "total_90": list(s.total_interval),
                 "elpd_loo": s.elpd.tolist(),
@@ -129,14 +139,33 @@ class Comparison:
                     "intervals": {str(p): list(v) for p, v in m.intervals.items()},
                     "passed_gates": m.passed,
                     "elpd_loo": float(m.lpd.sum()),
+                    "elpd_loso": float(sum(g.lpd for g in m.sources)) if m.sources else None,
+                    "leave_one_source_out": [
+                        {
+                            "source": g.source,
+                            "observations": list(g.observations),
+                            "lpd": g.lpd,
+                            "total_without": g.total_median,
+                        }
+                        for g in m.sources
+                    ],
                     "leave_one_out": [
-                        {"observation": c.observation, "pit": c.pit, "lpd": c.lpd, "total_without": c.total_median}
+                        {
+                            "observation": c.observation,
+                            "pit": c.pit,
+                            "lpd": c.lpd,
+                            "total_without": c.total_median,
+                            "uninformative": c.uninformative,
+                        }
                         for c in m.loo
                     ],
                     "forecasts": [
                         {
                             "data_to": f.data_to,
-                            "checks": [{"observation": c.observation, "pit": c.pit} for c in f.checks],
+                            "checks": [
+                                {"observation": c.observation, "pit": c.pit, "uninformative": c.uninformative}
+                                for c in f.checks
+                            ],
                         }
                         for f in m.forecasts
                     ],
@@ -178,12 +207,19 @@ def _fitted_result(spec: Any, data: Dataset, settings: FitSettings) -> ModelResu
         fit = family.fit(spec, data, settings)
     refits = family.refit_settings(fit.idata.attrs)
     loo = family.leave_one_out(fit, refits)
+    sources = family.leave_one_source_out(fit, refits, loo) if family.supports(Capability.LEAVE_SOURCE_OUT) else []
     forecasts = family.forecast_checks(fit, refits) if family.supports(Capability.FORECAST_CHECKS) else []
-    return _result(spec.name, family.kind, spec.hash, fit.idata, loo, forecasts)
+    return _result(spec.name, family.kind, spec.hash, fit.idata, loo, forecasts, sources)
 
 
 def _result(
-    name: str, kind: str, spec_hash: str, idata: Any, loo: list[Check], forecasts: list[Forecast]
+    name: str,
+    kind: str,
+    spec_hash: str,
+    idata: Any,
+    loo: list[Check],
+    forecasts: list[Forecast],
+    sources: list[SourceCheck] | None = None,
 ) -> ModelResult:
     total = idata.posterior["total"].values.ravel()
     intervals = {}
@@ -191,7 +227,16 @@ def _result(
         low, high = np.quantile(total, [(1 - p) / 2, (1 + p) / 2])
         intervals[p] = (float(low), float(high))
     return ModelResult(
-        name, kind, spec_hash, total, intervals, float(np.median(total)), diagnose(idata).passed, loo, forecasts
+        name,
+        kind,
+        spec_hash,
+        total,
+        intervals,
+        float(np.median(total)),
+        diagnose(idata).passed,
+        loo,
+        forecasts,
+        list(sources or []),
     )
 
 
@@ -323,7 +368,8 @@ def _read_fit(path: str, data: Dataset) -> ModelResult:
     if not loo or any(c.lpd is None for c in loo):
         raise UsageError(f"{path} has no leave-one-out densities; refit it with dnamodel estimate (without --no-loo)")
     forecasts = list(saved.forecasts or ())
-    return _result(str(attrs.get("model")), family.kind, str(attrs.get("spec_hash")), idata, loo, forecasts)
+    sources = list(saved.sources or ())
+    return _result(str(attrs.get("model")), family.kind, str(attrs.get("spec_hash")), idata, loo, forecasts, sources)
 
 
 def _compare(
@@ -336,9 +382,21 @@ def _compare(
     family = max(families.values(), key=len)
     stacking = None
     if len(family) > 1:
-        lpd = np.stack([m.lpd for m in family], axis=1)
+        # every observation of a source scored together, when every model was scored on the same sources
+        grouped = all(m.sources for m in family) and len({m.source_groups for m in family}) == 1
+        if grouped:
+            lpd = np.array([[g.lpd for g in m.sources] for m in family], dtype=float).T
+        else:
+            lpd = np.stack([m.lpd for m in family], axis=1)
         rng = np.random.default_rng(np.random.SeedSequence([seed, 14]))
-        stacking = stack(tuple(m.name for m in family), lpd, [m.total for m in family], bootstrap=bootstrap, rng=rng)
+        stacking = stack(
+            tuple(m.name for m in family),
+            lpd,
+            [m.total for m in family],
+            bootstrap=bootstrap,
+            rng=rng,
+            scored_on="sources" if grouped else "observations",
+        )
     return Comparison(results, stacking, tuple(m.name for m in family), data_version, seed, timings)
 
 

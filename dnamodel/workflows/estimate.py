@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dnamodel.checks.dated import Forecast
+from dnamodel.checks.dated import Forecast, SourceCheck
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.checks.summary import Summary
 from dnamodel.data import Dataset
@@ -49,6 +49,8 @@ class EstimateResult:
     """The sentence on structural uncertainty, from a comparison saved in the output folder."""
     said: Said | None = None
     """What decides the figure, said beside it (:mod:`dnamodel.workflows.said`)."""
+    sources: list[SourceCheck] = field(default_factory=list)
+    """Leave-one-source-out: each source's observations refitted without all of them (empty when not run)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -59,14 +61,15 @@ class EstimateResult:
                 {
                     "data_to": f.data_to,
                     "used": list(f.used),
-                    "checks": [asdict(c) | {"inside_90": c.inside} for c in f.checks],
+                    "checks": [c.as_dict() for c in f.checks],
                 }
                 for f in self.forecasts
             ],
             "power_scaling": None if self.power_scaling is None else self.power_scaling.to_dict(),
             "summary": self.summary.as_dict(),
-            "posterior_predictive": [asdict(c) | {"inside_90": c.inside} for c in self.checks],
-            "leave_one_out": [asdict(c) | {"inside_90": c.inside} for c in self.loo],
+            "posterior_predictive": [c.as_dict() for c in self.checks],
+            "leave_one_out": [c.as_dict() for c in self.loo],
+            "leave_one_source_out": [g.as_dict() for g in self.sources],
             "prior_check": asdict(self.prior) | {"plausible": self.prior.plausible},
             "files": [str(p) for p in self.paths],
             "timings": self.timings,
@@ -125,12 +128,18 @@ def run_estimate(
     checks = family.predictive_checks(fit)
     refits = family.refit_settings(fit.idata.attrs)
     loo_checks: list[Check] = []
+    sources: list[SourceCheck] = []
     forecasts: list[Forecast] = []
     if loo and family.supports(Capability.LEAVE_ONE_OUT):
         say(f"Leave-one-out: {len(fit.inputs.observation)} refits")
         begin = time.perf_counter()
         loo_checks = family.leave_one_out(fit, refits)
         timings["leave_one_out"] = round(time.perf_counter() - begin, 3)
+        if family.supports(Capability.LEAVE_SOURCE_OUT):
+            say("Leave one source out: a refit without each source of two or more observations")
+            begin = time.perf_counter()
+            sources = family.leave_one_source_out(fit, refits, loo_checks)
+            timings["leave_one_source_out"] = round(time.perf_counter() - begin, 3)
         if family.supports(Capability.FORECAST_CHECKS):
             say("Forecasts: refits on what was published by each date")
             begin = time.perf_counter()
@@ -142,6 +151,7 @@ def run_estimate(
                 loo=tuple(loo_checks),
                 loo_draws=refits.draws,
                 forecasts=tuple(forecasts) if family.supports(Capability.FORECAST_CHECKS) else None,
+                sources=tuple(sources) if family.supports(Capability.LEAVE_SOURCE_OUT) else None,
             ),
         )
     prior = family.prior_check(fit)
@@ -176,6 +186,7 @@ def run_estimate(
         forecasts,
         structural,
         said,
+        sources,
     )
 
 
@@ -247,13 +258,13 @@ class ForecastComparison:
                 {
                     "data_to": f.data_to,
                     "used": list(f.used),
-                    "checks": [asdict(c) | {"inside_90": c.inside} for c in f.checks],
+                    "checks": [c.as_dict() for c in f.checks],
                 }
                 for f in self.forecasts
             ],
             "comparison": self.comparison,
             "comparison_forecasts": [
-                {"data_to": f.data_to, "used": list(f.used), "checks": [asdict(c) for c in f.checks]}
+                {"data_to": f.data_to, "used": list(f.used), "checks": [c.as_dict() for c in f.checks]}
                 for f in self.comparison_forecasts
             ],
             "timings": self.timings,

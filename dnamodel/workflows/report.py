@@ -100,6 +100,7 @@ def draw_report(
         loo=None if saved.loo is None else list(saved.loo),
         loo_draws=saved.loo_draws,
         forecasts=None if saved.forecasts is None else list(saved.forecasts),
+        sources=None if saved.sources is None else list(saved.sources),
         prior=prior,
         scaling=scaling,
         source=source,
