@@ -1,6 +1,6 @@
 """The value of information: how much each figure a researcher might find would narrow the total's interval.
 
-A preposterior by simulation (``docs/model.md``, section 5.11). For a candidate observation
+A preposterior by simulation (``docs/model.md``, section 5.15). For a candidate observation
 (:mod:`dnamodel.spec.voi`) and each of ``simulations`` simulated values: a draw θ_s of the posterior,
 a value y from the candidate's predictive at θ_s with the candidate's own measurement error, the
 posterior conditioned on y, and its 90% interval of the total. The expected width ratio is the mean,

@@ -13,6 +13,7 @@ from typing import Any
 
 from dnamodel.checks.voi import K_LIMIT, Narrowing, ValueOfInformation
 from dnamodel.outputs import plots
+from dnamodel.outputs.markup import escape, table
 from dnamodel.outputs.plots import HIGH_COLOUR, LOW_COLOUR
 from dnamodel.outputs.tables import Table
 
@@ -74,3 +75,25 @@ def voi_plot(result: ValueOfInformation, path: str | Path, study: Any) -> Path:
         "candidate as an observation."
     )
     return plots._save(figure, target, title, caption)
+
+
+def voi_html(result: ValueOfInformation | None, figure: str, unit: str) -> list[str]:
+    """The report's part: the ranked table and its figure, or why there is none (a family without it)."""
+    heading = "<h3>Which figure to look for next</h3>"
+    if result is None:
+        return [heading, '<p class="note">Not computed: this kind of model has no value of information.</p>']
+    rows = [
+        [str(rank), n.candidate.words, ratio_text(n), n.method, k_text(n)]  # table() escapes each cell
+        for rank, n in enumerate(result.narrowings, 1)
+    ]
+    return [
+        heading,
+        "<p>For each figure a researcher might find, the expected width of the total's 90% interval if it were "
+        f"found, as a share of today's ({result.low:,.0f} to {result.high:,.0f} {escape(unit)}), with its Monte "
+        f"Carlo error over {result.simulations} values simulated from the fit's predictive, each with the "
+        "candidate's own measurement error: the fit's draws reweighted by each value (Pareto-smoothed importance "
+        f"sampling; k̂ above {K_LIMIT:g} marks a value the reweighting cannot be trusted at, which "
+        "<code>dnamodel voi --refits N</code> refits).</p>",
+        table(["#", "candidate", "width ratio", "method", "k̂ max"], rows, numeric=(0, 2)),
+        figure,
+    ]

@@ -4,7 +4,7 @@ A candidate is a figure a researcher could look for: a count of what was collect
 by a date, a database's stock at a date, or the typed share κ measured in one place. Each is
 resolved against the data into one observation row appended to a dated model's resolved inputs
 (:func:`with_candidates`), so that the compiled density and its forward pass read it as they read
-every other observation (``docs/model.md``, section 5.11). With no ``[voi]`` table, the candidates
+every other observation (``docs/model.md``, section 5.15). With no ``[voi]`` table, the candidates
 are generated from the spec and the data (:func:`default_candidates`): a count over each group and
 over the region at the estimand's date, each database's stock at that date, κ measured in one place
 and κ known.

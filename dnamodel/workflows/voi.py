@@ -44,7 +44,7 @@ def voi(
 ) -> ValueOfInformation:
     """Rank candidate observations by how much each, if found, would narrow the total's 90% interval.
 
-    A preposterior by simulation (``docs/model.md``, section 5.11): for each candidate, values are
+    A preposterior by simulation (``docs/model.md``, section 5.15): for each candidate, values are
     simulated from the fit's posterior predictive with the candidate's measurement error, the fit's
     draws are reweighted by each value's likelihood (Pareto-smoothed importance sampling, with k̂),
     and the 90% widths are averaged. With ``refits=N`` the model is also refitted with the
