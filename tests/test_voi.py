@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 import dnamodel
-from dnamodel.checks.dated import refit
-from dnamodel.checks.voi import dated_value_of_information, importance_widths, linear_predictions, simulate
+from dnamodel.checks.dated import refit, refits
+from dnamodel.checks.voi import (
+    candidate_rng,
+    dated_value_of_information,
+    importance_widths,
+    linear_predictions,
+    simulate,
+)
 from dnamodel.cli import main
 from dnamodel.errors import DataError
 from dnamodel.families import load_model
@@ -225,19 +231,25 @@ def test_the_top_candidates_order_agrees_with_refits_done_by_hand(data):
     ranked = dated_value_of_information(base.x, base.total, kappa, inputs, candidates, simulations=200, seed=11)
     top = [n for n in ranked.narrowings if n.candidate.kind != "typed_share"][:3]
     width = np.subtract(*np.quantile(base.total, [0.95, 0.05]))
-    by_hand = {}
+    augmented = with_candidates(inputs, tuple(n.candidate for n in top))
+    jobs, owner = [], []
     for n in top:
-        augmented = with_candidates(inputs, (n.candidate,))
-        rng = np.random.default_rng([11, 31, candidates.index(n.candidate)])
+        rng = candidate_rng(11, n.candidate)
         linear = linear_predictions(base.x, inputs, [n.candidate], kappa)[:, 0]
         values, _ = simulate(linear, n.candidate.error, 200, rng)  # the same values the ranking drew first
-        ratios = []
+        k = augmented.observation.index(n.candidate.name)
         for y in values[:6]:
+            active = np.arange(len(augmented.observation)) < len(inputs.observation)
+            active[k] = True
             value = augmented.value.copy()
-            value[-1] = math.exp(y)
-            fitted = refit(augmented, np.ones(len(augmented.observation), bool), value=value, **settings)
-            ratios.append(np.subtract(*np.quantile(fitted.total, [0.95, 0.05])) / width)
-        by_hand[n.candidate.name] = float(np.mean(ratios))
+            value[k] = math.exp(y)
+            jobs.append({"active": active, "value": value, "seed": settings["seed"]})
+            owner.append(n.candidate.name)
+    fitted = refits(augmented, jobs, draws=400, tune=500, chains=4)
+    ratios: dict[str, list[float]] = {n.candidate.name: [] for n in top}
+    for name, fit in zip(owner, fitted, strict=True):
+        ratios[name].append(np.subtract(*np.quantile(fit.total, [0.95, 0.05])) / width)
+    by_hand = {name: float(np.mean(r)) for name, r in ratios.items()}
     assert sorted(by_hand, key=by_hand.get) == [n.candidate.name for n in top], (
         by_hand,
         [(n.candidate.name, n.ratio) for n in top],

@@ -30,6 +30,7 @@ sampling. *Journal of Machine Learning Research* 25(72).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,6 +173,14 @@ def linear_predictions(
     return out
 
 
+def candidate_rng(seed: int, candidate: Candidate) -> np.random.Generator:
+    """The generator of a candidate's simulated values, from the seed and its name.
+
+    A candidate draws the same values whichever others are ranked beside it.
+    """
+    return np.random.default_rng([seed, 31, zlib.crc32(candidate.name.encode("utf-8"))])
+
+
 def simulate(
     linear: np.ndarray, error: float, simulations: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +282,7 @@ def dated_value_of_information(
     results = []
     for c, candidate in enumerate(candidates):
         say(f"Weighing the fit's draws by {candidate.name} ({c + 1} of {len(candidates)})")
-        rng = np.random.default_rng([seed, 31, c])
+        rng = candidate_rng(seed, candidate)
         values, _ = simulate(linear[:, c], candidate.error, simulations, rng)
         widths, sds, k_hat = importance_widths(linear[:, c], values, candidate.error, total)
         ratios = widths / base_width
