@@ -10,6 +10,9 @@ import pytest
 import dnamodel
 from dnamodel.checks.dated import refit, refits
 from dnamodel.checks.voi import (
+    BOTH,
+    IMPORTANCE,
+    KAPPA_ONLY,
     candidate_rng,
     dated_value_of_information,
     importance_widths,
@@ -193,6 +196,22 @@ def test_voi_ranks_every_default_candidate_best_first_with_the_same_numbers_for_
     )
     payload = first.as_dict()
     assert payload["candidates"][0]["width_ratio"] == ratios[0]
+
+
+def test_refits_validate_each_candidate_that_has_a_row_and_replace_the_unreliable_values(quillmoor_fit):
+    idata, data = quillmoor_fit
+    ranked = dnamodel.voi(idata, data=data, simulations=20, refits=1, draws=100, tune=100, chains=2, seed=3)
+    for n in ranked.narrowings:
+        if n.candidate.kind == "typed_share":  # no observation kind: reweighted only
+            assert (n.refitted, n.refit_ratio, n.method) == (0, None, KAPPA_ONLY)
+            continue
+        # the first simulated value, and the first whose k̂ exceeds 0.7 (the same value, or one more)
+        assert n.refitted == 1 if not n.high_k else 1 <= n.refitted <= 2
+        assert n.refit_ratio is not None
+        assert n.refit_ratio > 0
+        assert n.importance_at_refits is not None
+        assert n.unreliable == max(n.high_k - 1, 0)
+        assert n.method == (BOTH if n.high_k > n.unreliable else IMPORTANCE)
 
 
 def test_the_command_prints_the_table_and_draws_the_figure(quillmoor_fit, tmp_path, capsys):
