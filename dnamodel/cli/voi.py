@@ -85,11 +85,16 @@ def _voi(args: argparse.Namespace, out: Any) -> int:
         f"Found, {best.candidate.words} would leave the 90% interval at {best.ratio:.2f} of its width today "
         f"(± {best.mcse:.2f}, Monte Carlo): the figure most worth looking for, of these."
     )
-    unreliable = [n.candidate.name for n in result.narrowings if n.unreliable]
+    unreliable = [n.candidate.name for n in result.narrowings if n.unreliable and n.candidate.kind != "typed_share"]
     if unreliable:
         lines.append(
             "Some simulated values of " + ", ".join(unreliable) + " weigh too few of the fit's draws (Pareto k̂ > 0.7): "
             "`--refits N` refits the model at them."
+        )
+    if any(n.unreliable and n.candidate.kind == "typed_share" for n in result.narrowings):
+        lines.append(
+            "κ's rows are reweighted only (no observation measures κ, so there is no refit): their simulated values "
+            "with k̂ > 0.7 are not to be trusted, and their ratios are the less certain for it."
         )
     lines.append(f"Weighed {weighed}; the figure: {run.figure}.")
     render(out, *lines)
