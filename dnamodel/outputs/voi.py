@@ -63,10 +63,10 @@ def voi_plot(result: ValueOfInformation, path: str | Path, study: Any) -> Path:
                           capsize=2, markersize=4)  # fmt: skip
     axes.set_yticks(range(len(rows)), [n.candidate.words for n in reversed(rows)], fontsize=7)
     axes.axvline(1.0, color="#9a9a9a", linewidth=0.8)
-    axes.set_xlim(0, 1.05)
+    axes.set_xlim(0, max(1.05, *(n.ratio + 2 * n.mcse + 0.02 for n in rows)))
     axes.set_xlabel("expected width of the total's 90% interval, as a share of today's")
-    title = plots.wrapped_title(f"Which figure would narrow the estimate of {study.words.counted.lower()} most")
-    axes.set_title(title)
+    title = plots.wrapped_title(f"{study.words.counted}: which figure, if found, would narrow the interval most")
+    figure.suptitle(title)  # over the whole figure: the candidates' labels take the left of it
     caption = (
         f"Each candidate observation's expected 90% interval width of the total if it were found, over today's "
         f"({result.low:,.0f} to {result.high:,.0f} {study.words.unit}); bars ±2 Monte Carlo errors over "
