@@ -31,7 +31,9 @@ The public API:
   :func:`report`, the HTML report of a fit;
 - :func:`sweep`: a model refitted over a grid of spec values; :func:`shipped_sweeps` and
   :func:`load_sweep`: the grids shipped with the package;
-- :func:`compare`: models side by side, scored by exact leave-one-out, and stacked.
+- :func:`compare`: models side by side, scored by exact leave-one-out, and stacked;
+- :func:`voi`: the value of information of a fit: which figure, if found, would narrow the total's
+  90% interval most.
 
 Every function that reads data takes them as the keyword argument ``data=`` (the bundled data, or
 for a fit the data it records, when omitted). Renamed in this release, and kept one release as
@@ -80,6 +82,7 @@ from dnamodel.workflows.checkfit import (
 from dnamodel.workflows.compare import compare
 from dnamodel.workflows.fit import fit, summarize
 from dnamodel.workflows.sweep import sweep
+from dnamodel.workflows.voi import voi
 
 __version__ = package_version()
 
@@ -120,6 +123,7 @@ __all__ = [
     "sweep",
     "synthetic",
     "tornado",
+    "voi",
     "write_fit",
 ]
 

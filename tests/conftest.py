@@ -45,5 +45,5 @@ def json_output_validated(monkeypatch):
         Draft202012Validator(common.json_schema(command)).validate(shaped)
 
     monkeypatch.setattr(common, "print_json", validated)
-    for module in ("fits", "montecarlo", "study", "sweeps"):
+    for module in ("fits", "montecarlo", "study", "sweeps", "voi"):
         monkeypatch.setattr(f"dnamodel.cli.{module}.print_json", validated)

@@ -103,6 +103,11 @@ def test_the_commands_that_fit_carry_their_schema(fit, tmp_path, capsys):
     )  # fmt: skip
     assert swept["schema"] == "dnamodel.sweep/1"
     assert len(swept["sweeps"][0]["points"]) == 2
+    ranked = run_json(
+        capsys, "voi", "--from", str(fit), "--data", DATA, "--out", str(tmp_path), "--simulations", "20",
+    )  # fmt: skip
+    assert ranked["schema"] == "dnamodel.voi/1"
+    assert ranked["fit"] == str(fit)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ METHODS = {
     Capability.REPORT: ("report_model",),
     Capability.SWEEP: ("sweep_point", "check_point"),
     Capability.DRAWS: ("fit",),
+    Capability.VALUE_OF_INFORMATION: ("value_of_information",),
 }
 """The methods a family must implement for each capability it declares."""
 

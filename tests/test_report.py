@@ -39,7 +39,9 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-EXPECTED_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "covariate", "campaign", "tornado"}
+EXPECTED_FIGURES = {
+    "total", "rank", "parameters", "predictive", "prior", "forest", "covariate", "campaign", "tornado", "voi",
+}  # fmt: skip
 """The dated report's figures, with the tornado chart of the dated model's sweep the fixture runs."""
 HIERARCHICAL_FIGURES = {"total", "rank", "parameters", "predictive", "prior", "forest", "fraction", "tornado"}
 SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 20220913}
@@ -91,6 +93,8 @@ def test_every_section_and_figure_is_in_the_file(report):
     assert len(re.findall(r'<img src="data:image/png;base64,', text)) == len(EXPECTED_FIGURES)
     assert report.missing == []
     assert report.sweeps == ["dated_thesis"]  # only the dated model's shipped sweeps are read: one of its five ran
+    assert "<h3>Which figure to look for next</h3>" in text
+    assert "Tibet Autonomous Region (TAR) by 2022-07" in text  # the region-wide count, a default candidate
     _self_contained(text)
 
 
@@ -136,6 +140,7 @@ def test_a_hierarchical_fit_still_draws_every_section(hierarchical_report):
     assert "(section 4)" in text
     assert "<td>beta</td>" in text  # psens of β, from the groups --sensitivity saved
     assert "Stale" not in text
+    assert "this kind of model has no value of information" in text
     if report.summary.sentence:
         assert html.escape(report.summary.sentence) in text
     else:

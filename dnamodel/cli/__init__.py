@@ -23,6 +23,10 @@ Subcommands:
     Refit a model over a grid of spec values (a shipped sweep in ``dnamodel/models/sweeps/`` or
     a model with ``--set``), resumably and in parallel; ``--shipped [MODEL]`` runs every shipped
     sweep of a model (the data's default model's unless named) and draws one tornado chart of them all.
+``voi [MODEL] [--from FIT.nc]``
+    Rank candidate observations (the spec's ``[voi.NAME]``, or defaults) by how much each, if
+    found, would narrow the total's 90% interval: importance sampling of a fit's draws, ``--refits
+    N`` to refit with the candidate added.
 ``data export DIR`` / ``data check``
     Write the bundled data for editing; validate data and summarise it.
 
@@ -51,6 +55,7 @@ from dnamodel.cli.fits import _compare, _estimate, _forecast_check, _report
 from dnamodel.cli.montecarlo import _mc
 from dnamodel.cli.study import _audit, _check, _replicate
 from dnamodel.cli.sweeps import _sweep
+from dnamodel.cli.voi import _voi, add_voi_parser
 from dnamodel.data import export_data
 from dnamodel.errors import DataError, UsageError
 from dnamodel.files import INTERRUPTED, check_interrupted, check_output_file, check_output_folder, os_error
@@ -310,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when points fail a convergence gate (the table marks them)",
     )
 
+    add_voi_parser(commands, [data_option, json_option], _positive_int, _tune, _seed)
+
     data_parser = commands.add_parser("data", help="export or check the data files")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     export_parser = data_commands.add_parser(
@@ -389,6 +396,8 @@ def _run(argv: Sequence[str] | None, out: Any) -> int:
         return _compare(args, out)
     elif args.command == "sweep":
         return _sweep(args, out)
+    elif args.command == "voi":
+        return _voi(args, out)
     elif args.data_command == "export":
         written = export_data(args.directory, overwrite=args.force, example=args.example)
         shown = ", ".join(str(p.relative_to(args.directory)) for p in written)

@@ -58,6 +58,7 @@ SCHEMAS = {
     "compare": 2,
     "sweep": 1,
     "data-check": 2,
+    "voi": 1,
 }
 """Each command's ``--json`` shape and its version: ``"schema": "dnamodel.<command>/<N>"`` in the output,
 and the JSON Schema ``dnamodel/cli/schemas/<command>.json`` shipped with the package. A change of shape

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from dnamodel.checks.powerscale import PowerScaling, ScaledEstimate
     from dnamodel.checks.predictive import PriorCheck
     from dnamodel.checks.summary import Summary
+    from dnamodel.checks.voi import ValueOfInformation
     from dnamodel.data import Dataset
     from dnamodel.data.study import Study
     from dnamodel.outputs.html import ReportModel
@@ -76,6 +77,8 @@ class Capability(StrEnum):
     SWEEP = "sweep"
     SWEEP_THREADS = "sweep_threads"
     """A sweep's points in threads of one process: one compiled density that releases the GIL."""
+    VALUE_OF_INFORMATION = "value_of_information"
+    """``voi`` and ``dnamodel voi``: which figure, if found, would narrow the total's interval most."""
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,12 @@ class ModelFamily(Protocol):
         """Data simulated from fixed campaigns, fitted with the spec's priors: how far the intervals miss."""
         ...
 
+    def value_of_information(
+        self, fit: Fit, data: Dataset, simulations: int, refit_values: int, refit: RefitSettings, status: Any = None
+    ) -> ValueOfInformation:
+        """The expected narrowing of the total's 90% interval by each candidate observation."""
+        ...
+
     def save_checks(self, fit: Fit, saved: SavedChecks) -> None:
         """Save checks in the fit's ``attrs``: the one writer."""
         ...
@@ -587,6 +596,12 @@ class Family:
     ) -> list[TruthRecovery]:
         """Coverage at fixed campaigns."""
         raise self._lacks(Capability.FIXED_TRUTH)
+
+    def value_of_information(
+        self, fit: Fit, data: Dataset, simulations: int, refit_values: int, refit: RefitSettings, status: Any = None
+    ) -> ValueOfInformation:
+        """The expected narrowing of the total's interval by each candidate observation."""
+        raise self._lacks(Capability.VALUE_OF_INFORMATION)
 
     def figures(self, fit: Fit, study: Study | None = None) -> list[tuple[str, Any]]:
         """Its own figures of a fit: none."""

@@ -45,6 +45,7 @@ from dnamodel.checks.powerscale import (
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.checks.scaled_priors import dated_log_densities, dated_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
+from dnamodel.checks.voi import ValueOfInformation, dated_value_of_information
 from dnamodel.families.base import (
     Capability,
     Family,
@@ -72,6 +73,7 @@ from dnamodel.spec.dated import (
     resolve_dated,
 )
 from dnamodel.spec.hierarchical import SamplerSpec
+from dnamodel.spec.voi import parse_candidates, resolve_candidates
 
 if TYPE_CHECKING:
     import arviz as az
@@ -115,6 +117,7 @@ class DatedFamily(Family):
             Capability.REPORT,
             Capability.SWEEP,
             Capability.SWEEP_THREADS,
+            Capability.VALUE_OF_INFORMATION,
         }
     )
     hints: ClassVar[Mapping[Capability, str]] = {
@@ -129,8 +132,10 @@ class DatedFamily(Family):
     # --- the spec
 
     def parse(self, raw: dict[str, Any], text: str, file: str) -> DatedSpec:
-        """:func:`~dnamodel.spec.dated.parse_dated`."""
-        return parse_dated(raw, text, file)
+        """:func:`~dnamodel.spec.dated.parse_dated`, and the ``[voi]`` tables (:mod:`dnamodel.spec.voi`)."""
+        spec = parse_dated(raw, text, file)
+        parse_candidates(raw.get("voi"), file)
+        return spec
 
     def sweep_paths(self, raw: Mapping[str, Any]) -> tuple[list[str], tuple[str, ...]]:
         """Keys a spec may leave to their defaults, and the tables it may leave out (:func:`optional_tables`).
@@ -236,6 +241,29 @@ class DatedFamily(Family):
             draws=refit.draws,
             tune=refit.tune,
             chains=refit.chains,
+        )
+
+    def value_of_information(
+        self, fit: Fit, data: Dataset, simulations: int, refit_values: int, refit: RefitSettings, status: Any = None
+    ) -> ValueOfInformation:
+        """:func:`~dnamodel.checks.voi.dated_value_of_information` on the fit's draws, its spec's candidates."""
+        candidates = resolve_candidates(fit.spec, data, fit.inputs)
+        posterior = fit.idata.posterior
+        x = posterior["unconstrained"].values
+        kappa = posterior["typed_share"].values.ravel() if "typed_share" in posterior else None
+        return dated_value_of_information(
+            x.reshape(-1, x.shape[-1]),
+            posterior["total"].values.ravel(),
+            kappa,
+            fit.inputs,
+            candidates,
+            simulations=simulations,
+            seed=refit.seed,
+            refit_values=refit_values,
+            draws=refit.draws,
+            tune=refit.tune,
+            chains=refit.chains,
+            status=status,
         )
 
     # --- what a person reads

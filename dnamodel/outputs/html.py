@@ -50,6 +50,7 @@ from dnamodel.outputs.said import said_html
 from dnamodel.outputs.sweep import SweepSummary, of_model, reference_interval, table_rows, tornado_rows
 from dnamodel.outputs.sweep_plots import sweep_tornado_plot
 from dnamodel.outputs.tables import value_text
+from dnamodel.outputs.voi import voi_html, voi_plot
 from dnamodel.provenance import package_version
 from dnamodel.spec import MODELS_DIR
 
@@ -191,6 +192,8 @@ class ReportView:
     """What decides the figure (:class:`dnamodel.workflows.said.Said`), said beside the sentence to cite."""
     sources: list[Any] | None = None
     """Leave-one-source-out (:class:`dnamodel.checks.dated.SourceCheck`), as saved; ``None`` when not run."""
+    voi: Any = None
+    """The value of information (:class:`dnamodel.checks.voi.ValueOfInformation`), or None for a family without it."""
 
 
 @dataclass
@@ -275,6 +278,8 @@ def _draw(view: ReportView, folder: Path, marks: GroupMarks | None) -> dict[str,
         ("forest", lambda p: plots.forest_plot(idata, summary, p, marks=marks)),
         *model.figures,
     ]
+    if view.voi is not None:
+        drawers.append(("voi", lambda p: voi_plot(view.voi, p, view.data.study)))
     own = of_model(view.sweeps, idata.attrs.get("model"))
     if own:
         rows = [row for s in own for row in tornado_rows(s.result, label=s.title)]
@@ -756,6 +761,7 @@ def _sensitivity_section(c: _Context) -> str:
             ]
         if c.view.missing_sweeps:
             parts.append(f'<p class="note">Not run yet: {escape(", ".join(c.view.missing_sweeps))}.</p>')
+    parts += voi_html(c.view.voi, _fig(c, "voi"), c.view.data.study.words.unit)
     return _section("sensitivity", *parts)
 
 

@@ -39,6 +39,8 @@ Its tables:
     (1 − w)·Π p(y_k | μ_k, s_k) + w·Π p(y_k | μ_k, error_if_wrong).
 ``[sampler]``
     Draws, tuning steps, chains, seed and target acceptance.
+``[voi.NAME]``
+    Candidate observations for ``dnamodel voi`` (:mod:`dnamodel.spec.voi`, which validates them).
 
 Dates default to the data's: an observation's ``date`` is its rows' ``date``, and a
 ``samples_added`` row's ``period_start`` is its ``since``. A printed "at least", "over" or "more
@@ -95,6 +97,7 @@ TABLES = (
     "checks",
     "sampler",
     "assumptions",
+    "voi",
 )
 CURVES = ("saturating", "logistic", "constant_after")
 NUMERATORS = ("profiles", "samples")

@@ -24,6 +24,7 @@ from dnamodel.outputs.io import read_netcdf
 from dnamodel.outputs.pdf import page_pdf
 from dnamodel.outputs.sweep import read_sweeps
 from dnamodel.workflows.said import what_decides
+from dnamodel.workflows.voi import DEFAULT_SIMULATIONS
 
 
 def draw_report(
@@ -90,6 +91,12 @@ def draw_report(
     summary = family.summarize(fit, data)
     # the refits are read from the fit's folder, where estimate cached them: the report refits nothing
     said = what_decides(family, fit, data, summary, source.parent, assumptions="cached", scaling=scaling)
+    # the value of information by reweighting the fit's draws (seconds; its refits are `dnamodel voi --refits`)
+    voi = (
+        family.value_of_information(fit, data, DEFAULT_SIMULATIONS, 0, family.refit_settings(idata.attrs))
+        if (family.supports(Capability.VALUE_OF_INFORMATION))
+        else None
+    )
     view = ReportView(
         idata=idata,
         data=data,
@@ -107,6 +114,7 @@ def draw_report(
         sweeps=sweeps,
         missing_sweeps=missing_sweeps,
         sweeps_dir=sweeps_dir,
+        voi=voi,
     )
     return render_report(view, target, extensions=extensions(data) if extensions is not None else ())
 
