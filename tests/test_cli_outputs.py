@@ -96,7 +96,7 @@ def test_the_commands_that_fit_carry_their_schema(fit, tmp_path, capsys):
     assert compared["schema"] == "dnamodel.compare/1"
     assert sorted(Path(p).name for p in compared["files"]) == ["compare.csv", "compare.nc", "compare.png"]
     forecasts = run_json(capsys, "forecast-check", SPEC, "--data", DATA, "--no-compare", "--draws", "100", code=None)
-    assert forecasts["schema"] == "dnamodel.forecast-check/1"
+    assert forecasts["schema"] == "dnamodel.forecast-check/2"
     swept = run_json(
         capsys, "sweep", SPEC, "--data", DATA, "--set", "fraction.unreported_offset=0,-1", *REDUCED,
         "--out", str(tmp_path / "s.nc"), "--allow-bad-fit", "--threads", "1",

@@ -52,9 +52,9 @@ SCHEMAS = {
     "replicate": 1,
     "audit": 1,
     "mc": 1,
-    "estimate": 2,
+    "estimate": 3,
     "report": 1,
-    "forecast-check": 1,
+    "forecast-check": 2,
     "compare": 1,
     "sweep": 1,
     "data-check": 2,
@@ -70,7 +70,7 @@ def schema_id(command: str) -> str:
     Examples
     --------
     >>> schema_id("estimate")
-    'dnamodel.estimate/2'
+    'dnamodel.estimate/3'
     """
     return f"dnamodel.{command}/{SCHEMAS[command]}"
 
