@@ -29,16 +29,19 @@ from typing import Any
 import numpy as np
 
 from dnamodel.checks.calibration import Calibration
+from dnamodel.checks.gates import MAX_RHAT, MIN_ESS, rhat_columns
 from dnamodel.checks.predictive import Check, PriorCheck
 from dnamodel.inference.dated import (
     LOWER,
     POINT,
     UPPER,
+    Warm,
     draw_prior,
     initial_point,
     layout_of,
     pack,
     sample_packed,
+    warm_start,
 )
 from dnamodel.inference.dated_quantities import derive_draws, named, predictive_draws, totals
 from dnamodel.provenance import package_version
@@ -67,9 +70,17 @@ def pit(draws: np.ndarray, observed: float, censor: int) -> float:
     return below
 
 
-def _check(inputs: DatedInputs, k: int, draws: np.ndarray, total: float | None, lpd: float | None) -> Check:
+def _check(
+    inputs: DatedInputs,
+    k: int,
+    draws: np.ndarray,
+    total: float | None,
+    lpd: float | None,
+    fit: Refit | None = None,
+) -> Check:
     lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
     censor = int(inputs.censor[k])
+    gate = {} if fit is None else {"refit_rhat": fit.rhat, "refit_ess": fit.ess, "refit_passed": fit.passed}
     return Check(
         inputs.observation[k],
         float(inputs.value[k]),
@@ -80,6 +91,7 @@ def _check(inputs: DatedInputs, k: int, draws: np.ndarray, total: float | None, 
         total,
         BOUND_NAMES[censor],
         lpd,
+        **gate,
     )
 
 
@@ -112,6 +124,58 @@ class Refit:
     log_likelihood: np.ndarray
     total: np.ndarray
     joint_log_likelihood: np.ndarray
+    rhat: float = math.nan
+    """The largest R-hat (rank-normalised, split, bulk or folded) over what the refit predicts: the total
+    and the expected value of each observation it predicts (:func:`refit`'s ``predicts``)."""
+    ess_bulk: float = math.nan
+    """The smallest bulk ESS over the same quantities."""
+    ess_tail: float = math.nan
+    """The smallest tail ESS over the same quantities."""
+    passed: bool = False
+    """Whether R-hat ≤ 1.01 and both ESS ≥ 400 (:data:`~dnamodel.checks.gates.MAX_RHAT`, ``MIN_ESS``)."""
+    extensions: int = 0
+    """How many times the refit was extended (each adds ``chains`` chains of ``draws`` draws) before
+    it passed or ran out of extensions (:data:`EXTENSIONS`)."""
+    tune: int = 0
+    """Tuning steps per chain of the refit's first round (a warm start's short tuning, or a cold one's)."""
+
+    @property
+    def ess(self) -> float:
+        """The smaller of the bulk and tail ESS."""
+        return min(self.ess_bulk, self.ess_tail)
+
+
+EXTENSIONS = 2
+"""How many times a refit that fails its gates is extended before it is marked as failed. Each
+extension continues every chain from its last draw for as many draws as it has (doubling its
+length: a slowly mixing quantity needs longer chains, not more of them), after
+:data:`EXTENSION_TUNE` steps that re-tune the step size in the refit's own scales. A fixed schedule:
+the same seed gives the same draws and the same stopping point on any machine."""
+EXTENSION_TUNE = 50
+"""Tuning steps of each extension's chains, which start from their own last draws."""
+
+
+def gate(
+    x: np.ndarray, chains: int, expected: np.ndarray, total: np.ndarray, predicts: np.ndarray
+) -> tuple[float, float, float]:
+    """R-hat (the largest), bulk and tail ESS (the smallest) of the total and each predicted expected value.
+
+    ``x`` is only for its draw count; ``expected`` is (draws, observation), ``total`` (draws,), both
+    with the chain axis first in the flattening (as :func:`refit` stores them).
+    """
+    import arviz as az  # deferred: start-up time
+
+    columns = np.column_stack([total, expected[:, predicts]]).reshape(chains, -1, 1 + len(predicts))
+    rhat = rhat_columns(columns)
+    rhat_max = float(np.max(rhat)) if not np.all(np.isnan(rhat)) else math.inf
+    bulk = min(float(az.ess(columns[:, :, i], method="bulk")) for i in range(columns.shape[2]))
+    tail = min(float(az.ess(columns[:, :, i], method="tail")) for i in range(columns.shape[2]))
+    return rhat_max, bulk, tail
+
+
+def passes_gates(rhat: float, ess_bulk: float, ess_tail: float) -> bool:
+    """R-hat ≤ 1.01 and ESS ≥ 400, bulk and tail (NaN fails)."""
+    return rhat <= MAX_RHAT and ess_bulk >= MIN_ESS and ess_tail >= MIN_ESS
 
 
 def joint_log_likelihood(derived: dict[str, np.ndarray], inputs: DatedInputs) -> np.ndarray:
@@ -139,38 +203,101 @@ def refit(
     value: np.ndarray | None = None,
     censor: np.ndarray | None = None,
     cores: int | None = None,
+    warm: Warm | None = None,
+    predicts: np.ndarray | None = None,
+    extensions: int = EXTENSIONS,
 ) -> Refit:
-    """Sample with only the ``active`` observations in the likelihood (the same compiled density).
+    """Sample with only the ``active`` observations in the likelihood (the same compiled density), gated.
+
+    ``warm`` starts from a fit's adaptation (:func:`~dnamodel.inference.dated.warm_start`): its
+    scales, step size and draws, after ``warm.tune`` tuning steps instead of ``tune``. The refit is
+    gated on what it predicts: the total and the expected value of each observation in ``predicts``
+    (indices; by default those not ``active``). A refit that fails (R-hat > 1.01, or bulk or tail
+    ESS < 400) is extended, up to ``extensions`` times (:data:`EXTENSIONS`), and then returned with
+    ``passed`` false: a caller marks it, never uses it silently.
 
     ``cores`` spreads the chains over that many threads (default: one per chain, up to the
     machine's cores); the draws do not depend on it.
     """
     packed = pack(inputs, active, value, censor)
+    predicts = np.flatnonzero(~np.asarray(active, bool)) if predicts is None else np.asarray(predicts, int)
+    first_tune = tune if warm is None else warm.tune
     result = sample_packed(
         packed,
         inputs,
         draws=draws,
-        tune=tune,
+        tune=first_tune,
         chains=chains,
         seed=seed,
         target_accept=inputs.target_accept,
         cores=cores,
+        warm=warm,
     )
-    flat = result.x.reshape(-1, result.x.shape[-1])
-    derived = derive_draws(flat, inputs, packed)
-    q = named(derived, inputs)
-    total = totals(q, inputs)["total"]
-    divergences = int(result.stats["diverging"].sum())
+    x, steps = result.x, result.stats["step_size"][:, -1]
+    divergences, extended = int(result.stats["diverging"].sum()), 0
+    while True:
+        flat = x.reshape(-1, x.shape[-1])
+        derived = derive_draws(flat, inputs, packed)
+        q = named(derived, inputs)
+        total = totals(q, inputs)["total"]
+        rhat, bulk, tail = gate(flat, x.shape[0], derived["expected"], total, predicts)
+        ok = passes_gates(rhat, bulk, tail)
+        if ok or extended >= extensions:
+            break
+        extended += 1
+        x, steps, more = _extend(packed, inputs, x, steps, seed=_seed(seed, 7, extended), cores=cores)
+        divergences += more
     return Refit(
         q,
         derived["expected"],
         divergences,
         flat,
-        result.x.shape[0],
+        x.shape[0],
         derived["log_likelihood"],
         total,
         joint_log_likelihood(derived, inputs),
+        rhat,
+        bulk,
+        tail,
+        ok,
+        extended,
+        first_tune,
     )
+
+
+def _extend(
+    packed: np.ndarray, inputs: DatedInputs, x: np.ndarray, steps: np.ndarray, *, seed: int, cores: int | None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every chain of ``x`` (chain, draw, ndim) continued from its last draw for as many draws again.
+
+    Each chain is its own run of the sampler, started at its last draw with its last step size,
+    in the coordinates of the refit's own posterior means and scales; after
+    :data:`EXTENSION_TUNE` steps its draws follow the ones it had. Returns the longer chains,
+    their last step sizes and the new divergences.
+    """
+    chains, length = x.shape[0], x.shape[1]
+    own = warm_start(x, np.repeat(steps[:, None], 1, axis=1), tune=EXTENSION_TUNE)
+
+    def one(c: int) -> Any:
+        start = Warm(own.centre, own.scale, float(steps[c]), x[c, -1:], EXTENSION_TUNE)
+        return sample_packed(
+            packed,
+            inputs,
+            draws=length,
+            tune=EXTENSION_TUNE,
+            chains=1,
+            seed=_seed(seed, c),
+            target_accept=inputs.target_accept,
+            cores=1,
+            warm=start,
+        )
+
+    workers = max(1, min(chains, cores if cores is not None else (os.cpu_count() or 1)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(one, range(chains)))
+    longer = np.stack([np.concatenate((x[c], run.x[0])) for c, run in enumerate(runs)])
+    last = np.array([run.stats["step_size"][0, -1] for run in runs])
+    return longer, last, sum(int(run.stats["diverging"].sum()) for run in runs)
 
 
 def _seed(seed: int, *words: int) -> int:
@@ -178,7 +305,13 @@ def _seed(seed: int, *words: int) -> int:
 
 
 def refits(
-    inputs: DatedInputs, jobs: Sequence[dict[str, Any]], *, draws: int, tune: int, chains: int
+    inputs: DatedInputs,
+    jobs: Sequence[dict[str, Any]],
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    warm: Warm | None = None,
 ) -> Iterator[Refit]:
     """:func:`refit` for each job (its ``active``, ``seed`` and optional ``value``, ``censor``), in order.
 
@@ -187,13 +320,16 @@ def refits(
     samples, and a refit's chains finish one by one, leaving cores idle that another refit's can
     use. Each refit's draws are its own whatever the threads, so the results equal a serial
     run's. At most two refits per thread wait to be read, which bounds the memory of a long SBC.
+
+    ``warm`` (a fit's adaptation) starts every refit from it; a job may carry its own ``warm`` or
+    ``predicts`` (:func:`refit`).
     """
     cpus = os.cpu_count() or 1
     threads = max(1, min(cpus, len(jobs)))
     cores = max(1, cpus // threads)
 
     def one(job: dict[str, Any]) -> Refit:
-        return refit(inputs, draws=draws, tune=tune, chains=chains, cores=cores, **job)
+        return refit(inputs, draws=draws, tune=tune, chains=chains, cores=cores, **({"warm": warm} | job))
 
     if threads == 1:
         yield from map(one, jobs)
@@ -208,22 +344,26 @@ def refits(
             yield pending.popleft().result()
 
 
-def dated_leave_one_out(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Check]:
+def dated_leave_one_out(
+    inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int, warm: Warm | None = None
+) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
-    Each check carries the refit's total (``total_median``) and the exact leave-one-out log
-    predictive density of the observation, log mean_s p(y_k | θ_s), over the refit's draws θ_s.
+    Each check carries the refit's total (``total_median``), the exact leave-one-out log
+    predictive density of the observation, log mean_s p(y_k | θ_s), over the refit's draws θ_s,
+    and the refit's gates (``refit_rhat``, ``refit_ess``, ``refit_passed``). ``warm`` starts every
+    refit from the full fit's adaptation (:func:`refit`).
     """
     rng = np.random.default_rng(_seed(seed, 1))
     n = len(inputs.observation)
     jobs = [{"active": np.arange(n) != k, "seed": _seed(seed, 2, k)} for k in range(n)]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm)
     checks = []
     for k, fit in enumerate(fits):
         predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
         lpd = _log_mean_exp(fit.log_likelihood[:, k])
         total = float(np.median(fit.total))
-        checks.append(_check(inputs, k, predictive, total, lpd))
+        checks.append(_check(inputs, k, predictive, total, lpd, fit))
     return checks
 
 
@@ -293,13 +433,15 @@ def dated_leave_one_source_out(
     chains: int,
     seed: int,
     loo: Sequence[Check] | None = None,
+    warm: Warm | None = None,
 ) -> list[SourceCheck]:
     """Refit without each source's observations together; predict each of them, and score them jointly.
 
     Leave-one-out drops one figure and keeps its siblings from the same statement, which predict it;
     leaving the source out drops them all. A source of one observation is a leave-one-out refit (the
     same active observations and seed): with ``loo`` (:func:`dated_leave_one_out`'s checks, in the
-    observations' order) its check is reused, not refitted.
+    observations' order) its check is reused, not refitted. ``warm`` starts every refit from the full
+    fit's adaptation, and each is gated on the total and the source's observations (:func:`refit`).
     """
     groups = source_members(inputs)
     n = len(inputs.observation)
@@ -314,7 +456,7 @@ def dated_leave_one_source_out(
         word = [2, ks[0]] if len(ks) == 1 else [7, ks[0]]
         jobs.append({"active": active, "seed": _seed(seed, *word)})
         refitted.append(g)
-    fits = dict(zip(refitted, refits(inputs, jobs, draws=draws, tune=tune, chains=chains), strict=True))
+    fits = dict(zip(refitted, refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm), strict=True))
     out = []
     for g, ks in groups.items():
         if g in reused:
@@ -326,7 +468,7 @@ def dated_leave_one_source_out(
         predictive = predictive_draws(fit.expected, inputs, rng)
         total = float(np.median(fit.total))
         ll = fit.log_likelihood
-        group_checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k])) for k in ks)
+        group_checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in ks)
         joint = _log_mean_exp(group_log_likelihood(fit.x, inputs, ks))
         out.append(SourceCheck(g, group_checks, joint, total))
     return out
@@ -341,21 +483,27 @@ class Forecast:
     checks: tuple[Check, ...]
 
 
-def dated_forecasts(inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int) -> list[Forecast]:
-    """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later."""
+def dated_forecasts(
+    inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int, warm: Warm | None = None
+) -> list[Forecast]:
+    """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later.
+
+    Each refit is gated on the total and the observations it forecasts (:func:`refit`); ``warm``
+    starts it from the full fit's adaptation.
+    """
     rng = np.random.default_rng(_seed(seed, 3))
     jobs = [
-        {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i)}
-        for i, (_, cutoff, _) in enumerate(inputs.forecasts)
+        {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i), "predicts": np.asarray(targets, int)}
+        for i, (_, cutoff, targets) in enumerate(inputs.forecasts)
     ]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm)
     out = []
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
         predictive = predictive_draws(fit.expected, inputs, rng)
         total = float(np.median(fit.total))
         ll = fit.log_likelihood
-        checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k])) for k in targets)
+        checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in targets)
         used = tuple(name for name, on in zip(inputs.observation, active, strict=True) if on)
         out.append(Forecast(label, used, checks))
     return out
@@ -433,6 +581,10 @@ def dated_sbc(
     the log likelihood of the simulated data (Modrák et al. 2023), which is sensitive to errors in
     the joint posterior that no single parameter shows.
 
+    Each refit starts cold (the simulated data lie anywhere in the prior, far from any fit's
+    adaptation) and is gated on the total; one that fails is extended from its own draws
+    (:func:`refit`). The provenance counts the refits extended and those that still failed.
+
     Returns
     -------
     Calibration
@@ -448,6 +600,7 @@ def dated_sbc(
     simulated = predictive_draws(true_draws["expected"], inputs, rng)
     names: list[str] | None = None
     ranks, truth, covered, ess, divergences = [], [], [], [], []
+    failed, extended = 0, 0
     start = time.perf_counter()
     jobs = []
     for i in range(simulations):
@@ -477,6 +630,8 @@ def dated_sbc(
         covered.append(row)
         ess.append([float(az.ess(post[n].reshape(fit.chains, -1), method="bulk")) for n in names])
         divergences.append(fit.divergences)
+        failed += not fit.passed
+        extended += fit.extensions > 0
     return Calibration(
         quantities=tuple(names or ()),
         truth=np.array(truth),
@@ -494,6 +649,8 @@ def dated_sbc(
             "chains": chains,
             "target_accept": inputs.target_accept,
             "seconds": round(time.perf_counter() - start, 1),
+            "refits_extended": extended,
+            "refits_failed": failed,
             "dnamodel_version": package_version(),
         },
     )

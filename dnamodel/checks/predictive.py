@@ -55,6 +55,14 @@ class Check:
     """``none`` for a value; ``lower`` or ``upper`` when the observation is a bound."""
     lpd: float | None = None
     """The log predictive density of the observation (exact leave-one-out, or a forecast's)."""
+    refit_rhat: float | None = None
+    """A refit's check: the refit's largest R-hat over what it predicts (this observation's expected
+    value and the total); ``None`` for a check of the fit itself."""
+    refit_ess: float | None = None
+    """A refit's check: the refit's smallest ESS (bulk or tail) over what it predicts."""
+    refit_passed: bool | None = None
+    """A refit's check: whether the refit passed the gates (R-hat ≤ 1.01, ESS ≥ 400 bulk and tail),
+    after any extension; a check whose refit failed is marked, never silently used."""
 
     @property
     def inside(self) -> bool:

@@ -225,7 +225,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                         f"{value_text(c.low)} to {value_text(c.high)}",
                         f"{c.pit:.2f}",
                         count_text(c.total_median or 0),
-                        _verdict_text(c),
+                        "; ".join(m for m in (_verdict_text(c), refit_mark(c)) if m),
                     ]
                     for c in result.loo
                 ],
@@ -496,6 +496,22 @@ def _compare(args: argparse.Namespace, out: Any) -> int:
     return EXIT_OK
 
 
+def refit_mark(check: Any) -> str:
+    """What a check's row says of its refit: nothing when it passed its gates, else that it failed and how.
+
+    Examples
+    --------
+    >>> from dnamodel.checks.predictive import Check
+    >>> refit_mark(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_rhat=1.03, refit_ess=180.0, refit_passed=False))
+    'refit failed its gates (R-hat 1.030, ESS 180): do not rely on it'
+    >>> refit_mark(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_rhat=1.002, refit_ess=900.0, refit_passed=True))
+    ''
+    """
+    if getattr(check, "refit_passed", None) is not False:
+        return ""
+    return f"refit failed its gates (R-hat {check.refit_rhat:.3f}, ESS {check.refit_ess:.0f}): do not rely on it"
+
+
 def _forecast_table(forecast: Any) -> Table:
     """One forecast check: what a refit on the past predicted for what came later."""
     return Table(
@@ -509,7 +525,7 @@ def _forecast_table(forecast: Any) -> Table:
                 f"{value_text(c.low)} to {value_text(c.high)}",
                 f"{c.pit:.2f}",
                 count_text(c.total_median or 0),
-                _verdict_text(c),
+                "; ".join(m for m in (_verdict_text(c), refit_mark(c)) if m),
             ]
             for c in forecast.checks
         ],

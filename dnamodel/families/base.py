@@ -500,7 +500,7 @@ class Family:
         --------
         >>> from dnamodel.families import family_named
         >>> family_named("dated").refit_settings({"draws": 4000, "tune": 1500, "chains": 4, "seed": 1})
-        RefitSettings(draws=400, tune=500, chains=4, seed=1)
+        RefitSettings(draws=600, tune=500, chains=4, seed=1)
         """
         fit_tune = int(attrs.get("tune", self.refit_tune or 0))
         capped_tune = fit_tune if self.refit_tune is None else min(fit_tune, self.refit_tune)

@@ -40,6 +40,7 @@ from dnamodel.inference.dated_packing import (
     initial_point,
     layout_of,
     pack,
+    precondition,
 )
 from dnamodel.inference.dated_pymc import sample_twin
 from dnamodel.inference.dated_quantities import (
@@ -86,9 +87,11 @@ __all__ = [
     "STATS",
     "UPLIFT",
     "UPPER",
+    "WARM_TUNE",
     "DatedFit",
     "Draws",
     "Layout",
+    "Warm",
     "collected",
     "constrain",
     "database_stock",
@@ -100,6 +103,7 @@ __all__ = [
     "log_likelihood",
     "log_prior",
     "pack",
+    "precondition",
     "predictive_draws",
     "progress",
     "sample_packed",
@@ -107,6 +111,8 @@ __all__ = [
     "stored_per_draw",
     "to_inference_data",
     "totals",
+    "warm_from",
+    "warm_start",
 ]
 
 SCALARS = parameters.names(parameters.DATED, scalar=True)
@@ -128,14 +134,69 @@ class Draws:
     seconds: float
 
 
-def _compiled(packed: np.ndarray, inputs: DatedInputs, init: np.ndarray, jitter: float) -> Any:
-    """Nutpie's compiled-model object around the numba density and the packed inputs."""
+@dataclass(frozen=True)
+class Warm:
+    """A fit's adaptation, for refits to start from (:func:`warm_start`).
+
+    ``centre`` and ``scale`` (each ndim) are the fit's posterior means and standard deviations of
+    the unconstrained coordinates: a refit samples y with x = centre + scale ⊙ y
+    (:func:`~dnamodel.inference.dated_packing.precondition`), where nutpie's initial identity mass
+    matrix is about the fit's adapted one. ``step`` is the fit's adapted step size (in those
+    coordinates, about the same); ``points`` (n, ndim) are draws of the fit, evenly spaced, from
+    which each chain starts; ``tune`` the tuning steps a refit takes from there.
+    """
+
+    centre: np.ndarray
+    scale: np.ndarray
+    step: float
+    points: np.ndarray
+    tune: int = 100
+
+
+WARM_TUNE = 100
+"""Tuning steps of a refit warm-started from a fit (:func:`warm_start`), against a cold refit's 500:
+enough for the step size and the diagonal mass matrix to settle from the fit's (``benchmarks/README.md``)."""
+WARM_POINTS = 64
+"""How many of a fit's draws a :class:`Warm` keeps as starting points."""
+
+
+def warm_from(idata: Any, tune: int = WARM_TUNE) -> Warm | None:
+    """A :class:`Warm` from a dated fit's ``InferenceData`` (its unconstrained draws, step sizes); ``None`` without."""
+    if idata is None or "unconstrained" not in getattr(idata, "posterior", {}) or "sample_stats" not in idata:
+        return None
+    return warm_start(idata.posterior["unconstrained"].values, idata.sample_stats["step_size"].values, tune=tune)
+
+
+def warm_start(x: np.ndarray, step_size: np.ndarray, *, tune: int = WARM_TUNE, points: int = WARM_POINTS) -> Warm:
+    """A :class:`Warm` from a fit's unconstrained draws ``x`` (chain, draw, ndim) and its step sizes (chain, draw).
+
+    Deterministic: the starting points are draws at evenly spaced positions of the flattened draws.
+    """
+    flat = np.asarray(x, dtype=float).reshape(-1, np.shape(x)[-1])
+    scale = flat.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)  # a coordinate that never moved (one draw) keeps its own scale
+    chosen = np.linspace(0, len(flat) - 1, min(points, len(flat))).round().astype(int)
+    step = float(np.median(np.asarray(step_size, dtype=float)[:, -1]))
+    return Warm(flat.mean(axis=0), scale, step, flat[chosen].copy(), tune)
+
+
+def _compiled(
+    packed: np.ndarray, inputs: DatedInputs, init: np.ndarray, jitter: float, warm: Warm | None = None
+) -> Any:
+    """Nutpie's compiled-model object around the numba density and the packed inputs.
+
+    With ``warm``, the packed vector carries its affine map and each chain starts at one of its
+    points (chosen by the chain's seed), in the sampler's coordinates y, without jitter.
+    """
     import nutpie.compile_pymc  # deferred: start-up time
 
     dated_kernel = compiled()
     ndim = int(packed[SLOT["H_NDIM"]])
 
     def initial(seed: int) -> np.ndarray:
+        if warm is not None:
+            point = warm.points[np.random.default_rng(seed).integers(len(warm.points))]
+            return np.asarray((point - warm.centre) / warm.scale)
         return init + np.random.default_rng(seed).uniform(-jitter, jitter, ndim)
 
     return nutpie.compile_pymc.CompiledPyMCModel(
@@ -169,13 +230,22 @@ def sample_packed(
     target_accept: float,
     cores: int | None = None,
     progress: bool = False,
+    warm: Warm | None = None,
 ) -> Draws:
-    """Run nutpie on the packed inputs and return the draws as arrays (no InferenceData)."""
+    """Run nutpie on the packed inputs and return the draws as arrays (no InferenceData).
+
+    ``warm`` starts from a fit's adaptation (:class:`Warm`): the affine map, its step size and its
+    points; ``tune`` is then the (short) tuning that follows. The draws returned are x, as without it.
+    """
     import nutpie  # deferred: start-up time
     import pyarrow  # deferred: nutpie's own dependency, for its trace
 
     packed = np.ascontiguousarray(packed, dtype=np.float64)
-    model = _compiled(packed, inputs, initial_point(inputs), 0.5)
+    settings: dict[str, Any] = {}
+    if warm is not None:
+        packed = precondition(packed, warm.centre, warm.scale)
+        settings["initial_step"] = warm.step
+    model = _compiled(packed, inputs, initial_point(inputs), 0.5, warm)
     cores = cores if cores is not None else min(chains, os.cpu_count() or 1)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -191,6 +261,7 @@ def sample_packed(
             save_warmup=False,
             progress_bar=progress,
             return_raw_trace=True,
+            **settings,
         )
     seconds = time.perf_counter() - start
     draw_batches, stat_batches = raw.get_arrow_trace()

@@ -79,6 +79,7 @@ from dnamodel.inference.dated_packing import (
     COUNT,
     DATABASE_KIND,
     DATABASE_SHARE,
+    H_AFFINE,
     H_CE,
     H_CURVE,
     H_D,
@@ -740,7 +741,12 @@ LOGP_SIGNATURE = numba.types.int64(
 
 @numba.cfunc(LOGP_SIGNATURE, cache=True)
 def logp_cfunc(dim, x_, grad_, logp_, user_data_):
-    """The log density for nutpie; ``user_data_`` points at the packed inputs."""
+    """The log density for nutpie; ``user_data_`` points at the packed inputs.
+
+    When the packed vector carries an affine map (:func:`~dnamodel.inference.dated_packing.precondition`),
+    the sampler's point is y and the density's x = centre + scale ⊙ y: the log density is the
+    same number (a constant Jacobian) and the gradient is scaled by ``scale``.
+    """
     header = numba.carray(user_data_, (HEADER,), np.float64)
     if dim != int(header[H_NDIM]):
         return -1
@@ -748,7 +754,16 @@ def logp_cfunc(dim, x_, grad_, logp_, user_data_):
     x = numba.carray(x_, (dim,))
     grad = numba.carray(grad_, (dim,))
     out = numba.carray(logp_, (1,))
-    value = logp_grad(x, packed, grad)
+    affine = int(header[H_AFFINE])
+    if affine == 0:
+        value = logp_grad(x, packed, grad)
+    else:
+        moved = np.empty(dim)
+        for i in range(dim):
+            moved[i] = packed[affine + i] + packed[affine + dim + i] * x[i]
+        value = logp_grad(moved, packed, grad)
+        for i in range(dim):
+            grad[i] *= packed[affine + dim + i]
     out[0] = value
     for i in range(dim):
         if not math.isfinite(grad[i]):
@@ -770,13 +785,20 @@ EXPAND_SIGNATURE = numba.types.int64(
 
 @numba.cfunc(EXPAND_SIGNATURE, cache=True)
 def store_cfunc(dim, stored, x_, out_, user_data_):
-    """Store the unconstrained draw as it is; everything derived from it is computed by :func:`derive`."""
+    """Store the unconstrained draw x (through the affine map, when there is one); :func:`derive` computes the rest."""
     if dim != stored:
         return -1
+    header = numba.carray(user_data_, (HEADER,), np.float64)
+    affine = int(header[H_AFFINE])
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
-    for i in range(dim):
-        out[i] = x[i]
+    if affine == 0:
+        for i in range(dim):
+            out[i] = x[i]
+    else:
+        packed = numba.carray(user_data_, (int(header[H_LEN]),), np.float64)
+        for i in range(dim):
+            out[i] = packed[affine + i] + packed[affine + dim + i] * x[i]
     return 0
 
 

@@ -101,6 +101,7 @@ HEADER_SLOTS = (
     "B_UGROUP",
     "B_UWRONG",
     "B_UERROR",
+    "H_AFFINE",
 )
 SLOT = {name: i for i, name in enumerate(HEADER_SLOTS)}
 HEADER = len(HEADER_SLOTS)
@@ -170,6 +171,7 @@ HEADER = len(HEADER_SLOTS)
     B_UGROUP,
     B_UWRONG,
     B_UERROR,
+    H_AFFINE,
 ) = range(HEADER)
 
 TRANSFORM_COLUMNS = 5
@@ -432,6 +434,37 @@ def pack(
     packed = np.concatenate(parts)
     packed[H_LEN] = len(packed)
     return packed
+
+
+def precondition(packed: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The packed vector with an affine change of the sampler's coordinates appended: x = centre + scale ⊙ y.
+
+    The compiled density then takes y (:func:`~dnamodel.inference.dated_kernel.logp_cfunc` maps it
+    to x and scales the gradient by ``scale``) and stores x: a sampler whose mass matrix starts at
+    the identity starts, in y, where a fit with posterior means ``centre`` and standard deviations
+    ``scale`` ended its adaptation. Nothing else in the vector changes, so every function over
+    draws reads it as the vector it was made from.
+
+    Examples
+    --------
+    >>> from dnamodel.data import load_data
+    >>> from dnamodel.families import load_model
+    >>> from dnamodel.spec.dated import resolve_dated
+    >>> packed = pack(resolve_dated(load_model("dated"), load_data()))
+    >>> n = int(packed[H_NDIM])
+    >>> warm = precondition(packed, np.zeros(n), np.ones(n))
+    >>> int(warm[H_AFFINE]) == len(packed), int(warm[H_LEN]) == len(packed) + 2 * n
+    (True, True)
+    """
+    n = int(packed[H_NDIM])
+    centre, scale = np.asarray(centre, dtype=float), np.asarray(scale, dtype=float)
+    if centre.shape != (n,) or scale.shape != (n,) or not np.all(scale > 0):
+        raise ValueError(f"an affine preconditioner needs {n} centres and {n} positive scales")
+    base = packed[: int(packed[H_LEN])] if packed[H_AFFINE] == 0 else packed[: int(packed[H_AFFINE])]
+    out = np.concatenate((base, centre, scale))
+    out[H_AFFINE] = len(base)
+    out[H_LEN] = len(out)
+    return out
 
 
 def likelihoods(inputs: DatedInputs) -> np.ndarray:
