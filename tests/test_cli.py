@@ -74,7 +74,7 @@ def test_data_check(capsys):
     code, out, _ = run(capsys, "data", "check")
     assert code == 0
     assert "The bundled data are valid" in out
-    assert "77 units in 7 prefectures of Tibet Autonomous Region (TAR) (tibet), 3,648,100 residents" in out
+    assert "77 units in 7 prefectures of Tibet Autonomous Region (TAR; id tibet), 3,648,100 residents" in out
     _, out, _ = run(capsys, "data", "check", "--json")
     assert json.loads(out)["units"] == 77
 

@@ -222,7 +222,7 @@ MARAVEL = example_path("maravel")
 def test_data_check_verbose_shows_how_each_printed_figure_is_read(capsys):
     assert main(["data", "check", "--data", str(MARAVEL / "data"), "--verbose"]) == 0
     out = capsys.readouterr().out
-    assert "14 units in 5 counties of Maravel (an invented republic) (maravel), 1,307,300 residents" in out
+    assert "14 units in 5 counties of Maravel (an invented republic; id maravel), 1,307,300 residents" in out
     assert "How each printed figure is read" in out
     for words in (
         "a value a little under 110,000: from 99,000 to 110,000 (width 10%)",

@@ -182,9 +182,10 @@ def _check(args: argparse.Namespace, out: Any) -> None:
     lines: list[Table | str] = [
         f"{'The bundled data' if data.location == 'bundled' else f'The data in {data.location}'} are valid "
         f"({data.version}): {study.title()}.",
-        f"{summary['units']} units in {summary['groups']} {study.groups_word} of {region.name} ({data.region}), "
+        f"{summary['units']} units in {summary['groups']} {study.groups_word} of {_named(region.name, data.region)}, "
         f"{format_count(region.population)} residents; {summary['observations']} observations{figures}.",
-        f"Numeric columns of units.csv (covariates): {', '.join(columns) or 'none'}. Compared with: {compared}.",
+        f"Covariates (numeric columns of units.csv other than population): "
+        f"{', '.join(c for c in columns if c != 'population') or 'none'}. Compared with: {compared}.",
         "Models the data name ([models]): "
         + ("; ".join(named) if named else "none; a command then needs a spec named")
         + ".",
@@ -248,3 +249,10 @@ def _check_models(data: Dataset) -> None:
 
 def _percent(value: Fraction) -> str:
     return f"{float(value) * 100:.2f}%"
+
+
+def _named(name: str, key: str) -> str:
+    """A region's name with its id, in one bracket: "Maravel (an invented republic; id maravel)"."""
+    if name.endswith(")") and "(" in name:
+        return f"{name[:-1]}; id {key})"
+    return f"{name} (id {key})"
