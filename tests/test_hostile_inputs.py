@@ -697,7 +697,7 @@ class TestCommandLine:
 
     @pytest.mark.parametrize("command", ["estimate", "sweep"])
     def test_a_specs_draws_over_the_memory_cap_name_its_file_and_key(self, home, capsys, command):
-        spec = write(home, "spec.toml", spec_with("dated", "max_draws = 12000", "max_draws = 2_000_000_000"))
+        spec = write(home, "spec.toml", spec_with("dated", "max_draws = 6000", "max_draws = 2_000_000_000"))
         argv = [command, str(spec), *(["--set", "fraction.unreported_offset=0,-1"] if command == "sweep" else [])]
         err = one_problem(refused(capsys, home, argv, f"{spec}, field 'sampler.draws'", "draws × chains"))
         assert "--draws" in err
