@@ -33,9 +33,12 @@ STEP = 500
 MARGIN = 1.1
 """A round projected from a failing gate draws this much more than the projection: the projection
 is itself a Monte Carlo estimate, and a round that falls just short costs a round more."""
-ROUND_TUNE = 50
-"""Tuning steps of each continued chain before its draws follow its earlier ones (as a refit's
-extension, :data:`~dnamodel.checks.dated.EXTENSION_TUNE`)."""
+ROUND_TUNE = 300
+"""Tuning steps of each continued chain before its draws follow its earlier ones. A refit's extension
+takes 50 (:data:`~dnamodel.checks.dated.EXTENSION_TUNE`); continuing the default model's fit from
+1,000 draws per chain with 50, one chain of four came out with half its step size and three times
+the leapfrog steps per draw (254 against 81), and the round took 1.6 times as long as with 300, after
+which every chain took about 63 steps per draw, fewer than in the first round (``benchmarks/README.md``)."""
 
 
 @dataclass(frozen=True)
