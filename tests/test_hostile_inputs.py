@@ -293,7 +293,7 @@ class TestSpec:
             ),
             ("hierarchical", "draws = 2500", 'draws = "1500"', "sampler.draws", 'whole number, got the string "1500"'),
             ("hierarchical", "chains = 4", "chains = 4.0", "sampler.chains", "write it without a decimal point: 4"),
-            ("dated", "draws = 6000", 'draws = "1500"', "sampler.draws", 'got the string "1500"'),
+            ("dated", 'draws = "auto"', 'draws = "1500"', "sampler.draws", 'got the string "1500"'),
             ("dated", "census_error = 0.03", "census_error = true", "population.census_error", "got the boolean true"),
             ("dated", 'date = "2022-07"', "date = 2022-07-01", "estimand.date", "got the date 2022-07-01"),
             ("dated", 'covariate = "han_share_2020"', "covariate = 1", "fraction.covariate", "must be a string"),
@@ -697,7 +697,7 @@ class TestCommandLine:
 
     @pytest.mark.parametrize("command", ["estimate", "sweep"])
     def test_a_specs_draws_over_the_memory_cap_name_its_file_and_key(self, home, capsys, command):
-        spec = write(home, "spec.toml", spec_with("dated", "draws = 6000", "draws = 2_000_000_000"))
+        spec = write(home, "spec.toml", spec_with("dated", "max_draws = 6000", "max_draws = 2_000_000_000"))
         argv = [command, str(spec), *(["--set", "fraction.unreported_offset=0,-1"] if command == "sweep" else [])]
         err = one_problem(refused(capsys, home, argv, f"{spec}, field 'sampler.draws'", "draws × chains"))
         assert "--draws" in err

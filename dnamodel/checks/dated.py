@@ -36,12 +36,12 @@ from dnamodel.inference.dated import (
     POINT,
     UPPER,
     Warm,
+    continue_chains,
     draw_prior,
     initial_point,
     layout_of,
     pack,
     sample_packed,
-    warm_start,
 )
 from dnamodel.inference.dated_quantities import derive_draws, named, predictive_draws, totals
 from dnamodel.provenance import package_version
@@ -266,38 +266,35 @@ def refit(
 
 
 def _extend(
-    packed: np.ndarray, inputs: DatedInputs, x: np.ndarray, steps: np.ndarray, *, seed: int, cores: int | None
+    packed: np.ndarray,
+    inputs: DatedInputs,
+    x: np.ndarray,
+    steps: np.ndarray,
+    *,
+    seed: int,
+    cores: int | None,
+    draws: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Every chain of ``x`` (chain, draw, ndim) continued from its last draw for as many draws again.
 
     Each chain is its own run of the sampler, started at its last draw with its last step size,
     in the coordinates of the refit's own posterior means and scales; after
-    :data:`EXTENSION_TUNE` steps its draws follow the ones it had. Returns the longer chains,
-    their last step sizes and the new divergences.
+    :data:`EXTENSION_TUNE` steps its draws follow the ones it had
+    (:func:`~dnamodel.inference.dated.continue_chains`). ``draws`` continues each chain by that
+    many instead. Returns the longer chains, their last step sizes and the new divergences.
     """
     chains, length = x.shape[0], x.shape[1]
-    own = warm_start(x, np.repeat(steps[:, None], 1, axis=1), tune=EXTENSION_TUNE)
-
-    def one(c: int) -> Any:
-        start = Warm(own.centre, own.scale, float(steps[c]), x[c, -1:], EXTENSION_TUNE)
-        return sample_packed(
-            packed,
-            inputs,
-            draws=length,
-            tune=EXTENSION_TUNE,
-            chains=1,
-            seed=_seed(seed, c),
-            target_accept=inputs.target_accept,
-            cores=1,
-            warm=start,
-        )
-
-    workers = max(1, min(chains, cores if cores is not None else (os.cpu_count() or 1)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(one, range(chains)))
-    longer = np.stack([np.concatenate((x[c], run.x[0])) for c, run in enumerate(runs)])
-    last = np.array([run.stats["step_size"][0, -1] for run in runs])
-    return longer, last, sum(int(run.stats["diverging"].sum()) for run in runs)
+    more = continue_chains(
+        packed,
+        inputs,
+        x,
+        steps,
+        draws=length if draws is None else draws,
+        tune=EXTENSION_TUNE,
+        seeds=[_seed(seed, c) for c in range(chains)],
+        cores=cores,
+    )
+    return np.concatenate((x, more.x), axis=1), more.stats["step_size"][:, -1], int(more.stats["diverging"].sum())
 
 
 def _seed(seed: int, *words: int) -> int:

@@ -228,12 +228,23 @@ def average_ranks(rows: np.ndarray) -> np.ndarray:
     n = a.shape[1]
     order = np.argsort(a, axis=1)  # the order among ties does not change their average
     ordered = np.take_along_axis(a, order, axis=1)
-    position = np.broadcast_to(np.arange(n), a.shape)
     changes = ordered[:, 1:] != ordered[:, :-1]
-    starts = np.concatenate((np.ones((a.shape[0], 1), bool), changes), axis=1)
-    ends = np.concatenate((changes, np.ones((a.shape[0], 1), bool)), axis=1)
+    ranks = np.empty_like(a)
+    # a row without ties (continuous draws: almost every row) ranks by its order alone
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, n + 1.0), a.shape), axis=1)
+    tied = np.flatnonzero(~changes.all(axis=1))
+    if len(tied):
+        ranks[tied] = _tied_ranks(order[tied], changes[tied], n)
+    return ranks
+
+
+def _tied_ranks(order: np.ndarray, changes: np.ndarray, n: int) -> np.ndarray:
+    """:func:`average_ranks` of rows with ties, from their sorting ``order`` and where sorted values change."""
+    position = np.broadcast_to(np.arange(n), order.shape)
+    starts = np.concatenate((np.ones((order.shape[0], 1), bool), changes), axis=1)
+    ends = np.concatenate((changes, np.ones((order.shape[0], 1), bool)), axis=1)
     first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
     last = np.minimum.accumulate(np.where(ends, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty_like(a)
+    ranks = np.empty(order.shape)
     np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
     return ranks

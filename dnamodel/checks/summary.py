@@ -258,6 +258,8 @@ def summarize_fit(idata: az.InferenceData, data: Any = None, *, sampling_section
         )
         if k in attrs
     }
+    if "draws" in provenance:
+        provenance |= draw_rounds(attrs)
     return Summary(
         model=str(attrs.get("model", "")),
         total=summary_total,
@@ -273,6 +275,27 @@ def summarize_fit(idata: az.InferenceData, data: Any = None, *, sampling_section
     )
 
 
+def draw_rounds(attrs: dict[str, Any]) -> dict[str, Any]:
+    """How a fit's draws were reached, from its ``attrs``: ``draw_rounds`` and ``draws_adaptive``.
+
+    ``draw_rounds`` lists the draws per chain at each stop decision of the main fit's adaptive
+    rounds (:mod:`dnamodel.checks.adaptive`), the last its ``draws``; a fit of a fixed number of
+    draws has one round.
+
+    Examples
+    --------
+    >>> draw_rounds({"draws": 5500, "draw_rounds_json": "[1000, 5500]"})
+    {'draw_rounds': [1000, 5500], 'draws_adaptive': True}
+    >>> draw_rounds({"draws": 6000})
+    {'draw_rounds': [6000], 'draws_adaptive': False}
+    """
+    import json
+
+    if "draw_rounds_json" in attrs:
+        return {"draw_rounds": [int(n) for n in json.loads(str(attrs["draw_rounds_json"]))], "draws_adaptive": True}
+    return {"draw_rounds": [int(attrs["draws"])], "draws_adaptive": False}
+
+
 def _interval_mcse(values: np.ndarray, prob: float) -> float:
     import arviz as az  # deferred: start-up time
 
@@ -284,16 +307,39 @@ def _noisy_figures(total: Quantity, draws: np.ndarray) -> dict[str, float]:
 
     Each with the ratio of its Monte Carlo error to the most the gate allows (above 1).
     """
+    interval = total.interval(0.9)
+    figures = quoted_errors(draws, (total.median, interval.low, interval.high), total.mcse_median)
+    return {name: mcse / allowed for name, (mcse, allowed) in figures.items() if not mcse < allowed}
+
+
+def quoted_errors(
+    draws: np.ndarray, values: tuple[float, float, float] | None = None, mcse_median: float | None = None
+) -> dict[str, tuple[float, float]]:
+    """Each figure the citation quotes of the total's ``draws`` (chain, draw): its MCSE and the gate's most.
+
+    The most the gate allows is :data:`MCSE_GATE` times the figure's rounding step. The figures are
+    the median, the 5% and the 95% quantile, as :func:`summarize_fit` computes them (``values`` and
+    ``mcse_median`` when it has them). The main fit's adaptive rounds stop on it
+    (:mod:`dnamodel.checks.adaptive`), so that a fit they stop is one whose sentence is not withheld.
+    """
     import arviz as az  # deferred: start-up time
 
-    interval = total.interval(0.9)
-    figures = {
-        "the median": (total.median, total.mcse_median),
-        "the 5% quantile": (interval.low, float(az.mcse(draws, method="quantile", prob=0.05))),
-        "the 95% quantile": (interval.high, float(az.mcse(draws, method="quantile", prob=0.95))),
+    flat = np.asarray(draws).ravel()
+    if values is None:
+        low, high = np.quantile(flat, [0.05, 0.95])
+        values = (float(np.median(flat)), float(low), float(high))
+    if mcse_median is None:
+        mcse_median = float(np.ravel(az.mcse(np.asarray(draws), method="median"))[0])
+    errors = (
+        mcse_median,
+        float(az.mcse(draws, method="quantile", prob=0.05)),
+        float(az.mcse(draws, method="quantile", prob=0.95)),
+    )
+    names = ("the median", "the 5% quantile", "the 95% quantile")
+    return {
+        name: (mcse, MCSE_GATE * significant_step(value))
+        for name, value, mcse in zip(names, values, errors, strict=True)
     }
-    allowed = {name: MCSE_GATE * significant_step(value) for name, (value, _) in figures.items()}
-    return {name: mcse / allowed[name] for name, (_, mcse) in figures.items() if not mcse < allowed[name]}
 
 
 def draws_to_pass(ratio: float, draws: int) -> int:

@@ -26,7 +26,7 @@ from dnamodel.data import Dataset
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, family_of, load_model
 from dnamodel.files import check_output_file, check_output_folder
-from dnamodel.outputs.formats import group_table, headline_table
+from dnamodel.outputs.formats import group_table, headline_table, rounds_text
 from dnamodel.outputs.pdf import pdf_printer
 from dnamodel.outputs.said import fixed_table, said_lines, widths_table
 from dnamodel.outputs.tables import Table, render, value_text
@@ -197,7 +197,8 @@ def _estimate_tables(result: Any) -> list[Table | str]:
     ]
     items: list[Table | str] = [
         f"{s.model}: {result.description}",
-        f"{d.chains} chains × {d.draws:,} draws, {s.provenance.get('sampler')}, seed {s.provenance.get('seed')}.",
+        f"{d.chains} chains × {d.draws:,} draws{rounds_text(s.provenance)}, {s.provenance.get('sampler')}, "
+        f"seed {s.provenance.get('seed')}.",
         "",
         headline_table(s),
     ]

@@ -11,6 +11,7 @@ its log prior is taken to each parameter's own scale for power-scaling
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from dnamodel import dims
+from dnamodel.checks.adaptive import draw_until_gated, first_draws
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import (
     Campaign,
@@ -171,9 +173,22 @@ class DatedFamily(Family):
     # --- the fit
 
     def fit(self, spec: DatedSpec, data: Dataset, settings: FitSettings) -> Fit:
-        """:func:`~dnamodel.inference.dated.fit_dated`; refits need only its inputs."""
-        fitted = fit_dated(spec, data, **settings.sampling())
-        asked = spec.sampler.draws if settings.draws is None else settings.draws
+        """:func:`~dnamodel.inference.dated.fit_dated`; refits need only its inputs.
+
+        A spec's ``draws = "auto"`` draws in rounds until the gates pass, with nutpie, unless the
+        settings fix the draws (:func:`~dnamodel.checks.adaptive.draw_until_gated`); PyMC's sampler
+        draws the cap.
+        """
+        adaptive = settings.draws is None and spec.sampler.adaptive and settings.sampler == "nutpie"
+        if adaptive:
+            cap = spec.sampler.draws
+            asked = first_draws(cap)
+            sampling = settings.sampling() | {"draws": asked}
+            adapt = functools.partial(draw_until_gated, cap=cap)
+            fitted = fit_dated(spec, data, **sampling, adapt=adapt, max_draws=cap)
+        else:
+            fitted = fit_dated(spec, data, **settings.sampling())
+            asked = spec.sampler.draws if settings.draws is None else settings.draws
         if fitted.idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
             raise KeyboardInterrupt
         return Fit(spec, fitted.idata, fitted.inputs, dict(fitted.timings))

@@ -14,9 +14,12 @@ The mathematics is ``docs/model.md``, section 5.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +97,7 @@ __all__ = [
     "Warm",
     "collected",
     "constrain",
+    "continue_chains",
     "database_stock",
     "derived",
     "draw_prior",
@@ -103,6 +107,7 @@ __all__ = [
     "log_likelihood",
     "log_prior",
     "pack",
+    "posterior_dataset",
     "precondition",
     "predictive_draws",
     "progress",
@@ -132,6 +137,9 @@ class Draws:
     x: np.ndarray  # (chain, draw, ndim)
     stats: dict[str, np.ndarray]  # each (chain, draw)
     seconds: float
+    rounds: tuple[int, ...] = ()
+    """Draws per chain at each round's stop decision, when the draws were continued in rounds
+    (:func:`continue_chains`; empty for one run of the sampler)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +286,55 @@ def sample_packed(
     return Draws(np.stack(xs), {name: np.stack(v) for name, v in stats.items()}, seconds)
 
 
+def continue_chains(
+    packed: np.ndarray,
+    inputs: DatedInputs,
+    x: np.ndarray,
+    steps: np.ndarray,
+    *,
+    draws: int,
+    tune: int,
+    seeds: Sequence[int],
+    cores: int | None = None,
+) -> Draws:
+    """Every chain of ``x`` (chain, draw, ndim) continued from its last draw for ``draws`` more draws.
+
+    Each chain is its own run of the sampler (seeded by its entry of ``seeds``), started at its
+    last draw with its last step size (``steps``, one per chain), in the coordinates of the draws'
+    own means and scales (:func:`warm_start`); after ``tune`` steps that re-tune the step size and
+    mass matrix there, its draws follow the ones it had. Returns only the new draws and their
+    statistics, chain by chain; ``seconds`` is the wall time of the runs. The chains run in
+    threads, at most ``cores`` at once; the draws do not depend on it.
+    """
+    chains = x.shape[0]
+    own = warm_start(x, np.asarray(steps, dtype=float)[:, None], tune=tune)
+
+    def one(c: int) -> Draws:
+        start = Warm(own.centre, own.scale, float(steps[c]), x[c, -1:], tune)
+        return sample_packed(
+            packed,
+            inputs,
+            draws=draws,
+            tune=tune,
+            chains=1,
+            seed=int(seeds[c]),
+            target_accept=inputs.target_accept,
+            cores=1,
+            warm=start,
+        )
+
+    workers = max(1, min(chains, cores if cores is not None else (os.cpu_count() or 1)))
+    begin = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(one, range(chains)))
+    seconds = time.perf_counter() - begin
+    return Draws(
+        np.concatenate([run.x for run in runs]),
+        {name: np.concatenate([run.stats[name] for run in runs]) for name in STATS},
+        seconds,
+    )
+
+
 # --- a fit as InferenceData ------------------------------------------------------------------------
 
 
@@ -308,6 +365,27 @@ def _dataset(values: dict[str, np.ndarray], chains: int, inputs: DatedInputs, sc
     return xr.Dataset(out)
 
 
+def _posterior(x: np.ndarray, inputs: DatedInputs) -> tuple[Any, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The posterior group of draws ``x`` (chain, draw, ndim), and the arrays it was derived from."""
+    import xarray as xr  # deferred: start-up time
+
+    flat = x.reshape(-1, x.shape[-1])
+    draws = derive_draws(flat, inputs)
+    values = derived(flat, inputs, draws)
+    posterior = _dataset(values, x.shape[0], inputs)
+    posterior["unconstrained"] = xr.DataArray(x, dims=(dims.CHAIN, dims.DRAW, "parameter"))
+    return posterior, draws, values
+
+
+def posterior_dataset(x: np.ndarray, inputs: DatedInputs) -> Any:
+    """The posterior group a fit of draws ``x`` (chain, draw, ndim) has, as :func:`to_inference_data` builds it.
+
+    What the gates read (:func:`~dnamodel.checks.gates.diagnose_posterior`), without the rest of
+    the ``InferenceData``: the main fit's adaptive rounds gate their draws with it.
+    """
+    return _posterior(x, inputs)[0]
+
+
 @dataclass
 class DatedFit:
     """A fitted dated model: the InferenceData and what it was fitted from."""
@@ -331,12 +409,8 @@ def to_inference_data(
 
     quiet_arviz()
     chains = result.x.shape[0]
-    flat = result.x.reshape(-1, result.x.shape[-1])
     _, prior_seed, predictive_seed = seeds(seed)
-    draws = derive_draws(flat, inputs)
-    values = derived(flat, inputs, draws)
-    posterior = _dataset(values, chains, inputs)
-    posterior["unconstrained"] = xr.DataArray(result.x, dims=(dims.CHAIN, dims.DRAW, "parameter"))
+    posterior, draws, values = _posterior(result.x, inputs)
     stats = xr.Dataset({name: ((dims.CHAIN, dims.DRAW), v) for name, v in result.stats.items()})
     stats["diverging"] = stats["diverging"].astype(bool)
     stats["tree_depth"] = stats["depth"]
@@ -428,6 +502,8 @@ def fit_dated(
     progress: bool = False,
     prior_draws: int = 2000,
     active: np.ndarray | None = None,
+    adapt: Callable[[Draws, np.ndarray, DatedInputs, int], Draws] | None = None,
+    max_draws: int | None = None,
 ) -> DatedFit:
     """Fit a dated model; see :func:`dnamodel.fit`.
 
@@ -438,6 +514,13 @@ def fit_dated(
 
     ``active`` leaves observations out of the likelihood (leave-one-out, forecasts) without
     changing anything else: the same compiled density reads a different packed vector.
+
+    ``adapt``, with nutpie, is given the first run's draws, the packed vector, the inputs and the
+    sampler's seed, and returns the draws continued in rounds (:class:`Draws`' ``rounds``): the
+    main fit's adaptive draws (:mod:`dnamodel.checks.adaptive`). ``draws`` is then the first
+    round's; the fit records the rounds (``draw_rounds_json``) and the time their gates took
+    (``timings["rounds"]``). ``max_draws``, the most draws per chain ``adapt`` may reach, is
+    checked against the memory cap before sampling, as ``draws`` is.
     """
     if sampler not in SAMPLERS:
         raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
@@ -448,12 +531,14 @@ def fit_dated(
     chains = settings.chains if chains is None else chains
     seed = settings.seed if seed is None else seed
     inputs = resolve_dated(spec, data)
-    check_sampler_settings(stored_per_draw(inputs), draws=draws, tune=tune, chains=chains, seed=seed)
+    most = max(draws, max_draws or 0)
+    check_sampler_settings(stored_per_draw(inputs), draws=most, tune=tune, chains=chains, seed=seed)
     sampler_seed, _, _ = seeds(seed)
     start = time.perf_counter()
     if sampler == "nutpie":
+        packed = pack(inputs, active)
         result = sample_packed(
-            pack(inputs, active),
+            packed,
             inputs,
             draws=draws,
             tune=tune,
@@ -463,6 +548,11 @@ def fit_dated(
             progress=progress,
         )
         timings = {"sample": round(result.seconds, 3), "load": round(time.perf_counter() - start - result.seconds, 3)}
+        if adapt is not None:
+            begin, first = time.perf_counter(), result.seconds
+            result = adapt(result, packed, inputs, sampler_seed)
+            timings["sample"] = round(result.seconds, 3)
+            timings["rounds"] = round(time.perf_counter() - begin - (result.seconds - first), 3)
     else:
         x, stats, seconds = sample_twin(
             inputs,
@@ -488,12 +578,13 @@ def fit_dated(
             kind="dated",
             seed=seed,
             sampler=sampler,
-            draws=draws,
+            draws=int(result.x.shape[1]),
             tune=tune,
             chains=chains,
             timings=timings,
             packages=fitted_packages(sampler, *(["pymc"] if sampler == "pymc" else [])),
-            extra={"estimand_date": spec.estimand.date},
+            extra={"estimand_date": spec.estimand.date}
+            | ({"draw_rounds_json": json.dumps(list(result.rounds))} if result.rounds else {}),
         )
     )
     return DatedFit(idata, inputs, timings)

@@ -14,6 +14,8 @@ fit's headline table, its group table and its citation, as one Markdown and one 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from dnamodel.checks.summary import Summary
 from dnamodel.data.study import NEUTRAL
@@ -340,3 +342,26 @@ def summary_documents(summary: Summary) -> dict[str, str]:
     latex = "\n".join(latex_table(t, label=label) for t, label in zip(tables, labels, strict=True))
     latex += "\n\\begin{quote}\n" + latex_escape(citation) + "\n\\end{quote}\n"
     return {"tables.md": markdown, "tables.tex": latex}
+
+
+def rounds_text(provenance: Mapping[str, Any]) -> str:
+    """How the main fit's draws were reached, for after "4 chains × 5,500 draws"; empty for a fixed number.
+
+    A spec's ``draws = "auto"`` draws in rounds until the gates pass or the cap
+    (:mod:`dnamodel.checks.adaptive`); the summary's provenance lists the rounds' draws per chain.
+
+    Examples
+    --------
+    >>> rounds_text({"draw_rounds": [1000, 5500], "draws_adaptive": True})
+    ' (adaptive: 2 rounds, 1,000 then 5,500 per chain)'
+    >>> rounds_text({"draw_rounds": [1000], "draws_adaptive": True})
+    ' (adaptive: 1 round)'
+    >>> rounds_text({"draw_rounds": [6000], "draws_adaptive": False})
+    ''
+    """
+    rounds = [int(n) for n in provenance.get("draw_rounds") or []]
+    if not provenance.get("draws_adaptive") or not rounds:
+        return ""
+    if len(rounds) == 1:
+        return " (adaptive: 1 round)"
+    return f" (adaptive: {len(rounds)} rounds, {' then '.join(f'{n:,}' for n in rounds)} per chain)"

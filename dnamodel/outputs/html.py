@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dnamodel.checks.predictive import Check
-from dnamodel.checks.summary import month_year
+from dnamodel.checks.summary import draw_rounds, month_year
 from dnamodel.errors import UsageError
 from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.outputs import plots
 from dnamodel.outputs.check_plots import predictive_plot
+from dnamodel.outputs.formats import rounds_text
 from dnamodel.outputs.markup import (
     BOUND_SIGN,
     STYLE,
@@ -527,7 +528,8 @@ def _fit_section(c: _Context) -> str:
     inside = sum(ch.inside for ch in counted)
     idle = len(c.view.checks) - len(counted)
     parts = [
-        f"<p>{d.chains} chains of {d.draws:,} draws after {escape(attrs.get('tune'))} tuning steps, sampler "
+        f"<p>{d.chains} chains of {d.draws:,} draws{escape(rounds_text(draw_rounds(attrs)))} after "
+        f"{escape(attrs.get('tune'))} tuning steps, sampler "
         f"{escape(attrs.get('sampler'))}, target acceptance {escape(attrs.get('target_accept'))}, "
         f"seed {escape(attrs['seed'])}.</p>",
         verdict,

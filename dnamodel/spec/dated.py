@@ -38,7 +38,9 @@ Its tables:
     ``wrong`` that they are, and their log-scale ``error_if_wrong`` if so. Their likelihood is
     (1 − w)·Π p(y_k | μ_k, s_k) + w·Π p(y_k | μ_k, error_if_wrong).
 ``[sampler]``
-    Draws, tuning steps, chains, seed and target acceptance.
+    Draws, tuning steps, chains, seed and target acceptance. ``draws = "auto"`` (with an optional
+    cap ``max_draws``, default 12,000 per chain) draws in rounds until the gates pass
+    (:class:`DatedSamplerSpec`, :mod:`dnamodel.checks.adaptive`).
 ``[voi.NAME]``
     Candidate observations for ``dnamodel voi`` (:mod:`dnamodel.spec.voi`, which validates them).
 
@@ -298,6 +300,37 @@ class ChecksSpec(_Strict):
     forecast: list[ForecastSpec] = Field(default_factory=list)
 
 
+MAX_DRAWS = 12_000
+"""The cap of ``draws = "auto"`` per chain when the spec gives no ``max_draws``."""
+
+
+class DatedSamplerSpec(SamplerSpec):
+    """A dated spec's ``[sampler]``: as every spec's, and ``draws = "auto"``, the main fit's adaptive draws.
+
+    With ``draws = "auto"`` the main fit draws in rounds until its gates pass
+    (:mod:`dnamodel.checks.adaptive`), up to ``max_draws`` per chain (default :data:`MAX_DRAWS`);
+    ``adaptive`` is then true, and ``draws`` holds the cap, for what draws a fixed number of the
+    spec (a sweep's points, the memory check). ``max_draws`` without ``draws = "auto"`` is an error.
+    """
+
+    max_draws: Annotated[int, Field(ge=10)] | None = None
+    adaptive: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if "adaptive" in data:
+            raise ValueError('no key "adaptive": draws = "auto" asks for draws in rounds until the gates pass')
+        if data.get("draws") == "auto":
+            cap = data.get("max_draws", MAX_DRAWS)
+            return {**data, "draws": cap, "max_draws": cap, "adaptive": True}
+        if "max_draws" in data and not isinstance(data.get("draws", 0), str):  # a string draws: its own error
+            raise ValueError('max_draws caps draws = "auto"; with a fixed number of draws, leave it out')
+        return data
+
+
 @dataclass(frozen=True)
 class DatedSpec(SpecIdentity):
     """A validated dated spec, before resolution against the data."""
@@ -310,7 +343,7 @@ class DatedSpec(SpecIdentity):
     databases: DatabasesSpec | None
     observations: dict[str, DatedObservationSpec]
     checks: ChecksSpec
-    sampler: SamplerSpec
+    sampler: DatedSamplerSpec
     priors: dict[str, Prior | FixedPrior]
     path: str
     text: str
@@ -387,7 +420,7 @@ def parse_dated(raw: dict[str, Any], text: str, file: str) -> DatedSpec:
     databases = None
     if "databases" in raw:
         databases = settings(DatabasesSpec, "databases")
-    sampler = _validate(SamplerSpec, raw.get("sampler", {}), "sampler", report)
+    sampler = _validate(DatedSamplerSpec, raw.get("sampler", {}), "sampler", report)
     checks = _validate(ChecksSpec, raw.get("checks", {}), "checks", report)
     observations: dict[str, DatedObservationSpec] = {}
     tables = raw.get("observations")

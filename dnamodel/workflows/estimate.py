@@ -124,8 +124,12 @@ def run_estimate(
         fit = family.fit(spec, data, settings)
     timings = dict(fit.timings)
     say("Summarising and checking the fit")
+    begin = time.perf_counter()
     summary = family.summarize(fit, data)
+    timings["summary"] = round(time.perf_counter() - begin, 3)
+    begin = time.perf_counter()
     checks = family.predictive_checks(fit)
+    timings["predictive_checks"] = round(time.perf_counter() - begin, 3)
     refits = family.refit_settings(fit.idata.attrs)
     loo_checks: list[Check] = []
     sources: list[SourceCheck] = []
@@ -154,7 +158,9 @@ def run_estimate(
                 sources=tuple(sources) if family.supports(Capability.LEAVE_SOURCE_OUT) else None,
             ),
         )
+    begin = time.perf_counter()
     prior = family.prior_check(fit)
+    timings["prior_check"] = round(time.perf_counter() - begin, 3)
     if structural is not None:
         family.save_checks(fit, SavedChecks(structural=structural))
     scaling = None
@@ -208,8 +214,11 @@ def _silent(line: str) -> None:
 def _plan(spec: Any, draws: int | None, tune: int | None, chains: int | None) -> str:
     """The sampler's settings as a status line says them: "4 × 4,000 draws, 1,500 tuning"."""
     chains = spec.sampler.chains if chains is None else chains
-    draws = spec.sampler.draws if draws is None else draws
     tune = spec.sampler.tune if tune is None else tune
+    if draws is None and getattr(spec.sampler, "adaptive", False):
+        cap = spec.sampler.draws
+        return f"{chains} chains, {tune:,} tuning, then draws in rounds until the gates pass (at most {cap:,})"
+    draws = spec.sampler.draws if draws is None else draws
     return f"{chains} × {draws:,} draws, {tune:,} tuning"
 
 
