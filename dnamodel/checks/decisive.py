@@ -223,9 +223,15 @@ def decisive_sentence(assumptions: Assumptions, low: float, high: float, persons
         return f"Not computed: {assumptions.not_computed}. Run `{assumptions.command}` to compute it."
     tried = len(assumptions.outcomes)
     unconverged = [o for o in assumptions.outcomes if not o.passed]
+    # refits made with their gates kept (warm-started or cold, each at its own draws) say where those are
+    at = (
+        " (each refit's draws and gates are in `--json`)"
+        if any(o.gates for o in unconverged)
+        else f" at {assumptions.chains} × {assumptions.draws:,} draws"
+    )
     caveat = (
-        f" {len(unconverged)} of the {tried} refits did not pass the convergence gates at "
-        f"{assumptions.chains} × {assumptions.draws:,} draws: read their figures as indicative."
+        f" {len(unconverged)} of the {tried} refits did not pass the convergence gates{at}: read their figures "
+        "as indicative."
         if unconverged
         else ""
     )

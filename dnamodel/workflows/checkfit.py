@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import CAMPAIGNS, Campaign, Contraction, Forecast, SourceCheck, TruthRecovery
@@ -34,7 +34,10 @@ from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import arviz as az
+    from distributed import Client
 
 
 def read_fit(path: str | Path) -> az.InferenceData:
@@ -216,7 +219,7 @@ def leave_one_out(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> list[Check]:
     """Exact leave-one-out: each observation against a refit without it.
 
@@ -279,7 +282,7 @@ def leave_one_source_out(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> list[SourceCheck]:
     """Leave one source out: every observation of a source against a refit without all of them.
 
@@ -345,7 +348,7 @@ def forecast_checks(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> list[Forecast]:
     """A dated fit's forecast checks: refit on what was published by each date, predict what came later.
 
@@ -569,7 +572,7 @@ def sbc(
     tune: int = 500,
     chains: int = 4,
     seed: int = 20220913,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> Calibration:
     """Simulation-based calibration (Talts et al. 2018) of a model, or of the model of a fit.
 

@@ -23,7 +23,10 @@ from dnamodel.outputs.voi import voi_plot
 from dnamodel.workflows.fit import fit as fit_model
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import arviz as az
+    from distributed import Client
 
 DEFAULT_SIMULATIONS = 200
 """Simulated values per candidate: a width ratio's Monte Carlo error of about 0.01 on the bundled data."""
@@ -41,7 +44,7 @@ def voi(
     chains: int | None = None,
     seed: int | None = None,
     status: Callable[[str], None] | None = None,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> ValueOfInformation:
     """Rank candidate observations by how much each, if found, would narrow the total's 90% interval.
 
@@ -131,7 +134,7 @@ def run_voi(
     chains: int | None,
     seed: int | None,
     status: Callable[[str], None] | None = None,
-    executor: Any = None,
+    executor: Executor | Client | None = None,
 ) -> VoiRun:
     """``dnamodel voi``: the fit at ``source`` (or, when that is ``None``, one made now at the spec's settings), ranked.
 
