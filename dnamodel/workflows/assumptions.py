@@ -257,10 +257,10 @@ def run_assumptions(
             chains=spec.sampler.chains,
             cached=cached,
             not_computed=(
-                f"the {len(todo)} refits ({chains_text(spec.sampler.chains, draws)} each) that find the assumptions "
-                "deciding this figure and the total by the typed share"
+                f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
+                "assumptions deciding this figure and the total by the typed share"
                 if parameter
-                else f"the {len(todo)} refits ({chains_text(spec.sampler.chains, draws)} each) that find the "
+                else f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
                 "assumptions deciding this figure"
             ),
             command=_command(spec, data, out),
