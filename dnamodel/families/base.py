@@ -106,7 +106,7 @@ class RefitSettings:
     tune: int
     chains: int
     seed: int
-    executor: Any = field(default=None, compare=False)
+    executor: Any = field(default=None, compare=False, repr=False)
     """Where a dated model's refits run (:func:`dnamodel.checks.dated.refits`' ``executor``): None, threads
     of this process; a ``concurrent.futures`` executor or a ``dask.distributed.Client``."""
 
