@@ -22,8 +22,15 @@ processes it waited for); the two sweeps in this process run again at the end, i
 because the machine is shared and its load drifts. ``--hierarchical`` runs the comparison model's
 benchmark instead (the old one: a sweep compiles once, each independent ``fit`` compiles).
 
+Every sweep in that comparison is cold (``warm=False``): each point re-tunes from scratch, as before
+issue 22. ``--target`` measures issue 22's target instead: a sweep whose points start from the spec's
+own fit (the default, ``warm=True``) against the same sweep cold and against ``--points`` fresh
+``dnamodel estimate SPEC --no-loo`` processes, in one run; the warm sweep runs again at the end. The
+cold sweep and the processes must give every point's median exactly; the warm sweep's must agree
+with them within 4 Monte Carlo standard errors (each from its point's ESS of the total).
+
 Run: ``make bench-sweep`` (about 35 minutes on 2 cores; ``--points`` and ``--draws`` for a quick
-look). Prints Markdown.
+look), or ``python benchmarks/bench_sweep.py --target --points 10`` (about 10 minutes). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,11 +109,11 @@ def dated(points: int, draws: int | None, tune: int | None) -> None:
     serial_label = "`sweep`, one point at a time (`threads=1`; each point's chains on 2 cores)"
     threads_label = "`sweep`, 2 threads of one process (`threads=2`, the default here; 1 core each)"
     with Clock() as clock:
-        serial = sweep(spec, grid, threads=1, **settings)
+        serial = sweep(spec, grid, threads=1, warm=False, **settings)
     record(serial_label, clock, serial["total_median"].values.tolist())
 
     with Clock() as clock:
-        threaded = sweep(spec, grid, threads=2, **settings)
+        threaded = sweep(spec, grid, threads=2, warm=False, **settings)
     record(threads_label, clock, threaded["total_median"].values.tolist())
 
     with (
@@ -115,7 +123,7 @@ def dated(points: int, draws: int | None, tune: int | None) -> None:
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        remote = sweep(spec, grid, client=client, **settings)
+        remote = sweep(spec, grid, client=client, warm=False, **settings)
     record(
         "`sweep` on a dask `LocalCluster` of 2 single-thread workers (its start-up included)",
         clock,
@@ -154,10 +162,10 @@ def dated(points: int, draws: int | None, tune: int | None) -> None:
 
     # again, in the other order: the machine is shared, and its load drifts over half an hour
     with Clock() as clock:
-        again = sweep(spec, grid, threads=2, **settings)
+        again = sweep(spec, grid, threads=2, warm=False, **settings)
     record(threads_label + ", again", clock, again["total_median"].values.tolist())
     with Clock() as clock:
-        again = sweep(spec, grid, threads=1, **settings)
+        again = sweep(spec, grid, threads=1, warm=False, **settings)
     record(serial_label + ", again", clock, again["total_median"].values.tolist())
 
     reference = medians[serial_label]
@@ -255,6 +263,99 @@ def hierarchical(points: int) -> None:
     print(f"\nLargest difference of a point's median between sweep and fit: {worst:.2f} MCSE of the median.")
 
 
+def _estimates(spec, values, settings, folder) -> tuple[list[float], list[float]]:
+    """Fresh ``dnamodel estimate SPEC --no-loo --json`` processes, one per value: their medians and seconds."""
+    medians, seconds = [], []
+    for i, value in enumerate(values):
+        spec_file = Path(folder) / f"dated_{i}.toml"
+        spec_file.write_text(_with_contrast_sigma(spec.text, value), encoding="utf-8")
+        # no refits of the decisive assumptions: a fit, its gates and its outputs, as issue 22's baseline
+        command = [sys.executable, "-m", "dnamodel", "estimate", str(spec_file), "--no-loo", "--assumptions", "off"]
+        command += ["--json", "--out", str(Path(folder) / f"out_{i}")]
+        command += [a for k, v in settings.items() if v is not None for a in (f"--{k}", str(v))]
+        begin = time.perf_counter()
+        run = subprocess.run(command, capture_output=True, text=True, check=False)
+        seconds.append(time.perf_counter() - begin)
+        if run.returncode not in (0, 3):
+            raise SystemExit(f"estimate failed ({run.returncode}): {run.stderr[-2000:]}")
+        medians.append(json.loads(run.stdout)["summary"]["total"]["median"])
+    return medians, seconds
+
+
+def _mcse_median(result) -> np.ndarray:
+    """Each point's MCSE of the total's median, from its ESS of the total and a normal's density by its 90% width."""
+    sd = (result["total_q95"].values - result["total_q05"].values) / (2 * 1.645)
+    return np.sqrt(0.25 / result["min_ess"].values) * sd * math.sqrt(2 * math.pi)
+
+
+def target(points: int, draws: int | None, tune: int | None) -> None:
+    """Issue 22's target: a warm-started sweep against the cold one and against fresh `estimate` processes."""
+    spec = load_model("dated")
+    values = _values(points)
+    grid = {PATH: values}
+    settings = {"draws": draws, "tune": tune}
+    rows: list[tuple[str, Clock, str, float]] = []
+    load_at_start = _load()
+    started = time.perf_counter()
+
+    def timed(label: str, run) -> Any:
+        with Clock() as clock:
+            found = run()
+        rows.append((label, clock, _load(), 0.0))
+        print(f"{label}: {clock.wall:.1f} s wall, {clock.cpu:.1f} s CPU, load {rows[-1][2]}", file=sys.stderr)
+        return found
+
+    warm_label = "`sweep`, warm-started from the spec's own fit (the default; 2 threads)"
+    warm = timed(warm_label, lambda: sweep(spec, grid, **settings))
+    cold = timed(
+        "`sweep`, every point cold (`warm=False`; 2 threads), as before",
+        lambda: sweep(spec, grid, warm=False, **settings),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        baseline_label = f"baseline: {points} × `dnamodel estimate SPEC --no-loo --assumptions off`, fresh processes"
+        medians, seconds = timed(baseline_label, lambda: _estimates(spec, values, settings, folder))
+    again = timed(warm_label + ", again", lambda: sweep(spec, grid, **settings))
+    if again["total_median"].values.tolist() != warm["total_median"].values.tolist():
+        raise SystemExit("the warm sweep's medians differ between its two runs")
+    if cold["total_median"].values.tolist() != medians:
+        raise SystemExit("the cold sweep's medians differ from the estimate processes'")
+    error = np.abs(warm["total_median"].values - cold["total_median"].values)
+    allowed = np.hypot(_mcse_median(warm), _mcse_median(cold))
+    if (error > 4 * allowed).any():
+        raise SystemExit(f"warm and cold medians differ by up to {float((error / allowed).max()):.1f} MCSE")
+    steps_warm = int((warm["tune"].values + warm["draws"].values).sum()) * spec.sampler.chains
+    steps_cold = int((cold["tune"].values + cold["draws"].values).sum()) * spec.sampler.chains
+    tune_warm = int(warm["tune"].values.sum()) * spec.sampler.chains
+    tune_cold = int(cold["tune"].values.sum()) * spec.sampler.chains
+    baseline = next(clock for label, clock, _, _ in rows if label == baseline_label)
+    print(
+        f"# Sweep target, dated model ({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs)\n"
+    )
+    print(
+        f"{points} points of `{PATH}` ({values[0]} to {values[-1]}), {spec.sampler.chains} chains, "
+        f"cold points {draws or spec.sampler.draws:,} draws after {tune or spec.sampler.tune:,}; seed "
+        f"{spec.sampler.seed}. Load average (1, 5, 15 min) at start: {load_at_start}.\n"
+    )
+    print("| measured | wall s | per point s | baseline ÷ this, wall | baseline ÷ this, CPU | CPU s | load after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, clock, load, _ in rows:
+        print(
+            f"| {label} | {clock.wall:.1f} | {clock.wall / points:.2f} | {baseline.wall / clock.wall:.2f}× "
+            f"| {baseline.cpu / clock.cpu:.2f}× | {clock.cpu:.1f} | {load} |"
+        )
+    starts = warm["start"].values.tolist()
+    print(
+        f"\nWarm sweep: points {', '.join(f'{s}' for s in starts)}; extensions "
+        f"{int(warm['extensions'].values.sum())}; passed their gates {int(warm['passed'].sum())} of {points} "
+        f"(cold: {int(cold['passed'].sum())}). Tuning steps {tune_warm:,} against {tune_cold:,} cold; "
+        f"all steps {steps_warm:,} against {steps_cold:,}. Largest difference of a median, warm against "
+        f"cold: {float((error / allowed).max()):.2f} MCSE of the difference. The cold sweep gave every "
+        f"`estimate` process's median exactly. Median `estimate` process: {float(np.median(seconds)):.1f} s. "
+        f"Whole benchmark: {(time.perf_counter() - started) / 60:.1f} min."
+    )
+
+
 def main() -> None:
     """Parse the options and run one benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -262,8 +363,13 @@ def main() -> None:
     parser.add_argument("--draws", type=int, help="draws per chain (default: the spec's)")
     parser.add_argument("--tune", type=int, help="tuning steps per chain (default: the spec's)")
     parser.add_argument("--hierarchical", action="store_true", help="the comparison model's benchmark instead")
+    parser.add_argument(
+        "--target", action="store_true", help="issue 22's target: warm sweep against cold and `estimate` processes"
+    )
     args = parser.parse_args()
-    if args.hierarchical:
+    if args.target:
+        target(args.points, args.draws, args.tune)
+    elif args.hierarchical:
         hierarchical(args.points)
     else:
         dated(args.points, args.draws, args.tune)

@@ -300,8 +300,14 @@ def _fake_point(settings, overrides):
     }
 
 
-def test_make_sweeps_runs_the_dated_sweeps_and_the_hierarchical_ones_on_request(tmp_path, capsys, monkeypatch):
+def _fake_points(monkeypatch):
+    """Every point made up by :func:`_fake_point`, and no base fit for them to start from."""
     monkeypatch.setattr(sweeps, "run_point", _fake_point)
+    monkeypatch.setattr(sweeps, "run_base", lambda settings: None)
+
+
+def test_make_sweeps_runs_the_dated_sweeps_and_the_hierarchical_ones_on_request(tmp_path, capsys, monkeypatch):
+    _fake_points(monkeypatch)
     assert main(["sweep", "--shipped", "--out", str(tmp_path), "--json", "--threads", "1"]) == 0
     ran = {Path(s["file"]).stem for s in json.loads(capsys.readouterr().out)["sweeps"]}
     assert ran == set(sweep_spec.shipped_sweeps("dated"))
@@ -314,7 +320,7 @@ def test_make_sweeps_runs_the_dated_sweeps_and_the_hierarchical_ones_on_request(
 
 
 def test_a_dated_sweeps_reference_point_takes_schema_defaults(monkeypatch):
-    monkeypatch.setattr(sweeps, "run_point", _fake_point)
+    _fake_points(monkeypatch)
     result = sweeps.sweep("dated", {"fraction.unreported_offset": [0.0, -1.0], THESIS: [True, False]}, threads=1)
     assert reference_interval(result) == (1.0e6, 1.0e6, 1.0e6)  # offset 0 (the default), thesis used
     rows = tornado_rows(result)

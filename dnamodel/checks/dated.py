@@ -301,6 +301,19 @@ def _seed(seed: int, *words: int) -> int:
     return int(np.random.SeedSequence([seed, *words]).generate_state(1)[0])
 
 
+def _refit_job(
+    inputs: DatedInputs,
+    job: dict[str, Any],
+    draws: int,
+    tune: int,
+    chains: int,
+    cores: int | None,
+    warm: Warm | None,
+) -> Refit:
+    """One job of :func:`refits`: a top-level function, so that process pools and dask workers can run it."""
+    return refit(inputs, draws=draws, tune=tune, chains=chains, cores=cores, **({"warm": warm} | job))
+
+
 def refits(
     inputs: DatedInputs,
     jobs: Sequence[dict[str, Any]],
@@ -309,6 +322,7 @@ def refits(
     tune: int,
     chains: int,
     warm: Warm | None = None,
+    executor: Any = None,
 ) -> Iterator[Refit]:
     """:func:`refit` for each job (its ``active``, ``seed`` and optional ``value``, ``censor``), in order.
 
@@ -320,13 +334,21 @@ def refits(
 
     ``warm`` (a fit's adaptation) starts every refit from it; a job may carry its own ``warm`` or
     ``predicts`` (:func:`refit`).
+
+    ``executor`` runs the refits elsewhere, as a sweep's points run (:func:`dnamodel.sweep`): a
+    ``concurrent.futures`` executor (a process pool: each worker loads the compiled density from
+    numba's disk cache once) or a ``dask.distributed.Client``. Each refit's chains then share one
+    core (a client's: its workers' threads); the numbers are the same as in this process.
     """
+    if executor is not None:
+        yield from _on_executor(inputs, jobs, executor, draws=draws, tune=tune, chains=chains, warm=warm)
+        return
     cpus = os.cpu_count() or 1
     threads = max(1, min(cpus, len(jobs)))
     cores = max(1, cpus // threads)
 
     def one(job: dict[str, Any]) -> Refit:
-        return refit(inputs, draws=draws, tune=tune, chains=chains, cores=cores, **({"warm": warm} | job))
+        return _refit_job(inputs, job, draws, tune, chains, cores, warm)
 
     if threads == 1:
         yield from map(one, jobs)
@@ -341,8 +363,47 @@ def refits(
             yield pending.popleft().result()
 
 
+def _on_executor(
+    inputs: DatedInputs,
+    jobs: Sequence[dict[str, Any]],
+    executor: Any,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    warm: Warm | None,
+) -> Iterator[Refit]:
+    """:func:`refits` on a process pool or a dask client, in order, at most four refits per worker waiting."""
+    dask = hasattr(executor, "nthreads")  # a dask.distributed.Client
+    if dask:
+        threads = list(executor.nthreads().values())
+        workers, cores = max(1, len(threads)), max(1, min(threads, default=1))
+        inputs = executor.scatter(inputs, broadcast=True)  # once to each worker, not with every refit
+    else:
+        workers, cores = max(1, int(getattr(executor, "_max_workers", os.cpu_count() or 1))), 1
+
+    def submit(job: dict[str, Any]) -> Any:
+        arguments = (_refit_job, inputs, job, draws, tune, chains, cores, warm)
+        return executor.submit(*arguments, pure=False) if dask else executor.submit(*arguments)
+
+    pending: deque[Any] = deque()
+    for job in jobs:
+        pending.append(submit(job))
+        if len(pending) > 4 * workers:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def dated_leave_one_out(
-    inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int, warm: Warm | None = None
+    inputs: DatedInputs,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    warm: Warm | None = None,
+    executor: Any = None,
 ) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
@@ -354,7 +415,7 @@ def dated_leave_one_out(
     rng = np.random.default_rng(_seed(seed, 1))
     n = len(inputs.observation)
     jobs = [{"active": np.arange(n) != k, "seed": _seed(seed, 2, k)} for k in range(n)]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
     checks = []
     for k, fit in enumerate(fits):
         predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
@@ -431,6 +492,7 @@ def dated_leave_one_source_out(
     seed: int,
     loo: Sequence[Check] | None = None,
     warm: Warm | None = None,
+    executor: Any = None,
 ) -> list[SourceCheck]:
     """Refit without each source's observations together; predict each of them, and score them jointly.
 
@@ -453,7 +515,13 @@ def dated_leave_one_source_out(
         word = [2, ks[0]] if len(ks) == 1 else [7, ks[0]]
         jobs.append({"active": active, "seed": _seed(seed, *word)})
         refitted.append(g)
-    fits = dict(zip(refitted, refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm), strict=True))
+    fits = dict(
+        zip(
+            refitted,
+            refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor),
+            strict=True,
+        )
+    )
     out = []
     for g, ks in groups.items():
         if g in reused:
@@ -481,7 +549,14 @@ class Forecast:
 
 
 def dated_forecasts(
-    inputs: DatedInputs, *, draws: int, tune: int, chains: int, seed: int, warm: Warm | None = None
+    inputs: DatedInputs,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    warm: Warm | None = None,
+    executor: Any = None,
 ) -> list[Forecast]:
     """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later.
 
@@ -493,7 +568,7 @@ def dated_forecasts(
         {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i), "predicts": np.asarray(targets, int)}
         for i, (_, cutoff, targets) in enumerate(inputs.forecasts)
     ]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
     out = []
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
@@ -569,6 +644,7 @@ def dated_sbc(
     tune: int = 500,
     chains: int = 4,
     probabilities: tuple[float, ...] = (0.5, 0.9),
+    executor: Any = None,
 ) -> Calibration:
     """Simulation-based calibration of the dated model (Talts et al. 2018).
 
@@ -607,7 +683,7 @@ def dated_sbc(
         value = np.where(bound, inputs.value, simulated[i])
         everything = np.ones(len(inputs.observation), bool)
         jobs.append({"active": everything, "seed": _seed(seed, 6, i), "value": value, "censor": censor})
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, executor=executor)
     for i, (job, fit) in enumerate(zip(jobs, fits, strict=True)):
         value, censor = job["value"], job["censor"]
         post = _ranked(fit.quantities, fit.total, fit.joint_log_likelihood, inputs)

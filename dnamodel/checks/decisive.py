@@ -59,6 +59,9 @@ class Outcome:
     change_high: float
     passed: bool
     """Whether the refit passed its convergence gates."""
+    gates: dict[str, Any] = field(default_factory=dict)
+    """How the refit was made and what its gates measured (:func:`refit_gates`): ``start``, ``tune``,
+    ``draws``, ``extensions``, ``max_rhat``, ``min_ess``, ``divergences``."""
 
     @property
     def largest(self) -> float:
@@ -80,6 +83,7 @@ class Outcome:
             "interval_90": [self.low, self.high],
             "change": {"median": self.change_median, "low": self.change_low, "high": self.change_high},
             "passed": self.passed,
+            "gates": self.gates or None,
         }
 
 
@@ -92,6 +96,8 @@ class FixedRow:
     low: float
     high: float
     passed: bool
+    gates: dict[str, Any] = field(default_factory=dict)
+    """As :attr:`Outcome.gates`."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -100,6 +106,7 @@ class FixedRow:
             "median": self.median,
             "interval_90": [self.low, self.high],
             "passed": self.passed,
+            "gates": self.gates or None,
         }
 
 
@@ -169,8 +176,23 @@ class Assumptions:
         }
 
 
+GATE_KEYS = ("start", "tune", "draws", "extensions", "max_rhat", "min_ess", "divergences")
+"""What a refit's :attr:`Outcome.gates` hold, read from its sweep point."""
+
+
+def refit_gates(point: dict[str, Any]) -> dict[str, Any]:
+    """A refit's gates and how it was made, from its sweep point (:data:`GATE_KEYS` it has)."""
+    return {key: point[key] for key in GATE_KEYS if key in point}
+
+
 def outcome(
-    name: str, setting: str, words: str, total: dict[str, float], passed: bool, default: dict[str, float]
+    name: str,
+    setting: str,
+    words: str,
+    total: dict[str, float],
+    passed: bool,
+    default: dict[str, float],
+    gates: dict[str, Any] | None = None,
 ) -> Outcome:
     """A candidate's refit (a sweep point's ``total``) against the default's at the same settings."""
 
@@ -188,6 +210,7 @@ def outcome(
         change("q05", "low"),
         change("q95", "high"),
         passed,
+        gates or {},
     )
 
 
@@ -200,9 +223,15 @@ def decisive_sentence(assumptions: Assumptions, low: float, high: float, persons
         return f"Not computed: {assumptions.not_computed}. Run `{assumptions.command}` to compute it."
     tried = len(assumptions.outcomes)
     unconverged = [o for o in assumptions.outcomes if not o.passed]
+    # refits made with their gates kept (warm-started or cold, each at its own draws) say where those are
+    at = (
+        " (each refit's draws and gates are in `--json`)"
+        if any(o.gates for o in unconverged)
+        else f" at {assumptions.chains} × {assumptions.draws:,} draws"
+    )
     caveat = (
-        f" {len(unconverged)} of the {tried} refits did not pass the convergence gates at "
-        f"{assumptions.chains} × {assumptions.draws:,} draws: read their figures as indicative."
+        f" {len(unconverged)} of the {tried} refits did not pass the convergence gates{at}: read their figures "
+        "as indicative."
         if unconverged
         else ""
     )

@@ -240,6 +240,7 @@ def dated_value_of_information(
     tune: int = 500,
     chains: int = 4,
     status: Callable[[str], None] | None = None,
+    executor: Any = None,
 ) -> ValueOfInformation:
     """Rank candidate observations by the expected narrowing of the total's 90% interval.
 
@@ -304,7 +305,10 @@ def dated_value_of_information(
                 jobs.append({"active": active, "seed": seed, "value": value})
             say(f"Refitting with {candidate.name} at {len(jobs)} simulated values ({c + 1} of {len(candidates)})")
             refit_widths = np.array(
-                [_width(r.total) for r in refits(augmented, jobs, draws=draws, tune=tune, chains=chains)]
+                [
+                    _width(r.total)
+                    for r in refits(augmented, jobs, draws=draws, tune=tune, chains=chains, executor=executor)
+                ]
             )
             # against the fit's own width: a refit without the candidate would set every ratio against one
             # short run's width, whose Monte Carlo error (about 10% on the bundled data) all of them would share

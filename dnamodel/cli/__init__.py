@@ -304,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", metavar="tcp://HOST:PORT", help="run the points on this dask.distributed scheduler"
     )
     sweep_parser.add_argument(
+        "--cold",
+        dest="warm",
+        action="store_false",
+        help="fit every point from scratch at --draws and --tune (default: a dated model's points of the spec's "
+        "structure start from the spec's own fit, gated and extended)",
+    )
+    sweep_parser.add_argument(
         "--shipped",
         action="store_true",
         help="run every shipped sweep of the model TARGET (the data's default model if none) and draw one tornado "
@@ -482,17 +489,16 @@ def check_arguments(args: argparse.Namespace) -> None:
                 )
         else:
             check_output_folder(args.results, "--results")
-    elif command == "sweep":
-        if args.out:
-            if args.shipped:
-                check_output_folder(args.out, "--out")
-            else:
-                check_output_file(args.out, "--out")
-        if args.scheduler and not SCHEDULER_ADDRESS.fullmatch(args.scheduler):
-            raise UsageError(
-                f"--scheduler {args.scheduler!r}: not a scheduler address; give PROTOCOL://HOST:PORT, "
-                "such as tcp://127.0.0.1:8786"
-            )
+    elif command == "sweep" and args.out:
+        if args.shipped:
+            check_output_folder(args.out, "--out")
+        else:
+            check_output_file(args.out, "--out")
+    if command in ("sweep", "voi") and args.scheduler and not SCHEDULER_ADDRESS.fullmatch(args.scheduler):
+        raise UsageError(
+            f"--scheduler {args.scheduler!r}: not a scheduler address; give PROTOCOL://HOST:PORT, "
+            "such as tcp://127.0.0.1:8786"
+        )
 
 
 SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})?")

@@ -56,7 +56,7 @@ SCHEMAS = {
     "report": 1,
     "forecast-check": 2,
     "compare": 2,
-    "sweep": 1,
+    "sweep": 2,
     "data-check": 2,
     "voi": 1,
 }

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import sys
 import tomllib
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +76,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             client=client,
             processes=args.processes,
             threads=args.threads,
+            warm=args.warm,
             progress=None if args.json else _progress(title),
             origins=origins,
             description=title,
@@ -88,7 +93,9 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             )
             continue
         hierarchical = "passed" in result
-        headers = [*paths, "median>", "90%>", "share>"] + (["div>", "R-hat>", "ESS>", "gates"] if hierarchical else [])
+        headers = [*paths, "median>", "90%>", "share>"] + (
+            ["start", "div>", "R-hat>", "ESS>", "gates"] if hierarchical else []
+        )
         render(
             out,
             Table(f"{title} ({result.attrs['model']})", headers, table_rows(result)),
@@ -174,6 +181,25 @@ def _sweep_target(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]], 
     if not grid:
         raise UsageError(f"{args.target} is a model: give the grid with --set PATH=V1,V2,...")
     return model, grid, name, title, origins
+
+
+@contextlib.contextmanager
+def refit_executor(args: argparse.Namespace) -> Iterator[Any]:
+    """Where a command's refits run, from its ``--processes N`` or ``--scheduler ADDRESS``: None, threads here.
+
+    A local process pool (spawned, as a sweep's) is shut down after the block; a dask client is closed.
+    """
+    if getattr(args, "scheduler", None):
+        client = _client(args.scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+    elif getattr(args, "processes", None) and args.processes > 1:
+        with ProcessPoolExecutor(max_workers=args.processes, mp_context=get_context("spawn")) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def _client(address: str) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from dnamodel.cli.common import EXIT_OK, default_model, load, print_json
 from dnamodel.cli.fits import _load, _status_line
+from dnamodel.cli.sweeps import refit_executor
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, family_of
 from dnamodel.files import check_output_folder
@@ -43,6 +44,16 @@ def add_voi_parser(commands: Any, parents: list[argparse.ArgumentParser], positi
     parser.add_argument("--tune", type=tune, metavar="N", help="tuning steps of each refit (default 500)")
     parser.add_argument("--chains", type=positive, metavar="N", help="chains of each refit (default: the fit's)")
     parser.add_argument("--seed", type=seed, metavar="S", help="the simulations' seed (default: the fit's)")
+    workers = parser.add_mutually_exclusive_group()
+    workers.add_argument(
+        "--processes",
+        type=positive,
+        metavar="N",
+        help="run the --refits in N local worker processes, as a sweep's points",
+    )
+    workers.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run the --refits on this dask.distributed scheduler"
+    )
 
 
 def _voi(args: argparse.Namespace, out: Any) -> int:
@@ -60,7 +71,7 @@ def _voi(args: argparse.Namespace, out: Any) -> int:
         raise UsageError(
             f"--from {source}: no such fit; make one with `dnamodel estimate` (it writes results/MODEL.nc)"
         )
-    with _status_line(enabled=not args.json) as status:
+    with _status_line(enabled=not args.json) as status, refit_executor(args) as executor:
         run = run_voi(
             spec,
             data,
@@ -73,6 +84,7 @@ def _voi(args: argparse.Namespace, out: Any) -> int:
             chains=args.chains,
             seed=args.seed,
             status=status,
+            executor=executor,
         )
     result = run.result
     if args.json:

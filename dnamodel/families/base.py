@@ -106,6 +106,9 @@ class RefitSettings:
     tune: int
     chains: int
     seed: int
+    executor: Any = field(default=None, compare=False, repr=False)
+    """Where a dated model's refits run (:func:`dnamodel.checks.dated.refits`' ``executor``): None, threads
+    of this process; a ``concurrent.futures`` executor or a ``dask.distributed.Client``."""
 
     def __post_init__(self) -> None:
         """Bounded as the command line bounds them: a refit's settings come from Python too."""
@@ -115,8 +118,8 @@ class RefitSettings:
         check_whole(self.seed, "seed", 0, MAX_SEED)
 
     def sampling(self) -> dict[str, int]:
-        """As keyword arguments of a check's refits."""
-        return asdict(self)
+        """As keyword arguments of a check's refits (the executor apart: a dated family passes it itself)."""
+        return {"draws": self.draws, "tune": self.tune, "chains": self.chains, "seed": self.seed}
 
 
 @contextlib.contextmanager
@@ -175,6 +178,10 @@ class SweepSettings:
     seed: int
     sampler: str
     cores: int | None = None
+    warm: bool = False
+    """Whether a point whose model has the spec's structure starts from the spec's own fit (``base``)."""
+    base: Any = None
+    """The spec's own fit's adaptation, when ``warm`` (a family's :meth:`Family.sweep_base`); not in a point's key."""
 
 
 SWEEP_PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -626,6 +633,13 @@ class Family:
     def sweep_point(self, spec: Any, data: Dataset, settings: SweepSettings) -> dict[str, Any]:
         """One point of a sweep."""
         raise self._lacks(Capability.SWEEP)
+
+    def sweep_base(self, spec: Any, data: Dataset, settings: SweepSettings) -> tuple[dict[str, Any], Any] | None:
+        """The spec's own point, fitted cold, and what the other points start from (``settings.base``).
+
+        None for a family whose points all start cold.
+        """
+        return None
 
     def check_point(self, spec: Any, data: Dataset, settings: SweepSettings) -> None:
         """Raise before any point runs if this point's spec cannot run."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,6 +36,7 @@ from dnamodel.checks.dated import (
     dated_predictive_checks,
     dated_prior_check,
     dated_sbc,
+    refit,
 )
 from dnamodel.checks.gates import diagnose_posterior
 from dnamodel.checks.powerscale import (
@@ -58,15 +60,21 @@ from dnamodel.families.base import (
     point_total,
 )
 from dnamodel.inference.dated import (
+    Draws,
+    Layout,
+    Warm,
     constrain,
     fit_dated,
+    layout_of,
     pack,
     sample_packed,
     scalars,
     stored_per_draw,
     totals,
     warm_from,
+    warm_start,
 )
+from dnamodel.inference.dated_packing import campaign_curve
 from dnamodel.inference.sampling import check_sampler_settings, seeds
 from dnamodel.outputs import dated as presented
 from dnamodel.outputs import plots
@@ -209,15 +217,17 @@ class DatedFamily(Family):
 
     def leave_one_out(self, fit: Fit, refit: RefitSettings) -> list[Check]:
         """Refits with each observation left out of the likelihood (a new packed vector each), warm from the fit."""
-        return dated_leave_one_out(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata))
+        return dated_leave_one_out(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
 
     def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
         """Refits with every observation of one source left out at once (a new packed vector each)."""
-        return dated_leave_one_source_out(fit.inputs, **refit.sampling(), loo=loo, warm=warm_from(fit.idata))
+        return dated_leave_one_source_out(
+            fit.inputs, **refit.sampling(), loo=loo, warm=warm_from(fit.idata), executor=refit.executor
+        )
 
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
         """The spec's ``[[checks.forecast]]``: refits on what was published by each date (warm from the fit, if any)."""
-        return dated_forecasts(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata))
+        return dated_forecasts(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
 
     def prior_check(self, fit: Fit) -> PriorCheck:
         """The prior total (the thesis is data here: no separate bound to weigh it by)."""
@@ -247,7 +257,15 @@ class DatedFamily(Family):
 
     def sbc(self, inputs: DatedInputs, simulations: int, refit: RefitSettings) -> Calibration:
         """:func:`~dnamodel.checks.dated.dated_sbc`."""
-        return dated_sbc(inputs, simulations, seed=refit.seed, draws=refit.draws, tune=refit.tune, chains=refit.chains)
+        return dated_sbc(
+            inputs,
+            simulations,
+            seed=refit.seed,
+            draws=refit.draws,
+            tune=refit.tune,
+            chains=refit.chains,
+            executor=refit.executor,
+        )
 
     def contraction(self, fit: Fit) -> list[Contraction]:
         """:func:`~dnamodel.checks.dated.dated_contraction`, from the fit's prior and posterior draws."""
@@ -288,6 +306,7 @@ class DatedFamily(Family):
             tune=refit.tune,
             chains=refit.chains,
             status=status,
+            executor=refit.executor,
         )
 
     # --- what a person reads
@@ -316,54 +335,53 @@ class DatedFamily(Family):
     def sweep_point(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> dict[str, Any]:
         """A new packed vector for the one compiled density, and only the sweep's numbers.
 
-        As :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed, so a point at the
-        spec's own values has its fit's draws; but no prior draws, predictives or ``InferenceData``.
-        The gates are :func:`~dnamodel.checks.gates.diagnose_posterior`'s on the free parameters
-        (every element of the unconstrained vector), the gated scalars, the total, the share and the
-        groups' totals: a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every
-        derived vector (each unit's fraction and collection, each observation's expectation),
-        functions of the same draws.
+        With ``settings.base`` (the spec's own fit, :meth:`sweep_base`), a point whose parameters are
+        the base's (:func:`warm_for`: the same curve and form, every sampled block the base's, some
+        perhaps held at fixed values) starts from the base's adaptation: :data:`WARM_POINT_DRAWS`
+        draws per chain after :data:`~dnamodel.inference.dated.WARM_TUNE` tuning steps, gated on the
+        total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400) and extended by
+        :func:`~dnamodel.checks.dated.refit` when it fails. Any other point is a cold fit
+        (:func:`_cold_point`). ``start`` in the result says which.
         """
-        import xarray as xr  # deferred: start-up time
-
         inputs = resolve_dated(spec, data)
-        result = sample_packed(
-            pack(inputs),
+        warm = warm_for(settings.base, inputs) if settings.warm and settings.base is not None else None
+        if warm is None:
+            return _cold_point(spec, inputs, settings)[0]
+        fit = refit(
             inputs,
-            draws=settings.draws,
-            tune=settings.tune,
+            np.ones(len(inputs.observation), bool),
+            draws=min(settings.draws, WARM_POINT_DRAWS),
+            tune=warm.tune,
             chains=settings.chains,
-            seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
-            target_accept=spec.sampler.target_accept,
+            seed=seeds(settings.seed)[0],
             cores=settings.cores,
+            warm=warm,
+            predicts=np.zeros(0, int),
         )
-        chains = result.x.shape[0]
-        q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
-        sums = totals(q, inputs)
-        total, share, by_group = sums["total"], sums["share"], sums["group_total"]
-        by_chain = scalars(q, inputs) | {"total": total, "share": share}
-        variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
-            name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
-        }
-        variables["group_total"] = (
-            (dims.CHAIN, dims.DRAW, dims.GROUP),
-            by_group.reshape(chains, -1, by_group.shape[1]),
+        sums = totals(fit.quantities, inputs)
+        return _point_result(
+            spec,
+            inputs,
+            sums,
+            divergences=fit.divergences,
+            rhat=fit.rhat,
+            ess=fit.ess,
+            passed=fit.passed,
+            start="warm",
+            tune=fit.tune,
+            draws=fit.x.shape[0] // fit.chains,
+            extensions=fit.extensions,
         )
-        variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
-        posterior = xr.Dataset(variables)
-        d = diagnose_posterior(posterior, int(result.stats["diverging"].sum()))
-        return {
-            "total": point_total(total),
-            "share_median": float(np.median(share)),
-            "group_median": {
-                group: float(v) for group, v in zip(inputs.group, np.median(by_group, axis=0), strict=True)
-            },
-            "divergences": d.divergences,
-            "max_rhat": d.max_rhat,
-            "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
-            "passed": d.passed,
-            "spec_hash": spec.hash,
-        }
+
+    def sweep_base(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> tuple[dict[str, Any], Any]:
+        """The spec's own point, a cold fit at the sweep's settings, and its adaptation (:class:`SweepBase`)."""
+        inputs = resolve_dated(spec, data)
+        result, draws = _cold_point(spec, inputs, settings)
+        result["start"] = "base"
+        base = SweepBase(
+            warm_start(draws.x, draws.stats["step_size"]), layout_of(inputs), campaign_curve(inputs), inputs.form
+        )
+        return result, base
 
     def check_point(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> None:
         """The point's inputs resolve, and its draws fit in memory."""
@@ -374,3 +392,127 @@ class DatedFamily(Family):
             chains=settings.chains,
             seed=settings.seed,
         )
+
+
+WARM_POINT_DRAWS = REFIT_DRAWS
+"""Draws per chain of a sweep's point warm-started from the spec's own fit (before any extension)."""
+
+
+@dataclass(frozen=True)
+class SweepBase:
+    """What a sweep's points start from: the spec's own fit's adaptation and what fixes its parameters' meaning."""
+
+    warm: Warm
+    layout: Layout
+    curve: int
+    form: str | None
+
+
+def warm_for(base: SweepBase, inputs: DatedInputs) -> Warm | None:
+    """The base's adaptation in a point's coordinates, or None when the point's model has another structure.
+
+    The same structure: the same campaign curve and covariate form, and each block the point samples
+    sampled by the base with as many elements. A block the point holds at a fixed value (model card
+    5.8) is left out of the base's centre, scales and points (the rest keep theirs); a block added,
+    dropped or resized (a term left out, an offset added, a unit more) makes it a cold fit.
+    """
+    if campaign_curve(inputs) != base.curve or inputs.form != base.form:
+        return None
+    layout = layout_of(inputs)
+    index = np.full(layout.ndim, -1)
+    for name, where in layout.blocks.items():
+        size = where.stop - where.start
+        theirs = base.layout.blocks.get(name, slice(0, 0))
+        sampled = theirs.stop - theirs.start if theirs.start < base.layout.ndim else 0
+        if where.start >= layout.ndim and size:  # held at a fixed value: left out of the warm start
+            continue
+        if size != sampled:
+            return None
+        index[where] = np.arange(theirs.start, theirs.stop)
+    if (index < 0).any():
+        return None
+    w = base.warm
+    return Warm(w.centre[index], w.scale[index], w.step, w.points[:, index], w.tune)
+
+
+def _cold_point(spec: DatedSpec, inputs: DatedInputs, settings: SweepSettings) -> tuple[dict[str, Any], Draws]:
+    """A point fitted as :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed.
+
+    So a point at the spec's own values has its fit's draws; but no prior draws, predictives or
+    ``InferenceData``. The gates are :func:`~dnamodel.checks.gates.diagnose_posterior`'s on the free
+    parameters (every element of the unconstrained vector), the gated scalars, the total, the share and
+    the groups' totals: a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every derived
+    vector (each unit's fraction and collection, each observation's expectation), functions of the same draws.
+    """
+    import xarray as xr  # deferred: start-up time
+
+    result = sample_packed(
+        pack(inputs),
+        inputs,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
+        target_accept=spec.sampler.target_accept,
+        cores=settings.cores,
+    )
+    chains = result.x.shape[0]
+    q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
+    sums = totals(q, inputs)
+    total, share, by_group = sums["total"], sums["share"], sums["group_total"]
+    by_chain = scalars(q, inputs) | {"total": total, "share": share}
+    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
+    }
+    variables["group_total"] = (
+        (dims.CHAIN, dims.DRAW, dims.GROUP),
+        by_group.reshape(chains, -1, by_group.shape[1]),
+    )
+    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
+    d = diagnose_posterior(xr.Dataset(variables), int(result.stats["diverging"].sum()))
+    point = _point_result(
+        spec,
+        inputs,
+        sums,
+        divergences=d.divergences,
+        rhat=d.max_rhat,
+        ess=min(d.min_ess_bulk, d.min_ess_tail),
+        passed=d.passed,
+        start="cold",
+        tune=settings.tune,
+        draws=settings.draws,
+        extensions=0,
+    )
+    return point, result
+
+
+def _point_result(
+    spec: DatedSpec,
+    inputs: DatedInputs,
+    sums: dict[str, np.ndarray],
+    *,
+    divergences: int,
+    rhat: float,
+    ess: float,
+    passed: bool,
+    start: str,
+    tune: int,
+    draws: int,
+    extensions: int,
+) -> dict[str, Any]:
+    """A sweep point's numbers, as plain data: the total, the share, each group's median, the gates."""
+    by_group = sums["group_total"]
+    return {
+        "total": point_total(sums["total"]),
+        "share_median": float(np.median(sums["share"])),
+        "group_median": {group: float(v) for group, v in zip(inputs.group, np.median(by_group, axis=0), strict=True)},
+        "divergences": int(divergences),
+        "max_rhat": float(rhat),
+        "min_ess": float(ess),
+        "passed": bool(passed),
+        "start": start,
+        "tune": int(tune),
+        "draws": int(draws),
+        "extensions": int(extensions),
+        "spec_hash": spec.hash,
+    }

@@ -752,7 +752,7 @@ def _sensitivity_section(c: _Context) -> str:
             paths = list(s.result["total_median"].dims)
             headers = [*paths, "median", "90% interval", "share"]
             if "passed" in s.result:
-                headers += ["divergences", "max R-hat", "min ESS", "gates"]
+                headers += ["start", "divergences", "max R-hat", "min ESS", "gates"]
             stale = f' <span class="warning">Stale: {escape(s.stale)}.</span>' if s.stale else ""
             parts += [
                 f"<h4>{escape(s.title)}</h4>",

@@ -21,16 +21,34 @@ def fixed_table(said: Any) -> Table | None:
     if a is None or not a.computed or not a.fixed:
         return None
     rows = [
-        [f"{r.value:.1f}", _count(r.median), f"{_count(r.low)} to {_count(r.high)}", "" if r.passed else "gates failed"]
+        [
+            f"{r.value:.1f}",
+            _count(r.median),
+            f"{_count(r.low)} to {_count(r.high)}",
+            *_gate_cells(r.gates, a.chains),
+            "" if r.passed else "gates failed",
+        ]
         for r in a.fixed
     ]
     symbol = said.fixed_symbol
     return Table(
-        f"The total if the {said.fixed_words} ({symbol}) were known (refits with {symbol} held at each value, "
-        f"{a.chains} × {a.draws:,} draws)",
-        [symbol, "median>", "90%>", ""],
+        f"The total if the {said.fixed_words} ({symbol}) were known (refits with {symbol} held at each value; "
+        "R-hat and ESS of the total)",
+        [symbol, "median>", "90%>", "start", "draws>", "R-hat>", "ESS>", ""],
         rows,
     )
+
+
+def _gate_cells(gates: dict[str, Any], chains: int) -> list[str]:
+    """A refit's start (warm, cold), its chains × draws, R-hat and ESS; blank where a cached refit lacks them."""
+    if not gates:
+        return ["", "", "", ""]
+    return [
+        str(gates.get("start", "")),
+        f"{chains} × {int(gates['draws']):,}" if "draws" in gates else "",
+        f"{float(gates['max_rhat']):.3f}" if "max_rhat" in gates else "",
+        f"{float(gates['min_ess']):,.0f}" if "min_ess" in gates else "",
+    ]
 
 
 def widths_table(said: Any) -> Table | None:
@@ -89,6 +107,10 @@ def said_html(said: Any, summary: Any) -> str:
         if made is not None:
             parts.append(f"<h3>{escape(made.title)}</h3>")
             parts.append(
-                table([h.rstrip(">") for h in made.columns], made.rows, numeric=range(1, len(made.columns) - 1))
+                table(
+                    [h.rstrip(">") for h in made.columns],
+                    made.rows,
+                    numeric=[i for i, h in enumerate(made.columns) if h.endswith(">")],
+                )
             )
     return "".join(parts)

@@ -153,6 +153,7 @@ def table_rows(result: Any) -> list[list[str]]:
         ]
         if "passed" in point:
             row += [
+                str(point["start"].values) if "start" in point else "cold",
                 str(int(point["divergences"])),
                 f"{float(point['max_rhat']):.3f}",
                 f"{float(point['min_ess']):,.0f}",

@@ -20,28 +20,29 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import time
 import typing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dnamodel.checks.decisive import STRUCTURAL, Assumptions, FixedRow, Outcome, outcome
+from dnamodel.checks.decisive import STRUCTURAL, Assumptions, FixedRow, Outcome, outcome, refit_gates
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, UsageError
-from dnamodel.families import current_value, known_paths, load_sweep
+from dnamodel.families import current_value, family_of, known_paths, load_sweep
 from dnamodel.families.base import SweepSettings
 from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.inference.dated import collected, constrain
 from dnamodel.spec import parameters
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.sweep import check_path, coordinate, shipped_sweeps
-from dnamodel.workflows.sweep import POINT_FORMAT, _point_key, run_point
+from dnamodel.workflows.sweep import POINT_FORMAT, _point_key, run_points, start_from_base
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 ASSUMPTION_DRAWS = 2000
 """Draws per chain of each refit: at 4 × 2,000 after 1,000 tuning steps the bundled default passes its
@@ -204,11 +205,22 @@ def run_assumptions(
     draws: int = ASSUMPTION_DRAWS,
     tune: int = ASSUMPTION_TUNE,
     status: Callable[[str], None] | None = None,
+    warm: bool = True,
+    client: Client | None = None,
+    processes: int | None = None,
+    threads: int | None = None,
 ) -> Assumptions:
     """Refit each candidate, the default and the κ table (or read them from the cache), and judge them.
 
     With ``compute`` false only cached refits are read; when any is missing, the result says what was
     not computed and the command that computes it.
+
+    The default's refit is cold, at ``draws`` and ``tune``; with ``warm`` each candidate whose model
+    has the default's structure (a prior, a data row, a value held fixed) starts from it, as a
+    sweep's point does (:func:`dnamodel.workflows.sweep.sweep`'s ``warm``), and is gated on the total
+    and extended if it fails; a structural alternative (a curve family, the offset left out or added)
+    is a cold fit. The refits run on a dask ``client``, ``processes`` or ``threads`` of this process
+    (the default), as a sweep's points; each refit's numbers are its own whatever runs it.
     """
     begin = time.perf_counter()
     found, skipped = candidates(spec)
@@ -216,7 +228,15 @@ def run_assumptions(
     fixed = [fixed_value(FIXED_PATH, v) for v in FIXED_VALUES] if parameter else []
     points: list[dict[str, Any]] = [{}, *(c.overrides for c in found), *fixed]
     settings = SweepSettings(
-        spec.path, spec.text, data.location, draws, tune, spec.sampler.chains, spec.sampler.seed, "nutpie"
+        spec.path,
+        spec.text,
+        data.location,
+        draws,
+        tune,
+        spec.sampler.chains,
+        spec.sampler.seed,
+        "nutpie",
+        warm=bool(warm),
     )
     store = Path(out) / POINTS_FOLDER
     keys = [_point_key(settings, data.version, p) for p in points]
@@ -225,7 +245,9 @@ def run_assumptions(
         with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
             results[i] = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))["result"]
     cached = len(results)
-    todo = [i for i in range(len(points)) if i not in results]
+    # a setting that is both a sweep's and the κ table's is one refit (the same key)
+    first = {key: keys.index(key) for key in keys}
+    todo = [i for i in range(len(points)) if i not in results and first[keys[i]] == i]
     if todo and not compute:
         return Assumptions(
             skipped=tuple(skipped),
@@ -235,10 +257,10 @@ def run_assumptions(
             chains=spec.sampler.chains,
             cached=cached,
             not_computed=(
-                f"the {len(todo)} refits ({chains_text(spec.sampler.chains, draws)} each) that find the assumptions "
-                "deciding this figure and the total by the typed share"
+                f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
+                "assumptions deciding this figure and the total by the typed share"
                 if parameter
-                else f"the {len(todo)} refits ({chains_text(spec.sampler.chains, draws)} each) that find the "
+                else f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
                 "assumptions deciding this figure"
             ),
             command=_command(spec, data, out),
@@ -246,26 +268,49 @@ def run_assumptions(
     if todo:
         make_folder(store, "the folder of the assumptions' refits")
         if status is not None:
-            status(f"Assumptions: {len(todo)} refits ({chains_text(spec.sampler.chains, draws)})")
-        cpus = os.cpu_count() or 1
-        threads = max(1, min(cpus, len(todo)))
-        threaded = replace(settings, cores=max(1, cpus // threads))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(run_point, threaded, points[i]): i for i in todo}
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                record = {"format": POINT_FORMAT, "overrides": points[i], "key": keys[i], "result": results[i]}
-                atomic_write_text(store / f"{keys[i]}.json", json.dumps(record, indent=1))
+            status(f"Assumptions: {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)})")
+
+        def finish(i: int, result: dict[str, Any]) -> None:
+            results[i] = result
+            record = {"format": POINT_FORMAT, "overrides": points[i], "key": keys[i], "result": result}
+            atomic_write_text(store / f"{keys[i]}.json", json.dumps(record, indent=1))
+
+        family = family_of(spec)
+        # the default's refit is points[0], {}: the base every other refit of its structure starts from
+        settings, rest = start_from_base(spec, settings, family, points, todo, finish)
+        run_points(
+            settings,
+            points,
+            rest,
+            finish,
+            threadable=True,
+            sampled=True,
+            client=client,
+            processes=processes,
+            threads=threads,
+        )
+    for i, key in enumerate(keys):
+        if i not in results and first[key] in results:
+            results[i] = results[first[key]]
     base = results[0]
     default = {
         "median": base["total"]["median"],
         "low": base["total"]["q05"],
         "high": base["total"]["q95"],
         "passed": bool(base["passed"]),
+        "max_rhat": base["max_rhat"],
+        "min_ess": base["min_ess"],
     }
     outcomes: list[Outcome] = [
-        outcome(c.name, c.setting, c.words, results[i + 1]["total"], bool(results[i + 1]["passed"]), default)
+        outcome(
+            c.name,
+            c.setting,
+            c.words,
+            results[i + 1]["total"],
+            bool(results[i + 1]["passed"]),
+            default,
+            refit_gates(results[i + 1]),
+        )
         for i, c in enumerate(found)
     ]
     offset = 1 + len(found)
@@ -276,6 +321,7 @@ def run_assumptions(
             results[offset + j]["total"]["q05"],
             results[offset + j]["total"]["q95"],
             bool(results[offset + j]["passed"]),
+            refit_gates(results[offset + j]),
         )
         for j, v in enumerate(FIXED_VALUES if parameter else ())
     ]
@@ -290,6 +336,16 @@ def run_assumptions(
         chains=spec.sampler.chains,
         cached=cached,
         seconds=round(time.perf_counter() - begin, 3),
+    )
+
+
+def _refits_text(chains: int, draws: int, warm: bool) -> str:
+    """``4 × 2,000 draws`` for the default's refit, and how the others start."""
+    if not warm:
+        return chains_text(chains, draws)
+    return (
+        f"the default's {chains_text(chains, draws)}; the others warm-started from it where the model's structure "
+        "is the same, cold where not"
     )
 
 

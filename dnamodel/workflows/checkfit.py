@@ -17,6 +17,7 @@ The examples fit the shipped example programme at reduced draws, so that they ru
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,10 @@ from dnamodel.outputs.io import read_netcdf, write_netcdf
 from dnamodel.spec import DatedSpec, HierarchicalSpec, ModelSpec
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import arviz as az
+    from distributed import Client
 
 
 def read_fit(path: str | Path) -> az.InferenceData:
@@ -215,6 +219,7 @@ def leave_one_out(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
+    executor: Executor | Client | None = None,
 ) -> list[Check]:
     """Exact leave-one-out: each observation against a refit without it.
 
@@ -235,6 +240,9 @@ def leave_one_out(
         Sampler settings of each refit: by default those ``dnamodel estimate`` uses, the fit's
         with draws capped at 400 per chain and tuning at 500 for a dated model, draws capped at
         1,000 for a hierarchical one.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
+        pool or a dask cluster's client; by default threads of this process. The numbers are the same.
 
     Returns
     -------
@@ -261,7 +269,9 @@ def leave_one_out(
     saved = None if refit else family.saved_checks(idata).loo
     if saved is not None:
         return list(saved)
-    return family.leave_one_out(fit, family.refit_settings(idata.attrs, draws, tune, chains))
+    return family.leave_one_out(
+        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
+    )
 
 
 def leave_one_source_out(
@@ -272,6 +282,7 @@ def leave_one_source_out(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
+    executor: Executor | Client | None = None,
 ) -> list[SourceCheck]:
     """Leave one source out: every observation of a source against a refit without all of them.
 
@@ -292,6 +303,9 @@ def leave_one_source_out(
         Refit even when the fit carries saved checks.
     draws, tune, chains : int, optional
         Sampler settings of each refit, as :func:`leave_one_out`'s.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
+        pool or a dask cluster's client; by default threads of this process. The numbers are the same.
 
     Returns
     -------
@@ -318,7 +332,7 @@ def leave_one_source_out(
     saved_checks = family.saved_checks(idata)
     if not refit and saved_checks.sources is not None:
         return list(saved_checks.sources)
-    settings = family.refit_settings(idata.attrs, draws, tune, chains)
+    settings = replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
     # the saved leave-one-out's refits are these settings' only at estimate's own (no setting given)
     default = draws is None and tune is None and chains is None and saved_checks.loo_draws == settings.draws
     loo = saved_checks.loo if default and not refit else None
@@ -334,6 +348,7 @@ def forecast_checks(
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
+    executor: Executor | Client | None = None,
 ) -> list[Forecast]:
     """A dated fit's forecast checks: refit on what was published by each date, predict what came later.
 
@@ -351,6 +366,9 @@ def forecast_checks(
         Refit even when the fit carries saved forecasts.
     draws, tune, chains : int, optional
         Sampler settings of each refit: by default the fit's, draws capped at 400, tuning at 500.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
+        pool or a dask cluster's client; by default threads of this process. The numbers are the same.
 
     Returns
     -------
@@ -376,7 +394,9 @@ def forecast_checks(
     saved = None if refit else family.saved_checks(idata).forecasts
     if saved is not None:
         return list(saved)
-    return family.forecast_checks(fit, family.refit_settings(idata.attrs, draws, tune, chains))
+    return family.forecast_checks(
+        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
+    )
 
 
 @keyword_only_since("data", "var_names")
@@ -552,6 +572,7 @@ def sbc(
     tune: int = 500,
     chains: int = 4,
     seed: int = 20220913,
+    executor: Executor | Client | None = None,
 ) -> Calibration:
     """Simulation-based calibration (Talts et al. 2018) of a model, or of the model of a fit.
 
@@ -570,6 +591,9 @@ def sbc(
         Sampler settings of each refit.
     seed : int
         Seeds the prior draws and every refit; the same seed gives the same ranks.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
+        pool or a dask cluster's client; by default threads of this process. The numbers are the same.
 
     Returns
     -------
@@ -592,7 +616,7 @@ def sbc(
     (2, True)
     """
     check_whole(simulations, "sbc: simulations", 1)
-    settings = RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    settings = RefitSettings(draws=draws, tune=tune, chains=chains, seed=seed, executor=executor)
     if hasattr(model, "groups") and hasattr(model, "attrs"):  # an InferenceData
         family, fit, _ = fit_of(model, data)
         spec, inputs = fit.spec, fit.inputs

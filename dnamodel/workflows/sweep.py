@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     import xarray as xr
     from distributed import Client
 
-POINT_FORMAT = 1
-"""Version of the point files' layout; a change makes old point files stale."""
+POINT_FORMAT = 2
+"""Version of the point files' layout; a change makes old point files stale (2: gates, ``start``, tuning, draws)."""
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -88,6 +88,7 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
         "chains": settings.chains,
         "seed": settings.seed,
         "sampler": settings.sampler,
+        "warm": settings.warm,
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -101,6 +102,97 @@ def run_point(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, Any
     data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
     spec = point_spec(settings.spec_path, settings.spec_text, overrides)
     return family_of(spec).sweep_point(spec, data, settings)
+
+
+def run_base(settings: Settings) -> tuple[dict[str, Any], Any] | None:
+    """The spec's own point, fitted cold, and what the sweep's other points start from (its family's ``sweep_base``)."""
+    data = load_data(None if settings.data_location in (None, "bundled") else settings.data_location)
+    spec = point_spec(settings.spec_path, settings.spec_text, {})
+    return family_of(spec).sweep_base(spec, data, settings)
+
+
+def at_own_values(spec: Any, overrides: Mapping[str, Any]) -> bool:
+    """Whether every override sets its path to the spec's own value (the point is the spec itself)."""
+    with contextlib.suppress(KeyError, TypeError, ValueError, UsageError):
+        return all(coordinate(current_value(spec, path)) == coordinate(value) for path, value in overrides.items())
+    return False
+
+
+def start_from_base(
+    spec: Any,
+    settings: Settings,
+    family: Family,
+    points: Sequence[Mapping[str, Any]],
+    todo: list[int],
+    finish: Callable[[int, dict[str, Any]], None],
+) -> tuple[Settings, list[int]]:
+    """Fit the spec at its own values (cold, in this process, on every core) for the other points to start from.
+
+    Returns the settings carrying the base (:attr:`SweepSettings.base`) and the points still to run: a
+    point at the spec's own values is the base itself and is finished here. Without ``settings.warm``,
+    points to run, or a family that warm-starts, nothing runs.
+    """
+    if not settings.warm or not todo:
+        return settings, todo
+    found = run_base(replace(settings, cores=None)) if family.supports(Capability.SWEEP_THREADS) else None
+    if found is None:
+        return settings, todo
+    result, base = found
+    rest = []
+    for i in todo:
+        if at_own_values(spec, points[i]):
+            finish(i, result)
+        else:
+            rest.append(i)
+    return replace(settings, base=base), rest
+
+
+def run_points(
+    settings: Settings,
+    points: Sequence[Mapping[str, Any]],
+    todo: Sequence[int],
+    finish: Callable[[int, dict[str, Any]], None],
+    *,
+    threadable: bool,
+    sampled: bool,
+    client: Client | None = None,
+    processes: int | None = None,
+    threads: int | None = None,
+) -> None:
+    """Run the points ``todo`` (indices into ``points``) on an executor, calling ``finish(i, result)`` for each.
+
+    A dask ``client``; else ``processes`` local worker processes (a hierarchical model's default
+    ``cpu_count // 2``); else ``threads`` of this process (a dated model's default: one per core, or
+    per point if fewer); else in turn. Each point's numbers are its own whatever runs it.
+    """
+    cpus = os.cpu_count() or 1
+    workers = processes if processes is not None else 1 if threadable else max(1, cpus // 2)
+    # A dated point at a time leaves a core idle while its last chains finish; on two cores, two points
+    # in threads with one core each took 0.63 of the serial time (benchmarks/README.md).
+    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if threadable and workers <= 1 else 1
+    if client is not None and sampled:
+        if threadable:  # each point's chains on its worker's threads; the draws do not depend on it
+            settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
+        futures: dict[Any, int] = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
+        from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
+
+        for future in dask_completed(futures):
+            finish(futures[future], future.result())
+    elif workers > 1 and sampled and len(todo) > 1:
+        pooled = replace(settings, cores=max(1, cpus // workers))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as processes_pool:
+            futures = {processes_pool.submit(run_point, pooled, points[i]): i for i in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    elif in_threads > 1 and len(todo) > 1:
+        threaded = replace(settings, cores=max(1, cpus // in_threads))
+        with ThreadPoolExecutor(max_workers=in_threads) as threads_pool:
+            futures = {threads_pool.submit(run_point, threaded, points[i]): i for i in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    else:
+        for i in todo:
+            finish(i, run_point(settings, points[i]))
 
 
 # --- the sweep -------------------------------------------------------------------------------------
@@ -132,6 +224,7 @@ def plan_sweep(
     threads: int | None = None,
     sampler: str = "nutpie",
     origins: Mapping[str, str] | None = None,
+    warm: bool = True,
 ) -> SweepPlan:
     """Check a sweep completely, without running it: what :func:`sweep` does first.
 
@@ -188,6 +281,7 @@ def plan_sweep(
             bayesian.sampler.chains if chains is None else chains,
             bayesian.sampler.seed if seed is None else seed,
             sampler,
+            warm=bool(warm),
         )
     else:
         default_draws, default_seed = family.sweep_defaults()
@@ -239,6 +333,7 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
     origins: Mapping[str, str] | None = None,
     description: str | None = None,
+    warm: bool = True,
 ) -> xr.Dataset:
     """Run a model at every point of a grid of spec values.
 
@@ -279,6 +374,13 @@ def sweep(
     description : str, optional
         What the sweep varies, in words (a sweep file's ``description``): kept in the result's
         ``attrs``, where a report takes its title from.
+    warm : bool
+        A dated model's points start from the spec's own fit (fitted first, cold, at ``draws`` and
+        ``tune``; a point at the spec's own values is that fit): each point whose model has the
+        spec's structure draws ``min(draws, 600)`` per chain after 100 tuning steps and is gated on
+        the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400), extended at most twice when it fails; a
+        point of another structure (a curve family, a term left out or added) is a cold fit. False:
+        every point is a cold fit at ``draws`` and ``tune``, as before.
 
     Returns
     -------
@@ -287,8 +389,10 @@ def sweep(
         ``total_mean``, ``total_q05`` … ``total_q95``, ``share_median``,
         ``group_median`` (also over ``group``) and, for a hierarchical or dated
         model, ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo
-        model ``mcse_median`` and ``sobol_total_order`` (also over ``input``). ``attrs`` carry
-        provenance and the grid.
+        model ``mcse_median`` and ``sobol_total_order`` (also over ``input``). A hierarchical or
+        dated point also has ``start`` (``"base"``: the spec's own fit, ``"warm"``: started from it,
+        ``"cold"``: fitted from scratch), ``tune`` (tuning steps per chain), ``draws`` (draws per
+        chain, extensions included) and ``extensions``. ``attrs`` carry provenance and the grid.
 
     Examples
     --------
@@ -317,6 +421,7 @@ def sweep(
         threads=threads,
         sampler=sampler,
         origins=origins,
+        warm=warm,
     )
     loaded, data, settings, family = plan.spec, plan.data, plan.settings, plan.family
     paths, axes, points = plan.paths, plan.axes, plan.points
@@ -348,36 +453,20 @@ def sweep(
         if progress:
             progress(done, len(points))
 
-    cpus = os.cpu_count() or 1
-    workers = processes if processes is not None else 1 if threadable else max(1, cpus // 2)
-    # A dated point at a time leaves a core idle while its last chains finish; on two cores, two points
-    # in threads with one core each took 0.63 of the serial time (benchmarks/README.md).
-    in_threads = threads if threads is not None else max(1, min(cpus, len(todo))) if threadable and workers <= 1 else 1
-    if client is not None and sampled:
-        if threadable:  # each point's chains on its worker's threads; the draws do not depend on it
-            settings = replace(settings, cores=max(1, min(client.nthreads().values(), default=1)))
-        futures: dict[Any, int] = {client.submit(run_point, settings, points[i], pure=False): i for i in todo}
-        from distributed import as_completed as dask_completed  # deferred: an optional dependency, and start-up time
+    settings, todo = start_from_base(loaded, settings, family, points, todo, finish)
+    run_points(
+        settings,
+        points,
+        todo,
+        finish,
+        threadable=threadable,
+        sampled=sampled,
+        client=client,
+        processes=processes,
+        threads=threads,
+    )
 
-        for future in dask_completed(futures):
-            finish(futures[future], future.result())
-    elif workers > 1 and sampled and len(todo) > 1:
-        pooled = replace(settings, cores=max(1, cpus // workers))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as processes_pool:
-            futures = {processes_pool.submit(run_point, pooled, points[i]): i for i in todo}
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
-    elif in_threads > 1 and len(todo) > 1:
-        threaded = replace(settings, cores=max(1, cpus // in_threads))
-        with ThreadPoolExecutor(max_workers=in_threads) as threads_pool:
-            futures = {threads_pool.submit(run_point, threaded, points[i]): i for i in todo}
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
-    else:
-        for i in todo:
-            finish(i, run_point(settings, points[i]))
-
-    result = _dataset(paths, axes, points, results, sampled, data)
+    result = _dataset(paths, axes, points, results, sampled, data, settings)
     own = {path: current_value(loaded, path) for path in paths}
     result.attrs.update(
         {
@@ -391,6 +480,7 @@ def sweep(
             "tune": settings.tune,
             "chains": settings.chains,
             "sampler": settings.sampler,
+            "warm": int(settings.warm),
             "kind": family.kind,
             **({"description": description} if description else {}),
             OWN_VALUES: json.dumps({path: coordinate(value) for path, value in own.items() if value is not None}),
@@ -428,6 +518,7 @@ def _dataset(
     results: dict[int, dict[str, Any]],
     sampled: bool,
     data: Any,
+    settings: Settings,
 ) -> Any:
     import xarray as xr  # deferred: start-up time
 
@@ -450,6 +541,11 @@ def _dataset(
         variables["max_rhat"] = (paths, grid_array(lambda r: r["max_rhat"]))
         variables["min_ess"] = (paths, grid_array(lambda r: r["min_ess"]))
         variables["passed"] = (paths, grid_array(lambda r: r["passed"], bool))
+        # a hierarchical point is always fitted cold at the sweep's settings
+        variables["start"] = (paths, grid_array(lambda r: r.get("start", "cold"), str))
+        variables["tune"] = (paths, grid_array(lambda r: r.get("tune", settings.tune), int))
+        variables["draws"] = (paths, grid_array(lambda r: r.get("draws", settings.draws), int))
+        variables["extensions"] = (paths, grid_array(lambda r: r.get("extensions", 0), int))
         coords[dims.GROUP] = groups
     else:
         variables["mcse_median"] = (paths, grid_array(lambda r: r["mcse_median"]))

@@ -10,7 +10,7 @@ command's: a saved fit if there is one, else a fit made now, and the figure besi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,10 @@ from dnamodel.outputs.voi import voi_plot
 from dnamodel.workflows.fit import fit as fit_model
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import arviz as az
+    from distributed import Client
 
 DEFAULT_SIMULATIONS = 200
 """Simulated values per candidate: a width ratio's Monte Carlo error of about 0.01 on the bundled data."""
@@ -41,6 +44,7 @@ def voi(
     chains: int | None = None,
     seed: int | None = None,
     status: Callable[[str], None] | None = None,
+    executor: Executor | Client | None = None,
 ) -> ValueOfInformation:
     """Rank candidate observations by how much each, if found, would narrow the total's 90% interval.
 
@@ -67,6 +71,9 @@ def voi(
         The simulations' and refits' seed; by default the fit's.
     status : callable, optional
         Told what is being done (a terminal's progress line).
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
+        pool or a dask cluster's client; by default threads of this process. The numbers are the same.
 
     Returns
     -------
@@ -100,6 +107,7 @@ def voi(
     if seed is not None:
         check_type(seed, int, "voi: seed", "a whole number")
         settings = type(settings)(settings.draws, settings.tune, settings.chains, seed)
+    settings = replace(settings, executor=executor)
     return family.value_of_information(fit, data, simulations, refits, settings, status)
 
 
@@ -126,6 +134,7 @@ def run_voi(
     chains: int | None,
     seed: int | None,
     status: Callable[[str], None] | None = None,
+    executor: Executor | Client | None = None,
 ) -> VoiRun:
     """``dnamodel voi``: the fit at ``source`` (or, when that is ``None``, one made now at the spec's settings), ranked.
 
@@ -151,6 +160,7 @@ def run_voi(
         chains=chains,
         seed=seed,
         status=status,
+        executor=executor,
     )
     _, fit, fit_data = fit_of(idata, data)
     figure = out / f"{fit.spec.name}_voi.png"
