@@ -1,4 +1,9 @@
-"""Shared fixtures: the bundled data, loaded once, and an editable copy of it."""
+"""Shared fixtures: the bundled data, loaded once, an editable copy of it, and fits several modules share.
+
+A fit that two test modules need at the same settings is computed once a session here (issue 22:
+`make test` in 4 minutes): the default dated model's `estimate` (the report's and the default fit's
+tests), and a small dated fit (the engine's tests and the decisive assumptions').
+"""
 
 import functools
 import json
@@ -13,6 +18,30 @@ from dnamodel.data import Dataset, bundled_dir, load_data
 @pytest.fixture(scope="session")
 def data() -> Dataset:
     return load_data()
+
+
+@pytest.fixture(scope="session")
+def dated_estimate(tmp_path_factory):
+    """`dnamodel report`'s work on the default dated model at its spec's settings, done once a session.
+
+    Leave-one-out, leave one source out, forecasts, power-scaling and the decisive assumptions, all
+    gated, written to a folder of its own; tests read it and write their changes elsewhere. The
+    data are loaded here, not taken from ``data``, which a module may override at its own scope.
+    """
+    from dnamodel.families import load_model
+    from dnamodel.workflows.estimate import run_estimate
+
+    folder = tmp_path_factory.mktemp("dated_estimate")
+    return run_estimate(load_model("dated"), load_data(), out=folder, sensitivity=True)
+
+
+@pytest.fixture(scope="session")
+def small_dated_fit():
+    """The default dated model at reduced draws (2 × 150 after 250 tuning steps, seed 11): wiring, not statistics."""
+    from dnamodel.families import load_model
+    from dnamodel.inference.dated import fit_dated
+
+    return fit_dated(load_model("dated"), load_data(), draws=150, tune=250, chains=2, seed=11, prior_draws=300)
 
 
 @pytest.fixture

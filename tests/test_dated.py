@@ -303,8 +303,9 @@ def test_two_significant_figures(value, rounded, step):
 
 
 @pytest.fixture(scope="module")
-def small_fit(data):
-    return D.fit_dated(load_model("dated"), data, draws=150, tune=250, chains=2, seed=11, prior_draws=300)
+def small_fit(small_dated_fit):
+    """The session's small fit (``conftest.small_dated_fit``), shared with ``test_decisive.py``."""
+    return small_dated_fit
 
 
 def test_a_fit_has_every_group_and_its_provenance(small_fit):

@@ -14,7 +14,7 @@ from dnamodel.checks.calibration import uniformity_pvalue
 from dnamodel.checks.gates import diagnose
 from dnamodel.data import load_data
 from dnamodel.families import load_model
-from dnamodel.inference.dated import fit_dated
+from dnamodel.outputs.io import read_netcdf
 from dnamodel.spec.dated import resolve_dated
 
 pytestmark = pytest.mark.slow
@@ -71,12 +71,12 @@ def test_uniformity_test_has_power_here():
     assert uniformity_pvalue(ranks, 99, BINS) < FAMILY / 2 / 23  # 23 quantities are ranked
 
 
-def test_the_default_fit_passes_its_gates_and_leave_one_out_has_no_pit_at_zero_or_one():
-    data = load_data()
-    spec = load_model("dated")
-    fit = fit_dated(spec, data)
-    d = diagnose(fit.idata)
+def test_the_default_fit_passes_its_gates_and_leave_one_out_has_no_pit_at_zero_or_one(dated_estimate):
+    """The default fit and its leave-one-out as `estimate` makes them (the session's, ``conftest.dated_estimate``)."""
+    d = diagnose(read_netcdf(dated_estimate.paths[0]))
     assert d.passed, d.failures
-    loo = checks.dated_leave_one_out(fit.inputs, draws=400, tune=500, chains=4, seed=spec.sampler.seed)
-    # 1,600 predictive draws: a PIT of 0 or 1 would mean no draw on one side of the observation
+    loo = dated_estimate.loo
+    assert len(loo) == len(resolve_dated(load_model("dated"), load_data()).observation)
+    # each refit gated and 4 x 600 predictive draws: a PIT of 0 or 1 would mean no draw on one side of the observation
+    assert all(c.refit_passed for c in loo), [(c.observation, c.refit_passed) for c in loo]
     assert all(0 < c.pit < 1 for c in loo), [(c.observation, c.pit) for c in loo]

@@ -267,13 +267,11 @@ def test_the_refits_are_said_missing_then_computed_then_read_from_the_cache(tmp_
 
 
 @pytest.fixture(scope="module")
-def small_fit():
+def small_fit(small_dated_fit):
+    """The session's small fit (``conftest.small_dated_fit``), shared with ``test_dated.py``."""
     from dnamodel.families.base import Fit
-    from dnamodel.inference.dated import fit_dated
 
-    spec = load_model("dated")
-    fitted = fit_dated(spec, load_data(), draws=150, tune=250, chains=2, seed=11, prior_draws=300)
-    return Fit(spec, fitted.idata, fitted.inputs)
+    return Fit(load_model("dated"), small_dated_fit.idata, small_dated_fit.inputs)
 
 
 def test_the_share_after_the_last_regionwide_figure_is_of_the_fits_own_curve(small_fit):

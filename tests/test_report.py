@@ -50,12 +50,12 @@ dated fit keeps its spec's own settings, at which every gate passes and the sent
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory, data):
-    """A dated fit as `dnamodel report` makes it (leave-one-out, forecasts, power-scaling), a shipped sweep
-    of the dated model (the thesis on and off) and one of the hierarchical model, for its report."""
-    folder = tmp_path_factory.mktemp("report")
-    result = run_estimate(load_model("dated"), data, out=folder, sensitivity=True)
-    sweeps = folder / "sweeps"
+def fitted(tmp_path_factory, data, dated_estimate):
+    """A dated fit as `dnamodel report` makes it (leave-one-out, forecasts, power-scaling: the session's,
+    ``conftest.dated_estimate``), a shipped sweep of the dated model (the thesis on and off) and one of
+    the hierarchical model, for its report."""
+    result = dated_estimate
+    sweeps = tmp_path_factory.mktemp("report") / "sweeps"
     sweeps.mkdir()
     for name in ("dated_thesis", "sigma_scale"):
         job = load_sweep(name)
