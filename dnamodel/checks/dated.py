@@ -43,6 +43,7 @@ from dnamodel.inference.dated import (
     layout_of,
     pack,
     sample_packed,
+    warm_start,
 )
 from dnamodel.inference.dated_quantities import derive_draws, named, predictive_draws, totals
 from dnamodel.provenance import package_version
