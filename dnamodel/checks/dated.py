@@ -380,7 +380,9 @@ def _on_executor(
     if dask:
         threads = list(executor.nthreads().values())
         workers, cores = max(1, len(threads)), max(1, min(threads, default=1))
-        inputs = executor.scatter(inputs, broadcast=True)  # once to each worker, not with every refit
+        # Once to each worker, not with every refit. hash=False: a key of its own, so that releasing an
+        # earlier scatter of the same inputs (another check's refits) cannot release these ("lost dependencies").
+        inputs = executor.scatter(inputs, broadcast=True, hash=False)
     else:
         workers, cores = max(1, int(getattr(executor, "_max_workers", os.cpu_count() or 1))), 1
 
