@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from pytensor.compile.mode import Mode
 from pytensor.graph.traversal import ancestors
 
 from dnamodel.data import load_data
@@ -26,6 +27,10 @@ from dnamodel.spec.dated import resolve_dated
 # The kernel's log Φ below z = −20 is an asymptotic series, good to 1e-8 absolute (test_dated_kernel);
 # log densities are of order 1e3, so 1e-9 relative leaves that room and catches any wrong term.
 RTOL = 1e-9
+# The twin is evaluated at a few points: PyTensor's Python implementations after its full rewrites
+# (the stability ones included), not C code compiled for each graph. One variant's test took 16 s
+# so against 95 s with an empty compile cache, as on a fresh machine.
+POINTWISE = Mode(linker="py", optimizer="fast_run")
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +45,14 @@ def agree(inputs, active, points):
     positions = value_positions(model, layout, inputs)
     order = np.concatenate([positions[v.name] for v in model.value_vars])
     assert sorted(order) == list(range(layout.ndim))  # every kernel parameter is one twin value, once
-    logp, dlogp = model.compile_logp(jacobian=True), model.compile_dlogp(jacobian=True)
+    logp, dlogp = model.compile_logp(jacobian=True, mode=POINTWISE), model.compile_dlogp(jacobian=True, mode=POINTWISE)
     terms = [model[name] for name in ("obs", "coverage_obs", "bounds") if name in model.named_vars]
     sources = [model[f"unverified_{n}"] for n in inputs.unverified_name if f"unverified_{n}" in model.named_vars]
     expected = next(v for v in ancestors([model.logp()]) if v.name == EXPECTED)
-    each = model.compile_fn([expected, *model.logp(vars=terms, sum=False)], point_fn=True)
-    joint = model.compile_fn([*model.logp(vars=sources, sum=False)], point_fn=True) if sources else None
+    each = model.compile_fn([expected, *model.logp(vars=terms, sum=False)], point_fn=True, mode=POINTWISE)
+    joint = model.compile_fn([*model.logp(vars=sources, sum=False)], point_fn=True, mode=POINTWISE) if sources else None
     # each free variable's prior, Jacobian included, summed into the kernel's term for its block
-    priors = model.compile_fn(model.logp(vars=model.free_RVs, sum=False), point_fn=True)
+    priors = model.compile_fn(model.logp(vars=model.free_RVs, sum=False), point_fn=True, mode=POINTWISE)
     term_of_block = {p.block: p.term for p in parameters.DATED}
     prior_terms = parameters.prior_terms(parameters.DATED)
     rows = np.flatnonzero(np.ones(len(inputs.observation), bool) if active is None else active)
