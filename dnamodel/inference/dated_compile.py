@@ -34,6 +34,8 @@ CHILD = "import sys; from dnamodel.inference.dated_compile import compile_into_c
 """The child's program (``python -c``; ``-m`` would import this module twice, once as ``__main__``)."""
 
 _child: subprocess.Popen[bytes] | None = None
+_checked = False
+"""Whether :func:`start` has asked numba's cache in this process (once: the kernel's file cannot change under it)."""
 
 
 def signatures() -> dict[str, list[tuple[Any, ...]]]:
@@ -72,11 +74,12 @@ def _cached(dispatcher: Any, sig: tuple[Any, ...]) -> bool:
 def start(kernel: Any) -> None:
     """Compile the functions over draws that numba's cache lacks in a child process; nothing when it has them all.
 
-    Once per process: a second call while the child runs, or after it ended, starts none.
+    Once per process: later calls neither ask the cache again nor start a child.
     """
-    global _child
-    if _child is not None:
+    global _child, _checked
+    if _checked:
         return
+    _checked = True
     names = missing(kernel)
     if not names:
         return
