@@ -12,10 +12,11 @@ while this process compiles the density; :func:`wait` then blocks until the chil
 the functions over draws load from the cache. The numbers are the same: numba's cache holds the
 code either process would compile.
 
-:data:`SIGNATURES` are the argument types the package calls each function with
+:func:`signatures` gives the argument types the package calls each function with
 (:mod:`dnamodel.inference.dated_quantities`); ``tests/test_dated_compile.py`` checks that a fit, its
 checks and its figures call no other, and that, on an empty cache, the parent compiles none of them.
-A warm cache starts no child. A function this run never calls (``log_likelihoods``,
+A warm cache starts no child (ArviZ's histogram, alone missing from a new environment, then compiles
+in the figures, about 3 s). A function ``make run`` never calls (``log_likelihoods``,
 ``progress_at``: SBC, sweeps and the Monte Carlo comparisons) is left to compile on first use.
 """
 
