@@ -52,12 +52,12 @@ from dnamodel.inference.dated_quantities import (
     GROUP,
     UPLIFT,
     collected,
-    compiled,
     constrain,
     database_stock,
     derive_draws,
     derived,
     dims_of,
+    kernel,
     log_likelihood,
     log_prior,
     predictive_draws,
@@ -198,7 +198,7 @@ def _compiled(
     """
     import nutpie.compile_pymc  # deferred: start-up time
 
-    dated_kernel = compiled()
+    dated_kernel = kernel()  # the density only: the functions over draws may still be compiling
     ndim = int(packed[SLOT["H_NDIM"]])
 
     def initial(seed: int) -> np.ndarray:

@@ -34,6 +34,7 @@ an inlined function takes costs an atomic reference count): written as pieces, t
 the sampler 4 to 8% more time than written in one (``benchmarks/README.md``).
 """
 
+import functools
 import math
 
 import numba
@@ -739,8 +740,7 @@ LOGP_SIGNATURE = numba.types.int64(
 """nutpie's signature for a log density: (dim, x, gradient out, logp out, user data) -> status."""
 
 
-@numba.cfunc(LOGP_SIGNATURE, cache=True)
-def logp_cfunc(dim, x_, grad_, logp_, user_data_):
+def _logp_callback(dim, x_, grad_, logp_, user_data_):
     """The log density for nutpie; ``user_data_`` points at the packed inputs.
 
     When the packed vector carries an affine map (:func:`~dnamodel.inference.dated_packing.precondition`),
@@ -783,8 +783,7 @@ EXPAND_SIGNATURE = numba.types.int64(
 """nutpie's signature for storing a draw: (dim, stored size, x, stored out, user data) -> status."""
 
 
-@numba.cfunc(EXPAND_SIGNATURE, cache=True)
-def store_cfunc(dim, stored, x_, out_, user_data_):
+def _store_callback(dim, stored, x_, out_, user_data_):
     """Store the unconstrained draw x (through the affine map, when there is one); :func:`derive` computes the rest."""
     if dim != stored:
         return -1
@@ -800,6 +799,26 @@ def store_cfunc(dim, stored, x_, out_, user_data_):
         for i in range(dim):
             out[i] = packed[affine + i] + packed[affine + dim + i] * x[i]
     return 0
+
+
+@functools.cache
+def _callbacks():
+    """The two C callbacks, compiled (or loaded from numba's cache) on first use, not at import."""
+    return {
+        "logp_cfunc": numba.cfunc(LOGP_SIGNATURE, cache=True)(_logp_callback),
+        "store_cfunc": numba.cfunc(EXPAND_SIGNATURE, cache=True)(_store_callback),
+    }
+
+
+def __getattr__(name):
+    """``logp_cfunc`` and ``store_cfunc``, nutpie's log density and draw store (numba ``cfunc`` objects).
+
+    Built on first use rather than at import, so that a process can ask numba's cache what it holds
+    before the density compiles (:mod:`dnamodel.inference.dated_compile`).
+    """
+    if name in ("logp_cfunc", "store_cfunc"):
+        return _callbacks()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- over draws: what the fit reports ---------------------------------------------------------------

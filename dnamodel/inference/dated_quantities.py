@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from dnamodel import dims
+from dnamodel.inference import dated_compile
 from dnamodel.inference.dated_packing import LAYOUT_KEY, SATURATING, campaign_curve, layout_of, likelihoods, pack
 from dnamodel.spec import parameters
 from dnamodel.spec.dated import DatedInputs
@@ -28,11 +29,13 @@ DATABASE = "database"
 SHAPE_DIMS = {parameters.GROUP: (GROUP,), parameters.UNIT: (dims.UNIT,), parameters.UPLIFT: (UPLIFT,)}
 
 
-def compiled() -> Any:
-    """The compiled kernel module, checked to read the packed vector as :func:`pack` writes it.
+def kernel() -> Any:
+    """The compiled kernel module, checked to read the packed vector as :func:`pack` writes it: the sampler's.
 
     numba's on-disk cache is renewed when the kernel's own file changes, not when the layout it
-    imports does; a kernel compiled against another layout must not run.
+    imports does; a kernel compiled against another layout must not run. When the cache lacks the
+    functions over draws, a child process compiles them meanwhile (:mod:`~dnamodel.inference.dated_compile`);
+    :func:`compiled` waits for it.
     """
     from dnamodel.inference import dated_kernel  # deferred: loads numba and the compiled kernels (ARCHITECTURE.md)
 
@@ -41,7 +44,15 @@ def compiled() -> Any:
             "the dated model's compiled kernel in numba's cache was built for another layout of the packed vector: "
             f"delete its cache ({dated_kernel.__file__}'s entries under __pycache__ or NUMBA_CACHE_DIR) and rerun"
         )
+    dated_compile.start(dated_kernel)
     return dated_kernel
+
+
+def compiled() -> Any:
+    """The kernel module (:func:`kernel`), once the functions over draws are in numba's cache: theirs."""
+    module = kernel()
+    dated_compile.wait()
+    return module
 
 
 def derive_draws(x: np.ndarray, inputs: DatedInputs, packed: np.ndarray | None = None) -> dict[str, np.ndarray]:
