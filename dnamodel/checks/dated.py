@@ -83,7 +83,12 @@ def _check(
 ) -> Check:
     lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
     censor = int(inputs.censor[k])
-    gate = {} if fit is None else {"refit_rhat": fit.rhat, "refit_ess": fit.ess, "refit_passed": fit.passed}
+    gate: dict[str, Any] = {}
+    if fit is not None:
+        pareto_k = None if math.isnan(fit.pareto_k) else fit.pareto_k
+        gate = {"refit_rhat": fit.rhat, "refit_ess": fit.ess, "refit_passed": fit.passed}
+        ess = None if math.isnan(fit.importance_ess) else fit.importance_ess
+        gate |= {"refit_method": fit.method, "pareto_k": pareto_k, "importance_ess": ess}
     return Check(
         inputs.observation[k],
         float(inputs.value[k]),
@@ -558,22 +563,25 @@ def dated_leave_one_out(
     seed: int,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
-    Each check carries the refit's total (``total_median``), the exact leave-one-out log
-    predictive density of the observation, log mean_s p(y_k | θ_s), over the refit's draws θ_s,
-    and the refit's gates (``refit_rhat``, ``refit_ess``, ``refit_passed``). ``warm`` starts every
-    refit from the full fit's adaptation (:func:`refit`).
+    Each check carries the refit's total (``total_median``), the leave-one-out log predictive
+    density of the observation, log E[p(y_k | θ)] over the refit's posterior
+    (:meth:`Refit.log_predictive_density`), the refit's gates (``refit_rhat``, ``refit_ess``,
+    ``refit_passed``) and how it was made (``refit_method``, ``pareto_k``). ``base`` (the full fit's
+    draws) reweights them first, where k̂ allows (PSIS-LOO); ``warm`` starts every sampled refit from
+    the full fit's adaptation (:func:`refit`).
     """
     rng = np.random.default_rng(_seed(seed, 1))
     n = len(inputs.observation)
     jobs = [{"active": np.arange(n) != k, "seed": _seed(seed, 2, k)} for k in range(n)]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
     checks = []
     for k, fit in enumerate(fits):
         predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
-        lpd = _log_mean_exp(fit.log_likelihood[:, k])
+        lpd = fit.log_predictive_density(k)
         total = float(np.median(fit.total))
         checks.append(_check(inputs, k, predictive, total, lpd, fit))
     return checks
@@ -647,6 +655,7 @@ def dated_leave_one_source_out(
     loo: Sequence[Check] | None = None,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[SourceCheck]:
     """Refit without each source's observations together; predict each of them, and score them jointly.
 
@@ -654,7 +663,8 @@ def dated_leave_one_source_out(
     leaving the source out drops them all. A source of one observation is a leave-one-out refit (the
     same active observations and seed): with ``loo`` (:func:`dated_leave_one_out`'s checks, in the
     observations' order) its check is reused, not refitted. ``warm`` starts every refit from the full
-    fit's adaptation, and each is gated on the total and the source's observations (:func:`refit`).
+    fit's adaptation, and each is gated on the total and the source's observations (:func:`refit`);
+    ``base`` (the full fit's draws) reweights them first, where k̂ allows.
     """
     groups = source_members(inputs)
     n = len(inputs.observation)
@@ -669,27 +679,23 @@ def dated_leave_one_source_out(
         word = [2, ks[0]] if len(ks) == 1 else [7, ks[0]]
         jobs.append({"active": active, "seed": _seed(seed, *word)})
         refitted.append(g)
-    fits = dict(
-        zip(
-            refitted,
-            refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor),
-            strict=True,
-        )
-    )
+    made: dict[str, SourceCheck] = {}
+    # each refit read as it comes: an importance refit holds as many draws as the full fit
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
+    for g, fit in zip(refitted, fits, strict=True):
+        ks = groups[g]
+        rng = np.random.default_rng(_seed(seed, 8, ks[0]))
+        predictive = predictive_draws(fit.expected, inputs, rng)
+        total = float(np.median(fit.total))
+        group_checks = tuple(_check(inputs, k, predictive[:, k], total, fit.log_predictive_density(k), fit) for k in ks)
+        made[g] = SourceCheck(g, group_checks, fit.group_log_predictive_density(inputs, ks), total)
     out = []
     for g, ks in groups.items():
         if g in reused:
             check = list(loo or ())[ks[0]]
             out.append(SourceCheck(g, (check,), float(check.lpd or 0.0), float(check.total_median or 0.0)))
-            continue
-        fit = fits[g]
-        rng = np.random.default_rng(_seed(seed, 8, ks[0]))
-        predictive = predictive_draws(fit.expected, inputs, rng)
-        total = float(np.median(fit.total))
-        ll = fit.log_likelihood
-        group_checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in ks)
-        joint = _log_mean_exp(group_log_likelihood(fit.x, inputs, ks))
-        out.append(SourceCheck(g, group_checks, joint, total))
+        else:
+            out.append(made[g])
     return out
 
 
@@ -711,25 +717,26 @@ def dated_forecasts(
     seed: int,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[Forecast]:
     """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later.
 
-    Each refit is gated on the total and the observations it forecasts (:func:`refit`); ``warm``
-    starts it from the full fit's adaptation.
+    Each refit is gated on the total and the observations it forecasts (:func:`refit`); ``base``
+    (the full fit's draws) reweights them first, where k̂ allows; ``warm`` starts a sampled one from
+    the full fit's adaptation.
     """
     rng = np.random.default_rng(_seed(seed, 3))
     jobs = [
         {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i), "predicts": np.asarray(targets, int)}
         for i, (_, cutoff, targets) in enumerate(inputs.forecasts)
     ]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
     out = []
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
         predictive = predictive_draws(fit.expected, inputs, rng)
         total = float(np.median(fit.total))
-        ll = fit.log_likelihood
-        checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in targets)
+        checks = tuple(_check(inputs, k, predictive[:, k], total, fit.log_predictive_density(k), fit) for k in targets)
         used = tuple(name for name, on in zip(inputs.observation, active, strict=True) if on)
         out.append(Forecast(label, used, checks))
     return out

@@ -157,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
     )
     fit_option.add_argument(
+        "--exact-refits",
+        action="store_true",
+        help="sample every leave-one-out, source and forecast refit (a dated model); by default the fit's draws "
+        "are reweighted (Pareto-smoothed importance sampling) and only where k̂ or the ESS fail is it refitted",
+    )
+    fit_option.add_argument(
         "--allow-bad-fit",
         action="store_true",
         help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",

@@ -47,6 +47,7 @@ from dnamodel.checks.powerscale import (
     sensitivity_table,
 )
 from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.reweight import Base, base_from_fit
 from dnamodel.checks.scaled_priors import dated_log_densities, dated_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.checks.voi import ValueOfInformation, dated_value_of_information
@@ -99,6 +100,36 @@ if TYPE_CHECKING:
 
     from dnamodel.data import Dataset
     from dnamodel.data.study import Study
+
+
+class DrawsToReweight:
+    """A dated fit's draws as its checks' importance-sampling base (:class:`~dnamodel.checks.reweight.Base`).
+
+    Built the first time a check asks (:meth:`base`), then shared by leave-one-out, the sources and
+    the forecasts; a :class:`~dnamodel.families.base.Fit`'s ``compiled``, what its refits reuse.
+    """
+
+    def __init__(self, idata: Any, inputs: DatedInputs) -> None:
+        self._idata, self._inputs = idata, inputs
+        self._base: Base | None = None
+        self._built = False
+
+    def base(self) -> Base | None:
+        """The base (``None`` for a fit without unconstrained draws), built once."""
+        if not self._built:
+            self._base = base_from_fit(self._idata, self._inputs)
+            self._built = True
+        return self._base
+
+
+def _base(fit: Fit, refit: RefitSettings) -> Base | None:
+    """What a fit's checks reweight first: nothing when exact refits are asked for (``refit.importance`` false)."""
+    if not refit.importance:
+        return None
+    if isinstance(fit.compiled, DrawsToReweight):
+        return fit.compiled.base()
+    return base_from_fit(fit.idata, fit.inputs)
+
 
 REFIT_DRAWS = 600
 """Draws per chain of each leave-one-out and forecast refit's first round: most refits pass their gates
@@ -199,11 +230,14 @@ class DatedFamily(Family):
             asked = spec.sampler.draws if settings.draws is None else settings.draws
         if fitted.idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
             raise KeyboardInterrupt
-        return Fit(spec, fitted.idata, fitted.inputs, dict(fitted.timings))
+        return Fit(
+            spec, fitted.idata, fitted.inputs, dict(fitted.timings), DrawsToReweight(fitted.idata, fitted.inputs)
+        )
 
     def rebuild(self, idata: Any, spec: DatedSpec, data: Dataset) -> Fit:
         """A saved fit with its inputs resolved again."""
-        return Fit(spec, idata, resolve_dated(spec, data))
+        inputs = resolve_dated(spec, data)
+        return Fit(spec, idata, inputs, compiled=DrawsToReweight(idata, inputs))
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
@@ -216,18 +250,31 @@ class DatedFamily(Family):
         return dated_predictive_checks(fit.idata, fit.inputs)
 
     def leave_one_out(self, fit: Fit, refit: RefitSettings) -> list[Check]:
-        """Refits with each observation left out of the likelihood (a new packed vector each), warm from the fit."""
-        return dated_leave_one_out(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
+        """Each observation left out of the likelihood (a new packed vector each).
+
+        The fit's draws reweighted where k̂ allows (unless ``refit.importance`` is false), else a refit
+        warm from the fit.
+        """
+        return dated_leave_one_out(
+            fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor, base=_base(fit, refit)
+        )
 
     def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
-        """Refits with every observation of one source left out at once (a new packed vector each)."""
+        """Every observation of one source left out at once (a new packed vector each), as :meth:`leave_one_out`."""
         return dated_leave_one_source_out(
-            fit.inputs, **refit.sampling(), loo=loo, warm=warm_from(fit.idata), executor=refit.executor
+            fit.inputs,
+            **refit.sampling(),
+            loo=loo,
+            warm=warm_from(fit.idata),
+            executor=refit.executor,
+            base=_base(fit, refit),
         )
 
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
-        """The spec's ``[[checks.forecast]]``: refits on what was published by each date (warm from the fit, if any)."""
-        return dated_forecasts(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
+        """The spec's ``[[checks.forecast]]``: what was published by each date, as :meth:`leave_one_out` (a fit's)."""
+        return dated_forecasts(
+            fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor, base=_base(fit, refit)
+        )
 
     def prior_check(self, fit: Fit) -> PriorCheck:
         """The prior total (the thesis is data here: no separate bound to weigh it by)."""
