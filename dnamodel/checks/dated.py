@@ -31,7 +31,7 @@ import numpy as np
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.gates import MAX_RHAT, MIN_ESS, rhat_columns
 from dnamodel.checks.predictive import Check, PriorCheck
-from dnamodel.checks.reweight import Base, Reweighting, reweight, systematic_resample
+from dnamodel.checks.reweight import Base, Reweighting, reads_base, reweight, systematic_resample
 from dnamodel.inference.dated import (
     LOWER,
     POINT,
@@ -345,15 +345,13 @@ def importance_refit(
     are kept for the log predictive densities (:meth:`Refit.log_predictive_density`). Its gates are
     the weights': R-hat the base's over what it predicts, bulk and tail ESS the weights' ESS.
 
-    What the draws imply is the base's, computed once, unless the job changes the data or leaves out
+    What the draws imply is the base's, computed once, unless the job changes the data, leaves out
     a member of an unverified source (whose members' log likelihoods are conditional on the
-    source's other active members): then it is derived again under the job's packed vector.
+    source's other active members) or has inputs of its own (a sweep's point): then it is derived
+    again under the job's inputs and packed vector (:func:`~dnamodel.checks.reweight.reads_base`).
     """
     active = np.asarray(active, bool)
-    grouped = np.asarray(inputs.unverified_group) >= 0
-    if len(grouped) != len(active):  # a spec with no unverified source
-        grouped = np.zeros(len(active), bool)
-    if value is None and censor is None and not np.any((active != base.active) & grouped):
+    if reads_base(base, inputs, active, value, censor):
         derived, q, total = base.derived, base.quantities, base.total
     else:
         derived = derive_draws(base.x, inputs, pack(inputs, active, value, censor))

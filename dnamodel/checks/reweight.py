@@ -107,6 +107,9 @@ class Base:
         ESS over the number of draws, at most 1.
     rhat : ndarray, shape (1 + observation,)
         R-hat (rank-normalised, split, bulk or folded) of the same quantities.
+    estimand_date : float
+        The date ``total`` is taken at (decimal year): with ``packed``, what a job's inputs must share
+        with the base's for the base's derived draws to be the job's (:func:`same_inputs`).
     """
 
     x: np.ndarray
@@ -119,6 +122,7 @@ class Base:
     total: np.ndarray
     relative_efficiency: np.ndarray
     rhat: np.ndarray
+    estimand_date: float = math.nan
 
     @property
     def draws(self) -> int:
@@ -164,6 +168,7 @@ def base_from_draws(x: np.ndarray, chains: int, inputs: DatedInputs, active: np.
         total=total,
         relative_efficiency=np.minimum(np.nan_to_num(efficiency, nan=0.0), 1.0),
         rhat=np.asarray(rhat_columns(columns), dtype=float),
+        estimand_date=float(inputs.estimand_date),
     )
 
 
@@ -260,6 +265,33 @@ class Reweighting:
         return self.pareto_k <= self.limit and self.ess >= min_ess and self.rhat <= max_rhat
 
 
+def same_inputs(base: Base, inputs: DatedInputs) -> bool:
+    """Whether ``inputs`` are the base's: they pack, with the base's active observations, as the base's did.
+
+    And take the total at the same date. Only then may a job read the base's log likelihoods and derived
+    draws (:func:`log_ratio`); a sweep's point (another prior, another datum) has inputs of its own.
+    """
+    if len(inputs.observation) != len(base.active) or inputs.estimand_date != base.estimand_date:
+        return False  # an observation added or dropped (a sweep's point), or the total at another date
+    return bool(np.array_equal(pack(inputs, base.active), base.packed))
+
+
+def reads_base(
+    base: Base,
+    inputs: DatedInputs,
+    active: np.ndarray,
+    value: np.ndarray | None = None,
+    censor: np.ndarray | None = None,
+) -> bool:
+    """Whether a job differs from the base only in which observations of no unverified source are active."""
+    if value is not None or censor is not None or not same_inputs(base, inputs):
+        return False
+    grouped = np.asarray(inputs.unverified_group) >= 0
+    if len(grouped) != len(active):  # a spec with no unverified source
+        grouped = np.zeros(len(active), bool)
+    return not np.any((np.asarray(active, bool) != base.active) & grouped)
+
+
 def log_ratio(
     base: Base,
     inputs: DatedInputs,
@@ -271,17 +303,15 @@ def log_ratio(
 
     The target is the posterior with the ``active`` observations (and ``value``, ``censor``, when
     given) in the likelihood. Where the job changes only which observations of no unverified source
-    are active, the difference is those observations' log likelihoods, added or removed (the
-    density is the prior plus each active one's, ``docs/model.md`` section 5), read from the base's
-    derived draws; otherwise it is :func:`log_density` under the target's packed vector, minus the
-    base's. A test checks the two agree.
+    are active (:func:`reads_base`: its inputs are the base's), the difference is those observations'
+    log likelihoods, added or removed (the density is the prior plus each active one's,
+    ``docs/model.md`` section 5), read from the base's derived draws; otherwise (other values, or
+    other inputs: a sweep's point) it is :func:`log_density` under the target's packed vector, minus
+    the base's. A test checks the two agree.
     """
     active = np.asarray(active, bool)
-    grouped = np.asarray(inputs.unverified_group) >= 0
-    if len(grouped) != len(active):  # a spec with no unverified source
-        grouped = np.zeros(len(active), bool)
-    changed = active != base.active
-    if value is None and censor is None and not np.any(changed & grouped):
+    if reads_base(base, inputs, active, value, censor):
+        changed = active != base.active
         sign = np.where(active[changed], 1.0, -1.0)
         return np.asarray(base.derived["log_likelihood"][:, changed] @ sign, dtype=float)
     return log_density(base.x, pack(inputs, active, value, censor)) - base.log_density

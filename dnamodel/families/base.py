@@ -187,6 +187,9 @@ class SweepSettings:
     """Whether a point whose model has the spec's structure starts from the spec's own fit (``base``)."""
     base: Any = None
     """The spec's own fit's adaptation, when ``warm`` (a family's :meth:`Family.sweep_base`); not in a point's key."""
+    importance: bool = False
+    """With ``warm``: whether a point whose parameters are exactly the base's first reweights the base's
+    draws (Pareto-smoothed importance sampling) and is sampled only where k̂ or the weights' ESS say no."""
 
 
 SWEEP_PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)

@@ -105,7 +105,8 @@ def run_estimate(
     assumptions deciding the figure are run, only read from ``out``'s cache, or skipped
     (:func:`dnamodel.workflows.said.what_decides`). ``exact_refits`` samples every leave-one-out,
     source and forecast refit of a dated model, instead of reweighting the fit's draws where k̂ allows
-    (``RefitSettings.importance``).
+    (``RefitSettings.importance``), and every refit of the decisive assumptions, instead of
+    reweighting the default's (``run_assumptions``' ``importance``).
 
     Raises
     ------
@@ -173,7 +174,17 @@ def run_estimate(
         fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
-    said = what_decides(family, fit, data, summary, out, assumptions=assumptions, scaling=scaling, status=say)
+    said = what_decides(
+        family,
+        fit,
+        data,
+        summary,
+        out,
+        assumptions=assumptions,
+        scaling=scaling,
+        status=say,
+        importance=not exact_refits,
+    )
     if said.assumptions is not None:
         timings["assumptions"] = said.assumptions.seconds
     say("Writing the NetCDF, CSV, tables and figures")
