@@ -119,12 +119,13 @@ def test_importance_points_agree_with_warm_refits_within_monte_carlo_error(data)
     settings = _settings(data, draws=2000, tune=1000)
     spec = load_model("dated")
     _, base = DatedFamily().sweep_base(spec, data, settings)
+    # the shipped sweeps' settings that reweight on the bundled data (k̂ 0.29, 0.41, −0.94 at 4 × 2,000)
     points = [
-        {FIXED_PATH: TYPED_SHARE},
+        {FIXED_PATH: {"dist": "beta", "alpha": 4.0, "beta": 2.0}},
         {"databases.baseline_per_resident.mu": -5.8091},
-        {"fraction.unreported_offset": -0.5},
+        {"unverified.thesis.wrong": 0.5},
     ]
-    compared = 0
+    compared, moved = 0, 0.0
     for overrides in points:
         _, inputs = _point(data, overrides)
         assert same_parameters(base, inputs)
@@ -147,4 +148,8 @@ def test_importance_points_agree_with_warm_refits_within_monte_carlo_error(data)
             se_sampled = float(az.mcse(sampled.total.reshape(sampled.chains, -1), method="quantile", prob=p))
             a, b = float(np.quantile(total, p)), float(np.quantile(sampled.total, p))
             assert abs(a - b) <= 4 * math.hypot(se_weighted, se_sampled), (overrides, p, a, b)
+            # the base's own quantile, unweighted, against the same bound: what the weights had to move
+            unweighted = float(np.quantile(base.draws.total, p))
+            moved = max(moved, abs(unweighted - b) / math.hypot(se_weighted, se_sampled))
     assert compared >= 2
+    assert moved > 4  # equal weights would have failed: the comparison can tell
