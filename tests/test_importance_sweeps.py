@@ -88,11 +88,13 @@ def test_a_point_says_how_it_was_made_and_the_same_seed_gives_the_same_point(dat
     assert first["pareto_k"] <= pareto_k_threshold(BASE["draws"] * BASE["chains"])
     assert first["importance_ess"] >= 400
     assert first["min_ess"] == first["importance_ess"]
-    assert first["tune"] == 0 and first["draws"] == BASE["draws"]
+    assert first["tune"] == 0
+    assert first["draws"] == BASE["draws"]
     assert family.sweep_point(prior_spec, data, settings) == first
     # without reweighting the same point is the warm refit, with its own draws
     exact = family.sweep_point(prior_spec, data, replace(settings, importance=False))
-    assert exact["start"] == "warm" and "pareto_k" not in exact
+    assert exact["start"] == "warm"
+    assert "pareto_k" not in exact
     assert exact["total"]["median"] != first["total"]["median"]
 
 
