@@ -283,8 +283,13 @@ def reads_base(
     value: np.ndarray | None = None,
     censor: np.ndarray | None = None,
 ) -> bool:
-    """Whether a job differs from the base only in which observations of no unverified source are active."""
-    if value is not None or censor is not None or not same_inputs(base, inputs):
+    """Whether a job differs from the base only in which observations of no unverified source are active.
+
+    And the base holds its derived draws (a sweep's base, sent to other processes, may not).
+    """
+    if value is not None or censor is not None or "log_likelihood" not in base.derived:
+        return False
+    if not same_inputs(base, inputs):
         return False
     grouped = np.asarray(inputs.unverified_group) >= 0
     if len(grouped) != len(active):  # a spec with no unverified source
