@@ -155,3 +155,24 @@ def test_importance_points_agree_with_warm_refits_within_monte_carlo_error(data)
             moved = max(moved, abs(unweighted - b) / math.hypot(se_weighted, se_sampled))
     assert compared >= 2
     assert moved > 4  # equal weights would have failed: the comparison can tell
+
+
+@pytest.mark.slow
+def test_reweighted_points_are_the_same_in_a_process_pool_and_on_a_dask_cluster(data):
+    """The base's draws travel with each point's settings: a process pool and dask give the serial numbers."""
+    grid = {"databases.typed_share.alpha": [9.0, 4.0]}
+    serial = sweeps.sweep("dated", grid, data=data, threads=1, **BASE)
+    assert "importance" in set(serial["start"].values.ravel())
+    runs = [sweeps.sweep("dated", grid, data=data, processes=2, **BASE)]
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        runs.append(sweeps.sweep("dated", grid, data=data, client=client, **BASE))
+    for other in runs:
+        np.testing.assert_array_equal(other["start"], serial["start"])
+        for name in ("total_median", "total_q05", "total_q95", "share_median", "pareto_k", "importance_ess"):
+            np.testing.assert_array_equal(other[name], serial[name])
