@@ -14,7 +14,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 NOTEBOOK_ENV = $(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )
 EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wildcard notebooks/[0-9][0-9]_*.py))
 
-.PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-refits bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
+.PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-refits bench-assumptions bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 # pip installs uv into .venv, and uv installs the rest: 11 s against pip's 41 s on this 2-core machine
 # with empty caches (benchmarks/README.md). --compile-bytecode does what pip does at install: without
@@ -94,6 +94,10 @@ bench-stan: $(BENCH_STAMP)
 ## bench-scale: synthetic programmes of 77, 300, 1,000 and 3,000 units fitted: wall time, gradient per unit, gates, truth covered (about 10 minutes)
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py
+
+## bench-assumptions: the decisive assumptions' refits with and without importance sampling, side by side (about 6 minutes)
+bench-assumptions: $(STAMP)
+	$(BIN)/python benchmarks/bench_assumptions_importance.py importance exact importance
 
 ## bench-refits: the default model's 13 refits cold and ungated, warm-started and gated, cold and gated (about 5 minutes)
 bench-refits: $(STAMP)

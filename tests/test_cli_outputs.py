@@ -101,7 +101,7 @@ def test_the_commands_that_fit_carry_their_schema(fit, tmp_path, capsys):
         capsys, "sweep", SPEC, "--data", DATA, "--set", "fraction.unreported_offset=0,-1", *REDUCED,
         "--out", str(tmp_path / "s.nc"), "--allow-bad-fit", "--threads", "1",
     )  # fmt: skip
-    assert swept["schema"] == "dnamodel.sweep/2"
+    assert swept["schema"] == "dnamodel.sweep/3"
     assert len(swept["sweeps"][0]["points"]) == 2
     ranked = run_json(
         capsys, "voi", "--from", str(fit), "--data", DATA, "--out", str(tmp_path), "--simulations", "20",

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ import numpy as np
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.gates import MAX_RHAT, MIN_ESS, rhat_columns
 from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.reweight import Base, Reweighting, reads_base, reweight, systematic_resample
 from dnamodel.inference.dated import (
     LOWER,
     POINT,
@@ -82,7 +83,12 @@ def _check(
 ) -> Check:
     lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
     censor = int(inputs.censor[k])
-    gate = {} if fit is None else {"refit_rhat": fit.rhat, "refit_ess": fit.ess, "refit_passed": fit.passed}
+    gate: dict[str, Any] = {}
+    if fit is not None:
+        pareto_k = None if math.isnan(fit.pareto_k) else fit.pareto_k
+        gate = {"refit_rhat": fit.rhat, "refit_ess": fit.ess, "refit_passed": fit.passed}
+        ess = None if math.isnan(fit.importance_ess) else fit.importance_ess
+        gate |= {"refit_method": fit.method, "pareto_k": pareto_k, "importance_ess": ess}
     return Check(
         inputs.observation[k],
         float(inputs.value[k]),
@@ -140,11 +146,44 @@ class Refit:
     it passed or ran out of extensions (:data:`EXTENSIONS`)."""
     tune: int = 0
     """Tuning steps per chain of the refit's first round (a warm start's short tuning, or a cold one's)."""
+    method: str = "refit"
+    """How the draws were made: ``"refit"``, sampled; ``"importance"``, a base fit's draws reweighted to
+    this posterior (Pareto-smoothed importance sampling) and resampled (:func:`refit`'s ``base``)."""
+    pareto_k: float = math.nan
+    """The Pareto k̂ of the base's importance weights towards this posterior (NaN without a base): the
+    reason a refit given a base was sampled after all, when it is above the limit."""
+    importance_ess: float = math.nan
+    """The importance weights' effective sample size for what the refit predicts (NaN without a base)."""
+    log_weights: np.ndarray | None = None
+    """An importance refit's smoothed, normalised log weights over the base's draws (``weighted_x``)."""
+    weighted_x: np.ndarray | None = None
+    """An importance refit's base draws (draws, ndim), before resampling: what ``log_weights`` weigh."""
+    weighted_log_likelihood: np.ndarray | None = None
+    """An importance refit's log likelihood of every observation at ``weighted_x`` (draws, observation)."""
 
     @property
     def ess(self) -> float:
         """The smaller of the bulk and tail ESS."""
         return min(self.ess_bulk, self.ess_tail)
+
+    def log_predictive_density(self, k: int) -> float:
+        """Observation ``k``'s log predictive density, log E[p(y_k | θ)] over the refit's posterior.
+
+        A sampled refit's log mean over its draws; an importance refit's log Σ_s w̃_s p(y_k | θ_s) over
+        the base's draws (the PSIS-LOO estimate, Vehtari et al. 2017), not over its resampled ones.
+        """
+        if self.log_weights is None or self.weighted_log_likelihood is None:
+            return _log_mean_exp(self.log_likelihood[:, k])
+        return _log_sum_exp(self.log_weights + self.weighted_log_likelihood[:, k])
+
+    def group_log_predictive_density(self, inputs: DatedInputs, members: Sequence[int]) -> float:
+        """The ``members``' values' joint log predictive density (:func:`group_log_likelihood`).
+
+        Weighed as :meth:`log_predictive_density` weighs one observation's.
+        """
+        if self.log_weights is None or self.weighted_x is None:
+            return _log_mean_exp(group_log_likelihood(self.x, inputs, members))
+        return _log_sum_exp(self.log_weights + group_log_likelihood(self.weighted_x, inputs, members))
 
 
 EXTENSIONS = 2
@@ -208,6 +247,7 @@ def refit(
     warm: Warm | None = None,
     predicts: np.ndarray | None = None,
     extensions: int = EXTENSIONS,
+    base: Base | None = None,
 ) -> Refit:
     """Sample with only the ``active`` observations in the likelihood (the same compiled density), gated.
 
@@ -218,11 +258,27 @@ def refit(
     ESS < 400) is extended, up to ``extensions`` times (:data:`EXTENSIONS`), and then returned with
     ``passed`` false: a caller marks it, never uses it silently.
 
+    ``base`` (a fit's draws, :class:`~dnamodel.checks.reweight.Base`) tries importance sampling
+    first: the base's draws reweighted to this posterior and Pareto-smoothed
+    (:func:`~dnamodel.checks.reweight.reweight`). When k̂ is at most the limit, the weights' ESS for
+    what the refit predicts at least 400 and the base's R-hat there at most 1.01, the refit is the
+    base's draws resampled by the weights (:func:`importance_refit`); otherwise it is sampled as
+    without a base (the same seed, the same draws) and records the k̂ that sent it there.
+
     ``cores`` spreads the chains over that many threads (default: one per chain, up to the
     machine's cores); the draws do not depend on it.
     """
     packed = pack(inputs, active, value, censor)
     predicts = np.flatnonzero(~np.asarray(active, bool)) if predicts is None else np.asarray(predicts, int)
+    if base is not None:
+        weights = reweight(base, inputs, active, predicts, value, censor)
+        if weights.trusted(MIN_ESS, MAX_RHAT):
+            return importance_refit(inputs, base, weights, active, seed=seed, value=value, censor=censor)
+        sampled = refit(
+            inputs, active, draws=draws, tune=tune, chains=chains, seed=seed, value=value, censor=censor,
+            cores=cores, warm=warm, predicts=predicts, extensions=extensions,
+        )  # fmt: skip
+        return replace(sampled, pareto_k=weights.pareto_k, importance_ess=weights.ess)
     first_tune = tune if warm is None else warm.tune
     result = sample_packed(
         packed,
@@ -264,6 +320,66 @@ def refit(
         ok,
         extended,
         first_tune,
+    )
+
+
+IMPORTANCE_SEED = 11
+"""The word of an importance refit's resampling stream: ``SeedSequence([job seed, 11])``."""
+
+
+def importance_refit(
+    inputs: DatedInputs,
+    base: Base,
+    weights: Reweighting,
+    active: np.ndarray,
+    *,
+    seed: int,
+    value: np.ndarray | None = None,
+    censor: np.ndarray | None = None,
+) -> Refit:
+    """A :class:`Refit` made of the base's draws resampled by importance ``weights`` (:func:`refit`'s ``base``).
+
+    As many draws as the base holds, resampled systematically
+    (:func:`~dnamodel.checks.reweight.systematic_resample`, seeded from ``seed``), so that whatever
+    reads draws (quantiles, predictive draws) reads the reweighted posterior; the weights themselves
+    are kept for the log predictive densities (:meth:`Refit.log_predictive_density`). Its gates are
+    the weights': R-hat the base's over what it predicts, bulk and tail ESS the weights' ESS.
+
+    What the draws imply is the base's, computed once, unless the job changes the data, leaves out
+    a member of an unverified source (whose members' log likelihoods are conditional on the
+    source's other active members) or has inputs of its own (a sweep's point): then it is derived
+    again under the job's inputs and packed vector (:func:`~dnamodel.checks.reweight.reads_base`).
+    """
+    active = np.asarray(active, bool)
+    if reads_base(base, inputs, active, value, censor):
+        derived, q, total = base.derived, base.quantities, base.total
+    else:
+        derived = derive_draws(base.x, inputs, pack(inputs, active, value, censor))
+        q = named(derived, inputs)
+        total = totals(q, inputs)["total"]
+    chosen = systematic_resample(weights.log_weights, base.draws, np.random.default_rng(_seed(seed, IMPORTANCE_SEED)))
+    log_likelihood = derived["log_likelihood"]
+    return Refit(
+        {name: values[chosen] for name, values in q.items()},
+        derived["expected"][chosen],
+        0,
+        base.x[chosen],
+        base.chains,
+        log_likelihood[chosen],
+        total[chosen],
+        joint_log_likelihood(derived, inputs)[chosen],
+        weights.rhat,
+        weights.ess,
+        weights.ess,
+        True,
+        0,
+        0,
+        method="importance",
+        pareto_k=weights.pareto_k,
+        importance_ess=weights.ess,
+        log_weights=weights.log_weights,
+        weighted_x=base.x,
+        weighted_log_likelihood=log_likelihood,
     )
 
 
@@ -325,6 +441,7 @@ def refits(
     chains: int,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> Iterator[Refit]:
     """:func:`refit` for each job (its ``active``, ``seed`` and optional ``value``, ``censor``), in order.
 
@@ -341,7 +458,14 @@ def refits(
     ``concurrent.futures`` executor (a process pool: each worker loads the compiled density from
     numba's disk cache once) or a ``dask.distributed.Client``. Each refit's chains then share one
     core (a client's: its workers' threads); the numbers are the same as in this process.
+
+    ``base`` (a fit's draws) tries importance sampling for every job first, in this process
+    (:func:`refit`'s ``base``); only the jobs whose weights are not trusted are sampled, in threads or
+    on the executor, with the numbers they would have without a base.
     """
+    if base is not None:
+        yield from _screened(inputs, jobs, base, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
+        return
     if executor is not None:
         yield from _on_executor(inputs, jobs, executor, draws=draws, tune=tune, chains=chains, warm=warm)
         return
@@ -363,6 +487,35 @@ def refits(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _screened(
+    inputs: DatedInputs,
+    jobs: Sequence[dict[str, Any]],
+    base: Base,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    warm: Warm | None,
+    executor: Any,
+) -> Iterator[Refit]:
+    """:func:`refits` with a base: each job reweighted first; the untrusted ones sampled together, then all in order."""
+    weights = []
+    for job in jobs:
+        active = np.asarray(job["active"], bool)
+        predicts = job.get("predicts")
+        predicts = np.flatnonzero(~active) if predicts is None else np.asarray(predicts, int)
+        weights.append(reweight(base, inputs, active, predicts, job.get("value"), job.get("censor")))
+    untrusted = [job for job, w in zip(jobs, weights, strict=True) if not w.trusted(MIN_ESS, MAX_RHAT)]
+    # sampled before any importance refit is built: those hold the base's draws, these the cores
+    sampled = iter(list(refits(inputs, untrusted, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)))
+    for job, w in zip(jobs, weights, strict=True):
+        if w.trusted(MIN_ESS, MAX_RHAT):
+            value, censor = job.get("value"), job.get("censor")
+            yield importance_refit(inputs, base, w, job["active"], seed=job["seed"], value=value, censor=censor)
+        else:
+            yield replace(next(sampled), pareto_k=w.pareto_k, importance_ess=w.ess)
 
 
 def _on_executor(
@@ -408,22 +561,25 @@ def dated_leave_one_out(
     seed: int,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[Check]:
     """Refit without each observation in turn; place it in its predictive distribution.
 
-    Each check carries the refit's total (``total_median``), the exact leave-one-out log
-    predictive density of the observation, log mean_s p(y_k | θ_s), over the refit's draws θ_s,
-    and the refit's gates (``refit_rhat``, ``refit_ess``, ``refit_passed``). ``warm`` starts every
-    refit from the full fit's adaptation (:func:`refit`).
+    Each check carries the refit's total (``total_median``), the leave-one-out log predictive
+    density of the observation, log E[p(y_k | θ)] over the refit's posterior
+    (:meth:`Refit.log_predictive_density`), the refit's gates (``refit_rhat``, ``refit_ess``,
+    ``refit_passed``) and how it was made (``refit_method``, ``pareto_k``). ``base`` (the full fit's
+    draws) reweights them first, where k̂ allows (PSIS-LOO); ``warm`` starts every sampled refit from
+    the full fit's adaptation (:func:`refit`).
     """
     rng = np.random.default_rng(_seed(seed, 1))
     n = len(inputs.observation)
     jobs = [{"active": np.arange(n) != k, "seed": _seed(seed, 2, k)} for k in range(n)]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
     checks = []
     for k, fit in enumerate(fits):
         predictive = predictive_draws(fit.expected, inputs, rng)[:, k]
-        lpd = _log_mean_exp(fit.log_likelihood[:, k])
+        lpd = fit.log_predictive_density(k)
         total = float(np.median(fit.total))
         checks.append(_check(inputs, k, predictive, total, lpd, fit))
     return checks
@@ -497,6 +653,7 @@ def dated_leave_one_source_out(
     loo: Sequence[Check] | None = None,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[SourceCheck]:
     """Refit without each source's observations together; predict each of them, and score them jointly.
 
@@ -504,7 +661,8 @@ def dated_leave_one_source_out(
     leaving the source out drops them all. A source of one observation is a leave-one-out refit (the
     same active observations and seed): with ``loo`` (:func:`dated_leave_one_out`'s checks, in the
     observations' order) its check is reused, not refitted. ``warm`` starts every refit from the full
-    fit's adaptation, and each is gated on the total and the source's observations (:func:`refit`).
+    fit's adaptation, and each is gated on the total and the source's observations (:func:`refit`);
+    ``base`` (the full fit's draws) reweights them first, where k̂ allows.
     """
     groups = source_members(inputs)
     n = len(inputs.observation)
@@ -519,27 +677,23 @@ def dated_leave_one_source_out(
         word = [2, ks[0]] if len(ks) == 1 else [7, ks[0]]
         jobs.append({"active": active, "seed": _seed(seed, *word)})
         refitted.append(g)
-    fits = dict(
-        zip(
-            refitted,
-            refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor),
-            strict=True,
-        )
-    )
+    made: dict[str, SourceCheck] = {}
+    # each refit read as it comes: an importance refit holds as many draws as the full fit
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
+    for g, fit in zip(refitted, fits, strict=True):
+        ks = groups[g]
+        rng = np.random.default_rng(_seed(seed, 8, ks[0]))
+        predictive = predictive_draws(fit.expected, inputs, rng)
+        total = float(np.median(fit.total))
+        group_checks = tuple(_check(inputs, k, predictive[:, k], total, fit.log_predictive_density(k), fit) for k in ks)
+        made[g] = SourceCheck(g, group_checks, fit.group_log_predictive_density(inputs, ks), total)
     out = []
     for g, ks in groups.items():
         if g in reused:
             check = list(loo or ())[ks[0]]
             out.append(SourceCheck(g, (check,), float(check.lpd or 0.0), float(check.total_median or 0.0)))
-            continue
-        fit = fits[g]
-        rng = np.random.default_rng(_seed(seed, 8, ks[0]))
-        predictive = predictive_draws(fit.expected, inputs, rng)
-        total = float(np.median(fit.total))
-        ll = fit.log_likelihood
-        group_checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in ks)
-        joint = _log_mean_exp(group_log_likelihood(fit.x, inputs, ks))
-        out.append(SourceCheck(g, group_checks, joint, total))
+        else:
+            out.append(made[g])
     return out
 
 
@@ -561,25 +715,26 @@ def dated_forecasts(
     seed: int,
     warm: Warm | None = None,
     executor: Any = None,
+    base: Base | None = None,
 ) -> list[Forecast]:
     """Each forecast of the spec's ``[checks]`` table: refit on the past, predict what came later.
 
-    Each refit is gated on the total and the observations it forecasts (:func:`refit`); ``warm``
-    starts it from the full fit's adaptation.
+    Each refit is gated on the total and the observations it forecasts (:func:`refit`); ``base``
+    (the full fit's draws) reweights them first, where k̂ allows; ``warm`` starts a sampled one from
+    the full fit's adaptation.
     """
     rng = np.random.default_rng(_seed(seed, 3))
     jobs = [
         {"active": inputs.date <= cutoff, "seed": _seed(seed, 4, i), "predicts": np.asarray(targets, int)}
         for i, (_, cutoff, targets) in enumerate(inputs.forecasts)
     ]
-    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
+    fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor, base=base)
     out = []
     for (label, _, targets), job, fit in zip(inputs.forecasts, jobs, fits, strict=True):
         active = job["active"]
         predictive = predictive_draws(fit.expected, inputs, rng)
         total = float(np.median(fit.total))
-        ll = fit.log_likelihood
-        checks = tuple(_check(inputs, k, predictive[:, k], total, _log_mean_exp(ll[:, k]), fit) for k in targets)
+        checks = tuple(_check(inputs, k, predictive[:, k], total, fit.log_predictive_density(k), fit) for k in targets)
         used = tuple(name for name, on in zip(inputs.observation, active, strict=True) if on)
         out.append(Forecast(label, used, checks))
     return out
@@ -590,6 +745,13 @@ def _log_mean_exp(values: np.ndarray) -> float:
     if not math.isfinite(top):
         return top
     return top + math.log(float(np.mean(np.exp(values - top))))
+
+
+def _log_sum_exp(values: np.ndarray) -> float:
+    top = float(np.max(values))
+    if not math.isfinite(top):
+        return top
+    return top + math.log(float(np.sum(np.exp(values - top))))
 
 
 def dated_prior_check(idata: Any, inputs: DatedInputs) -> PriorCheck:

@@ -176,7 +176,7 @@ class Assumptions:
         }
 
 
-GATE_KEYS = ("start", "tune", "draws", "extensions", "max_rhat", "min_ess", "divergences")
+GATE_KEYS = ("start", "tune", "draws", "extensions", "max_rhat", "min_ess", "divergences", "pareto_k", "importance_ess")
 """What a refit's :attr:`Outcome.gates` hold, read from its sweep point."""
 
 

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dnamodel.checks.reweight import pareto_k_threshold
 from dnamodel.checks.scaled_priors import _check_alpha, _check_prior
 from dnamodel.errors import UsageError, did_you_mean
 from dnamodel.inference.sampling import quiet_arviz
@@ -137,19 +138,6 @@ def diagnosis(prior: float, likelihood: float, threshold: float = THRESHOLD) -> 
     if prior > threshold > likelihood:
         return STRONG_PRIOR
     return NO_FLAG
-
-
-def pareto_k_threshold(n: int) -> float:
-    """The Pareto k above which a PSIS estimate from ``n`` draws is unreliable.
-
-    ``min(1 - 1 / log10(n), 0.7)`` (Vehtari et al. 2024): 0.7 from 2,154 draws on.
-
-    Examples
-    --------
-    >>> round(pareto_k_threshold(1000), 3), pareto_k_threshold(4000)
-    (0.667, 0.7)
-    """
-    return min(1.0 - 1.0 / math.log10(n), 0.7)
 
 
 def power_scaled_mean(values: np.ndarray, log_density: np.ndarray, alpha: float) -> tuple[float, float, float, float]:

@@ -63,6 +63,16 @@ class Check:
     refit_passed: bool | None = None
     """A refit's check: whether the refit passed the gates (R-hat ≤ 1.01, ESS ≥ 400 bulk and tail),
     after any extension; a check whose refit failed is marked, never silently used."""
+    refit_method: str | None = None
+    """A refit's check: how its posterior was made, ``"importance"`` (the fit's draws reweighted,
+    Pareto-smoothed, and resampled) or ``"refit"`` (sampled); ``None`` for a check of the fit itself."""
+    pareto_k: float | None = None
+    """A refit's check: the Pareto k̂ of the fit's importance weights towards the refit's posterior (the
+    weights are trusted at most at ``min(1 − 1/log10 S, 0.7)`` for S draws); ``None`` when no
+    reweighting was tried (exact refits asked for)."""
+    importance_ess: float | None = None
+    """A refit's check: the importance weights' effective sample size for what the refit predicts
+    (trusted from 400); ``None`` when no reweighting was tried."""
 
     @property
     def inside(self) -> bool:

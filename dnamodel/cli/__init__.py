@@ -157,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-loo", dest="loo", action="store_false", help="skip the leave-one-observation-out refits"
     )
     fit_option.add_argument(
+        "--exact-refits",
+        action="store_true",
+        help="sample every leave-one-out, source and forecast refit and every refit of the decisive assumptions (a "
+        "dated model); by default the fit's draws (the default's, for the assumptions) are reweighted "
+        "(Pareto-smoothed importance sampling) and only where k̂ or the ESS fail is it refitted",
+    )
+    fit_option.add_argument(
         "--allow-bad-fit",
         action="store_true",
         help="exit 0 even when the fit fails a convergence gate (the citation sentence is still withheld)",
@@ -309,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="fit every point from scratch at --draws and --tune (default: a dated model's points of the spec's "
         "structure start from the spec's own fit, gated and extended)",
+    )
+    sweep_parser.add_argument(
+        "--exact-refits",
+        dest="importance",
+        action="store_false",
+        help="sample every point (default: a dated model's point whose parameters are the spec's is first the "
+        "spec's fit's draws reweighted by Pareto-smoothed importance sampling, sampled only where k̂ or the ESS fail)",
     )
     sweep_parser.add_argument(
         "--shipped",

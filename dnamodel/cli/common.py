@@ -52,11 +52,11 @@ SCHEMAS = {
     "replicate": 1,
     "audit": 1,
     "mc": 1,
-    "estimate": 4,
+    "estimate": 5,
     "report": 1,
     "forecast-check": 2,
     "compare": 2,
-    "sweep": 2,
+    "sweep": 3,
     "data-check": 2,
     "voi": 1,
 }
@@ -71,7 +71,7 @@ def schema_id(command: str) -> str:
     Examples
     --------
     >>> schema_id("estimate")
-    'dnamodel.estimate/4'
+    'dnamodel.estimate/5'
     """
     return f"dnamodel.{command}/{SCHEMAS[command]}"
 

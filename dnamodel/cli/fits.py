@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dnamodel.applications import extensions_for
+from dnamodel.checks.gates import MIN_ESS
 from dnamodel.checks.predictive import Check
 from dnamodel.cli.common import (
     EXIT_BAD_FIT,
@@ -93,6 +94,7 @@ def _run_estimate(args: argparse.Namespace, data: Dataset, *, out: str, sensitiv
             sensitivity=sensitivity,
             status=status,
             assumptions=getattr(args, "assumptions", "compute"),
+            exact_refits=args.exact_refits,
         )
 
 
@@ -216,8 +218,8 @@ def _estimate_tables(result: Any) -> list[Table | str]:
     if result.loo:
         items.append(
             Table(
-                "Leave one observation out: refit without it, then predict it",
-                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>", ""],
+                "Leave one observation out: the posterior without it (reweighted or refitted), then predict it",
+                ["left out", "observed>", "predicted>", "90%>", "PIT>", "total without it>", "by", ""],
                 [
                     [
                         c.observation + _bound_mark(c),
@@ -226,6 +228,7 @@ def _estimate_tables(result: Any) -> list[Table | str]:
                         f"{value_text(c.low)} to {value_text(c.high)}",
                         f"{c.pit:.2f}",
                         count_text(c.total_median or 0),
+                        made_by(c),
                         "; ".join(m for m in (_verdict_text(c), refit_mark(c)) if m),
                     ]
                     for c in result.loo
@@ -233,6 +236,8 @@ def _estimate_tables(result: Any) -> list[Table | str]:
             )
         )
         items.append(passes_line(result.loo, "left-out observations"))
+        if any(made_by(c) for c in result.loo):
+            items.append(MADE_BY_NOTE)
     items += _sources_items(getattr(result, "sources", []))
     forecasts = list(getattr(result, "forecasts", []))
     for forecast in forecasts:
@@ -311,7 +316,8 @@ def _sources_items(sources: list[Any]) -> list[Table | str]:
             f"{c.pit:.2f}",
             f"{g.lpd:.2f}" if i == 0 else "",
             count_text(g.total_median) if i == 0 else "",
-            _verdict_text(c),
+            made_by(c) if i == 0 else "",
+            "; ".join(m for m in (_verdict_text(c), refit_mark(c)) if m),
         ]
         for g in shared
         for i, c in enumerate(g.checks)
@@ -319,8 +325,8 @@ def _sources_items(sources: list[Any]) -> list[Table | str]:
     alone = len(sources) - len(shared)
     return [
         Table(
-            "Leave one source out: refit without every figure of a source, then predict them",
-            ["source", "left out", "observed>", "predicted>", "90%>", "PIT>", "lpd>", "total without it>", ""],
+            "Leave one source out: the posterior without every figure of a source, then predict them",
+            ["source", "left out", "observed>", "predicted>", "90%>", "PIT>", "lpd>", "total without it>", "by", ""],
             rows,
         ),
         passes_line([c for g in shared for c in g.checks], "observations of shared sources")
@@ -513,11 +519,45 @@ def refit_mark(check: Any) -> str:
     return f"refit failed its gates (R-hat {check.refit_rhat:.3f}, ESS {check.refit_ess:.0f}): do not rely on it"
 
 
+MADE_BY_NOTE = (
+    "by: IS, the fit's draws reweighted by Pareto-smoothed importance sampling (k̂ at most the limit, "
+    "ESS ≥ 400); refit, sampled again (k̂ above the limit, or too few effective draws)."
+)
+"""What the "by" column of the held-out and forecast tables says."""
+
+
+def made_by(check: Any) -> str:
+    """How a held-out or forecast check's posterior was made: reweighted draws and their k̂, or a refit.
+
+    Examples
+    --------
+    >>> from dnamodel.checks.predictive import Check
+    >>> made_by(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_method="importance", pareto_k=0.214))
+    'IS k̂ 0.21'
+    >>> made_by(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_method="refit", pareto_k=0.93, importance_ess=800.0))
+    'refit (k̂ 0.93)'
+    >>> made_by(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_method="refit", pareto_k=-0.2, importance_ess=164.0))
+    'refit (k̂ <0, ESS 164)'
+    >>> made_by(Check("a", 1.0, 1.0, 0.5, 1.5, 0.5, refit_method="refit"))
+    'refit'
+    """
+    method, k = getattr(check, "refit_method", None), getattr(check, "pareto_k", None)
+    if method is None:
+        return ""
+    shown = "" if k is None else ("<0" if k < 0 else f"{k:.2f}")
+    if method == "importance":
+        return f"IS k̂ {shown}" if shown else "IS"
+    ess = getattr(check, "importance_ess", None)
+    if shown and ess is not None and ess < MIN_ESS:  # k̂ may be small and the weights still too few
+        shown += f", ESS {ess:.0f}"
+    return f"refit (k̂ {shown})" if shown else "refit"
+
+
 def _forecast_table(forecast: Any) -> Table:
     """One forecast check: what a refit on the past predicted for what came later."""
     return Table(
         f"Forecast from the data published by {forecast.data_to} ({len(forecast.used)} observations)",
-        ["predicted", "observed>", "forecast>", "90%>", "PIT>", "total then>", ""],
+        ["predicted", "observed>", "forecast>", "90%>", "PIT>", "total then>", "by", ""],
         [
             [
                 c.observation + _bound_mark(c),
@@ -526,6 +566,7 @@ def _forecast_table(forecast: Any) -> Table:
                 f"{value_text(c.low)} to {value_text(c.high)}",
                 f"{c.pit:.2f}",
                 count_text(c.total_median or 0),
+                made_by(c),
                 "; ".join(m for m in (_verdict_text(c), refit_mark(c)) if m),
             ]
             for c in forecast.checks

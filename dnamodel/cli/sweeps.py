@@ -77,6 +77,7 @@ def _sweep(args: argparse.Namespace, out: Any) -> int:
             processes=args.processes,
             threads=args.threads,
             warm=args.warm,
+            importance=args.importance,
             progress=None if args.json else _progress(title),
             origins=origins,
             description=title,

@@ -109,6 +109,10 @@ class RefitSettings:
     executor: Any = field(default=None, compare=False, repr=False)
     """Where a dated model's refits run (:func:`dnamodel.checks.dated.refits`' ``executor``): None, threads
     of this process; a ``concurrent.futures`` executor or a ``dask.distributed.Client``."""
+    importance: bool = True
+    """Whether a dated model's leave-one-out, source and forecast checks first reweight the fit's draws
+    (Pareto-smoothed importance sampling, :mod:`dnamodel.checks.reweight`) and sample only where k̂ says
+    the weights cannot be trusted; false samples every refit (``dnamodel estimate --exact-refits``)."""
 
     def __post_init__(self) -> None:
         """Bounded as the command line bounds them: a refit's settings come from Python too."""
@@ -154,8 +158,9 @@ class Fit:
     timings : dict of str to float
         Where the fit's time went, in seconds.
     compiled : object, optional
-        What refits reuse, where the family has it: a hierarchical fit's compiled model. A fit read
-        back from a file has none, and the family compiles (or finds in its cache) what it needs.
+        What refits reuse, where the family has it: a hierarchical fit's compiled model; a dated fit's
+        draws as its checks' importance-sampling base (built when first asked). A fit read back from a
+        file has none, and the family compiles (or finds in its cache) what it needs.
     """
 
     spec: Any
@@ -182,6 +187,9 @@ class SweepSettings:
     """Whether a point whose model has the spec's structure starts from the spec's own fit (``base``)."""
     base: Any = None
     """The spec's own fit's adaptation, when ``warm`` (a family's :meth:`Family.sweep_base`); not in a point's key."""
+    importance: bool = False
+    """With ``warm``: whether a point whose parameters are exactly the base's first reweights the base's
+    draws (Pareto-smoothed importance sampling) and is sampled only where k̂ or the weights' ESS say no."""
 
 
 SWEEP_PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -507,7 +515,7 @@ class Family:
         --------
         >>> from dnamodel.families import family_named
         >>> family_named("dated").refit_settings({"draws": 4000, "tune": 1500, "chains": 4, "seed": 1})
-        RefitSettings(draws=600, tune=500, chains=4, seed=1)
+        RefitSettings(draws=600, tune=500, chains=4, seed=1, importance=True)
         """
         fit_tune = int(attrs.get("tune", self.refit_tune or 0))
         capped_tune = fit_tune if self.refit_tune is None else min(fit_tune, self.refit_tune)

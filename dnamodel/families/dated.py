@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +47,7 @@ from dnamodel.checks.powerscale import (
     sensitivity_table,
 )
 from dnamodel.checks.predictive import Check, PriorCheck
+from dnamodel.checks.reweight import Base, base_from_draws, base_from_fit
 from dnamodel.checks.scaled_priors import dated_log_densities, dated_scaled_refit
 from dnamodel.checks.summary import Summary, summarize_fit
 from dnamodel.checks.voi import ValueOfInformation, dated_value_of_information
@@ -99,6 +100,36 @@ if TYPE_CHECKING:
 
     from dnamodel.data import Dataset
     from dnamodel.data.study import Study
+
+
+class DrawsToReweight:
+    """A dated fit's draws as its checks' importance-sampling base (:class:`~dnamodel.checks.reweight.Base`).
+
+    Built the first time a check asks (:meth:`base`), then shared by leave-one-out, the sources and
+    the forecasts; a :class:`~dnamodel.families.base.Fit`'s ``compiled``, what its refits reuse.
+    """
+
+    def __init__(self, idata: Any, inputs: DatedInputs) -> None:
+        self._idata, self._inputs = idata, inputs
+        self._base: Base | None = None
+        self._built = False
+
+    def base(self) -> Base | None:
+        """The base (``None`` for a fit without unconstrained draws), built once."""
+        if not self._built:
+            self._base = base_from_fit(self._idata, self._inputs)
+            self._built = True
+        return self._base
+
+
+def _base(fit: Fit, refit: RefitSettings) -> Base | None:
+    """What a fit's checks reweight first: nothing when exact refits are asked for (``refit.importance`` false)."""
+    if not refit.importance:
+        return None
+    if isinstance(fit.compiled, DrawsToReweight):
+        return fit.compiled.base()
+    return base_from_fit(fit.idata, fit.inputs)
+
 
 REFIT_DRAWS = 600
 """Draws per chain of each leave-one-out and forecast refit's first round: most refits pass their gates
@@ -199,11 +230,14 @@ class DatedFamily(Family):
             asked = spec.sampler.draws if settings.draws is None else settings.draws
         if fitted.idata.posterior.sizes["draw"] < asked:  # nutpie returns the draws it has on Ctrl-C
             raise KeyboardInterrupt
-        return Fit(spec, fitted.idata, fitted.inputs, dict(fitted.timings))
+        return Fit(
+            spec, fitted.idata, fitted.inputs, dict(fitted.timings), DrawsToReweight(fitted.idata, fitted.inputs)
+        )
 
     def rebuild(self, idata: Any, spec: DatedSpec, data: Dataset) -> Fit:
         """A saved fit with its inputs resolved again."""
-        return Fit(spec, idata, resolve_dated(spec, data))
+        inputs = resolve_dated(spec, data)
+        return Fit(spec, idata, inputs, compiled=DrawsToReweight(idata, inputs))
 
     def summarize(self, fit: Fit, data: Dataset) -> Summary:
         """:func:`~dnamodel.checks.summary.summarize_fit`."""
@@ -216,18 +250,31 @@ class DatedFamily(Family):
         return dated_predictive_checks(fit.idata, fit.inputs)
 
     def leave_one_out(self, fit: Fit, refit: RefitSettings) -> list[Check]:
-        """Refits with each observation left out of the likelihood (a new packed vector each), warm from the fit."""
-        return dated_leave_one_out(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
+        """Each observation left out of the likelihood (a new packed vector each).
+
+        The fit's draws reweighted where k̂ allows (unless ``refit.importance`` is false), else a refit
+        warm from the fit.
+        """
+        return dated_leave_one_out(
+            fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor, base=_base(fit, refit)
+        )
 
     def leave_one_source_out(self, fit: Fit, refit: RefitSettings, loo: Sequence[Check] | None) -> list[SourceCheck]:
-        """Refits with every observation of one source left out at once (a new packed vector each)."""
+        """Every observation of one source left out at once (a new packed vector each), as :meth:`leave_one_out`."""
         return dated_leave_one_source_out(
-            fit.inputs, **refit.sampling(), loo=loo, warm=warm_from(fit.idata), executor=refit.executor
+            fit.inputs,
+            **refit.sampling(),
+            loo=loo,
+            warm=warm_from(fit.idata),
+            executor=refit.executor,
+            base=_base(fit, refit),
         )
 
     def forecast_checks(self, fit: Fit, refit: RefitSettings) -> list[Forecast]:
-        """The spec's ``[[checks.forecast]]``: refits on what was published by each date (warm from the fit, if any)."""
-        return dated_forecasts(fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor)
+        """The spec's ``[[checks.forecast]]``: what was published by each date, as :meth:`leave_one_out` (a fit's)."""
+        return dated_forecasts(
+            fit.inputs, **refit.sampling(), warm=warm_from(fit.idata), executor=refit.executor, base=_base(fit, refit)
+        )
 
     def prior_check(self, fit: Fit) -> PriorCheck:
         """The prior total (the thesis is data here: no separate bound to weigh it by)."""
@@ -336,17 +383,24 @@ class DatedFamily(Family):
         """A new packed vector for the one compiled density, and only the sweep's numbers.
 
         With ``settings.base`` (the spec's own fit, :meth:`sweep_base`), a point whose parameters are
-        the base's (:func:`warm_for`: the same curve and form, every sampled block the base's, some
-        perhaps held at fixed values) starts from the base's adaptation: :data:`WARM_POINT_DRAWS`
-        draws per chain after :data:`~dnamodel.inference.dated.WARM_TUNE` tuning steps, gated on the
-        total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400) and extended by
-        :func:`~dnamodel.checks.dated.refit` when it fails. Any other point is a cold fit
-        (:func:`_cold_point`). ``start`` in the result says which.
+        exactly the base's (the same curve and form, every block the base's, none held fixed that the
+        base samples) and ``settings.importance`` is first the base's draws reweighted to the point's
+        posterior (Pareto-smoothed importance sampling, :func:`~dnamodel.checks.dated.refit`'s
+        ``base``), kept where k̂ is at most the limit and the weights' ESS on the total at least 400.
+        Otherwise a point whose parameters are the base's, some perhaps held at fixed values
+        (:func:`warm_for`: a point mass cannot be reweighted), starts from the base's adaptation:
+        :data:`WARM_POINT_DRAWS` draws per chain after :data:`~dnamodel.inference.dated.WARM_TUNE`
+        tuning steps, gated on the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400) and extended when it
+        fails. Any other point is a cold fit (:func:`_cold_point`). ``start`` in the result says which
+        (``"importance"``, ``"warm"``, ``"cold"``), and ``pareto_k`` and ``importance_ess`` what the
+        reweighting found when it was tried.
         """
         inputs = resolve_dated(spec, data)
-        warm = warm_for(settings.base, inputs) if settings.warm and settings.base is not None else None
-        if warm is None:
+        base: SweepBase | None = settings.base
+        warm = warm_for(base, inputs) if settings.warm and base is not None else None
+        if warm is None or base is None:
             return _cold_point(spec, inputs, settings)[0]
+        draws_base = base.draws if settings.importance and same_parameters(base, inputs) else None
         fit = refit(
             inputs,
             np.ones(len(inputs.observation), bool),
@@ -357,9 +411,10 @@ class DatedFamily(Family):
             cores=settings.cores,
             warm=warm,
             predicts=np.zeros(0, int),
+            base=draws_base,
         )
         sums = totals(fit.quantities, inputs)
-        return _point_result(
+        result = _point_result(
             spec,
             inputs,
             sums,
@@ -367,19 +422,35 @@ class DatedFamily(Family):
             rhat=fit.rhat,
             ess=fit.ess,
             passed=fit.passed,
-            start="warm",
+            start="importance" if fit.method == "importance" else "warm",
             tune=fit.tune,
             draws=fit.x.shape[0] // fit.chains,
             extensions=fit.extensions,
         )
+        if draws_base is not None:
+            result |= {"pareto_k": _finite(fit.pareto_k), "importance_ess": _finite(fit.importance_ess)}
+        return result
 
     def sweep_base(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> tuple[dict[str, Any], Any]:
-        """The spec's own point, a cold fit at the sweep's settings, and its adaptation (:class:`SweepBase`)."""
+        """The spec's own point, a cold fit at the sweep's settings, and its adaptation and draws (:class:`SweepBase`).
+
+        The draws (:class:`~dnamodel.checks.reweight.Base`, what every reweighting reuses) are built
+        once here, and only when ``settings.importance``; without their derived draws, which a point
+        (inputs of its own) derives again, so that a point sent to a process or a cluster carries the
+        draws, their log density and their ESS (about 12 MB at 4 × 2,000), not everything they imply.
+        """
         inputs = resolve_dated(spec, data)
         result, draws = _cold_point(spec, inputs, settings)
         result["start"] = "base"
+        reweightable = None
+        if settings.importance:  # without its derived draws (30 of 43 MB pickled): a point has inputs of its own
+            reweightable = replace(base_from_draws(draws.x, draws.x.shape[0], inputs), derived={}, quantities={})
         base = SweepBase(
-            warm_start(draws.x, draws.stats["step_size"]), layout_of(inputs), campaign_curve(inputs), inputs.form
+            warm_start(draws.x, draws.stats["step_size"]),
+            layout_of(inputs),
+            campaign_curve(inputs),
+            inputs.form,
+            reweightable,
         )
         return result, base
 
@@ -400,12 +471,33 @@ WARM_POINT_DRAWS = REFIT_DRAWS
 
 @dataclass(frozen=True)
 class SweepBase:
-    """What a sweep's points start from: the spec's own fit's adaptation and what fixes its parameters' meaning."""
+    """What a sweep's points start from: the spec's own fit's adaptation and what fixes its parameters' meaning.
+
+    ``draws``: the fit's draws to reweight (:class:`~dnamodel.checks.reweight.Base`), when the sweep
+    reweights (``SweepSettings.importance``); a point run in another process or on a cluster is sent
+    them with its settings.
+    """
 
     warm: Warm
     layout: Layout
     curve: int
     form: str | None
+    draws: Base | None = None
+
+
+def same_parameters(base: SweepBase, inputs: DatedInputs) -> bool:
+    """Whether a point's unconstrained vector is the base's: the same curve and form, every block where the base has it.
+
+    Then the base's draws are draws on the point's coordinates and can be reweighted to its posterior;
+    a block the base samples and the point holds at a value (a point mass), or one added, dropped or
+    resized, cannot.
+    """
+    return campaign_curve(inputs) == base.curve and inputs.form == base.form and layout_of(inputs) == base.layout
+
+
+def _finite(value: float) -> float | None:
+    """A number for JSON: None for NaN or ±inf (k̂ of equal weights is −inf)."""
+    return float(value) if np.isfinite(value) else None
 
 
 def warm_for(base: SweepBase, inputs: DatedInputs) -> Warm | None:

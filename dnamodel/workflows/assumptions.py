@@ -206,6 +206,7 @@ def run_assumptions(
     tune: int = ASSUMPTION_TUNE,
     status: Callable[[str], None] | None = None,
     warm: bool = True,
+    importance: bool = True,
     client: Client | None = None,
     processes: int | None = None,
     threads: int | None = None,
@@ -219,7 +220,10 @@ def run_assumptions(
     has the default's structure (a prior, a data row, a value held fixed) starts from it, as a
     sweep's point does (:func:`dnamodel.workflows.sweep.sweep`'s ``warm``), and is gated on the total
     and extended if it fails; a structural alternative (a curve family, the offset left out or added)
-    is a cold fit. The refits run on a dask ``client``, ``processes`` or ``threads`` of this process
+    is a cold fit. With ``importance`` too, a candidate whose parameters are exactly the default's (a
+    prior's numbers, a data row; not a value held fixed) is first the default's draws reweighted by
+    Pareto-smoothed importance sampling, sampled only where k̂ or the weights' ESS say no
+    (``sweep``'s ``importance``). The refits run on a dask ``client``, ``processes`` or ``threads`` of this process
     (the default), as a sweep's points; each refit's numbers are its own whatever runs it.
     """
     begin = time.perf_counter()
@@ -237,6 +241,7 @@ def run_assumptions(
         spec.sampler.seed,
         "nutpie",
         warm=bool(warm),
+        importance=bool(warm) and bool(importance),
     )
     store = Path(out) / POINTS_FOLDER
     keys = [_point_key(settings, data.version, p) for p in points]
@@ -257,18 +262,18 @@ def run_assumptions(
             chains=spec.sampler.chains,
             cached=cached,
             not_computed=(
-                f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
-                "assumptions deciding this figure and the total by the typed share"
+                f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)}) that find "
+                "the assumptions deciding this figure and the total by the typed share"
                 if parameter
-                else f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)}) that find the "
-                "assumptions deciding this figure"
+                else f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)}) that "
+                "find the assumptions deciding this figure"
             ),
             command=_command(spec, data, out),
         )
     if todo:
         make_folder(store, "the folder of the assumptions' refits")
         if status is not None:
-            status(f"Assumptions: {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm)})")
+            status(f"Assumptions: {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)})")
 
         def finish(i: int, result: dict[str, Any]) -> None:
             results[i] = result
@@ -339,10 +344,15 @@ def run_assumptions(
     )
 
 
-def _refits_text(chains: int, draws: int, warm: bool) -> str:
+def _refits_text(chains: int, draws: int, warm: bool, importance: bool = False) -> str:
     """``4 × 2,000 draws`` for the default's refit, and how the others start."""
     if not warm:
         return chains_text(chains, draws)
+    if importance:
+        return (
+            f"the default's {chains_text(chains, draws)}; the others its draws reweighted where the parameters "
+            "are the same and k̂ allows, else warm-started from it, cold where the structure differs"
+        )
     return (
         f"the default's {chains_text(chains, draws)}; the others warm-started from it where the model's structure "
         "is the same, cold where not"

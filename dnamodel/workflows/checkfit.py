@@ -220,8 +220,9 @@ def leave_one_out(
     tune: int | None = None,
     chains: int | None = None,
     executor: Executor | Client | None = None,
+    exact: bool = False,
 ) -> list[Check]:
-    """Exact leave-one-out: each observation against a refit without it.
+    """Leave-one-out: each observation against the posterior without it (reweighted, or refitted).
 
     A fit made by ``dnamodel estimate`` carries its leave-one-out checks (``attrs``); they are
     returned as saved unless ``refit`` is true. Otherwise every observation is left out in turn
@@ -243,11 +244,16 @@ def leave_one_out(
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
         pool or a dask cluster's client; by default threads of this process. The numbers are the same.
+    exact : bool
+        A dated fit: sample every refit. By default the fit's draws are reweighted first (Pareto-smoothed
+        importance sampling) and only the refits whose weights' k̂ or ESS fail are sampled
+        (:func:`dnamodel.checks.dated.refit`'s ``base``).
 
     Returns
     -------
     list of Check
-        One per observation, with ``lpd``, its exact leave-one-out log predictive density.
+        One per observation, with ``lpd``, its leave-one-out log predictive density, and how its
+        posterior was made (``refit_method``, ``pareto_k``).
 
     Raises
     ------
@@ -270,7 +276,7 @@ def leave_one_out(
     if saved is not None:
         return list(saved)
     return family.leave_one_out(
-        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
+        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor, importance=not exact)
     )
 
 
@@ -283,6 +289,7 @@ def leave_one_source_out(
     tune: int | None = None,
     chains: int | None = None,
     executor: Executor | Client | None = None,
+    exact: bool = False,
 ) -> list[SourceCheck]:
     """Leave one source out: every observation of a source against a refit without all of them.
 
@@ -306,6 +313,10 @@ def leave_one_source_out(
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
         pool or a dask cluster's client; by default threads of this process. The numbers are the same.
+    exact : bool
+        A dated fit: sample every refit. By default the fit's draws are reweighted first (Pareto-smoothed
+        importance sampling) and only the refits whose weights' k̂ or ESS fail are sampled
+        (:func:`dnamodel.checks.dated.refit`'s ``base``).
 
     Returns
     -------
@@ -332,7 +343,7 @@ def leave_one_source_out(
     saved_checks = family.saved_checks(idata)
     if not refit and saved_checks.sources is not None:
         return list(saved_checks.sources)
-    settings = replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
+    settings = replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor, importance=not exact)
     # the saved leave-one-out's refits are these settings' only at estimate's own (no setting given)
     default = draws is None and tune is None and chains is None and saved_checks.loo_draws == settings.draws
     loo = saved_checks.loo if default and not refit else None
@@ -349,6 +360,7 @@ def forecast_checks(
     tune: int | None = None,
     chains: int | None = None,
     executor: Executor | Client | None = None,
+    exact: bool = False,
 ) -> list[Forecast]:
     """A dated fit's forecast checks: refit on what was published by each date, predict what came later.
 
@@ -369,6 +381,10 @@ def forecast_checks(
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where a dated model's refits run, as a sweep's points (:func:`dnamodel.sweep`): a process
         pool or a dask cluster's client; by default threads of this process. The numbers are the same.
+    exact : bool
+        A dated fit: sample every refit. By default the fit's draws are reweighted first (Pareto-smoothed
+        importance sampling) and only the refits whose weights' k̂ or ESS fail are sampled
+        (:func:`dnamodel.checks.dated.refit`'s ``base``).
 
     Returns
     -------
@@ -395,7 +411,7 @@ def forecast_checks(
     if saved is not None:
         return list(saved)
     return family.forecast_checks(
-        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor)
+        fit, replace(family.refit_settings(idata.attrs, draws, tune, chains), executor=executor, importance=not exact)
     )
 
 

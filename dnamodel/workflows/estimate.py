@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,7 @@ def run_estimate(
     sensitivity: bool = False,
     status: Callable[[str], None] | None = None,
     assumptions: str = "compute",
+    exact_refits: bool = False,
 ) -> EstimateResult:
     """Fit, summarise, check and write: the work of ``dnamodel estimate``, the same for every model family.
 
@@ -102,7 +103,10 @@ def run_estimate(
     is called with a line saying what runs next (the command line shows it on a terminal, as a spinner).
     ``assumptions`` (``"compute"``, ``"cached"`` or ``"off"``) says whether the refits that find the
     assumptions deciding the figure are run, only read from ``out``'s cache, or skipped
-    (:func:`dnamodel.workflows.said.what_decides`).
+    (:func:`dnamodel.workflows.said.what_decides`). ``exact_refits`` samples every leave-one-out,
+    source and forecast refit of a dated model, instead of reweighting the fit's draws where k̂ allows
+    (``RefitSettings.importance``), and every refit of the decisive assumptions, instead of
+    reweighting the default's (``run_assumptions``' ``importance``).
 
     Raises
     ------
@@ -130,7 +134,7 @@ def run_estimate(
     begin = time.perf_counter()
     checks = family.predictive_checks(fit)
     timings["predictive_checks"] = round(time.perf_counter() - begin, 3)
-    refits = family.refit_settings(fit.idata.attrs)
+    refits = replace(family.refit_settings(fit.idata.attrs), importance=not exact_refits)
     loo_checks: list[Check] = []
     sources: list[SourceCheck] = []
     forecasts: list[Forecast] = []
@@ -170,7 +174,17 @@ def run_estimate(
         fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
-    said = what_decides(family, fit, data, summary, out, assumptions=assumptions, scaling=scaling, status=say)
+    said = what_decides(
+        family,
+        fit,
+        data,
+        summary,
+        out,
+        assumptions=assumptions,
+        scaling=scaling,
+        status=say,
+        importance=not exact_refits,
+    )
     if said.assumptions is not None:
         timings["assumptions"] = said.assumptions.seconds
     say("Writing the NetCDF, CSV, tables and figures")

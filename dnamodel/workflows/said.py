@@ -104,12 +104,14 @@ def what_decides(
     assumptions: str = "compute",
     scaling: Any = None,
     status: Callable[[str], None] | None = None,
+    importance: bool = True,
 ) -> Said:
     """Everything :class:`Said` holds, for a fit ``estimate`` has just made.
 
     The refits run only for a model whose points run in threads (the dated family) and a fit with a
     sentence to cite (one that passed its gates): without a sentence there is nothing for them to
-    qualify. ``assumptions`` is ``"compute"``, ``"cached"`` or ``"off"``.
+    qualify. ``assumptions`` is ``"compute"``, ``"cached"`` or ``"off"``; ``importance`` false samples
+    every refit (no reweighting of the default's draws, ``run_assumptions``' ``importance``).
     """
     if assumptions not in MODES:
         raise UsageError(f"assumptions must be one of {', '.join(MODES)}, not {assumptions!r}")
@@ -131,7 +133,9 @@ def what_decides(
         said.selection = selection_warning(fit, data.study.words)
     threaded = family.supports(Capability.SWEEP_THREADS) and family.supports(Capability.POSTERIOR)
     if threaded and assumptions != "off" and summary.sentence is not None:
-        said.assumptions = run_assumptions(fit.spec, data, out, compute=assumptions == "compute", status=status)
+        said.assumptions = run_assumptions(
+            fit.spec, data, out, compute=assumptions == "compute", status=status, importance=importance
+        )
     return said
 
 

@@ -65,8 +65,9 @@ if TYPE_CHECKING:
     import xarray as xr
     from distributed import Client
 
-POINT_FORMAT = 2
-"""Version of the point files' layout; a change makes old point files stale (2: gates, ``start``, tuning, draws)."""
+POINT_FORMAT = 3
+"""Version of the point files' layout; a change makes old point files stale (2: gates, ``start``, tuning, draws;
+3: ``start = "importance"``, ``pareto_k``, ``importance_ess``, and ``importance`` in the key)."""
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -89,6 +90,7 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
         "seed": settings.seed,
         "sampler": settings.sampler,
         "warm": settings.warm,
+        "importance": settings.importance,
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -225,6 +227,7 @@ def plan_sweep(
     sampler: str = "nutpie",
     origins: Mapping[str, str] | None = None,
     warm: bool = True,
+    importance: bool = True,
 ) -> SweepPlan:
     """Check a sweep completely, without running it: what :func:`sweep` does first.
 
@@ -282,6 +285,7 @@ def plan_sweep(
             bayesian.sampler.seed if seed is None else seed,
             sampler,
             warm=bool(warm),
+            importance=bool(warm) and bool(importance),
         )
     else:
         default_draws, default_seed = family.sweep_defaults()
@@ -334,6 +338,7 @@ def sweep(
     origins: Mapping[str, str] | None = None,
     description: str | None = None,
     warm: bool = True,
+    importance: bool = True,
 ) -> xr.Dataset:
     """Run a model at every point of a grid of spec values.
 
@@ -381,6 +386,12 @@ def sweep(
         the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400), extended at most twice when it fails; a
         point of another structure (a curve family, a term left out or added) is a cold fit. False:
         every point is a cold fit at ``draws`` and ``tune``, as before.
+    importance : bool
+        With ``warm``: a dated point whose unconstrained vector is exactly the spec's (no block held
+        fixed, added or resized; the same curve and form) is first the spec's fit's draws reweighted
+        to its posterior by Pareto-smoothed importance sampling and resampled, kept where k̂ ≤
+        min(1 − 1/log10 S, 0.7) for S draws and the weights' ESS on the total ≥ 400; otherwise it is
+        the warm refit above. False: no reweighting (``dnamodel sweep --exact-refits``).
 
     Returns
     -------
@@ -390,9 +401,11 @@ def sweep(
         ``group_median`` (also over ``group``) and, for a hierarchical or dated
         model, ``divergences``, ``max_rhat``, ``min_ess`` and ``passed``; for a Monte Carlo
         model ``mcse_median`` and ``sobol_total_order`` (also over ``input``). A hierarchical or
-        dated point also has ``start`` (``"base"``: the spec's own fit, ``"warm"``: started from it,
-        ``"cold"``: fitted from scratch), ``tune`` (tuning steps per chain), ``draws`` (draws per
-        chain, extensions included) and ``extensions``. ``attrs`` carry provenance and the grid.
+        dated point also has ``start`` (``"base"``: the spec's own fit, ``"importance"``: its draws
+        reweighted, ``"warm"``: started from it, ``"cold"``: fitted from scratch), ``tune`` (tuning
+        steps per chain), ``draws`` (draws per chain, extensions included), ``extensions``, and
+        ``pareto_k`` and ``importance_ess`` (NaN where no reweighting was tried; k̂ −inf for equal
+        weights is NaN too). ``attrs`` carry provenance and the grid.
 
     Examples
     --------
@@ -422,6 +435,7 @@ def sweep(
         sampler=sampler,
         origins=origins,
         warm=warm,
+        importance=importance,
     )
     loaded, data, settings, family = plan.spec, plan.data, plan.settings, plan.family
     paths, axes, points = plan.paths, plan.axes, plan.points
@@ -481,6 +495,7 @@ def sweep(
             "chains": settings.chains,
             "sampler": settings.sampler,
             "warm": int(settings.warm),
+            "importance": int(settings.importance),
             "kind": family.kind,
             **({"description": description} if description else {}),
             OWN_VALUES: json.dumps({path: coordinate(value) for path, value in own.items() if value is not None}),
@@ -546,6 +561,8 @@ def _dataset(
         variables["tune"] = (paths, grid_array(lambda r: r.get("tune", settings.tune), int))
         variables["draws"] = (paths, grid_array(lambda r: r.get("draws", settings.draws), int))
         variables["extensions"] = (paths, grid_array(lambda r: r.get("extensions", 0), int))
+        for name in ("pareto_k", "importance_ess"):  # tried only for a point of the base's parameters
+            variables[name] = (paths, grid_array(lambda r, n=name: _number(r.get(n))))  # type: ignore[misc]
         coords[dims.GROUP] = groups
     else:
         variables["mcse_median"] = (paths, grid_array(lambda r: r["mcse_median"]))
@@ -556,6 +573,10 @@ def _dataset(
         variables["sobol_total_order"] = ([*paths, dims.INPUT], values.reshape(*shape, len(inputs)))
         coords[dims.INPUT] = inputs
     return xr.Dataset(variables, coords=coords)
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def write_sweep(result: Any, path: str | Path) -> Path:
