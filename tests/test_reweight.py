@@ -218,7 +218,8 @@ def _lpd_and_se(log_lik: np.ndarray, log_weights: np.ndarray | None, chains: int
     density = np.exp(log_lik - log_lik.max())
     if log_weights is None:
         mean = float(density.mean())
-        se = float(az.mcse(density.reshape(chains, -1), method="mean"))
+        # a constant density (a bound every draw satisfies) has no Monte Carlo error: ArviZ gives NaN
+        se = float(np.nan_to_num(np.squeeze(az.mcse(density.reshape(chains, -1), method="mean")), nan=0.0))
     else:
         w = np.exp(log_weights)
         mean = float(w @ density)
