@@ -476,9 +476,28 @@ def _check_row(check: Any, last: str, passed: bool | None = None) -> list[Any]:
 
 
 def _held_out_last(check: Any) -> str:
-    """A held-out or forecast check's last column: its refit's total, and "uninformative" for such a bound."""
+    """A held-out or forecast check's last column: its refit's total, and what marks the row.
+
+    "uninformative" for such a bound, "reweighted" when its posterior is the fit's draws reweighted
+    (importance sampling), not a refit.
+    """
     total = count_text(check.total_median or 0)
-    return f"{total} (uninformative)" if check.uninformative else total
+    notes = ["uninformative"] if check.uninformative else []
+    if getattr(check, "refit_method", None) == "importance":
+        notes.append("reweighted")
+    return f"{total} ({', '.join(notes)})" if notes else total
+
+
+def _reweighted_note(checks: Any) -> str:
+    """What the table says of rows made by reweighting the fit's draws, escaped; empty for none."""
+    count = sum(getattr(ch, "refit_method", None) == "importance" for ch in checks)
+    if not count:
+        return ""
+    return escape(
+        f" {'One row' if count == 1 else f'{count} rows'} marked reweighted {'is' if count == 1 else 'are'} the "
+        "fit's own draws reweighted by Pareto-smoothed importance sampling instead of a refit, where the weights' "
+        "Pareto k̂ and effective sample size allow (model card 5.10)."
+    )
 
 
 def _uninformative_note(count: int) -> str:
@@ -577,7 +596,7 @@ def _fit_section(c: _Context) -> str:
             f"<p>The model is refitted without each observation in turn ({how}), and predicts it from the others"
             f"{f' ({escape(draws)} draws per chain)' if draws else ''}. {escape(verdict_loo)}The column after the "
             "PIT shows "
-            f"how the total moves without it.{_uninformative_note(idle_loo)}</p>",
+            f"how the total moves without it.{_uninformative_note(idle_loo)}{_reweighted_note(c.view.loo)}</p>",
             table(headers, loo_rows, numeric=range(1, len(headers)), fail_column=len(headers)),
         ]
     parts += _sources_parts(c.view.sources)
