@@ -740,18 +740,15 @@ def dated_forecasts(
     return out
 
 
-def _log_mean_exp(values: np.ndarray) -> float:
-    top = float(np.max(values))
-    if not math.isfinite(top):
-        return top
-    return top + math.log(float(np.mean(np.exp(values - top))))
-
-
 def _log_sum_exp(values: np.ndarray) -> float:
     top = float(np.max(values))
     if not math.isfinite(top):
         return top
     return top + math.log(float(np.sum(np.exp(values - top))))
+
+
+def _log_mean_exp(values: np.ndarray) -> float:
+    return _log_sum_exp(values) - math.log(np.size(values))
 
 
 def dated_prior_check(idata: Any, inputs: DatedInputs) -> PriorCheck:
