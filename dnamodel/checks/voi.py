@@ -216,8 +216,10 @@ def importance_widths(
         w /= w.sum()
         low, high = weighted_interval(sorted_total, w[order])
         widths[m] = high - low
-        mean = float(w @ log_total)
-        sds[m] = math.sqrt(max(float(w @ (log_total - mean) ** 2), 0.0))
+        # sums, not `w @ log_total`: OpenBLAS spreads a dot of more than about 10,000 draws over threads, and
+        # on a loaded machine each of these thousands of small calls waited milliseconds for them (benchmarks/README.md)
+        mean = float((w * log_total).sum())
+        sds[m] = math.sqrt(max(float((w * (log_total - mean) ** 2).sum()), 0.0))
     return widths, sds, np.asarray(k_hat, dtype=float).reshape(-1)
 
 
