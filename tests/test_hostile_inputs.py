@@ -1044,9 +1044,15 @@ class TestCtrlC:
 
     @pytest.fixture
     def interrupted_midway(self, monkeypatch):
-        """nutpie.sample, with Ctrl-C once sampling runs, handled as nutpie.sample handles it when it blocks."""
+        """nutpie.sample, with Ctrl-C once sampling runs, handled as nutpie.sample handles it when it blocks.
+
+        Python's own SIGINT handler is installed for the test: a shell starts a background job (``make test &``)
+        with SIGINT ignored, and Python then installs none, so the signal would be lost and the fit of
+        100,000 draws would run to its end (41 s, then "DID NOT RAISE", on a fresh clone tested in the background).
+        """
         import nutpie
 
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         real = nutpie.sample
 
         def interrupted_midway(*args, **kwargs):
@@ -1058,6 +1064,8 @@ class TestCtrlC:
                 return sampler.abort()
 
         monkeypatch.setattr(nutpie, "sample", interrupted_midway)
+        yield
+        signal.signal(signal.SIGINT, previous)
 
     @pytest.mark.parametrize("chains", ["1", "2"])
     def test_a_sampler_that_returns_what_it_has(self, home, capsys, interrupted_midway, chains):
