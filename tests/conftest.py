@@ -1,8 +1,10 @@
 """Shared fixtures: the bundled data, loaded once, an editable copy of it, and fits several modules share.
 
 A fit that two test modules need at the same settings is computed once a session here (issue 22:
-`make test` in 4 minutes): the default dated model's `estimate` (the report's and the default fit's
-tests), and a small dated fit (the engine's tests and the decisive assumptions').
+`make test` in 4 minutes): the default dated model's `estimate` with every check and the decisive
+assumptions (the slow tests of the default fit and its reweighted checks; the report's tests draw
+reduced fits of their own), a small dated fit (the engine's tests and the decisive assumptions'), and
+a short sample of the dated density (the reweighting's and the warm refits' tests).
 """
 
 import functools
@@ -42,6 +44,23 @@ def small_dated_fit():
     from dnamodel.inference.dated import fit_dated
 
     return fit_dated(load_model("dated"), load_data(), draws=150, tune=250, chains=2, seed=11, prior_draws=300)
+
+
+@pytest.fixture(scope="session")
+def short_dated_sample():
+    """The default dated model's packed density sampled short (2 × 200 after 300 tuning steps, seed 5).
+
+    The full fit the refits of ``test_reweight.py`` (as a base to reweight) and ``test_warm_refits.py``
+    (as an adaptation to start from) are set against: wiring and exactness, not statistics.
+    """
+    from dnamodel.families import load_model
+    from dnamodel.inference import dated as D
+    from dnamodel.spec.dated import resolve_dated
+
+    inputs = resolve_dated(load_model("dated"), load_data())
+    return D.sample_packed(
+        D.pack(inputs), inputs, draws=200, tune=300, chains=2, seed=5, target_accept=inputs.target_accept
+    )
 
 
 @pytest.fixture

@@ -72,10 +72,15 @@ def test_a_groups_log_likelihood_is_the_joint_density_of_its_figures(inputs):
     assert not np.allclose(checks.group_log_likelihood(x, inputs, pair), derived["log_likelihood"][:, pair].sum(axis=1))
 
 
-def test_leave_one_source_out_reuses_leave_one_outs_refits_for_a_single_figure(inputs):
+@pytest.fixture(scope="module")
+def alone(inputs):
+    """Leave one source out on its own, without leave-one-out's checks to reuse: every source refitted."""
+    return checks.dated_leave_one_source_out(inputs, **SETTINGS)
+
+
+def test_leave_one_source_out_reuses_leave_one_outs_refits_for_a_single_figure(inputs, alone):
     loo = checks.dated_leave_one_out(inputs, **SETTINGS)
     grouped = checks.dated_leave_one_source_out(inputs, **SETTINGS, loo=loo)
-    alone = checks.dated_leave_one_source_out(inputs, **SETTINGS)
     assert [g.source for g in grouped] == [g.source for g in alone] == list(checks.source_members(inputs))
     for with_loo, without in zip(grouped, alone, strict=True):
         assert with_loo.observations == without.observations
@@ -91,9 +96,9 @@ def test_leave_one_source_out_reuses_leave_one_outs_refits_for_a_single_figure(i
     assert checks.dated_leave_one_source_out(inputs, **SETTINGS, loo=loo) == grouped  # same seed, same numbers
 
 
-def test_a_source_left_out_is_predicted_without_its_siblings(inputs):
+def test_a_source_left_out_is_predicted_without_its_siblings(alone):
     """Lhasa's share without Qushui's count beside it: the refit knows neither, so its total moves further."""
-    groups = {g.source: g for g in checks.dated_leave_one_source_out(inputs, **SETTINGS)}
+    groups = {g.source: g for g in alone}
     qushui = groups["qushui + lhasa_database_share"]
     assert qushui.observations == ("qushui", "lhasa_database_share")
     assert all(c.total_median == qushui.total_median for c in qushui.checks)

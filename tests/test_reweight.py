@@ -140,11 +140,9 @@ def inputs():
 
 
 @pytest.fixture(scope="module")
-def fitted(inputs):
-    """A short full fit and its :class:`Base`."""
-    result = D.sample_packed(
-        D.pack(inputs), inputs, draws=200, tune=300, chains=2, seed=5, target_accept=inputs.target_accept
-    )
+def fitted(inputs, short_dated_sample):
+    """A short full fit (the session's, ``conftest.short_dated_sample``) and its :class:`Base`."""
+    result = short_dated_sample
     return result, base_from_draws(result.x, result.x.shape[0], inputs)
 
 

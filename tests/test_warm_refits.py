@@ -24,11 +24,9 @@ def inputs():
 
 
 @pytest.fixture(scope="module")
-def fit(inputs):
-    """A short full fit, and its adaptation for refits to start from."""
-    result = D.sample_packed(
-        D.pack(inputs), inputs, draws=200, tune=300, chains=2, seed=5, target_accept=inputs.target_accept
-    )
+def fit(short_dated_sample):
+    """A short full fit (the session's, ``conftest.short_dated_sample``) and its adaptation for refits."""
+    result = short_dated_sample
     return result, D.warm_start(result.x, result.stats["step_size"])
 
 
