@@ -49,8 +49,9 @@ SETTINGS = {"draws": 100, "tune": 100, "chains": 2, "seed": 20220913}
 charts a sweep's points whatever theirs say."""
 CHECKED = {"draws": 100, "tune": 100, "chains": 2, "seed": 11}
 """Reduced draws for the dated fit with every check, whose report's sections, figures and checks are tested:
-too few for the Monte Carlo gate on the quoted figures, so its sentence is withheld (issue 22: `make test`
-in 4 minutes). The fit whose sentence is cited keeps its spec's own settings (``cited``)."""
+far too few for the gates (R-hat, ESS, and the Monte Carlo error of the quoted figures), so its sentence is
+withheld (issue 22: `make test` in 4 minutes). The fit whose sentence is cited keeps its spec's own
+settings (``cited``)."""
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_every_section_and_figure_is_in_the_file(report):
     assert report.sweeps == ["dated_thesis"]  # only the dated model's shipped sweeps are read: one of its five ran
     assert "<h3>Which figure to look for next</h3>" in text
     assert "Tibet Autonomous Region (TAR) by 2022-07" in text  # the region-wide count, a default candidate
-    assert "<b>Nothing to cite.</b>" in text  # at CHECKED's draws the quoted figures' Monte Carlo gate fails
+    assert "<b>Nothing to cite.</b>" in text  # at CHECKED's draws the gates fail
     _self_contained(text)
 
 
