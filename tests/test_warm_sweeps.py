@@ -80,6 +80,21 @@ def test_each_point_says_how_it_started_and_structural_points_are_cold(data):
     np.testing.assert_array_equal(cold["total_median"].values[1], warm["total_median"].values[1])
 
 
+def test_a_cold_point_that_fails_its_gates_draws_in_rounds_up_to_its_cap(data):
+    # 2 × 50 draws cannot pass ESS ≥ 400: each extension doubles every chain, at most EXTENSIONS times
+    from dnamodel.checks.dated import EXTENSIONS
+
+    small = {"draws": 50, "tune": 100, "chains": 2}
+    grid = {"databases.typed_share.alpha": [4.0]}
+    first = sweeps.sweep("dated", grid, data=data, threads=1, warm=False, **small)
+    assert first["start"].values.tolist() == ["cold"]
+    assert first["extensions"].values.tolist() == [EXTENSIONS]
+    assert first["draws"].values.tolist() == [small["draws"] * 2**EXTENSIONS]
+    assert first["passed"].values.tolist() == [False]  # marked, never used silently
+    again = sweeps.sweep("dated", grid, data=data, threads=1, warm=False, **small)
+    np.testing.assert_array_equal(again["total_median"].values, first["total_median"].values)
+
+
 @pytest.mark.slow
 def test_warm_points_agree_with_cold_refits_within_monte_carlo_error(data):
     """Each warm point's quantiles against the cold sweep's, within 4 MCSE of both (from their ESS)."""

@@ -23,6 +23,7 @@ from dnamodel import dims
 from dnamodel.checks.adaptive import draw_until_gated, first_draws
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import (
+    EXTENSIONS,
     Campaign,
     Contraction,
     Forecast,
@@ -36,9 +37,10 @@ from dnamodel.checks.dated import (
     dated_predictive_checks,
     dated_prior_check,
     dated_sbc,
+    extend_chains,
     refit,
 )
-from dnamodel.checks.gates import diagnose_posterior
+from dnamodel.checks.gates import MAX_DIVERGENCES, Diagnostics, diagnose_posterior
 from dnamodel.checks.powerscale import (
     PowerScaling,
     ScaledEstimate,
@@ -527,41 +529,45 @@ def warm_for(base: SweepBase, inputs: DatedInputs) -> Warm | None:
     return Warm(w.centre[index], w.scale[index], w.step, w.points[:, index], w.tune)
 
 
+COLD_SEED = 12
+"""The word of a cold point's extensions' seeds: ``SeedSequence([sampler seed, 12, extension])``."""
+
+
 def _cold_point(spec: DatedSpec, inputs: DatedInputs, settings: SweepSettings) -> tuple[dict[str, Any], Draws]:
-    """A point fitted as :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed.
+    """A point fitted as :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed, gated and extended.
 
     So a point at the spec's own values has its fit's draws; but no prior draws, predictives or
     ``InferenceData``. The gates are :func:`~dnamodel.checks.gates.diagnose_posterior`'s on the free
     parameters (every element of the unconstrained vector), the gated scalars, the total, the share and
     the groups' totals: a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every derived
     vector (each unit's fraction and collection, each observation's expectation), functions of the same draws.
+    A point that fails them with no more divergences than the gate allows is extended as a warm refit is
+    (every chain continued for as many draws again, :func:`~dnamodel.checks.dated.extend_chains`), at most
+    :data:`~dnamodel.checks.dated.EXTENSIONS` times, and then kept with ``passed`` false: a point that
+    passes at once has the numbers it had before its refits were extended.
     """
-    import xarray as xr  # deferred: start-up time
-
+    packed = pack(inputs)
+    sampler_seed = seeds(settings.seed)[0]  # as fit_dated seeds its sampler: a point at the spec's values is its fit
     result = sample_packed(
-        pack(inputs),
+        packed,
         inputs,
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
+        seed=sampler_seed,
         target_accept=spec.sampler.target_accept,
         cores=settings.cores,
     )
-    chains = result.x.shape[0]
-    q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
-    sums = totals(q, inputs)
-    total, share, by_group = sums["total"], sums["share"], sums["group_total"]
-    by_chain = scalars(q, inputs) | {"total": total, "share": share}
-    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
-        name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
-    }
-    variables["group_total"] = (
-        (dims.CHAIN, dims.DRAW, dims.GROUP),
-        by_group.reshape(chains, -1, by_group.shape[1]),
-    )
-    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
-    d = diagnose_posterior(xr.Dataset(variables), int(result.stats["diverging"].sum()))
+    x, steps = result.x, result.stats["step_size"][:, -1]
+    divergences, extended = int(result.stats["diverging"].sum()), 0
+    while True:
+        sums, d = _diagnosed(x, inputs, divergences)
+        if d.passed or d.divergences > MAX_DIVERGENCES or extended >= EXTENSIONS:
+            break
+        extended += 1
+        word = int(np.random.SeedSequence([sampler_seed, COLD_SEED, extended]).generate_state(1)[0])
+        x, steps, more = extend_chains(packed, inputs, x, steps, seed=word, cores=settings.cores)
+        divergences += more
     point = _point_result(
         spec,
         inputs,
@@ -572,10 +578,31 @@ def _cold_point(spec: DatedSpec, inputs: DatedInputs, settings: SweepSettings) -
         passed=d.passed,
         start="cold",
         tune=settings.tune,
-        draws=settings.draws,
-        extensions=0,
+        draws=x.shape[1],
+        extensions=extended,
     )
-    return point, result
+    stats = result.stats if not extended else {"step_size": steps[:, None]}  # what a warm start reads
+    return point, Draws(x, stats, result.seconds)
+
+
+def _diagnosed(x: np.ndarray, inputs: DatedInputs, divergences: int) -> tuple[dict[str, np.ndarray], Diagnostics]:
+    """The totals of draws ``x`` (chain, draw, ndim) and :func:`~dnamodel.checks.gates.diagnose_posterior`'s gates."""
+    import xarray as xr  # deferred: start-up time
+
+    chains = x.shape[0]
+    q = constrain(x.reshape(-1, x.shape[-1]), inputs)
+    sums = totals(q, inputs)
+    total, share, by_group = sums["total"], sums["share"], sums["group_total"]
+    by_chain = scalars(q, inputs) | {"total": total, "share": share}
+    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
+    }
+    variables["group_total"] = (
+        (dims.CHAIN, dims.DRAW, dims.GROUP),
+        by_group.reshape(chains, -1, by_group.shape[1]),
+    )
+    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), x)
+    return sums, diagnose_posterior(xr.Dataset(variables), divergences)
 
 
 def _point_result(
