@@ -63,11 +63,14 @@ from dnamodel.families.base import (
     point_total,
 )
 from dnamodel.inference.dated import (
+    WARM_TUNE,
     Draws,
     Layout,
     Warm,
     constrain,
+    draw_prior,
     fit_dated,
+    initial_point,
     layout_of,
     pack,
     sample_packed,
@@ -400,6 +403,9 @@ class DatedFamily(Family):
         inputs = resolve_dated(spec, data)
         base: SweepBase | None = settings.base
         warm = warm_for(base, inputs) if settings.warm and base is not None else None
+        start = "warm"
+        if warm is None and base is not None and settings.warm and settings.mapped:
+            warm, start = mapped_for(base, inputs, seed=settings.seed), MAPPED
         if warm is None or base is None:
             return _cold_point(spec, inputs, settings)[0]
         draws_base = base.draws if settings.importance and same_parameters(base, inputs) else None
@@ -424,7 +430,7 @@ class DatedFamily(Family):
             rhat=fit.rhat,
             ess=fit.ess,
             passed=fit.passed,
-            start="importance" if fit.method == "importance" else "warm",
+            start="importance" if fit.method == "importance" else start,
             tune=fit.tune,
             draws=fit.x.shape[0] // fit.chains,
             extensions=fit.extensions,
@@ -453,6 +459,58 @@ class DatedFamily(Family):
             campaign_curve(inputs),
             inputs.form,
             reweightable,
+            element_names(inputs),
+        )
+        return result, base
+
+    def fit_base(
+        self, fit: Fit, gates: Diagnostics | None, settings: SweepSettings
+    ) -> tuple[dict[str, Any], SweepBase] | None:
+        """The fit itself as the base a sweep's points start from: its point and its :class:`SweepBase`.
+
+        What :meth:`sweep_base` gives from a cold refit of the spec, taken from a fit ``estimate`` has
+        just made (its adaptation, its draws to reweight, its total): no refit. ``gates`` are the fit's
+        (its summary's); without them they are computed. ``start`` in the point is ``"fit"``. None for a
+        fit without unconstrained draws (one read back without them).
+        """
+        idata, inputs = fit.idata, fit.inputs
+        warm = warm_from(idata)
+        if warm is None or inputs is None:
+            return None
+        post = idata.posterior
+        divergences = int(idata.sample_stats["diverging"].values.sum())
+        if gates is None:
+            gates = diagnose_posterior(post, divergences)
+        sums = {
+            "total": post["total"].values.ravel(),
+            "share": post["share"].values.ravel(),
+            "group_total": post["group_total"].values.reshape(-1, len(inputs.group)),
+        }
+        result = _point_result(
+            fit.spec,
+            inputs,
+            sums,
+            divergences=gates.divergences,
+            rhat=gates.max_rhat,
+            ess=min(gates.min_ess_bulk, gates.min_ess_tail),
+            passed=gates.passed,
+            start="fit",
+            tune=int(idata.attrs.get("tune", 0)),
+            draws=int(post.sizes["draw"]),
+            extensions=0,
+        )
+        reweightable = None
+        if settings.importance:
+            drawn = fit.compiled.base() if isinstance(fit.compiled, DrawsToReweight) else base_from_fit(idata, inputs)
+            # without its derived draws, as sweep_base's: a point has inputs of its own
+            reweightable = None if drawn is None else replace(drawn, derived={}, quantities={})
+        base = SweepBase(
+            warm,
+            layout_of(inputs),
+            campaign_curve(inputs),
+            inputs.form,
+            reweightable,
+            element_names(inputs),
         )
         return result, base
 
@@ -485,6 +543,9 @@ class SweepBase:
     curve: int
     form: str | None
     draws: Base | None = None
+    names: Mapping[str, tuple[str, ...]] | None = None
+    """Each sampled block's elements by name (:func:`element_names`), for a point of another structure to
+    take what it shares (:func:`mapped_for`); None: blocks are matched by name and size alone."""
 
 
 def same_parameters(base: SweepBase, inputs: DatedInputs) -> bool:
@@ -527,6 +588,73 @@ def warm_for(base: SweepBase, inputs: DatedInputs) -> Warm | None:
         return None
     w = base.warm
     return Warm(w.centre[index], w.scale[index], w.step, w.points[:, index], w.tune)
+
+
+MAPPED = "mapped"
+"""The ``start`` of a point of another structure started from the base's adaptation, mapped (:func:`mapped_for`)."""
+MAPPED_SEED = 13
+"""The word of a mapped start's prior draws: ``SeedSequence([seed, 13])``."""
+PRIOR_POINTS = 256
+"""Prior draws from which a mapped start takes the scale of a coordinate the base lacks (and its starting points)."""
+
+
+def element_names(inputs: DatedInputs) -> dict[str, tuple[str, ...]]:
+    """Each sampled block's elements by name: a scalar's one, a group's, a unit's or an uplift's names.
+
+    What lets a point of another structure take the base's adaptation for each element it shares
+    (:func:`mapped_for`), wherever its blocks sit in its vector.
+    """
+    layout = layout_of(inputs)
+    by_shape = {
+        parameters.SCALAR: ("",),
+        parameters.GROUP: tuple(inputs.group),
+        parameters.UNIT: tuple(inputs.unit),
+        parameters.UPLIFT: tuple(inputs.uplift_name),
+    }
+    names = {}
+    for parameter in parameters.DATED:
+        block = layout.blocks[parameter.block]
+        if block.start < layout.ndim and block.stop > block.start:
+            names[parameter.block] = by_shape[parameter.shape]
+    return names
+
+
+def mapped_for(base: SweepBase, inputs: DatedInputs, *, seed: int, tune: int = WARM_TUNE) -> Warm:
+    """The base's adaptation mapped onto a point of another structure (a curve, a term left out or added).
+
+    Each element the point samples that the base samples too (the same block and element name: a
+    scalar, a group's, a unit's, an uplift's) takes the base's centre, scale and starting points; an
+    element the base lacks takes its centre from the prior's (:func:`~dnamodel.inference.dated.initial_point`,
+    where a cold fit starts), its scale and starting points from :data:`PRIOR_POINTS` prior draws
+    (seeded from ``seed``). The step size is the base's; ``tune`` the tuning steps that follow. The
+    refit is then gated and extended as a warm one is: what the mapping gets wrong, tuning and the
+    gates see.
+    """
+    layout = layout_of(inputs)
+    ndim, w = layout.ndim, base.warm
+    theirs = base.names or {}
+    ours = element_names(inputs)
+    index = np.full(ndim, -1)
+    for name, where in layout.blocks.items():
+        if where.start >= ndim or where.stop == where.start:
+            continue
+        found = base.layout.blocks.get(name, slice(0, 0))
+        if found.start >= base.layout.ndim or found.stop == found.start:
+            continue  # the base lacks it, or holds it at a value
+        if name in theirs:
+            position = {element: found.start + i for i, element in enumerate(theirs[name])}
+            index[where] = [position.get(element, -1) for element in ours[name]]
+        elif found.stop - found.start == where.stop - where.start:
+            index[where] = np.arange(found.start, found.stop)
+    shared = index >= 0
+    rng = np.random.default_rng(np.random.SeedSequence([seed, MAPPED_SEED]))
+    prior = draw_prior(inputs, PRIOR_POINTS, rng)
+    spread = prior.std(axis=0)
+    centre = np.where(shared, w.centre[np.maximum(index, 0)], initial_point(inputs))
+    scale = np.where(shared, w.scale[np.maximum(index, 0)], np.where(spread > 0, spread, 1.0))
+    count = len(w.points)
+    points = np.where(shared, w.points[:, np.maximum(index, 0)], prior[np.arange(count) % PRIOR_POINTS])
+    return Warm(centre, scale, w.step, points, tune)
 
 
 COLD_SEED = 12

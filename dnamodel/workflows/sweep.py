@@ -92,6 +92,8 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
         "sampler": settings.sampler,
         "warm": settings.warm,
         "importance": settings.importance,
+        **({"mapped": True} if settings.mapped else {}),
+        **({"base": settings.base_key} if settings.base_key is not None else {}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
