@@ -63,7 +63,6 @@ from dnamodel.families.base import (
     point_total,
 )
 from dnamodel.inference.dated import (
-    WARM_TUNE,
     Draws,
     Layout,
     Warm,
@@ -396,8 +395,10 @@ class DatedFamily(Family):
         (:func:`warm_for`: a point mass cannot be reweighted), starts from the base's adaptation:
         :data:`WARM_POINT_DRAWS` draws per chain after :data:`~dnamodel.inference.dated.WARM_TUNE`
         tuning steps, gated on the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400) and extended when it
-        fails. Any other point is a cold fit (:func:`_cold_point`). ``start`` in the result says which
-        (``"importance"``, ``"warm"``, ``"cold"``), and ``pareto_k`` and ``importance_ess`` what the
+        fails. With ``settings.mapped`` (the decisive assumptions'), a point of another structure starts
+        from the base's adaptation mapped onto its parameters (:func:`mapped_for`) and is then the same
+        gated refit. Any other point is a cold fit (:func:`_cold_point`). ``start`` in the result says
+        which (``"importance"``, ``"warm"``, ``"mapped"``, ``"cold"``), and ``pareto_k`` and ``importance_ess`` what the
         reweighting found when it was tried.
         """
         inputs = resolve_dated(spec, data)
@@ -619,14 +620,15 @@ def element_names(inputs: DatedInputs) -> dict[str, tuple[str, ...]]:
     return names
 
 
-def mapped_for(base: SweepBase, inputs: DatedInputs, *, seed: int, tune: int = WARM_TUNE) -> Warm:
+def mapped_for(base: SweepBase, inputs: DatedInputs, *, seed: int, tune: int | None = None) -> Warm:
     """The base's adaptation mapped onto a point of another structure (a curve, a term left out or added).
 
     Each element the point samples that the base samples too (the same block and element name: a
     scalar, a group's, a unit's, an uplift's) takes the base's centre, scale and starting points; an
     element the base lacks takes its centre from the prior's (:func:`~dnamodel.inference.dated.initial_point`,
     where a cold fit starts), its scale and starting points from :data:`PRIOR_POINTS` prior draws
-    (seeded from ``seed``). The step size is the base's; ``tune`` the tuning steps that follow. The
+    (seeded from ``seed``). The step size is the base's; ``tune`` the tuning steps that follow (by
+    default the base's, as a warm start's: :data:`~dnamodel.inference.dated.WARM_TUNE`). The
     refit is then gated and extended as a warm one is: what the mapping gets wrong, tuning and the
     gates see.
     """
@@ -654,7 +656,7 @@ def mapped_for(base: SweepBase, inputs: DatedInputs, *, seed: int, tune: int = W
     scale = np.where(shared, w.scale[np.maximum(index, 0)], np.where(spread > 0, spread, 1.0))
     count = len(w.points)
     points = np.where(shared, w.points[:, np.maximum(index, 0)], prior[np.arange(count) % PRIOR_POINTS])
-    return Warm(centre, scale, w.step, points, tune)
+    return Warm(centre, scale, w.step, points, w.tune if tune is None else tune)
 
 
 COLD_SEED = 12
