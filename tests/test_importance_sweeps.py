@@ -165,7 +165,12 @@ def test_reweighted_points_are_the_same_in_a_process_pool_and_on_a_dask_cluster(
     assert "importance" in set(serial["start"].values.ravel())
     runs = [sweeps.sweep("dated", grid, data=data, processes=2, **BASE)]
     distributed = pytest.importorskip("distributed")
+    import dask
+
     with (
+        # the base's draws travel with each point (about 12 MB once the base at 4 × 500 has been extended
+        # to pass its gates): dask warns of a graph above 10 MB, and a warning here is an error
+        dask.config.set({"distributed.admin.large-graph-warning-threshold": "64MB"}),
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
         ) as cluster,
