@@ -197,6 +197,24 @@ def test_the_status_line_is_drawn_on_a_terminal_only(monkeypatch, capsys, termin
         assert err == ""  # piped, or --json: nothing on standard error
 
 
+@pytest.mark.parametrize("cited", [True, False])
+def test_the_status_line_shows_the_estimate_once_the_fit_is_summarised(cited):
+    """While the checks and the refits run, a reader sees the figure, rounded as the sentence rounds it."""
+    from types import SimpleNamespace
+
+    from dnamodel.workflows.estimate import _with_estimate
+
+    interval = SimpleNamespace(low=803_158.0, high=1_667_351.0)
+    total = SimpleNamespace(median=1_105_709.0, interval=lambda prob: interval)
+    summary = SimpleNamespace(total=total, sentence="To cite: ..." if cited else None)
+    lines: list[str] = []
+    _with_estimate(lines.append, summary, "checking it")("Leave-one-out: 12 refits")
+    if cited:
+        assert lines == ["Estimate 1,100,000 (90%: 800,000 to 1,700,000); checking it: Leave-one-out: 12 refits"]
+    else:  # gates withhold the sentence: no figure to show
+        assert lines == ["Leave-one-out: 12 refits"]
+
+
 @pytest.mark.parametrize(
     ("command", "words"),
     [

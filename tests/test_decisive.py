@@ -263,6 +263,30 @@ def test_the_refits_are_said_missing_then_computed_then_read_from_the_cache(tmp_
     assert medians[-1] < medians[0]
 
 
+def test_the_fit_is_the_default_and_the_base_and_its_draws_key_the_cache(tmp_path):
+    from dnamodel.families import FitSettings, family_of
+    from dnamodel.workflows.assumptions import draws_key
+
+    spec, data = load_model(str(EXAMPLE / "models" / "dated.toml")), load_data(EXAMPLE / "data")
+    family = family_of(spec)
+    fit = family.fit(spec, data, FitSettings(draws=200, tune=200, chains=2))
+    first = run_assumptions(spec, data, tmp_path, draws=40, tune=40, fit=fit)
+    total = fit.idata.posterior["total"].values.ravel()
+    assert first.default["median"] == float(np.quantile(total, 0.5))  # the fit's own, not a refit's
+    assert (first.default["low"], first.default["high"]) == tuple(float(q) for q in np.quantile(total, [0.05, 0.95]))
+    found, _ = candidates(spec)
+    starts = {o.gates["start"] for o in first.outcomes}
+    assert starts <= {"importance", "warm", "mapped"}
+    assert "mapped" in starts  # the example's structural alternatives start from the fit too
+    points = len(list((tmp_path / POINTS_FOLDER).glob("*.json")))
+    assert points == len(found) + len(FIXED_VALUES)  # the default is the fit: nothing refitted or cached for it
+    again = run_assumptions(spec, data, tmp_path, compute=False, draws=40, tune=40, fit=fit)
+    assert (again.cached, again.outcomes, again.default) == (points, first.outcomes, first.default)
+    other = family.fit(spec, data, FitSettings(draws=200, tune=200, chains=2, seed=spec.sampler.seed + 1))
+    assert draws_key(other) != draws_key(fit)
+    assert not run_assumptions(spec, data, tmp_path, compute=False, draws=40, tune=40, fit=other).computed
+
+
 # --- the share after the last region-wide figure, and the figure's shading ------------------------
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from dnamodel.families import load_model, point_spec
-from dnamodel.families.dated import SweepBase, warm_for
-from dnamodel.inference.dated import Warm, layout_of
+from dnamodel.families.base import SweepSettings
+from dnamodel.families.dated import MAPPED, PRIOR_POINTS, DatedFamily, SweepBase, element_names, mapped_for, warm_for
+from dnamodel.inference.dated import WARM_TUNE, Warm, layout_of
 from dnamodel.inference.dated_packing import campaign_curve
 from dnamodel.spec.dated import resolve_dated
 from dnamodel.workflows import sweep as sweeps
@@ -78,6 +80,116 @@ def test_each_point_says_how_it_started_and_structural_points_are_cold(data):
     assert set(cold["start"].values.ravel()) == {"cold"}
     # a structural point is the same cold fit either way
     np.testing.assert_array_equal(cold["total_median"].values[1], warm["total_median"].values[1])
+
+
+def test_a_cold_point_that_fails_its_gates_draws_in_rounds_up_to_its_cap(data):
+    # 2 × 50 draws cannot pass ESS ≥ 400: each extension doubles every chain, at most EXTENSIONS times
+    from dnamodel.checks.dated import EXTENSIONS
+
+    small = {"draws": 50, "tune": 100, "chains": 2}
+    grid = {"databases.typed_share.alpha": [4.0]}
+    first = sweeps.sweep("dated", grid, data=data, threads=1, warm=False, **small)
+    assert first["start"].values.tolist() == ["cold"]
+    assert first["extensions"].values.tolist() == [EXTENSIONS]
+    assert first["draws"].values.tolist() == [small["draws"] * 2**EXTENSIONS]
+    assert first["passed"].values.tolist() == [False]  # marked, never used silently
+    again = sweeps.sweep("dated", grid, data=data, threads=1, warm=False, **small)
+    np.testing.assert_array_equal(again["total_median"].values, first["total_median"].values)
+
+
+STRUCTURAL = [
+    {"campaign.curve": "logistic"},
+    {"campaign.curve": "constant_after"},
+    {"fraction.reported": False},
+    {
+        "population.uplift": {
+            "lhasa": {"areas": ["lhasa"], "log_uplift": {"dist": "normal", "mu": 0.0904, "sigma": 0.05}}
+        }
+    },
+]
+"""The default's structural alternatives: two curves, δ left out, Qushui's uplift dropped."""
+
+
+def _named_base(data, overrides=None) -> SweepBase:
+    """:func:`_base`'s made-up adaptation, for the spec at ``overrides``, with its blocks' element names."""
+    inputs = _inputs(data, overrides or {})
+    n = layout_of(inputs).ndim
+    points = np.arange(3 * n, dtype=float).reshape(3, n)
+    warm = Warm(np.arange(n, dtype=float), np.arange(n, dtype=float) + 1, 0.25, points, 100)
+    return SweepBase(warm, layout_of(inputs), campaign_curve(inputs), inputs.form, names=element_names(inputs))
+
+
+def test_a_mapped_start_takes_each_shared_element_from_the_base_wherever_it_sits(data):
+    base = _named_base(data)
+    blocks = base.layout.blocks
+    # Qushui's uplift dropped: Lhasa's keeps the base's, and every block after it moves up one place
+    inputs = _inputs(data, STRUCTURAL[3])
+    assert warm_for(base, inputs) is None
+    mapped = mapped_for(base, inputs, seed=1)
+    ours = layout_of(inputs).blocks
+    lhasa = blocks["log_uplift"].start + base.names["log_uplift"].index("lhasa")
+    assert mapped.centre[ours["log_uplift"].start] == base.warm.centre[lhasa]
+    np.testing.assert_array_equal(mapped.centre[ours["census_z"]], base.warm.centre[blocks["census_z"]])
+    np.testing.assert_array_equal(mapped.scale[ours["census_z"]], base.warm.scale[blocks["census_z"]])
+    np.testing.assert_array_equal(mapped.points[:, ours["census_z"]], base.warm.points[:, blocks["census_z"]])
+    assert (mapped.step, mapped.tune) == (base.warm.step, WARM_TUNE)
+    # a curve of another family: every element is the base's
+    curve = mapped_for(base, _inputs(data, STRUCTURAL[0]), seed=1)
+    np.testing.assert_array_equal(curve.centre, base.warm.centre)
+    np.testing.assert_array_equal(curve.points, base.warm.points)
+
+
+def test_an_element_the_base_lacks_starts_from_its_prior(data):
+    # δ added to a base without it: its centre is its prior's mean, its scale its prior's sd, Normal(0, 1.5)
+    base = _named_base(data, {"fraction.reported": False})
+    inputs = _inputs(data, {})
+    mapped = mapped_for(base, inputs, seed=1)
+    delta = layout_of(inputs).blocks["reported"].start
+    assert mapped.centre[delta] == 0.0
+    # the sd of PRIOR_POINTS normal draws has a standard error of sd / sqrt(2 n)
+    assert abs(mapped.scale[delta] - 1.5) <= 4 * 1.5 / math.sqrt(2 * PRIOR_POINTS)
+    assert len(np.unique(mapped.points[:, delta])) == len(mapped.points)  # each chain's start its own draw
+    others = np.arange(layout_of(inputs).ndim) != delta
+    np.testing.assert_array_equal(mapped.centre[others], base.warm.centre)
+    np.testing.assert_array_equal(mapped_for(base, inputs, seed=1).points, mapped.points)  # same seed
+
+
+def test_a_structural_point_of_the_assumptions_starts_mapped_and_says_so(data):
+    spec = load_model("dated")
+    small = SweepSettings(spec.path, spec.text, data.location, 200, 200, 2, spec.sampler.seed, "nutpie", warm=True)
+    family = DatedFamily()
+    _, base = family.sweep_base(spec, data, small)
+    point = point_spec(spec.path, spec.text, STRUCTURAL[2])
+    result = family.sweep_point(point, data, replace(small, base=base, mapped=True))
+    assert result["start"] == MAPPED
+    assert result["tune"] == WARM_TUNE
+    assert family.sweep_point(point, data, replace(small, base=base))["start"] == "cold"  # a sweep's, unmapped
+    keys = {sweeps._point_key(s, data.version, STRUCTURAL[2]) for s in (small, replace(small, mapped=True))}
+    assert len(keys) == 2
+
+
+@pytest.mark.slow
+def test_mapped_structural_points_agree_with_cold_refits_within_monte_carlo_error(data):
+    """Each structural alternative mapped from the default's fit against its cold fit: the total's 5%, 50%, 95%."""
+    spec = load_model("dated")
+    settings = SweepSettings(spec.path, spec.text, data.location, 2000, 1000, 4, spec.sampler.seed, "nutpie", warm=True)
+    family = DatedFamily()
+    _, base = family.sweep_base(spec, data, settings)
+    for overrides in STRUCTURAL:
+        point = point_spec(spec.path, spec.text, overrides)
+        mapped = family.sweep_point(point, data, replace(settings, base=base, mapped=True))
+        cold = family.sweep_point(point, data, replace(settings, warm=False))
+        assert (mapped["start"], cold["start"]) == (MAPPED, "cold")
+        assert mapped["passed"], (overrides, mapped)
+        # on the log scale, where the right-skewed total is near normal (its q95 lies further from the median
+        # than its q05): a quantile's log is the log's quantile, and a normal's density there is exact enough
+        sd = (math.log(cold["total"]["q95"]) - math.log(cold["total"]["q05"])) / (2 * 1.645)
+        for name, p in (("median", 0.5), ("q05", 0.05), ("q95", 0.95)):
+            # the MCSE of a quantile: sqrt(p (1 - p) / ESS) over the density at it (a normal's, by sd)
+            density = math.exp(-0.5 * 1.645**2 * (p != 0.5)) / (sd * math.sqrt(2 * math.pi))
+            mcse = [math.sqrt(p * (1 - p) / r["min_ess"]) / density for r in (mapped, cold)]
+            gap = abs(math.log(mapped["total"][name]) - math.log(cold["total"][name]))
+            assert gap <= 4 * math.hypot(*mcse), (overrides, name, mapped["total"][name], cold["total"][name])
 
 
 @pytest.mark.slow

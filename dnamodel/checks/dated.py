@@ -303,7 +303,7 @@ def refit(
         if ok or extended >= extensions:
             break
         extended += 1
-        x, steps, more = _extend(packed, inputs, x, steps, seed=_seed(seed, 7, extended), cores=cores)
+        x, steps, more = extend_chains(packed, inputs, x, steps, seed=_seed(seed, 7, extended), cores=cores)
         divergences += more
     return Refit(
         q,
@@ -383,7 +383,7 @@ def importance_refit(
     )
 
 
-def _extend(
+def extend_chains(
     packed: np.ndarray,
     inputs: DatedInputs,
     x: np.ndarray,

@@ -190,6 +190,12 @@ class SweepSettings:
     importance: bool = False
     """With ``warm``: whether a point whose parameters are exactly the base's first reweights the base's
     draws (Pareto-smoothed importance sampling) and is sampled only where k̂ or the weights' ESS say no."""
+    base_key: str | None = None
+    """What the base is when it is not the spec's own cold refit (a hash of the fit's draws,
+    :meth:`Family.fit_base`); in a point's key, so that a point cached against another fit is not read."""
+    mapped: bool = False
+    """With ``warm``: whether a point of another structure (a curve, a term left out or added) starts from the
+    base's adaptation mapped onto its parameters, instead of cold (the decisive assumptions' refits)."""
 
 
 SWEEP_PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -646,6 +652,13 @@ class Family:
         """The spec's own point, fitted cold, and what the other points start from (``settings.base``).
 
         None for a family whose points all start cold.
+        """
+        return None
+
+    def fit_base(self, fit: Fit, gates: Any, settings: SweepSettings) -> tuple[dict[str, Any], Any] | None:
+        """A fit as the base a sweep's points start from, as :meth:`sweep_base` gives it from a cold refit.
+
+        None for a family whose points do not start from a fit: its base is then refitted.
         """
         return None
 

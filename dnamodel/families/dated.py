@@ -23,6 +23,7 @@ from dnamodel import dims
 from dnamodel.checks.adaptive import draw_until_gated, first_draws
 from dnamodel.checks.calibration import Calibration
 from dnamodel.checks.dated import (
+    EXTENSIONS,
     Campaign,
     Contraction,
     Forecast,
@@ -36,9 +37,10 @@ from dnamodel.checks.dated import (
     dated_predictive_checks,
     dated_prior_check,
     dated_sbc,
+    extend_chains,
     refit,
 )
-from dnamodel.checks.gates import diagnose_posterior
+from dnamodel.checks.gates import MAX_DIVERGENCES, Diagnostics, diagnose_posterior
 from dnamodel.checks.powerscale import (
     PowerScaling,
     ScaledEstimate,
@@ -65,7 +67,9 @@ from dnamodel.inference.dated import (
     Layout,
     Warm,
     constrain,
+    draw_prior,
     fit_dated,
+    initial_point,
     layout_of,
     pack,
     sample_packed,
@@ -391,13 +395,18 @@ class DatedFamily(Family):
         (:func:`warm_for`: a point mass cannot be reweighted), starts from the base's adaptation:
         :data:`WARM_POINT_DRAWS` draws per chain after :data:`~dnamodel.inference.dated.WARM_TUNE`
         tuning steps, gated on the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400) and extended when it
-        fails. Any other point is a cold fit (:func:`_cold_point`). ``start`` in the result says which
-        (``"importance"``, ``"warm"``, ``"cold"``), and ``pareto_k`` and ``importance_ess`` what the
+        fails. With ``settings.mapped`` (the decisive assumptions'), a point of another structure starts
+        from the base's adaptation mapped onto its parameters (:func:`mapped_for`) and is then the same
+        gated refit. Any other point is a cold fit (:func:`_cold_point`). ``start`` in the result says
+        which (``"importance"``, ``"warm"``, ``"mapped"``, ``"cold"``), and ``pareto_k`` and ``importance_ess`` what the
         reweighting found when it was tried.
         """
         inputs = resolve_dated(spec, data)
         base: SweepBase | None = settings.base
         warm = warm_for(base, inputs) if settings.warm and base is not None else None
+        start = "warm"
+        if warm is None and base is not None and settings.warm and settings.mapped:
+            warm, start = mapped_for(base, inputs, seed=settings.seed), MAPPED
         if warm is None or base is None:
             return _cold_point(spec, inputs, settings)[0]
         draws_base = base.draws if settings.importance and same_parameters(base, inputs) else None
@@ -422,7 +431,7 @@ class DatedFamily(Family):
             rhat=fit.rhat,
             ess=fit.ess,
             passed=fit.passed,
-            start="importance" if fit.method == "importance" else "warm",
+            start="importance" if fit.method == "importance" else start,
             tune=fit.tune,
             draws=fit.x.shape[0] // fit.chains,
             extensions=fit.extensions,
@@ -451,6 +460,58 @@ class DatedFamily(Family):
             campaign_curve(inputs),
             inputs.form,
             reweightable,
+            element_names(inputs),
+        )
+        return result, base
+
+    def fit_base(
+        self, fit: Fit, gates: Diagnostics | None, settings: SweepSettings
+    ) -> tuple[dict[str, Any], SweepBase] | None:
+        """The fit itself as the base a sweep's points start from: its point and its :class:`SweepBase`.
+
+        What :meth:`sweep_base` gives from a cold refit of the spec, taken from a fit ``estimate`` has
+        just made (its adaptation, its draws to reweight, its total): no refit. ``gates`` are the fit's
+        (its summary's); without them they are computed. ``start`` in the point is ``"fit"``. None for a
+        fit without unconstrained draws (one read back without them).
+        """
+        idata, inputs = fit.idata, fit.inputs
+        warm = warm_from(idata)
+        if warm is None or inputs is None:
+            return None
+        post = idata.posterior
+        divergences = int(idata.sample_stats["diverging"].values.sum())
+        if gates is None:
+            gates = diagnose_posterior(post, divergences)
+        sums = {
+            "total": post["total"].values.ravel(),
+            "share": post["share"].values.ravel(),
+            "group_total": post["group_total"].values.reshape(-1, len(inputs.group)),
+        }
+        result = _point_result(
+            fit.spec,
+            inputs,
+            sums,
+            divergences=gates.divergences,
+            rhat=gates.max_rhat,
+            ess=min(gates.min_ess_bulk, gates.min_ess_tail),
+            passed=gates.passed,
+            start="fit",
+            tune=int(idata.attrs.get("tune", 0)),
+            draws=int(post.sizes["draw"]),
+            extensions=0,
+        )
+        reweightable = None
+        if settings.importance:
+            drawn = fit.compiled.base() if isinstance(fit.compiled, DrawsToReweight) else base_from_fit(idata, inputs)
+            # without its derived draws, as sweep_base's: a point has inputs of its own
+            reweightable = None if drawn is None else replace(drawn, derived={}, quantities={})
+        base = SweepBase(
+            warm,
+            layout_of(inputs),
+            campaign_curve(inputs),
+            inputs.form,
+            reweightable,
+            element_names(inputs),
         )
         return result, base
 
@@ -483,6 +544,9 @@ class SweepBase:
     curve: int
     form: str | None
     draws: Base | None = None
+    names: Mapping[str, tuple[str, ...]] | None = None
+    """Each sampled block's elements by name (:func:`element_names`), for a point of another structure to
+    take what it shares (:func:`mapped_for`); None: blocks are matched by name and size alone."""
 
 
 def same_parameters(base: SweepBase, inputs: DatedInputs) -> bool:
@@ -527,41 +591,113 @@ def warm_for(base: SweepBase, inputs: DatedInputs) -> Warm | None:
     return Warm(w.centre[index], w.scale[index], w.step, w.points[:, index], w.tune)
 
 
+MAPPED = "mapped"
+"""The ``start`` of a point of another structure started from the base's adaptation, mapped (:func:`mapped_for`)."""
+MAPPED_SEED = 13
+"""The word of a mapped start's prior draws: ``SeedSequence([seed, 13])``."""
+PRIOR_POINTS = 256
+"""Prior draws from which a mapped start takes the scale of a coordinate the base lacks (and its starting points)."""
+
+
+def element_names(inputs: DatedInputs) -> dict[str, tuple[str, ...]]:
+    """Each sampled block's elements by name: a scalar's one, a group's, a unit's or an uplift's names.
+
+    What lets a point of another structure take the base's adaptation for each element it shares
+    (:func:`mapped_for`), wherever its blocks sit in its vector.
+    """
+    layout = layout_of(inputs)
+    by_shape = {
+        parameters.SCALAR: ("",),
+        parameters.GROUP: tuple(inputs.group),
+        parameters.UNIT: tuple(inputs.unit),
+        parameters.UPLIFT: tuple(inputs.uplift_name),
+    }
+    names = {}
+    for parameter in parameters.DATED:
+        block = layout.blocks[parameter.block]
+        if block.start < layout.ndim and block.stop > block.start:
+            names[parameter.block] = by_shape[parameter.shape]
+    return names
+
+
+def mapped_for(base: SweepBase, inputs: DatedInputs, *, seed: int, tune: int | None = None) -> Warm:
+    """The base's adaptation mapped onto a point of another structure (a curve, a term left out or added).
+
+    Each element the point samples that the base samples too (the same block and element name: a
+    scalar, a group's, a unit's, an uplift's) takes the base's centre, scale and starting points; an
+    element the base lacks takes its centre from the prior's (:func:`~dnamodel.inference.dated.initial_point`,
+    where a cold fit starts), its scale and starting points from :data:`PRIOR_POINTS` prior draws
+    (seeded from ``seed``). The step size is the base's; ``tune`` the tuning steps that follow (by
+    default the base's, as a warm start's: :data:`~dnamodel.inference.dated.WARM_TUNE`). The
+    refit is then gated and extended as a warm one is: what the mapping gets wrong, tuning and the
+    gates see.
+    """
+    layout = layout_of(inputs)
+    ndim, w = layout.ndim, base.warm
+    theirs = base.names or {}
+    ours = element_names(inputs)
+    index = np.full(ndim, -1)
+    for name, where in layout.blocks.items():
+        if where.start >= ndim or where.stop == where.start:
+            continue
+        found = base.layout.blocks.get(name, slice(0, 0))
+        if found.start >= base.layout.ndim or found.stop == found.start:
+            continue  # the base lacks it, or holds it at a value
+        if name in theirs:
+            position = {element: found.start + i for i, element in enumerate(theirs[name])}
+            index[where] = [position.get(element, -1) for element in ours[name]]
+        elif found.stop - found.start == where.stop - where.start:
+            index[where] = np.arange(found.start, found.stop)
+    shared = index >= 0
+    rng = np.random.default_rng(np.random.SeedSequence([seed, MAPPED_SEED]))
+    prior = draw_prior(inputs, PRIOR_POINTS, rng)
+    spread = prior.std(axis=0)
+    centre = np.where(shared, w.centre[np.maximum(index, 0)], initial_point(inputs))
+    scale = np.where(shared, w.scale[np.maximum(index, 0)], np.where(spread > 0, spread, 1.0))
+    count = len(w.points)
+    points = np.where(shared, w.points[:, np.maximum(index, 0)], prior[np.arange(count) % PRIOR_POINTS])
+    return Warm(centre, scale, w.step, points, w.tune if tune is None else tune)
+
+
+COLD_SEED = 12
+"""The word of a cold point's extensions' seeds: ``SeedSequence([sampler seed, 12, extension])``."""
+
+
 def _cold_point(spec: DatedSpec, inputs: DatedInputs, settings: SweepSettings) -> tuple[dict[str, Any], Draws]:
-    """A point fitted as :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed.
+    """A point fitted as :func:`~dnamodel.inference.dated.fit_dated` samples, with the same seed, gated and extended.
 
     So a point at the spec's own values has its fit's draws; but no prior draws, predictives or
     ``InferenceData``. The gates are :func:`~dnamodel.checks.gates.diagnose_posterior`'s on the free
     parameters (every element of the unconstrained vector), the gated scalars, the total, the share and
     the groups' totals: a fit's :func:`~dnamodel.checks.gates.diagnose` also takes R-hat of every derived
     vector (each unit's fraction and collection, each observation's expectation), functions of the same draws.
+    A point that fails them with no more divergences than the gate allows is extended as a warm refit is
+    (every chain continued for as many draws again, :func:`~dnamodel.checks.dated.extend_chains`), at most
+    :data:`~dnamodel.checks.dated.EXTENSIONS` times, and then kept with ``passed`` false: a point that
+    passes at once has the numbers it had before its refits were extended.
     """
-    import xarray as xr  # deferred: start-up time
-
+    packed = pack(inputs)
+    sampler_seed = seeds(settings.seed)[0]  # as fit_dated seeds its sampler: a point at the spec's values is its fit
     result = sample_packed(
-        pack(inputs),
+        packed,
         inputs,
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        seed=seeds(settings.seed)[0],  # as fit_dated seeds its sampler: a point at the spec's values is its fit
+        seed=sampler_seed,
         target_accept=spec.sampler.target_accept,
         cores=settings.cores,
     )
-    chains = result.x.shape[0]
-    q = constrain(result.x.reshape(-1, result.x.shape[-1]), inputs)
-    sums = totals(q, inputs)
-    total, share, by_group = sums["total"], sums["share"], sums["group_total"]
-    by_chain = scalars(q, inputs) | {"total": total, "share": share}
-    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
-        name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
-    }
-    variables["group_total"] = (
-        (dims.CHAIN, dims.DRAW, dims.GROUP),
-        by_group.reshape(chains, -1, by_group.shape[1]),
-    )
-    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), result.x)
-    d = diagnose_posterior(xr.Dataset(variables), int(result.stats["diverging"].sum()))
+    x, steps = result.x, result.stats["step_size"][:, -1]
+    divergences, extended = int(result.stats["diverging"].sum()), 0
+    while True:
+        sums, d = _diagnosed(x, inputs, divergences)
+        if d.passed or d.divergences > MAX_DIVERGENCES or extended >= EXTENSIONS:
+            break
+        extended += 1
+        word = int(np.random.SeedSequence([sampler_seed, COLD_SEED, extended]).generate_state(1)[0])
+        x, steps, more = extend_chains(packed, inputs, x, steps, seed=word, cores=settings.cores)
+        divergences += more
     point = _point_result(
         spec,
         inputs,
@@ -572,10 +708,31 @@ def _cold_point(spec: DatedSpec, inputs: DatedInputs, settings: SweepSettings) -
         passed=d.passed,
         start="cold",
         tune=settings.tune,
-        draws=settings.draws,
-        extensions=0,
+        draws=x.shape[1],
+        extensions=extended,
     )
-    return point, result
+    stats = result.stats if not extended else {"step_size": steps[:, None]}  # what a warm start reads
+    return point, Draws(x, stats, result.seconds)
+
+
+def _diagnosed(x: np.ndarray, inputs: DatedInputs, divergences: int) -> tuple[dict[str, np.ndarray], Diagnostics]:
+    """The totals of draws ``x`` (chain, draw, ndim) and :func:`~dnamodel.checks.gates.diagnose_posterior`'s gates."""
+    import xarray as xr  # deferred: start-up time
+
+    chains = x.shape[0]
+    q = constrain(x.reshape(-1, x.shape[-1]), inputs)
+    sums = totals(q, inputs)
+    total, share, by_group = sums["total"], sums["share"], sums["group_total"]
+    by_chain = scalars(q, inputs) | {"total": total, "share": share}
+    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        name: ((dims.CHAIN, dims.DRAW), v.reshape(chains, -1)) for name, v in by_chain.items()
+    }
+    variables["group_total"] = (
+        (dims.CHAIN, dims.DRAW, dims.GROUP),
+        by_group.reshape(chains, -1, by_group.shape[1]),
+    )
+    variables["unconstrained"] = ((dims.CHAIN, dims.DRAW, "parameter"), x)
+    return sums, diagnose_posterior(xr.Dataset(variables), divergences)
 
 
 def _point_result(

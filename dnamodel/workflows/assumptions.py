@@ -18,28 +18,30 @@ seed, sampler), so a second ``estimate`` of the same spec and data reads them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import time
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dnamodel.checks.decisive import STRUCTURAL, Assumptions, FixedRow, Outcome, outcome, refit_gates
+from dnamodel.checks.gates import Diagnostics
 from dnamodel.data import Dataset
 from dnamodel.errors import DataError, UsageError
 from dnamodel.families import current_value, family_of, known_paths, load_sweep
-from dnamodel.families.base import SweepSettings
+from dnamodel.families.base import Fit, SweepSettings
 from dnamodel.files import atomic_write_text, make_folder
 from dnamodel.inference.dated import collected, constrain
 from dnamodel.spec import parameters
 from dnamodel.spec.base import MODELS_DIR
 from dnamodel.spec.sweep import check_path, coordinate, shipped_sweeps
-from dnamodel.workflows.sweep import POINT_FORMAT, _point_key, run_points, start_from_base
+from dnamodel.workflows.sweep import POINT_FORMAT, _point_key, at_own_values, run_points, start_from_base
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -210,6 +212,8 @@ def run_assumptions(
     client: Client | None = None,
     processes: int | None = None,
     threads: int | None = None,
+    fit: Fit | None = None,
+    fit_gates: Diagnostics | None = None,
 ) -> Assumptions:
     """Refit each candidate, the default and the κ table (or read them from the cache), and judge them.
 
@@ -225,6 +229,17 @@ def run_assumptions(
     Pareto-smoothed importance sampling, sampled only where k̂ or the weights' ESS say no
     (``sweep``'s ``importance``). The refits run on a dask ``client``, ``processes`` or ``threads`` of this process
     (the default), as a sweep's points; each refit's numbers are its own whatever runs it.
+
+    With ``warm``, a structural alternative starts from the default's adaptation mapped onto its
+    parameters (``start = "mapped"``: each one the default has takes its scale, step size and
+    starting points, one it lacks its prior's; :func:`dnamodel.families.dated.mapped_for`) and is
+    gated and extended as a warm refit is, instead of a cold fit.
+
+    ``fit``, the spec's own fit that ``estimate`` has just made with the spec's sampler settings (and
+    ``fit_gates``, its summary's gates), is the default's row and the base the others start from and
+    reweight, instead of a cold refit at ``draws`` and ``tune``: each alternative is then set against
+    the fit the sentence cites. The refits' cache key holds a hash of the fit's draws, so a fit with
+    other settings or another seed refits them.
     """
     begin = time.perf_counter()
     found, skipped = candidates(spec)
@@ -242,7 +257,12 @@ def run_assumptions(
         "nutpie",
         warm=bool(warm),
         importance=bool(warm) and bool(importance),
+        mapped=bool(warm),
     )
+    family = family_of(spec)
+    fitted = family.fit_base(fit, fit_gates, settings) if fit is not None and warm else None
+    if fitted is not None and fit is not None:
+        settings = replace(settings, base=fitted[1], base_key=draws_key(fit))
     store = Path(out) / POINTS_FOLDER
     keys = [_point_key(settings, data.version, p) for p in points]
     results: dict[int, dict[str, Any]] = {}
@@ -250,8 +270,14 @@ def run_assumptions(
         with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
             results[i] = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))["result"]
     cached = len(results)
+    if fitted is not None:  # the default is the fit itself, and so is any point at the spec's own values
+        for i in range(len(points)):
+            if i == 0 or at_own_values(spec, points[i]):
+                cached -= i in results
+                results[i] = fitted[0]
     # a setting that is both a sweep's and the κ table's is one refit (the same key)
     first = {key: keys.index(key) for key in keys}
+    how = _refits_text(spec.sampler.chains, draws, warm, importance, fitted is not None)
     todo = [i for i in range(len(points)) if i not in results and first[keys[i]] == i]
     if todo and not compute:
         return Assumptions(
@@ -262,27 +288,27 @@ def run_assumptions(
             chains=spec.sampler.chains,
             cached=cached,
             not_computed=(
-                f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)}) that find "
+                f"the {len(todo)} refits ({how}) that find "
                 "the assumptions deciding this figure and the total by the typed share"
                 if parameter
-                else f"the {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)}) that "
-                "find the assumptions deciding this figure"
+                else f"the {len(todo)} refits ({how}) that find the assumptions deciding this figure"
             ),
             command=_command(spec, data, out),
         )
     if todo:
         make_folder(store, "the folder of the assumptions' refits")
         if status is not None:
-            status(f"Assumptions: {len(todo)} refits ({_refits_text(spec.sampler.chains, draws, warm, importance)})")
+            status(f"Assumptions: {len(todo)} refits ({how})")
 
         def finish(i: int, result: dict[str, Any]) -> None:
             results[i] = result
             record = {"format": POINT_FORMAT, "overrides": points[i], "key": keys[i], "result": result}
             atomic_write_text(store / f"{keys[i]}.json", json.dumps(record, indent=1))
 
-        family = family_of(spec)
-        # the default's refit is points[0], {}: the base every other refit of its structure starts from
-        settings, rest = start_from_base(spec, settings, family, points, todo, finish)
+        # the default's refit is points[0], {}: the base every other refit starts from (unless the fit is)
+        rest = todo
+        if fitted is None:
+            settings, rest = start_from_base(spec, settings, family, points, todo, finish)
         run_points(
             settings,
             points,
@@ -344,19 +370,28 @@ def run_assumptions(
     )
 
 
-def _refits_text(chains: int, draws: int, warm: bool, importance: bool = False) -> str:
-    """``4 × 2,000 draws`` for the default's refit, and how the others start."""
+def draws_key(fit: Fit) -> str:
+    """A hash of a fit's unconstrained draws: what its refits' cache key holds when it is their base.
+
+    The draws are what the settings, the seed, the sampler, the data and dnamodel's version made, so
+    any of those changed changes it; the same fit gives the same key.
+    """
+    x = np.ascontiguousarray(fit.idata.posterior["unconstrained"].values)
+    return hashlib.sha256(x.tobytes()).hexdigest()[:20]
+
+
+def _refits_text(chains: int, draws: int, warm: bool, importance: bool = False, from_fit: bool = False) -> str:
+    """How the refits start: the default's own ``4 × 2,000 draws`` (or the fit), the others from it."""
     if not warm:
         return chains_text(chains, draws)
+    base = "the fit's draws" if from_fit else f"the default's {chains_text(chains, draws)}"
+    others = "the others" if not from_fit else "each"
     if importance:
         return (
-            f"the default's {chains_text(chains, draws)}; the others its draws reweighted where the parameters "
-            "are the same and k̂ allows, else warm-started from it, cold where the structure differs"
+            f"{base}; {others} its draws reweighted where the parameters are the same and k̂ allows, else "
+            "warm-started from it, its adaptation mapped where the structure differs"
         )
-    return (
-        f"the default's {chains_text(chains, draws)}; the others warm-started from it where the model's structure "
-        "is the same, cold where not"
-    )
+    return f"{base}; {others} warm-started from it, its adaptation mapped where the structure differs"
 
 
 def chains_text(chains: int, draws: int) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from dnamodel.checks.dated import Forecast, SourceCheck
 from dnamodel.checks.predictive import Check, PriorCheck
-from dnamodel.checks.summary import Summary
+from dnamodel.checks.summary import Summary, round_significant
 from dnamodel.data import Dataset
 from dnamodel.errors import UsageError
 from dnamodel.families import Capability, Family, Fit, FitSettings, RefitSettings, SavedChecks, family_of
@@ -131,6 +131,7 @@ def run_estimate(
     begin = time.perf_counter()
     summary = family.summarize(fit, data)
     timings["summary"] = round(time.perf_counter() - begin, 3)
+    plain, say = say, _with_estimate(say, summary, "checking it")
     begin = time.perf_counter()
     checks = family.predictive_checks(fit)
     timings["predictive_checks"] = round(time.perf_counter() - begin, 3)
@@ -187,7 +188,7 @@ def run_estimate(
     )
     if said.assumptions is not None:
         timings["assumptions"] = said.assumptions.seconds
-    say("Writing the NetCDF, CSV, tables and figures")
+    _with_estimate(plain, summary, "writing it")("the NetCDF, CSV, tables and figures")
     begin = time.perf_counter()
     paths = write_outputs(
         fit.idata, summary, out, _figures(family, fit, summary, prior), tables=summary_documents(summary)
@@ -219,6 +220,23 @@ def _figures(family: Family, fit: Fit, summary: Summary, prior: PriorCheck) -> l
         *family.figures(fit, study),
         ("prior_predictive", lambda path: plots.prior_predictive_plot(idata, prior, path, study=study, stocks=stocks)),
     ]
+
+
+def _with_estimate(say: Callable[[str], None], summary: Summary, doing: str) -> Callable[[str], None]:
+    """The status callback with the estimate before each line, once the fit is summarised.
+
+    A reader watching the checks and the refits run sees the figure from then on: "Estimate 1,100,000
+    (90%: 800,000 to 1,700,000); checking it: Leave-one-out: 12 refits". Rounded as the sentence is;
+    a fit whose gates withhold the sentence has no figure to show, and the lines are as they were.
+    """
+    if summary.sentence is None:
+        return lambda line: say(line[:1].upper() + line[1:])
+    interval = summary.total.interval(0.9)
+    figure = (
+        f"Estimate {round_significant(summary.total.median):,.0f} "
+        f"(90%: {round_significant(interval.low):,.0f} to {round_significant(interval.high):,.0f})"
+    )
+    return lambda line: say(f"{figure}; {doing}: {line}")
 
 
 def _silent(line: str) -> None:

@@ -134,7 +134,14 @@ def what_decides(
     threaded = family.supports(Capability.SWEEP_THREADS) and family.supports(Capability.POSTERIOR)
     if threaded and assumptions != "off" and summary.sentence is not None:
         said.assumptions = run_assumptions(
-            fit.spec, data, out, compute=assumptions == "compute", status=status, importance=importance
+            fit.spec,
+            data,
+            out,
+            compute=assumptions == "compute",
+            status=status,
+            importance=importance,
+            fit=fit,
+            fit_gates=summary.diagnostics,
         )
     return said
 

@@ -65,9 +65,10 @@ if TYPE_CHECKING:
     import xarray as xr
     from distributed import Client
 
-POINT_FORMAT = 3
+POINT_FORMAT = 4
 """Version of the point files' layout; a change makes old point files stale (2: gates, ``start``, tuning, draws;
-3: ``start = "importance"``, ``pareto_k``, ``importance_ess``, and ``importance`` in the key)."""
+3: ``start = "importance"``, ``pareto_k``, ``importance_ess``, and ``importance`` in the key; 4: cold points
+extended until their gates pass)."""
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -91,6 +92,8 @@ def _point_key(settings: Settings, data_version: str, overrides: Mapping[str, An
         "sampler": settings.sampler,
         "warm": settings.warm,
         "importance": settings.importance,
+        **({"mapped": True} if settings.mapped else {}),
+        **({"base": settings.base_key} if settings.base_key is not None else {}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -385,7 +388,8 @@ def sweep(
         spec's structure draws ``min(draws, 600)`` per chain after 100 tuning steps and is gated on
         the total (R-hat ≤ 1.01, bulk and tail ESS ≥ 400), extended at most twice when it fails; a
         point of another structure (a curve family, a term left out or added) is a cold fit. False:
-        every point is a cold fit at ``draws`` and ``tune``, as before.
+        every point is a cold fit at ``draws`` and ``tune``, as before. A cold point is gated on every
+        free parameter and extended, at most twice, when it fails.
     importance : bool
         With ``warm``: a dated point whose unconstrained vector is exactly the spec's (no block held
         fixed, added or resized; the same curve and form) is first the spec's fit's draws reweighted
