@@ -15,6 +15,15 @@ def _count(value: float) -> str:
     return f"{round_significant(value, 3):,.0f}"
 
 
+def _width(value: float) -> str:
+    """A 90% width: a count to the unit, a width on a logit or log scale to three significant figures.
+
+    >>> _width(866_936.4), _width(4.637), _width(0.3716)
+    ('866,936', '4.64', '0.372')
+    """
+    return value_text(value) if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def fixed_table(said: Any) -> Table | None:
     """The total with the typed share held at each value, or None (no database, or not computed)."""
     a = said.assumptions if said is not None else None
@@ -58,8 +67,8 @@ def widths_table(said: Any) -> Table | None:
     rows = [
         [
             said.labels.get(w.quantity, w.quantity),
-            value_text(w.prior_width),
-            value_text(w.posterior_width),
+            _width(w.prior_width),
+            _width(w.posterior_width),
             f"{w.ratio:.2f}",
             "mostly prior" if w.mostly_prior else "",
         ]

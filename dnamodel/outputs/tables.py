@@ -9,6 +9,7 @@ output does not pass through here: it is built from each result's ``to_dict``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -18,6 +19,9 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from dnamodel.files import check_interrupted
+
+WRAP = 64
+"""The widest a left-aligned cell is printed in plain text before it folds onto more lines."""
 
 
 def value_text(value: float) -> str:
@@ -89,7 +93,16 @@ def _table(out: Console, table: Table) -> None:
             rich_table.add_row(*row)
         out.print(rich_table)
         return
-    widths = [max([len(h), *(len(row[i]) for row in table.rows)]) for i, h in enumerate(headers)]
+    # a left-aligned cell longer than WRAP (a parameter's meaning) folds onto lines of its own below the
+    # row's first, so that the numbers stay in one column and on the line a grep for the row finds
+    wrapped = [
+        [
+            textwrap.wrap(cell, WRAP) or [""] if not is_right and len(cell) > WRAP else [cell]
+            for cell, is_right in zip(row, right, strict=True)
+        ]
+        for row in table.rows
+    ]
+    widths = [max([len(h), *(len(part) for row in wrapped for part in row[i])]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         padded = [
@@ -98,7 +111,12 @@ def _table(out: Console, table: Table) -> None:
         ]
         return "  ".join(padded).rstrip()
 
-    text = [table.title, line(headers), line(["-" * w for w in widths]), *(line(row) for row in table.rows)]
+    def lines(row: list[list[str]]) -> list[str]:
+        depth = max(len(parts) for parts in row)
+        return [line([parts[k] if k < len(parts) else "" for parts in row]) for k in range(depth)]
+
+    body = [text for row in wrapped for text in lines(row)]
+    text = [table.title, line(headers), line(["-" * w for w in widths]), *body]
     out.print("\n".join(text), markup=False, highlight=False, crop=False, soft_wrap=True)
     out.print("", markup=False)
 

@@ -149,8 +149,8 @@ def what_decides(
 def width_labels(widths: list[Width], family: Any, fit: Any, data: Any) -> dict[str, str]:
     """Each width row's quantity in words: the registry's axis label in the study's words (the family's).
 
-    The total and the share are the estimand's; a group's total (``total: GROUP``) is named in the
-    study's word for a group.
+    The total and the share are the estimand's; a group's total (``total: GROUP``) by the group's name
+    in the data (``Lhasa (prefecture-level city)``, as the table by group names it).
     """
     study = data.study
     axes = dict(family.parameter_axes(fit, study))
@@ -159,7 +159,7 @@ def width_labels(widths: list[Width], family: Any, fit: Any, data: Any) -> dict[
     for w in widths:
         if w.quantity.startswith("total: "):
             where = w.quantity.removeprefix("total: ")
-            labels[w.quantity] = f"total of the {study.words.group} {where} ({study.words.persons})"
+            labels[w.quantity] = f"total of {data.place_name(where)} ({study.words.persons})"
         else:
             labels[w.quantity] = estimand.get(w.quantity) or axes.get(w.quantity) or w.quantity
     return labels
