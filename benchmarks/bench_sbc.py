@@ -1,11 +1,10 @@
 """SBC's refits at several settings, interleaved data set by data set, in CPU seconds (issue 22: `.ci/run`).
 
-The slow SBC test's first N data sets as it drew them when it had 200 (``tests/test_dated_calibration.py``,
-seed 20220913; it draws 160 since, other data sets) are refitted one at a time on one core
-(``cores=1``), each at every setting in turn, so that all the settings meet the same load. CPU
-seconds from ``time.process_time`` (every thread of the process); the wall time is printed beside
-it, and the load average at the start and end. Each refit is gated and extended as ``dated_sbc``
-does (``refit``).
+The slow SBC test's first N data sets (``tests/test_dated_calibration.py``: seed 20220913, 200 data
+sets drawn) are refitted one at a time on one core (``cores=1``), each at every setting in turn, so
+that all the settings meet the same load. CPU seconds from ``time.process_time`` (every thread of
+the process); the wall time is printed beside it, and the load average at the start and end. Each
+refit is gated and extended as ``dated_sbc`` does (``refit``).
 
 Settings, ``DRAWS/TUNE`` per chain (4 chains): ``500/500`` the SBC's (``SBC_DRAWS``, ``SBC_TUNE``),
 ``500/300`` (shorter tuning: cheaper, but the whole test then had a divergent fit, model card 5.10),

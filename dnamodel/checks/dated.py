@@ -801,8 +801,8 @@ SBC_DRAWS = 500
 """Draws per chain of an SBC refit before its gates (4 chains: 2,000, thinned to the 99 ranked)."""
 SBC_TUNE = 500
 """Tuning steps of a cold SBC refit. 300 were tried (issue 22's CI time): 0.72× the CPU time, but one
-fit of the slow test's 160 data sets and one of the 200 before them had a divergence (model card
-5.10, ``benchmarks/README.md``)."""
+of the slow test's 200 fits had a divergence, which the test forbids (model card 5.10,
+``benchmarks/README.md``)."""
 SBC_WARM_TUNE = WARM_TUNE
 """Tuning steps of an SBC refit started from the prior when asked (:func:`prior_warm`): a warm refit's 100,
 against a cold refit's 500 (model card 5.10: measured, too few to keep every refit free of divergences)."""
