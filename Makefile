@@ -14,7 +14,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 NOTEBOOK_ENV = $(if $(NOTEBOOK_DRAWS),DNAMODEL_DRAWS=$(NOTEBOOK_DRAWS) DNAMODEL_TUNE=$(NOTEBOOK_DRAWS) DNAMODEL_MC_DRAWS=100000 )
 EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wildcard notebooks/[0-9][0-9]_*.py))
 
-.PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-refits bench-assumptions bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
+.PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-refits bench-sbc bench-assumptions bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 # pip installs uv into .venv, and uv installs the rest: 11 s against pip's 41 s on this 2-core machine
 # with empty caches (benchmarks/README.md). --compile-bytecode does what pip does at install: without
@@ -102,6 +102,10 @@ bench-assumptions: $(STAMP)
 ## bench-refits: the default model's 13 refits cold and ungated, warm-started and gated, cold and gated (about 5 minutes)
 bench-refits: $(STAMP)
 	$(BIN)/python benchmarks/bench_refits.py
+
+## bench-sbc: the SBC test's first 16 data sets refitted at four draws/tuning settings, interleaved, in CPU seconds (about 20 minutes)
+bench-sbc: $(STAMP)
+	$(BIN)/python benchmarks/bench_sbc.py
 
 ## bench-sweep: a 20-point sweep against 20 independent fits of the same specs (about 10 minutes)
 bench-sweep: $(STAMP)

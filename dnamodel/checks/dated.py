@@ -797,6 +797,12 @@ def _ranked(
     return out
 
 
+SBC_DRAWS = 500
+"""Draws per chain of an SBC refit before its gates (4 chains: 2,000, thinned to the 99 ranked)."""
+SBC_TUNE = 500
+"""Tuning steps of a cold SBC refit. 300 were tried (issue 22's CI time): 0.72× the CPU time, but one
+of the slow test's 200 fits had a divergence, which the test forbids (model card 5.10,
+``benchmarks/README.md``)."""
 SBC_WARM_TUNE = WARM_TUNE
 """Tuning steps of an SBC refit started from the prior when asked (:func:`prior_warm`): a warm refit's 100,
 against a cold refit's 500 (model card 5.10: measured, too few to keep every refit free of divergences)."""
@@ -824,8 +830,8 @@ def dated_sbc(
     *,
     seed: int,
     posterior_draws: int = 99,
-    draws: int = 500,
-    tune: int = 500,
+    draws: int = SBC_DRAWS,
+    tune: int = SBC_TUNE,
     chains: int = 4,
     probabilities: tuple[float, ...] = (0.5, 0.9),
     executor: Any = None,
@@ -839,8 +845,8 @@ def dated_sbc(
     the log likelihood of the simulated data (Modrák et al. 2023), which is sensitive to errors in
     the joint posterior that no single parameter shows.
 
-    Each refit starts cold, with ``tune`` tuning steps from the model's initial point (the simulated
-    data lie anywhere in the prior, far from the real data's fit). Given ``warm_tune`` (e.g.
+    Each refit starts cold, with ``tune`` tuning steps (:data:`SBC_TUNE`) from the model's initial
+    point (the simulated data lie anywhere in the prior, far from the real data's fit). Given ``warm_tune`` (e.g.
     :data:`SBC_WARM_TUNE`), it starts from the prior instead (:func:`prior_warm`): the sampler's
     coordinates scaled by the prior's means and standard deviations, each chain at a prior draw of
     its own (never the truth: chains spread over the prior are what R-hat needs), then ``warm_tune``

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dnamodel.checks.dated import CAMPAIGNS
+from dnamodel.checks.dated import CAMPAIGNS, SBC_DRAWS, SBC_TUNE
 from dnamodel.data import Dataset, given_data
 from dnamodel.families import Capability, FitSettings, RefitSettings, family_of, load_model
 from dnamodel.files import atomic_write_text, check_output_folder, make_folder
@@ -38,8 +38,9 @@ def checks_power(
 ) -> dict[str, Any]:
     """Contraction on the data beside SBC's ranks, and coverage at fixed campaigns, as one JSON-ready dict.
 
-    The fit is at the spec's settings and ``seed``; SBC's and the campaigns' refits at 4 × 500 and
-    4 × 400 draws after 500 tuning steps. ``simulations = 0`` leaves SBC out.
+    The fit is at the spec's settings and ``seed``; SBC's refits at the SBC test's 4 × 500 draws
+    (:data:`~dnamodel.checks.dated.SBC_DRAWS`, :data:`~dnamodel.checks.dated.SBC_TUNE`) and the
+    campaigns' at 4 × 400, each after 500 tuning steps. ``simulations = 0`` leaves SBC out.
     """
     spec = load_model(model)
     family = family_of(spec)
@@ -55,7 +56,8 @@ def checks_power(
     divergent = 0
     if simulations:
         begin = time.perf_counter()
-        calibration = family.sbc(fit.inputs, simulations, RefitSettings(draws=500, tune=500, chains=4, seed=seed))
+        sbc_settings = RefitSettings(draws=SBC_DRAWS, tune=SBC_TUNE, chains=4, seed=seed)
+        calibration = family.sbc(fit.inputs, simulations, sbc_settings)
         uniformity, coverage = calibration.uniformity(10), calibration.coverage()
         divergent = int((calibration.divergences > 0).sum())
         timings["sbc"] = round(time.perf_counter() - begin, 1)
