@@ -188,7 +188,11 @@ def run_estimate(
     )
     if said.assumptions is not None:
         timings["assumptions"] = said.assumptions.seconds
-    _with_estimate(plain, summary, "writing it")("the NetCDF, CSV, tables and figures")
+    writing = "the NetCDF, CSV, tables and figures"
+    if summary.sentence is None:  # no figure to show: the line as it was
+        plain(f"Writing {writing}")
+    else:
+        _with_estimate(plain, summary, "writing it")(writing)
     begin = time.perf_counter()
     paths = write_outputs(
         fit.idata, summary, out, _figures(family, fit, summary, prior), tables=summary_documents(summary)
