@@ -150,7 +150,7 @@ def width_labels(widths: list[Width], family: Any, fit: Any, data: Any) -> dict[
     """Each width row's quantity in words: the registry's axis label in the study's words (the family's).
 
     The total and the share are the estimand's; a group's total (``total: GROUP``) by the group's name
-    in the data (``Lhasa (prefecture-level city)``, as the table by group names it).
+    in the data (as the table by group names it).
     """
     study = data.study
     axes = dict(family.parameter_axes(fit, study))
