@@ -290,16 +290,19 @@ def test_a_sweep_counts_its_points_on_a_terminal_only(tmp_path, capsys, monkeypa
 
 def test_a_long_cell_folds_in_plain_text_and_the_numbers_stay_on_its_first_line():
     """A parameter's meaning in the widths table is up to ~180 characters; printed plain, every row ran
-    to the widest. It folds at WRAP, its numbers on its first line (where a grep finds the row)."""
+    to the widest. A table that folds (the widths') folds it at WRAP, its numbers on its first line
+    (where a grep finds the row); any other keeps its cells whole (data check's readings are grepped)."""
     import io
 
     from dnamodel.outputs.tables import WRAP, Table, console, render
 
     meaning = "log odds ratio of the covariate's group (Han share of residents, 2020 census) against the others"
-    stream = io.StringIO()
-    render(
-        console(stream), Table("Widths", ["", "prior>", "ratio>"], [[meaning, "4.64", "0.84"], ["short", "3", "0.93"]])
-    )
+    rows = [[meaning, "4.64", "0.84"], ["short", "3", "0.93"]]
+    whole, stream = io.StringIO(), io.StringIO()
+    render(console(whole), Table("Widths", ["", "prior>", "ratio>"], rows))  # a table that does not fold
+    assert whole.getvalue().splitlines()[3].split()[-2:] == ["4.64", "0.84"]
+    assert meaning in whole.getvalue()
+    render(console(stream), Table("Widths", ["", "prior>", "ratio>"], rows, wrap=WRAP))
     _title, _header, rule, *body = stream.getvalue().splitlines()[:6]
     assert len(rule) == WRAP + 2 + len("prior") + 2 + len("ratio")
     assert body[0].split()[-2:] == ["4.64", "0.84"]

@@ -7,7 +7,7 @@ from typing import Any
 from dnamodel.checks.decisive import MOSTLY_PRIOR
 from dnamodel.checks.summary import round_significant
 from dnamodel.outputs.markup import escape, table
-from dnamodel.outputs.tables import Table, value_text
+from dnamodel.outputs.tables import WRAP, Table, value_text
 
 
 def _count(value: float) -> str:
@@ -78,6 +78,7 @@ def widths_table(said: Any) -> Table | None:
         f'How much the data say: posterior 90% width against the prior\'s ("mostly prior" above {MOSTLY_PRIOR:.0%})',
         ["", "prior>", "posterior>", "ratio>", ""],
         rows,
+        wrap=WRAP,
     )
 
 

@@ -21,7 +21,7 @@ from rich.text import Text
 from dnamodel.files import check_interrupted
 
 WRAP = 64
-"""The widest a left-aligned cell is printed in plain text before it folds onto more lines."""
+"""The widest a long left-aligned cell of a table that folds (``Table.wrap``) is printed in plain text."""
 
 
 def value_text(value: float) -> str:
@@ -51,6 +51,9 @@ class Table:
     title: str
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
+    wrap: int | None = None
+    """Printed plain, a left-aligned cell longer than this folds onto lines of its own (None: never;
+    a table whose rows a reader greps or copies whole, as ``data check``'s readings, keeps them whole)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,12 @@ def _table(out: Console, table: Table) -> None:
             rich_table.add_row(*row)
         out.print(rich_table)
         return
-    # a left-aligned cell longer than WRAP (a parameter's meaning) folds onto lines of its own below the
-    # row's first, so that the numbers stay in one column and on the line a grep for the row finds
+    # a left-aligned cell longer than table.wrap (a parameter's meaning) folds onto lines of its own below
+    # the row's first, so that the numbers stay in one column and on the line a grep for the row finds
+    limit = table.wrap
     wrapped = [
         [
-            textwrap.wrap(cell, WRAP) or [""] if not is_right and len(cell) > WRAP else [cell]
+            textwrap.wrap(cell, limit) or [""] if limit and not is_right and len(cell) > limit else [cell]
             for cell, is_right in zip(row, right, strict=True)
         ]
         for row in table.rows
