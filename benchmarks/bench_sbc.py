@@ -24,9 +24,10 @@ import time
 import numpy as np
 
 from dnamodel.checks.dated import _ranked, _seed, refit
+from dnamodel.checks.dated import sbc_jobs as dated_sbc_jobs
 from dnamodel.data import load_data
 from dnamodel.families import load_model
-from dnamodel.inference.dated import LOWER, POINT, UPPER, draw_prior
+from dnamodel.inference.dated import draw_prior
 from dnamodel.inference.dated_quantities import derive_draws, predictive_draws
 from dnamodel.spec.dated import DatedInputs, resolve_dated
 
@@ -39,15 +40,7 @@ def sbc_jobs(inputs: DatedInputs, n: int) -> list[dict]:
     rng = np.random.default_rng(_seed(SEED, 5))
     truths = draw_prior(inputs, SIMULATIONS, rng)
     simulated = predictive_draws(derive_draws(truths, inputs)["expected"], inputs, rng)
-    jobs = []
-    for i in range(n):
-        censor = inputs.censor.copy()
-        bound = censor != POINT
-        censor[bound] = np.where(simulated[i, bound] >= inputs.value[bound], LOWER, UPPER)
-        value = np.where(bound, inputs.value, simulated[i])
-        everything = np.ones(len(inputs.observation), bool)
-        jobs.append({"active": everything, "seed": _seed(SEED, 6, i), "value": value, "censor": censor})
-    return jobs
+    return dated_sbc_jobs(inputs, simulated, SEED)[:n]
 
 
 def main() -> None:

@@ -797,6 +797,23 @@ def _ranked(
     return out
 
 
+def sbc_jobs(inputs: DatedInputs, simulated: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """SBC's refit jobs, one per simulated data set (a row of ``simulated``).
+
+    Every observation is active, a bound's side is the one its simulated value fell on, and each job's
+    sampler seed comes from ``seed``: what :func:`dated_sbc` refits, and ``benchmarks/bench_sbc.py`` times.
+    """
+    jobs = []
+    for i in range(len(simulated)):
+        censor = inputs.censor.copy()
+        bound = censor != POINT
+        censor[bound] = np.where(simulated[i, bound] >= inputs.value[bound], LOWER, UPPER)
+        value = np.where(bound, inputs.value, simulated[i])
+        everything = np.ones(len(inputs.observation), bool)
+        jobs.append({"active": everything, "seed": _seed(seed, 6, i), "value": value, "censor": censor})
+    return jobs
+
+
 SBC_DRAWS = 500
 """Draws per chain of an SBC refit before its gates (4 chains: 2,000, thinned to the 99 ranked)."""
 SBC_TUNE = 500
@@ -872,14 +889,7 @@ def dated_sbc(
     ranks, truth, covered, ess, divergences = [], [], [], [], []
     failed, extended = 0, 0
     start = time.perf_counter()
-    jobs = []
-    for i in range(simulations):
-        censor = inputs.censor.copy()
-        bound = censor != POINT
-        censor[bound] = np.where(simulated[i, bound] >= inputs.value[bound], LOWER, UPPER)
-        value = np.where(bound, inputs.value, simulated[i])
-        everything = np.ones(len(inputs.observation), bool)
-        jobs.append({"active": everything, "seed": _seed(seed, 6, i), "value": value, "censor": censor})
+    jobs = sbc_jobs(inputs, simulated, seed)
     warm = None if warm_tune is None else prior_warm(inputs, seed=_seed(seed, 8), tune=warm_tune)
     fits = refits(inputs, jobs, draws=draws, tune=tune, chains=chains, warm=warm, executor=executor)
     for i, (job, fit) in enumerate(zip(jobs, fits, strict=True)):
