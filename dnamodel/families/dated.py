@@ -454,15 +454,7 @@ class DatedFamily(Family):
         reweightable = None
         if settings.importance:  # without its derived draws (30 of 43 MB pickled): a point has inputs of its own
             reweightable = replace(base_from_draws(draws.x, draws.x.shape[0], inputs), derived={}, quantities={})
-        base = SweepBase(
-            warm_start(draws.x, draws.stats["step_size"]),
-            layout_of(inputs),
-            campaign_curve(inputs),
-            inputs.form,
-            reweightable,
-            element_names(inputs),
-        )
-        return result, base
+        return result, SweepBase.of(inputs, warm_start(draws.x, draws.stats["step_size"]), reweightable)
 
     def fit_base(
         self, fit: Fit, gates: Diagnostics | None, settings: SweepSettings
@@ -505,15 +497,7 @@ class DatedFamily(Family):
             drawn = fit.compiled.base() if isinstance(fit.compiled, DrawsToReweight) else base_from_fit(idata, inputs)
             # without its derived draws, as sweep_base's: a point has inputs of its own
             reweightable = None if drawn is None else replace(drawn, derived={}, quantities={})
-        base = SweepBase(
-            warm,
-            layout_of(inputs),
-            campaign_curve(inputs),
-            inputs.form,
-            reweightable,
-            element_names(inputs),
-        )
-        return result, base
+        return result, SweepBase.of(inputs, warm, reweightable)
 
     def check_point(self, spec: DatedSpec, data: Dataset, settings: SweepSettings) -> None:
         """The point's inputs resolve, and its draws fit in memory."""
@@ -547,6 +531,11 @@ class SweepBase:
     names: Mapping[str, tuple[str, ...]] | None = None
     """Each sampled block's elements by name (:func:`element_names`), for a point of another structure to
     take what it shares (:func:`mapped_for`); None: blocks are matched by name and size alone."""
+
+    @classmethod
+    def of(cls, inputs: DatedInputs, warm: Warm, draws: Base | None) -> SweepBase:
+        """The base of a fit of ``inputs``: its adaptation ``warm``, its ``draws`` to reweight, what its inputs fix."""
+        return cls(warm, layout_of(inputs), campaign_curve(inputs), inputs.form, draws, element_names(inputs))
 
 
 def same_parameters(base: SweepBase, inputs: DatedInputs) -> bool:
