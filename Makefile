@@ -20,6 +20,9 @@ EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wild
 
 # pip installs uv into .venv, and uv installs the rest: 11 s against pip's 41 s on this 2-core machine
 # with empty caches (benchmarks/README.md). uv is below its next minor release (still 0.x), as tested.
+# The venv is made without pip and the system's pip (22.3 or later: --python; Python 3.11 ships it)
+# installs uv into it: ensurepip's own install of pip took about 3 s. uv installs pip with the rest,
+# for what runs `.venv/bin/python -m pip` (.ci/wheel).
 UV_INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
 # Bytecode, in two steps. Where PYTHONDONTWRITEBYTECODE is set (as in the project's workplace), no process
 # writes the .pyc of what it imports: what the install leaves uncompiled, every run compiles again. uv's
@@ -36,9 +39,9 @@ RUN_PACKAGES := numpy scipy pandas xarray xarray_einstats arviz numba llvmlite n
 SITE_PACKAGES = $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
 $(RUN_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"
-	$(UV_INSTALL) -e ".[test]"
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet "uv>=0.13,<0.14"
+	$(UV_INSTALL) -e ".[test]" pip
 	cd $(SITE_PACKAGES) && $(abspath $(BIN))/python -m compileall -q -j 0 -x '(^|/)tests?/' \
 		$$(for package in $(RUN_PACKAGES); do [ -d $$package ] && echo $$package; done) > /dev/null
 	touch $(RUN_STAMP)
