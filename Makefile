@@ -28,26 +28,28 @@ UV_INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
 # writes the .pyc of what it imports: what the install leaves uncompiled, every run compiles again. uv's
 # --compile-bytecode compiles all of .venv (about 9,700 modules, 9 s of `make run` on a quiet machine),
 # of which `dnamodel estimate` imports about 2,100. So `make run`'s install (RUN_STAMP) compiles the
-# packages estimate imports, without their test suites (about 2,900 modules), and every other target's
-# (STAMP) the rest (compileall skips what is compiled). A package missing from this list costs speed,
+# packages estimate imports (about 2,900 modules), and every other target's (STAMP) the rest
+# (compileall skips what is compiled). A package missing from this list costs speed,
 # not correctness: its modules are compiled in memory at each import (benchmarks/README.md, "bytecode").
-# compileall runs from site-packages, so that -x sees relative paths (a clone in a folder named tests
-# compiles all the same).
+# No package's own test suite is compiled (nothing here imports them). compileall runs from
+# site-packages, so that -x sees relative paths: a clone in a folder named tests compiles all the same.
 RUN_PACKAGES := numpy scipy pandas xarray xarray_einstats arviz numba llvmlite nutpie matplotlib mpl_toolkits \
 	PIL pydantic rich h5py h5netcdf pyarrow dask distributed tornado toolz zict jinja2 yaml dateutil \
 	importlib_metadata packaging click pyparsing zipp platformdirs psutil
 SITE_PACKAGES = $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+COMPILE = $(abspath $(BIN))/python -m compileall -q -j 0 -x '(^|/)tests?/'
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
 	$(PYTHON) -m pip --python $(BIN)/python install --quiet "uv>=0.13,<0.14"
 	$(UV_INSTALL) -e ".[test]" pip
-	cd $(SITE_PACKAGES) && $(abspath $(BIN))/python -m compileall -q -j 0 -x '(^|/)tests?/' \
-		$$(for package in $(RUN_PACKAGES); do [ -d $$package ] && echo $$package; done) > /dev/null
+	@echo "compiling the bytecode of the packages dnamodel estimate imports (RUN_PACKAGES)"
+	@cd $(SITE_PACKAGES) && $(COMPILE) $$(for package in $(RUN_PACKAGES); do [ -d $$package ] && echo $$package; done) > /dev/null
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP)
-	$(BIN)/python -m compileall -q -j 0 $(SITE_PACKAGES) > /dev/null
+	@echo "compiling the bytecode of the rest of .venv"
+	@cd $(SITE_PACKAGES) && $(COMPILE) . > /dev/null
 	touch $(STAMP)
 
 ## run: the main job: fit the default (dated) Bayesian model, print a citable interval and the assumptions that decide it, write results/
