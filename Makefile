@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What `make run` needs: installed, and the bytecode of what it imports written (below).
+RUN_STAMP := $(VENV)/.installed-run
 # The Monte Carlo benchmark compares with squigglepy, which is no dependency of dnamodel: it gets
 # its own environment.
 BENCH_VENV := .venv-bench
@@ -17,24 +19,46 @@ EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wild
 .PHONY: assumptions compare power run test test-slow test-all lint typecheck format bench bench-check bench-mc bench-fit bench-stan bench-scale bench-sweep bench-refits bench-sbc bench-assumptions bench-report sweeps sweeps-hierarchical report figures notebooks docs clean
 
 # pip installs uv into .venv, and uv installs the rest: 11 s against pip's 41 s on this 2-core machine
-# with empty caches (benchmarks/README.md). --compile-bytecode does what pip does at install: without
-# it, each process compiles the dependencies' modules it imports (every run where
-# PYTHONDONTWRITEBYTECODE is set). uv is below its next minor release (still 0.x), as tested.
-UV_INSTALL = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
+# with empty caches (benchmarks/README.md). uv is below its next minor release (still 0.x), as tested.
+# The venv is made without pip and the system's pip (22.3 or later: --python; Python 3.11 ships it)
+# installs uv into it: ensurepip's own install of pip took about 3 s. uv installs pip with the rest,
+# for what runs `.venv/bin/python -m pip` (.ci/wheel).
+UV_INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
+# Bytecode, in two steps. Where PYTHONDONTWRITEBYTECODE is set (as in the project's workplace), no process
+# writes the .pyc of what it imports: what the install leaves uncompiled, every run compiles again. uv's
+# --compile-bytecode compiles all of .venv (about 9,700 modules, 9 s of `make run` on a quiet machine),
+# of which `dnamodel estimate` imports about 2,100. So `make run`'s install (RUN_STAMP) compiles the
+# packages estimate imports (about 2,900 modules), and every other target's (STAMP) the rest
+# (compileall skips what is compiled). A package missing from this list costs speed,
+# not correctness: its modules are compiled in memory at each import (benchmarks/README.md, "bytecode").
+# No package's own test suite is compiled (nothing here imports them). compileall runs from
+# site-packages, so that -x sees relative paths: a clone in a folder named tests compiles all the same.
+RUN_PACKAGES := numpy scipy pandas xarray xarray_einstats arviz numba llvmlite nutpie matplotlib mpl_toolkits \
+	PIL pydantic rich h5py h5netcdf pyarrow dask distributed tornado toolz zict jinja2 yaml dateutil \
+	importlib_metadata packaging click pyparsing zipp platformdirs psutil
+SITE_PACKAGES = $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+COMPILE = $(abspath $(BIN))/python -m compileall -q -j 0 -x '(^|/)tests?/'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"
-	$(UV_INSTALL) -e ".[test]"
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet "uv>=0.13,<0.14"
+	$(UV_INSTALL) -e ".[test]" pip
+	@echo "compiling the bytecode of the packages dnamodel estimate imports (RUN_PACKAGES)"
+	@cd $(SITE_PACKAGES) && $(COMPILE) $$(for package in $(RUN_PACKAGES); do [ -d $$package ] && echo $$package; done) > /dev/null
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	@echo "compiling the bytecode of the rest of .venv"
+	@cd $(SITE_PACKAGES) && $(COMPILE) . > /dev/null
 	touch $(STAMP)
 
 ## run: the main job: fit the default (dated) Bayesian model, print a citable interval and the assumptions that decide it, write results/
 ## (the refits finding those assumptions start from the fit, about 20 s on a quiet machine, and are cached in results/ for later runs)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/dnamodel estimate
 
 ## assumptions: the same as `make run`, which computes the decisive assumptions and the total by κ since issue 22 (kept for scripts that call it)
-assumptions: $(STAMP)
+assumptions: $(RUN_STAMP)
 	$(BIN)/dnamodel estimate
 
 ## test: lint, format check, type check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
@@ -131,7 +155,7 @@ results/notebooks/%.ipynb: notebooks/%.py | $(STAMP)
 	$(NOTEBOOK_ENV)$(BIN)/python notebooks/run.py $*
 
 $(DOCS_STAMP): $(STAMP)
-	$(UV_INSTALL) -e ".[test,docs]"
+	$(UV_INSTALL) --compile-bytecode -e ".[test,docs]"
 	touch $(DOCS_STAMP)
 
 ## docs: the documentation site, docs/_build/html/index.html (Sphinx, warnings as errors; runs the notebooks not yet executed, NOTEBOOK_DRAWS=N for fewer draws)
