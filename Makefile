@@ -21,7 +21,8 @@ EXECUTED_NOTEBOOKS := $(patsubst notebooks/%.py,results/notebooks/%.ipynb,$(wild
 # pip installs uv into .venv, and uv installs the rest: 11 s against pip's 41 s on this 2-core machine
 # with empty caches (benchmarks/README.md). uv is below its next minor release (still 0.x), as tested.
 # The venv is made without pip and the system's pip (22.3 or later: --python; Python 3.11 ships it)
-# installs uv into it: ensurepip's own install of pip took about 3 s. uv installs pip with the rest,
+# installs uv into it: ensurepip's own install of pip took about 3 s. Where the system has no such
+# pip, ensurepip puts pip into .venv and that pip installs uv, as before. uv installs pip with the rest,
 # for what runs `.venv/bin/python -m pip` (.ci/wheel).
 UV_INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
 # Bytecode, in two steps. Where PYTHONDONTWRITEBYTECODE is set (as in the project's workplace), no process
@@ -41,7 +42,8 @@ COMPILE = $(abspath $(BIN))/python -m compileall -q -j 0 -x '(^|/)tests?/'
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
-	$(PYTHON) -m pip --python $(BIN)/python install --quiet "uv>=0.13,<0.14"
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet "uv>=0.13,<0.14" 2>/dev/null || \
+		{ $(BIN)/python -m ensurepip --default-pip > /dev/null && $(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"; }
 	$(UV_INSTALL) -e ".[test]" pip
 	@echo "compiling the bytecode of the packages dnamodel estimate imports (RUN_PACKAGES)"
 	@cd $(SITE_PACKAGES) && $(COMPILE) $$(for package in $(RUN_PACKAGES); do [ -d $$package ] && echo $$package; done) > /dev/null
