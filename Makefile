@@ -63,15 +63,18 @@ run: $(RUN_STAMP)
 assumptions: $(RUN_STAMP)
 	$(BIN)/dnamodel estimate
 
-## test: lint, format check, type check, then the test suite (slow statistical tests excluded; PYTEST_ARGS adds options)
+## test: lint, format check, type check, then the test suite on every core (slow statistical tests excluded; PYTEST_ARGS adds options, PYTEST_ARGS="-n 0" runs it in one process)
+# -n auto: one pytest-xdist worker per core (os.cpu_count(); 2 on the project's machine). Which tests
+# share a worker, and in what order the groups start, is the root conftest.py's; a later -n in
+# PYTEST_ARGS wins.
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## test-slow: only the slow statistical tests (pytest's exit 5, "none selected", is not a failure)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow || [ $$? -eq 5 ]
 
-## test-all: `make test` with the slow tests too, in one session, so each model compiles once (CI runs this)
+## test-all: `make test` with the slow tests too, in one session on every core (CI runs this)
 test-all: $(STAMP)
 	$(MAKE) test PYTEST_ARGS='-m "slow or not slow"'
 
