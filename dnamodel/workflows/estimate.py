@@ -178,12 +178,12 @@ def run_estimate(
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
     figures, tables = _figures(family, fit, summary, prior), summary_documents(summary)
-    # The files do not depend on what decides the figure: rendered in a thread while its refits run, they
-    # fill the core those leave idle at their end (benchmarks/README.md), and are written, all or none, after.
-    stop = threading.Event()
+    # The files do not depend on what decides the figure: rendered in a thread once at most one of its
+    # refits is left (a core idle till it ends; benchmarks/README.md), then written, all or none, after.
+    core_free, stop = threading.Event(), threading.Event()
     drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dnamodel-outputs")
     try:
-        rendering = drawing.submit(render_outputs, fit.idata, summary, out, figures, tables, stop)
+        rendering = drawing.submit(_render_from, core_free, fit.idata, summary, out, figures, tables, stop)
         said = what_decides(
             family,
             fit,
@@ -194,7 +194,9 @@ def run_estimate(
             scaling=scaling,
             status=say,
             importance=not exact_refits,
+            one_left=core_free.set,
         )
+        core_free.set()
         if said.assumptions is not None:
             timings["assumptions"] = said.assumptions.seconds
         writing = "the NetCDF, CSV, tables and figures"
@@ -206,6 +208,7 @@ def run_estimate(
         paths = write_outputs(fit.idata, summary, out, figures, tables=tables, rendered=rendering.result())
     except BaseException:
         stop.set()  # a failure or Ctrl-C does not wait for the rest of the figures
+        core_free.set()
         raise
     finally:
         drawing.shutdown(wait=True)
@@ -225,6 +228,12 @@ def run_estimate(
         said,
         sources,
     )
+
+
+def _render_from(core_free: threading.Event, *args: Any) -> dict[str | Path, bytes]:
+    """:func:`~dnamodel.outputs.io.render_outputs` once ``core_free`` is set (not at all if its stop is by then)."""
+    core_free.wait()
+    return render_outputs(*args)
 
 
 def _figures(family: Family, fit: Fit, summary: Summary, prior: PriorCheck) -> list[tuple[str, Drawer]]:
