@@ -79,7 +79,8 @@ def run(kind: str, scratch: Path, baseline: str | None) -> dict[str, Any]:
     load = os.getloadavg()[0]
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, text=True, cwd=ROOT)
+        cwd = baseline if kind == "baseline" else ROOT  # the folder first on sys.path: its dnamodel is imported
+        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, text=True, cwd=cwd)
         samples: list[tuple[float, float]] = []
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(process.pid, stop, samples))
