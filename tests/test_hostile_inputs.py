@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -934,6 +935,51 @@ class TestFits:
         for a, b in zip(first, second, strict=True):
             assert a.read_bytes() == b.read_bytes(), a.name
 
+    def test_outputs_rendered_beforehand_are_the_bytes_written_and_touch_no_disk(self, small_fit, home):
+        """estimate renders its files while the assumptions refit (render_outputs) and writes them after: the same
+        bytes as rendering them at the write, and nothing on disk before it, not even the folder."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.formats import summary_documents
+        from dnamodel.outputs.io import render_outputs, write_outputs
+
+        idata, _, data = small_fit
+        summary = summarize_fit(idata, data)
+        figures = [("total", lambda p: plots.total_posterior_plot(idata, summary, p))]
+        tables = summary_documents(summary)
+        before = snapshot(home)
+        rendered = render_outputs(idata, summary, home / "new" / "a", figures, tables)
+        assert snapshot(home) == before
+        first = write_outputs(idata, summary, home / "new" / "a", [], rendered=rendered)
+        second = write_outputs(idata, summary, home / "b", figures, tables=tables)
+        assert [p.name for p in first] == [p.name for p in second]
+        for a, b in zip(first, second, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+    def test_a_render_asked_to_stop_stops_before_its_next_file(self, small_fit, home):
+        """A failure or Ctrl-C beside the rendering thread sets its stop: it does not go on to draw every figure."""
+        from dnamodel.checks.summary import summarize_fit
+        from dnamodel.outputs.io import RenderingStopped, render_outputs
+
+        idata, _, data = small_fit
+        summary = summarize_fit(idata, data)
+        stop, drawn = threading.Event(), []
+
+        def drawer(name):
+            def draw(path):
+                drawn.append(name)
+                stop.set()  # as the command's thread does while this figure draws
+                return plots.total_posterior_plot(idata, summary, path)
+
+            return draw
+
+        with pytest.raises(RenderingStopped):
+            render_outputs(idata, summary, home / "out", [("one", drawer("one")), ("two", drawer("two"))], stop=stop)
+        assert drawn == ["one"]
+        with pytest.raises(RenderingStopped):  # set before it starts: not even the NetCDF
+            render_outputs(idata, summary, home / "out", [("one", drawer("three"))], stop=stop)
+        assert drawn == ["one"]
+        assert not (home / "out").exists()
+
     def test_estimate_on_a_full_tmpfs_is_one_message(self, small_fit, small_disk, capsys):
         """Item 2 on a real 1 MiB tmpfs: h5py never writes to the disk, so it cannot crash on it."""
         from dnamodel.checks.summary import summarize_fit
@@ -1083,6 +1129,39 @@ class TestCtrlC:
         data = load_data(QUILLMOOR / "data")
         with pytest.raises(KeyboardInterrupt):
             dnamodel.fit(QUILLMOOR / "models" / "dated.toml", data=data, draws=100_000, tune=100, chains=1)
+
+    @pytest.mark.parametrize("failure", ["ctrl-c", "error"])
+    def test_ctrl_c_or_an_error_while_figures_render_beside_the_assumptions(self, home, capsys, monkeypatch, failure):
+        """estimate renders its files in a thread while what decides the figure is computed: Ctrl-C or an error
+        there is one line, writes nothing, and leaves no thread behind."""
+        drawing = threading.Event()
+        total_posterior_plot = plots.total_posterior_plot
+
+        def announced(*args, **kwargs):
+            drawing.set()
+            return total_posterior_plot(*args, **kwargs)
+
+        def failing(*args, one_left, **kwargs):
+            one_left()  # as run_assumptions calls it once one refit is left: the render starts
+            assert drawing.wait(120), "the figures were not drawing beside the assumptions"
+            if failure == "ctrl-c":
+                signal.raise_signal(signal.SIGINT)
+            raise UsageError("the assumptions failed")
+
+        monkeypatch.setattr(plots, "total_posterior_plot", announced)
+        monkeypatch.setattr("dnamodel.workflows.estimate.what_decides", failing)
+        spec, data = QUILLMOOR / "models" / "dated.toml", QUILLMOOR / "data"
+        argv = ["estimate", str(spec), "--data", str(data), "--out", "results/out", "--no-loo"]
+        before = snapshot(home)
+        code = main([*argv, "--draws", "100", "--tune", "100", "--chains", "2", "--allow-bad-fit"])
+        captured = capsys.readouterr()
+        if failure == "ctrl-c":
+            assert (code, captured.err) == (130, "dnamodel: interrupted (Ctrl-C); no partial result was written\n")
+        else:
+            assert (code, captured.err) == (2, "dnamodel: error: the assumptions failed\n")
+        assert captured.out == ""
+        assert snapshot(home) == before
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("dnamodel-outputs")]
 
     def test_sigint_sent_to_a_process_mid_sampling(self, home):
         """A real SIGINT from outside, as a terminal sends it, once the process has started to sample."""

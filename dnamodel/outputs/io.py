@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,20 +103,61 @@ def read_netcdf(path: str | Path) -> az.InferenceData:
         raise UsageError(f"{path}: not a readable NetCDF fit ({reason})") from None
 
 
+def render_outputs(
+    idata: az.InferenceData,
+    summary: Summary,
+    out: str | Path,
+    figures: Sequence[tuple[str, Drawer]],
+    tables: Mapping[str, str] | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str | Path, bytes]:
+    """The files :func:`write_outputs` writes, rendered in memory: ``{path in out: bytes}``; nothing is written.
+
+    ``out`` need not exist yet (the write creates it). ``stop``, if given and set, ends the rendering
+    before its next file with :class:`RenderingStopped`: ``estimate`` renders in a thread while its
+    assumptions refit, and a failure or Ctrl-C there should not wait for every figure.
+    """
+    folder = Path(out)
+    stem = summary.model or "fit"
+
+    def going_on() -> None:
+        if stop is not None and stop.is_set():
+            raise RenderingStopped
+
+    going_on()
+    contents: dict[str | Path, bytes] = {folder / f"{stem}.nc": netcdf_bytes(idata)}
+    contents[folder / f"{stem}_summary.csv"] = summary_csv(summary).encode("utf-8")
+    with figures_held() as held:
+        drawn = []
+        for suffix, draw in figures:
+            going_on()
+            drawn.append(draw(folder / f"{stem}_{suffix}.png"))
+    contents.update((path, held[path]) for path in drawn)
+    for suffix, text in (tables or {}).items():
+        contents[folder / f"{stem}_{suffix}"] = text.encode("utf-8")
+    return contents
+
+
+class RenderingStopped(Exception):
+    """:func:`render_outputs` was asked to stop (its caller failed or was interrupted); nothing was rendered."""
+
+
 def write_outputs(
     idata: az.InferenceData,
     summary: Summary,
     out: str | Path,
     figures: Sequence[tuple[str, Drawer]],
     tables: Mapping[str, str] | None = None,
+    rendered: Mapping[str | Path, bytes] | None = None,
 ) -> list[Path]:
     """Write the NetCDF, the CSV summary, the tables and the figures into ``out``, all or none; return the paths.
 
     ``figures`` are ``(suffix, drawer)``: each is drawn into ``MODEL_SUFFIX.png``, in order (the model
     family chooses them: the total's posterior, its own figures, the prior predictive). ``tables``
     are ``{suffix: text}``, each written to ``MODEL_SUFFIX`` (the Markdown and LaTeX tables).
-    Everything is rendered in memory first and then written with
-    :func:`dnamodel.files.atomic_write_files`: a refused write leaves no file of the set, and a
+    Everything is rendered in memory first (:func:`render_outputs`; or given as ``rendered``, its
+    result, and then ``idata``, ``summary``, ``figures`` and ``tables`` are not used) and then written
+    with :func:`dnamodel.files.atomic_write_files`: a refused write leaves no file of the set, and a
     folder created for them is removed again.
 
     Raises
@@ -126,14 +168,7 @@ def write_outputs(
     folder = Path(out)
     created = make_folder(folder)
     try:
-        stem = summary.model or "fit"
-        contents: dict[str | Path, bytes] = {folder / f"{stem}.nc": netcdf_bytes(idata)}
-        contents[folder / f"{stem}_summary.csv"] = summary_csv(summary).encode("utf-8")
-        with figures_held() as held:
-            drawn = [draw(folder / f"{stem}_{suffix}.png") for suffix, draw in figures]
-        contents.update((path, held[path]) for path in drawn)
-        for suffix, text in (tables or {}).items():
-            contents[folder / f"{stem}_{suffix}"] = text.encode("utf-8")
+        contents = render_outputs(idata, summary, folder, figures, tables) if rendered is None else rendered
         return atomic_write_files(contents)
     except BaseException:
         remove_folders(created)

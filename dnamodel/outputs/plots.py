@@ -385,13 +385,16 @@ def parameter_axes(
 
 
 def _png_target(path: str | Path) -> Path:
-    """The path, checked before any drawing: a ``.png`` name in a folder that exists."""
+    """The path, checked before any drawing: a ``.png`` name in a folder that exists (unless held: figures_held).
+
+    A held figure's folder is the writer's to create (:func:`dnamodel.outputs.io.write_outputs`).
+    """
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise UsageError(f"{target}: a figure is a PNG file; give a name ending in .png")
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name ending in .png")
-    if not target.parent.is_dir():
+    if _HELD.get() is None and not target.parent.is_dir():
         raise UsageError(f"{target.parent}: no such folder")
     return target
 

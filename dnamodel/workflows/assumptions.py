@@ -214,6 +214,7 @@ def run_assumptions(
     threads: int | None = None,
     fit: Fit | None = None,
     fit_gates: Diagnostics | None = None,
+    one_left: Callable[[], None] | None = None,
 ) -> Assumptions:
     """Refit each candidate, the default and the κ table (or read them from the cache), and judge them.
 
@@ -240,6 +241,10 @@ def run_assumptions(
     reweight, instead of a cold refit at ``draws`` and ``tune``: each alternative is then set against
     the fit the sentence cites. The refits' cache key holds a hash of the fit's draws, so a fit with
     other settings or another seed refits them.
+
+    ``one_left``, if given, is called once, in this thread, when at most one refit of two or more is
+    left to finish: the refits run one per core, and from then on a core is idle (``estimate`` renders
+    its files there).
     """
     begin = time.perf_counter()
     found, skipped = candidates(spec)
@@ -309,11 +314,20 @@ def run_assumptions(
         rest = todo
         if fitted is None:
             settings, rest = start_from_base(spec, settings, family, points, todo, finish)
+        left = len(rest)
+
+        def finish_counted(i: int, result: dict[str, Any]) -> None:
+            nonlocal left
+            finish(i, result)
+            left -= 1
+            if left == 1 and one_left is not None:
+                one_left()
+
         run_points(
             settings,
             points,
             rest,
-            finish,
+            finish_counted,
             threadable=True,
             sampled=True,
             client=client,

@@ -11,8 +11,10 @@ forecasts and a comparison model's at the same cutoffs.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from dnamodel.families.base import spec_settings_blamed
 from dnamodel.files import check_output_folder
 from dnamodel.outputs import plots
 from dnamodel.outputs.formats import summary_documents
-from dnamodel.outputs.io import Drawer, write_outputs
+from dnamodel.outputs.io import Drawer, render_outputs, write_outputs
 from dnamodel.provenance import package_version
 from dnamodel.workflows.said import MODES, Said, what_decides
 
@@ -175,28 +177,41 @@ def run_estimate(
         fit.idata = family.with_log_densities(fit)  # saved with the fit, so psens can be rerun from the file
         scaling = family.power_scaling(fit, None)
         timings["power_scaling"] = round(time.perf_counter() - begin, 3)
-    said = what_decides(
-        family,
-        fit,
-        data,
-        summary,
-        out,
-        assumptions=assumptions,
-        scaling=scaling,
-        status=say,
-        importance=not exact_refits,
-    )
-    if said.assumptions is not None:
-        timings["assumptions"] = said.assumptions.seconds
-    writing = "the NetCDF, CSV, tables and figures"
-    if summary.sentence is None:  # no figure to show: the line as it was
-        plain(f"Writing {writing}")
-    else:
-        _with_estimate(plain, summary, "writing it")(writing)
-    begin = time.perf_counter()
-    paths = write_outputs(
-        fit.idata, summary, out, _figures(family, fit, summary, prior), tables=summary_documents(summary)
-    )
+    figures, tables = _figures(family, fit, summary, prior), summary_documents(summary)
+    # The files do not depend on what decides the figure: rendered in a thread once at most one of its
+    # refits is left (a core idle till it ends; benchmarks/README.md), then written, all or none, after.
+    core_free, stop = threading.Event(), threading.Event()
+    drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dnamodel-outputs")
+    try:
+        rendering = drawing.submit(_render_from, core_free, fit.idata, summary, out, figures, tables, stop)
+        said = what_decides(
+            family,
+            fit,
+            data,
+            summary,
+            out,
+            assumptions=assumptions,
+            scaling=scaling,
+            status=say,
+            importance=not exact_refits,
+            one_left=core_free.set,
+        )
+        core_free.set()
+        if said.assumptions is not None:
+            timings["assumptions"] = said.assumptions.seconds
+        writing = "the NetCDF, CSV, tables and figures"
+        if summary.sentence is None:  # no figure to show: the line as it was
+            plain(f"Writing {writing}")
+        else:
+            _with_estimate(plain, summary, "writing it")(writing)
+        begin = time.perf_counter()
+        paths = write_outputs(fit.idata, summary, out, figures, tables=tables, rendered=rendering.result())
+    except BaseException:
+        stop.set()  # a failure or Ctrl-C does not wait for the rest of the figures
+        core_free.set()
+        raise
+    finally:
+        drawing.shutdown(wait=True)
     timings["outputs"] = round(time.perf_counter() - begin, 3)
     timings["total"] = round(time.perf_counter() - start, 3)
     return EstimateResult(
@@ -213,6 +228,12 @@ def run_estimate(
         said,
         sources,
     )
+
+
+def _render_from(core_free: threading.Event, *args: Any) -> dict[str | Path, bytes]:
+    """:func:`~dnamodel.outputs.io.render_outputs` once ``core_free`` is set (not at all if its stop is by then)."""
+    core_free.wait()
+    return render_outputs(*args)
 
 
 def _figures(family: Family, fit: Fit, summary: Summary, prior: PriorCheck) -> list[tuple[str, Drawer]]:

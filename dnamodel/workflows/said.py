@@ -105,13 +105,15 @@ def what_decides(
     scaling: Any = None,
     status: Callable[[str], None] | None = None,
     importance: bool = True,
+    one_left: Callable[[], None] | None = None,
 ) -> Said:
     """Everything :class:`Said` holds, for a fit ``estimate`` has just made.
 
     The refits run only for a model whose points run in threads (the dated family) and a fit with a
     sentence to cite (one that passed its gates): without a sentence there is nothing for them to
     qualify. ``assumptions`` is ``"compute"``, ``"cached"`` or ``"off"``; ``importance`` false samples
-    every refit (no reweighting of the default's draws, ``run_assumptions``' ``importance``).
+    every refit (no reweighting of the default's draws, ``run_assumptions``' ``importance``);
+    ``one_left`` is called when at most one of the refits is left to finish (``run_assumptions``').
     """
     if assumptions not in MODES:
         raise UsageError(f"assumptions must be one of {', '.join(MODES)}, not {assumptions!r}")
@@ -142,6 +144,7 @@ def what_decides(
             importance=importance,
             fit=fit,
             fit_gates=summary.diagnostics,
+            one_left=one_left,
         )
     return said
 
