@@ -214,6 +214,30 @@ def test_refits_validate_each_candidate_that_has_a_row_and_replace_the_unreliabl
         assert n.method == (BOTH if n.high_k > n.unreliable else IMPORTANCE)
 
 
+@pytest.mark.slow
+def test_refits_give_the_same_ranking_in_threads_a_process_pool_and_on_a_dask_cluster(quillmoor_fit):
+    """The refits validating the reweighting run where sweeps' points run (issue 22 item 5): the numbers agree exactly."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    distributed = pytest.importorskip("distributed")
+    idata, data = quillmoor_fit
+    settings = {"data": data, "simulations": 20, "refits": 1, "draws": 100, "tune": 100, "chains": 2, "seed": 3}
+    threaded = dnamodel.voi(idata, **settings)
+    assert sum(n.refitted for n in threaded.narrowings) > 0  # refits ran, so the executors had work
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        pooled = dnamodel.voi(idata, executor=pool, **settings)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = dnamodel.voi(idata, executor=client, **settings)
+    assert pooled == threaded
+    assert remote == threaded
+
+
 def test_the_command_prints_the_table_and_draws_the_figure(quillmoor_fit, tmp_path, capsys):
     idata, _data = quillmoor_fit
     path = dnamodel.write_fit(idata, tmp_path / "fit.nc")
