@@ -216,7 +216,7 @@ def test_refits_validate_each_candidate_that_has_a_row_and_replace_the_unreliabl
 
 @pytest.mark.slow
 def test_refits_give_the_same_ranking_in_threads_a_process_pool_and_on_a_dask_cluster(quillmoor_fit):
-    """The refits validating the reweighting run where sweeps' points run (issue 22 item 5): the numbers agree exactly."""
+    """The refits validating the reweighting run where sweeps' points run (issue 22 item 5): the same numbers."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
